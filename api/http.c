@@ -1,0 +1,273 @@
+/*
+ * http.c - the transport under the GraphQL client.
+ *
+ * One curl easy handle per thread (curl handles must not be used by two
+ * threads at once), created on a thread's first request and kept for
+ * connection reuse.  A curl share holds only DNS and TLS sessions, which
+ * curl supports sharing across threads (connections it does not).  Every
+ * request has a connect timeout and a total timeout, runs with
+ * CURLOPT_NOSIGNAL (signals and threads do not mix), and collects the body
+ * into a capped buffer.  The token lives in one header list built here.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "internal.h"
+
+/* Largest response body we accept: far above any page of 100 objects. */
+#define HTTP_MAX_BODY (64u << 20)
+
+struct handle {
+	CURL *curl;
+	struct http *owner;
+	struct handle *next;
+};
+
+struct http {
+	char *url;
+	struct curl_slist *headers; /* holds the X-API-KEY line */
+	unsigned timeout_s, connect_timeout_s;
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_key_t key;
+	pthread_mutex_t lock; /* guards handles */
+	struct handle *handles;
+};
+
+static void share_lock(CURL *c, curl_lock_data data, curl_lock_access a,
+		       void *user)
+{
+	struct http *h = user;
+
+	(void)c;
+	(void)a;
+	pthread_mutex_lock(&h->share_locks[data]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data data, void *user)
+{
+	struct http *h = user;
+
+	(void)c;
+	pthread_mutex_unlock(&h->share_locks[data]);
+}
+
+/* Unlinks and frees one handle; runs at thread exit or in http_free. */
+static void handle_free(void *p)
+{
+	struct handle *hd = p, **pp;
+	struct http *h = hd->owner;
+
+	pthread_mutex_lock(&h->lock);
+	for (pp = &h->handles; *pp; pp = &(*pp)->next)
+		if (*pp == hd) {
+			*pp = hd->next;
+			break;
+		}
+	pthread_mutex_unlock(&h->lock);
+	curl_easy_cleanup(hd->curl);
+	free(hd);
+}
+
+/* Wipes a string that held a secret before freeing it. */
+static void free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+struct http *http_new(const char *url, const char *token, unsigned timeout_s,
+		      unsigned connect_timeout_s)
+{
+	struct http *h = calloc(1, sizeof(*h));
+	char *line = NULL;
+	size_t n;
+
+	if (!h)
+		return NULL;
+	pthread_mutex_init(&h->lock, NULL);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&h->share_locks[i], NULL);
+	h->timeout_s = timeout_s;
+	h->connect_timeout_s = connect_timeout_s;
+	h->url = strdup(url);
+	n = strlen(token) + sizeof("X-API-KEY: ");
+	line = malloc(n);
+	if (!h->url || !line)
+		goto fail;
+	snprintf(line, n, "X-API-KEY: %s", token);
+	h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	if (h->headers)
+		h->headers = curl_slist_append(h->headers, line);
+	if (!h->headers || !h->headers->next)
+		goto fail;
+	h->headers = curl_slist_append(h->headers, "Expect:");
+	if (!h->headers)
+		goto fail;
+	free_secret(line);
+	line = NULL;
+	h->share = curl_share_init();
+	if (!h->share)
+		goto fail;
+	curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(h->share, CURLSHOPT_SHARE,
+			  CURL_LOCK_DATA_SSL_SESSION);
+	if (pthread_key_create(&h->key, handle_free) != 0) {
+		curl_share_cleanup(h->share);
+		h->share = NULL;
+		goto fail;
+	}
+	return h;
+fail:
+	free_secret(line);
+	if (h->headers) {
+		for (struct curl_slist *l = h->headers; l; l = l->next)
+			explicit_bzero(l->data, strlen(l->data));
+		curl_slist_free_all(h->headers);
+	}
+	free(h->url);
+	free(h);
+	return NULL;
+}
+
+void http_free(struct http *h)
+{
+	if (!h)
+		return;
+	pthread_key_delete(h->key);
+	while (h->handles)
+		handle_free(h->handles);
+	curl_share_cleanup(h->share);
+	for (struct curl_slist *l = h->headers; l; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(h->headers);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&h->share_locks[i]);
+	pthread_mutex_destroy(&h->lock);
+	free(h->url);
+	free(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	struct buf *b = user;
+
+	if (!buf_add(b, data, size * n))
+		return 0; /* past the cap: curl fails with CURLE_WRITE_ERROR */
+	return size * n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	struct http_resp *r = user;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+
+	if (len > sizeof(name) - 1 &&
+	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		char tmp[32];
+		size_t vlen = len - (sizeof(name) - 1);
+		char *end;
+		long v;
+
+		if (vlen >= sizeof(tmp))
+			vlen = sizeof(tmp) - 1;
+		memcpy(tmp, data + sizeof(name) - 1, vlen);
+		tmp[vlen] = '\0';
+		v = strtol(tmp, &end, 10);
+		if (end != tmp && v >= 0)
+			r->retry_after = v;
+	}
+	return len;
+}
+
+/* This thread's handle, made on first use. */
+static CURL *thread_handle(struct http *h)
+{
+	struct handle *hd = pthread_getspecific(h->key);
+	CURL *c;
+
+	if (hd)
+		return hd->curl;
+	hd = calloc(1, sizeof(*hd));
+	if (!hd)
+		return NULL;
+	c = curl_easy_init();
+	if (!c) {
+		free(hd);
+		return NULL;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, h->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "twingatefs/" TG_VERSION);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)h->timeout_s);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)h->connect_timeout_s);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* TLS verification stays on: curl's defaults, never turned off. */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	hd->curl = c;
+	hd->owner = h;
+	pthread_mutex_lock(&h->lock);
+	hd->next = h->handles;
+	h->handles = hd;
+	pthread_mutex_unlock(&h->lock);
+	pthread_setspecific(h->key, hd);
+	return c;
+}
+
+enum tg_err http_post(struct http *h, const char *body, struct http_resp *out,
+		      char *err, size_t errsz)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	CURL *c = thread_handle(h);
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	out->retry_after = -1;
+	out->body.max = HTTP_MAX_BODY;
+	if (err && errsz)
+		err[0] = '\0';
+	if (!c)
+		return TG_ENOMEM;
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	if (rc == CURLE_WRITE_ERROR && out->body.len + CURL_MAX_WRITE_SIZE >
+						   HTTP_MAX_BODY) {
+		buf_release(&out->body);
+		if (err)
+			snprintf(err, errsz, "response larger than %u bytes",
+				 HTTP_MAX_BODY);
+		return TG_EPROTO;
+	}
+	if (rc != CURLE_OK) {
+		buf_release(&out->body);
+		if (err)
+			snprintf(err, errsz, "%s",
+				 ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		return TG_ENET;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	return TG_OK;
+}

@@ -1,0 +1,57 @@
+/*
+ * internal.h - what the files of api/ share with each other and nobody
+ * else.  cJSON appears here and in no header outside api/.
+ */
+#ifndef TG_API_INTERNAL_H
+#define TG_API_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "tg_api.h"
+
+/* The item at a dotted path ("address.value") under @node, or NULL. */
+const cJSON *json_at(const cJSON *node, const char *path);
+
+/* Builds @out from a parsed node; on error @out is left empty. */
+enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
+			     struct tg_object *out) TG_WARN_UNUSED;
+
+/*
+ * A growable buffer with a hard cap (as curl's dynbuf).  s is always
+ * NUL-terminated once anything was added.  buf_add fails (false) past
+ * max bytes or on allocation failure, leaving the content as it was.
+ */
+struct buf {
+	char *s;
+	size_t len, cap, max;
+};
+
+bool buf_add(struct buf *b, const void *data, size_t n) TG_WARN_UNUSED;
+bool buf_addf(struct buf *b, const char *fmt, ...) TG_WARN_UNUSED
+	__attribute__((format(printf, 2, 3)));
+void buf_release(struct buf *b);
+
+/* Result of one HTTP POST. */
+struct http_resp {
+	long status;      /* HTTP status, 0 when none arrived */
+	long retry_after; /* Retry-After in seconds, -1 when absent */
+	struct buf body;
+};
+
+struct http;
+
+/* The transport: curl easy handles per thread and one curl share. */
+struct http *http_new(const char *url, const char *token, unsigned timeout_s,
+		      unsigned connect_timeout_s);
+void http_free(struct http *h);
+
+/*
+ * POSTs @body (JSON) to the endpoint.  TG_OK means an HTTP response came
+ * back (any status); TG_ENET a transport failure (message logged at debug,
+ * copied into @err when not NULL); TG_EPROTO a body past the size cap.
+ * @out is emptied first; the caller releases out->body.
+ */
+enum tg_err http_post(struct http *h, const char *body, struct http_resp *out,
+		      char *err, size_t errsz) TG_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,464 @@
+/*
+ * object.c - turning the API's JSON nodes into struct tg_object.
+ *
+ * Every field file's text is rendered here, once, when a node arrives:
+ * booleans as true/false, enums in lower case, times as RFC 3339 UTC,
+ * lists one item a line, each value with one trailing newline.  A value
+ * the API returns as null renders as NULL (an empty file).  The helpers
+ * for times and global IDs are pure functions with unit tests.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Parses exactly @n digits at @s into *v. */
+static bool digits(const char *s, int n, int *v)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/*
+ * Splits an RFC 3339 time into UTC seconds and the fraction digits (without
+ * the dot; *fraclen 0 when none).
+ */
+static bool time_split(const char *s, int64_t *secs, const char **frac,
+		       size_t *fraclen)
+{
+	int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 0;
+	struct tm tm = { 0 };
+	const char *p;
+
+	if (!s || strlen(s) < 20)
+		return false;
+	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' ||
+	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    se > 60)
+		return false;
+	p = s + 19;
+	*frac = p;
+	*fraclen = 0;
+	if (*p == '.') {
+		p++;
+		*frac = p;
+		while (isdigit((unsigned char)*p))
+			p++;
+		*fraclen = (size_t)(p - *frac);
+		if (*fraclen == 0 || *fraclen > 9)
+			return false;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    !digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return false;
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p != '\0')
+		return false;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*secs = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return true;
+}
+
+bool tg_time_parse(const char *s, int64_t *secs)
+{
+	const char *frac;
+	size_t fraclen;
+
+	return time_split(s, secs, &frac, &fraclen);
+}
+
+bool tg_time_render(const char *s, char *out, size_t outsz)
+{
+	const char *frac;
+	size_t fraclen;
+	int64_t secs;
+	time_t t;
+	struct tm tm;
+	int n;
+
+	if (!time_split(s, &secs, &frac, &fraclen))
+		return false;
+	t = (time_t)secs;
+	if (!gmtime_r(&t, &tm))
+		return false;
+	n = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d%s%.*sZ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, fraclen ? "." : "", (int)fraclen,
+		     frac);
+	return n > 0 && (size_t)n < outsz;
+}
+
+static int b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+bool tg_global_id_decode(const char *id, char *type, size_t typesz,
+			 char *pk, size_t pksz)
+{
+	char buf[256];
+	size_t n = 0, len;
+	unsigned acc = 0;
+	int bits = 0;
+	char *colon;
+
+	if (!id)
+		return false;
+	len = strlen(id);
+	while (len && id[len - 1] == '=')
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64val((unsigned char)id[i]);
+
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n + 1 >= sizeof(buf))
+				return false;
+			buf[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n))
+		return false;
+	colon = strchr(buf, ':');
+	if (!colon || colon == buf || colon[1] == '\0')
+		return false;
+	*colon = '\0';
+	if (strlen(buf) >= typesz || strlen(colon + 1) >= pksz)
+		return false;
+	strcpy(type, buf);
+	strcpy(pk, colon + 1);
+	return true;
+}
+
+const cJSON *json_at(const cJSON *node, const char *path)
+{
+	char part[64];
+	const char *p = path, *dot;
+
+	while (node && *p) {
+		size_t len;
+
+		dot = strchr(p, '.');
+		len = dot ? (size_t)(dot - p) : strlen(p);
+		if (len >= sizeof(part))
+			return NULL;
+		memcpy(part, p, len);
+		part[len] = '\0';
+		if (!cJSON_IsObject(node))
+			return NULL;
+		node = cJSON_GetObjectItemCaseSensitive(node, part);
+		p = dot ? dot + 1 : p + len;
+	}
+	return node;
+}
+
+/* "text" + '\n' in a new string. */
+static char *line(const char *text)
+{
+	size_t n = strlen(text);
+	char *s = malloc(n + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, text, n);
+	s[n] = '\n';
+	s[n + 1] = '\0';
+	return s;
+}
+
+/*
+ * Renders one field's value.  Sets *out to NULL for a JSON null (or a
+ * missing key); returns false when the value has the wrong type or on
+ * allocation failure.
+ */
+static bool render(const struct tg_field *f, const cJSON *v, char **out)
+{
+	char buf[96];
+
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return true;
+	switch (f->type) {
+	case TG_FT_STRING:
+		if (!cJSON_IsString(v))
+			return false;
+		*out = line(v->valuestring);
+		break;
+	case TG_FT_ENUM: {
+		char *s;
+
+		if (!cJSON_IsString(v))
+			return false;
+		s = line(v->valuestring);
+		for (char *c = s; c && *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		*out = s;
+		break;
+	}
+	case TG_FT_BOOL:
+		if (!cJSON_IsBool(v))
+			return false;
+		*out = line(cJSON_IsTrue(v) ? "true" : "false");
+		break;
+	case TG_FT_TIME:
+		if (!cJSON_IsString(v) ||
+		    !tg_time_render(v->valuestring, buf, sizeof(buf)))
+			return false;
+		*out = line(buf);
+		break;
+	case TG_FT_INT:
+		if (!cJSON_IsNumber(v))
+			return false;
+		snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
+		*out = line(buf);
+		break;
+	case TG_FT_LIST: {
+		const cJSON *it;
+		size_t len = 0;
+		char *s, *p;
+
+		if (!cJSON_IsArray(v))
+			return false;
+		cJSON_ArrayForEach(it, v) {
+			if (!cJSON_IsString(it))
+				return false;
+			len += strlen(it->valuestring) + 1;
+		}
+		s = malloc(len + 1);
+		if (!s)
+			return false;
+		p = s;
+		cJSON_ArrayForEach(it, v) {
+			size_t n = strlen(it->valuestring);
+
+			memcpy(p, it->valuestring, n);
+			p += n;
+			*p++ = '\n';
+		}
+		*p = '\0';
+		*out = s;
+		break;
+	}
+	case TG_FT_SECRET:
+		return true;
+	}
+	return *out != NULL;
+}
+
+void tg_object_release(struct tg_object *obj)
+{
+	if (!obj)
+		return;
+	if (obj->values)
+		for (size_t i = 0; i < obj->kind->nfields; i++)
+			free(obj->values[i]);
+	free(obj->values);
+	free(obj->id);
+	free(obj->name);
+	free(obj->parent_id);
+	free(obj->json);
+	memset(obj, 0, sizeof(*obj));
+}
+
+/*
+ * Pretty-prints @v as jq does (two-space indent, "key": value), keys in
+ * the order the API sent them.  Scalars are printed by cJSON, which does
+ * the escaping.
+ */
+static bool pretty(const cJSON *v, int depth, struct buf *out)
+{
+	bool obj = cJSON_IsObject(v);
+	const cJSON *it;
+	char *s;
+	bool ok;
+
+	if (depth > 64)
+		return false;
+	if (!obj && !cJSON_IsArray(v)) {
+		s = cJSON_PrintUnformatted(v);
+		if (!s)
+			return false;
+		ok = buf_add(out, s, strlen(s));
+		cJSON_free(s);
+		return ok;
+	}
+	if (!v->child)
+		return buf_add(out, obj ? "{}" : "[]", 2);
+	if (!buf_add(out, obj ? "{\n" : "[\n", 2))
+		return false;
+	cJSON_ArrayForEach(it, v) {
+		if (!buf_addf(out, "%*s", 2 * (depth + 1), ""))
+			return false;
+		if (obj) {
+			cJSON key = { .type = cJSON_String,
+				      .valuestring = it->string };
+
+			s = cJSON_PrintUnformatted(&key);
+			if (!s)
+				return false;
+			ok = buf_add(out, s, strlen(s)) &&
+			     buf_add(out, ": ", 2);
+			cJSON_free(s);
+			if (!ok)
+				return false;
+		}
+		if (!pretty(it, depth + 1, out) ||
+		    !buf_add(out, it->next ? ",\n" : "\n", it->next ? 2 : 1))
+			return false;
+	}
+	return buf_addf(out, "%*s%c", 2 * depth, "", obj ? '}' : ']');
+}
+
+/* A string at @path, or NULL when absent, null or not a string. */
+static const char *str_at(const cJSON *node, const char *path)
+{
+	const cJSON *v = json_at(node, path);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
+			     struct tg_object *out)
+{
+	enum tg_err err = TG_ENOMEM;
+	struct tg_object o = { .kind = kind };
+	const char *id, *name, *s;
+	struct buf printed = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	id = str_at(node, "id");
+	if (!id || !*id) {
+		tg_log(TG_LOG_WARN, "a %s without an id in a response",
+		       kind->type_name);
+		return TG_EPROTO;
+	}
+	name = str_at(node, kind->name_path);
+	if (!name || !*name)
+		name = id;
+	o.id = strdup(id);
+	o.name = strdup(name);
+	o.values = calloc(kind->nfields, sizeof(*o.values));
+	if (!o.id || !o.name || !o.values)
+		goto out;
+	if (kind->parent_path) {
+		s = str_at(node, kind->parent_path);
+		if (!s) {
+			err = TG_EPROTO;
+			goto out;
+		}
+		o.parent_id = strdup(s);
+		if (!o.parent_id)
+			goto out;
+	}
+	for (size_t i = 0; i < kind->nfields; i++) {
+		const struct tg_field *f = &kind->fields[i];
+
+		if (!f->path)
+			continue;
+		if (!render(f, json_at(node, f->path), &o.values[i])) {
+			tg_log(TG_LOG_WARN, "%s %s: bad value for %s",
+			       kind->type_name, id, f->path);
+			err = TG_EPROTO;
+			goto out;
+		}
+	}
+	if (kind->mtime_path && (s = str_at(node, kind->mtime_path)) &&
+	    !tg_time_parse(s, &o.mtime))
+		o.mtime = 0;
+	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1)) {
+		err = printed.s ? TG_EPROTO : TG_ENOMEM;
+		goto out;
+	}
+	o.json = printed.s;
+	printed.s = NULL;
+	*out = o;
+	memset(&o, 0, sizeof(o));
+	err = TG_OK;
+out:
+	buf_release(&printed);
+	if (o.kind)
+		tg_object_release(&o);
+	return err;
+}
+
+enum tg_err tg_object_from_json(const struct tg_kind *kind, const char *json,
+				size_t len, struct tg_object *out)
+{
+	cJSON *node = cJSON_ParseWithLength(json, len);
+	enum tg_err err;
+
+	memset(out, 0, sizeof(*out));
+	if (!node)
+		return TG_EPROTO;
+	err = object_from_node(kind, node, out);
+	cJSON_Delete(node);
+	return err;
+}
+
+void tg_list_release(struct tg_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		tg_object_release(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->n = 0;
+}
+
+size_t tg_list_bytes(const struct tg_list *list)
+{
+	size_t total = list->n * sizeof(struct tg_object);
+
+	for (size_t i = 0; i < list->n; i++) {
+		const struct tg_object *o = &list->items[i];
+
+		total += strlen(o->id) + strlen(o->name) + strlen(o->json) + 3;
+		total += o->kind->nfields * sizeof(char *);
+		for (size_t j = 0; j < o->kind->nfields; j++)
+			if (o->values[j])
+				total += strlen(o->values[j]) + 1;
+	}
+	return total;
+}

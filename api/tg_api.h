@@ -1,0 +1,223 @@
+/*
+ * tg_api.h - the Twingate Admin API as twingatefs sees it.
+ *
+ * Three things live behind this header:
+ *   - the kinds table: every Twingate object kind is one row (its folder,
+ *     its GraphQL names and selection, its field files).  The generic code
+ *     in fs/ and api/ walks the table; nothing else knows about kinds;
+ *   - plain object structs: responses are parsed with cJSON inside api/ and
+ *     handed out as struct tg_object with every field already rendered to
+ *     the text its file shows, so no JSON ever leaves this module;
+ *   - the client: GraphQL over libcurl with pacing under the rate limits,
+ *     retries for reads, and bounded timeouts on every request.
+ *
+ * Errors are reported as enum tg_err; fs/ maps them to errno in one place.
+ * Logging for the whole program goes through tg_log().
+ */
+#ifndef TG_API_H
+#define TG_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TG_WARN_UNUSED __attribute__((warn_unused_result))
+
+/* ------------------------------------------------------------------ */
+/* Errors and logging                                                  */
+/* ------------------------------------------------------------------ */
+
+enum tg_err {
+	TG_OK = 0,
+	TG_ENOMEM,    /* out of memory */
+	TG_ENET,      /* network, TLS, timeout: the API could not be reached */
+	TG_EAUTH,     /* the token was refused (HTTP 401/403) */
+	TG_EPERM,     /* the token lacks the permission level */
+	TG_ERATE,     /* still rate-limited after waiting the allowed time */
+	TG_ESERVER,   /* HTTP 5xx after retries */
+	TG_EPROTO,    /* a response we cannot understand (malformed, truncated) */
+	TG_EQUERY,    /* the API rejected the request (GraphQL errors[]) */
+	TG_ENOTFOUND, /* the object does not exist */
+	TG_EINVAL,    /* a value the API or our parser rejects */
+};
+
+/* A short English description of an error code (static storage). */
+const char *tg_err_str(enum tg_err err);
+
+enum tg_log_level { TG_LOG_ERR, TG_LOG_WARN, TG_LOG_INFO, TG_LOG_DEBUG };
+
+/*
+ * Logs one line.  Goes to stderr, or to syslog once tg_log_use_syslog() was
+ * called.  Lines above the level set by tg_log_set_level() are dropped.
+ * Never pass the API token or any other secret.  Thread-safe.
+ */
+void tg_log(enum tg_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tg_log_set_level(enum tg_log_level level);
+void tg_log_use_syslog(void);
+
+/* ------------------------------------------------------------------ */
+/* The kinds table                                                     */
+/* ------------------------------------------------------------------ */
+
+/* How a field's JSON value becomes the text of its file. */
+enum tg_ftype {
+	TG_FT_STRING, /* the string; null -> empty file */
+	TG_FT_BOOL,   /* true / false */
+	TG_FT_ENUM,   /* API value in lower case */
+	TG_FT_TIME,   /* RFC 3339 UTC */
+	TG_FT_INT,    /* decimal */
+	TG_FT_LIST,   /* list of strings, one a line */
+	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
+};
+
+struct tg_field {
+	const char *file;  /* file name in the object folder, "is-active" */
+	const char *path;  /* JSON path in the node, "isActive", "address.value" */
+	enum tg_ftype type;
+	bool writable;     /* mode 0644 rather than 0444 */
+};
+
+struct tg_kind {
+	const char *dir;       /* folder name, "networks" */
+	const char *type_name; /* GraphQL type, "RemoteNetwork" */
+	const char *list_field; /* root connection field, "remoteNetworks" */
+	const char *selection; /* GraphQL selection of one node, schema order */
+	const char *name_path; /* JSON path of the folder name, "name" */
+	const char *mtime_path; /* JSON path of the mtime, "updatedAt"; NULL: none */
+	/* A nested kind lives in <parent object>/<dir>/; parent_path is the
+	 * JSON path of the parent's id in the node.  NULL for top folders. */
+	const struct tg_kind *parent;
+	const char *parent_path;
+	const struct tg_field *fields;
+	size_t nfields;
+};
+
+/* The table: every kind, parents before children. */
+extern const struct tg_kind *const tg_kinds[];
+extern const size_t tg_nkinds;
+
+/* The row whose dir is @dir among kinds with parent @parent, or NULL. */
+const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
+				     const char *dir);
+
+/* ------------------------------------------------------------------ */
+/* Objects                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * One object as the files show it.  All strings are owned by the object.
+ * values[i] is the rendered content of kind->fields[i] (with its trailing
+ * newline), or NULL for a value the API returned as null (an empty file).
+ */
+struct tg_object {
+	const struct tg_kind *kind;
+	char *id;
+	char *name;      /* raw name, never NULL (falls back to the id) */
+	char *parent_id; /* id of the parent object for nested kinds, or NULL */
+	char **values;   /* kind->nfields entries */
+	char *json;      /* object.json: the node pretty-printed, with '\n' */
+	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
+};
+
+/* A whole collection, in the API's order. */
+struct tg_list {
+	struct tg_object *items;
+	size_t n;
+};
+
+/* Frees what the object owns (not the struct itself). */
+void tg_object_release(struct tg_object *obj);
+/* Frees every object and the array; leaves an empty list. */
+void tg_list_release(struct tg_list *list);
+/* Approximate heap bytes held by the list (for the cache's bound). */
+size_t tg_list_bytes(const struct tg_list *list);
+
+/* ------------------------------------------------------------------ */
+/* Rendering (pure functions, exposed for the unit tests)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parses an RFC 3339 / ISO 8601 time ("2024-02-15T01:13:51.059028+00:00",
+ * "2024-01-01T00:00:00.000Z") into seconds since the epoch.  Returns false
+ * on a malformed time.
+ */
+bool tg_time_parse(const char *s, int64_t *secs);
+
+/*
+ * Renders the API's time @s as RFC 3339 UTC with its fraction kept
+ * ("2024-02-15T01:13:51.059028Z") into @out.  Returns false when @s is
+ * malformed or @out too small.
+ */
+bool tg_time_render(const char *s, char *out, size_t outsz);
+
+/*
+ * Decodes a Relay global ID (base64 "Type:pk") into @type and @pk.
+ * Returns false when @id is not one.
+ */
+bool tg_global_id_decode(const char *id, char *type, size_t typesz,
+			 char *pk, size_t pksz);
+
+/*
+ * Builds one object of @kind from a JSON node given as text.  Used by the
+ * client for every node it receives, and by the unit tests.  On error the
+ * object is left empty.
+ */
+enum tg_err tg_object_from_json(const struct tg_kind *kind, const char *json,
+				size_t len, struct tg_object *out)
+	TG_WARN_UNUSED;
+
+/* ------------------------------------------------------------------ */
+/* The client                                                          */
+/* ------------------------------------------------------------------ */
+
+struct tg_api_config {
+	const char *url;    /* full GraphQL endpoint */
+	const char *token;  /* X-API-KEY; copied, then wiped on free */
+	unsigned page_size; /* first: for connections; halved once if refused */
+	unsigned batch_pages; /* pages sent in one request as aliases */
+	unsigned rate_read;  /* queries a minute; 0 = no pacing */
+	unsigned rate_write; /* mutations a minute; 0 = no pacing */
+	unsigned timeout_s;  /* total time of one HTTP request */
+	unsigned connect_timeout_s;
+	unsigned retries;    /* extra tries of a failed read */
+	unsigned max_wait_s; /* longest total wait on 429s for one call */
+};
+
+struct tg_api;
+
+/* Counters of what the client did, for /.twingatefs/stats. */
+struct tg_api_stats {
+	uint64_t requests, queries, mutations, pages, retries, rate_limited,
+		failures, bytes;
+};
+
+/*
+ * Makes a client.  curl_global_init() must have been called.  Makes no
+ * request.  Returns NULL on allocation failure.  Thread-safe to use from
+ * any number of threads; each thread gets its own curl handle.
+ */
+struct tg_api *tg_api_new(const struct tg_api_config *cfg);
+/* Frees the client and wipes the token.  No call may be running. */
+void tg_api_free(struct tg_api *api);
+
+/*
+ * One cheap query that checks the endpoint and the token.  On failure,
+ * *msg (if not NULL) gets a one-line explanation the caller frees.
+ */
+enum tg_err tg_api_check(struct tg_api *api, char **msg) TG_WARN_UNUSED;
+
+/*
+ * Fetches every object of @kind, all pages, into @out (emptied first).
+ * On error @out is left empty and the API's message is logged.
+ */
+enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
+			struct tg_list *out) TG_WARN_UNUSED;
+
+/* Copies the counters. */
+void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);
+
+/* The page size in use (after any halving). */
+unsigned tg_api_page_size(struct tg_api *api);
+
+#endif /* TG_API_H */

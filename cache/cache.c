@@ -1,0 +1,367 @@
+/*
+ * cache.c - the TTL cache (see tg_cache.h for the contract).
+ *
+ * The table is a uthash hash behind a pthread_rwlock_t: hits take the read
+ * lock only.  A miss takes the write lock, and either joins the fill
+ * already in flight for the key or starts one.  A flight is a small
+ * refcounted struct with its own mutex and condition variable, so waiters
+ * sleep without holding the table lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tg_cache.h"
+
+/* uthash must not exit() on allocation failure: it reports here. */
+static __thread bool hash_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (hash_oom = true)
+#include <uthash.h>
+
+struct tg_cache_ref {
+	void *val;
+	size_t bytes;
+	void (*free_val)(void *val);
+	int refs; /* atomic */
+};
+
+struct flight {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int err;
+	bool stale;
+	struct tg_cache_ref *ref; /* the result; one reference held here */
+	int refs;                 /* guarded by the table lock */
+};
+
+struct entry {
+	char *key;
+	struct tg_cache_ref *ref; /* NULL until first filled */
+	double filled, used;      /* monotonic seconds */
+	struct flight *flight;    /* non-NULL while a fill runs */
+	UT_hash_handle hh;
+};
+
+struct tg_cache {
+	pthread_rwlock_t lock;
+	struct entry *table;
+	unsigned ttl;
+	size_t max_bytes, bytes;
+	uint64_t gen;
+	struct tg_cache_stats stats; /* counters updated atomically */
+};
+
+#define STAT_ADD(c, f) __atomic_add_fetch(&(c)->stats.f, 1, __ATOMIC_RELAXED)
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void *tg_cache_val(const struct tg_cache_ref *ref)
+{
+	return ref->val;
+}
+
+struct tg_cache_ref *tg_cache_ref_dup(struct tg_cache_ref *ref)
+{
+	__atomic_add_fetch(&ref->refs, 1, __ATOMIC_ACQ_REL);
+	return ref;
+}
+
+void tg_cache_put(struct tg_cache_ref *ref)
+{
+	if (!ref)
+		return;
+	if (__atomic_sub_fetch(&ref->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		if (ref->free_val)
+			ref->free_val(ref->val);
+		free(ref);
+	}
+}
+
+struct tg_cache *tg_cache_new(unsigned ttl_s, size_t max_bytes)
+{
+	struct tg_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (pthread_rwlock_init(&c->lock, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->ttl = ttl_s;
+	c->max_bytes = max_bytes;
+	return c;
+}
+
+/* Removes @e from the table and frees it.  Table write lock held; no
+ * flight may be running on it. */
+static void entry_drop(struct tg_cache *c, struct entry *e)
+{
+	HASH_DEL(c->table, e);
+	if (e->ref) {
+		c->bytes -= e->ref->bytes;
+		tg_cache_put(e->ref);
+	}
+	free(e->key);
+	free(e);
+}
+
+void tg_cache_free(struct tg_cache *c)
+{
+	struct entry *e, *tmp;
+
+	if (!c)
+		return;
+	HASH_ITER(hh, c->table, e, tmp)
+		entry_drop(c, e);
+	pthread_rwlock_destroy(&c->lock);
+	free(c);
+}
+
+static bool fresh(const struct tg_cache *c, const struct entry *e, double now)
+{
+	return e->ref && now - e->filled < (double)c->ttl;
+}
+
+/* Drops least recently used idle entries until under the bound. */
+static void evict(struct tg_cache *c)
+{
+	while (c->max_bytes && c->bytes > c->max_bytes) {
+		struct entry *e, *tmp, *victim = NULL;
+
+		HASH_ITER(hh, c->table, e, tmp)
+			if (!e->flight && e->ref &&
+			    (!victim || e->used < victim->used))
+				victim = e;
+		if (!victim)
+			return;
+		entry_drop(c, victim);
+		STAT_ADD(c, evictions);
+	}
+}
+
+static void flight_put(struct tg_cache *c, struct flight *fl)
+{
+	bool last;
+
+	pthread_rwlock_wrlock(&c->lock);
+	last = --fl->refs == 0;
+	pthread_rwlock_unlock(&c->lock);
+	if (!last)
+		return;
+	tg_cache_put(fl->ref);
+	pthread_mutex_destroy(&fl->mu);
+	pthread_cond_destroy(&fl->cv);
+	free(fl);
+}
+
+/* Waits for a flight another thread runs and takes its result. */
+static int join_flight(struct tg_cache *c, struct flight *fl,
+		       struct tg_cache_ref **ref, bool *stale)
+{
+	int err;
+
+	STAT_ADD(c, waits);
+	pthread_mutex_lock(&fl->mu);
+	while (!fl->done)
+		pthread_cond_wait(&fl->cv, &fl->mu);
+	err = fl->err;
+	if (stale)
+		*stale = fl->stale;
+	*ref = err ? NULL : tg_cache_ref_dup(fl->ref);
+	pthread_mutex_unlock(&fl->mu);
+	flight_put(c, fl);
+	return err;
+}
+
+/* A hit under whichever lock the caller holds: takes a reference. */
+static bool try_hit(struct tg_cache *c, const char *key,
+		    struct tg_cache_ref **ref)
+{
+	struct entry *e;
+	double now = now_mono();
+
+	HASH_FIND_STR(c->table, key, e);
+	if (!e || !fresh(c, e, now))
+		return false;
+	*ref = tg_cache_ref_dup(e->ref);
+	/* Several readers may store here at once: atomically. */
+	__atomic_store(&e->used, &now, __ATOMIC_RELAXED);
+	return true;
+}
+
+int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
+		 void *arg, struct tg_cache_ref **ref, bool *stale)
+{
+	struct tg_cache_fill got = { 0 };
+	struct tg_cache_ref *nref = NULL;
+	struct flight *fl;
+	struct entry *e;
+	uint64_t gen;
+	int err;
+
+	*ref = NULL;
+	if (stale)
+		*stale = false;
+	pthread_rwlock_rdlock(&c->lock);
+	if (try_hit(c, key, ref)) {
+		pthread_rwlock_unlock(&c->lock);
+		STAT_ADD(c, hits);
+		return 0;
+	}
+	pthread_rwlock_unlock(&c->lock);
+
+	pthread_rwlock_wrlock(&c->lock);
+	if (try_hit(c, key, ref)) {
+		pthread_rwlock_unlock(&c->lock);
+		STAT_ADD(c, hits);
+		return 0;
+	}
+	HASH_FIND_STR(c->table, key, e);
+	if (e && e->flight) {
+		fl = e->flight;
+		fl->refs++;
+		pthread_rwlock_unlock(&c->lock);
+		return join_flight(c, fl, ref, stale);
+	}
+	fl = calloc(1, sizeof(*fl));
+	if (!e && fl) {
+		e = calloc(1, sizeof(*e));
+		if (e)
+			e->key = strdup(key);
+		hash_oom = false;
+		if (e && e->key)
+			HASH_ADD_KEYPTR(hh, c->table, e->key, strlen(e->key),
+					e);
+		if (!e || !e->key || hash_oom) {
+			if (e)
+				free(e->key);
+			free(e);
+			e = NULL;
+		}
+	}
+	if (!e || !fl) {
+		pthread_rwlock_unlock(&c->lock);
+		free(fl);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&fl->mu, NULL);
+	pthread_cond_init(&fl->cv, NULL);
+	fl->refs = 1; /* ours */
+	e->flight = fl;
+	gen = c->gen;
+	pthread_rwlock_unlock(&c->lock);
+	STAT_ADD(c, misses);
+
+	err = fill(arg, key, &got);
+	if (!err) {
+		nref = calloc(1, sizeof(*nref));
+		if (!nref) {
+			if (got.free_val)
+				got.free_val(got.val);
+			err = -ENOMEM;
+		} else {
+			nref->val = got.val;
+			nref->bytes = got.bytes;
+			nref->free_val = got.free_val;
+			nref->refs = 1; /* the flight's */
+		}
+	}
+
+	pthread_rwlock_wrlock(&c->lock);
+	HASH_FIND_STR(c->table, key, e); /* the entry stays while in flight */
+	e->flight = NULL;
+	if (!err && gen == c->gen) {
+		if (e->ref) {
+			c->bytes -= e->ref->bytes;
+			tg_cache_put(e->ref);
+		}
+		e->ref = tg_cache_ref_dup(nref);
+		e->filled = e->used = now_mono();
+		c->bytes += nref->bytes;
+		evict(c);
+	} else if (!err) {
+		STAT_ADD(c, fills_discarded);
+	} else if ((err == -EIO || err == -EAGAIN) && e->ref) {
+		nref = tg_cache_ref_dup(e->ref);
+		fl->stale = true;
+		err = 0;
+		STAT_ADD(c, stale);
+	} else if (!e->ref) {
+		entry_drop(c, e);
+	}
+	pthread_rwlock_unlock(&c->lock);
+
+	pthread_mutex_lock(&fl->mu);
+	fl->done = true;
+	fl->err = err;
+	fl->ref = nref;
+	if (!err)
+		*ref = tg_cache_ref_dup(nref);
+	if (stale)
+		*stale = fl->stale;
+	pthread_cond_broadcast(&fl->cv);
+	pthread_mutex_unlock(&fl->mu);
+	flight_put(c, fl);
+	return err;
+}
+
+void tg_cache_invalidate(struct tg_cache *c, const char *key)
+{
+	struct entry *e;
+
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_FIND_STR(c->table, key, e);
+	if (e && !e->flight)
+		entry_drop(c, e);
+	else if (e && e->ref)
+		e->filled = -1e9; /* expired; the flight will not store */
+	pthread_rwlock_unlock(&c->lock);
+}
+
+void tg_cache_clear(struct tg_cache *c)
+{
+	struct entry *e, *tmp;
+
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_ITER(hh, c->table, e, tmp) {
+		if (!e->flight)
+			entry_drop(c, e);
+		else if (e->ref)
+			e->filled = -1e9;
+	}
+	pthread_rwlock_unlock(&c->lock);
+}
+
+double tg_cache_oldest_age(struct tg_cache *c)
+{
+	struct entry *e, *tmp;
+	double oldest = -1, now = now_mono();
+
+	pthread_rwlock_rdlock(&c->lock);
+	HASH_ITER(hh, c->table, e, tmp)
+		if (e->ref && (oldest < 0 || now - e->filled > oldest))
+			oldest = now - e->filled;
+	pthread_rwlock_unlock(&c->lock);
+	return oldest;
+}
+
+void tg_cache_get_stats(struct tg_cache *c, struct tg_cache_stats *out)
+{
+	pthread_rwlock_rdlock(&c->lock);
+	*out = c->stats;
+	out->bytes = c->bytes;
+	out->entries = HASH_COUNT(c->table);
+	pthread_rwlock_unlock(&c->lock);
+}

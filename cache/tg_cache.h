@@ -1,0 +1,83 @@
+/*
+ * tg_cache.h - a TTL cache of immutable, reference-counted values.
+ *
+ * Keys are strings; values are whatever the caller fills in, with their
+ * size and a destructor.  A lookup hands out a counted reference, never a
+ * pointer into the table, so a value stays valid for its holder after it
+ * expires, is replaced or is evicted.
+ *
+ *  - TTL: an entry is fresh for ttl seconds after it was filled.
+ *  - Single flight: concurrent misses of one key make one fill call; the
+ *    others wait for its result.
+ *  - Generations: invalidation bumps a counter; a fill that started before
+ *    an invalidation returns its value to its callers but does not store
+ *    it, so a slow reply never overwrites newer knowledge.
+ *  - Stale serving: when a fill fails with -EIO or -EAGAIN and an expired
+ *    value is still held, that value is returned and marked stale.
+ *  - Memory bound: past max_bytes, the least recently used entries that no
+ *    fill is working on are dropped.
+ *
+ * All functions are thread-safe.
+ */
+#ifndef TG_CACHE_H
+#define TG_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tg_cache;
+struct tg_cache_ref;
+
+/* What a fill function hands over: ownership of val passes to the cache. */
+struct tg_cache_fill {
+	void *val;
+	size_t bytes;
+	void (*free_val)(void *val);
+};
+
+/* Makes the value of a key.  Returns 0, or -errno with *out untouched. */
+typedef int (*tg_cache_fill_fn)(void *arg, const char *key,
+				struct tg_cache_fill *out);
+
+struct tg_cache_stats {
+	uint64_t hits, misses, waits, stale, evictions, fills_discarded;
+	size_t bytes, entries;
+};
+
+/* ttl_s 0 means every lookup fills; max_bytes 0 means no bound.
+ * Returns NULL on allocation failure. */
+struct tg_cache *tg_cache_new(unsigned ttl_s, size_t max_bytes);
+/* Frees the cache.  No call may be running; references handed out must
+ * all have been put back. */
+void tg_cache_free(struct tg_cache *c);
+
+/*
+ * Gets the value of @key into *ref: fresh from the table, else from @fill
+ * (one call for all concurrent callers).  Returns 0, or the fill's -errno
+ * with *ref NULL.  *stale (may be NULL) tells whether an expired value was
+ * served because the fill failed.  Put the reference back with
+ * tg_cache_put().
+ */
+int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
+		 void *arg, struct tg_cache_ref **ref, bool *stale)
+	__attribute__((warn_unused_result));
+
+/* The value a reference holds. */
+void *tg_cache_val(const struct tg_cache_ref *ref);
+/* Takes one more reference to the same value. */
+struct tg_cache_ref *tg_cache_ref_dup(struct tg_cache_ref *ref);
+/* Gives a reference back; the value is freed with its last reference. */
+void tg_cache_put(struct tg_cache_ref *ref);
+
+/* Drops @key (a fill in flight for it will not be stored). */
+void tg_cache_invalidate(struct tg_cache *c, const char *key);
+/* Drops every entry. */
+void tg_cache_clear(struct tg_cache *c);
+
+/* Seconds since the oldest entry still held was filled; -1 when empty. */
+double tg_cache_oldest_age(struct tg_cache *c);
+
+void tg_cache_get_stats(struct tg_cache *c, struct tg_cache_stats *out);
+
+#endif /* TG_CACHE_H */

@@ -1,0 +1,362 @@
+/*
+ * main.c - twingatefs's command line: options, the token, the check at
+ * mount, then fuse_main().
+ *
+ * The token never comes from argv: TWINGATE_API_TOKEN, or a file named by
+ * TWINGATE_API_TOKEN_FILE or -o api_token_file (refused when group or
+ * others may read it, as s3fs does).  Both variables are removed from the
+ * environment once read.  One query checks the endpoint and the token
+ * before mounting, so a wrong token fails the mount with one line.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "tgfs.h"
+
+struct options {
+	char *url;
+	char *network;
+	char *token_file;
+	unsigned cache_ttl, page_size, batch_pages, rate_read, rate_write;
+	unsigned timeout, retries, max_wait;
+	int uid, gid;
+	char *umask;
+	int show_help, show_version, read_only;
+};
+
+#define OPT(t, p) { t, offsetof(struct options, p), 1 }
+
+enum { KEY_RO };
+
+static const struct fuse_opt option_spec[] = {
+	OPT("url=%s", url),
+	OPT("network=%s", network),
+	OPT("api_token_file=%s", token_file),
+	OPT("cache_ttl=%u", cache_ttl),
+	OPT("page_size=%u", page_size),
+	OPT("batch_pages=%u", batch_pages),
+	OPT("rate_read=%u", rate_read),
+	OPT("rate_write=%u", rate_write),
+	OPT("timeout=%u", timeout),
+	OPT("retries=%u", retries),
+	OPT("max_wait=%u", max_wait),
+	OPT("uid=%d", uid),
+	OPT("gid=%d", gid),
+	OPT("umask=%s", umask),
+	OPT("-h", show_help),
+	OPT("--help", show_help),
+	OPT("-V", show_version),
+	OPT("--version", show_version),
+	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_END
+};
+
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	(void)arg;
+	(void)outargs;
+	if (key == KEY_RO)
+		o->read_only = 1;
+	return 1; /* keep it for FUSE too */
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s MOUNTPOINT [options]\n\n"
+	       "Mounts a Twingate tenant (the Admin API) as a directory tree.\n\n"
+	       "twingatefs options:\n"
+	       "    -o network=NAME        tenant subdomain (NAME.twingate.com)\n"
+	       "    -o url=URL             whole GraphQL endpoint (http:// only "
+	       "for loopback)\n"
+	       "    -o api_token_file=PATH file holding the API token (mode "
+	       "0600 or stricter)\n"
+	       "    -o cache_ttl=SECONDS   how long listings are kept (60)\n"
+	       "    -o page_size=N         objects per page (100)\n"
+	       "    -o batch_pages=N       pages sent in one request (10)\n"
+	       "    -o rate_read=N         queries per minute (60)\n"
+	       "    -o rate_write=N        mutations per minute (20)\n"
+	       "    -o timeout=SECONDS     time limit of one request (30)\n"
+	       "    -o retries=N           extra tries of a failed read (3)\n"
+	       "    -o max_wait=SECONDS    longest wait on rate limits (120)\n"
+	       "    -o uid=N,gid=N,umask=M owner and mode bits of the files\n\n"
+	       "environment:\n"
+	       "    TWINGATE_NETWORK, TWINGATE_URL, TWINGATE_API_TOKEN,\n"
+	       "    TWINGATE_API_TOKEN_FILE\n\n",
+	       prog);
+}
+
+/* True for http://127.x.x.x, http://localhost and http://[::1]. */
+static bool loopback_url(const char *url)
+{
+	char host[256];
+	const char *h = url + strlen("http://"), *end;
+	struct in_addr a;
+
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0 &&
+		       (h[5] == ':' || h[5] == '/' || h[5] == '\0');
+	end = h + strcspn(h, ":/");
+	if ((size_t)(end - h) >= sizeof(host))
+		return false;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, host, &a) == 1 &&
+	       (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Reads the token from @path into a new string.  NULL (message printed)
+ * when the file is missing, readable by others, or empty. */
+static char *read_token_file(const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "twingatefs: cannot open token file %s: %s\n",
+			path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "twingatefs: token file %s is not a file\n",
+			path);
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		fprintf(stderr, "twingatefs: token file %s may be read by "
+			"others (mode %03o): chmod 600 it\n", path,
+			(unsigned)st.st_mode & 0777);
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+		     buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		buf[--n] = '\0';
+	if (!n || strpbrk(buf, "\r\n")) {
+		fprintf(stderr, "twingatefs: token file %s must hold one "
+			"token\n", path);
+		explicit_bzero(buf, sizeof(buf));
+		return NULL;
+	}
+	{
+		char *t = strdup(buf);
+
+		explicit_bzero(buf, sizeof(buf));
+		return t;
+	}
+}
+
+/*
+ * Removes a variable and wipes its value where the kernel shows it
+ * (/proc/PID/environ reads the original block, which unsetenv leaves).
+ */
+static void scrub_env(const char *name)
+{
+	extern char **environ;
+	size_t n = strlen(name);
+
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			explicit_bzero(*e + n + 1, strlen(*e + n + 1));
+	unsetenv(name);
+}
+
+static void fuse_log_to_tg(enum fuse_log_level level, const char *fmt,
+			   va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	tg_log(level <= FUSE_LOG_ERR ? TG_LOG_ERR
+	       : level <= FUSE_LOG_WARNING ? TG_LOG_WARN
+	       : level <= FUSE_LOG_INFO ? TG_LOG_INFO
+					: TG_LOG_DEBUG,
+	       "%s", line);
+}
+
+/* True when argv asks for the foreground (-f, -d, -o debug). */
+static bool foreground(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "-d") ||
+		    strstr(argv[i], "debug"))
+			return true;
+	return false;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = { .cache_ttl = 60, .page_size = 100,
+			     .batch_pages = 10, .rate_read = 60,
+			     .rate_write = 20, .timeout = 30, .retries = 3,
+			     .max_wait = 120, .uid = -1, .gid = -1 };
+	static struct tgfs_config conf;
+	char *url = NULL, *token = NULL, *msg = NULL, fsname[300];
+	const char *env;
+	struct tg_api *check;
+	enum tg_err err;
+	int ret = 1;
+
+	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
+		return 1;
+	if (o.show_version) {
+		printf("twingatefs %s\n", TG_VERSION);
+		printf("libfuse %s, %s\n", fuse_pkgversion(),
+		       curl_version());
+		ret = 0;
+		goto out;
+	}
+	if (o.show_help) {
+		usage(argv[0]);
+		fuse_opt_add_arg(&args, "--help");
+		args.argv[0][0] = '\0';
+		ret = fuse_main(args.argc, args.argv, &tgfs_ops, NULL);
+		goto out;
+	}
+	if (foreground(argc, argv)) {
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "-d"))
+				tg_log_set_level(TG_LOG_DEBUG);
+	}
+	fuse_set_log_func(fuse_log_to_tg);
+
+	/* The endpoint. */
+	env = getenv("TWINGATE_URL");
+	if (o.url)
+		url = strdup(o.url);
+	else if (env && *env)
+		url = strdup(env);
+	else {
+		const char *net = o.network ? o.network
+					    : getenv("TWINGATE_NETWORK");
+
+		if (!net || !*net) {
+			fprintf(stderr, "twingatefs: no tenant: set "
+				"TWINGATE_NETWORK or -o network=NAME (or "
+				"-o url=URL)\n");
+			goto out;
+		}
+		if (strspn(net, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		    strlen(net)) {
+			fprintf(stderr, "twingatefs: bad network name '%s'\n",
+				net);
+			goto out;
+		}
+		if (asprintf(&url, "https://%s.twingate.com/api/graphql/",
+			     net) < 0)
+			url = NULL;
+	}
+	if (!url)
+		goto out;
+	if (strncmp(url, "https://", 8) != 0 &&
+	    !(strncmp(url, "http://", 7) == 0 && loopback_url(url))) {
+		fprintf(stderr, "twingatefs: refusing %s: only https:// "
+			"(or http:// to a loopback address)\n", url);
+		goto out;
+	}
+
+	/* The token: environment, else a file; never argv. */
+	env = getenv("TWINGATE_API_TOKEN");
+	if (env && *env) {
+		token = strdup(env);
+	} else {
+		const char *file = o.token_file
+					   ? o.token_file
+					   : getenv("TWINGATE_API_TOKEN_FILE");
+
+		if (!file || !*file) {
+			fprintf(stderr, "twingatefs: no API token: set "
+				"TWINGATE_API_TOKEN, TWINGATE_API_TOKEN_FILE "
+				"or -o api_token_file=PATH\n");
+			goto out;
+		}
+		token = read_token_file(file);
+	}
+	scrub_env("TWINGATE_API_TOKEN");
+	unsetenv("TWINGATE_API_TOKEN_FILE");
+	if (!token)
+		goto out;
+
+	conf.api = (struct tg_api_config){
+		.url = url,
+		.token = token,
+		.page_size = o.page_size,
+		.batch_pages = o.batch_pages,
+		.rate_read = o.rate_read,
+		.rate_write = o.rate_write,
+		.timeout_s = o.timeout,
+		.connect_timeout_s = o.timeout < 10 ? o.timeout : 10,
+		.retries = o.retries,
+		.max_wait_s = o.max_wait,
+	};
+	conf.cache_ttl = o.cache_ttl;
+	conf.cache_max_bytes = (size_t)1 << 30;
+	conf.uid = o.uid >= 0 ? (uid_t)o.uid : getuid();
+	conf.gid = o.gid >= 0 ? (gid_t)o.gid : getgid();
+	conf.umask = o.umask ? (mode_t)strtoul(o.umask, NULL, 8) & 0777 : 0;
+	conf.read_only = o.read_only;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "twingatefs: cannot initialise libcurl\n");
+		goto out;
+	}
+	/* One cheap query before mounting.  Its curl handle is gone before
+	 * fuse_main forks. */
+	check = tg_api_new(&conf.api);
+	if (!check) {
+		fprintf(stderr, "twingatefs: out of memory\n");
+		goto out_curl;
+	}
+	err = tg_api_check(check, &msg);
+	tg_api_free(check);
+	if (err != TG_OK) {
+		fprintf(stderr, "twingatefs: cannot mount %s: %s%s%s\n", url,
+			tg_err_str(err), msg ? ": " : "", msg ? msg : "");
+		goto out_curl;
+	}
+
+	snprintf(fsname, sizeof(fsname), "-ofsname=twingatefs,subtype=twingatefs,max_threads=64,max_idle_threads=16");
+	fuse_opt_insert_arg(&args, 1, fsname);
+	if (!foreground(argc, argv))
+		tg_log_use_syslog();
+	ret = fuse_main(args.argc, args.argv, &tgfs_ops, &conf);
+out_curl:
+	curl_global_cleanup();
+out:
+	free(msg);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	free(url);
+	free(o.url);
+	free(o.network);
+	free(o.token_file);
+	free(o.umask);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,398 @@
+/*
+ * ops.c - the FUSE operations (high-level libfuse 3 API).
+ *
+ * Every operation resolves its path to a node (tree.c), answers from the
+ * node, and releases it.  Reads snapshot a file's content at open, so a
+ * reader sees one consistent value even if the cache refreshes meanwhile.
+ * This mount is read-only for now: anything that would change the tenant
+ * fails with EROFS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "internal.h"
+
+struct tgfs *tgfs_get(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+int tgfs_errno(enum tg_err err)
+{
+	switch (err) {
+	case TG_OK:
+		return 0;
+	case TG_ENOMEM:
+		return ENOMEM;
+	case TG_EAUTH:
+	case TG_EPERM:
+		return EACCES;
+	case TG_ERATE:
+		return EAGAIN;
+	case TG_ENOTFOUND:
+		return ENOENT;
+	case TG_EINVAL:
+	case TG_EQUERY:
+		return EINVAL;
+	case TG_ENET:
+	case TG_ESERVER:
+	case TG_EPROTO:
+		return EIO;
+	}
+	return EIO;
+}
+
+/* A stable inode number from the identity of what a node shows. */
+static ino_t ino_of(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *p = a; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ '/') * 1099511628211ull;
+	for (const char *p = b; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return (ino_t)(h ? h : 1);
+}
+
+static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
+{
+	const struct tgfs_config *cfg = fs->cfg;
+	time_t t = fs->mount_time;
+
+	memset(st, 0, sizeof(*st));
+	st->st_uid = cfg->uid;
+	st->st_gid = cfg->gid;
+	switch (n->type) {
+	case NODE_ROOT:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_ino = 1;
+		break;
+	case NODE_KINDDIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_ino = ino_of(n->parent_id, n->kind->dir);
+		if (n->kind->parent && n->parent_mtime)
+			t = (time_t)n->parent_mtime;
+		break;
+	case NODE_OBJECT:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_ino = ino_of(n->obj->id, NULL);
+		break;
+	case NODE_FIELD: {
+		const struct tg_field *f = &n->kind->fields[n->field];
+
+		st->st_mode = S_IFREG | (f->type == TG_FT_SECRET ? 0600
+					 : f->writable		 ? 0644
+								 : 0444);
+		st->st_ino = ino_of(n->obj->id, f->file);
+		break;
+	}
+	case NODE_JSON:
+		st->st_mode = S_IFREG | 0644;
+		st->st_ino = ino_of(n->obj->id, "object.json");
+		break;
+	}
+	if (n->obj && n->obj->mtime)
+		t = (time_t)n->obj->mtime;
+	if (S_ISDIR(st->st_mode)) {
+		st->st_nlink = 2;
+		st->st_size = 4096;
+	} else {
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(node_content(n));
+	}
+	st->st_mode &= ~cfg->umask | S_IFMT;
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	st->st_atime = st->st_mtime = st->st_ctime = t;
+}
+
+static int tgfs_getattr(const char *path, struct stat *st,
+			struct fuse_file_info *fi)
+{
+	struct tgfs *fs = tgfs_get();
+	struct node n;
+	int rc;
+
+	(void)fi;
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	fill_stat(fs, &n, st);
+	node_release(&n);
+	return 0;
+}
+
+struct dir_fill {
+	struct tgfs *fs;
+	void *buf;
+	fuse_fill_dir_t filler;
+	struct node child; /* scratch node for each entry's stat */
+};
+
+static int add_entry(struct dir_fill *df, const char *name)
+{
+	struct stat st;
+
+	fill_stat(df->fs, &df->child, &st);
+	return df->filler(df->buf, name, &st, 0, FUSE_FILL_DIR_PLUS) ? 1 : 0;
+}
+
+static int add_object(void *arg, const struct tg_object *obj,
+		      const char *name)
+{
+	struct dir_fill *df = arg;
+
+	df->child.type = NODE_OBJECT;
+	df->child.kind = obj->kind;
+	df->child.obj = obj;
+	return add_entry(df, name);
+}
+
+static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+			off_t off, struct fuse_file_info *fi,
+			enum fuse_readdir_flags flags)
+{
+	struct tgfs *fs = tgfs_get();
+	struct dir_fill df = { .fs = fs, .buf = buf, .filler = filler };
+	struct node n;
+	int rc;
+
+	(void)off;
+	(void)fi;
+	(void)flags;
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	switch (n.type) {
+	case NODE_ROOT:
+		for (size_t i = 0; i < tg_nkinds; i++) {
+			if (tg_kinds[i]->parent)
+				continue;
+			df.child = (struct node){ .type = NODE_KINDDIR,
+						  .kind = tg_kinds[i] };
+			if (add_entry(&df, tg_kinds[i]->dir))
+				break;
+		}
+		break;
+	case NODE_KINDDIR: {
+		const char *parent = n.kind->parent ? n.parent_id : NULL;
+
+		rc = coll_get(fs, n.kind, &n.ref);
+		if (rc)
+			break;
+		coll_each(tg_cache_val(n.ref), parent, add_object, &df);
+		break;
+	}
+	case NODE_OBJECT: {
+		const struct tg_kind *k = n.kind;
+
+		df.child = n;
+		df.child.type = NODE_FIELD;
+		for (size_t i = 0; i < k->nfields; i++) {
+			df.child.field = i;
+			if (add_entry(&df, k->fields[i].file))
+				goto done;
+		}
+		df.child.type = NODE_JSON;
+		if (add_entry(&df, "object.json"))
+			goto done;
+		for (size_t i = 0; i < tg_nkinds; i++) {
+			if (tg_kinds[i]->parent != k)
+				continue;
+			df.child = (struct node){ .type = NODE_KINDDIR,
+						  .kind = tg_kinds[i],
+						  .parent_mtime = n.obj->mtime };
+			snprintf(df.child.parent_id,
+				 sizeof(df.child.parent_id), "%s", n.obj->id);
+			if (add_entry(&df, tg_kinds[i]->dir))
+				break;
+		}
+		break;
+	}
+	case NODE_FIELD:
+	case NODE_JSON:
+		rc = -ENOTDIR;
+		break;
+	}
+done:
+	node_release(&n);
+	return rc;
+}
+
+/* An open file: the content as it was at open. */
+struct open_file {
+	size_t len;
+	char data[];
+};
+
+static int tgfs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct tgfs *fs = tgfs_get();
+	struct open_file *of;
+	const char *content;
+	struct node n;
+	size_t len;
+	int rc;
+
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_FIELD && n.type != NODE_JSON) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		rc = -EROFS;
+		goto out;
+	}
+	content = node_content(&n);
+	len = strlen(content);
+	of = malloc(sizeof(*of) + len);
+	if (!of) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	of->len = len;
+	memcpy(of->data, content, len);
+	fi->fh = (uint64_t)(uintptr_t)of;
+out:
+	node_release(&n);
+	return rc;
+}
+
+static int tgfs_read(const char *path, char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (off < 0 || (size_t)off >= of->len)
+		return 0;
+	if (size > of->len - (size_t)off)
+		size = of->len - (size_t)off;
+	memcpy(buf, of->data + off, size);
+	return (int)size;
+}
+
+static int tgfs_release(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	free((void *)(uintptr_t)fi->fh);
+	return 0;
+}
+
+static int tgfs_rofs(void)
+{
+	return -EROFS;
+}
+
+static int tgfs_mkdir(const char *path, mode_t mode)
+{
+	(void)path;
+	(void)mode;
+	return tgfs_rofs();
+}
+
+static int tgfs_unlink(const char *path)
+{
+	(void)path;
+	return tgfs_rofs();
+}
+
+static int tgfs_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	return tgfs_rofs();
+}
+
+static int tgfs_create(const char *path, mode_t mode,
+		       struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)mode;
+	(void)fi;
+	return tgfs_rofs();
+}
+
+static int tgfs_truncate(const char *path, off_t size,
+			 struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)size;
+	(void)fi;
+	return tgfs_rofs();
+}
+
+static int tgfs_statfs(const char *path, struct statvfs *sv)
+{
+	(void)path;
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = sv->f_frsize = 4096;
+	sv->f_namemax = TGFS_NAME_MAX;
+	return 0;
+}
+
+static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct tgfs_config *conf = fuse_get_context()->private_data;
+	struct tgfs *fs = calloc(1, sizeof(*fs));
+
+	(void)conn;
+	if (!fs) {
+		tg_log(TG_LOG_ERR, "out of memory at mount");
+		abort();
+	}
+	fs->cfg = conf;
+	fs->mount_time = time(NULL);
+	/* Threads and curl handles are made here, after any fork. */
+	fs->api = tg_api_new(&conf->api);
+	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
+	if (!fs->api || !fs->cache) {
+		tg_log(TG_LOG_ERR, "out of memory at mount");
+		abort();
+	}
+	cfg->use_ino = 1;
+	/* The kernel may not keep what the cache would already drop. */
+	cfg->entry_timeout = conf->cache_ttl;
+	cfg->attr_timeout = conf->cache_ttl;
+	cfg->negative_timeout = conf->cache_ttl < 5 ? conf->cache_ttl : 5;
+	return fs;
+}
+
+static void tgfs_destroy(void *private_data)
+{
+	struct tgfs *fs = private_data;
+
+	tg_cache_free(fs->cache);
+	tg_api_free(fs->api);
+	free(fs);
+}
+
+const struct fuse_operations tgfs_ops = {
+	.init = tgfs_init,
+	.destroy = tgfs_destroy,
+	.getattr = tgfs_getattr,
+	.readdir = tgfs_readdir,
+	.open = tgfs_open,
+	.read = tgfs_read,
+	.release = tgfs_release,
+	.mkdir = tgfs_mkdir,
+	.rmdir = tgfs_unlink,
+	.unlink = tgfs_unlink,
+	.rename = tgfs_rename,
+	.create = tgfs_create,
+	.truncate = tgfs_truncate,
+	.statfs = tgfs_statfs,
+};

@@ -1,0 +1,75 @@
+/*
+ * tgfs.h - the filesystem: the tree of a Twingate tenant, served by FUSE.
+ *
+ * fs/ turns the kinds table and the objects of api/ into folders, files and
+ * (later) symlinks.  Every operation returns 0 or -errno; tgfs_errno() is
+ * the one place where api/'s enum tg_err becomes an errno.
+ */
+#ifndef TGFS_H
+#define TGFS_H
+
+#define FUSE_USE_VERSION 314
+#include <fuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "tg_api.h"
+
+/* What the mount was asked for (filled by main.c from the command line). */
+struct tgfs_config {
+	struct tg_api_config api;
+	unsigned cache_ttl;  /* seconds */
+	size_t cache_max_bytes;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	bool read_only;
+};
+
+/*
+ * The FUSE operations.  private_data passed to fuse_main must be a
+ * struct tgfs_config that outlives the mount; .init makes the client and
+ * the cache from it (after fuse_main may have forked) and .destroy frees
+ * them.
+ */
+extern const struct fuse_operations tgfs_ops;
+
+/* The errno for an API error (EIO for transport and server failures). */
+int tgfs_errno(enum tg_err err);
+
+/* ------------------------------------------------------------------ */
+/* Names (pure functions, unit-tested)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Longest file name we make, in bytes (NAME_MAX). */
+#define TGFS_NAME_MAX 255
+
+/*
+ * Encodes an object's name as a file name: '/' becomes U+FF0F '／', a name
+ * that is exactly "." or ".." becomes "．" / "．．", and the quote mark
+ * U+201B '‛' is put before any of those full-width characters that were in
+ * the name already, so decoding is exact.  An empty name becomes "‛".
+ * Returns the length written, or -1 if @out (with its NUL) is too small.
+ */
+int tgfs_name_encode(const char *name, char *out, size_t outsz);
+
+/* The inverse of tgfs_name_encode().  Returns the length or -1. */
+int tgfs_name_decode(const char *file, char *out, size_t outsz);
+
+/*
+ * The short id that tells apart objects of the same name: the primary key
+ * inside the global ID ("RemoteNetwork:40064" -> "40064"), at most 8
+ * characters, or 8 hex digits of a hash when the id is not a global ID.
+ */
+void tgfs_short_id(const char *id, char *out, size_t outsz);
+
+/*
+ * The file name of an object: the encoded name, with "~<short id>" after it
+ * when @duplicate, cut (on a UTF-8 boundary, then suffixed) to fit
+ * TGFS_NAME_MAX.  @out must hold TGFS_NAME_MAX + 1 bytes.
+ */
+void tgfs_entry_name(const char *name, const char *id, bool duplicate,
+		     char *out);
+
+#endif /* TGFS_H */

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# test.sh - runs every test of twingatefs: unit (cmocka), simulator (node),
+# integration (real FUSE mounts against the simulator), then the unit and
+# integration tests again on a build with AddressSanitizer and
+# UndefinedBehaviorSanitizer.  Installs what is missing first (root).
+# Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+. tests/deps.sh
+tgfs_install_deps || exit 1
+
+logs=$(mktemp -d /tmp/tgfs-test-logs.XXXXXX)
+passed=0
+failed=0
+broken=()
+
+# Adds the counts of a cmocka run (its output in $2) for suite $1.
+count_cmocka() {
+	local p f
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$2" | tail -1)
+	if [ -z "$p$f" ]; then
+		broken+=("$1")
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+}
+
+# Adds the counts of a node --test run (TAP in $2) for suite $1.
+count_node() {
+	local p f
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$2" | tail -1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$2" | tail -1)
+	if [ -z "$p" ]; then
+		broken+=("$1")
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + ${f:-0}))
+}
+
+run_unit() { # build dir, label
+	local t name
+	for t in "$1"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		name="$2/$(basename "$t")"
+		echo "== $name"
+		"$t" >"$logs/unit.out" 2>&1
+		local rc=$?
+		cat "$logs/unit.out"
+		if grep -q 'runtime error:\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer' "$logs/unit.out"; then
+			broken+=("$name (sanitizer report)")
+			failed=$((failed + 1))
+		elif [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$logs/unit.out"; then
+			broken+=("$name (exit $rc)")
+			failed=$((failed + 1))
+		fi
+		count_cmocka "$name" "$logs/unit.out"
+	done
+}
+
+run_node() { # label, dir of tests, env...
+	local label=$1 dir=$2
+	shift 2
+	echo "== $label"
+	env "$@" node --test --test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination="$logs/$label.tap" \
+		"$dir"/*.test.mjs
+	count_node "$label" "$logs/$label.tap"
+}
+
+tgfs_build build || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+run_unit build unit
+run_node simulator tests/sim/test
+run_node integration tests/integration TWINGATEFS_BIN="$PWD/build/fs/twingatefs"
+
+if [ "${TGFS_SKIP_SANITIZERS:-0}" != 1 ]; then
+	if tgfs_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=undefined; then
+		export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+		run_unit build-asan unit-asan
+		run_node integration-asan tests/integration \
+			TWINGATEFS_BIN="$PWD/build-asan/fs/twingatefs"
+	else
+		broken+=("sanitizer build")
+		failed=$((failed + 1))
+	fi
+fi
+
+rm -rf "$logs"
+for b in "${broken[@]}"; do echo "broken: $b"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

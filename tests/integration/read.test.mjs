@@ -1,0 +1,191 @@
+// read.test.mjs - reading networks and connectors through a real mount:
+// what ls, cat, stat and find show against what the simulator holds, over
+// several pages, with awkward names, and what it costs in requests.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSim, mount, sh, shStatus, entryNames, utc } from './lib.mjs';
+
+const lines = (s) => s.split('\n').filter((l) => l !== '');
+const sorted = (a) => [...a].sort();
+
+// What each field file of a network / connector shows, from the tenant.
+const text = (v) => (v === null || v === undefined ? '' : `${v}\n`);
+const lower = (v) => text(v === null ? null : String(v).toLowerCase());
+const networkFiles = (n) => ({
+  id: text(n.id), name: text(n.name), location: lower(n.location),
+  type: lower(n.networkType), 'is-active': text(n.isActive),
+  'created-at': utc(n.createdAt), 'updated-at': utc(n.updatedAt),
+});
+const connectorFiles = (c) => ({
+  id: text(c.id), name: text(c.name), state: lower(c.state),
+  hostname: text(c.hostname), version: text(c.version),
+  'public-ip': text(c.publicIP),
+  'private-ips': c.privateIPs.map((ip) => `${ip}\n`).join(''),
+  'last-heartbeat-at': utc(c.lastHeartbeatAt),
+  'status-notifications': text(c.hasStatusNotificationsEnabled),
+  tokens: '',
+});
+
+describe('reading the small tenant, two objects a page', () => {
+  let sim, m, tenant, nets, netNames;
+  before(async () => {
+    sim = await startSim(['--size', 'small']);
+    tenant = await sim.tenant();
+    nets = tenant.remoteNetworks;
+    netNames = entryNames(nets);
+    m = await mount(sim, { opts: ['page_size=2', 'batch_pages=10'] });
+  });
+  after(async () => {
+    await m?.unmount();
+    await sim?.stop();
+  });
+
+  test('the root shows the networks folder', () => {
+    assert.deepEqual(lines(sh('ls -1A', m.dir)), ['networks']);
+  });
+
+  test('ls networks lists every network, all pages, in two requests', async () => {
+    await sim.resetStats();
+    const got = lines(sh('ls -1A networks', m.dir));
+    assert.deepEqual(sorted(got), sorted(netNames));
+    const st = await sim.stats();
+    const pages = Math.ceil(nets.length / 2);
+    assert.ok(pages >= 3, 'the tenant spans several pages');
+    assert.equal(st.fields.remoteNetworks, pages, 'every page was asked for');
+    // page 1 alone (it tells the total), then the rest batched as aliases
+    assert.equal(st.requests, 2);
+    assert.equal(st.mutations, 0);
+  });
+
+  test('awkward names are shown as DESIGN.md §2 says', () => {
+    const got = lines(sh('ls -1A networks', m.dir));
+    assert.ok(got.includes('Office \uFF0F HQ'), got.join(','));
+    assert.ok(got.includes('Zürich Büro'));
+    assert.ok(got.includes('.hidden-net'));
+    assert.ok(got.includes('AWS prod'));
+    const dups = got.filter((n) => n.startsWith('Duplicate~'));
+    assert.equal(dups.length, 2);
+    assert.ok(!got.includes('Duplicate'));
+  });
+
+  test('the same walk again within the TTL costs no request', async () => {
+    sh('ls -lR networks > /dev/null', m.dir);
+    await sim.resetStats();
+    sh('ls -lR networks > /dev/null; cat networks/*/name > /dev/null', m.dir);
+    assert.equal((await sim.stats()).requests, 0);
+  });
+
+  test('every network field file shows the tenant value', () => {
+    nets.forEach((n, i) => {
+      const want = networkFiles(n);
+      const dir = `networks/${netNames[i]}`;
+      assert.deepEqual(sorted(lines(sh(`ls -1A '${dir}'`, m.dir))),
+        sorted([...Object.keys(want), 'object.json', 'connectors']));
+      for (const [f, v] of Object.entries(want)) {
+        assert.equal(sh(`cat '${dir}/${f}'`, m.dir), v, `${dir}/${f}`);
+      }
+    });
+  });
+
+  test('stat shows exact sizes, modes, and updatedAt as the mtime', () => {
+    nets.forEach((n, i) => {
+      const dir = `networks/${netNames[i]}`;
+      for (const [f, v] of Object.entries(networkFiles(n))) {
+        const [size, mode, mtime] = sh(`stat -c '%s %a %Y' '${dir}/${f}'`, m.dir)
+          .trim().split(' ');
+        assert.equal(Number(size), Buffer.byteLength(v), `${dir}/${f} size`);
+        assert.equal(mode, ['name', 'location', 'is-active'].includes(f) ? '644' : '444');
+        assert.equal(Number(mtime), Math.floor(Date.parse(n.updatedAt) / 1000));
+      }
+      assert.equal(sh(`stat -c %F '${dir}'`, m.dir).trim(), 'directory');
+    });
+  });
+
+  test('object.json parses and matches the tenant', () => {
+    nets.forEach((n, i) => {
+      const got = JSON.parse(sh(`cat 'networks/${netNames[i]}/object.json'`, m.dir));
+      assert.deepEqual(got, n);
+    });
+  });
+
+  test('each network lists its own connectors with their fields', () => {
+    nets.forEach((n, i) => {
+      const conns = tenant.connectors.filter((c) => c.remoteNetworkId === n.id);
+      const names = entryNames(conns);
+      const dir = `networks/${netNames[i]}/connectors`;
+      assert.deepEqual(sorted(lines(sh(`ls -1A '${dir}'`, m.dir))), sorted(names));
+      conns.forEach((c, j) => {
+        for (const [f, v] of Object.entries(connectorFiles(c))) {
+          assert.equal(sh(`cat '${dir}/${names[j]}/${f}'`, m.dir), v, `${dir}/${names[j]}/${f}`);
+        }
+        const sz = sh(`stat -c %s '${dir}/${names[j]}/private-ips'`, m.dir).trim();
+        assert.equal(Number(sz), Buffer.byteLength(connectorFiles(c)['private-ips']));
+        assert.equal(sh(`stat -c %a '${dir}/${names[j]}/tokens'`, m.dir).trim(), '600');
+      });
+    });
+    // The tenant has a network with two connectors of one name.
+    const dupConn = tenant.connectors.filter((c, _, all) =>
+      all.filter((d) => d.name === c.name && d.remoteNetworkId === c.remoteNetworkId).length > 1);
+    assert.ok(dupConn.length >= 2);
+  });
+
+  test('find walks the whole tree without errors', () => {
+    const out = lines(sh('find . | sort', m.dir));
+    const fileCount = nets.length * (7 + 1) + tenant.connectors.length * (10 + 1);
+    const dirCount = 1 + 1 + nets.length * 2 + tenant.connectors.length;
+    assert.equal(out.length, fileCount + dirCount);
+  });
+
+  test('inode numbers are stable and distinct', () => {
+    const a = sh("find . -printf '%i %p\\n' | sort", m.dir);
+    const b = sh("find . -printf '%i %p\\n' | sort", m.dir);
+    assert.equal(a, b);
+    const inos = lines(a).map((l) => l.split(' ')[0]);
+    assert.equal(new Set(inos).size, inos.length);
+  });
+
+  test('the mount is read-only for now: writes fail with EROFS', () => {
+    const dir = `networks/${netNames[0]}`;
+    let r = shStatus(`echo x > '${dir}/name'`, m.dir);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Read-only file system/);
+    r = shStatus('mkdir networks/new-net', m.dir);
+    assert.match(r.stderr, /Read-only file system/);
+    r = shStatus(`rm -r '${dir}'`, m.dir);
+    assert.notEqual(r.status, 0);
+  });
+
+  test('names that are not there are ENOENT', () => {
+    const r = shStatus('cat networks/no-such-network/name', m.dir);
+    assert.match(r.stderr, /No such file or directory/);
+    assert.match(shStatus('ls nothing-here', m.dir).stderr, /No such file/);
+    assert.match(shStatus(`cat 'networks/${netNames[0]}/nofield'`, m.dir).stderr,
+      /No such file/);
+  });
+});
+
+describe('page size refused by the API', () => {
+  let sim, m;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--page-max', '50']);
+    m = await mount(sim, { opts: ['page_size=100'] });
+  });
+  after(async () => {
+    await m?.unmount();
+    await sim?.stop();
+  });
+
+  test('the client halves its page size once and keeps it', async () => {
+    await sim.resetStats();
+    const tenant = await sim.tenant();
+    const got = lines(sh('ls -1A networks', m.dir));
+    assert.equal(got.length, tenant.remoteNetworks.length);
+    let st = await sim.stats();
+    assert.equal(st.requests, 2, 'one refused, one at the halved size');
+    await sim.resetStats();
+    sh('ls networks/*/connectors > /dev/null', m.dir);
+    st = await sim.stats();
+    assert.equal(st.requests, 1, 'the smaller size is kept');
+    assert.equal(st.errors, 0);
+  });
+});

@@ -1,0 +1,312 @@
+/*
+ * test_api.c - api/'s pure parts: times, global IDs, rendering of every
+ * field type from JSON nodes, hostile and malformed JSON, and a check of
+ * every row of the kinds table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tg_api.h"
+
+static const struct tg_kind *kind(const char *dir)
+{
+	for (size_t i = 0; i < tg_nkinds; i++)
+		if (strcmp(tg_kinds[i]->dir, dir) == 0)
+			return tg_kinds[i];
+	fail_msg("no kind %s", dir);
+	return NULL;
+}
+
+static const char *value(const struct tg_object *o, const char *file)
+{
+	for (size_t i = 0; i < o->kind->nfields; i++)
+		if (strcmp(o->kind->fields[i].file, file) == 0)
+			return o->values[i];
+	fail_msg("no field %s", file);
+	return NULL;
+}
+
+static void test_time_parse_offsets_and_fractions(void **state)
+{
+	int64_t t;
+
+	(void)state;
+	assert_true(tg_time_parse("1970-01-01T00:00:00Z", &t));
+	assert_int_equal(t, 0);
+	assert_true(tg_time_parse("2024-02-15T01:13:51.059028+00:00", &t));
+	assert_int_equal(t, 1707959631);
+	assert_true(tg_time_parse("2024-02-15T03:13:51+02:00", &t));
+	assert_int_equal(t, 1707959631);
+	assert_true(tg_time_parse("2024-02-14T20:13:51.5-05:00", &t));
+	assert_int_equal(t, 1707959631);
+}
+
+static void test_time_parse_rejects_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"", "2024", "2024-02-15", "2024-02-15T01:13:51",
+		"2024-13-15T01:13:51Z", "2024-02-15T25:13:51Z",
+		"2024-02-15T01:13:51+0000", "2024-02-15T01:13:51Zjunk",
+		"2024-02-15T01:13:51.Z", "2024-02-15T01:13:51.1234567890Z",
+		"2024-0a-15T01:13:51Z", "2024-02-15T01:13:51+24:00",
+	};
+	int64_t t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(tg_time_parse(bad[i], &t));
+	assert_false(tg_time_parse(NULL, &t));
+}
+
+static void test_time_render_is_utc_rfc3339(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_true(tg_time_render("2024-02-15T01:13:51.059028+00:00", out,
+				   sizeof(out)));
+	assert_string_equal(out, "2024-02-15T01:13:51.059028Z");
+	assert_true(tg_time_render("2024-02-15T03:13:51+02:00", out,
+				   sizeof(out)));
+	assert_string_equal(out, "2024-02-15T01:13:51Z");
+	assert_true(tg_time_render("2024-01-01T00:00:00.000Z", out,
+				   sizeof(out)));
+	assert_string_equal(out, "2024-01-01T00:00:00.000Z");
+	assert_false(tg_time_render("2024-01-01T00:00:00Z", out, 10));
+}
+
+static void test_global_id_decode(void **state)
+{
+	char type[64], pk[64];
+
+	(void)state;
+	assert_true(tg_global_id_decode("UmVtb3RlTmV0d29yazo0MDA2NA==", type,
+					sizeof(type), pk, sizeof(pk)));
+	assert_string_equal(type, "RemoteNetwork");
+	assert_string_equal(pk, "40064");
+	assert_true(tg_global_id_decode(
+		"U2VydmljZUFjY291bnQ6MmRkOTFmMDctYTcyNi00ZWU1LTllMDgtNzEwZmM0ZGE4MzQ0",
+		type, sizeof(type), pk, sizeof(pk)));
+	assert_string_equal(type, "ServiceAccount");
+	assert_string_equal(pk, "2dd91f07-a726-4ee5-9e08-710fc4da8344");
+	assert_false(tg_global_id_decode("not base64!", type, sizeof(type), pk,
+					 sizeof(pk)));
+	assert_false(tg_global_id_decode("bm9jb2xvbg==", type, sizeof(type),
+					 pk, sizeof(pk))); /* "nocolon" */
+	assert_false(tg_global_id_decode("", type, sizeof(type), pk,
+					 sizeof(pk)));
+}
+
+static const char network_json[] =
+	"{\"id\":\"UmVtb3RlTmV0d29yazo0MDA2NA==\",\"name\":\"AWS prod\","
+	"\"location\":\"AWS\",\"networkType\":\"REGULAR\",\"isActive\":true,"
+	"\"createdAt\":\"2024-02-15T01:13:51.059028+00:00\","
+	"\"updatedAt\":\"2024-03-01T10:00:00+01:00\"}";
+
+static void test_network_fields_render(void **state)
+{
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("networks"), network_json,
+					     strlen(network_json), &o),
+			 TG_OK);
+	assert_string_equal(o.id, "UmVtb3RlTmV0d29yazo0MDA2NA==");
+	assert_string_equal(o.name, "AWS prod");
+	assert_null(o.parent_id);
+	assert_string_equal(value(&o, "id"), "UmVtb3RlTmV0d29yazo0MDA2NA==\n");
+	assert_string_equal(value(&o, "name"), "AWS prod\n");
+	assert_string_equal(value(&o, "location"), "aws\n");
+	assert_string_equal(value(&o, "type"), "regular\n");
+	assert_string_equal(value(&o, "is-active"), "true\n");
+	assert_string_equal(value(&o, "created-at"),
+			    "2024-02-15T01:13:51.059028Z\n");
+	assert_string_equal(value(&o, "updated-at"), "2024-03-01T09:00:00Z\n");
+	assert_int_equal(o.mtime, 1709283600);
+	/* object.json: the node pretty-printed, keys in the API's order. */
+	assert_non_null(strstr(o.json, "\n  \"name\": \"AWS prod\",\n"));
+	assert_true(strstr(o.json, "\"id\"") < strstr(o.json, "\"updatedAt\""));
+	assert_int_equal(o.json[strlen(o.json) - 1], '\n');
+	tg_object_release(&o);
+}
+
+static void test_connector_lists_nulls_and_parent(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"Q29ubmVjdG9yOjEwMzkyMTI=\",\"name\":\"petrel\","
+		"\"remoteNetwork\":{\"id\":\"UmVtb3RlTmV0d29yazo0MDA2NA==\","
+		"\"name\":\"AWS prod\"},\"state\":\"DEAD_NO_HEARTBEAT\","
+		"\"hasStatusNotificationsEnabled\":false,\"hostname\":null,"
+		"\"version\":null,\"publicIP\":null,"
+		"\"privateIPs\":[\"10.0.1.23\",\"10.0.2.5\"],"
+		"\"lastHeartbeatAt\":null,"
+		"\"createdAt\":\"2024-01-01T00:00:00Z\","
+		"\"updatedAt\":\"2024-01-02T00:00:00Z\"}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("connectors"), j, strlen(j),
+					     &o),
+			 TG_OK);
+	assert_string_equal(o.parent_id, "UmVtb3RlTmV0d29yazo0MDA2NA==");
+	assert_string_equal(value(&o, "state"), "dead_no_heartbeat\n");
+	assert_string_equal(value(&o, "status-notifications"), "false\n");
+	assert_null(value(&o, "hostname"));
+	assert_null(value(&o, "last-heartbeat-at"));
+	assert_string_equal(value(&o, "private-ips"), "10.0.1.23\n10.0.2.5\n");
+	assert_null(value(&o, "tokens")); /* secrets never come from JSON */
+	tg_object_release(&o);
+}
+
+static void test_empty_list_renders_empty(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"Q29ubmVjdG9yOjE=\",\"name\":\"c\","
+		"\"remoteNetwork\":{\"id\":\"x\"},\"state\":\"ALIVE\","
+		"\"hasStatusNotificationsEnabled\":true,\"privateIPs\":[]}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("connectors"), j, strlen(j),
+					     &o),
+			 TG_OK);
+	assert_string_equal(value(&o, "private-ips"), "");
+	assert_int_equal(o.mtime, 0);
+	tg_object_release(&o);
+}
+
+static void test_name_falls_back_to_id(void **state)
+{
+	static const char j[] = "{\"id\":\"UmVtb3RlTmV0d29yazox\",\"name\":\"\"}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("networks"), j, strlen(j),
+					     &o),
+			 TG_OK);
+	assert_string_equal(o.name, "UmVtb3RlTmV0d29yazox");
+	tg_object_release(&o);
+}
+
+static void test_malformed_and_hostile_json_is_refused(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"{",
+		"{\"id\":\"UmVtb3RlTmV0d29yazox\",\"name\":\"a\"", /* truncated */
+		"[]",
+		"null",
+		"{\"name\":\"no id\"}",
+		"{\"id\":5,\"name\":\"x\"}",
+		"{\"id\":\"\",\"name\":\"x\"}",
+		"{\"id\":\"a\",\"isActive\":\"yes\"}",
+		"{\"id\":\"a\",\"location\":7}",
+		"{\"id\":\"a\",\"createdAt\":\"yesterday\"}",
+		"{\"id\":\"a\",\"createdAt\":{\"x\":1}}",
+		"<!doctype html><html>login</html>",
+	};
+	struct tg_object o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(tg_object_from_json(kind("networks"),
+							 bad[i], strlen(bad[i]),
+							 &o),
+				     TG_OK);
+		assert_null(o.id); /* left empty */
+	}
+	/* A connector must say which network it belongs to. */
+	assert_int_not_equal(
+		tg_object_from_json(kind("connectors"),
+				    "{\"id\":\"a\",\"name\":\"b\"}", 23, &o),
+		TG_OK);
+}
+
+static void test_deeply_nested_json_does_not_crash(void **state)
+{
+	char j[20000];
+	size_t n = 0;
+	struct tg_object o;
+
+	(void)state;
+	n += (size_t)sprintf(j, "{\"id\":\"a\",\"name\":");
+	for (int i = 0; i < 5000; i++)
+		j[n++] = '[';
+	j[n] = '\0';
+	assert_int_not_equal(tg_object_from_json(kind("networks"), j, n, &o),
+			     TG_OK);
+}
+
+static void test_every_kind_row_is_consistent(void **state)
+{
+	(void)state;
+	assert_true(tg_nkinds >= 2);
+	for (size_t i = 0; i < tg_nkinds; i++) {
+		const struct tg_kind *k = tg_kinds[i];
+
+		assert_non_null(k->dir);
+		assert_non_null(k->type_name);
+		assert_non_null(k->list_field);
+		assert_non_null(k->selection);
+		assert_non_null(k->name_path);
+		assert_true(k->nfields > 0);
+		assert_ptr_equal(tg_kind_by_dir(k->parent, k->dir), k);
+		/* A nested kind comes after its parent and says where the
+		 * parent's id is. */
+		if (k->parent) {
+			assert_non_null(k->parent_path);
+			for (size_t j = i; j < tg_nkinds; j++)
+				assert_ptr_not_equal(tg_kinds[j], k->parent);
+		}
+		for (size_t f = 0; f < k->nfields; f++) {
+			const struct tg_field *fd = &k->fields[f];
+			char first[64];
+
+			assert_non_null(fd->file);
+			assert_null(strchr(fd->file, '/'));
+			assert_string_not_equal(fd->file, "object.json");
+			for (size_t g = f + 1; g < k->nfields; g++)
+				assert_string_not_equal(fd->file,
+							k->fields[g].file);
+			for (size_t c = 0; c < tg_nkinds; c++)
+				if (tg_kinds[c]->parent == k)
+					assert_string_not_equal(
+						fd->file, tg_kinds[c]->dir);
+			if (fd->type == TG_FT_SECRET) {
+				assert_null(fd->path);
+				continue;
+			}
+			/* Every field's JSON is asked for. */
+			assert_non_null(fd->path);
+			snprintf(first, sizeof(first), "%.*s",
+				 (int)strcspn(fd->path, "."), fd->path);
+			assert_non_null(strstr(k->selection, first));
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_parse_offsets_and_fractions),
+		cmocka_unit_test(test_time_parse_rejects_malformed),
+		cmocka_unit_test(test_time_render_is_utc_rfc3339),
+		cmocka_unit_test(test_global_id_decode),
+		cmocka_unit_test(test_network_fields_render),
+		cmocka_unit_test(test_connector_lists_nulls_and_parent),
+		cmocka_unit_test(test_empty_list_renders_empty),
+		cmocka_unit_test(test_name_falls_back_to_id),
+		cmocka_unit_test(test_malformed_and_hostile_json_is_refused),
+		cmocka_unit_test(test_deeply_nested_json_does_not_crash),
+		cmocka_unit_test(test_every_kind_row_is_consistent),
+	};
+
+	tg_log_set_level(TG_LOG_ERR);
+	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}
