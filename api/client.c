@@ -39,7 +39,23 @@ struct tg_api {
 	unsigned page_size; /* current; halved once if the API refuses it */
 	struct pacer read, write;
 	struct tg_api_stats stats;
+	char *url;
+	/* health, updated atomically */
+	int reachable;
+	int64_t last_ok, limited_until;
 };
+
+static __thread char last_message[512];
+
+const char *tg_api_last_message(void)
+{
+	return last_message;
+}
+
+static void set_message(const char *fmt, const char *arg)
+{
+	snprintf(last_message, sizeof(last_message), fmt, arg);
+}
 
 static double now_mono(void)
 {
@@ -128,16 +144,32 @@ struct tg_api *tg_api_new(const struct tg_api_config *cfg)
 	if (!pacer_init(&api->read, cfg->rate_read) ||
 	    !pacer_init(&api->write, cfg->rate_write))
 		goto fail;
+	api->url = strdup(cfg->url);
 	api->http = http_new(cfg->url, cfg->token, api->cfg.timeout_s,
 			     api->cfg.connect_timeout_s);
-	if (!api->http)
+	if (!api->http || !api->url)
 		goto fail;
 	return api;
 fail:
+	http_free(api->http);
+	free(api->url);
 	pacer_destroy(&api->read);
 	pacer_destroy(&api->write);
 	free(api);
 	return NULL;
+}
+
+const char *tg_api_url(struct tg_api *api)
+{
+	return api->url;
+}
+
+void tg_api_get_health(struct tg_api *api, struct tg_api_health *out)
+{
+	out->reachable = __atomic_load_n(&api->reachable, __ATOMIC_RELAXED);
+	out->last_ok = __atomic_load_n(&api->last_ok, __ATOMIC_RELAXED);
+	out->limited_until =
+		__atomic_load_n(&api->limited_until, __ATOMIC_RELAXED);
 }
 
 void tg_api_free(struct tg_api *api)
@@ -147,6 +179,7 @@ void tg_api_free(struct tg_api *api)
 	http_free(api->http);
 	pacer_destroy(&api->read);
 	pacer_destroy(&api->write);
+	free(api->url);
 	free(api);
 }
 
@@ -210,7 +243,7 @@ static enum tg_err classify_message(const char *msg)
  * message of a failure (caller frees).
  */
 static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
-		       cJSON **data, char **msg)
+		       cJSON *vars, cJSON **data, char **msg)
 {
 	double deadline = now_mono() + api->cfg.max_wait_s;
 	struct pacer *pacer = mutation ? &api->write : &api->read;
@@ -223,9 +256,18 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 	*data = NULL;
 	if (msg)
 		*msg = NULL;
+	last_message[0] = '\0';
 	body = cJSON_CreateObject();
 	if (!body || !cJSON_AddStringToObject(body, "query", doc))
 		goto nomem;
+	if (vars) {
+		cJSON *copy = cJSON_Duplicate(vars, true);
+
+		if (!copy || !cJSON_AddItemToObject(body, "variables", copy)) {
+			cJSON_Delete(copy);
+			goto nomem;
+		}
+	}
 	printed = cJSON_PrintUnformatted(body);
 	if (!printed)
 		goto nomem;
@@ -240,8 +282,15 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 		STAT_ADD(api, mutations, mutation ? 1 : 0);
 		err = http_post(api->http, printed, &r, why, sizeof(why));
 		STAT_ADD(api, bytes, r.body.len);
+		__atomic_store_n(&api->reachable, err != TG_ENET,
+				 __ATOMIC_RELAXED);
+		if (err == TG_OK && r.status > 0 && r.status < 500 &&
+		    r.status != 429)
+			__atomic_store_n(&api->last_ok, (int64_t)time(NULL),
+					 __ATOMIC_RELAXED);
 		if (err == TG_ENET) {
 			tg_log(TG_LOG_WARN, "request failed: %s", why);
+			set_message("request failed: %s", why);
 			retry = true;
 		} else if (err != TG_OK) {
 			tg_log(TG_LOG_WARN, "bad response: %s", why);
@@ -252,6 +301,10 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 
 			STAT_ADD(api, rate_limited, 1);
 			buf_release(&r.body);
+			__atomic_store_n(&api->limited_until,
+					 (int64_t)(time(NULL) + wait),
+					 __ATOMIC_RELAXED);
+			set_message("%s", "rate limited (HTTP 429)");
 			if (until > deadline) {
 				tg_log(TG_LOG_WARN, "rate limited for %.0f s, "
 				       "more than the %u s we may wait", wait,
@@ -265,10 +318,13 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 			continue; /* not a failure: no attempt counted */
 		} else if (r.status == 401 || r.status == 403) {
 			buf_release(&r.body);
+			set_message("%s", "the API refused the token");
 			err = TG_EAUTH;
 			goto out;
 		} else if (r.status >= 500) {
 			tg_log(TG_LOG_WARN, "server error: HTTP %ld", r.status);
+			snprintf(last_message, sizeof(last_message),
+				 "server error: HTTP %ld", r.status);
 			err = TG_ESERVER;
 			retry = true;
 		} else {
@@ -278,6 +334,7 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 				tg_log(TG_LOG_WARN, "unreadable response "
 				       "(HTTP %ld, %zu bytes)", r.status,
 				       r.body.len);
+				set_message("%s", "unreadable response");
 				err = TG_EPROTO;
 				retry = true;
 			}
@@ -304,6 +361,7 @@ static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
 		}
 		if (m) {
 			tg_log(TG_LOG_WARN, "the API says: %s", m);
+			set_message("%s", m);
 			err = classify_message(m);
 			if (msg)
 				*msg = strdup(m);
@@ -338,7 +396,7 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg)
 		*msg = NULL;
 	err = gql(api, false,
 		  "query tgfsCheck { remoteNetworks(first: 1) { totalCount } }",
-		  &data, &m);
+		  NULL, &data, &m);
 	if (err == TG_OK &&
 	    !cJSON_IsNumber(json_at(data, "remoteNetworks.totalCount")))
 		err = TG_EPROTO;
@@ -375,61 +433,289 @@ static void offset_cursor(long offset, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* Appends one aliased page of @kind to @doc. */
-static bool add_page(struct buf *doc, const struct tg_kind *kind,
-		     unsigned alias, unsigned first, const char *after)
+/* Ids and cursors go into documents as literals: only base64 and the
+ * like, so a hostile answer cannot inject GraphQL. */
+static bool safe_literal(const char *s)
 {
-	return buf_addf(doc, " p%u: %s(first: %u%s%s%s) { totalCount "
-			"pageInfo { hasNextPage endCursor } "
-			"edges { node { %s } } }",
-			alias, kind->list_field, first,
-			after ? ", after: \"" : "", after ? after : "",
-			after ? "\"" : "", kind->selection);
+	return *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+			       "tuvwxyz0123456789+/=_-:.") == strlen(s);
 }
 
-/* Appends the nodes of page p<alias> in @data to @out. */
-static enum tg_err take_page(const struct tg_kind *kind, const cJSON *data,
-			     unsigned alias, struct tg_list *out,
-			     bool *has_next, char *end_cursor, size_t ecsz,
-			     long *total)
+/* Appends the selection of one node of @kind, nested connections
+ * included, pages of @first. */
+static bool add_selection(struct buf *doc, const struct tg_kind *kind,
+			  unsigned first)
 {
-	char name[16];
-	const cJSON *page, *edges, *edge, *v;
+	if (!buf_add(doc, kind->selection, strlen(kind->selection)))
+		return false;
+	for (size_t i = 0; i < kind->nconns; i++) {
+		const struct tg_conn *c = &kind->conns[i];
+		const struct tg_kind *child = tg_kind_embedded(kind);
+
+		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
+			      "hasNextPage endCursor } edges { node { ",
+			      c->field, first))
+			return false;
+		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
+				: !add_selection(doc, child, first))
+			return false;
+		if (!buf_add(doc, " } } }", 6))
+			return false;
+	}
+	return true;
+}
+
+/* Appends one aliased page of @kind's root list to @doc. */
+static bool add_page(struct buf *doc, const struct tg_kind *kind,
+		     unsigned alias, unsigned first, const char *after,
+		     const char *filter)
+{
+	return buf_addf(doc, " p%u: %s(first: %u%s%s%s%s%s) { totalCount "
+			"pageInfo { hasNextPage endCursor } edges { node { ",
+			alias, kind->list_field, first,
+			after ? ", after: \"" : "", after ? after : "",
+			after ? "\"" : "", filter ? ", filter: " : "",
+			filter ? filter : "") &&
+	       add_selection(doc, kind, first) && buf_add(doc, " } } }", 6);
+}
+
+/* A node waiting for the later pages of its nested connections. */
+struct pending {
+	cJSON *node;
+	size_t slot; /* its place in the list */
+};
+
+/* A list being fetched. */
+struct lister {
+	struct tg_api *api;
+	const struct tg_kind *kind;
+	unsigned first;
+	struct tg_list *out;
+	struct pending *pending;
+	size_t npending;
+};
+
+/* True when a nested connection of @node has pages left. */
+static bool incomplete(const struct tg_kind *kind, const cJSON *node)
+{
+	for (size_t i = 0; i < kind->nconns; i++)
+		if (cJSON_IsTrue(json_at(json_at(node, kind->conns[i].field),
+					 "pageInfo.hasNextPage")))
+			return true;
+	return false;
+}
+
+/* Takes the nodes of @page into the list.  Nodes whose nested connections
+ * have more pages are kept as JSON (detached from @page) until those
+ * pages are in. */
+static enum tg_err take_nodes(struct lister *l, cJSON *page)
+{
+	cJSON *edges = json_at(page, "edges"), *edge;
 	struct tg_object *items;
 	size_t n;
 
-	snprintf(name, sizeof(name), "p%u", alias);
-	page = cJSON_GetObjectItemCaseSensitive(data, name);
-	edges = json_at(page, "edges");
 	if (!cJSON_IsArray(edges))
 		return TG_EPROTO;
 	n = (size_t)cJSON_GetArraySize(edges);
-	items = realloc(out->items, (out->n + n + 1) * sizeof(*items));
+	items = realloc(l->out->items, (l->out->n + n + 1) * sizeof(*items));
 	if (!items)
 		return TG_ENOMEM;
-	out->items = items;
+	l->out->items = items;
 	cJSON_ArrayForEach(edge, edges) {
-		const cJSON *node = json_at(edge, "node");
+		cJSON *node = json_at(edge, "node");
+		struct tg_object *slot = &l->out->items[l->out->n];
 		enum tg_err err;
 
 		/* A node the server could not resolve comes back null. */
 		if (!cJSON_IsObject(node))
 			continue;
-		err = object_from_node(kind, node, &out->items[out->n]);
+		if (incomplete(l->kind, node) &&
+		    cJSON_IsString(json_at(node, "id"))) {
+			struct pending *p = realloc(l->pending,
+				(l->npending + 1) * sizeof(*p));
+
+			if (!p)
+				return TG_ENOMEM;
+			l->pending = p;
+			p[l->npending].node =
+				cJSON_DetachItemViaPointer(edge, node);
+			p[l->npending++].slot = l->out->n;
+			memset(slot, 0, sizeof(*slot));
+			l->out->n++;
+			continue;
+		}
+		err = object_from_node(l->kind, node, slot);
 		if (err != TG_OK)
 			return err;
-		out->n++;
+		l->out->n++;
 	}
+	return TG_OK;
+}
+
+/* One later page of a nested connection, as planned. */
+struct nested_page {
+	size_t pending;
+	size_t conn;
+};
+
+/* Fetches the remaining pages of every pending node's nested connections
+ * (offset cursors: all addressable at once, batch_pages to a request),
+ * then turns the nodes into objects. */
+static enum tg_err complete_pending(struct lister *l)
+{
+	const struct tg_kind *kind = l->kind;
+	struct nested_page *plan = NULL;
+	size_t nplan = 0, done = 0;
+	struct buf doc = { 0 };
+	enum tg_err err = TG_OK;
+	long *offsets = NULL;
+	cJSON *data = NULL;
+
+	/* Plan: one entry per missing page. */
+	for (size_t i = 0; i < l->npending; i++) {
+		const char *id = json_at(l->pending[i].node, "id")->valuestring;
+
+		if (!safe_literal(id))
+			return TG_EPROTO;
+		for (size_t c = 0; c < kind->nconns; c++) {
+			cJSON *conn = json_at(l->pending[i].node,
+					      kind->conns[c].field);
+			cJSON *total = json_at(conn, "totalCount");
+			long have = cJSON_GetArraySize(json_at(conn, "edges"));
+
+			if (!cJSON_IsTrue(json_at(conn, "pageInfo.hasNextPage")) ||
+			    !cJSON_IsNumber(total))
+				continue;
+			for (long off = have; off < (long)total->valuedouble;
+			     off += l->first) {
+				struct nested_page *np = realloc(plan,
+					(nplan + 1) * sizeof(*np));
+				long *no = realloc(offsets,
+					(nplan + 1) * sizeof(*no));
+
+				if (np)
+					plan = np;
+				if (no)
+					offsets = no;
+				if (!np || !no) {
+					err = TG_ENOMEM;
+					goto out;
+				}
+				plan[nplan].pending = i;
+				plan[nplan].conn = c;
+				offsets[nplan++] = off;
+			}
+		}
+	}
+	while (done < nplan) {
+		size_t batch = nplan - done;
+
+		if (batch > l->api->cfg.batch_pages)
+			batch = l->api->cfg.batch_pages;
+		doc.len = 0;
+		if (!buf_addf(&doc, "query tgfsNested_%s {", kind->list_field))
+			goto nomem;
+		for (size_t k = 0; k < batch; k++) {
+			struct nested_page *np = &plan[done + k];
+			const struct tg_conn *c = &kind->conns[np->conn];
+			char after[64];
+
+			offset_cursor(offsets[done + k] - 1, after,
+				      sizeof(after));
+			if (!buf_addf(&doc, " n%zu: %s(id: \"%s\") { %s(first: "
+				      "%u, after: \"%s\") { edges { node { ",
+				      k, kind->one_field,
+				      json_at(l->pending[np->pending].node,
+					      "id")->valuestring,
+				      c->field, l->first, after) ||
+			    !(c->node_sel
+				      ? buf_add(&doc, c->node_sel,
+						strlen(c->node_sel))
+				      : add_selection(&doc,
+						      tg_kind_embedded(kind),
+						      l->first)) ||
+			    !buf_add(&doc, " } } } }", 8))
+				goto nomem;
+		}
+		if (!buf_add(&doc, " }", 2))
+			goto nomem;
+		err = gql(l->api, false, doc.s, NULL, &data, NULL);
+		if (err != TG_OK)
+			goto out;
+		STAT_ADD(l->api, pages, batch);
+		for (size_t k = 0; k < batch; k++) {
+			struct nested_page *np = &plan[done + k];
+			const char *field = kind->conns[np->conn].field;
+			char alias[32];
+			cJSON *edges, *dst, *e;
+
+			snprintf(alias, sizeof(alias), "n%zu", k);
+			edges = json_at(json_at(json_at(data, alias), field),
+					"edges");
+			dst = json_at(json_at(l->pending[np->pending].node,
+					      field), "edges");
+			if (!cJSON_IsArray(edges) || !cJSON_IsArray(dst)) {
+				err = TG_EPROTO;
+				goto out;
+			}
+			while ((e = edges->child))
+				cJSON_AddItemToArray(
+					dst, cJSON_DetachItemViaPointer(edges,
+									e));
+		}
+		cJSON_Delete(data);
+		data = NULL;
+		done += batch;
+	}
+	for (size_t i = 0; i < l->npending; i++) {
+		err = object_from_node(kind, l->pending[i].node,
+				       &l->out->items[l->pending[i].slot]);
+		if (err != TG_OK)
+			goto out;
+	}
+out:
+	cJSON_Delete(data);
+	buf_release(&doc);
+	free(plan);
+	free(offsets);
+	return err;
+nomem:
+	err = TG_ENOMEM;
+	goto out;
+}
+
+static void lister_release(struct lister *l)
+{
+	for (size_t i = 0; i < l->npending; i++)
+		cJSON_Delete(l->pending[i].node);
+	free(l->pending);
+	l->pending = NULL;
+	l->npending = 0;
+}
+
+/* Takes page p<alias> of @data; reports its page info. */
+static enum tg_err take_page(struct lister *l, cJSON *data, unsigned alias,
+			     bool *has_next, char *end_cursor, size_t ecsz,
+			     long *total)
+{
+	char name[16];
+	cJSON *page, *v;
+
+	snprintf(name, sizeof(name), "p%u", alias);
+	page = cJSON_GetObjectItemCaseSensitive(data, name);
+	if (!cJSON_IsObject(page))
+		return TG_EPROTO;
 	v = json_at(page, "pageInfo.hasNextPage");
 	*has_next = cJSON_IsTrue(v);
 	v = json_at(page, "pageInfo.endCursor");
 	end_cursor[0] = '\0';
-	if (cJSON_IsString(v) && strlen(v->valuestring) < ecsz)
+	if (cJSON_IsString(v) && strlen(v->valuestring) < ecsz &&
+	    safe_literal(v->valuestring))
 		strcpy(end_cursor, v->valuestring);
 	v = json_at(page, "totalCount");
 	if (total && cJSON_IsNumber(v))
 		*total = (long)v->valuedouble;
-	return TG_OK;
+	return take_nodes(l, page);
 }
 
 /* True when the API's message says our page size is over its limit. */
@@ -438,31 +724,38 @@ static bool page_size_refused(const char *msg)
 	return msg && strstr(msg, "first") && strstr(msg, "limit");
 }
 
-enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
-			struct tg_list *out)
+/*
+ * Sends the first page (with @filter and @vars, if any), halving the page
+ * size once if the API refuses it.
+ */
+static enum tg_err first_page(struct lister *l, const char *filter,
+			      cJSON *vars, const char *vdecl, bool *has_next,
+			      char *cursor, size_t csz, long *total)
 {
 	struct buf doc = { 0 };
 	cJSON *data = NULL;
+	bool halved = false;
 	enum tg_err err;
-	char cursor[256], expect[64], *msg = NULL;
-	unsigned first;
-	bool has_next = false, halved = false;
-	long total = 0, fetched;
+	char *msg = NULL;
 
-	memset(out, 0, sizeof(*out));
 again:
-	first = tg_api_page_size(api);
+	l->first = tg_api_page_size(l->api);
 	doc.len = 0;
-	if (!buf_addf(&doc, "query tgfsList_%s {", kind->list_field) ||
-	    !add_page(&doc, kind, 0, first, NULL) || !buf_add(&doc, " }", 2))
-		goto nomem;
-	err = gql(api, false, doc.s, &data, &msg);
-	if (err == TG_EQUERY && !halved && first > 1 &&
+	if (!buf_addf(&doc, "query tgfs%s_%s%s {", filter ? "Find" : "List",
+		      l->kind->list_field, vdecl ? vdecl : "") ||
+	    !add_page(&doc, l->kind, 0, l->first, NULL, filter) ||
+	    !buf_add(&doc, " }", 2)) {
+		err = TG_ENOMEM;
+		goto out;
+	}
+	err = gql(l->api, false, doc.s, vars, &data, &msg);
+	if (err == TG_EQUERY && !halved && l->first > 1 &&
 	    page_size_refused(msg)) {
 		/* Keep the smaller size for every later request. */
-		__atomic_store_n(&api->page_size, first / 2, __ATOMIC_RELAXED);
-		tg_log(TG_LOG_WARN, "page size %u refused: using %u", first,
-		       first / 2);
+		__atomic_store_n(&l->api->page_size, l->first / 2,
+				 __ATOMIC_RELAXED);
+		tg_log(TG_LOG_WARN, "page size %u refused: using %u", l->first,
+		       l->first / 2);
 		halved = true;
 		free(msg);
 		msg = NULL;
@@ -470,17 +763,73 @@ again:
 	}
 	if (err != TG_OK)
 		goto out;
-	STAT_ADD(api, pages, 1);
-	err = take_page(kind, data, 0, out, &has_next, cursor, sizeof(cursor),
-			&total);
+	STAT_ADD(l->api, pages, 1);
+	err = take_page(l, data, 0, has_next, cursor, csz, total);
+out:
 	cJSON_Delete(data);
-	data = NULL;
+	buf_release(&doc);
+	free(msg);
+	return err;
+}
+
+/* Follows endCursor one page at a time (objects added during a listing,
+ * or a server whose cursors are not offsets). */
+static enum tg_err follow_cursor(struct lister *l, const char *filter,
+				 cJSON *vars, const char *vdecl, bool has_next,
+				 char *cursor, size_t csz)
+{
+	struct buf doc = { 0 };
+	enum tg_err err = TG_OK;
+	cJSON *data = NULL;
+
+	while (has_next && cursor[0]) {
+		char after[256];
+
+		snprintf(after, sizeof(after), "%s", cursor);
+		doc.len = 0;
+		if (!buf_addf(&doc, "query tgfsListMore_%s%s {",
+			      l->kind->list_field, vdecl ? vdecl : "") ||
+		    !add_page(&doc, l->kind, 0, l->first, after, filter) ||
+		    !buf_add(&doc, " }", 2)) {
+			err = TG_ENOMEM;
+			break;
+		}
+		err = gql(l->api, false, doc.s, vars, &data, NULL);
+		if (err != TG_OK)
+			break;
+		STAT_ADD(l->api, pages, 1);
+		err = take_page(l, data, 0, &has_next, cursor, csz, NULL);
+		cJSON_Delete(data);
+		data = NULL;
+		if (err != TG_OK)
+			break;
+	}
+	buf_release(&doc);
+	return err;
+}
+
+enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
+			struct tg_list *out)
+{
+	struct lister l = { .api = api, .kind = kind, .out = out };
+	struct buf doc = { 0 };
+	cJSON *data = NULL;
+	enum tg_err err;
+	char cursor[256], expect[64];
+	bool has_next = false;
+	long total = 0, fetched;
+
+	memset(out, 0, sizeof(*out));
+	if (!kind->list_field)
+		return TG_EINVAL;
+	err = first_page(&l, NULL, NULL, NULL, &has_next, cursor,
+			 sizeof(cursor), &total);
 	if (err != TG_OK)
 		goto out;
 
 	/* Offset cursors let us ask for every remaining page at once. */
-	offset_cursor((long)first - 1, expect, sizeof(expect));
-	fetched = (long)first;
+	offset_cursor((long)l.first - 1, expect, sizeof(expect));
+	fetched = (long)l.first;
 	if (has_next && strcmp(cursor, expect) == 0) {
 		while (fetched < total) {
 			unsigned npages = 0;
@@ -490,60 +839,121 @@ again:
 				      kind->list_field))
 				goto nomem;
 			for (; npages < api->cfg.batch_pages && fetched < total;
-			     npages++, fetched += first) {
+			     npages++, fetched += l.first) {
 				char after[64];
 
 				offset_cursor(fetched - 1, after,
 					      sizeof(after));
-				if (!add_page(&doc, kind, npages, first, after))
+				if (!add_page(&doc, kind, npages, l.first,
+					      after, NULL))
 					goto nomem;
 			}
 			if (!buf_add(&doc, " }", 2))
 				goto nomem;
-			err = gql(api, false, doc.s, &data, NULL);
+			err = gql(api, false, doc.s, NULL, &data, NULL);
 			if (err != TG_OK)
 				goto out;
 			STAT_ADD(api, pages, npages);
 			for (unsigned i = 0; i < npages && err == TG_OK; i++)
-				err = take_page(kind, data, i, out, &has_next,
-						cursor, sizeof(cursor), NULL);
+				err = take_page(&l, data, i, &has_next, cursor,
+						sizeof(cursor), NULL);
 			cJSON_Delete(data);
 			data = NULL;
 			if (err != TG_OK)
 				goto out;
 		}
 	}
-	/* Objects added meanwhile, or a server without offset cursors:
-	 * follow endCursor one page at a time. */
-	while (has_next && cursor[0]) {
-		char after[256];
-
-		strcpy(after, cursor);
-		doc.len = 0;
-		if (!buf_addf(&doc, "query tgfsListMore_%s {", kind->list_field) ||
-		    !add_page(&doc, kind, 0, first, after) ||
-		    !buf_add(&doc, " }", 2))
-			goto nomem;
-		err = gql(api, false, doc.s, &data, NULL);
-		if (err != TG_OK)
-			goto out;
-		STAT_ADD(api, pages, 1);
-		err = take_page(kind, data, 0, out, &has_next, cursor,
-				sizeof(cursor), NULL);
-		cJSON_Delete(data);
-		data = NULL;
-		if (err != TG_OK)
-			goto out;
-	}
-	err = TG_OK;
+	err = follow_cursor(&l, NULL, NULL, NULL, has_next, cursor,
+			    sizeof(cursor));
+	if (err == TG_OK && l.npending)
+		err = complete_pending(&l);
 out:
+	lister_release(&l);
 	if (err != TG_OK)
 		tg_list_release(out);
 	cJSON_Delete(data);
 	buf_release(&doc);
-	free(msg);
 	return err;
 nomem:
 	err = TG_ENOMEM;
 	goto out;
+}
+
+enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
+			  const char *name, struct tg_list *out)
+{
+	struct lister l = { .api = api, .kind = kind, .out = out };
+	struct buf doc = { 0 };
+	cJSON *vars = NULL, *data = NULL;
+	enum tg_err err = TG_ENOMEM;
+	char cursor[256], filter[96];
+	bool has_next = false;
+
+	memset(out, 0, sizeof(*out));
+	vars = cJSON_CreateObject();
+	if (!vars || !cJSON_AddStringToObject(vars, "v", name))
+		goto out;
+	if (kind->lookup == TG_LOOKUP_ID) {
+		cJSON *node;
+
+		l.first = tg_api_page_size(api);
+		if (!buf_addf(&doc, "query tgfsGet_%s($v: ID!) { o: %s(id: $v) "
+			      "{ ", kind->one_field, kind->one_field) ||
+		    !add_selection(&doc, kind, l.first) ||
+		    !buf_add(&doc, " } }", 4))
+			goto out;
+		err = gql(api, false, doc.s, vars, &data, NULL);
+		if (err == TG_EINVAL) { /* "Unable to parse global ID" */
+			err = TG_OK;
+			goto out;
+		}
+		if (err != TG_OK)
+			goto out;
+		node = json_at(data, "o");
+		if (!cJSON_IsObject(node)) {
+			err = TG_OK; /* unknown id: no such object */
+			goto out;
+		}
+		/* Shaped as a page of one, so nested pages work alike. */
+		{
+			cJSON *page = cJSON_CreateObject();
+			cJSON *edges = cJSON_AddArrayToObject(page, "edges");
+			cJSON *edge = cJSON_CreateObject();
+
+			if (!page || !edges || !edge) {
+				cJSON_Delete(page);
+				cJSON_Delete(edge);
+				err = TG_ENOMEM;
+				goto out;
+			}
+			cJSON_AddItemToArray(edges, edge);
+			cJSON_AddItemToObject(
+				edge, "node",
+				cJSON_DetachItemViaPointer(data, node));
+			err = take_nodes(&l, page);
+			cJSON_Delete(page);
+		}
+	} else {
+		if (!kind->list_field) {
+			err = TG_EINVAL;
+			goto out;
+		}
+		snprintf(filter, sizeof(filter), "{%s: {eq: $v}}",
+			 kind->name_path);
+		err = first_page(&l, filter, vars, "($v: String!)", &has_next,
+				 cursor, sizeof(cursor), NULL);
+		if (err == TG_OK)
+			err = follow_cursor(&l, filter, vars, "($v: String!)",
+					    has_next, cursor, sizeof(cursor));
+	}
+	if (err == TG_OK && l.npending)
+		err = complete_pending(&l);
+out:
+	lister_release(&l);
+	if (err != TG_OK)
+		tg_list_release(out);
+	cJSON_Delete(vars);
+	cJSON_Delete(data);
+	buf_release(&doc);
+	return err;
 }

@@ -10,10 +10,10 @@
 #include "tg_api.h"
 
 /* The item at a dotted path ("address.value") under @node, or NULL. */
-const cJSON *json_at(const cJSON *node, const char *path);
+cJSON *json_at(const cJSON *node, const char *path);
 
 /* Builds @out from a parsed node; on error @out is left empty. */
-enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
+enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;
 
 /*

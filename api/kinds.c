@@ -1,57 +1,77 @@
 /*
  * kinds.c - the kinds table: one row per Twingate object kind.
  *
- * A row says where the kind lives in the tree, how to ask the API for it
- * and which files its objects show.  Selections list fields in schema
- * order, so object.json (the node as the API returns it) comes out in
- * schema order too.  Adding a field is adding a line here.
+ * A row says where the kind lives in the tree, how to ask the API for it,
+ * which files its objects show and which relations they link to.
+ * Selections list fields in schema order, so object.json (the node as the
+ * API returns it) comes out in schema order too.  Adding a field is adding
+ * a line here.  Relations are read from one side only (the side the API
+ * gives without extra pages); the other side is the inverse, derived.
  */
 #include <string.h>
 
 #include "tg_api.h"
 
-#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define RO false
+#define RW true
+
+/* Kinds refer to each other: declare them all first. */
+static const struct tg_kind network_kind, connector_kind, resource_kind,
+	group_kind, user_kind, device_kind, sa_kind, key_kind, policy_kind;
+
+/* ---- remote networks ------------------------------------------------ */
 
 static const struct tg_field network_fields[] = {
-	{ "id", "id", TG_FT_STRING, false },
-	{ "name", "name", TG_FT_STRING, true },
-	{ "location", "location", TG_FT_ENUM, true },
-	{ "type", "networkType", TG_FT_ENUM, false },
-	{ "is-active", "isActive", TG_FT_BOOL, true },
-	{ "created-at", "createdAt", TG_FT_TIME, false },
-	{ "updated-at", "updatedAt", TG_FT_TIME, false },
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "location", "location", TG_FT_ENUM, RW },
+	{ "type", "networkType", TG_FT_ENUM, RO },
+	{ "is-active", "isActive", TG_FT_BOOL, RW },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_rel network_rels[] = {
+	{ "resources", true, "resources", NULL, NULL, "network" },
 };
 
 static const struct tg_kind network_kind = {
 	.dir = "networks",
 	.type_name = "RemoteNetwork",
 	.list_field = "remoteNetworks",
+	.one_field = "remoteNetwork",
 	.selection = "id name location networkType isActive createdAt "
 		     "updatedAt",
 	.name_path = "name",
 	.mtime_path = "updatedAt",
 	.fields = network_fields,
-	.nfields = NFIELDS(network_fields),
+	.nfields = N(network_fields),
+	.rels = network_rels,
+	.nrels = N(network_rels),
 };
 
+/* ---- connectors ------------------------------------------------------ */
+
 static const struct tg_field connector_fields[] = {
-	{ "id", "id", TG_FT_STRING, false },
-	{ "name", "name", TG_FT_STRING, true },
-	{ "state", "state", TG_FT_ENUM, false },
-	{ "hostname", "hostname", TG_FT_STRING, false },
-	{ "version", "version", TG_FT_STRING, false },
-	{ "public-ip", "publicIP", TG_FT_STRING, false },
-	{ "private-ips", "privateIPs", TG_FT_LIST, false },
-	{ "last-heartbeat-at", "lastHeartbeatAt", TG_FT_TIME, false },
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "state", "state", TG_FT_ENUM, RO },
+	{ "hostname", "hostname", TG_FT_STRING, RO },
+	{ "version", "version", TG_FT_STRING, RO },
+	{ "public-ip", "publicIP", TG_FT_STRING, RO },
+	{ "private-ips", "privateIPs", TG_FT_LIST, RO },
+	{ "last-heartbeat-at", "lastHeartbeatAt", TG_FT_TIME, RO },
 	{ "status-notifications", "hasStatusNotificationsEnabled",
-	  TG_FT_BOOL, true },
-	{ "tokens", NULL, TG_FT_SECRET, true },
+	  TG_FT_BOOL, RW },
+	{ "tokens", NULL, TG_FT_SECRET, RW },
 };
 
 static const struct tg_kind connector_kind = {
 	.dir = "connectors",
 	.type_name = "Connector",
 	.list_field = "connectors",
+	.one_field = "connector",
 	.selection = "id name remoteNetwork { id name } state "
 		     "hasStatusNotificationsEnabled hostname version publicIP "
 		     "privateIPs lastHeartbeatAt createdAt updatedAt",
@@ -60,15 +80,271 @@ static const struct tg_kind connector_kind = {
 	.parent = &network_kind,
 	.parent_path = "remoteNetwork.id",
 	.fields = connector_fields,
-	.nfields = NFIELDS(connector_fields),
+	.nfields = N(connector_fields),
 };
+
+/* ---- resources ------------------------------------------------------- */
+
+static const struct tg_field resource_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "address", "address.value", TG_FT_STRING, RW },
+	{ "alias", "alias", TG_FT_STRING, RW },
+	{ "protocols", "protocols", TG_FT_PROTOCOLS, RW },
+	{ "is-active", "isActive", TG_FT_BOOL, RW },
+	{ "is-visible", "isVisible", TG_FT_BOOL, RW },
+	{ "browser-shortcut", "isBrowserShortcutEnabled", TG_FT_BOOL, RW },
+	{ "routing-mode", "routingMode", TG_FT_ENUM, RW },
+	{ "tags", "tags", TG_FT_TAGS, RW },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_conn resource_conns[] = {
+	{ "access", "__typename ... on Group { id name } "
+		    "... on ServiceAccount { id name }" },
+};
+
+static const struct tg_rel resource_rels[] = {
+	{ "network", false, "networks", "remoteNetwork.id", NULL, NULL },
+	{ "security-policy", false, "security-policies", "securityPolicy.id",
+	  NULL, NULL },
+	{ "access/groups", true, "groups", "access", "Group", NULL },
+	{ "access/service-accounts", true, "service-accounts", "access",
+	  "ServiceAccount", NULL },
+};
+
+static const struct tg_kind resource_kind = {
+	.dir = "resources",
+	.type_name = "Resource",
+	.list_field = "resources",
+	.one_field = "resource",
+	.selection = "id name address { type value } alias "
+		     "remoteNetwork { id name } protocols { allowIcmp "
+		     "tcp { policy ports { start end } } "
+		     "udp { policy ports { start end } } } isActive isVisible "
+		     "isBrowserShortcutEnabled ... on NetworkResource { "
+		     "routingMode } securityPolicy { id name } "
+		     "tags { key value } createdAt updatedAt",
+	.name_path = "name",
+	.mtime_path = "updatedAt",
+	.fields = resource_fields,
+	.nfields = N(resource_fields),
+	.conns = resource_conns,
+	.nconns = N(resource_conns),
+	.rels = resource_rels,
+	.nrels = N(resource_rels),
+};
+
+/* ---- groups ---------------------------------------------------------- */
+
+static const struct tg_field group_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "type", "type", TG_FT_ENUM, RO },
+	{ "is-active", "isActive", TG_FT_BOOL, RW },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_conn group_conns[] = {
+	{ "users", "id email" },
+};
+
+static const struct tg_rel group_rels[] = {
+	{ "security-policy", false, "security-policies", "securityPolicy.id",
+	  NULL, NULL },
+	{ "users", true, "users", "users", NULL, NULL },
+	{ "resources", true, "resources", NULL, NULL, "access/groups" },
+};
+
+static const struct tg_kind group_kind = {
+	.dir = "groups",
+	.type_name = "Group",
+	.list_field = "groups",
+	.one_field = "group",
+	.selection = "id name type isActive originId "
+		     "securityPolicy { id name } createdAt updatedAt",
+	.name_path = "name",
+	.mtime_path = "updatedAt",
+	.fields = group_fields,
+	.nfields = N(group_fields),
+	.conns = group_conns,
+	.nconns = N(group_conns),
+	.rels = group_rels,
+	.nrels = N(group_rels),
+};
+
+/* ---- users ----------------------------------------------------------- */
+
+static const struct tg_field user_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "email", "email", TG_FT_STRING, RO },
+	{ "first-name", "firstName", TG_FT_STRING, RW },
+	{ "last-name", "lastName", TG_FT_STRING, RW },
+	{ "role", "role", TG_FT_ENUM, RW },
+	{ "state", "state", TG_FT_ENUM, RW },
+	{ "type", "type", TG_FT_ENUM, RO },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_rel user_rels[] = {
+	{ "groups", true, "groups", NULL, NULL, "users" },
+	{ "devices", true, "devices", NULL, NULL, "user" },
+};
+
+static const struct tg_kind user_kind = {
+	.dir = "users",
+	.type_name = "User",
+	.list_field = "users",
+	.one_field = "user",
+	.selection = "id email firstName lastName role state type "
+		     "createdAt updatedAt",
+	.name_path = "email",
+	.mtime_path = "updatedAt",
+	.fields = user_fields,
+	.nfields = N(user_fields),
+	.rels = user_rels,
+	.nrels = N(user_rels),
+};
+
+/* ---- devices --------------------------------------------------------- */
+
+static const struct tg_field device_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RO },
+	{ "device-type", "deviceType", TG_FT_ENUM, RO },
+	{ "os-name", "osName", TG_FT_ENUM, RO },
+	{ "os-version", "osVersion", TG_FT_STRING, RO },
+	{ "hardware-model", "hardwareModel", TG_FT_STRING, RO },
+	{ "manufacturer", "manufacturerName", TG_FT_STRING, RO },
+	{ "hostname", "hostname", TG_FT_STRING, RO },
+	{ "username", "username", TG_FT_STRING, RO },
+	{ "serial-number", "serialNumber", TG_FT_STRING, RO },
+	{ "client-version", "clientVersion", TG_FT_STRING, RO },
+	{ "last-login-at", "lastSuccessfulLoginAt", TG_FT_TIME, RO },
+	{ "last-failed-login-at", "lastFailedLoginAt", TG_FT_TIME, RO },
+	{ "trust", "isTrusted", TG_FT_TRUST, RW },
+	{ "state", "activeState", TG_FT_ENUM, RW },
+};
+
+static const struct tg_rel device_rels[] = {
+	{ "user", false, "users", "user.id", NULL, NULL },
+};
+
+static const struct tg_kind device_kind = {
+	.dir = "devices",
+	.type_name = "Device",
+	.list_field = "devices",
+	.one_field = "device",
+	.selection = "id name user { id email } activeState isTrusted "
+		     "deviceType osName osVersion clientVersion hardwareModel "
+		     "manufacturerName hostname username serialNumber "
+		     "internetSecurityConfiguration lastSuccessfulLoginAt "
+		     "lastFailedLoginAt",
+	.name_path = "id",
+	.lookup = TG_LOOKUP_ID,
+	.mtime_path = NULL, /* devices have no updatedAt */
+	.fields = device_fields,
+	.nfields = N(device_fields),
+	.rels = device_rels,
+	.nrels = N(device_rels),
+};
+
+/* ---- service accounts and their keys --------------------------------- */
+
+static const struct tg_field sa_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_conn sa_conns[] = {
+	{ "keys", NULL }, /* the embedded keys, whole */
+};
+
+static const struct tg_rel sa_rels[] = {
+	{ "resources", true, "resources", NULL, NULL,
+	  "access/service-accounts" },
+};
+
+static const struct tg_kind sa_kind = {
+	.dir = "service-accounts",
+	.type_name = "ServiceAccount",
+	.list_field = "serviceAccounts",
+	.one_field = "serviceAccount",
+	.selection = "id name createdAt updatedAt",
+	.name_path = "name",
+	.mtime_path = "updatedAt",
+	.fields = sa_fields,
+	.nfields = N(sa_fields),
+	.conns = sa_conns,
+	.nconns = N(sa_conns),
+	.rels = sa_rels,
+	.nrels = N(sa_rels),
+};
+
+static const struct tg_field key_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RW },
+	{ "status", "status", TG_FT_ENUM, RO },
+	{ "expires-at", "expiresAt", TG_FT_TIME, RO },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "token", NULL, TG_FT_SECRET, RO },
+};
+
+static const struct tg_kind key_kind = {
+	.dir = "keys",
+	.type_name = "ServiceAccountKey",
+	.one_field = "serviceAccountKey",
+	.selection = "id name status expiresAt revokedAt createdAt updatedAt",
+	.name_path = "name",
+	.mtime_path = "updatedAt",
+	.parent = &sa_kind,
+	.parent_conn = "keys",
+	.fields = key_fields,
+	.nfields = N(key_fields),
+};
+
+/* ---- security policies ----------------------------------------------- */
+
+static const struct tg_field policy_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "name", "name", TG_FT_STRING, RO },
+	{ "policy-type", "policyType", TG_FT_ENUM, RO },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_rel policy_rels[] = {
+	{ "groups", true, "groups", NULL, NULL, "security-policy" },
+};
+
+static const struct tg_kind policy_kind = {
+	.dir = "security-policies",
+	.type_name = "SecurityPolicy",
+	.list_field = "securityPolicies",
+	.one_field = "securityPolicy",
+	.selection = "id name policyType createdAt updatedAt",
+	.name_path = "name",
+	.mtime_path = "updatedAt",
+	.fields = policy_fields,
+	.nfields = N(policy_fields),
+	.rels = policy_rels,
+	.nrels = N(policy_rels),
+};
+
+/* ---- the table ------------------------------------------------------- */
 
 const struct tg_kind *const tg_kinds[] = {
-	&network_kind,
-	&connector_kind,
+	&network_kind, &connector_kind, &resource_kind, &group_kind,
+	&user_kind,    &device_kind,    &sa_kind,       &key_kind,
+	&policy_kind,
 };
 
-const size_t tg_nkinds = NFIELDS(tg_kinds);
+const size_t tg_nkinds = N(tg_kinds);
 
 const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
 				     const char *dir)
@@ -78,4 +354,20 @@ const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
 		    strcmp(tg_kinds[i]->dir, dir) == 0)
 			return tg_kinds[i];
 	return NULL;
+}
+
+const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind)
+{
+	for (size_t i = 0; i < tg_nkinds; i++)
+		if (tg_kinds[i]->parent == kind && tg_kinds[i]->parent_conn)
+			return tg_kinds[i];
+	return NULL;
+}
+
+int tg_rel_index(const struct tg_kind *kind, const char *dir)
+{
+	for (size_t i = 0; i < kind->nrels; i++)
+		if (strcmp(kind->rels[i].dir, dir) == 0)
+			return (int)i;
+	return -1;
 }

@@ -173,7 +173,7 @@ bool tg_global_id_decode(const char *id, char *type, size_t typesz,
 	return true;
 }
 
-const cJSON *json_at(const cJSON *node, const char *path)
+cJSON *json_at(const cJSON *node, const char *path)
 {
 	char part[64];
 	const char *p = path, *dot;
@@ -192,7 +192,7 @@ const cJSON *json_at(const cJSON *node, const char *path)
 		node = cJSON_GetObjectItemCaseSensitive(node, part);
 		p = dot ? dot + 1 : p + len;
 	}
-	return node;
+	return (cJSON *)node;
 }
 
 /* "text" + '\n' in a new string. */
@@ -207,6 +207,76 @@ static char *line(const char *text)
 	s[n] = '\n';
 	s[n + 1] = '\0';
 	return s;
+}
+
+/* "tcp: allow-all", "tcp: deny-all" or "tcp: 22,443,8000-8080". */
+static bool render_protocol(const char *name, const cJSON *p, struct buf *b)
+{
+	const cJSON *policy = json_at(p, "policy"), *ports = json_at(p, "ports");
+	const cJSON *r;
+	bool first = true;
+
+	if (!cJSON_IsString(policy) || !buf_addf(b, "%s: ", name))
+		return false;
+	if (strcmp(policy->valuestring, "ALLOW_ALL") == 0)
+		return buf_add(b, "allow-all\n", 10);
+	if (strcmp(policy->valuestring, "RESTRICTED") != 0)
+		return false;
+	if (!cJSON_IsArray(ports))
+		return false;
+	if (!cJSON_GetArraySize(ports))
+		return buf_add(b, "deny-all\n", 9);
+	cJSON_ArrayForEach(r, ports) {
+		const cJSON *lo = json_at(r, "start"), *hi = json_at(r, "end");
+
+		if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi))
+			return false;
+		if (!buf_addf(b, "%s%d", first ? "" : ",", lo->valueint))
+			return false;
+		if (hi->valueint != lo->valueint &&
+		    !buf_addf(b, "-%d", hi->valueint))
+			return false;
+		first = false;
+	}
+	return buf_add(b, "\n", 1);
+}
+
+static bool render_protocols(const cJSON *v, char **out)
+{
+	const cJSON *icmp = json_at(v, "allowIcmp");
+	struct buf b = { 0 };
+
+	if (!cJSON_IsBool(icmp) ||
+	    !buf_addf(&b, "icmp: %s\n", cJSON_IsTrue(icmp) ? "allow" : "deny") ||
+	    !render_protocol("tcp", json_at(v, "tcp"), &b) ||
+	    !render_protocol("udp", json_at(v, "udp"), &b)) {
+		buf_release(&b);
+		return false;
+	}
+	*out = b.s;
+	return true;
+}
+
+/* One "key=value" line per tag; an empty file for none. */
+static bool render_tags(const cJSON *v, char **out)
+{
+	struct buf b = { 0 };
+	const cJSON *t;
+
+	if (!cJSON_IsArray(v))
+		return false;
+	cJSON_ArrayForEach(t, v) {
+		const cJSON *k = json_at(t, "key"), *val = json_at(t, "value");
+
+		if (!cJSON_IsString(k) || !cJSON_IsString(val) ||
+		    !buf_addf(&b, "%s=%s\n", k->valuestring,
+			      val->valuestring)) {
+			buf_release(&b);
+			return false;
+		}
+	}
+	*out = b.s ? b.s : strdup("");
+	return *out != NULL;
 }
 
 /*
@@ -282,6 +352,15 @@ static bool render(const struct tg_field *f, const cJSON *v, char **out)
 		*out = s;
 		break;
 	}
+	case TG_FT_TRUST:
+		if (!cJSON_IsBool(v))
+			return false;
+		*out = line(cJSON_IsTrue(v) ? "trusted" : "untrusted");
+		break;
+	case TG_FT_PROTOCOLS:
+		return render_protocols(v, out);
+	case TG_FT_TAGS:
+		return render_tags(v, out);
 	case TG_FT_SECRET:
 		return true;
 	}
@@ -296,6 +375,14 @@ void tg_object_release(struct tg_object *obj)
 		for (size_t i = 0; i < obj->kind->nfields; i++)
 			free(obj->values[i]);
 	free(obj->values);
+	if (obj->links)
+		for (size_t i = 0; i < obj->kind->nrels; i++) {
+			for (size_t j = 0; j < obj->links[i].n; j++)
+				free(obj->links[i].ids[j]);
+			free(obj->links[i].ids);
+		}
+	free(obj->links);
+	tg_list_release(&obj->children);
 	free(obj->id);
 	free(obj->name);
 	free(obj->parent_id);
@@ -360,11 +447,122 @@ static const char *str_at(const cJSON *node, const char *path)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
+/* Appends a copy of @id to @ids. */
+static bool ids_add(struct tg_ids *ids, const char *id)
+{
+	char **v = realloc(ids->ids, (ids->n + 1) * sizeof(*v));
+
+	if (!v)
+		return false;
+	ids->ids = v;
+	ids->ids[ids->n] = strdup(id);
+	return ids->ids[ids->n++] != NULL;
+}
+
+/* The target ids of forward relation @rel in @node. */
+static enum tg_err read_rel(const struct tg_rel *rel, const cJSON *node,
+			    struct tg_ids *ids)
+{
+	const cJSON *edges, *edge;
+	const char *s;
+
+	if (!rel->many) {
+		s = str_at(node, rel->path);
+		return s && *s && !ids_add(ids, s) ? TG_ENOMEM : TG_OK;
+	}
+	edges = json_at(json_at(node, rel->path), "edges");
+	if (!cJSON_IsArray(edges))
+		return TG_EPROTO;
+	cJSON_ArrayForEach(edge, edges) {
+		const cJSON *n = json_at(edge, "node");
+		const char *type = str_at(n, "__typename");
+
+		if (rel->type_name && (!type || strcmp(type, rel->type_name)))
+			continue;
+		s = str_at(n, "id");
+		if (s && !ids_add(ids, s))
+			return TG_ENOMEM;
+	}
+	return TG_OK;
+}
+
+/* The embedded child objects (a service account's keys) of @node. */
+static enum tg_err read_children(const struct tg_kind *child,
+				 const cJSON *node, struct tg_object *o)
+{
+	const cJSON *edges = json_at(json_at(node, child->parent_conn), "edges");
+	const cJSON *edge;
+	size_t n;
+
+	if (!cJSON_IsArray(edges))
+		return TG_EPROTO;
+	n = (size_t)cJSON_GetArraySize(edges);
+	o->children.items = calloc(n + 1, sizeof(struct tg_object));
+	if (!o->children.items)
+		return TG_ENOMEM;
+	cJSON_ArrayForEach(edge, edges) {
+		struct tg_object *c = &o->children.items[o->children.n];
+		enum tg_err err = object_from_node(child, json_at(edge, "node"),
+						   c);
+
+		if (err != TG_OK)
+			return err;
+		o->children.n++;
+		c->parent_id = strdup(o->id);
+		if (!c->parent_id)
+			return TG_ENOMEM;
+	}
+	return TG_OK;
+}
+
+/*
+ * In object.json a nested connection is shown as the list of its nodes:
+ * edges and page info are transport, not the object.
+ */
+static void flatten_conns(const struct tg_kind *kind, cJSON *node)
+{
+	for (size_t i = 0; i < kind->nconns; i++) {
+		const char *f = kind->conns[i].field;
+		cJSON *conn = cJSON_GetObjectItemCaseSensitive(node, f);
+		cJSON *edges = cJSON_GetObjectItemCaseSensitive(conn, "edges");
+		cJSON *list, *edge;
+
+		if (!cJSON_IsArray(edges) || !(list = cJSON_CreateArray()))
+			continue;
+		cJSON_ArrayForEach(edge, edges) {
+			cJSON *n = cJSON_GetObjectItemCaseSensitive(edge,
+								    "node");
+
+			if (n)
+				cJSON_AddItemReferenceToArray(list, n);
+		}
+		/* The references point into edges: print before freeing. */
+		{
+			cJSON *dup = cJSON_Duplicate(list, true);
+
+			cJSON_Delete(list);
+			if (dup)
+				cJSON_ReplaceItemInObjectCaseSensitive(node, f,
+								       dup);
+		}
+	}
+}
+
+static uint64_t fnv64(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out)
 {
 	enum tg_err err = TG_ENOMEM;
 	struct tg_object o = { .kind = kind };
+	const struct tg_kind *child = tg_kind_embedded(kind);
 	const char *id, *name, *s;
 	struct buf printed = { 0 };
 
@@ -381,7 +579,8 @@ enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
 	o.id = strdup(id);
 	o.name = strdup(name);
 	o.values = calloc(kind->nfields, sizeof(*o.values));
-	if (!o.id || !o.name || !o.values)
+	o.links = calloc(kind->nrels + 1, sizeof(*o.links));
+	if (!o.id || !o.name || !o.values || !o.links)
 		goto out;
 	if (kind->parent_path) {
 		s = str_at(node, kind->parent_path);
@@ -405,15 +604,29 @@ enum tg_err object_from_node(const struct tg_kind *kind, const cJSON *node,
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < kind->nrels; i++) {
+		if (!kind->rels[i].path)
+			continue;
+		err = read_rel(&kind->rels[i], node, &o.links[i]);
+		if (err != TG_OK)
+			goto out;
+	}
+	if (child) {
+		err = read_children(child, node, &o);
+		if (err != TG_OK)
+			goto out;
+	}
 	if (kind->mtime_path && (s = str_at(node, kind->mtime_path)) &&
 	    !tg_time_parse(s, &o.mtime))
 		o.mtime = 0;
+	flatten_conns(kind, node);
 	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1)) {
 		err = printed.s ? TG_EPROTO : TG_ENOMEM;
 		goto out;
 	}
 	o.json = printed.s;
 	printed.s = NULL;
+	o.hash = fnv64(o.json);
 	*out = o;
 	memset(&o, 0, sizeof(o));
 	err = TG_OK;

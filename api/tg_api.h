@@ -68,6 +68,9 @@ enum tg_ftype {
 	TG_FT_TIME,   /* RFC 3339 UTC */
 	TG_FT_INT,    /* decimal */
 	TG_FT_LIST,   /* list of strings, one a line */
+	TG_FT_PROTOCOLS, /* icmp/tcp/udp, three lines (DESIGN.md §2) */
+	TG_FT_TAGS,   /* one key=value a line */
+	TG_FT_TRUST,  /* a boolean shown as trusted / untrusted */
 	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
 };
 
@@ -78,19 +81,63 @@ struct tg_field {
 	bool writable;     /* mode 0644 rather than 0444 */
 };
 
+/*
+ * A nested connection asked for inside every node of a kind (a group's
+ * users, a resource's access, a service account's keys).  Pages past the
+ * first are fetched by the client, so objects always come complete.
+ */
+struct tg_conn {
+	const char *field;    /* connection field in the node, "users" */
+	const char *node_sel; /* selection of its nodes; NULL: the embedded
+			       * child kind's selection */
+};
+
+/*
+ * A relation, shown as symlinks to the related objects' folders.  Forward
+ * relations read the target ids from this kind's nodes; inverse ones are
+ * the mirror of a forward relation of the target kind (a network's
+ * resources are the resources whose `network` is that network).
+ */
+struct tg_rel {
+	const char *dir;    /* "network" (one link) or "access/groups" */
+	bool many;          /* a folder of links rather than one link */
+	const char *target; /* dir of the target kind (a top folder) */
+	const char *path;   /* forward: JSON path of the target id (one), or
+			     * the connection field (many); NULL: inverse */
+	const char *type_name; /* many over a union: nodes of this type */
+	const char *inverse;   /* inverse: the target kind's rel dir */
+};
+
+/* How one object is found when its collection is not cached. */
+enum tg_lookup {
+	TG_LOOKUP_NAME, /* root list with filter {<name_path>: {eq: name}} */
+	TG_LOOKUP_ID,   /* the single-object query <one_field>(id:) */
+};
+
 struct tg_kind {
 	const char *dir;       /* folder name, "networks" */
 	const char *type_name; /* GraphQL type, "RemoteNetwork" */
-	const char *list_field; /* root connection field, "remoteNetworks" */
+	const char *list_field; /* root connection field, "remoteNetworks";
+				 * NULL for kinds embedded in their parent */
+	const char *one_field; /* single-object query, "remoteNetwork" */
 	const char *selection; /* GraphQL selection of one node, schema order */
 	const char *name_path; /* JSON path of the folder name, "name" */
-	const char *mtime_path; /* JSON path of the mtime, "updatedAt"; NULL: none */
-	/* A nested kind lives in <parent object>/<dir>/; parent_path is the
-	 * JSON path of the parent's id in the node.  NULL for top folders. */
+	enum tg_lookup lookup;
+	const char *mtime_path; /* JSON path of the mtime, "updatedAt"; NULL:
+				 * first-seen times kept by the mount */
+	/* A nested kind lives in <parent object>/<dir>/.  Either it has its
+	 * own root list and parent_path is the JSON path of the parent's id,
+	 * or it is embedded: its nodes come in the parent's connection
+	 * parent_conn. */
 	const struct tg_kind *parent;
 	const char *parent_path;
+	const char *parent_conn;
 	const struct tg_field *fields;
 	size_t nfields;
+	const struct tg_conn *conns;
+	size_t nconns;
+	const struct tg_rel *rels;
+	size_t nrels;
 };
 
 /* The table: every kind, parents before children. */
@@ -101,9 +148,27 @@ extern const size_t tg_nkinds;
 const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
 				     const char *dir);
 
+/* The kind embedded in @kind (its parent_conn child), or NULL. */
+const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind);
+
+/* The index of @kind's rel whose dir is @dir, or -1. */
+int tg_rel_index(const struct tg_kind *kind, const char *dir);
+
 /* ------------------------------------------------------------------ */
 /* Objects                                                             */
 /* ------------------------------------------------------------------ */
+
+/* Target ids of one relation. */
+struct tg_ids {
+	char **ids;
+	size_t n;
+};
+
+/* A whole collection, in the API's order. */
+struct tg_list {
+	struct tg_object *items;
+	size_t n;
+};
 
 /*
  * One object as the files show it.  All strings are owned by the object.
@@ -118,12 +183,9 @@ struct tg_object {
 	char **values;   /* kind->nfields entries */
 	char *json;      /* object.json: the node pretty-printed, with '\n' */
 	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
-};
-
-/* A whole collection, in the API's order. */
-struct tg_list {
-	struct tg_object *items;
-	size_t n;
+	uint64_t hash;   /* of object.json: tells changed content */
+	struct tg_ids *links;    /* kind->nrels entries (forward rels) */
+	struct tg_list children; /* objects of the embedded kind */
 };
 
 /* Frees what the object owns (not the struct itself). */
@@ -213,6 +275,33 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg) TG_WARN_UNUSED;
  */
 enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			struct tg_list *out) TG_WARN_UNUSED;
+
+/*
+ * Fetches the objects of @kind named @name (by the kind's lookup: a root
+ * list filtered by name, or the single-object query by id) into @out: one
+ * request.  Nested kinds with their own root list are filtered by name
+ * across all parents.  An empty list means no such object.
+ */
+enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
+			  const char *name, struct tg_list *out)
+	TG_WARN_UNUSED;
+
+/*
+ * The API's message for the last failed call made by this thread (static
+ * per-thread storage, "" when none).  For the log and the errors file.
+ */
+const char *tg_api_last_message(void);
+
+/* Health, for /.twingatefs/status. */
+struct tg_api_health {
+	bool reachable;      /* the last request got an HTTP answer */
+	int64_t last_ok;     /* wall time of the last good answer, 0: none */
+	int64_t limited_until; /* wall time a 429 told us to wait until */
+};
+void tg_api_get_health(struct tg_api *api, struct tg_api_health *out);
+
+/* The endpoint URL (for the status file). */
+const char *tg_api_url(struct tg_api *api);
 
 /* Copies the counters. */
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);

@@ -315,6 +315,20 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 	return err;
 }
 
+bool tg_cache_peek(struct tg_cache *c, const char *key,
+		   struct tg_cache_ref **ref)
+{
+	bool hit;
+
+	*ref = NULL;
+	pthread_rwlock_rdlock(&c->lock);
+	hit = try_hit(c, key, ref);
+	pthread_rwlock_unlock(&c->lock);
+	if (hit)
+		STAT_ADD(c, hits);
+	return hit;
+}
+
 void tg_cache_invalidate(struct tg_cache *c, const char *key)
 {
 	struct entry *e;

@@ -63,6 +63,11 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 		 void *arg, struct tg_cache_ref **ref, bool *stale)
 	__attribute__((warn_unused_result));
 
+/* Takes a fresh value of @key without ever filling: true and a reference
+ * in *ref, or false when there is none (or it expired). */
+bool tg_cache_peek(struct tg_cache *c, const char *key,
+		   struct tg_cache_ref **ref);
+
 /* The value a reference holds. */
 void *tg_cache_val(const struct tg_cache_ref *ref);
 /* Takes one more reference to the same value. */

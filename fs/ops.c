@@ -98,12 +98,40 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		st->st_mode = S_IFREG | 0644;
 		st->st_ino = ino_of(n->obj->id, "object.json");
 		break;
+	case NODE_RELDIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_ino = ino_of(n->obj->id, n->rel);
+		break;
+	case NODE_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_ino = ino_of(n->obj->id, n->target);
+		break;
+	case NODE_STATDIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_ino = ino_of(TGFS_STATUS_DIR, NULL);
+		break;
+	case NODE_STATFILE:
+		st->st_mode = S_IFREG | (status_writable(n->field) ? 0200
+								   : 0444);
+		st->st_ino = ino_of(TGFS_STATUS_DIR,
+				    tgfs_status_files[n->field]);
+		t = time(NULL);
+		break;
 	}
 	if (n->obj && n->obj->mtime)
 		t = (time_t)n->obj->mtime;
 	if (S_ISDIR(st->st_mode)) {
 		st->st_nlink = 2;
 		st->st_size = 4096;
+	} else if (n->type == NODE_LINK) {
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(n->target);
+	} else if (n->type == NODE_STATFILE) {
+		char *s = status_render(fs, n->field);
+
+		st->st_nlink = 1;
+		st->st_size = s ? (off_t)strlen(s) : 0;
+		free(s);
 	} else {
 		st->st_nlink = 1;
 		st->st_size = (off_t)strlen(node_content(n));
@@ -156,6 +184,77 @@ static int add_object(void *arg, const struct tg_object *obj,
 	return add_entry(df, name);
 }
 
+static int add_link(void *arg, const char *name, const char *target)
+{
+	struct dir_fill *df = arg;
+
+	snprintf(df->child.target, sizeof(df->child.target), "%s", target);
+	return add_entry(df, name);
+}
+
+/*
+ * Lists the rel entries of an object folder directly under @prefix ("" for
+ * the object folder itself, "access" for its access folder): one link
+ * for a set single relation, a folder for the rest, each name once.
+ */
+static int list_rels(struct tgfs *fs, struct dir_fill *df,
+		     const struct node *n, const char *prefix)
+{
+	const struct tg_kind *k = n->kind;
+	size_t plen = strlen(prefix);
+
+	for (size_t i = 0; i < k->nrels; i++) {
+		const char *dir = k->rels[i].dir, *rest, *slash;
+		char name[64], sub[160];
+		bool seen = false;
+
+		if (plen && (strncmp(dir, prefix, plen) || dir[plen] != '/'))
+			continue;
+		rest = dir + (plen ? plen + 1 : 0);
+		slash = strchr(rest, '/');
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(slash ? (size_t)(slash - rest) : strlen(rest)),
+			 rest);
+		/* Several rels may share a first component. */
+		for (size_t j = 0; j < i && !seen; j++) {
+			const char *d = k->rels[j].dir;
+
+			if (plen && (strncmp(d, prefix, plen) || d[plen] != '/'))
+				continue;
+			d += plen ? plen + 1 : 0;
+			seen = strncmp(d, name, strlen(name)) == 0 &&
+			       (d[strlen(name)] == '/' || !d[strlen(name)]);
+		}
+		if (seen)
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", prefix, plen ? "/" : "",
+			 name);
+		df->child = *n;
+		df->child.ref = NULL;
+		df->child.depth = n->depth + 1;
+		if (!slash && !k->rels[i].many) {
+			int rc;
+
+			/* A single link: there only when set. */
+			df->child.type = NODE_OBJECT;
+			rc = node_step_rel(fs, &df->child, sub);
+			if (rc == -ENOENT)
+				continue;
+			if (rc)
+				return rc;
+		} else {
+			df->child.type = NODE_RELDIR;
+			df->child.rel_index = slash ? -1 : (int)i;
+			if (strlen(sub) >= sizeof(df->child.rel))
+				continue;
+			memcpy(df->child.rel, sub, strlen(sub) + 1);
+		}
+		if (add_entry(df, name))
+			return 0;
+	}
+	return 0;
+}
+
 static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			off_t off, struct fuse_file_info *fi,
 			enum fuse_readdir_flags flags)
@@ -186,11 +285,19 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		break;
 	case NODE_KINDDIR: {
 		const char *parent = n.kind->parent ? n.parent_id : NULL;
+		const struct coll *c;
 
-		rc = coll_get(fs, n.kind, &n.ref);
-		if (rc)
-			break;
-		coll_each(tg_cache_val(n.ref), parent, add_object, &df);
+		/* Listing needs the whole collection (an embedded kind's is
+		 * already held: its parent's). */
+		if (!n.ref || !n.kind->parent_conn) {
+			node_release(&n);
+			rc = coll_get(fs, n.kind, &n.ref);
+			if (rc)
+				break;
+		}
+		c = coll_of(n.ref, n.kind);
+		if (c)
+			coll_each(c, parent, add_object, &df);
 		break;
 	}
 	case NODE_OBJECT: {
@@ -215,16 +322,61 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			snprintf(df.child.parent_id,
 				 sizeof(df.child.parent_id), "%s", n.obj->id);
 			if (add_entry(&df, tg_kinds[i]->dir))
+				goto done;
+		}
+		rc = list_rels(fs, &df, &n, "");
+		break;
+	}
+	case NODE_RELDIR:
+		if (n.rel_index < 0) {
+			rc = list_rels(fs, &df, &n, n.rel);
+			break;
+		}
+		df.child = n;
+		df.child.type = NODE_LINK;
+		rc = rel_each(fs, n.obj, (size_t)n.rel_index, n.depth,
+			      add_link, &df);
+		if (rc > 0)
+			rc = 0;
+		break;
+	case NODE_STATDIR:
+		df.child = n;
+		df.child.type = NODE_STATFILE;
+		for (size_t i = 0; i < tgfs_nstatus_files; i++) {
+			df.child.field = i;
+			if (add_entry(&df, tgfs_status_files[i]))
 				break;
 		}
 		break;
-	}
+	case NODE_LINK:
+	case NODE_STATFILE:
+		rc = -ENOTDIR;
+		break;
 	case NODE_FIELD:
 	case NODE_JSON:
 		rc = -ENOTDIR;
 		break;
 	}
 done:
+	node_release(&n);
+	return rc;
+}
+
+static int tgfs_readlink(const char *path, char *buf, size_t size)
+{
+	struct tgfs *fs = tgfs_get();
+	struct node n;
+	int rc;
+
+	if (!size)
+		return -EINVAL;
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_LINK)
+		rc = -EINVAL;
+	else
+		snprintf(buf, size, "%s", n.target);
 	node_release(&n);
 	return rc;
 }
@@ -244,18 +396,36 @@ static int tgfs_open(const char *path, struct fuse_file_info *fi)
 	size_t len;
 	int rc;
 
+	char *status = NULL;
+
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type != NODE_FIELD && n.type != NODE_JSON) {
-		rc = -EISDIR;
+	if (n.type == NODE_STATFILE) {
+		if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+			rc = status_writable(n.field) ? 0 : -EACCES;
+			fi->direct_io = 1;
+			fi->fh = 0;
+			goto out;
+		}
+		status = status_render(fs, n.field);
+		if (!status) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		/* Its size changes under the kernel's feet: no caching. */
+		fi->direct_io = 1;
+		content = status;
+	} else if (n.type != NODE_FIELD && n.type != NODE_JSON) {
+		rc = n.type == NODE_LINK ? -ELOOP : -EISDIR;
 		goto out;
-	}
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
+		   (fi->flags & O_TRUNC)) {
 		rc = -EROFS;
 		goto out;
+	} else {
+		content = node_content(&n);
 	}
-	content = node_content(&n);
 	len = strlen(content);
 	of = malloc(sizeof(*of) + len);
 	if (!of) {
@@ -266,8 +436,28 @@ static int tgfs_open(const char *path, struct fuse_file_info *fi)
 	memcpy(of->data, content, len);
 	fi->fh = (uint64_t)(uintptr_t)of;
 out:
+	free(status);
 	node_release(&n);
 	return rc;
+}
+
+/* Only the refresh file takes writes (fi->fh is 0 for it). */
+static int tgfs_write(const char *path, const char *buf, size_t size,
+		      off_t off, struct fuse_file_info *fi)
+{
+	struct tgfs *fs = tgfs_get();
+	struct node n;
+	int rc;
+
+	(void)buf;
+	(void)off;
+	(void)fi;
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	rc = n.type == NODE_STATFILE ? status_write(fs, n.field) : -EROFS;
+	node_release(&n);
+	return rc ? rc : (int)size;
 }
 
 static int tgfs_read(const char *path, char *buf, size_t size, off_t off,
@@ -276,6 +466,8 @@ static int tgfs_read(const char *path, char *buf, size_t size, off_t off,
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)path;
+	if (!of)
+		return -EBADF;
 	if (off < 0 || (size_t)off >= of->len)
 		return 0;
 	if (size > of->len - (size_t)off)
@@ -329,10 +521,19 @@ static int tgfs_create(const char *path, mode_t mode,
 static int tgfs_truncate(const char *path, off_t size,
 			 struct fuse_file_info *fi)
 {
-	(void)path;
+	struct tgfs *fs = tgfs_get();
+	struct node n;
+	int rc;
+
 	(void)size;
 	(void)fi;
-	return tgfs_rofs();
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	/* `echo > refresh` truncates first: harmless there. */
+	rc = n.type == NODE_STATFILE && status_writable(n.field) ? 0 : -EROFS;
+	node_release(&n);
+	return rc;
 }
 
 static int tgfs_statfs(const char *path, struct statvfs *sv)
@@ -359,7 +560,9 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	/* Threads and curl handles are made here, after any fork. */
 	fs->api = tg_api_new(&conf->api);
 	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
-	if (!fs->api || !fs->cache) {
+	fs->seen = seen_open(conf->api.url);
+	pthread_mutex_init(&fs->lock, NULL);
+	if (!fs->api || !fs->cache || !fs->seen) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
@@ -377,6 +580,8 @@ static void tgfs_destroy(void *private_data)
 
 	tg_cache_free(fs->cache);
 	tg_api_free(fs->api);
+	seen_close(fs->seen);
+	pthread_mutex_destroy(&fs->lock);
 	free(fs);
 }
 
@@ -387,6 +592,8 @@ const struct fuse_operations tgfs_ops = {
 	.readdir = tgfs_readdir,
 	.open = tgfs_open,
 	.read = tgfs_read,
+	.write = tgfs_write,
+	.readlink = tgfs_readlink,
 	.release = tgfs_release,
 	.mkdir = tgfs_mkdir,
 	.rmdir = tgfs_unlink,

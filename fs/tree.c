@@ -1,12 +1,21 @@
 /*
- * tree.c - the tree: kinds' collections as folders, and path resolution.
+ * tree.c - the tree: collections as folders, relations as symlinks, and
+ * path resolution.
  *
  * A collection is fetched whole (all pages) and cached as one value with
  * the indexes the tree needs built once, at fill time: the file name of
  * every object (encoded, with "~<short id>" for duplicates within one
- * folder), a hash from (parent id, file name) to the object, and each
- * parent's children in the API's order.  A lookup is then a hash probe, so
- * `find` over 20,000 devices costs no more than the pages it needs.
+ * folder), hashes from (parent id, file name) and from id to the object,
+ * each parent's children in the API's order, and for every forward
+ * relation the objects that link to each target (so the inverse side,
+ * such as a user's devices, is a hash probe too).  Objects of an embedded
+ * kind (a service account's keys) live in a sub-collection of their
+ * parent's.
+ *
+ * When a name is looked up in a folder whose collection is not cached,
+ * only that object is asked for (one request: by name, or by id for
+ * devices), so `cat devices/<id>/trust` costs one request, not the
+ * whole listing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,52 +31,74 @@ static __thread bool hash_oom;
 
 /* Separates the parent id from the file name in index keys; neither an id
  * (base64) nor a file name (we make them) contains it. */
-#define SEP "\x01"
+#define SEP '\x01'
 
 struct idx {
-	char *key; /* parent id SEP file name */
+	char *key;
 	size_t item;
 	UT_hash_handle hh;
 };
 
-struct children {
-	char *parent_id; /* "" for top folders */
+struct group {
+	char *key;
 	size_t *items, n;
 	UT_hash_handle hh;
 };
 
 struct coll {
+	const struct tg_kind *kind;
 	struct tg_list list;
-	char **names; /* file name of each item */
-	struct idx *by_name;
-	struct children *by_parent;
+	char **names;            /* file name of each item */
+	struct idx *by_name;     /* parent id SEP file name -> item */
+	struct idx *by_id;       /* id -> item */
+	struct group *by_parent; /* parent id ("" at the top) -> items */
+	struct group **by_link;  /* per rel: target id -> linking items */
+	struct coll *sub;        /* the embedded kind's objects */
 	size_t bytes;
 };
+
+static void idx_free(struct idx **h)
+{
+	struct idx *i, *tmp;
+
+	HASH_ITER(hh, *h, i, tmp) {
+		HASH_DEL(*h, i);
+		free(i->key);
+		free(i);
+	}
+}
+
+static void group_free(struct group **h)
+{
+	struct group *g, *tmp;
+
+	HASH_ITER(hh, *h, g, tmp) {
+		HASH_DEL(*h, g);
+		free(g->key);
+		free(g->items);
+		free(g);
+	}
+}
 
 static void coll_free(void *p)
 {
 	struct coll *c = p;
-	struct idx *i, *itmp;
-	struct children *ch, *ctmp;
 
 	if (!c)
 		return;
-	HASH_ITER(hh, c->by_name, i, itmp) {
-		HASH_DEL(c->by_name, i);
-		free(i->key);
-		free(i);
-	}
-	HASH_ITER(hh, c->by_parent, ch, ctmp) {
-		HASH_DEL(c->by_parent, ch);
-		free(ch->parent_id);
-		free(ch->items);
-		free(ch);
-	}
+	idx_free(&c->by_name);
+	idx_free(&c->by_id);
+	group_free(&c->by_parent);
+	if (c->by_link)
+		for (size_t r = 0; r < c->kind->nrels; r++)
+			group_free(&c->by_link[r]);
+	free(c->by_link);
 	if (c->names)
 		for (size_t k = 0; k < c->list.n; k++)
 			free(c->names[k]);
 	free(c->names);
 	tg_list_release(&c->list);
+	coll_free(c->sub);
 	free(c);
 }
 
@@ -84,185 +115,337 @@ static char *index_key(const char *parent_id, const char *name)
 	if (!k)
 		return NULL;
 	memcpy(k, parent_id, a);
-	k[a] = SEP[0];
+	k[a] = SEP;
 	memcpy(k + a + 1, name, b + 1);
 	return k;
 }
 
-/* Counts how many objects under one parent encode to the same name. */
-struct dupcount {
-	char *key;
-	unsigned n;
-	UT_hash_handle hh;
-};
-
-static int build_indexes(struct coll *c)
+/* Adds @key -> @item to an index; takes @key.  Returns false on failure
+ * (key freed).  A repeated key keeps the first item. */
+static bool idx_add(struct idx **h, char *key, size_t item, size_t *bytes)
 {
-	struct dupcount *dups = NULL, *d, *dtmp;
-	char enc[TGFS_NAME_MAX + 1];
-	int err = -ENOMEM;
+	struct idx *ix;
 
-	c->names = calloc(c->list.n + 1, sizeof(*c->names));
-	if (!c->names)
-		return -ENOMEM;
-	hash_oom = false;
-
-	/* Pass 1: plain encoded names, counted per parent. */
-	for (size_t k = 0; k < c->list.n; k++) {
-		const struct tg_object *o = &c->list.items[k];
-		char *key;
-
-		tgfs_entry_name(o->name, o->id, false, enc);
-		key = index_key(parent_of(o), enc);
-		if (!key)
-			goto out;
-		HASH_FIND_STR(dups, key, d);
-		if (d) {
-			d->n++;
-			free(key);
-			continue;
-		}
-		d = calloc(1, sizeof(*d));
-		if (!d) {
-			free(key);
-			goto out;
-		}
-		d->key = key;
-		d->n = 1;
-		HASH_ADD_KEYPTR(hh, dups, d->key, strlen(d->key), d);
-		if (hash_oom) {
-			free(d->key);
-			free(d);
-			goto out;
-		}
-	}
-
-	/* Pass 2: final names, the index by name and the children lists. */
-	for (size_t k = 0; k < c->list.n; k++) {
-		const struct tg_object *o = &c->list.items[k];
-		struct children *ch;
-		struct idx *ix, *old;
-		char *key;
-		size_t *items;
-
-		tgfs_entry_name(o->name, o->id, false, enc);
-		key = index_key(parent_of(o), enc);
-		if (!key)
-			goto out;
-		HASH_FIND_STR(dups, key, d);
+	if (!key)
+		return false;
+	HASH_FIND_STR(*h, key, ix);
+	if (ix) {
 		free(key);
-		if (d && d->n > 1)
+		return true;
+	}
+	ix = calloc(1, sizeof(*ix));
+	if (!ix) {
+		free(key);
+		return false;
+	}
+	ix->key = key;
+	ix->item = item;
+	hash_oom = false;
+	HASH_ADD_KEYPTR(hh, *h, ix->key, strlen(ix->key), ix);
+	if (hash_oom) {
+		free(ix->key);
+		free(ix);
+		return false;
+	}
+	*bytes += sizeof(*ix) + strlen(key) + 32;
+	return true;
+}
+
+/* Appends @item to the group @key (copied). */
+static bool group_add(struct group **h, const char *key, size_t item,
+		      size_t *bytes)
+{
+	struct group *g;
+	size_t *items;
+
+	HASH_FIND_STR(*h, key, g);
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g || !(g->key = strdup(key))) {
+			free(g);
+			return false;
+		}
+		hash_oom = false;
+		HASH_ADD_KEYPTR(hh, *h, g->key, strlen(g->key), g);
+		if (hash_oom) {
+			free(g->key);
+			free(g);
+			return false;
+		}
+		*bytes += sizeof(*g) + strlen(key) + 32;
+	}
+	items = realloc(g->items, (g->n + 1) * sizeof(*items));
+	if (!items)
+		return false;
+	g->items = items;
+	g->items[g->n++] = item;
+	*bytes += sizeof(*items);
+	return true;
+}
+
+/* Counts objects per (parent, encoded name), to find duplicates. */
+static int count_names(struct coll *c, struct group **counts)
+{
+	char enc[TGFS_NAME_MAX + 1];
+
+	for (size_t k = 0; k < c->list.n; k++) {
+		const struct tg_object *o = &c->list.items[k];
+		char *key;
+		bool ok;
+
+		tgfs_entry_name(o->name, o->id, false, enc);
+		key = index_key(parent_of(o), enc);
+		ok = key && group_add(counts, key, k, &(size_t){ 0 });
+		free(key);
+		if (!ok)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Makes the collection of @kind from @list (taken over). */
+static int coll_build(const struct tg_kind *kind, struct tg_list *list,
+		      struct coll **out)
+{
+	const struct tg_kind *child = tg_kind_embedded(kind);
+	struct coll *c = calloc(1, sizeof(*c));
+	struct group *counts = NULL, *g;
+	char enc[TGFS_NAME_MAX + 1];
+	int rc = -ENOMEM;
+
+	*out = NULL;
+	if (!c) {
+		tg_list_release(list);
+		return -ENOMEM;
+	}
+	c->kind = kind;
+	c->list = *list;
+	memset(list, 0, sizeof(*list));
+	c->names = calloc(c->list.n + 1, sizeof(*c->names));
+	c->by_link = calloc(kind->nrels + 1, sizeof(*c->by_link));
+	if (!c->names || !c->by_link)
+		goto out;
+	rc = count_names(c, &counts);
+	if (rc)
+		goto out;
+	rc = -ENOMEM;
+	for (size_t k = 0; k < c->list.n; k++) {
+		const struct tg_object *o = &c->list.items[k];
+		char *key;
+
+		tgfs_entry_name(o->name, o->id, false, enc);
+		key = index_key(parent_of(o), enc);
+		if (!key)
+			goto out;
+		HASH_FIND_STR(counts, key, g);
+		free(key);
+		if (g && g->n > 1)
 			tgfs_entry_name(o->name, o->id, true, enc);
 		c->names[k] = strdup(enc);
-		ix = calloc(1, sizeof(*ix));
-		if (!c->names[k] || !ix ||
-		    !(ix->key = index_key(parent_of(o), enc))) {
-			free(ix);
+		if (!c->names[k] ||
+		    !idx_add(&c->by_name, index_key(parent_of(o), enc), k,
+			     &c->bytes) ||
+		    !idx_add(&c->by_id, strdup(o->id), k, &c->bytes) ||
+		    !group_add(&c->by_parent, parent_of(o), k, &c->bytes))
 			goto out;
-		}
-		ix->item = k;
-		HASH_FIND_STR(c->by_name, ix->key, old);
-		if (old) {
-			/* Same name and same short id: only with a repeated
-			 * id in the answer; the first one wins. */
-			free(ix->key);
-			free(ix);
-		} else {
-			HASH_ADD_KEYPTR(hh, c->by_name, ix->key,
-					strlen(ix->key), ix);
-			if (hash_oom) {
-				free(ix->key);
-				free(ix);
-				goto out;
-			}
-		}
-		HASH_FIND_STR(c->by_parent, parent_of(o), ch);
-		if (!ch) {
-			ch = calloc(1, sizeof(*ch));
-			if (!ch || !(ch->parent_id = strdup(parent_of(o)))) {
-				free(ch);
-				goto out;
-			}
-			HASH_ADD_KEYPTR(hh, c->by_parent, ch->parent_id,
-					strlen(ch->parent_id), ch);
-			if (hash_oom) {
-				free(ch->parent_id);
-				free(ch);
-				goto out;
-			}
-		}
-		items = realloc(ch->items, (ch->n + 1) * sizeof(*items));
-		if (!items)
-			goto out;
-		ch->items = items;
-		ch->items[ch->n++] = k;
-		c->bytes += 2 * strlen(enc) + sizeof(*ix) + sizeof(size_t) + 64;
+		for (size_t r = 0; r < kind->nrels; r++)
+			for (size_t j = 0; o->links && j < o->links[r].n; j++)
+				if (!group_add(&c->by_link[r],
+					       o->links[r].ids[j], k,
+					       &c->bytes))
+					goto out;
+		c->bytes += strlen(enc) + 1;
 	}
-	err = 0;
+	if (child) {
+		/* The parents hand their embedded objects over. */
+		struct tg_list kids = { 0 };
+		size_t total = 0;
+
+		for (size_t k = 0; k < c->list.n; k++)
+			total += c->list.items[k].children.n;
+		kids.items = calloc(total + 1, sizeof(*kids.items));
+		if (!kids.items)
+			goto out;
+		for (size_t k = 0; k < c->list.n; k++) {
+			struct tg_list *ch = &c->list.items[k].children;
+
+			memcpy(kids.items + kids.n, ch->items,
+			       ch->n * sizeof(*ch->items));
+			kids.n += ch->n;
+			free(ch->items);
+			ch->items = NULL;
+			ch->n = 0;
+		}
+		rc = coll_build(child, &kids, &c->sub);
+		if (rc)
+			goto out;
+		c->bytes += c->sub->bytes + tg_list_bytes(&c->sub->list);
+	}
+	rc = 0;
+	*out = c;
+	c = NULL;
 out:
-	HASH_ITER(hh, dups, d, dtmp) {
-		HASH_DEL(dups, d);
-		free(d->key);
-		free(d);
-	}
-	return err;
+	group_free(&counts);
+	coll_free(c);
+	return rc;
 }
+
+/* ---- filling the cache ---- */
 
 struct fill_arg {
 	struct tgfs *fs;
 	const struct tg_kind *kind;
+	const char *name; /* a lookup of one name; NULL: the whole list */
 };
 
 static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 {
 	struct fill_arg *fa = arg;
-	struct coll *c = calloc(1, sizeof(*c));
+	struct tg_list list = { 0 };
+	struct coll *c;
 	enum tg_err err;
 	int rc;
 
-	(void)key;
-	if (!c)
-		return -ENOMEM;
-	err = tg_api_list(fa->fs->api, fa->kind, &c->list);
-	if (err != TG_OK) {
-		tg_log(TG_LOG_WARN, "listing %s: %s", fa->kind->dir,
-		       tg_err_str(err));
-		free(c);
-		return -tgfs_errno(err);
+	if (fa->name) {
+		char raw[4 * TGFS_NAME_MAX];
+		const char *tilde;
+
+		if (tgfs_name_decode(fa->name, raw, sizeof(raw)) < 0)
+			return -ENOENT;
+		err = tg_api_lookup(fa->fs->api, fa->kind, raw, &list);
+		/* "name~<short id>": a duplicate; ask for the bare name. */
+		tilde = strrchr(fa->name, '~');
+		if (err == TG_OK && !list.n && tilde) {
+			char base[TGFS_NAME_MAX + 1];
+
+			snprintf(base, sizeof(base), "%.*s",
+				 (int)(tilde - fa->name), fa->name);
+			if (tgfs_name_decode(base, raw, sizeof(raw)) >= 0)
+				err = tg_api_lookup(fa->fs->api, fa->kind, raw,
+						    &list);
+		}
+	} else {
+		err = tg_api_list(fa->fs->api, fa->kind, &list);
 	}
-	rc = build_indexes(c);
-	if (rc) {
-		coll_free(c);
+	if (err != TG_OK) {
+		rc = -tgfs_errno(err);
+		tgfs_record_error(fa->fs, key, rc, tg_api_last_message());
 		return rc;
 	}
+	if (!fa->kind->mtime_path)
+		seen_stamp(fa->fs->seen, &list);
+	rc = coll_build(fa->kind, &list, &c);
+	if (rc)
+		return rc;
 	out->val = c;
 	out->bytes = c->bytes + tg_list_bytes(&c->list);
 	out->free_val = coll_free;
 	return 0;
 }
 
+static void mark_stale(struct tgfs *fs, bool stale)
+{
+	pthread_mutex_lock(&fs->lock);
+	fs->serving_stale = stale;
+	pthread_mutex_unlock(&fs->lock);
+}
+
 int coll_get(struct tgfs *fs, const struct tg_kind *kind,
 	     struct tg_cache_ref **ref)
 {
-	struct fill_arg fa = { fs, kind };
+	struct fill_arg fa;
 	char key[128];
-	bool stale;
+	bool stale = false;
+	int rc;
 
-	snprintf(key, sizeof(key), "list:%s", kind->type_name);
-	return tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
+	while (kind->parent_conn)
+		kind = kind->parent;
+	fa = (struct fill_arg){ fs, kind, NULL };
+	snprintf(key, sizeof(key), "list:%s", kind->dir);
+	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
+	if (!rc)
+		mark_stale(fs, stale);
+	return rc;
+}
+
+/* The collection holding @name for a lookup: the whole list when cached,
+ * else just that object. */
+static int coll_for_name(struct tgfs *fs, const struct tg_kind *kind,
+			 const char *name, struct tg_cache_ref **ref)
+{
+	struct fill_arg fa = { fs, kind, name };
+	char key[TGFS_NAME_MAX + 128];
+	bool stale = false;
+	int rc;
+
+	snprintf(key, sizeof(key), "list:%s", kind->dir);
+	if (tg_cache_peek(fs->cache, key, ref))
+		return 0;
+	snprintf(key, sizeof(key), "find:%s:%s", kind->dir, name);
+	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
+	if (!rc)
+		mark_stale(fs, stale);
+	return rc;
+}
+
+const struct coll *coll_of(const struct tg_cache_ref *ref,
+			   const struct tg_kind *kind)
+{
+	const struct coll *c = tg_cache_val(ref);
+
+	if (c->kind == kind)
+		return c;
+	return c->sub && c->sub->kind == kind ? c->sub : NULL;
+}
+
+static struct idx *idx_find(struct idx *h, const char *key)
+{
+	struct idx *ix;
+
+	HASH_FIND_STR(h, key, ix);
+	return ix;
 }
 
 const struct tg_object *coll_find(const struct coll *c, const char *parent_id,
 				  const char *name)
 {
-	struct idx *ix;
 	char *key = index_key(parent_id ? parent_id : "", name);
+	struct idx *ix;
 
 	if (!key)
 		return NULL;
-	HASH_FIND_STR(c->by_name, key, ix);
+	ix = idx_find(c->by_name, key);
 	free(key);
 	return ix ? &c->list.items[ix->item] : NULL;
+}
+
+const struct tg_object *coll_by_id(const struct coll *c, const char *id,
+				   const char **name)
+{
+	struct idx *ix = idx_find(c->by_id, id);
+
+	if (!ix)
+		return NULL;
+	if (name)
+		*name = c->names[ix->item];
+	return &c->list.items[ix->item];
+}
+
+static int each_in(const struct coll *c, struct group *h, const char *key,
+		   int (*fn)(void *, const struct tg_object *, const char *),
+		   void *arg)
+{
+	struct group *g;
+
+	HASH_FIND_STR(h, key, g);
+	for (size_t k = 0; g && k < g->n; k++) {
+		int rc = fn(arg, &c->list.items[g->items[k]],
+			    c->names[g->items[k]]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 int coll_each(const struct coll *c, const char *parent_id,
@@ -270,20 +453,105 @@ int coll_each(const struct coll *c, const char *parent_id,
 			const char *name),
 	      void *arg)
 {
-	struct children *ch;
-
-	HASH_FIND_STR(c->by_parent, parent_id ? parent_id : "", ch);
-	if (!ch)
-		return 0;
-	for (size_t k = 0; k < ch->n; k++) {
-		int rc = fn(arg, &c->list.items[ch->items[k]],
-			    c->names[ch->items[k]]);
-
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return each_in(c, c->by_parent, parent_id ? parent_id : "", fn, arg);
 }
+
+int coll_each_linked(const struct coll *c, size_t rel, const char *target_id,
+		     int (*fn)(void *arg, const struct tg_object *obj,
+			       const char *name),
+		     void *arg)
+{
+	return each_in(c, c->by_link[rel], target_id, fn, arg);
+}
+
+/* ---- relations ---- */
+
+/* "../" depth times, then "<dir>/<name>". */
+static void link_target(unsigned depth, const char *dir, const char *name,
+			char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < depth && o + 3 < outsz; i++, o += 3)
+		memcpy(out + o, "../", 3);
+	snprintf(out + o, outsz - o, "%s/%s", dir, name);
+}
+
+struct rel_walk {
+	int (*fn)(void *arg, const char *name, const char *target);
+	void *arg;
+	const char *dir;
+	unsigned depth;
+	const char *want_id; /* inverse: the linking object's rel holds it */
+	size_t inv_rel;
+};
+
+static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
+{
+	struct rel_walk *w = arg;
+	char target[1024];
+
+	(void)obj;
+	link_target(w->depth, w->dir, name, target, sizeof(target));
+	return w->fn(w->arg, name, target);
+}
+
+int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
+	     unsigned depth,
+	     int (*fn)(void *arg, const char *name, const char *target),
+	     void *arg)
+{
+	const struct tg_rel *r = &obj->kind->rels[rel];
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+	struct rel_walk w = { fn, arg, r->target, depth, NULL, 0 };
+	struct tg_cache_ref *ref;
+	const struct coll *c;
+	int rc;
+
+	if (!tk)
+		return -ENOENT;
+	rc = coll_get(fs, tk, &ref);
+	if (rc)
+		return rc;
+	c = coll_of(ref, tk);
+	if (r->path) {
+		/* Forward: the ids are ours; names come from the target. */
+		for (size_t i = 0; !rc && i < obj->links[rel].n; i++) {
+			const char *name;
+
+			if (coll_by_id(c, obj->links[rel].ids[i], &name))
+				rc = rel_visit(&w, NULL, name);
+		}
+	} else {
+		int inv = tg_rel_index(tk, r->inverse);
+
+		rc = inv < 0 ? -ENOENT
+			     : coll_each_linked(c, (size_t)inv, obj->id,
+						rel_visit, &w);
+	}
+	tg_cache_put(ref);
+	return rc;
+}
+
+struct rel_find {
+	const char *name;
+	char *target;
+	size_t targetsz;
+	bool found;
+};
+
+static int rel_match(void *arg, const char *name, const char *target)
+{
+	struct rel_find *f = arg;
+
+	if (strcmp(name, f->name) != 0)
+		return 0;
+	snprintf(f->target, f->targetsz, "%s", target);
+	f->found = true;
+	return 1;
+}
+
+/* ---- nodes ---- */
 
 void node_release(struct node *n)
 {
@@ -303,8 +571,61 @@ const char *node_content(const struct node *n)
 	return v ? v : "";
 }
 
+/* True when some rel dir of @k is @prefix or starts with "@prefix/". */
+static bool rel_prefix(const struct tg_kind *k, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < k->nrels; i++)
+		if (strncmp(k->rels[i].dir, prefix, n) == 0 &&
+		    (k->rels[i].dir[n] == '\0' || k->rels[i].dir[n] == '/'))
+			return true;
+	return false;
+}
+
+/* Steps into the link or rel folder @rel of n->obj. */
+int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
+{
+	int i = tg_rel_index(n->kind, rel);
+
+	if (i >= 0 && !n->kind->rels[i].many) {
+		/* One link: there only when set and its target is known. */
+		struct rel_find f = { NULL, n->target, sizeof(n->target),
+				      false };
+		struct tg_cache_ref *ref;
+		const struct tg_kind *tk =
+			tg_kind_by_dir(NULL, n->kind->rels[i].target);
+		const char *name;
+		int rc;
+
+		if (!n->obj->links[i].n || !tk)
+			return -ENOENT;
+		rc = coll_get(fs, tk, &ref);
+		if (rc)
+			return rc;
+		if (coll_by_id(coll_of(ref, tk), n->obj->links[i].ids[0],
+			       &name)) {
+			link_target(n->depth - 1, tk->dir, name, n->target,
+				    sizeof(n->target));
+			f.found = true;
+		}
+		tg_cache_put(ref);
+		if (!f.found)
+			return -ENOENT;
+		n->type = NODE_LINK;
+		n->rel_index = i;
+		return 0;
+	}
+	if (!rel_prefix(n->kind, rel) || strlen(rel) >= sizeof(n->rel))
+		return -ENOENT;
+	n->type = NODE_RELDIR;
+	n->rel_index = i;
+	strcpy(n->rel, rel);
+	return 0;
+}
+
 /* Steps from an object folder @n to its entry @name. */
-static int step_object(struct node *n, const char *name)
+static int step_object(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind, *child;
 
@@ -320,14 +641,60 @@ static int step_object(struct node *n, const char *name)
 	}
 	child = tg_kind_by_dir(k, name);
 	if (!child)
-		return -ENOENT;
+		return node_step_rel(fs, n, name);
 	if (strlen(n->obj->id) >= sizeof(n->parent_id))
 		return -ENOENT;
 	strcpy(n->parent_id, n->obj->id);
 	n->parent_mtime = n->obj->mtime;
-	node_release(n);
+	/* An embedded kind's objects are in the collection we hold. */
+	if (!child->parent_conn)
+		node_release(n);
+	n->obj = NULL;
 	n->type = NODE_KINDDIR;
 	n->kind = child;
+	return 0;
+}
+
+/* Steps from a rel folder (or a prefix of one) to @name. */
+static int step_reldir(struct tgfs *fs, struct node *n, const char *name)
+{
+	char rel[sizeof(n->rel)];
+	struct rel_find f = { name, n->target, sizeof(n->target), false };
+	int rc;
+
+	if (n->rel_index < 0) {
+		/* A prefix such as "access": go one level down. */
+		if (snprintf(rel, sizeof(rel), "%s/%s", n->rel, name) >=
+		    (int)sizeof(rel))
+			return -ENOENT;
+		return node_step_rel(fs, n, rel);
+	}
+	rc = rel_each(fs, n->obj, (size_t)n->rel_index, n->depth - 1,
+		      rel_match, &f);
+	if (rc < 0)
+		return rc;
+	if (!f.found)
+		return -ENOENT;
+	n->type = NODE_LINK;
+	return 0;
+}
+
+/* Steps from a kind folder to the object @name. */
+static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
+{
+	const struct tg_kind *k = n->kind;
+	const char *parent = k->parent ? n->parent_id : NULL;
+	int rc;
+
+	if (!k->parent_conn) {
+		rc = coll_for_name(fs, k, name, &n->ref);
+		if (rc)
+			return rc;
+	}
+	n->obj = coll_find(coll_of(n->ref, k), parent, name);
+	if (!n->obj)
+		return -ENOENT;
+	n->type = NODE_OBJECT;
 	return 0;
 }
 
@@ -339,6 +706,7 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 
 	memset(n, 0, sizeof(*n));
 	n->type = NODE_ROOT;
+	n->rel_index = -1;
 	while (*p) {
 		size_t len;
 
@@ -354,9 +722,14 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		p += len;
+		n->depth++;
 
 		switch (n->type) {
 		case NODE_ROOT:
+			if (strcmp(comp, TGFS_STATUS_DIR) == 0) {
+				n->type = NODE_STATDIR;
+				break;
+			}
 			n->kind = tg_kind_by_dir(NULL, comp);
 			if (!n->kind) {
 				rc = -ENOENT;
@@ -364,32 +737,33 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 			}
 			n->type = NODE_KINDDIR;
 			break;
-		case NODE_KINDDIR: {
-			const struct tg_kind *k = n->kind;
-
-			rc = coll_get(fs, k, &n->ref);
-			if (rc)
-				goto fail;
-			n->obj = coll_find(tg_cache_val(n->ref),
-					   k->parent ? n->parent_id : NULL,
-					   comp);
-			if (!n->obj) {
-				rc = -ENOENT;
-				goto fail;
-			}
-			n->type = NODE_OBJECT;
+		case NODE_KINDDIR:
+			rc = step_kinddir(fs, n, comp);
 			break;
-		}
 		case NODE_OBJECT:
-			rc = step_object(n, comp);
-			if (rc)
-				goto fail;
+			rc = step_object(fs, n, comp);
+			break;
+		case NODE_RELDIR:
+			rc = step_reldir(fs, n, comp);
+			break;
+		case NODE_STATDIR:
+			rc = -ENOENT;
+			for (size_t i = 0; i < tgfs_nstatus_files; i++)
+				if (strcmp(comp, tgfs_status_files[i]) == 0) {
+					n->type = NODE_STATFILE;
+					n->field = i;
+					rc = 0;
+				}
 			break;
 		case NODE_FIELD:
 		case NODE_JSON:
+		case NODE_LINK:
+		case NODE_STATFILE:
 			rc = -ENOTDIR;
-			goto fail;
+			break;
 		}
+		if (rc)
+			goto fail;
 	}
 	return 0;
 fail:

@@ -252,15 +252,47 @@ static void test_every_kind_row_is_consistent(void **state)
 
 		assert_non_null(k->dir);
 		assert_non_null(k->type_name);
-		assert_non_null(k->list_field);
+		/* Listed from a root connection, or embedded in the parent's
+		 * nodes through one of its connections. */
+		if (k->parent_conn) {
+			bool found = false;
+
+			assert_non_null(k->parent);
+			assert_null(k->list_field);
+			for (size_t c = 0; c < k->parent->nconns; c++)
+				found |= !strcmp(k->parent->conns[c].field,
+						 k->parent_conn);
+			assert_true(found);
+		} else {
+			assert_non_null(k->list_field);
+		}
+		assert_non_null(k->one_field);
 		assert_non_null(k->selection);
+		/* Relations point at top folders, and inverse ones at a
+		 * forward relation of their target. */
+		for (size_t r = 0; r < k->nrels; r++) {
+			const struct tg_rel *rel = &k->rels[r];
+			const struct tg_kind *t = tg_kind_by_dir(NULL,
+								 rel->target);
+			int inv;
+
+			assert_non_null(t);
+			if (rel->path)
+				continue;
+			assert_true(rel->many);
+			inv = tg_rel_index(t, rel->inverse);
+			assert_true(inv >= 0);
+			assert_non_null(t->rels[inv].path);
+			assert_string_equal(tg_kinds[i]->dir,
+					    t->rels[inv].target);
+		}
 		assert_non_null(k->name_path);
 		assert_true(k->nfields > 0);
 		assert_ptr_equal(tg_kind_by_dir(k->parent, k->dir), k);
 		/* A nested kind comes after its parent and says where the
 		 * parent's id is. */
 		if (k->parent) {
-			assert_non_null(k->parent_path);
+			assert_true(k->parent_path || k->parent_conn);
 			for (size_t j = i; j < tg_nkinds; j++)
 				assert_ptr_not_equal(tg_kinds[j], k->parent);
 		}

@@ -1,0 +1,175 @@
+/*
+ * status.c - the hidden /.twingatefs/ folder (DESIGN.md §8): not listed,
+ * so find, ls -a and rsync never see it, but readable by path.
+ *
+ *   status   endpoint, reachable or not, rate-limit state, cache age
+ *   stats    requests by kind, pages, cache hits and misses, 429s, bytes
+ *   errors   the last API errors: time, path, message
+ *   refresh  write anything to drop the cache
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+const char *const tgfs_status_files[] = { "status", "stats", "errors",
+					  "refresh" };
+const size_t tgfs_nstatus_files =
+	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);
+
+static void rfc3339(int64_t t, char *out, size_t outsz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm)) {
+		snprintf(out, outsz, "never");
+		return;
+	}
+	strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static char *render_status(struct tgfs *fs)
+{
+	struct tg_api_health h;
+	char ok[32], until[32], *s = NULL;
+	double age = tg_cache_oldest_age(fs->cache);
+	time_t now = time(NULL);
+	bool stale;
+
+	tg_api_get_health(fs->api, &h);
+	pthread_mutex_lock(&fs->lock);
+	stale = fs->serving_stale;
+	pthread_mutex_unlock(&fs->lock);
+	rfc3339(h.last_ok, ok, sizeof(ok));
+	rfc3339(h.limited_until, until, sizeof(until));
+	if (asprintf(&s,
+		     "endpoint: %s\n"
+		     "reachable: %s\n"
+		     "last-success: %s\n"
+		     "rate-limited: %s%s%s\n"
+		     "serving-stale: %s\n"
+		     "cache-ttl: %u\n"
+		     "cache-oldest-age: %.0f\n"
+		     "page-size: %u\n",
+		     tg_api_url(fs->api), h.reachable ? "yes" : "no", ok,
+		     h.limited_until > now ? "yes, until " : "no",
+		     h.limited_until > now ? until : "", "",
+		     stale ? "yes" : "no", fs->cfg->cache_ttl,
+		     age < 0 ? 0 : age, tg_api_page_size(fs->api)) < 0)
+		return NULL;
+	return s;
+}
+
+static char *render_stats(struct tgfs *fs)
+{
+	struct tg_api_stats a;
+	struct tg_cache_stats c;
+	char *s = NULL;
+
+	tg_api_get_stats(fs->api, &a);
+	tg_cache_get_stats(fs->cache, &c);
+	if (asprintf(&s,
+		     "requests: %llu\n"
+		     "queries: %llu\n"
+		     "mutations: %llu\n"
+		     "pages: %llu\n"
+		     "retries: %llu\n"
+		     "rate-limited: %llu\n"
+		     "failures: %llu\n"
+		     "bytes-received: %llu\n"
+		     "cache-hits: %llu\n"
+		     "cache-misses: %llu\n"
+		     "cache-waits: %llu\n"
+		     "cache-stale-served: %llu\n"
+		     "cache-evictions: %llu\n"
+		     "cache-entries: %zu\n"
+		     "cache-bytes: %zu\n",
+		     (unsigned long long)a.requests,
+		     (unsigned long long)a.queries,
+		     (unsigned long long)a.mutations,
+		     (unsigned long long)a.pages,
+		     (unsigned long long)a.retries,
+		     (unsigned long long)a.rate_limited,
+		     (unsigned long long)a.failures,
+		     (unsigned long long)a.bytes, (unsigned long long)c.hits,
+		     (unsigned long long)c.misses, (unsigned long long)c.waits,
+		     (unsigned long long)c.stale,
+		     (unsigned long long)c.evictions, c.entries, c.bytes) < 0)
+		return NULL;
+	return s;
+}
+
+static char *render_errors(struct tgfs *fs)
+{
+	struct buf_s {
+		char *s;
+		size_t len;
+	} b = { NULL, 0 };
+	FILE *f = open_memstream(&b.s, &b.len);
+	unsigned first, n;
+
+	if (!f)
+		return NULL;
+	pthread_mutex_lock(&fs->lock);
+	n = fs->nerrors < TGFS_ERRORS_KEPT ? fs->nerrors : TGFS_ERRORS_KEPT;
+	first = fs->nerrors - n;
+	for (unsigned i = first; i < fs->nerrors; i++) {
+		const struct tgfs_error *e =
+			&fs->errors[i % TGFS_ERRORS_KEPT];
+		char when[32];
+
+		rfc3339(e->when, when, sizeof(when));
+		fprintf(f, "%s %s: %s\n", when, e->path, e->message);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fclose(f);
+	return b.s;
+}
+
+char *status_render(struct tgfs *fs, size_t i)
+{
+	switch (i) {
+	case 0:
+		return render_status(fs);
+	case 1:
+		return render_stats(fs);
+	case 2:
+		return render_errors(fs);
+	default:
+		return strdup("");
+	}
+}
+
+bool status_writable(size_t i)
+{
+	return i == 3;
+}
+
+int status_write(struct tgfs *fs, size_t i)
+{
+	if (!status_writable(i))
+		return -EACCES;
+	tg_cache_clear(fs->cache);
+	tg_log(TG_LOG_INFO, "cache dropped on request");
+	return 0;
+}
+
+void tgfs_record_error(struct tgfs *fs, const char *path, int err,
+		       const char *message)
+{
+	struct tgfs_error *e;
+
+	tg_log(TG_LOG_WARN, "%s: %s%s%s", path, strerror(-err),
+	       message && *message ? ": " : "", message ? message : "");
+	pthread_mutex_lock(&fs->lock);
+	e = &fs->errors[fs->nerrors++ % TGFS_ERRORS_KEPT];
+	e->when = time(NULL);
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	snprintf(e->message, sizeof(e->message), "%s%s%s", strerror(-err),
+		 message && *message ? ": " : "", message ? message : "");
+	pthread_mutex_unlock(&fs->lock);
+}
