@@ -470,7 +470,10 @@ static enum tg_err read_rel(const struct tg_rel *rel, const cJSON *node,
 		s = str_at(node, rel->path);
 		return s && *s && !ids_add(ids, s) ? TG_ENOMEM : TG_OK;
 	}
-	edges = json_at(json_at(node, rel->path), "edges");
+	edges = json_at(node, rel->path);
+	if (!edges || cJSON_IsNull(edges))
+		return TG_OK; /* not asked for */
+	edges = json_at(edges, "edges");
 	if (!cJSON_IsArray(edges))
 		return TG_EPROTO;
 	cJSON_ArrayForEach(edge, edges) {
@@ -490,10 +493,13 @@ static enum tg_err read_rel(const struct tg_rel *rel, const cJSON *node,
 static enum tg_err read_children(const struct tg_kind *child,
 				 const cJSON *node, struct tg_object *o)
 {
-	const cJSON *edges = json_at(json_at(node, child->parent_conn), "edges");
+	const cJSON *edges = json_at(node, child->parent_conn);
 	const cJSON *edge;
 	size_t n;
 
+	if (!edges || cJSON_IsNull(edges))
+		return TG_OK; /* not asked for */
+	edges = json_at(edges, "edges");
 	if (!cJSON_IsArray(edges))
 		return TG_EPROTO;
 	n = (size_t)cJSON_GetArraySize(edges);

@@ -243,6 +243,132 @@ static void test_deeply_nested_json_does_not_crash(void **state)
 			     TG_OK);
 }
 
+static const char resource_json[] =
+	"{\"id\":\"UmVzb3VyY2U6MQ==\",\"name\":\"prod-db\","
+	"\"address\":{\"type\":\"DNS\",\"value\":\"db.prod.internal\"},"
+	"\"alias\":null,\"remoteNetwork\":{\"id\":\"TjE=\",\"name\":\"n\"},"
+	"\"protocols\":{\"allowIcmp\":false,\"tcp\":{\"policy\":\"RESTRICTED\","
+	"\"ports\":[{\"start\":22,\"end\":22},{\"start\":8000,\"end\":8080}]},"
+	"\"udp\":{\"policy\":\"RESTRICTED\",\"ports\":[]}},"
+	"\"isActive\":true,\"isVisible\":false,\"isBrowserShortcutEnabled\":false,"
+	"\"routingMode\":\"THROUGH_TWINGATE\",\"securityPolicy\":null,"
+	"\"tags\":[{\"key\":\"env\",\"value\":\"prod\"},{\"key\":\"team\",\"value\":\"db\"}],"
+	"\"createdAt\":\"2024-01-01T00:00:00Z\",\"updatedAt\":\"2024-01-01T00:00:00Z\","
+	"\"access\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":false},"
+	"\"edges\":[{\"node\":{\"__typename\":\"Group\",\"id\":\"G1\",\"name\":\"g\"}},"
+	"{\"node\":{\"__typename\":\"ServiceAccount\",\"id\":\"S1\",\"name\":\"s\"}},"
+	"{\"node\":{\"__typename\":\"Group\",\"id\":\"G2\",\"name\":\"h\"}}]}}";
+
+static void test_resource_protocols_tags_and_links(void **state)
+{
+	const struct tg_kind *k = kind("resources");
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(k, resource_json,
+					     strlen(resource_json), &o),
+			 TG_OK);
+	assert_string_equal(value(&o, "protocols"),
+			    "icmp: deny\ntcp: 22,8000-8080\nudp: deny-all\n");
+	assert_string_equal(value(&o, "tags"), "env=prod\nteam=db\n");
+	assert_string_equal(value(&o, "address"), "db.prod.internal\n");
+	assert_string_equal(value(&o, "routing-mode"), "through_twingate\n");
+	assert_null(value(&o, "alias"));
+	/* Relations: one network, no policy, groups and service accounts
+	 * told apart by __typename. */
+	assert_int_equal(o.links[tg_rel_index(k, "network")].n, 1);
+	assert_string_equal(o.links[tg_rel_index(k, "network")].ids[0], "TjE=");
+	assert_int_equal(o.links[tg_rel_index(k, "security-policy")].n, 0);
+	assert_int_equal(o.links[tg_rel_index(k, "access/groups")].n, 2);
+	assert_string_equal(o.links[tg_rel_index(k, "access/groups")].ids[1],
+			    "G2");
+	assert_int_equal(o.links[tg_rel_index(k, "access/service-accounts")].n,
+			 1);
+	/* object.json lists access as its nodes, not as a connection. */
+	assert_non_null(strstr(o.json, "\"access\": [\n"));
+	assert_null(strstr(o.json, "edges"));
+	tg_object_release(&o);
+}
+
+static void test_protocols_allow_all_and_bad_shapes(void **state)
+{
+	static const char ok[] =
+		"{\"id\":\"UmVzb3VyY2U6MQ==\",\"name\":\"r\",\"protocols\":"
+		"{\"allowIcmp\":true,\"tcp\":{\"policy\":\"ALLOW_ALL\",\"ports\":[]},"
+		"\"udp\":{\"policy\":\"ALLOW_ALL\",\"ports\":[]}},\"tags\":[]}";
+	static const char *const bad[] = {
+		"{\"id\":\"a\",\"protocols\":{\"allowIcmp\":true}}",
+		"{\"id\":\"a\",\"protocols\":{\"allowIcmp\":true,\"tcp\":"
+		"{\"policy\":\"SOMETIMES\",\"ports\":[]},\"udp\":{\"policy\":"
+		"\"ALLOW_ALL\",\"ports\":[]}}}",
+		"{\"id\":\"a\",\"protocols\":{\"allowIcmp\":true,\"tcp\":"
+		"{\"policy\":\"RESTRICTED\",\"ports\":[{\"start\":\"x\"}]},"
+		"\"udp\":{\"policy\":\"ALLOW_ALL\",\"ports\":[]}}}",
+		"{\"id\":\"a\",\"tags\":[{\"key\":1}]}",
+		"{\"id\":\"a\",\"tags\":{}}",
+	};
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("resources"), ok, strlen(ok),
+					     &o),
+			 TG_OK);
+	assert_string_equal(value(&o, "protocols"),
+			    "icmp: allow\ntcp: allow-all\nudp: allow-all\n");
+	assert_string_equal(value(&o, "tags"), "");
+	tg_object_release(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(tg_object_from_json(kind("resources"),
+							 bad[i], strlen(bad[i]),
+							 &o),
+				     TG_OK);
+}
+
+static void test_device_trust_and_no_mtime(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"RGV2aWNlOjE=\",\"name\":null,\"user\":{\"id\":\"VXNlcjox\","
+		"\"email\":\"a@b\"},\"activeState\":\"BLOCKED\",\"isTrusted\":false,"
+		"\"deviceType\":\"LAPTOP\",\"osName\":\"MAC_OS\"}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("devices"), j, strlen(j), &o),
+			 TG_OK);
+	assert_string_equal(o.name, "RGV2aWNlOjE="); /* named by id */
+	assert_string_equal(value(&o, "trust"), "untrusted\n");
+	assert_string_equal(value(&o, "state"), "blocked\n");
+	assert_string_equal(value(&o, "os-name"), "mac_os\n");
+	assert_null(value(&o, "name"));
+	assert_int_equal(o.mtime, 0);
+	assert_int_equal(o.links[0].n, 1);
+	assert_true(o.hash != 0);
+	tg_object_release(&o);
+}
+
+static void test_service_account_embeds_its_keys(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"U0E6MQ==\",\"name\":\"ci\",\"createdAt\":\"2024-01-01T00:00:00Z\","
+		"\"updatedAt\":\"2024-01-01T00:00:00Z\",\"keys\":{\"totalCount\":2,"
+		"\"pageInfo\":{\"hasNextPage\":false},\"edges\":["
+		"{\"node\":{\"id\":\"K1\",\"name\":\"k1\",\"status\":\"ACTIVE\","
+		"\"expiresAt\":null,\"createdAt\":\"2024-01-01T00:00:00Z\","
+		"\"updatedAt\":\"2024-02-01T00:00:00Z\"}},"
+		"{\"node\":{\"id\":\"K2\",\"name\":\"k2\",\"status\":\"REVOKED\"}}]}}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("service-accounts"), j,
+					     strlen(j), &o),
+			 TG_OK);
+	assert_int_equal(o.children.n, 2);
+	assert_string_equal(o.children.items[0].parent_id, "U0E6MQ==");
+	assert_string_equal(o.children.items[1].name, "k2");
+	assert_int_equal(o.children.items[0].mtime, 1706745600);
+	tg_object_release(&o);
+}
+
 static void test_every_kind_row_is_consistent(void **state)
 {
 	(void)state;
@@ -336,6 +462,10 @@ int main(void)
 		cmocka_unit_test(test_name_falls_back_to_id),
 		cmocka_unit_test(test_malformed_and_hostile_json_is_refused),
 		cmocka_unit_test(test_deeply_nested_json_does_not_crash),
+		cmocka_unit_test(test_resource_protocols_tags_and_links),
+		cmocka_unit_test(test_protocols_allow_all_and_bad_shapes),
+		cmocka_unit_test(test_device_trust_and_no_mtime),
+		cmocka_unit_test(test_service_account_embeds_its_keys),
 		cmocka_unit_test(test_every_kind_row_is_consistent),
 	};
 

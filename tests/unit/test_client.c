@@ -1,0 +1,457 @@
+/*
+ * test_client.c - the GraphQL client's logic, with the transport replaced
+ * (-Wl,--wrap=http_post): paging and batching with offset cursors, nested
+ * connections completed past their first page, page-size halving, 429
+ * waits, retries of 5xx, dropped connections and broken bodies, and the
+ * refusal of malformed answers.  Every request the client would send is
+ * kept so the tests can check what it asked for.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "../../api/internal.h"
+
+struct canned {
+	enum tg_err err;
+	long status;
+	long retry_after;
+	const char *body;
+};
+
+static struct canned replies[32];
+static size_t nreplies, next_reply;
+static char *sent[32];
+static size_t nsent;
+
+enum tg_err __wrap_http_post(struct http *h, const char *body,
+			     struct http_resp *out, char *err, size_t errsz);
+
+enum tg_err __wrap_http_post(struct http *h, const char *body,
+			     struct http_resp *out, char *err, size_t errsz)
+{
+	const struct canned *c;
+
+	(void)h;
+	memset(out, 0, sizeof(*out));
+	out->retry_after = -1;
+	if (err && errsz)
+		err[0] = '\0';
+	assert_true(nsent < 32);
+	sent[nsent++] = strdup(body);
+	assert_true(next_reply < nreplies);
+	c = &replies[next_reply++];
+	if (c->err != TG_OK) {
+		snprintf(err, errsz, "canned failure");
+		return c->err;
+	}
+	out->status = c->status;
+	out->retry_after = c->retry_after;
+	if (c->body)
+		assert_true(buf_add(&out->body, c->body, strlen(c->body)));
+	return TG_OK;
+}
+
+static void reply(long status, const char *body)
+{
+	replies[nreplies++] = (struct canned){ TG_OK, status, -1, body };
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	nreplies = next_reply = nsent = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < nsent; i++)
+		free(sent[i]);
+	return 0;
+}
+
+static struct tg_api *client(unsigned page, unsigned batch)
+{
+	struct tg_api_config cfg = {
+		.url = "http://127.0.0.1:1/api/graphql/",
+		.token = "t",
+		.page_size = page,
+		.batch_pages = batch,
+		.retries = 2,
+		.max_wait_s = 5,
+	};
+	struct tg_api *api = tg_api_new(&cfg);
+
+	assert_non_null(api);
+	return api;
+}
+
+static const struct tg_kind *kind(const char *dir)
+{
+	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
+
+	assert_non_null(k);
+	return k;
+}
+
+/* A page of networks named n<from>..n<to-1>, as alias @alias. */
+static char *net_page(const char *alias, int from, int to, int total,
+		      bool next, const char *end)
+{
+	static char bufs[8][8192];
+	static int which;
+	char *b = bufs[which++ % 8];
+	size_t o = 0;
+
+	o += (size_t)sprintf(b + o, "\"%s\":{\"totalCount\":%d,\"pageInfo\":"
+			     "{\"hasNextPage\":%s,\"endCursor\":\"%s\"},"
+			     "\"edges\":[", alias, total, next ? "true" : "false",
+			     end);
+	for (int i = from; i < to; i++)
+		o += (size_t)sprintf(b + o, "%s{\"node\":{\"id\":\"UmVtb3RlTmV0d29yazo%d\","
+				     "\"name\":\"n%d\",\"location\":\"AWS\","
+				     "\"networkType\":\"REGULAR\",\"isActive\":true,"
+				     "\"createdAt\":\"2024-01-01T00:00:00Z\","
+				     "\"updatedAt\":\"2024-01-01T00:00:00Z\"}}",
+				     i > from ? "," : "", i, i);
+	sprintf(b + o, "]}");
+	return b;
+}
+
+/* base64("arrayconnection:1") and friends, as the API makes them. */
+#define CUR1 "YXJyYXljb25uZWN0aW9uOjE="
+#define CUR3 "YXJyYXljb25uZWN0aW9uOjM="
+#define CUR5 "YXJyYXljb25uZWN0aW9uOjU="
+
+static void test_list_batches_remaining_pages_as_aliases(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	char b1[9000], b2[20000];
+
+	(void)state;
+	snprintf(b1, sizeof(b1), "{\"data\":{%s}}",
+		 net_page("p0", 0, 2, 5, true, CUR1));
+	snprintf(b2, sizeof(b2), "{\"data\":{%s,%s}}",
+		 net_page("p0", 2, 4, 5, true, CUR3),
+		 net_page("p1", 4, 5, 5, false, "YXJyYXljb25uZWN0aW9uOjQ="));
+	reply(200, b1);
+	reply(200, b2);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "n%zu", i);
+		assert_string_equal(l.items[i].name, want);
+	}
+	assert_int_equal(nsent, 2);
+	assert_non_null(strstr(sent[0], "first: 2"));
+	assert_null(strstr(sent[0], "after"));
+	/* Pages 2 and 3 in one request, addressed by offset cursors. */
+	assert_non_null(strstr(sent[1], "p0: remoteNetworks(first: 2, after: \\\"" CUR1));
+	assert_non_null(strstr(sent[1], "p1: remoteNetworks(first: 2, after: \\\"" CUR3));
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_list_batch_size_is_bounded(void **state)
+{
+	struct tg_api *api = client(2, 1);
+	struct tg_list l;
+	char b[3][9000];
+
+	(void)state;
+	snprintf(b[0], sizeof(b[0]), "{\"data\":{%s}}",
+		 net_page("p0", 0, 2, 6, true, CUR1));
+	snprintf(b[1], sizeof(b[1]), "{\"data\":{%s}}",
+		 net_page("p0", 2, 4, 6, true, CUR3));
+	snprintf(b[2], sizeof(b[2]), "{\"data\":{%s}}",
+		 net_page("p0", 4, 6, 6, false, CUR5));
+	reply(200, b[0]);
+	reply(200, b[1]);
+	reply(200, b[2]);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 6);
+	assert_int_equal(nsent, 3);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_list_follows_opaque_cursors_one_by_one(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	char b1[9000], b2[9000];
+
+	(void)state;
+	snprintf(b1, sizeof(b1), "{\"data\":{%s}}",
+		 net_page("p0", 0, 2, 3, true, "opaque1"));
+	snprintf(b2, sizeof(b2), "{\"data\":{%s}}",
+		 net_page("p0", 2, 3, 3, false, "opaque2"));
+	reply(200, b1);
+	reply(200, b2);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 3);
+	assert_non_null(strstr(sent[1], "after: \\\"opaque1"));
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_refused_page_size_is_halved_once_and_kept(void **state)
+{
+	struct tg_api *api = client(100, 10);
+	struct tg_list l;
+	char b[9000];
+
+	(void)state;
+	reply(200, "{\"errors\":[{\"message\":\"Requesting 100 records on the "
+		   "`remoteNetworks` connection exceeds the `first` limit of "
+		   "50 records.\",\"path\":[\"p0\"]}],\"data\":null}");
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", 0, 2, 2, false, CUR1));
+	reply(200, b);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 2);
+	assert_non_null(strstr(sent[1], "first: 50"));
+	assert_int_equal(tg_api_page_size(api), 50);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_rate_limit_is_waited_out(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_api_stats st;
+	struct tg_list l;
+	char b[9000];
+
+	(void)state;
+	replies[nreplies++] = (struct canned){ TG_OK, 429, 1,
+		"{\"errors\":[{\"message\":\"429 Too Many Requests\"}]}" };
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", 0, 1, 1, false, "x"));
+	reply(200, b);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	tg_api_get_stats(api, &st);
+	assert_int_equal(st.rate_limited, 1);
+	assert_int_equal(st.requests, 2);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_rate_limit_past_max_wait_fails(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+
+	(void)state;
+	replies[nreplies++] = (struct canned){ TG_OK, 429, 3600, "{}" };
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_ERATE);
+	assert_int_equal(l.n, 0);
+	tg_api_free(api);
+}
+
+static void test_reads_retry_5xx_drops_and_broken_bodies(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_api_stats st;
+	struct tg_list l;
+	char b[9000];
+
+	(void)state;
+	reply(503, "oops");
+	replies[nreplies++] = (struct canned){ TG_ENET, 0, -1, NULL };
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", 0, 1, 1, false, "x"));
+	reply(200, b);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	tg_api_get_stats(api, &st);
+	assert_int_equal(st.retries, 2);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_retries_are_bounded(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+
+	(void)state;
+	reply(200, "{\"data\":{\"p0\":{\"edges\":[{\"node\":{\"id\":"); /* cut */
+	reply(500, "");
+	reply(200, "<!doctype html><html>sign in</html>");
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EPROTO);
+	assert_int_equal(nsent, 3); /* one try and two retries */
+	assert_int_equal(l.n, 0);
+	tg_api_free(api);
+}
+
+static void test_bad_token_is_not_retried(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+
+	(void)state;
+	reply(401, "{\"errors\":[{\"message\":\"Invalid or missing API key\"}]}");
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EAUTH);
+	assert_int_equal(nsent, 1);
+	tg_api_free(api);
+}
+
+static void test_malformed_pages_are_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{\"data\":{\"p0\":null}}",
+		"{\"data\":{\"p0\":{\"edges\":7}}}",
+		"{\"data\":{\"p0\":{\"edges\":[{\"node\":{\"name\":\"no id\"}}]}}}",
+		"{\"data\":{\"p0\":{\"edges\":[{\"node\":{\"id\":\"x\",\"isActive\":\"yes\"}}]}}}",
+		"{\"data\":[]}",
+		"{}",
+	};
+	struct tg_list l;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tg_api *api = client(2, 10);
+
+		nreplies = next_reply = 0;
+		reply(200, bad[i]);
+		assert_int_not_equal(tg_api_list(api, kind("networks"), &l),
+				     TG_OK);
+		assert_int_equal(l.n, 0);
+		tg_api_free(api);
+	}
+}
+
+static void test_null_nodes_are_skipped(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	char b[9000];
+
+	(void)state;
+	/* A device without a user comes back as a null node and an error. */
+	snprintf(b, sizeof(b),
+		 "{\"errors\":[{\"message\":\"Cannot return null\"}],"
+		 "\"data\":{\"p0\":{\"totalCount\":2,\"pageInfo\":{\"hasNextPage\":"
+		 "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":null},"
+		 "{\"node\":{\"id\":\"UmVtb3RlTmV0d29yazox\",\"name\":\"a\"}}]}}}");
+	reply(200, b);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_nested_connections_are_completed(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	const struct tg_kind *groups = kind("groups");
+	int users = tg_rel_index(groups, "users");
+
+	(void)state;
+	reply(200,
+	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	      "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
+	      "\"users\":{\"totalCount\":5,\"pageInfo\":{\"hasNextPage\":true,"
+	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	reply(200,
+	      "{\"data\":{\"n0\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"u2\"}},"
+	      "{\"node\":{\"id\":\"u3\"}}]}},\"n1\":{\"users\":{\"edges\":"
+	      "[{\"node\":{\"id\":\"u4\"}}]}}}}");
+	assert_int_equal(tg_api_list(api, groups, &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.items[0].links[users].n, 5);
+	assert_string_equal(l.items[0].links[users].ids[4], "u4");
+	assert_non_null(strstr(sent[1], "n0: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR1));
+	assert_non_null(strstr(sent[1], "n1: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR3));
+	/* object.json shows the members as a list, all five. */
+	assert_non_null(strstr(l.items[0].json, "\"u4\""));
+	assert_null(strstr(l.items[0].json, "pageInfo"));
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_lookup_by_id_and_unknown_id(void **state)
+{
+	struct tg_api *api = client(100, 10);
+	struct tg_list l;
+
+	(void)state;
+	reply(200, "{\"data\":{\"o\":{\"id\":\"RGV2aWNlOjE=\",\"name\":\"mac\","
+		   "\"user\":{\"id\":\"VXNlcjox\",\"email\":\"a@b\"},"
+		   "\"activeState\":\"ACTIVE\",\"isTrusted\":true,"
+		   "\"deviceType\":\"LAPTOP\"}}}");
+	reply(200, "{\"data\":{\"o\":null}}");
+	assert_int_equal(tg_api_lookup(api, kind("devices"), "RGV2aWNlOjE=",
+				       &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.items[0].id, "RGV2aWNlOjE=");
+	tg_list_release(&l);
+	assert_int_equal(tg_api_lookup(api, kind("devices"), "RGV2aWNlOjk=",
+				       &l), TG_OK);
+	assert_int_equal(l.n, 0);
+	/* The id travels as a variable, never spliced into the query. */
+	assert_non_null(strstr(sent[0], "\"variables\":{\"v\":\"RGV2aWNlOjE=\"}"));
+	tg_api_free(api);
+}
+
+static void test_lookup_by_name_uses_a_filter_variable(void **state)
+{
+	struct tg_api *api = client(100, 10);
+	struct tg_list l;
+	char b[9000];
+
+	(void)state;
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", 0, 1, 1, false, "x"));
+	reply(200, b);
+	assert_int_equal(tg_api_lookup(api, kind("networks"), "a\"b } x",
+				       &l), TG_OK);
+	assert_int_equal(l.n, 1);
+	assert_non_null(strstr(sent[0], "filter: {name: {eq: $v}}"));
+	assert_non_null(strstr(sent[0], "\"v\":\"a\\\"b } x\""));
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_list_batches_remaining_pages_as_aliases),
+		T(test_list_batch_size_is_bounded),
+		T(test_list_follows_opaque_cursors_one_by_one),
+		T(test_refused_page_size_is_halved_once_and_kept),
+		T(test_rate_limit_is_waited_out),
+		T(test_rate_limit_past_max_wait_fails),
+		T(test_reads_retry_5xx_drops_and_broken_bodies),
+		T(test_retries_are_bounded),
+		T(test_bad_token_is_not_retried),
+		T(test_malformed_pages_are_refused),
+		T(test_null_nodes_are_skipped),
+		T(test_nested_connections_are_completed),
+		T(test_lookup_by_id_and_unknown_id),
+		T(test_lookup_by_name_uses_a_filter_variable),
+	};
+
+	tg_log_set_level(TG_LOG_ERR);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmocka_run_group_tests_name("client", tests, NULL, NULL);
+}
