@@ -34,12 +34,18 @@ export function isMounted(dir) {
   return mountedPaths().includes(dir);
 }
 
-// Lazily unmounts what a crashed run left behind.
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
+}
+
+// Lazily unmounts what a crashed run left behind: mount points carry the
+// pid of the test process that made them, and only those whose process
+// is gone are stale (test files run in parallel).
 export function cleanStale() {
+  const re = new RegExp(`^${join(tmpdir(), PREFIX)}(\\d+)-`);
   for (const p of mountedPaths()) {
-    if (p.startsWith(join(tmpdir(), PREFIX))) {
-      spawnSync('fusermount3', ['-uz', p]);
-    }
+    const m = p.match(re);
+    if (m && !alive(Number(m[1]))) spawnSync('fusermount3', ['-uz', p]);
   }
 }
 cleanStale();
@@ -112,7 +118,7 @@ export async function startSim(args = []) {
 // mount is there; rejects with the daemon's stderr if it exits first.
 export async function mount(sim, { token = 'sim-read', opts = [], env = {},
                                    args = [] } = {}) {
-  const top = mkdtempSync(join(tmpdir(), PREFIX));
+  const top = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const dir = join(top, 'mnt');
   mkdirSync(dir);
   const o = [`url=${sim.url}`, ...opts].join(',');
