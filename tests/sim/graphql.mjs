@@ -1,0 +1,135 @@
+// graphql.mjs — builds the executable schema from schema.graphql and runs
+// one GraphQL request body, split in two steps so the HTTP layer can match
+// faults and rate-limit on the parsed operation before executing it.
+//
+// Status rule (as on the real API): parse / validation / variable-coercion
+// errors -> HTTP 400 with errors only; resolver errors -> HTTP 200 with
+// errors[] next to data.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildSchema, parse, validate, execute, getOperationAST, Kind, GraphQLError } from 'graphql';
+import { queryResolvers } from './resolvers.mjs';
+import { mutationResolvers } from './mutations.mjs';
+
+const SCHEMA_FILE = fileURLToPath(new URL('./schema.graphql', import.meta.url));
+
+/** Attach {Type: {field: fn, __resolveType: fn}} maps to a built schema. */
+function attachResolvers(schema, maps) {
+  for (const map of maps) {
+    for (const [typeName, fields] of Object.entries(map)) {
+      const type = schema.getType(typeName);
+      if (!type) throw new Error(`resolver for unknown type ${typeName}`);
+      for (const [name, fn] of Object.entries(fields)) {
+        if (name === '__resolveType') {
+          type.resolveType = fn;
+          continue;
+        }
+        const field = type.getFields()[name];
+        if (!field) throw new Error(`resolver for unknown field ${typeName}.${name}`);
+        field.resolve = fn;
+      }
+    }
+  }
+}
+
+export function buildSimSchema() {
+  const schema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
+  attachResolvers(schema, [queryResolvers, mutationResolvers]);
+  // Every root field must be implemented; catch schema drift at startup.
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const f of Object.values(root.getFields())) {
+      if (!f.resolve) throw new Error(`no resolver for ${root.name}.${f.name}`);
+    }
+  }
+  return schema;
+}
+
+/** Root field names of an operation (through fragments), introspection excluded. */
+function rootFieldsOf(doc, op) {
+  const frags = new Map();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) frags.set(d.name.value, d);
+  const out = [];
+  const seen = new Set();
+  const walk = (set) => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        if (!s.name.value.startsWith('__')) out.push(s.name.value);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        walk(s.selectionSet);
+      } else if (s.kind === Kind.FRAGMENT_SPREAD && !seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const f = frags.get(s.name.value);
+        if (f) walk(f.selectionSet);
+      }
+    }
+  };
+  if (op) walk(op.selectionSet);
+  return out;
+}
+
+const errorBody = (message) => ({ errors: [{ message }] });
+
+/**
+ * Step 1: decode the HTTP body and parse the query.
+ * Returns {error:{status, body}} or {document, operation, opType, rootFields,
+ * variables, operationName}. On failure rootFields is [] (only "any" faults match).
+ */
+export function prepare(rawBody) {
+  let body;
+  try {
+    body = JSON.parse(rawBody);
+  } catch {
+    return { rootFields: [], error: { status: 400, body: errorBody('Request body is not valid JSON.') } };
+  }
+  if (!body || typeof body !== 'object' || typeof body.query !== 'string' || body.query.trim() === '') {
+    return { rootFields: [], error: { status: 400, body: errorBody('Must provide query string.') } };
+  }
+  const variables = body.variables ?? null;
+  if (variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) {
+    return { rootFields: [], error: { status: 400, body: errorBody('Variables are invalid JSON.') } };
+  }
+  let document;
+  try {
+    document = parse(body.query);
+  } catch (e) {
+    const err = e instanceof GraphQLError ? e.toJSON() : { message: String(e.message) };
+    return { rootFields: [], error: { status: 400, body: { errors: [err] } } };
+  }
+  const operationName = typeof body.operationName === 'string' && body.operationName !== '' ? body.operationName : null;
+  const operation = getOperationAST(document, operationName);
+  return {
+    document,
+    operation,
+    operationName,
+    variables,
+    opType: operation?.operation ?? 'query',
+    opLabel: operationName ?? operation?.name?.value ?? '(anonymous)',
+    rootFields: rootFieldsOf(document, operation),
+  };
+}
+
+/** Step 2: validate and execute. Returns {status, body, executed}. */
+export async function run(schema, prep, contextValue) {
+  const verrs = validate(schema, prep.document);
+  if (verrs.length) {
+    // graphene quotes names with ' rather than graphql-js's "; mimic it.
+    const errors = verrs.map((e) => ({ ...e.toJSON(), message: e.message.replace(/"/g, "'") }));
+    return { status: 400, body: { errors }, executed: false };
+  }
+  const result = await execute({
+    schema,
+    document: prep.document,
+    variableValues: prep.variables,
+    operationName: prep.operationName,
+    contextValue,
+  });
+  // No data at all = request-level failure (variables, unknown operation).
+  if (result.data === undefined) {
+    return { status: 400, body: { errors: result.errors.map((e) => e.toJSON()) }, executed: false };
+  }
+  const body = {};
+  if (result.errors?.length) body.errors = result.errors.map((e) => e.toJSON());
+  body.data = result.data;
+  return { status: 200, body, executed: true };
+}
