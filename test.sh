@@ -13,6 +13,9 @@ logs=$(mktemp -d /tmp/tgfs-test-logs.XXXXXX)
 passed=0
 failed=0
 broken=()
+# Whatever stops this script early still ends with the counts, one more
+# failure among them, and a non-zero status.
+trap 'echo "test.sh stopped early"; echo "$passed passed, $((failed + 1)) failed"; exit 1' EXIT
 
 # Adds the counts of a cmocka run (its output in $2) for suite $1.
 count_cmocka() {
@@ -45,7 +48,7 @@ count_node() {
 run_unit() { # build dir, label
 	local t name
 	for t in "$1"/tests/unit/test_*; do
-		[ -x "$t" ] || continue
+		[ -f "$t" ] && [ -x "$t" ] || continue
 		name="$2/$(basename "$t")"
 		echo "== $name"
 		"$t" >"$logs/unit.out" 2>&1
@@ -72,7 +75,7 @@ run_node() { # label, dir of tests, env...
 	count_node "$label" "$logs/$label.tap"
 }
 
-tgfs_build build || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+tgfs_build build || { echo "build failed"; exit 1; }
 run_unit build unit
 run_node simulator tests/sim/test
 run_node integration tests/integration TWINGATEFS_BIN="$PWD/build/fs/twingatefs"
@@ -90,6 +93,7 @@ if [ "${TGFS_SKIP_SANITIZERS:-0}" != 1 ]; then
 	fi
 fi
 
+trap - EXIT
 rm -rf "$logs"
 for b in "${broken[@]}"; do echo "broken: $b"; done
 echo "$passed passed, $failed failed"
