@@ -316,13 +316,18 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 }
 
 bool tg_cache_peek(struct tg_cache *c, const char *key,
-		   struct tg_cache_ref **ref)
+		   struct tg_cache_ref **ref, bool *held)
 {
+	struct entry *e;
 	bool hit;
 
 	*ref = NULL;
 	pthread_rwlock_rdlock(&c->lock);
 	hit = try_hit(c, key, ref);
+	if (held) {
+		HASH_FIND_STR(c->table, key, e);
+		*held = e && (e->ref || e->flight);
+	}
 	pthread_rwlock_unlock(&c->lock);
 	if (hit)
 		STAT_ADD(c, hits);

@@ -64,9 +64,10 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 	__attribute__((warn_unused_result));
 
 /* Takes a fresh value of @key without ever filling: true and a reference
- * in *ref, or false when there is none (or it expired). */
+ * in *ref, or false when there is none or it expired (*held, when not
+ * NULL, then tells whether an expired value is still held). */
 bool tg_cache_peek(struct tg_cache *c, const char *key,
-		   struct tg_cache_ref **ref);
+		   struct tg_cache_ref **ref, bool *held);
 
 /* The value a reference holds. */
 void *tg_cache_val(const struct tg_cache_ref *ref);

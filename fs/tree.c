@@ -368,19 +368,24 @@ int coll_get(struct tgfs *fs, const struct tg_kind *kind,
 	return rc;
 }
 
-/* The collection holding @name for a lookup: the whole list when cached,
- * else just that object. */
+/* The collection holding @name for a lookup: the whole list when it is
+ * (or was) cached, else just that object. */
 static int coll_for_name(struct tgfs *fs, const struct tg_kind *kind,
 			 const char *name, struct tg_cache_ref **ref)
 {
 	struct fill_arg fa = { fs, kind, name };
 	char key[TGFS_NAME_MAX + 128];
-	bool stale = false;
+	bool stale = false, held = false;
 	int rc;
 
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
-	if (tg_cache_peek(fs->cache, key, ref))
+	if (tg_cache_peek(fs->cache, key, ref, &held))
 		return 0;
+	/* The list was had and has expired (a long walk, say): one refill
+	 * costs a page per P objects, a lookup per name would cost one per
+	 * object. */
+	if (held)
+		return coll_get(fs, kind, ref);
 	snprintf(key, sizeof(key), "find:%s:%s", kind->dir, name);
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
 	if (!rc)
