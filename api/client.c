@@ -57,6 +57,11 @@ static void set_message(const char *fmt, const char *arg)
 	snprintf(last_message, sizeof(last_message), fmt, arg);
 }
 
+void api_set_message(const char *msg)
+{
+	set_message("%s", msg);
+}
+
 static double now_mono(void)
 {
 	struct timespec ts;
@@ -242,8 +247,8 @@ static enum tg_err classify_message(const char *msg)
  * finer code) returned without data.  *msg, when not NULL, gets the API's
  * message of a failure (caller frees).
  */
-static enum tg_err gql(struct tg_api *api, bool mutation, const char *doc,
-		       cJSON *vars, cJSON **data, char **msg)
+enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
+		    cJSON *vars, cJSON **data, char **msg)
 {
 	double deadline = now_mono() + api->cfg.max_wait_s;
 	struct pacer *pacer = mutation ? &api->write : &api->read;
@@ -394,7 +399,7 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg)
 
 	if (msg)
 		*msg = NULL;
-	err = gql(api, false,
+	err = api_gql(api, false,
 		  "query tgfsCheck { remoteNetworks(first: 1) { totalCount } }",
 		  NULL, &data, &m);
 	if (err == TG_OK &&
@@ -443,7 +448,7 @@ static bool safe_literal(const char *s)
 
 /* Appends the selection of one node of @kind, nested connections
  * included, pages of @first. */
-static bool add_selection(struct buf *doc, const struct tg_kind *kind,
+bool api_selection(struct buf *doc, const struct tg_kind *kind,
 			  unsigned first)
 {
 	if (!buf_add(doc, kind->selection, strlen(kind->selection)))
@@ -457,7 +462,7 @@ static bool add_selection(struct buf *doc, const struct tg_kind *kind,
 			      c->field, first))
 			return false;
 		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
-				: !add_selection(doc, child, first))
+				: !api_selection(doc, child, first))
 			return false;
 		if (!buf_add(doc, " } } }", 6))
 			return false;
@@ -476,7 +481,7 @@ static bool add_page(struct buf *doc, const struct tg_kind *kind,
 			after ? ", after: \"" : "", after ? after : "",
 			after ? "\"" : "", filter ? ", filter: " : "",
 			filter ? filter : "") &&
-	       add_selection(doc, kind, first) && buf_add(doc, " } } }", 6);
+	       api_selection(doc, kind, first) && buf_add(doc, " } } }", 6);
 }
 
 /* A node waiting for the later pages of its nested connections. */
@@ -631,7 +636,7 @@ static enum tg_err complete_pending(struct lister *l)
 			    !(c->node_sel
 				      ? buf_add(&doc, c->node_sel,
 						strlen(c->node_sel))
-				      : add_selection(&doc,
+				      : api_selection(&doc,
 						      tg_kind_embedded(kind),
 						      l->first)) ||
 			    !buf_add(&doc, " } } } }", 8))
@@ -639,7 +644,7 @@ static enum tg_err complete_pending(struct lister *l)
 		}
 		if (!buf_add(&doc, " }", 2))
 			goto nomem;
-		err = gql(l->api, false, doc.s, NULL, &data, NULL);
+		err = api_gql(l->api, false, doc.s, NULL, &data, NULL);
 		if (err != TG_OK)
 			goto out;
 		STAT_ADD(l->api, pages, batch);
@@ -748,7 +753,7 @@ again:
 		err = TG_ENOMEM;
 		goto out;
 	}
-	err = gql(l->api, false, doc.s, vars, &data, &msg);
+	err = api_gql(l->api, false, doc.s, vars, &data, &msg);
 	if (err == TG_EQUERY && !halved && l->first > 1 &&
 	    page_size_refused(msg)) {
 		/* Keep the smaller size for every later request. */
@@ -794,7 +799,7 @@ static enum tg_err follow_cursor(struct lister *l, const char *filter,
 			err = TG_ENOMEM;
 			break;
 		}
-		err = gql(l->api, false, doc.s, vars, &data, NULL);
+		err = api_gql(l->api, false, doc.s, vars, &data, NULL);
 		if (err != TG_OK)
 			break;
 		STAT_ADD(l->api, pages, 1);
@@ -850,7 +855,7 @@ enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			}
 			if (!buf_add(&doc, " }", 2))
 				goto nomem;
-			err = gql(api, false, doc.s, NULL, &data, NULL);
+			err = api_gql(api, false, doc.s, NULL, &data, NULL);
 			if (err != TG_OK)
 				goto out;
 			STAT_ADD(api, pages, npages);
@@ -899,10 +904,10 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 		l.first = tg_api_page_size(api);
 		if (!buf_addf(&doc, "query tgfsGet_%s($v: ID!) { o: %s(id: $v) "
 			      "{ ", kind->one_field, kind->one_field) ||
-		    !add_selection(&doc, kind, l.first) ||
+		    !api_selection(&doc, kind, l.first) ||
 		    !buf_add(&doc, " } }", 4))
 			goto out;
-		err = gql(api, false, doc.s, vars, &data, NULL);
+		err = api_gql(api, false, doc.s, vars, &data, NULL);
 		if (err == TG_EINVAL) { /* "Unable to parse global ID" */
 			err = TG_OK;
 			goto out;

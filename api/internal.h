@@ -12,9 +12,31 @@
 /* The item at a dotted path ("address.value") under @node, or NULL. */
 cJSON *json_at(const cJSON *node, const char *path);
 
+/* Renders field @f's JSON value @v as its file shows it (*out NULL for
+ * null).  False for a value of the wrong type or out of memory. */
+bool render_value(const struct tg_field *f, const cJSON *v, char **out);
+
 /* Builds @out from a parsed node; on error @out is left empty. */
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;
+
+/*
+ * Sends one GraphQL document (client.c): paced, retried when a query,
+ * never when a mutation.  On TG_OK *data is the "data" object (caller
+ * cJSON_Delete()s it).  *msg (may be NULL) gets the API's message of a
+ * failure.
+ */
+struct tg_api;
+enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
+		    cJSON *vars, cJSON **data, char **msg) TG_WARN_UNUSED;
+
+/* Sets this thread's tg_api_last_message(). */
+void api_set_message(const char *msg);
+
+/* Appends the selection of one node of @kind (client.c). */
+struct buf;
+bool api_selection(struct buf *doc, const struct tg_kind *kind,
+		   unsigned first);
 
 /*
  * A growable buffer with a hard cap (as curl's dynbuf).  s is always

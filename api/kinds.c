@@ -16,6 +16,14 @@
 #define RO false
 #define RW true
 
+/* A mutation that sets one field: call, type of $v, payload kind. */
+#define SET(call, vtype, entity) \
+	.set = &(const struct tg_op){ call, vtype, entity, NULL, NULL, NULL, NULL }
+/* A mutation with no $v, and its payload kind. */
+#define OP(call, entity) \
+	(&(const struct tg_op){ call, NULL, entity, NULL, NULL, NULL, NULL })
+#define ENUMS(...) .values = (const char *const[]){ __VA_ARGS__, NULL }
+
 /* Kinds refer to each other: declare them all first. */
 static const struct tg_kind network_kind, connector_kind, resource_kind,
 	group_kind, user_kind, device_kind, sa_kind, key_kind, policy_kind;
@@ -24,16 +32,25 @@ static const struct tg_kind network_kind, connector_kind, resource_kind,
 
 static const struct tg_field network_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
-	{ "location", "location", TG_FT_ENUM, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("remoteNetworkUpdate(id: $id, name: $v)", "String!", "networks"),
+	  .required = true },
+	{ "location", "location", TG_FT_ENUM, RW,
+	  SET("remoteNetworkUpdate(id: $id, location: $v)",
+	      "RemoteNetworkLocation!", "networks"),
+	  ENUMS("AWS", "AZURE", "GOOGLE_CLOUD", "ON_PREMISE", "OTHER") },
 	{ "type", "networkType", TG_FT_ENUM, RO },
-	{ "is-active", "isActive", TG_FT_BOOL, RW },
+	{ "is-active", "isActive", TG_FT_BOOL, RW,
+	  SET("remoteNetworkUpdate(id: $id, isActive: $v)", "Boolean!",
+	      "networks") },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
 
 static const struct tg_rel network_rels[] = {
-	{ "resources", true, "resources", NULL, NULL, "network" },
+	{ "resources", true, "resources", NULL, NULL, "network",
+	  .add = OP("resourceUpdate(id: $t, remoteNetworkId: $id)",
+		    "resources") },
 };
 
 static const struct tg_kind network_kind = {
@@ -49,13 +66,17 @@ static const struct tg_kind network_kind = {
 	.nfields = N(network_fields),
 	.rels = network_rels,
 	.nrels = N(network_rels),
+	.create = OP("remoteNetworkCreate(name: $name)", "networks"),
+	.remove = OP("remoteNetworkDelete(id: $id)", NULL),
 };
 
 /* ---- connectors ------------------------------------------------------ */
 
 static const struct tg_field connector_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("connectorUpdate(id: $id, name: $v)", "String!", "connectors"),
+	  .required = true },
 	{ "state", "state", TG_FT_ENUM, RO },
 	{ "hostname", "hostname", TG_FT_STRING, RO },
 	{ "version", "version", TG_FT_STRING, RO },
@@ -63,8 +84,17 @@ static const struct tg_field connector_fields[] = {
 	{ "private-ips", "privateIPs", TG_FT_LIST, RO },
 	{ "last-heartbeat-at", "lastHeartbeatAt", TG_FT_TIME, RO },
 	{ "status-notifications", "hasStatusNotificationsEnabled",
-	  TG_FT_BOOL, RW },
-	{ "tokens", NULL, TG_FT_SECRET, RW },
+	  TG_FT_BOOL, RW,
+	  SET("connectorUpdate(id: $id, hasStatusNotificationsEnabled: $v)",
+	      "Boolean!", "connectors") },
+	/* Any write generates a new pair (the old one stops working). */
+	{ "tokens", NULL, TG_FT_SECRET, RW,
+	  .set = &(const struct tg_op){
+		  "connectorGenerateTokens(connectorId: $id)", NULL, NULL,
+		  "connectorTokens { accessToken refreshToken }",
+		  "TWINGATE_ACCESS_TOKEN=connectorTokens.accessToken\n"
+		  "TWINGATE_REFRESH_TOKEN=connectorTokens.refreshToken",
+		  NULL, NULL } },
 };
 
 static const struct tg_kind connector_kind = {
@@ -81,21 +111,43 @@ static const struct tg_kind connector_kind = {
 	.parent_path = "remoteNetwork.id",
 	.fields = connector_fields,
 	.nfields = N(connector_fields),
+	.create = OP("connectorCreate(remoteNetworkId: $parent, name: $name)",
+		     "connectors"),
+	.remove = OP("connectorDelete(id: $id)", NULL),
 };
 
 /* ---- resources ------------------------------------------------------- */
 
 static const struct tg_field resource_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
-	{ "address", "address.value", TG_FT_STRING, RW },
-	{ "alias", "alias", TG_FT_STRING, RW },
-	{ "protocols", "protocols", TG_FT_PROTOCOLS, RW },
-	{ "is-active", "isActive", TG_FT_BOOL, RW },
-	{ "is-visible", "isVisible", TG_FT_BOOL, RW },
-	{ "browser-shortcut", "isBrowserShortcutEnabled", TG_FT_BOOL, RW },
-	{ "routing-mode", "routingMode", TG_FT_ENUM, RW },
-	{ "tags", "tags", TG_FT_TAGS, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("resourceUpdate(id: $id, name: $v)", "String!", "resources"),
+	  .required = true },
+	{ "address", "address.value", TG_FT_STRING, RW,
+	  SET("resourceUpdate(id: $id, address: $v)", "String!", "resources"),
+	  .required = true },
+	/* Empty clears it (null). */
+	{ "alias", "alias", TG_FT_STRING, RW,
+	  SET("resourceUpdate(id: $id, alias: $v)", "String", "resources") },
+	{ "protocols", "protocols", TG_FT_PROTOCOLS, RW,
+	  SET("resourceUpdate(id: $id, protocols: $v)", "ProtocolsInput!",
+	      "resources") },
+	{ "is-active", "isActive", TG_FT_BOOL, RW,
+	  SET("resourceUpdate(id: $id, isActive: $v)", "Boolean!",
+	      "resources") },
+	{ "is-visible", "isVisible", TG_FT_BOOL, RW,
+	  SET("resourceUpdate(id: $id, isVisible: $v)", "Boolean!",
+	      "resources") },
+	{ "browser-shortcut", "isBrowserShortcutEnabled", TG_FT_BOOL, RW,
+	  SET("resourceUpdate(id: $id, isBrowserShortcutEnabled: $v)",
+	      "Boolean!", "resources") },
+	{ "routing-mode", "routingMode", TG_FT_ENUM, RW,
+	  SET("resourceUpdate(id: $id, routingMode: $v)", "RoutingMode!",
+	      "resources"),
+	  ENUMS("THROUGH_TWINGATE", "BYPASS_TWINGATE") },
+	{ "tags", "tags", TG_FT_TAGS, RW,
+	  SET("resourceUpdate(id: $id, tags: $v)", "[TagInput!]",
+	      "resources") },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
@@ -106,12 +158,26 @@ static const struct tg_conn resource_conns[] = {
 };
 
 static const struct tg_rel resource_rels[] = {
-	{ "network", false, "networks", "remoteNetwork.id", NULL, NULL },
+	{ "network", false, "networks", "remoteNetwork.id", NULL, NULL,
+	  .add = OP("resourceUpdate(id: $id, remoteNetworkId: $t)",
+		    "resources") },
 	{ "security-policy", false, "security-policies", "securityPolicy.id",
-	  NULL, NULL },
-	{ "access/groups", true, "groups", "access", "Group", NULL },
+	  NULL, NULL,
+	  .add = OP("resourceUpdate(id: $id, securityPolicyId: $t)",
+		    "resources"),
+	  .remove = OP("resourceUpdate(id: $id, securityPolicyId: null)",
+		       "resources") },
+	{ "access/groups", true, "groups", "access", "Group", NULL,
+	  .add = OP("resourceAccessAdd(resourceId: $id, "
+		    "access: [{principalId: $t}])", "resources"),
+	  .remove = OP("resourceAccessRemove(resourceId: $id, "
+		       "principalIds: [$t])", "resources") },
 	{ "access/service-accounts", true, "service-accounts", "access",
-	  "ServiceAccount", NULL },
+	  "ServiceAccount", NULL,
+	  .add = OP("resourceAccessAdd(resourceId: $id, "
+		    "access: [{principalId: $t}])", "resources"),
+	  .remove = OP("resourceAccessRemove(resourceId: $id, "
+		       "principalIds: [$t])", "resources") },
 };
 
 static const struct tg_kind resource_kind = {
@@ -134,15 +200,19 @@ static const struct tg_kind resource_kind = {
 	.nconns = N(resource_conns),
 	.rels = resource_rels,
 	.nrels = N(resource_rels),
+	.remove = OP("resourceDelete(id: $id)", NULL),
 };
 
 /* ---- groups ---------------------------------------------------------- */
 
 static const struct tg_field group_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("groupUpdate(id: $id, name: $v)", "String!", "groups"),
+	  .required = true },
 	{ "type", "type", TG_FT_ENUM, RO },
-	{ "is-active", "isActive", TG_FT_BOOL, RW },
+	{ "is-active", "isActive", TG_FT_BOOL, RW,
+	  SET("groupUpdate(id: $id, isActive: $v)", "Boolean!", "groups") },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
@@ -153,9 +223,17 @@ static const struct tg_conn group_conns[] = {
 
 static const struct tg_rel group_rels[] = {
 	{ "security-policy", false, "security-policies", "securityPolicy.id",
-	  NULL, NULL },
-	{ "users", true, "users", "users", NULL, NULL },
-	{ "resources", true, "resources", NULL, NULL, "access/groups" },
+	  NULL, NULL,
+	  .add = OP("groupUpdate(id: $id, securityPolicyId: $t)", "groups") },
+	{ "users", true, "users", "users", NULL, NULL,
+	  .add = OP("groupUpdate(id: $id, addedUserIds: [$t])", "groups"),
+	  .remove = OP("groupUpdate(id: $id, removedUserIds: [$t])",
+		       "groups") },
+	{ "resources", true, "resources", NULL, NULL, "access/groups",
+	  .add = OP("resourceAccessAdd(resourceId: $t, "
+		    "access: [{principalId: $id}])", "resources"),
+	  .remove = OP("resourceAccessRemove(resourceId: $t, "
+		       "principalIds: [$id])", "resources") },
 };
 
 static const struct tg_kind group_kind = {
@@ -173,6 +251,8 @@ static const struct tg_kind group_kind = {
 	.nconns = N(group_conns),
 	.rels = group_rels,
 	.nrels = N(group_rels),
+	.create = OP("groupCreate(name: $name)", "groups"),
+	.remove = OP("groupDelete(id: $id)", NULL),
 };
 
 /* ---- users ----------------------------------------------------------- */
@@ -180,17 +260,30 @@ static const struct tg_kind group_kind = {
 static const struct tg_field user_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
 	{ "email", "email", TG_FT_STRING, RO },
-	{ "first-name", "firstName", TG_FT_STRING, RW },
-	{ "last-name", "lastName", TG_FT_STRING, RW },
-	{ "role", "role", TG_FT_ENUM, RW },
-	{ "state", "state", TG_FT_ENUM, RW },
+	{ "first-name", "firstName", TG_FT_STRING, RW,
+	  SET("userDetailsUpdate(id: $id, firstName: $v)", "String!",
+	      "users") },
+	{ "last-name", "lastName", TG_FT_STRING, RW,
+	  SET("userDetailsUpdate(id: $id, lastName: $v)", "String!",
+	      "users") },
+	{ "role", "role", TG_FT_ENUM, RW,
+	  SET("userRoleUpdate(id: $id, role: $v)", "UserRole!", "users"),
+	  ENUMS("ACCESS_REVIEWER", "ADMIN", "DEVOPS", "MEMBER", "SUPPORT") },
+	/* PENDING is the API's to set, not ours. */
+	{ "state", "state", TG_FT_ENUM, RW,
+	  SET("userDetailsUpdate(id: $id, state: $v)",
+	      "UserStateUpdateInput!", "users"),
+	  ENUMS("ACTIVE", "DISABLED") },
 	{ "type", "type", TG_FT_ENUM, RO },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
 
 static const struct tg_rel user_rels[] = {
-	{ "groups", true, "groups", NULL, NULL, "users" },
+	{ "groups", true, "groups", NULL, NULL, "users",
+	  .add = OP("groupUpdate(id: $t, addedUserIds: [$id])", "groups"),
+	  .remove = OP("groupUpdate(id: $t, removedUserIds: [$id])",
+		       "groups") },
 	{ "devices", true, "devices", NULL, NULL, "user" },
 };
 
@@ -207,9 +300,27 @@ static const struct tg_kind user_kind = {
 	.nfields = N(user_fields),
 	.rels = user_rels,
 	.nrels = N(user_rels),
+	.create = OP("userCreate(email: $name)", "users"),
+	.remove = OP("userDelete(id: $id)", NULL),
 };
 
 /* ---- devices --------------------------------------------------------- */
+
+/* Archive, unarchive, block, unblock: chosen from the state now. */
+static const struct tg_transition device_states[] = {
+	{ "ACTIVE", "ARCHIVED",
+	  { "deviceUnarchive(id: $id)", NULL, "devices", NULL, NULL, NULL,
+	    NULL } },
+	{ "ACTIVE", "BLOCKED",
+	  { "deviceUnblock(id: $id)", NULL, "devices", NULL, NULL, NULL,
+	    NULL } },
+	{ "ARCHIVED", NULL,
+	  { "deviceArchive(id: $id)", NULL, "devices", NULL, NULL, NULL,
+	    NULL } },
+	{ "BLOCKED", NULL,
+	  { "deviceBlock(id: $id)", NULL, "devices", NULL, NULL, NULL,
+	    NULL } },
+};
 
 static const struct tg_field device_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
@@ -225,8 +336,12 @@ static const struct tg_field device_fields[] = {
 	{ "client-version", "clientVersion", TG_FT_STRING, RO },
 	{ "last-login-at", "lastSuccessfulLoginAt", TG_FT_TIME, RO },
 	{ "last-failed-login-at", "lastFailedLoginAt", TG_FT_TIME, RO },
-	{ "trust", "isTrusted", TG_FT_TRUST, RW },
-	{ "state", "activeState", TG_FT_ENUM, RW },
+	{ "trust", "isTrusted", TG_FT_TRUST, RW,
+	  SET("deviceUpdate(id: $id, isTrusted: $v)", "Boolean!",
+	      "devices") },
+	{ "state", "activeState", TG_FT_ENUM, RW,
+	  ENUMS("ACTIVE", "ARCHIVED", "BLOCKED"),
+	  .trans = device_states, .ntrans = N(device_states) },
 };
 
 static const struct tg_rel device_rels[] = {
@@ -256,7 +371,10 @@ static const struct tg_kind device_kind = {
 
 static const struct tg_field sa_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("serviceAccountUpdate(id: $id, name: $v)", "String!",
+	      "service-accounts"),
+	  .required = true },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
@@ -267,7 +385,11 @@ static const struct tg_conn sa_conns[] = {
 
 static const struct tg_rel sa_rels[] = {
 	{ "resources", true, "resources", NULL, NULL,
-	  "access/service-accounts" },
+	  "access/service-accounts",
+	  .add = OP("resourceAccessAdd(resourceId: $t, "
+		    "access: [{principalId: $id}])", "resources"),
+	  .remove = OP("resourceAccessRemove(resourceId: $t, "
+		       "principalIds: [$id])", "resources") },
 };
 
 static const struct tg_kind sa_kind = {
@@ -284,11 +406,16 @@ static const struct tg_kind sa_kind = {
 	.nconns = N(sa_conns),
 	.rels = sa_rels,
 	.nrels = N(sa_rels),
+	.create = OP("serviceAccountCreate(name: $name)", "service-accounts"),
+	.remove = OP("serviceAccountDelete(id: $id)", NULL),
 };
 
 static const struct tg_field key_fields[] = {
 	{ "id", "id", TG_FT_STRING, RO },
-	{ "name", "name", TG_FT_STRING, RW },
+	{ "name", "name", TG_FT_STRING, RW,
+	  SET("serviceAccountKeyUpdate(id: $id, name: $v)", "String!",
+	      "keys"),
+	  .required = true },
 	{ "status", "status", TG_FT_ENUM, RO },
 	{ "expires-at", "expiresAt", TG_FT_TIME, RO },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
@@ -306,6 +433,15 @@ static const struct tg_kind key_kind = {
 	.parent_conn = "keys",
 	.fields = key_fields,
 	.nfields = N(key_fields),
+	/* The secret comes once, in the create's payload. */
+	.create = &(const struct tg_op){
+		"serviceAccountKeyCreate(serviceAccountId: $parent, "
+		"name: $name, expirationTime: 0)", NULL, "keys", "token",
+		"token", NULL, NULL },
+	.pre_delete = &(const struct tg_op){
+		"serviceAccountKeyRevoke(id: $id)", NULL, "keys", NULL, NULL,
+		"status", "active\n" },
+	.remove = OP("serviceAccountKeyDelete(id: $id)", NULL),
 };
 
 /* ---- security policies ----------------------------------------------- */
@@ -319,7 +455,10 @@ static const struct tg_field policy_fields[] = {
 };
 
 static const struct tg_rel policy_rels[] = {
-	{ "groups", true, "groups", NULL, NULL, "security-policy" },
+	{ "groups", true, "groups", NULL, NULL, "security-policy",
+	  .add = OP("groupUpdate(id: $t, securityPolicyId: $id)", "groups"),
+	  .remove = OP("securityPolicyUpdate(id: $id, removedGroupIds: [$t])",
+		       NULL) },
 };
 
 static const struct tg_kind policy_kind = {
@@ -362,6 +501,22 @@ const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind)
 		if (tg_kinds[i]->parent == kind && tg_kinds[i]->parent_conn)
 			return tg_kinds[i];
 	return NULL;
+}
+
+const struct tg_kind *tg_kind_named(const char *dir)
+{
+	for (size_t i = 0; i < tg_nkinds; i++)
+		if (strcmp(tg_kinds[i]->dir, dir) == 0)
+			return tg_kinds[i];
+	return NULL;
+}
+
+int tg_field_index(const struct tg_kind *kind, const char *file)
+{
+	for (size_t i = 0; i < kind->nfields; i++)
+		if (strcmp(kind->fields[i].file, file) == 0)
+			return (int)i;
+	return -1;
 }
 
 int tg_rel_index(const struct tg_kind *kind, const char *dir)

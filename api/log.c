@@ -76,6 +76,14 @@ const char *tg_err_str(enum tg_err err)
 		return "no such object";
 	case TG_EINVAL:
 		return "invalid value";
+	case TG_EEXIST:
+		return "the name is taken";
+	case TG_ENOTEMPTY:
+		return "it still has things in it";
+	case TG_EDENIED:
+		return "not allowed for this object";
+	case TG_E2BIG:
+		return "value too large";
 	}
 	return "unknown error";
 }

@@ -284,7 +284,7 @@ static bool render_tags(const cJSON *v, char **out)
  * missing key); returns false when the value has the wrong type or on
  * allocation failure.
  */
-static bool render(const struct tg_field *f, const cJSON *v, char **out)
+bool render_value(const struct tg_field *f, const cJSON *v, char **out)
 {
 	char buf[96];
 
@@ -603,7 +603,7 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 
 		if (!f->path)
 			continue;
-		if (!render(f, json_at(node, f->path), &o.values[i])) {
+		if (!render_value(f, json_at(node, f->path), &o.values[i])) {
 			tg_log(TG_LOG_WARN, "%s %s: bad value for %s",
 			       kind->type_name, id, f->path);
 			err = TG_EPROTO;
@@ -680,4 +680,56 @@ size_t tg_list_bytes(const struct tg_list *list)
 				total += strlen(o->values[j]) + 1;
 	}
 	return total;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*ok = false;
+	return d;
+}
+
+enum tg_err tg_object_copy(const struct tg_object *src, struct tg_object *dst)
+{
+	const struct tg_kind *k = src->kind;
+	bool ok = true;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = k;
+	dst->mtime = src->mtime;
+	dst->hash = src->hash;
+	dst->id = dup_or_null(src->id, &ok);
+	dst->name = dup_or_null(src->name, &ok);
+	dst->parent_id = dup_or_null(src->parent_id, &ok);
+	dst->json = dup_or_null(src->json, &ok);
+	dst->values = calloc(k->nfields + 1, sizeof(*dst->values));
+	dst->links = calloc(k->nrels + 1, sizeof(*dst->links));
+	if (!dst->values || !dst->links)
+		ok = false;
+	for (size_t i = 0; ok && i < k->nfields; i++)
+		dst->values[i] = dup_or_null(src->values[i], &ok);
+	for (size_t i = 0; ok && src->links && i < k->nrels; i++)
+		for (size_t j = 0; ok && j < src->links[i].n; j++)
+			ok = ids_add(&dst->links[i], src->links[i].ids[j]);
+	if (ok && src->children.n) {
+		dst->children.items = calloc(src->children.n,
+					     sizeof(*dst->children.items));
+		ok = dst->children.items != NULL;
+		for (size_t i = 0; ok && i < src->children.n; i++) {
+			ok = tg_object_copy(&src->children.items[i],
+					    &dst->children.items[i]) == TG_OK;
+			if (ok)
+				dst->children.n++;
+		}
+	}
+	if (!ok) {
+		tg_object_release(dst);
+		return TG_ENOMEM;
+	}
+	return TG_OK;
 }

@@ -39,6 +39,10 @@ enum tg_err {
 	TG_EQUERY,    /* the API rejected the request (GraphQL errors[]) */
 	TG_ENOTFOUND, /* the object does not exist */
 	TG_EINVAL,    /* a value the API or our parser rejects */
+	TG_EEXIST,    /* the name is taken */
+	TG_ENOTEMPTY, /* refused: the object still has things in it */
+	TG_EDENIED,   /* refused: the API does not allow it for this object */
+	TG_E2BIG,     /* a value past the size we accept */
 };
 
 /* A short English description of an error code (static storage). */
@@ -74,11 +78,43 @@ enum tg_ftype {
 	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
 };
 
+/*
+ * A mutation as the table states it: the call, with $-variables the client
+ * declares and fills ($id the object, $v a field's new value of type vtype,
+ * $t a relation's target, $parent the parent object, $name a new object's
+ * name), and what its payload carries.
+ */
+struct tg_op {
+	const char *call;   /* "remoteNetworkUpdate(id: $id, name: $v)" */
+	const char *vtype;  /* GraphQL type of $v, "String!" */
+	const char *entity; /* dir of the kind of payload.entity; NULL: none */
+	/* A secret in the payload, and how its file shows it: lines of
+	 * "LABEL=path" or "path" ("token", "connectorTokens.accessToken"). */
+	const char *secret_sel;
+	const char *secret_fmt;
+	/* Run only when field @when_file of the object shows @when_value
+	 * (revoke a key before deleting it, if it is still active). */
+	const char *when_file;
+	const char *when_value;
+};
+
+/* A change of state whose mutation depends on the state before it. */
+struct tg_transition {
+	const char *to;   /* the value written, as the API spells it */
+	const char *from; /* the value now; NULL: any */
+	struct tg_op op;
+};
+
 struct tg_field {
 	const char *file;  /* file name in the object folder, "is-active" */
 	const char *path;  /* JSON path in the node, "isActive", "address.value" */
 	enum tg_ftype type;
 	bool writable;     /* mode 0644 rather than 0444 */
+	const struct tg_op *set;             /* how a write changes it */
+	const char *const *values;           /* enums: what it may be */
+	const struct tg_transition *trans;   /* or: state changes */
+	size_t ntrans;
+	bool required;     /* not empty (names) */
 };
 
 /*
@@ -106,6 +142,8 @@ struct tg_rel {
 			     * the connection field (many); NULL: inverse */
 	const char *type_name; /* many over a union: nodes of this type */
 	const char *inverse;   /* inverse: the target kind's rel dir */
+	const struct tg_op *add;    /* ln -s (or set, for one link) */
+	const struct tg_op *remove; /* rm; NULL: not allowed */
 };
 
 /* How one object is found when its collection is not cached. */
@@ -138,6 +176,10 @@ struct tg_kind {
 	size_t nconns;
 	const struct tg_rel *rels;
 	size_t nrels;
+	/* Changes of the kind as a whole; NULL: not allowed (EPERM). */
+	const struct tg_op *create;     /* mkdir */
+	const struct tg_op *pre_delete; /* before delete, when it applies */
+	const struct tg_op *remove;     /* rmdir */
 };
 
 /* The table: every kind, parents before children. */
@@ -150,6 +192,12 @@ const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
 
 /* The kind embedded in @kind (its parent_conn child), or NULL. */
 const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind);
+
+/* The row whose dir is @dir, at any level, or NULL. */
+const struct tg_kind *tg_kind_named(const char *dir);
+
+/* The index of @kind's field shown as @file, or -1. */
+int tg_field_index(const struct tg_kind *kind, const char *file);
 
 /* The index of @kind's rel whose dir is @dir, or -1. */
 int tg_rel_index(const struct tg_kind *kind, const char *dir);
@@ -302,6 +350,86 @@ void tg_api_get_health(struct tg_api *api, struct tg_api_health *out);
 
 /* The endpoint URL (for the status file). */
 const char *tg_api_url(struct tg_api *api);
+
+/* ------------------------------------------------------------------ */
+/* Changes                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Longest value a field file takes (bytes); object.json may be larger. */
+#define TG_FIELD_MAX 4096
+#define TG_JSON_MAX (256 * 1024)
+
+/*
+ * Parses what a user wrote to field @f (@len bytes, one trailing newline
+ * allowed) into *json, the GraphQL value as JSON text (caller frees).
+ * TG_EINVAL for a value of the wrong shape (extra lines, NUL bytes,
+ * invalid UTF-8, an unknown enum, ports out of range...), TG_E2BIG past
+ * TG_FIELD_MAX.  Makes no request.
+ */
+enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
+			   size_t len, char **json) TG_WARN_UNUSED;
+
+/*
+ * Compares an edited object.json (@text) with the object's current one:
+ * *changed gets the index of each writable field whose value differs (as
+ * JSON texts in *values, same order; caller frees both arrays and the
+ * strings), *n their count.  TG_EINVAL for text that is not a JSON object,
+ * TG_EPERM when a read-only field was changed, TG_E2BIG past
+ * TG_JSON_MAX.
+ */
+enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
+			 size_t len, size_t **changed, char ***values,
+			 size_t *n) TG_WARN_UNUSED;
+
+/* The values of a mutation's variables (NULL: not used). */
+#define TG_MAX_VALUES 16
+struct tg_vars {
+	const char *id, *t, *parent, *name;
+	const char *v_json; /* $v as JSON text, of type op->vtype */
+	/* $v0, $v1...: several values in one call (object.json edits) */
+	size_t nv;
+	const char *vn_json[TG_MAX_VALUES];
+	const char *vn_type[TG_MAX_VALUES];
+};
+
+/* What a mutation gave back. */
+struct tg_result {
+	struct tg_object entity; /* when op->entity; kind NULL otherwise */
+	char *secret;            /* the rendered secret, when op has one */
+};
+
+void tg_result_release(struct tg_result *r);
+
+/*
+ * Sends one mutation.  Never retried: on a transport failure the caller
+ * must find out whether it took effect before trying again.  On
+ * ok:false the API's message is logged and in tg_api_last_message(), and
+ * the error is TG_ENOTFOUND, TG_EEXIST, TG_ENOTEMPTY, TG_EDENIED, TG_EPERM
+ * or TG_EINVAL from its wording.
+ */
+enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
+			  const struct tg_vars *vars, struct tg_result *out)
+	TG_WARN_UNUSED;
+
+/*
+ * Sends the changes of several fields of @obj (@values[i] for field
+ * @fields[i], as tg_value_parse() makes them), one mutation per distinct
+ * mutation name: fields set by the same mutation share one call.  Fields
+ * whose change depends on the state (transitions) go one by one.  Stops at
+ * the first failure.  out->entity is the object after the last call.
+ */
+enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
+			  const size_t *fields, char *const *values, size_t n,
+			  struct tg_result *out) TG_WARN_UNUSED;
+
+/* The mutation that sets field @f from the value now (@cur, as the file
+ * shows it) to @json (as tg_value_parse() makes it), or NULL. */
+const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
+				const char *json);
+
+/* A deep copy of @src into @dst.  TG_ENOMEM leaves @dst empty. */
+enum tg_err tg_object_copy(const struct tg_object *src,
+			   struct tg_object *dst) TG_WARN_UNUSED;
 
 /* Copies the counters. */
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);

@@ -334,6 +334,53 @@ bool tg_cache_peek(struct tg_cache *c, const char *key,
 	return hit;
 }
 
+bool tg_cache_replace(struct tg_cache *c, const char *key,
+		      struct tg_cache_fill *val)
+{
+	struct tg_cache_ref *nref = calloc(1, sizeof(*nref));
+	struct entry *e;
+	bool done = false;
+
+	if (!nref)
+		return false;
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_FIND_STR(c->table, key, e);
+	if (e && e->ref) {
+		nref->val = val->val;
+		nref->bytes = val->bytes;
+		nref->free_val = val->free_val;
+		nref->refs = 1;
+		c->bytes -= e->ref->bytes;
+		tg_cache_put(e->ref);
+		e->ref = nref;
+		c->bytes += nref->bytes;
+		done = true;
+	}
+	pthread_rwlock_unlock(&c->lock);
+	if (!done)
+		free(nref);
+	return done;
+}
+
+void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
+{
+	struct entry *e, *tmp;
+	size_t n = strlen(prefix);
+
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_ITER(hh, c->table, e, tmp) {
+		if (strncmp(e->key, prefix, n) != 0)
+			continue;
+		if (!e->flight)
+			entry_drop(c, e);
+		else if (e->ref)
+			e->filled = -1e9;
+	}
+	pthread_rwlock_unlock(&c->lock);
+}
+
 void tg_cache_invalidate(struct tg_cache *c, const char *key)
 {
 	struct entry *e;

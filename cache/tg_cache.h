@@ -76,6 +76,18 @@ struct tg_cache_ref *tg_cache_ref_dup(struct tg_cache_ref *ref);
 /* Gives a reference back; the value is freed with its last reference. */
 void tg_cache_put(struct tg_cache_ref *ref);
 
+/*
+ * Replaces the value of @key, if it holds one, by @val (ownership passes
+ * on success) keeping its age: a change the caller made and knows the
+ * result of (a mutation's payload).  Fills in flight will not be stored.
+ * Returns false, leaving @val to the caller, when @key holds no value.
+ */
+bool tg_cache_replace(struct tg_cache *c, const char *key,
+		      struct tg_cache_fill *val);
+
+/* Drops every key that starts with @prefix. */
+void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix);
+
 /* Drops @key (a fill in flight for it will not be stored). */
 void tg_cache_invalidate(struct tg_cache *c, const char *key);
 /* Drops every entry. */

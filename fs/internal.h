@@ -22,6 +22,9 @@ struct tgfs_error {
 };
 
 struct seen; /* first-seen times (state.c) */
+struct scratch_store; /* scratch files (scratch.c) */
+struct secret;        /* secrets made by this mount (write.c) */
+struct inval_queue;   /* kernel cache invalidations (write.c) */
 
 /* The mount's state, made in .init, reached through private_data. */
 struct tgfs {
@@ -34,6 +37,9 @@ struct tgfs {
 	struct tgfs_error errors[TGFS_ERRORS_KEPT];
 	unsigned nerrors;    /* total ever recorded */
 	bool serving_stale; /* the last read was answered from stale data */
+	struct scratch_store *scratch;
+	struct secret *secrets; /* newest first; freed at unmount */
+	struct inval_queue *inval;
 };
 
 struct tgfs *tgfs_get(void);
@@ -121,6 +127,31 @@ void node_release(struct node *n);
  * its rel entry @rel ("network", "access", "access/groups"). */
 int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
 
+/* What a file node shows, secrets included (ops.c): never NULL. */
+const char *node_text(struct tgfs *fs, const struct node *n);
+
+/* The operations that open, write and change (fileops.c). */
+int tgfs_open(const char *path, struct fuse_file_info *fi);
+int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi);
+int tgfs_read(const char *path, char *buf, size_t size, off_t off,
+	      struct fuse_file_info *fi);
+int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi);
+int tgfs_flush(const char *path, struct fuse_file_info *fi);
+int tgfs_fsync(const char *path, int datasync, struct fuse_file_info *fi);
+int tgfs_release(const char *path, struct fuse_file_info *fi);
+int tgfs_truncate(const char *path, off_t size, struct fuse_file_info *fi);
+int tgfs_mkdir(const char *path, mode_t mode);
+int tgfs_rmdir(const char *path);
+int tgfs_unlink(const char *path);
+int tgfs_rename(const char *from, const char *to, unsigned int flags);
+int tgfs_symlink(const char *target, const char *path);
+int tgfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
+int tgfs_chown(const char *path, uid_t uid, gid_t gid,
+	       struct fuse_file_info *fi);
+int tgfs_utimens(const char *path, const struct timespec tv[2],
+		 struct fuse_file_info *fi);
+
 /* The content of a file node (FIELD, JSON): never NULL. */
 const char *node_content(const struct node *n);
 
@@ -146,6 +177,68 @@ char *status_render(struct tgfs *fs, size_t i);
 bool status_writable(size_t i);
 /* A write to status file @i: drops the cache for "refresh". */
 int status_write(struct tgfs *fs, size_t i);
+
+/* ---- scratch files (scratch.c) ---- */
+
+#define TGFS_SCRATCH_MAX (1u << 20)   /* one file */
+#define TGFS_SCRATCH_TOTAL (64u << 20) /* all of them */
+
+struct scratch_store *scratch_new(void);
+void scratch_free(struct scratch_store *s);
+/* A new empty file (or a link to @link_target) at @path; -EEXIST. */
+int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
+		   const char *link_target);
+int scratch_stat(struct scratch_store *s, const char *path, struct stat *st);
+/* A copy of the content (or link target), NUL-terminated; NULL: none. */
+char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
+		  bool *is_link);
+int scratch_write(struct scratch_store *s, const char *path, const char *buf,
+		  size_t size, off_t off);
+int scratch_truncate(struct scratch_store *s, const char *path, off_t size);
+int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
+		     const struct timespec *mtime);
+int scratch_remove(struct scratch_store *s, const char *path);
+int scratch_rename(struct scratch_store *s, const char *from, const char *to);
+/* Calls @fn for each scratch entry directly in folder @dir. */
+int scratch_each(struct scratch_store *s, const char *dir,
+		 int (*fn)(void *arg, const char *name, const struct stat *st),
+		 void *arg);
+
+/* ---- writes (write.c) ---- */
+
+/* The content of a secret file of @obj (a connector's tokens, a key's
+ * token) made by this mount, or NULL. */
+const char *secret_get(struct tgfs *fs, const char *id, const char *file);
+void secrets_free(struct tgfs *fs);
+
+/* The kernel forgets what it cached of these paths, soon, from a thread
+ * of ours (never inside the operation that caused it). */
+struct inval_queue *inval_start(struct fuse *f);
+void inval_stop(struct inval_queue *q);
+void inval_path(struct tgfs *fs, const char *path);
+
+/*
+ * Puts @obj (a mutation's entity, taken over) into its cached collection
+ * in place of the object with its id, or adds it; with @remove_id set,
+ * removes that object instead.  A collection not cached is left to be
+ * fetched again.
+ */
+void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
+		 struct tg_object *obj, const char *remove_id);
+
+/* Sends what was written to the field or object.json at @path (one
+ * mutation; none when it equals what the tenant holds).  0 or -errno. */
+int commit_field(struct tgfs *fs, const char *path, const char *text,
+		 size_t len);
+/* mkdir of an object: its create mutation. */
+int tgfs_make_object(struct tgfs *fs, const char *path);
+/* rmdir of an object: its delete (after a revoke, for active keys). */
+int tgfs_remove_object(struct tgfs *fs, const char *path);
+/* mv of an object within its folder: a rename. */
+int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
+/* ln -s / rm of a relation link.  -ENOTSUP: @path is no relation. */
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path);
+int tgfs_link_remove(struct tgfs *fs, const char *path);
 
 /* ---- first-seen times (state.c) ---- */
 

@@ -41,6 +41,14 @@ int tgfs_errno(enum tg_err err)
 	case TG_EINVAL:
 	case TG_EQUERY:
 		return EINVAL;
+	case TG_EEXIST:
+		return EEXIST;
+	case TG_ENOTEMPTY:
+		return ENOTEMPTY;
+	case TG_EDENIED:
+		return EPERM;
+	case TG_E2BIG:
+		return EFBIG;
 	case TG_ENET:
 	case TG_ESERVER:
 	case TG_EPROTO:
@@ -60,6 +68,18 @@ static ino_t ino_of(const char *a, const char *b)
 	for (const char *p = b; p && *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	return (ino_t)(h ? h : 1);
+}
+
+const char *node_text(struct tgfs *fs, const struct node *n)
+{
+	if (n->type == NODE_FIELD &&
+	    n->kind->fields[n->field].type == TG_FT_SECRET) {
+		const char *s = secret_get(fs, n->obj->id,
+					   n->kind->fields[n->field].file);
+
+		return s ? s : "";
+	}
+	return node_content(n);
 }
 
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
@@ -134,7 +154,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		free(s);
 	} else {
 		st->st_nlink = 1;
-		st->st_size = (off_t)strlen(node_content(n));
+		st->st_size = (off_t)strlen(node_text(fs, n));
 	}
 	st->st_mode &= ~cfg->umask | S_IFMT;
 	st->st_blksize = 4096;
@@ -151,6 +171,12 @@ static int tgfs_getattr(const char *path, struct stat *st,
 
 	(void)fi;
 	rc = node_resolve(fs, path, &n);
+	if (rc == -ENOENT && scratch_stat(fs->scratch, path, st) == 0) {
+		st->st_uid = fs->cfg->uid;
+		st->st_gid = fs->cfg->gid;
+		st->st_blksize = 4096;
+		return 0;
+	}
 	if (rc)
 		return rc;
 	fill_stat(fs, &n, st);
@@ -182,6 +208,16 @@ static int add_object(void *arg, const struct tg_object *obj,
 	df->child.kind = obj->kind;
 	df->child.obj = obj;
 	return add_entry(df, name);
+}
+
+static int add_scratch(void *arg, const char *name, const struct stat *st)
+{
+	struct dir_fill *df = arg;
+	struct stat s = *st;
+
+	s.st_uid = df->fs->cfg->uid;
+	s.st_gid = df->fs->cfg->gid;
+	return df->filler(df->buf, name, &s, 0, FUSE_FILL_DIR_PLUS) ? 1 : 0;
 }
 
 static int add_link(void *arg, const char *name, const char *target)
@@ -325,6 +361,8 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 				goto done;
 		}
 		rc = list_rels(fs, &df, &n, "");
+		if (!rc)
+			scratch_each(fs->scratch, path, add_scratch, &df);
 		break;
 	}
 	case NODE_RELDIR:
@@ -371,167 +409,23 @@ static int tgfs_readlink(const char *path, char *buf, size_t size)
 	if (!size)
 		return -EINVAL;
 	rc = node_resolve(fs, path, &n);
+	if (rc == -ENOENT) {
+		size_t len;
+		bool link = false;
+		char *t = scratch_get(fs->scratch, path, &len, &link);
+
+		rc = !t ? -ENOENT : link ? 0 : -EINVAL;
+		if (t && link)
+			snprintf(buf, size, "%s", t);
+		free(t);
+		return rc;
+	}
 	if (rc)
 		return rc;
 	if (n.type != NODE_LINK)
 		rc = -EINVAL;
 	else
 		snprintf(buf, size, "%s", n.target);
-	node_release(&n);
-	return rc;
-}
-
-/* An open file: the content as it was at open. */
-struct open_file {
-	size_t len;
-	char data[];
-};
-
-static int tgfs_open(const char *path, struct fuse_file_info *fi)
-{
-	struct tgfs *fs = tgfs_get();
-	struct open_file *of;
-	const char *content;
-	struct node n;
-	size_t len;
-	int rc;
-
-	char *status = NULL;
-
-	rc = node_resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	if (n.type == NODE_STATFILE) {
-		if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-			rc = status_writable(n.field) ? 0 : -EACCES;
-			fi->direct_io = 1;
-			fi->fh = 0;
-			goto out;
-		}
-		status = status_render(fs, n.field);
-		if (!status) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		/* Its size changes under the kernel's feet: no caching. */
-		fi->direct_io = 1;
-		content = status;
-	} else if (n.type != NODE_FIELD && n.type != NODE_JSON) {
-		rc = n.type == NODE_LINK ? -ELOOP : -EISDIR;
-		goto out;
-	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
-		   (fi->flags & O_TRUNC)) {
-		rc = -EROFS;
-		goto out;
-	} else {
-		content = node_content(&n);
-	}
-	len = strlen(content);
-	of = malloc(sizeof(*of) + len);
-	if (!of) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	of->len = len;
-	memcpy(of->data, content, len);
-	fi->fh = (uint64_t)(uintptr_t)of;
-out:
-	free(status);
-	node_release(&n);
-	return rc;
-}
-
-/* Only the refresh file takes writes (fi->fh is 0 for it). */
-static int tgfs_write(const char *path, const char *buf, size_t size,
-		      off_t off, struct fuse_file_info *fi)
-{
-	struct tgfs *fs = tgfs_get();
-	struct node n;
-	int rc;
-
-	(void)buf;
-	(void)off;
-	(void)fi;
-	rc = node_resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	rc = n.type == NODE_STATFILE ? status_write(fs, n.field) : -EROFS;
-	node_release(&n);
-	return rc ? rc : (int)size;
-}
-
-static int tgfs_read(const char *path, char *buf, size_t size, off_t off,
-		     struct fuse_file_info *fi)
-{
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
-	(void)path;
-	if (!of)
-		return -EBADF;
-	if (off < 0 || (size_t)off >= of->len)
-		return 0;
-	if (size > of->len - (size_t)off)
-		size = of->len - (size_t)off;
-	memcpy(buf, of->data + off, size);
-	return (int)size;
-}
-
-static int tgfs_release(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
-	free((void *)(uintptr_t)fi->fh);
-	return 0;
-}
-
-static int tgfs_rofs(void)
-{
-	return -EROFS;
-}
-
-static int tgfs_mkdir(const char *path, mode_t mode)
-{
-	(void)path;
-	(void)mode;
-	return tgfs_rofs();
-}
-
-static int tgfs_unlink(const char *path)
-{
-	(void)path;
-	return tgfs_rofs();
-}
-
-static int tgfs_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)from;
-	(void)to;
-	(void)flags;
-	return tgfs_rofs();
-}
-
-static int tgfs_create(const char *path, mode_t mode,
-		       struct fuse_file_info *fi)
-{
-	(void)path;
-	(void)mode;
-	(void)fi;
-	return tgfs_rofs();
-}
-
-static int tgfs_truncate(const char *path, off_t size,
-			 struct fuse_file_info *fi)
-{
-	struct tgfs *fs = tgfs_get();
-	struct node n;
-	int rc;
-
-	(void)size;
-	(void)fi;
-	rc = node_resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	/* `echo > refresh` truncates first: harmless there. */
-	rc = n.type == NODE_STATFILE && status_writable(n.field) ? 0 : -EROFS;
 	node_release(&n);
 	return rc;
 }
@@ -566,6 +460,12 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
+	fs->scratch = scratch_new();
+	fs->inval = inval_start(fuse_get_context()->fuse);
+	if (!fs->scratch || !fs->inval) {
+		tg_log(TG_LOG_ERR, "out of memory at mount");
+		abort();
+	}
 	cfg->use_ino = 1;
 	/* The kernel may not keep what the cache would already drop. */
 	cfg->entry_timeout = conf->cache_ttl;
@@ -578,9 +478,12 @@ static void tgfs_destroy(void *private_data)
 {
 	struct tgfs *fs = private_data;
 
+	inval_stop(fs->inval);
 	tg_cache_free(fs->cache);
 	tg_api_free(fs->api);
 	seen_close(fs->seen);
+	scratch_free(fs->scratch);
+	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
 }
@@ -590,16 +493,22 @@ const struct fuse_operations tgfs_ops = {
 	.destroy = tgfs_destroy,
 	.getattr = tgfs_getattr,
 	.readdir = tgfs_readdir,
+	.readlink = tgfs_readlink,
 	.open = tgfs_open,
+	.create = tgfs_create,
 	.read = tgfs_read,
 	.write = tgfs_write,
-	.readlink = tgfs_readlink,
+	.flush = tgfs_flush,
+	.fsync = tgfs_fsync,
 	.release = tgfs_release,
+	.truncate = tgfs_truncate,
 	.mkdir = tgfs_mkdir,
-	.rmdir = tgfs_unlink,
+	.rmdir = tgfs_rmdir,
 	.unlink = tgfs_unlink,
 	.rename = tgfs_rename,
-	.create = tgfs_create,
-	.truncate = tgfs_truncate,
+	.symlink = tgfs_symlink,
+	.chmod = tgfs_chmod,
+	.chown = tgfs_chown,
+	.utimens = tgfs_utimens,
 	.statfs = tgfs_statfs,
 };

@@ -775,3 +775,137 @@ fail:
 	node_release(n);
 	return rc;
 }
+
+/* ---- changes from mutations ---- */
+
+/* A deep copy of collection @c as a list, the embedded kind's objects
+ * back inside their parents. */
+static int coll_unbuild(const struct coll *c, struct tg_list *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->items = calloc(c->list.n + 1, sizeof(*out->items));
+	if (!out->items)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->list.n; i++) {
+		if (tg_object_copy(&c->list.items[i], &out->items[i]) != TG_OK)
+			goto fail;
+		out->n++;
+	}
+	for (size_t i = 0; c->sub && i < c->sub->list.n; i++) {
+		const struct tg_object *kid = &c->sub->list.items[i];
+		const struct tg_object *p = coll_by_id(c, kid->parent_id, NULL);
+		struct tg_list *ch;
+		struct tg_object *items;
+
+		if (!p)
+			continue;
+		ch = &out->items[p - c->list.items].children;
+		items = realloc(ch->items, (ch->n + 1) * sizeof(*items));
+		if (!items)
+			goto fail;
+		ch->items = items;
+		if (tg_object_copy(kid, &ch->items[ch->n]) != TG_OK)
+			goto fail;
+		ch->n++;
+	}
+	return 0;
+fail:
+	tg_list_release(out);
+	return -ENOMEM;
+}
+
+/* Replaces (or adds) @obj in @list by id, or removes @remove_id. */
+static int list_apply(struct tg_list *list, struct tg_object *obj,
+		      const char *remove_id)
+{
+	const char *id = remove_id ? remove_id : obj->id;
+	struct tg_object *items;
+
+	for (size_t i = 0; i < list->n; i++) {
+		if (strcmp(list->items[i].id, id) != 0)
+			continue;
+		tg_object_release(&list->items[i]);
+		if (remove_id) {
+			memmove(&list->items[i], &list->items[i + 1],
+				(list->n - i - 1) * sizeof(*list->items));
+			list->n--;
+		} else {
+			list->items[i] = *obj;
+			memset(obj, 0, sizeof(*obj));
+		}
+		return 0;
+	}
+	if (remove_id)
+		return 0;
+	items = realloc(list->items, (list->n + 1) * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	list->items = items;
+	list->items[list->n++] = *obj;
+	memset(obj, 0, sizeof(*obj));
+	return 0;
+}
+
+void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
+		 struct tg_object *obj, const char *remove_id)
+{
+	const struct tg_kind *holder = kind->parent_conn ? kind->parent : kind;
+	struct tg_cache_fill fill = { 0 };
+	struct tg_cache_ref *ref = NULL;
+	struct tg_list list = { 0 };
+	struct coll *nc = NULL;
+	char key[128];
+	int rc;
+
+	snprintf(key, sizeof(key), "find:%s:", holder->dir);
+	tg_cache_invalidate_prefix(fs->cache, key);
+	snprintf(key, sizeof(key), "list:%s", holder->dir);
+	if (!tg_cache_peek(fs->cache, key, &ref, NULL)) {
+		/* Not cached: the next read fetches it, change included. */
+		tg_cache_invalidate(fs->cache, key);
+		goto out;
+	}
+	rc = coll_unbuild(tg_cache_val(ref), &list);
+	if (rc)
+		goto drop;
+	if (kind == holder) {
+		rc = list_apply(&list, obj, remove_id);
+	} else {
+		/* An embedded object: change it inside its parent. */
+		const char *pid = obj && obj->parent_id ? obj->parent_id : NULL;
+
+		rc = -ENOENT;
+		for (size_t i = 0; i < list.n; i++) {
+			struct tg_list *ch = &list.items[i].children;
+			bool here = false;
+
+			for (size_t j = 0; !pid && j < ch->n; j++)
+				here |= !strcmp(ch->items[j].id, remove_id);
+			if ((pid && !strcmp(list.items[i].id, pid)) || here) {
+				rc = list_apply(ch, obj, remove_id);
+				break;
+			}
+		}
+	}
+	if (rc)
+		goto drop;
+	if (!holder->mtime_path)
+		seen_stamp(fs->seen, &list);
+	rc = coll_build(holder, &list, &nc);
+	if (rc)
+		goto drop;
+	fill.val = nc;
+	fill.bytes = nc->bytes + tg_list_bytes(&nc->list);
+	fill.free_val = coll_free;
+	if (!tg_cache_replace(fs->cache, key, &fill))
+		coll_free(nc);
+	goto out;
+drop:
+	/* Could not apply it here: read it again next time. */
+	tg_list_release(&list);
+	tg_cache_invalidate(fs->cache, key);
+out:
+	tg_cache_put(ref);
+	if (obj && obj->kind)
+		tg_object_release(obj);
+}

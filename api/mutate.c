@@ -1,0 +1,339 @@
+/*
+ * mutate.c - changes to the tenant: one mutation per call, built from the
+ * kinds table's tg_op rows.
+ *
+ * A row's call names its variables ($id, $t, $parent, $name, $v); only
+ * those it uses are declared (GraphQL refuses unused ones), all travel as
+ * variables (never spliced into the text), and the payload asks for the
+ * entity with the same selection a listing uses, so the cache can take
+ * the changed object straight from the answer without a read.
+ *
+ * Mutations are never retried here: the API is not idempotent.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void tg_result_release(struct tg_result *r)
+{
+	if (r->entity.kind)
+		tg_object_release(&r->entity);
+	if (r->secret) {
+		explicit_bzero(r->secret, strlen(r->secret));
+		free(r->secret);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+/* True when @call uses variable @name ("$t" but not "$tags"). */
+static bool uses(const char *call, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = strstr(call, name); p; p = strstr(p + 1, name)) {
+		char c = p[n];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '_')
+			return true;
+	}
+	return false;
+}
+
+/* The wording of an ok:false error, as an error code. */
+static enum tg_err classify_refusal(const char *msg)
+{
+	if (strstr(msg, "does not exist") || strstr(msg, "not found"))
+		return TG_ENOTFOUND;
+	if (strstr(msg, "already exists") || strstr(msg, "is taken") ||
+	    strstr(msg, "duplicate"))
+		return TG_EEXIST;
+	if (strstr(msg, "still has") || strstr(msg, "not empty") ||
+	    strstr(msg, "being used"))
+		return TG_ENOTEMPTY;
+	if (strstr(msg, "ermission"))
+		return TG_EPERM;
+	if (strstr(msg, "cannot be modified") ||
+	    strstr(msg, "cannot be deleted") ||
+	    strstr(msg, "cannot be changed"))
+		return TG_EDENIED;
+	return TG_EINVAL;
+}
+
+/* Renders the secret of payload @r as op->secret_fmt says. */
+static char *render_secret(const struct tg_op *op, const cJSON *r)
+{
+	struct buf out = { .max = 64 * 1024 };
+	const char *p = op->secret_fmt;
+
+	while (*p) {
+		size_t len = strcspn(p, "\n");
+		char line[256], *eq;
+		const cJSON *v;
+
+		if (len >= sizeof(line))
+			goto bad;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (p[len] == '\n');
+		eq = strchr(line, '=');
+		v = json_at(r, eq ? eq + 1 : line);
+		if (!cJSON_IsString(v))
+			goto bad;
+		if (eq) {
+			eq[1] = '\0';
+			if (!buf_add(&out, line, strlen(line)))
+				goto bad;
+		}
+		if (!buf_add(&out, v->valuestring, strlen(v->valuestring)) ||
+		    !buf_add(&out, "\n", 1))
+			goto bad;
+	}
+	return out.s;
+bad:
+	if (out.s)
+		explicit_bzero(out.s, out.len);
+	buf_release(&out);
+	return NULL;
+}
+
+/* Zeroes every string in @j. */
+static void wipe(cJSON *j)
+{
+	for (; j; j = j->next) {
+		if (cJSON_IsString(j) && j->valuestring)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		wipe(j->child);
+	}
+}
+
+/* Adds "$name: type" to the declarations and the value to @vars. */
+static bool declare(struct buf *decl, cJSON *vars, const char *call,
+		    const char *name, const char *type, const char *value,
+		    bool json)
+{
+	cJSON *v;
+
+	if (!uses(call, name))
+		return true;
+	if (!value)
+		return false;
+	v = json ? cJSON_Parse(value) : cJSON_CreateString(value);
+	if (!v)
+		return false;
+	cJSON_AddItemToObject(vars, name + 1, v);
+	return buf_addf(decl, "%s%s: %s", decl->len ? ", " : "", name, type);
+}
+
+enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
+			  const struct tg_vars *vars, struct tg_result *out)
+{
+	const struct tg_kind *ek = op->entity ? tg_kind_named(op->entity)
+					      : NULL;
+	struct buf decl = { 0 }, doc = { 0 };
+	enum tg_err err = TG_ENOMEM;
+	cJSON *v = cJSON_CreateObject(), *data = NULL, *r, *ok, *e;
+	char name[64];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(op->call, "("),
+		 op->call);
+	if (!v)
+		goto out;
+	if (!declare(&decl, v, op->call, "$id", "ID!", vars->id, false) ||
+	    !declare(&decl, v, op->call, "$t", "ID!", vars->t, false) ||
+	    !declare(&decl, v, op->call, "$parent", "ID!", vars->parent,
+		     false) ||
+	    !declare(&decl, v, op->call, "$name", "String!", vars->name,
+		     false) ||
+	    !declare(&decl, v, op->call, "$v", op->vtype ? op->vtype : "String",
+		     vars->v_json, true)) {
+		err = TG_EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < vars->nv && i < TG_MAX_VALUES; i++) {
+		char vn[16];
+
+		snprintf(vn, sizeof(vn), "$v%zu", i);
+		if (!declare(&decl, v, op->call, vn, vars->vn_type[i],
+			     vars->vn_json[i], true)) {
+			err = TG_EINVAL;
+			goto out;
+		}
+	}
+	if (!buf_addf(&doc, "mutation tgfs_%s%s%s%s { r: %s { ok error", name,
+		      decl.len ? "(" : "", decl.len ? decl.s : "",
+		      decl.len ? ")" : "", op->call))
+		goto out;
+	if (ek && (!buf_add(&doc, " entity { ", 10) ||
+		   !api_selection(&doc, ek, tg_api_page_size(api)) ||
+		   !buf_add(&doc, " }", 2)))
+		goto out;
+	if (op->secret_sel && !buf_addf(&doc, " %s", op->secret_sel))
+		goto out;
+	if (!buf_add(&doc, " } }", 4))
+		goto out;
+
+	err = api_gql(api, true, doc.s, v, &data, NULL);
+	if (err != TG_OK)
+		goto out;
+	r = json_at(data, "r");
+	ok = json_at(r, "ok");
+	if (!cJSON_IsBool(ok)) {
+		err = TG_EPROTO;
+		goto out;
+	}
+	if (!cJSON_IsTrue(ok)) {
+		const cJSON *m = json_at(r, "error");
+		const char *msg = cJSON_IsString(m) ? m->valuestring
+						    : "refused";
+
+		tg_log(TG_LOG_WARN, "%s refused: %s", name, msg);
+		api_set_message(msg);
+		err = classify_refusal(msg);
+		goto out;
+	}
+	if (op->secret_sel) {
+		out->secret = render_secret(op, r);
+		if (!out->secret) {
+			err = TG_EPROTO;
+			goto out;
+		}
+	}
+	e = json_at(r, "entity");
+	if (ek && cJSON_IsObject(e)) {
+		err = object_from_node(ek, e, &out->entity);
+		if (err != TG_OK)
+			goto out;
+		if (!ek->parent_path && ek->parent_conn && vars->parent)
+			out->entity.parent_id = strdup(vars->parent);
+	}
+	err = TG_OK;
+out:
+	if (err != TG_OK)
+		tg_result_release(out);
+	/* The payload may hold a secret: wipe it before freeing. */
+	if (op->secret_sel)
+		wipe(data);
+	cJSON_Delete(data);
+	cJSON_Delete(v);
+	buf_release(&decl);
+	buf_release(&doc);
+	return err;
+}
+
+const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
+				const char *json)
+{
+	char to[64], from[64];
+	size_t n;
+
+	if (!f->ntrans)
+		return f->set;
+	/* json is "\"ARCHIVED\"", cur is "active\n". */
+	n = strlen(json);
+	if (n < 2 || n - 2 >= sizeof(to))
+		return NULL;
+	memcpy(to, json + 1, n - 2);
+	to[n - 2] = '\0';
+	snprintf(from, sizeof(from), "%.*s", (int)strcspn(cur ? cur : "", "\n"),
+		 cur ? cur : "");
+	for (char *c = from; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	for (size_t i = 0; i < f->ntrans; i++)
+		if (!strcmp(f->trans[i].to, to) &&
+		    (!f->trans[i].from || !strcmp(f->trans[i].from, from)))
+			return &f->trans[i].op;
+	return NULL;
+}
+
+/* "remoteNetworkUpdate(id: $id, name: $v)" -> "remoteNetworkUpdate" and
+ * "name".  False for a call of another shape. */
+static bool split_set(const char *call, char *mut, size_t msz, char *arg,
+		      size_t asz)
+{
+	const char *open = strchr(call, '('), *comma, *colon;
+
+	if (!open || strncmp(open, "(id: $id, ", 10) != 0)
+		return false;
+	comma = open + 10;
+	colon = strstr(comma, ": $v)");
+	if (!colon || (size_t)(open - call) >= msz ||
+	    (size_t)(colon - comma) >= asz)
+		return false;
+	snprintf(mut, msz, "%.*s", (int)(open - call), call);
+	snprintf(arg, asz, "%.*s", (int)(colon - comma), comma);
+	return true;
+}
+
+enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
+			  const size_t *fields, char *const *values, size_t n,
+			  struct tg_result *out)
+{
+	const struct tg_kind *k = obj->kind;
+	bool *done = calloc(n + 1, sizeof(*done));
+	enum tg_err err = TG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (!done)
+		return TG_ENOMEM;
+	for (size_t i = 0; i < n && err == TG_OK; i++) {
+		const struct tg_field *f = &k->fields[fields[i]];
+		const struct tg_op *op = tg_field_op(f, obj->values[fields[i]],
+						     values[i]);
+		struct tg_vars vars = { .id = obj->id };
+		struct tg_op merged = { 0 };
+		struct buf call = { 0 };
+		char mut[64], arg[64];
+
+		if (done[i])
+			continue;
+		if (!op) {
+			err = TG_EINVAL;
+			break;
+		}
+		tg_result_release(out);
+		if (f->ntrans || !split_set(op->call, mut, sizeof(mut), arg,
+					    sizeof(arg))) {
+			vars.v_json = values[i];
+			err = tg_api_mutate(api, op, &vars, out);
+			done[i] = true;
+			continue;
+		}
+		/* Every later field set by the same mutation joins in. */
+		if (!buf_addf(&call, "%s(id: $id", mut)) {
+			err = TG_ENOMEM;
+			break;
+		}
+		for (size_t j = i; j < n && vars.nv < TG_MAX_VALUES; j++) {
+			const struct tg_field *g = &k->fields[fields[j]];
+			char mj[64], aj[64];
+
+			if (done[j] || g->ntrans || !g->set ||
+			    !split_set(g->set->call, mj, sizeof(mj), aj,
+				       sizeof(aj)) ||
+			    strcmp(mj, mut) != 0)
+				continue;
+			if (!buf_addf(&call, ", %s: $v%zu", aj, vars.nv)) {
+				err = TG_ENOMEM;
+				break;
+			}
+			vars.vn_json[vars.nv] = values[j];
+			vars.vn_type[vars.nv++] = g->set->vtype;
+			done[j] = true;
+		}
+		if (err == TG_OK && buf_add(&call, ")", 1)) {
+			merged = *op;
+			merged.call = call.s;
+			err = tg_api_mutate(api, &merged, &vars, out);
+		} else if (err == TG_OK) {
+			err = TG_ENOMEM;
+		}
+		buf_release(&call);
+	}
+	free(done);
+	return err;
+}

@@ -1,0 +1,321 @@
+/*
+ * scratch.c - files that are not the tenant's: editors' swap, backup and
+ * temporary files, emacs lock links, `touch notes`.  They live in memory
+ * for this mount only, in the object folder they were made in, and never
+ * reach the tenant unless renamed onto a field (DESIGN.md §3).
+ *
+ * Each file holds at most TGFS_SCRATCH_MAX bytes and all of them together
+ * TGFS_SCRATCH_TOTAL, so a runaway writer gets EFBIG/ENOSPC, not our
+ * memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static __thread bool hash_oom;
+#define HASH_NONFATAL_OOM 1
+#define uthash_nonfatal_oom(obj) (hash_oom = true)
+#include <uthash.h>
+
+struct scratch {
+	char *path;
+	bool link;
+	mode_t mode;
+	char *data; /* content, or the link's target */
+	size_t len;
+	time_t mtime;
+	ino_t ino;
+	UT_hash_handle hh;
+};
+
+struct scratch_store {
+	pthread_mutex_t lock;
+	struct scratch *table;
+	size_t total;
+	ino_t next_ino;
+};
+
+struct scratch_store *scratch_new(void)
+{
+	struct scratch_store *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		pthread_mutex_init(&s->lock, NULL);
+		s->next_ino = (ino_t)1 << 62; /* apart from the hashed ones */
+	}
+	return s;
+}
+
+static void drop(struct scratch_store *s, struct scratch *f)
+{
+	HASH_DEL(s->table, f);
+	s->total -= f->len;
+	free(f->path);
+	free(f->data);
+	free(f);
+}
+
+void scratch_free(struct scratch_store *s)
+{
+	struct scratch *f, *tmp;
+
+	if (!s)
+		return;
+	HASH_ITER(hh, s->table, f, tmp)
+		drop(s, f);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
+		   const char *link_target)
+{
+	struct scratch *f;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (f) {
+		rc = -EEXIST;
+		goto out;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path)) ||
+	    (link_target && !(f->data = strdup(link_target)))) {
+		if (f)
+			free(f->path);
+		free(f);
+		rc = -ENOMEM;
+		goto out;
+	}
+	f->link = link_target != NULL;
+	f->len = link_target ? strlen(link_target) : 0;
+	f->mode = mode & 07777;
+	f->mtime = time(NULL);
+	f->ino = s->next_ino++;
+	hash_oom = false;
+	HASH_ADD_KEYPTR(hh, s->table, f->path, strlen(f->path), f);
+	if (hash_oom) {
+		free(f->path);
+		free(f->data);
+		free(f);
+		rc = -ENOMEM;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_stat(struct scratch_store *s, const char *path, struct stat *st)
+{
+	struct scratch *f;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (f) {
+		st->st_mode = (f->link ? S_IFLNK : S_IFREG) | f->mode;
+		st->st_nlink = 1;
+		st->st_size = (off_t)f->len;
+		st->st_ino = f->ino;
+		st->st_mtime = st->st_ctime = st->st_atime = f->mtime;
+		st->st_blocks = (st->st_size + 511) / 512;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
+		  bool *is_link)
+{
+	struct scratch *f;
+	char *copy = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (f) {
+		copy = malloc(f->len + 1);
+		if (copy) {
+			if (f->len)
+				memcpy(copy, f->data, f->len);
+			copy[f->len] = '\0';
+			*len = f->len;
+			if (is_link)
+				*is_link = f->link;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return copy;
+}
+
+int scratch_write(struct scratch_store *s, const char *path, const char *buf,
+		  size_t size, off_t off)
+{
+	struct scratch *f;
+	size_t end;
+	int rc;
+
+	if (off < 0)
+		return -EINVAL;
+	end = (size_t)off + size;
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (!f || f->link) {
+		rc = f ? -EINVAL : -ENOENT;
+	} else if (end > TGFS_SCRATCH_MAX) {
+		rc = -EFBIG;
+	} else if (end > f->len && s->total + (end - f->len) >
+					   TGFS_SCRATCH_TOTAL) {
+		rc = -ENOSPC;
+	} else {
+		if (end > f->len) {
+			char *d = realloc(f->data, end);
+
+			if (!d) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			memset(d + f->len, 0, end - f->len);
+			s->total += end - f->len;
+			f->data = d;
+			f->len = end;
+		}
+		memcpy(f->data + off, buf, size);
+		f->mtime = time(NULL);
+		rc = (int)size;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
+{
+	struct scratch *f;
+	int rc = 0;
+
+	if (size < 0 || size > TGFS_SCRATCH_MAX)
+		return size < 0 ? -EINVAL : -EFBIG;
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (!f) {
+		rc = -ENOENT;
+	} else if ((size_t)size > f->len) {
+		char *d = realloc(f->data, (size_t)size);
+
+		if (!d || s->total + ((size_t)size - f->len) >
+				  TGFS_SCRATCH_TOTAL) {
+			if (d)
+				f->data = d;
+			rc = d ? -ENOSPC : -ENOMEM;
+		} else {
+			memset(d + f->len, 0, (size_t)size - f->len);
+			s->total += (size_t)size - f->len;
+			f->data = d;
+			f->len = (size_t)size;
+		}
+	} else {
+		s->total -= f->len - (size_t)size;
+		f->len = (size_t)size;
+	}
+	if (f && !rc)
+		f->mtime = time(NULL);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
+		     const struct timespec *mtime)
+{
+	struct scratch *f;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (f) {
+		if (mode != (mode_t)-1)
+			f->mode = mode & 07777;
+		if (mtime)
+			f->mtime = mtime->tv_sec;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_remove(struct scratch_store *s, const char *path)
+{
+	struct scratch *f;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (f) {
+		drop(s, f);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_rename(struct scratch_store *s, const char *from, const char *to)
+{
+	struct scratch *f, *old;
+	char *p;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, from, f);
+	if (f) {
+		p = strdup(to);
+		if (!p) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		HASH_FIND_STR(s->table, to, old);
+		if (old && old != f)
+			drop(s, old);
+		HASH_DEL(s->table, f);
+		free(f->path);
+		f->path = p;
+		HASH_ADD_KEYPTR(hh, s->table, f->path, strlen(f->path), f);
+		rc = 0;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_each(struct scratch_store *s, const char *dir,
+		 int (*fn)(void *arg, const char *name, const struct stat *st),
+		 void *arg)
+{
+	struct scratch *f, *tmp;
+	size_t n = strlen(dir);
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_ITER(hh, s->table, f, tmp) {
+		struct stat st = { 0 };
+		const char *name;
+
+		if (strncmp(f->path, dir, n) || f->path[n] != '/' ||
+		    strchr(f->path + n + 1, '/'))
+			continue;
+		name = f->path + n + 1;
+		st.st_mode = (f->link ? S_IFLNK : S_IFREG) | f->mode;
+		st.st_nlink = 1;
+		st.st_size = (off_t)f->len;
+		st.st_ino = f->ino;
+		st.st_mtime = f->mtime;
+		rc = fn(arg, name, &st);
+		if (rc)
+			break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}

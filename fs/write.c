@@ -1,0 +1,617 @@
+/*
+ * write.c - what changes the tenant: committing what a user wrote to a
+ * field or to object.json, and the secrets and kernel-cache upkeep that
+ * follow a mutation.  The FUSE operations in ops.c decide *when* (the
+ * write that completes a line, flush, fsync, rename); this file does it.
+ *
+ * Every change is one mutation (two for a key's revoke-then-delete) with
+ * no read before or after: the changed object comes back in the payload
+ * and replaces the cached one, and the kernel is told to forget what it
+ * cached of the object's files.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- secrets ---- */
+
+struct secret {
+	char *key; /* id "/" file */
+	char *value;
+	struct secret *next;
+};
+
+const char *secret_get(struct tgfs *fs, const char *id, const char *file)
+{
+	size_t n = strlen(id);
+	const char *v = NULL;
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct secret *s = fs->secrets; s && !v; s = s->next)
+		if (strncmp(s->key, id, n) == 0 && s->key[n] == '/' &&
+		    strcmp(s->key + n + 1, file) == 0)
+			v = s->value;
+	pthread_mutex_unlock(&fs->lock);
+	/* Entries are never freed before unmount: v stays valid. */
+	return v;
+}
+
+/* Keeps @value (taken over) as the secret file @file of object @id. */
+static void secret_put(struct tgfs *fs, const char *id, const char *file,
+		       char *value)
+{
+	struct secret *s = calloc(1, sizeof(*s));
+
+	if (!s || asprintf(&s->key, "%s/%s", id, file) < 0) {
+		free(s);
+		explicit_bzero(value, strlen(value));
+		free(value);
+		tg_log(TG_LOG_ERR, "out of memory keeping a secret");
+		return;
+	}
+	s->value = value;
+	pthread_mutex_lock(&fs->lock);
+	s->next = fs->secrets;
+	fs->secrets = s;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void secrets_free(struct tgfs *fs)
+{
+	while (fs->secrets) {
+		struct secret *s = fs->secrets;
+
+		fs->secrets = s->next;
+		explicit_bzero(s->value, strlen(s->value));
+		free(s->value);
+		free(s->key);
+		free(s);
+	}
+}
+
+/* ---- kernel cache invalidation ---- */
+
+struct inval_item {
+	char *path;
+	struct inval_item *next;
+};
+
+struct inval_queue {
+	struct fuse *fuse;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	struct inval_item *head, *tail;
+	bool stop;
+};
+
+static void *inval_main(void *arg)
+{
+	struct inval_queue *q = arg;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		struct inval_item *it;
+
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cv, &q->lock);
+		if (!q->head)
+			break;
+		it = q->head;
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->lock);
+		/* -ENOENT: the kernel never looked it up; nothing to do. */
+		fuse_invalidate_path(q->fuse, it->path);
+		free(it->path);
+		free(it);
+		pthread_mutex_lock(&q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+struct inval_queue *inval_start(struct fuse *f)
+{
+	struct inval_queue *q = calloc(1, sizeof(*q));
+	sigset_t all, old;
+
+	if (!q)
+		return NULL;
+	q->fuse = f;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	/* Signals stay with the threads FUSE made for them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&q->thread, NULL, inval_main, q) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		free(q);
+		return NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return q;
+}
+
+void inval_stop(struct inval_queue *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+	while (q->head) {
+		struct inval_item *it = q->head;
+
+		q->head = it->next;
+		free(it->path);
+		free(it);
+	}
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cv);
+	free(q);
+}
+
+void inval_path(struct tgfs *fs, const char *path)
+{
+	struct inval_queue *q = fs->inval;
+	struct inval_item *it;
+
+	if (!q)
+		return;
+	it = calloc(1, sizeof(*it));
+	if (!it || !(it->path = strdup(path))) {
+		free(it);
+		return;
+	}
+	pthread_mutex_lock(&q->lock);
+	if (q->tail)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- committing ---- */
+
+/* The folder part of @path into @dir. */
+static void dirname_of(const char *path, char *dir, size_t dirsz)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	snprintf(dir, dirsz, "%.*s", (int)n, path);
+}
+
+/* The kernel forgets the object folder @dir and every file in it. */
+static void inval_object(struct tgfs *fs, const char *dir,
+			 const struct tg_kind *k)
+{
+	char p[4096 + 128];
+
+	inval_path(fs, dir);
+	for (size_t i = 0; i < k->nfields; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, k->fields[i].file);
+		inval_path(fs, p);
+	}
+	snprintf(p, sizeof(p), "%s/object.json", dir);
+	inval_path(fs, p);
+	for (size_t i = 0; i < k->nrels; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, k->rels[i].dir);
+		inval_path(fs, p);
+	}
+}
+
+/* Takes a mutation's result into the cache; a result without an entity
+ * makes the collection of @holder be read again. */
+static void take_result(struct tgfs *fs, struct tg_result *r,
+			const struct tg_kind *holder)
+{
+	if (r->entity.kind)
+		cache_apply(fs, r->entity.kind, &r->entity, NULL);
+	else if (holder)
+		cache_apply(fs, holder, NULL, NULL);
+}
+
+/* Logs and records a failed change; returns -errno. */
+static int failed(struct tgfs *fs, const char *path, enum tg_err err)
+{
+	int rc = -tgfs_errno(err);
+	const char *msg = tg_api_last_message();
+
+	tgfs_record_error(fs, path, rc, *msg ? msg : tg_err_str(err));
+	return rc;
+}
+
+int commit_field(struct tgfs *fs, const char *path, const char *text,
+		 size_t len)
+{
+	struct tg_result res = { 0 };
+	enum tg_err err = TG_OK;
+	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
+	size_t *changed = NULL, n = 0;
+	struct node node;
+	int rc;
+
+	if (fs->cfg->read_only)
+		return -EROFS;
+	rc = node_resolve(fs, path, &node);
+	if (rc)
+		return rc;
+	dirname_of(path, dir, sizeof(dir));
+	if (node.type == NODE_JSON) {
+		err = tg_json_diff(node.obj, text, len, &changed, &values, &n);
+		if (err == TG_OK && n)
+			err = tg_api_update(fs->api, node.obj, changed, values,
+					    n, &res);
+	} else if (node.type == NODE_FIELD) {
+		const struct tg_field *f = &node.kind->fields[node.field];
+		struct tg_vars vars = { .id = node.obj->id };
+		const struct tg_op *op;
+
+		if (!f->writable || (!f->set && !f->ntrans)) {
+			rc = -EACCES;
+			goto out;
+		}
+		if (f->type != TG_FT_SECRET) {
+			const char *now = node.obj->values[node.field];
+
+			err = tg_value_parse(f, text, len, &json);
+			if (err != TG_OK)
+				goto done;
+			/* What the tenant holds already: nothing to send. */
+			if (tg_value_parse(f, now ? now : "",
+					   now ? strlen(now) : 0,
+					   &cur) == TG_OK &&
+			    strcmp(cur, json) == 0)
+				goto out;
+		}
+		op = tg_field_op(f, node.obj->values[node.field], json);
+		if (!op) {
+			err = TG_EINVAL;
+			goto done;
+		}
+		vars.v_json = json;
+		err = tg_api_mutate(fs->api, op, &vars, &res);
+		if (err == TG_OK && res.secret) {
+			secret_put(fs, node.obj->id, f->file, res.secret);
+			res.secret = NULL;
+		}
+	} else {
+		rc = -EISDIR;
+		goto out;
+	}
+done:
+	if (err != TG_OK) {
+		rc = failed(fs, path, err);
+		goto out;
+	}
+	take_result(fs, &res, NULL);
+	inval_object(fs, dir, node.kind);
+out:
+	tg_result_release(&res);
+	for (size_t i = 0; i < n; i++)
+		free(values[i]);
+	free(values);
+	free(changed);
+	free(json);
+	free(cur);
+	node_release(&node);
+	return rc;
+}
+
+/* Splits @path into its folder (resolved) and last component. */
+static int resolve_parent(struct tgfs *fs, const char *path, struct node *n,
+			  char *name, size_t namesz)
+{
+	char dir[4096];
+	const char *base = strrchr(path, '/');
+
+	if (!base || strlen(base + 1) >= namesz)
+		return -ENAMETOOLONG;
+	snprintf(name, namesz, "%s", base + 1);
+	dirname_of(path, dir, sizeof(dir));
+	return node_resolve(fs, dir[0] ? dir : "/", n);
+}
+
+int tgfs_make_object(struct tgfs *fs, const char *path)
+{
+	struct tg_result res = { 0 };
+	struct tg_vars vars = { 0 };
+	char name[TGFS_NAME_MAX + 1], raw[4 * TGFS_NAME_MAX];
+	struct node parent;
+	const struct tg_kind *k;
+	enum tg_err err;
+	int rc;
+
+	rc = resolve_parent(fs, path, &parent, name, sizeof(name));
+	if (rc)
+		return rc;
+	if (parent.type != NODE_KINDDIR) {
+		rc = -EPERM;
+		goto out;
+	}
+	k = parent.kind;
+	if (!k->create) {
+		rc = -EPERM;
+		goto out;
+	}
+	if (fs->cfg->read_only) {
+		rc = -EROFS;
+		goto out;
+	}
+	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0]) {
+		rc = -EINVAL;
+		goto out;
+	}
+	vars.name = raw;
+	vars.parent = k->parent ? parent.parent_id : NULL;
+	err = tg_api_mutate(fs->api, k->create, &vars, &res);
+	if ((err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER) &&
+	    k->list_field) {
+		/* The reply was lost: did the create happen?  Ask by name
+		 * rather than create again (the API is not idempotent). */
+		struct tg_list found = { 0 };
+
+		if (tg_api_lookup(fs->api, k, raw, &found) == TG_OK) {
+			for (size_t i = 0; i < found.n; i++) {
+				const char *pid = found.items[i].parent_id;
+
+				if (vars.parent && (!pid || strcmp(pid, vars.parent)))
+					continue;
+				tg_log(TG_LOG_WARN, "%s: created, though its "
+				       "reply was lost", path);
+				res.entity = found.items[i];
+				memset(&found.items[i], 0, sizeof(found.items[i]));
+				err = TG_OK;
+				break;
+			}
+		}
+		tg_list_release(&found);
+	}
+	if (err != TG_OK) {
+		rc = failed(fs, path, err);
+		goto out;
+	}
+	if (res.secret && res.entity.kind) {
+		const struct tg_field *f = NULL;
+
+		for (size_t i = 0; i < k->nfields; i++)
+			if (k->fields[i].type == TG_FT_SECRET)
+				f = &k->fields[i];
+		if (f) {
+			secret_put(fs, res.entity.id, f->file, res.secret);
+			res.secret = NULL;
+		}
+	}
+	if (res.entity.kind && !res.entity.parent_id && vars.parent)
+		res.entity.parent_id = strdup(vars.parent);
+	take_result(fs, &res, k);
+	inval_path(fs, path);
+out:
+	tg_result_release(&res);
+	node_release(&parent);
+	return rc;
+}
+
+int tgfs_remove_object(struct tgfs *fs, const char *path)
+{
+	struct tg_result res = { 0 };
+	struct node n;
+	enum tg_err err = TG_OK;
+	int rc;
+
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_OBJECT) {
+		rc = n.type == NODE_FIELD || n.type == NODE_JSON ? -ENOTDIR
+								 : -EPERM;
+		goto out;
+	}
+	if (!n.kind->remove) {
+		rc = -EPERM;
+		goto out;
+	}
+	if (fs->cfg->read_only) {
+		rc = -EROFS;
+		goto out;
+	}
+	{
+		struct tg_vars vars = { .id = n.obj->id };
+		const struct tg_op *pre = n.kind->pre_delete;
+		int wf = pre ? tg_field_index(n.kind, pre->when_file) : -1;
+
+		if (pre && (wf < 0 || (n.obj->values[wf] &&
+				       !strcmp(n.obj->values[wf],
+					       pre->when_value)))) {
+			err = tg_api_mutate(fs->api, pre, &vars, &res);
+			tg_result_release(&res);
+		}
+		if (err == TG_OK)
+			err = tg_api_mutate(fs->api, n.kind->remove, &vars,
+					    &res);
+	}
+	if (err != TG_OK) {
+		rc = failed(fs, path, err);
+		goto out;
+	}
+	{
+		char *id = strdup(n.obj->id);
+		const struct tg_kind *k = n.kind;
+
+		node_release(&n);
+		if (id)
+			cache_apply(fs, k, NULL, id);
+		free(id);
+	}
+	inval_path(fs, path);
+out:
+	tg_result_release(&res);
+	node_release(&n);
+	return rc;
+}
+
+int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
+{
+	char fdir[4096], tdir[4096], raw[4 * TGFS_NAME_MAX + 2];
+	const char *base = strrchr(to, '/');
+	struct node n;
+	int rc, name;
+
+	dirname_of(from, fdir, sizeof(fdir));
+	dirname_of(to, tdir, sizeof(tdir));
+	if (strcmp(fdir, tdir) != 0)
+		return -EPERM; /* an object stays in its folder */
+	rc = node_resolve(fs, to, &n);
+	if (rc == 0) {
+		node_release(&n);
+		return -EEXIST;
+	}
+	rc = node_resolve(fs, from, &n);
+	if (rc)
+		return rc;
+	name = n.type == NODE_OBJECT ? tg_field_index(n.kind, "name") : -1;
+	node_release(&n);
+	if (name < 0)
+		return -EPERM;
+	if (tgfs_name_decode(base + 1, raw, sizeof(raw) - 1) < 0)
+		return -EINVAL;
+	strcat(raw, "\n");
+	{
+		char fpath[4096 + 16];
+
+		snprintf(fpath, sizeof(fpath), "%s/name", from);
+		return commit_field(fs, fpath, raw, strlen(raw));
+	}
+}
+
+/* The object named @name in top folder @dir: its id copied to @id. */
+static int find_target(struct tgfs *fs, const char *dir, const char *name,
+		       char *id, size_t idsz)
+{
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, dir);
+	const struct tg_object *o;
+	struct tg_cache_ref *ref;
+	int rc;
+
+	if (!tk)
+		return -ENOENT;
+	rc = coll_get(fs, tk, &ref);
+	if (rc)
+		return rc;
+	o = coll_find(coll_of(ref, tk), NULL, name);
+	if (o)
+		snprintf(id, idsz, "%s", o->id);
+	tg_cache_put(ref);
+	return o ? 0 : -ENOENT;
+}
+
+/* Sends rel op @op of @obj against target @tid, and takes its result. */
+static int rel_change(struct tgfs *fs, const char *path, struct node *n,
+		      const struct tg_rel *r, const struct tg_op *op,
+		      const char *tid)
+{
+	struct tg_vars vars = { .id = n->obj->id, .t = tid };
+	const struct tg_kind *holder =
+		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);
+	struct tg_result res = { 0 };
+	char dir[4096];
+	enum tg_err err;
+
+	if (!op)
+		return -EPERM;
+	if (fs->cfg->read_only)
+		return -EROFS;
+	err = tg_api_mutate(fs->api, op, &vars, &res);
+	if (err != TG_OK)
+		return failed(fs, path, err);
+	/* The forward side holds the data: what the payload says of it. */
+	if (res.entity.kind && res.entity.kind != holder) {
+		tg_result_release(&res);
+		cache_apply(fs, holder, NULL, NULL);
+	} else {
+		take_result(fs, &res, holder);
+	}
+	tg_result_release(&res);
+	dirname_of(path, dir, sizeof(dir));
+	inval_path(fs, dir);
+	inval_path(fs, path);
+	return 0;
+}
+
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
+{
+	char name[TGFS_NAME_MAX + 1], tid[256];
+	const char *tbase = strrchr(target, '/');
+	const struct tg_rel *r;
+	struct node n;
+	int rc, ri = -1;
+
+	rc = resolve_parent(fs, path, &n, name, sizeof(name));
+	if (rc)
+		return rc;
+	tbase = tbase ? tbase + 1 : target;
+	if (n.type == NODE_RELDIR && n.rel_index >= 0) {
+		ri = n.rel_index; /* a folder of links */
+	} else if (n.type == NODE_OBJECT) {
+		ri = tg_rel_index(n.kind, name); /* one link */
+		if (ri >= 0 && n.kind->rels[ri].many)
+			ri = -1;
+		if (ri >= 0)
+			snprintf(name, sizeof(name), "%s", tbase);
+	}
+	if (ri < 0) {
+		rc = -ENOTSUP; /* not a relation: the caller makes scratch */
+		goto out;
+	}
+	r = &n.kind->rels[ri];
+	if (strcmp(tbase, name) != 0) {
+		rc = -EINVAL; /* a link is named as what it points to */
+		goto out;
+	}
+	rc = find_target(fs, r->target, name, tid, sizeof(tid));
+	if (rc)
+		goto out;
+	rc = rel_change(fs, path, &n, r, r->add, tid);
+out:
+	node_release(&n);
+	return rc;
+}
+
+int tgfs_link_remove(struct tgfs *fs, const char *path)
+{
+	const char *base = strrchr(path, '/') + 1;
+	const struct tg_rel *r;
+	char tid[256] = "";
+	struct node n;
+	int rc;
+
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_LINK) {
+		rc = -ENOTSUP;
+		goto out;
+	}
+	r = &n.kind->rels[n.rel_index];
+	if (r->many) {
+		rc = find_target(fs, r->target, base, tid, sizeof(tid));
+		if (rc)
+			goto out;
+	}
+	rc = rel_change(fs, path, &n, r, r->remove, r->many ? tid : NULL);
+out:
+	node_release(&n);
+	return rc;
+}
