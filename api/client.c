@@ -285,7 +285,8 @@ enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 		STAT_ADD(api, requests, 1);
 		STAT_ADD(api, queries, mutation ? 0 : 1);
 		STAT_ADD(api, mutations, mutation ? 1 : 0);
-		err = http_post(api->http, printed, &r, why, sizeof(why));
+		err = http_post(api->http, printed, mutation, &r, why,
+				sizeof(why));
 		STAT_ADD(api, bytes, r.body.len);
 		__atomic_store_n(&api->reachable, err != TG_ENET,
 				 __ATOMIC_RELAXED);

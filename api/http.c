@@ -232,8 +232,8 @@ static CURL *thread_handle(struct http *h)
 	return c;
 }
 
-enum tg_err http_post(struct http *h, const char *body, struct http_resp *out,
-		      char *err, size_t errsz)
+enum tg_err http_post(struct http *h, const char *body, bool fresh,
+		      struct http_resp *out, char *err, size_t errsz)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURL *c = thread_handle(h);
@@ -251,6 +251,10 @@ enum tg_err http_post(struct http *h, const char *body, struct http_resp *out,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	/* libcurl resends a request whose reused connection died before an
+	 * answer: harmless for a query, a duplicate for a create.  A
+	 * mutation gets a connection of its own. */
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
 	rc = curl_easy_perform(c);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	if (rc == CURLE_WRITE_ERROR && out->body.len + CURL_MAX_WRITE_SIZE >

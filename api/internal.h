@@ -73,7 +73,8 @@ void http_free(struct http *h);
  * copied into @err when not NULL); TG_EPROTO a body past the size cap.
  * @out is emptied first; the caller releases out->body.
  */
-enum tg_err http_post(struct http *h, const char *body, struct http_resp *out,
-		      char *err, size_t errsz) TG_WARN_UNUSED;
+enum tg_err http_post(struct http *h, const char *body, bool fresh,
+		      struct http_resp *out, char *err, size_t errsz)
+	TG_WARN_UNUSED;
 
 #endif

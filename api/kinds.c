@@ -456,7 +456,8 @@ static const struct tg_field policy_fields[] = {
 
 static const struct tg_rel policy_rels[] = {
 	{ "groups", true, "groups", NULL, NULL, "security-policy",
-	  .add = OP("groupUpdate(id: $t, securityPolicyId: $id)", "groups"),
+	  .add = OP("securityPolicyUpdate(id: $id, addedGroupIds: [$t])",
+		    NULL),
 	  .remove = OP("securityPolicyUpdate(id: $id, removedGroupIds: [$t])",
 		       NULL) },
 };

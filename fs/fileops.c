@@ -32,6 +32,7 @@ struct fh {
 	size_t len, cap, max;
 	bool dirty;   /* bytes written since the last send */
 	bool oneline; /* sent at the write that completes the line */
+	bool secret;  /* a secret: sent at the first write */
 	size_t status_file;
 };
 
@@ -88,15 +89,24 @@ static int open_for_write(struct tgfs *fs, const struct node *n,
 		if (!f->writable || (!f->set && !f->ntrans))
 			return -EACCES;
 	}
+	/* Appending to a one-value field (echo v >> f) gives it a new value;
+	 * appending to a list (tags) adds to it. */
+	if (n->type == NODE_FIELD && (fi->flags & O_APPEND) &&
+	    n->kind->fields[n->field].type != TG_FT_TAGS &&
+	    n->kind->fields[n->field].type != TG_FT_PROTOCOLS)
+		truncated = true;
 	h = fh_new(FH_FIELD, path, truncated ? "" : now,
 		   truncated ? 0 : strlen(now));
 	if (!h)
 		return -ENOMEM;
 	h->max = n->type == NODE_JSON ? TG_JSON_MAX : TG_FIELD_MAX;
+	/* Secrets too: any write generates, and the write carries the
+	 * error (shells ignore close errors). */
 	h->oneline = n->type == NODE_FIELD &&
 		     n->kind->fields[n->field].type != TG_FT_PROTOCOLS &&
-		     n->kind->fields[n->field].type != TG_FT_TAGS &&
-		     n->kind->fields[n->field].type != TG_FT_SECRET;
+		     n->kind->fields[n->field].type != TG_FT_TAGS;
+	h->secret = n->type == NODE_FIELD &&
+		    n->kind->fields[n->field].type == TG_FT_SECRET;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	return 0;
@@ -241,6 +251,11 @@ int tgfs_read(const char *path, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
+static bool secret_field(const struct fh *h)
+{
+	return h->secret;
+}
+
 /* Sends what @h holds, if anything new. */
 static int send(struct tgfs *fs, struct fh *h)
 {
@@ -290,7 +305,7 @@ int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
 		h->len = end;
 	h->dirty = true;
 	/* The line is complete: send now, so the write carries the error. */
-	if (h->oneline && memchr(h->data, '\n', h->len)) {
+	if (h->oneline && (memchr(h->data, '\n', h->len) || secret_field(h))) {
 		int rc = send(fs, h);
 
 		if (rc)

@@ -93,6 +93,7 @@ int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 	}
 	f->link = link_target != NULL;
 	f->len = link_target ? strlen(link_target) : 0;
+	s->total += f->len; /* drop() takes it off again */
 	f->mode = mode & 07777;
 	f->mtime = time(NULL);
 	f->ino = s->next_ino++;

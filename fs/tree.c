@@ -873,14 +873,18 @@ void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 	} else {
 		/* An embedded object: change it inside its parent. */
 		const char *pid = obj && obj->parent_id ? obj->parent_id : NULL;
+		const char *id = remove_id ? remove_id : obj ? obj->id : NULL;
 
 		rc = -ENOENT;
-		for (size_t i = 0; i < list.n; i++) {
+		for (size_t i = 0; id && i < list.n; i++) {
 			struct tg_list *ch = &list.items[i].children;
 			bool here = false;
 
 			for (size_t j = 0; !pid && j < ch->n; j++)
-				here |= !strcmp(ch->items[j].id, remove_id);
+				here |= !strcmp(ch->items[j].id, id);
+			/* An update's entity does not say its parent. */
+			if (here && obj && !obj->parent_id)
+				obj->parent_id = strdup(list.items[i].id);
 			if ((pid && !strcmp(list.items[i].id, pid)) || here) {
 				rc = list_apply(ch, obj, remove_id);
 				break;

@@ -31,15 +31,16 @@ static size_t nreplies, next_reply;
 static char *sent[32];
 static size_t nsent;
 
-enum tg_err __wrap_http_post(struct http *h, const char *body,
+enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
 			     struct http_resp *out, char *err, size_t errsz);
 
-enum tg_err __wrap_http_post(struct http *h, const char *body,
+enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
 			     struct http_resp *out, char *err, size_t errsz)
 {
 	const struct canned *c;
 
 	(void)h;
+	(void)fresh;
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	if (err && errsz)
