@@ -186,11 +186,27 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 	return rc;
 }
 
+/* 0 when @path is directly in an object folder (where scratch files may
+ * be made), -EPERM elsewhere, or the error resolving its folder. */
+static int in_object_folder(struct tgfs *fs, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct node n;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
+	if (rc)
+		return rc;
+	rc = n.type == NODE_OBJECT ? 0 : -EPERM;
+	node_release(&n);
+	return rc;
+}
+
 int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	struct tgfs *fs = tgfs_get();
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
 	struct node n;
 	int rc;
 
@@ -207,12 +223,7 @@ int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
-	if (rc)
-		return rc;
-	rc = n.type == NODE_OBJECT ? 0 : -EPERM;
-	node_release(&n);
+	rc = in_object_folder(fs, path);
 	if (rc)
 		return rc;
 	rc = scratch_create(fs->scratch, path, mode, NULL);
@@ -406,9 +417,6 @@ int tgfs_unlink(const char *path)
 int tgfs_symlink(const char *target, const char *path)
 {
 	struct tgfs *fs = tgfs_get();
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	struct node n;
 	int rc;
 
 	if (fs->cfg->read_only)
@@ -417,12 +425,7 @@ int tgfs_symlink(const char *target, const char *path)
 	if (rc != -ENOTSUP)
 		return rc;
 	/* Not a relation: a lock link or a temporary name, in memory. */
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
-	if (rc)
-		return rc;
-	rc = n.type == NODE_OBJECT ? 0 : -EPERM;
-	node_release(&n);
+	rc = in_object_folder(fs, path);
 	return rc ? rc : scratch_create(fs->scratch, path, 0777, target);
 }
 
