@@ -381,6 +381,52 @@ void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
 	pthread_rwlock_unlock(&c->lock);
 }
 
+void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
+			    int (*fn)(void *arg, const char *key, void *val,
+				      struct tg_cache_fill *out),
+			    void *arg)
+{
+	struct entry *e, *tmp;
+	size_t n = strlen(prefix);
+	double now = now_mono();
+
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_ITER(hh, c->table, e, tmp) {
+		struct tg_cache_fill out = { 0 };
+		struct tg_cache_ref *nref;
+		int r = -1;
+
+		if (strncmp(e->key, prefix, n) != 0)
+			continue;
+		if (e->flight) {
+			if (e->ref)
+				e->filled = -1e9;
+			continue;
+		}
+		if (fresh(c, e, now))
+			r = fn(arg, e->key, e->ref->val, &out);
+		if (r == 0)
+			continue;
+		nref = r > 0 ? calloc(1, sizeof(*nref)) : NULL;
+		if (!nref) {
+			if (r > 0 && out.free_val)
+				out.free_val(out.val);
+			entry_drop(c, e);
+			continue;
+		}
+		nref->val = out.val;
+		nref->bytes = out.bytes;
+		nref->free_val = out.free_val;
+		nref->refs = 1;
+		c->bytes -= e->ref->bytes;
+		tg_cache_put(e->ref);
+		e->ref = nref;
+		c->bytes += nref->bytes;
+	}
+	pthread_rwlock_unlock(&c->lock);
+}
+
 void tg_cache_invalidate(struct tg_cache *c, const char *key)
 {
 	struct entry *e;

@@ -85,6 +85,18 @@ void tg_cache_put(struct tg_cache_ref *ref);
 bool tg_cache_replace(struct tg_cache *c, const char *key,
 		      struct tg_cache_fill *val);
 
+/*
+ * Offers the value of every fresh key that starts with @prefix to @fn,
+ * under the table's write lock (so @fn must not call the cache).  @fn
+ * returns 0 to keep the value, 1 to replace it by *out (ownership passes,
+ * the age is kept), or a negative number to drop the key.  Keys with a
+ * fill in flight, and expired ones, are dropped.
+ */
+void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
+			    int (*fn)(void *arg, const char *key, void *val,
+				      struct tg_cache_fill *out),
+			    void *arg);
+
 /* Drops every key that starts with @prefix. */
 void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix);
 

@@ -220,8 +220,10 @@ void inval_path(struct tgfs *fs, const char *path);
 /*
  * Puts @obj (a mutation's entity, taken over) into its cached collection
  * in place of the object with its id, or adds it; with @remove_id set,
- * removes that object instead.  A collection not cached is left to be
- * fetched again.
+ * removes that object instead; with neither, drops what is cached of
+ * the kind.  Single-name lookups ("find:" entries) that hold the object,
+ * or were made by its new name, take the change too.  A collection not
+ * cached is left to be fetched again.
  */
 void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 		 struct tg_object *obj, const char *remove_id);
