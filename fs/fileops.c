@@ -33,6 +33,7 @@ struct fh {
 	bool dirty;   /* bytes written since the last send */
 	bool oneline; /* sent at the write that completes the line */
 	bool secret;  /* a secret: sent at the first write */
+	bool append;  /* O_APPEND: every write goes at the end of ours */
 	size_t status_file;
 };
 
@@ -107,6 +108,9 @@ static int open_for_write(struct tgfs *fs, const struct node *n,
 		     n->kind->fields[n->field].type != TG_FT_TAGS;
 	h->secret = n->type == NODE_FIELD &&
 		    n->kind->fields[n->field].type == TG_FT_SECRET;
+	/* The kernel puts an appending write at the size it knows, which
+	 * is the old value's, not what this handle holds. */
+	h->append = fi->flags & O_APPEND;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	return 0;
@@ -284,11 +288,14 @@ int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
 {
 	struct tgfs *fs = tgfs_get();
 	struct fh *h = fh_of(fi);
-	size_t end = (size_t)off + size;
+	size_t end;
 
 	(void)path;
 	if (!h || off < 0)
 		return -EBADF;
+	if (h->type == FH_FIELD && h->append)
+		off = (off_t)h->len;
+	end = (size_t)off + size;
 	if (h->type == FH_SCRATCH)
 		return scratch_write(fs->scratch, h->path, buf, size, off);
 	if (h->type == FH_STATUS) {
