@@ -733,3 +733,83 @@ enum tg_err tg_object_copy(const struct tg_object *src, struct tg_object *dst)
 	}
 	return TG_OK;
 }
+
+enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
+			       const char *id, const char *name,
+			       struct tg_object *out)
+{
+	const struct tg_kind *k = src->kind;
+	const struct tg_rel *r = &k->rels[rel];
+	char obj_path[128];
+	const char *dot = r->path ? strrchr(r->path, '.') : NULL;
+	struct buf printed = { 0 };
+	cJSON *node = NULL, *link = NULL, *old, *parent;
+	const char *pdot;
+	enum tg_err err;
+	size_t plen;
+
+	memset(out, 0, sizeof(*out));
+	if (rel >= k->nrels || r->many || !dot ||
+	    (plen = (size_t)(dot - r->path)) >= sizeof(obj_path))
+		return TG_EINVAL;
+	memcpy(obj_path, r->path, plen);
+	obj_path[plen] = '\0';
+	err = tg_object_copy(src, out);
+	if (err != TG_OK)
+		return err;
+	err = TG_ENOMEM;
+	node = cJSON_Parse(src->json);
+	old = node ? json_at(node, obj_path) : NULL;
+	pdot = strrchr(obj_path, '.');
+	if (pdot) {
+		char up[sizeof(obj_path)];
+
+		snprintf(up, sizeof(up), "%.*s", (int)(pdot - obj_path),
+			 obj_path);
+		parent = json_at(node, up);
+	} else {
+		parent = node;
+	}
+	if (!old || !parent) {
+		err = TG_EPROTO;
+		goto fail;
+	}
+	link = cJSON_CreateObject();
+	if (!link || !cJSON_AddStringToObject(link, "id", id) ||
+	    !cJSON_AddStringToObject(link, "name", name) ||
+	    !(link->string = strdup(old->string)) ||
+	    !cJSON_ReplaceItemViaPointer(parent, old, link)) {
+		cJSON_Delete(link);
+		goto fail;
+	}
+	/* Fields read from the link ("securityPolicy.name"). */
+	for (size_t i = 0; i < k->nfields; i++) {
+		const struct tg_field *f = &k->fields[i];
+		char *v;
+
+		if (!f->path || strncmp(f->path, obj_path, plen) != 0 ||
+		    f->path[plen] != '.')
+			continue;
+		if (!render_value(f, json_at(node, f->path), &v))
+			goto fail;
+		free(out->values[i]);
+		out->values[i] = v;
+	}
+	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1))
+		goto fail;
+	free(out->json);
+	out->json = printed.s;
+	out->hash = fnv64(out->json);
+	for (size_t j = 0; j < out->links[rel].n; j++)
+		free(out->links[rel].ids[j]);
+	out->links[rel].n = 0;
+	if (!ids_add(&out->links[rel], id))
+		goto fail;
+	cJSON_Delete(node);
+	return TG_OK;
+fail:
+	buf_release(&printed);
+	cJSON_Delete(node);
+	tg_object_release(out);
+	return err;
+}

@@ -431,6 +431,16 @@ const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
 enum tg_err tg_object_copy(const struct tg_object *src,
 			   struct tg_object *dst) TG_WARN_UNUSED;
 
+/*
+ * Makes in *out a copy of @src whose one-link forward relation @rel points
+ * at @id (named @name): the link, the {id name} object in object.json and
+ * the fields read from it.  For a change the API made to @src that its
+ * reply did not show (a policy's mutation moving a group).
+ */
+enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
+			       const char *id, const char *name,
+			       struct tg_object *out);
+
 /* Copies the counters. */
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);
 

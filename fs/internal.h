@@ -228,6 +228,13 @@ void inval_path(struct tgfs *fs, const char *path);
 void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 		 struct tg_object *obj, const char *remove_id);
 
+/* Points the one-link @rel of the cached object @obj_id of @kind at @id
+ * (named @name), as a mutation of the other side did; when the object is
+ * not cached, drops what is cached of @kind. */
+void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
+		    const char *obj_id, size_t rel, const char *id,
+		    const char *name);
+
 /* Sends what was written to the field or object.json at @path (one
  * mutation; none when it equals what the tenant holds).  0 or -errno. */
 int commit_field(struct tgfs *fs, const char *path, const char *text,

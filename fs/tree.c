@@ -1024,3 +1024,23 @@ out:
 	if (obj && obj->kind)
 		tg_object_release(obj);
 }
+
+void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
+		    const char *obj_id, size_t rel, const char *id,
+		    const char *name)
+{
+	struct tg_object changed = { 0 };
+	struct tg_cache_ref *ref;
+	const struct tg_object *o = NULL;
+	char key[128];
+
+	snprintf(key, sizeof(key), "list:%s", kind->dir);
+	if (tg_cache_peek(fs->cache, key, &ref, NULL)) {
+		o = coll_by_id(coll_of(ref, kind), obj_id, NULL);
+		if (o && tg_object_set_link(o, rel, id, name, &changed) !=
+				 TG_OK)
+			o = NULL;
+		tg_cache_put(ref);
+	}
+	cache_apply(fs, kind, o ? &changed : NULL, NULL);
+}

@@ -528,6 +528,7 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	struct tg_result res = { 0 };
 	char dir[4096];
 	enum tg_err err;
+	int fwd;
 
 	if (!op)
 		return -EPERM;
@@ -536,13 +537,17 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	err = tg_api_mutate(fs->api, op, &vars, &res);
 	if (err != TG_OK)
 		return failed(fs, path, err);
-	/* The forward side holds the data: what the payload says of it. */
-	if (res.entity.kind && res.entity.kind != holder) {
-		tg_result_release(&res);
-		cache_apply(fs, holder, NULL, NULL);
-	} else {
+	/* The forward side holds the data: what the payload says of it, or
+	 * for a one-link (a group's policy) moved by the other side's
+	 * mutation, the link set here; anything else is read again. */
+	fwd = r->path ? -1 : tg_rel_index(holder, r->inverse);
+	if (res.entity.kind == holder)
 		take_result(fs, &res, holder);
-	}
+	else if (op == r->add && fwd >= 0 && !holder->rels[fwd].many)
+		cache_set_link(fs, holder, tid, (size_t)fwd, n->obj->id,
+			       n->obj->name);
+	else
+		cache_apply(fs, holder, NULL, NULL);
 	tg_result_release(&res);
 	dirname_of(path, dir, sizeof(dir));
 	inval_path(fs, dir);

@@ -369,6 +369,47 @@ static void test_service_account_embeds_its_keys(void **state)
 	tg_object_release(&o);
 }
 
+static void test_set_link_rewrites_link_and_json(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"R3JvdXA6MQ==\",\"name\":\"Ops\",\"type\":\"MANUAL\","
+		"\"isActive\":true,\"securityPolicy\":{\"id\":\"old\","
+		"\"name\":\"Default Policy\"},\"createdAt\":null,"
+		"\"updatedAt\":null,\"users\":{\"edges\":[{\"node\":"
+		"{\"id\":\"u1\",\"email\":\"a@b\"}}]}}";
+	const struct tg_kind *g = kind("groups");
+	int rel = tg_rel_index(g, "security-policy");
+	struct tg_object o, c;
+
+	(void)state;
+	assert_true(rel >= 0);
+	assert_int_equal(tg_object_from_json(g, j, strlen(j), &o), TG_OK);
+	assert_int_equal(tg_object_set_link(&o, (size_t)rel, "new",
+					    "Require \"MFA\"", &c),
+			 TG_OK);
+	assert_int_equal(c.links[rel].n, 1);
+	assert_string_equal(c.links[rel].ids[0], "new");
+	assert_non_null(strstr(c.json, "\"id\": \"new\""));
+	assert_non_null(strstr(c.json, "\"name\": \"Require \\\"MFA\\\"\""));
+	assert_null(strstr(c.json, "Default Policy"));
+	/* Key order and the rest of the object are kept. */
+	assert_true(strstr(c.json, "\"isActive\"") <
+		    strstr(c.json, "\"securityPolicy\""));
+	assert_true(strstr(c.json, "\"securityPolicy\"") <
+		    strstr(c.json, "\"createdAt\""));
+	assert_non_null(strstr(c.json, "a@b"));
+	assert_true(c.hash != o.hash);
+	/* The other links are untouched; the source is unchanged. */
+	assert_int_equal(c.links[tg_rel_index(g, "users")].n, 1);
+	assert_string_equal(o.links[rel].ids[0], "old");
+	tg_object_release(&c);
+	/* A many-relation has no one link to set. */
+	assert_int_equal(tg_object_set_link(&o, (size_t)tg_rel_index(g, "users"),
+					    "x", "y", &c),
+			 TG_EINVAL);
+	tg_object_release(&o);
+}
+
 static void test_every_kind_row_is_consistent(void **state)
 {
 	(void)state;
@@ -466,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_protocols_allow_all_and_bad_shapes),
 		cmocka_unit_test(test_device_trust_and_no_mtime),
 		cmocka_unit_test(test_service_account_embeds_its_keys),
+		cmocka_unit_test(test_set_link_rewrites_link_and_json),
 		cmocka_unit_test(test_every_kind_row_is_consistent),
 	};
 
