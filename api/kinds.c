@@ -201,6 +201,11 @@ static const struct tg_kind resource_kind = {
 	.rels = resource_rels,
 	.nrels = N(resource_rels),
 	.remove = OP("resourceDelete(id: $id)", NULL),
+	.draft = &(const struct tg_draft){
+		"resourceCreate",
+		"name address alias protocols is-visible browser-shortcut "
+		"routing-mode tags network security-policy",
+		"name address network" },
 };
 
 /* ---- groups ---------------------------------------------------------- */

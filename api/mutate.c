@@ -251,16 +251,19 @@ const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
 }
 
 /* "remoteNetworkUpdate(id: $id, name: $v)" -> "remoteNetworkUpdate" and
- * "name".  False for a call of another shape. */
-static bool split_set(const char *call, char *mut, size_t msz, char *arg,
-		      size_t asz)
+ * "name" (@var "$v"; "$t" for a relation's call).  False for a call of
+ * another shape. */
+static bool split_call(const char *call, const char *var, char *mut,
+		       size_t msz, char *arg, size_t asz)
 {
 	const char *open = strchr(call, '('), *comma, *colon;
+	char tail[16];
 
 	if (!open || strncmp(open, "(id: $id, ", 10) != 0)
 		return false;
 	comma = open + 10;
-	colon = strstr(comma, ": $v)");
+	snprintf(tail, sizeof(tail), ": %s)", var);
+	colon = strstr(comma, tail);
 	if (!colon || (size_t)(open - call) >= msz ||
 	    (size_t)(colon - comma) >= asz)
 		return false;
@@ -296,8 +299,8 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			break;
 		}
 		tg_result_release(out);
-		if (f->ntrans || !split_set(op->call, mut, sizeof(mut), arg,
-					    sizeof(arg))) {
+		if (f->ntrans || !split_call(op->call, "$v", mut, sizeof(mut),
+					     arg, sizeof(arg))) {
 			vars.v_json = values[i];
 			err = tg_api_mutate(api, op, &vars, out);
 			done[i] = true;
@@ -313,8 +316,8 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			char mj[64], aj[64];
 
 			if (done[j] || g->ntrans || !g->set ||
-			    !split_set(g->set->call, mj, sizeof(mj), aj,
-				       sizeof(aj)) ||
+			    !split_call(g->set->call, "$v", mj, sizeof(mj), aj,
+					sizeof(aj)) ||
 			    strcmp(mj, mut) != 0)
 				continue;
 			if (!buf_addf(&call, ", %s: $v%zu", aj, vars.nv)) {
@@ -335,5 +338,62 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 		buf_release(&call);
 	}
 	free(done);
+	return err;
+}
+
+enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
+			  const size_t *fields, char *const *values, size_t n,
+			  const size_t *rels, char *const *ids, size_t nl,
+			  struct tg_result *out)
+{
+	struct tg_op op = { .entity = kind->dir };
+	struct tg_vars vars = { 0 };
+	struct buf call = { 0 };
+	char *quoted[TG_MAX_VALUES] = { 0 };
+	enum tg_err err = TG_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	if (!kind->draft || n + nl > TG_MAX_VALUES)
+		return TG_EINVAL;
+	if (!buf_addf(&call, "%s(", kind->draft->mutation))
+		return TG_ENOMEM;
+	/* Each argument is named as the field's (or link's) update names
+	 * it: resourceUpdate(id: $id, address: $v) -> address: $vN. */
+	for (size_t i = 0; i < n + nl; i++) {
+		const struct tg_op *set = i < n ? kind->fields[fields[i]].set
+						: kind->rels[rels[i - n]].add;
+		char mut[64], arg[64];
+
+		if (!set || !split_call(set->call, i < n ? "$v" : "$t", mut,
+					sizeof(mut), arg, sizeof(arg)))
+			goto out;
+		if (i >= n) {
+			cJSON *s = cJSON_CreateString(ids[i - n]);
+
+			quoted[i] = s ? cJSON_PrintUnformatted(s) : NULL;
+			cJSON_Delete(s);
+			if (!quoted[i]) {
+				err = TG_ENOMEM;
+				goto out;
+			}
+		}
+		vars.vn_json[vars.nv] = i < n ? values[i] : quoted[i];
+		vars.vn_type[vars.nv] = i < n ? set->vtype : "ID!";
+		if (!buf_addf(&call, "%s%s: $v%zu", i ? ", " : "", arg,
+			      vars.nv++)) {
+			err = TG_ENOMEM;
+			goto out;
+		}
+	}
+	if (!buf_add(&call, ")", 1)) {
+		err = TG_ENOMEM;
+		goto out;
+	}
+	op.call = call.s;
+	err = tg_api_mutate(api, &op, &vars, out);
+out:
+	for (size_t i = 0; i < TG_MAX_VALUES; i++)
+		cJSON_free(quoted[i]);
+	buf_release(&call);
 	return err;
 }

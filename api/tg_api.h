@@ -180,6 +180,22 @@ struct tg_kind {
 	const struct tg_op *create;     /* mkdir */
 	const struct tg_op *pre_delete; /* before delete, when it applies */
 	const struct tg_op *remove;     /* rmdir */
+	const struct tg_draft *draft;   /* mkdir of a draft, when no create */
+};
+
+/*
+ * A kind whose create needs more than a name (a resource: an address and a
+ * network) is made through a draft (DESIGN.md §4): mkdir makes it in the
+ * mount only, and the create goes out when the last file it needs is
+ * written.
+ */
+struct tg_draft {
+	const char *mutation; /* "resourceCreate" */
+	const char *files;    /* fields and one-links it takes, by file
+			       * name, space-separated (the create's
+			       * arguments, named as their updates name
+			       * them) */
+	const char *needs;    /* those it cannot be created without */
 };
 
 /* The table: every kind, parents before children. */
@@ -420,6 +436,17 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
  */
 enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			  const size_t *fields, char *const *values, size_t n,
+			  struct tg_result *out) TG_WARN_UNUSED;
+
+/*
+ * Creates an object of @kind from a draft (kind->draft): one mutation
+ * taking @values[i] (as tg_value_parse() makes them) for fields @fields[i]
+ * and target ids @ids[j] for one-links @rels[j].  out->entity is the new
+ * object.  Never retried.
+ */
+enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
+			  const size_t *fields, char *const *values, size_t n,
+			  const size_t *rels, char *const *ids, size_t nl,
 			  struct tg_result *out) TG_WARN_UNUSED;
 
 /* The mutation that sets field @f from the value now (@cur, as the file

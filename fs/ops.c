@@ -130,6 +130,10 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		st->st_mode = S_IFDIR | 0755;
 		st->st_ino = ino_of(TGFS_STATUS_DIR, NULL);
 		break;
+	case NODE_DRAFTINFO:
+		st->st_mode = S_IFREG | 0444;
+		st->st_ino = ino_of(n->obj->id, TGFS_DRAFT_FILE);
+		break;
 	case NODE_STATFILE:
 		st->st_mode = S_IFREG | (status_writable(n->field) ? 0200
 								   : 0444);
@@ -208,6 +212,52 @@ static int add_object(void *arg, const struct tg_object *obj,
 	df->child.kind = obj->kind;
 	df->child.obj = obj;
 	return add_entry(df, name);
+}
+
+static int add_draft(void *arg, const struct tg_object *obj,
+		     const char *name)
+{
+	struct dir_fill *df = arg;
+
+	df->child = (struct node){ .type = NODE_OBJECT, .kind = obj->kind,
+				   .obj = obj, .rel_index = -1 };
+	return add_entry(df, name);
+}
+
+/* A draft's folder: the files its create takes, its links, .draft. */
+static int list_draft(struct tgfs *fs, struct dir_fill *df,
+		      const struct node *n)
+{
+	const struct tg_kind *k = n->kind;
+	int rc;
+
+	df->child = *n;
+	df->child.type = NODE_DRAFTINFO;
+	if (add_entry(df, TGFS_DRAFT_FILE))
+		return 0;
+	df->child.type = NODE_FIELD;
+	for (size_t i = 0; i < k->nfields; i++) {
+		if (!draft_takes(k, k->fields[i].file))
+			continue;
+		df->child.field = i;
+		if (add_entry(df, k->fields[i].file))
+			return 0;
+	}
+	for (size_t i = 0; i < k->nrels; i++) {
+		if (k->rels[i].many || !draft_takes(k, k->rels[i].dir))
+			continue;
+		df->child = *n;
+		df->child.draft = false; /* a view: n owns the object */
+		df->child.depth = n->depth + 1;
+		rc = node_step_rel(fs, &df->child, k->rels[i].dir);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		if (add_entry(df, k->rels[i].dir))
+			return 0;
+	}
+	return 0;
 }
 
 static int add_scratch(void *arg, const char *name, const struct stat *st)
@@ -332,12 +382,21 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 				break;
 		}
 		c = coll_of(n.ref, n.kind);
-		if (c)
-			coll_each(c, parent, add_object, &df);
+		if (c && !coll_each(c, parent, add_object, &df) &&
+		    !n.kind->parent)
+			draft_each(fs, n.kind, -1, NULL, add_draft, &df);
 		break;
 	}
 	case NODE_OBJECT: {
 		const struct tg_kind *k = n.kind;
+
+		if (n.draft) {
+			rc = list_draft(fs, &df, &n);
+			if (!rc)
+				scratch_each(fs->scratch, path, add_scratch,
+					     &df);
+			break;
+		}
 
 		df.child = n;
 		df.child.type = NODE_FIELD;
@@ -374,6 +433,19 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		df.child.type = NODE_LINK;
 		rc = rel_each(fs, n.obj, (size_t)n.rel_index, n.depth,
 			      add_link, &df);
+		if (!rc) {
+			/* Drafts tied to this object, as folders. */
+			const struct tg_rel *r = &n.kind->rels[n.rel_index];
+			const struct tg_kind *tk =
+				tg_kind_by_dir(NULL, r->target);
+			int inv = tk && !r->path
+					  ? tg_rel_index(tk, r->inverse)
+					  : -1;
+
+			if (inv >= 0)
+				rc = draft_each(fs, tk, inv, n.obj->id,
+						add_draft, &df);
+		}
 		if (rc > 0)
 			rc = 0;
 		break;
@@ -388,6 +460,7 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		break;
 	case NODE_LINK:
 	case NODE_STATFILE:
+	case NODE_DRAFTINFO:
 		rc = -ENOTDIR;
 		break;
 	case NODE_FIELD:
@@ -461,8 +534,9 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 		abort();
 	}
 	fs->scratch = scratch_new();
+	fs->drafts = draft_store_new();
 	fs->inval = inval_start(fuse_get_context()->fuse);
-	if (!fs->scratch || !fs->inval) {
+	if (!fs->scratch || !fs->drafts || !fs->inval) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
@@ -483,6 +557,7 @@ static void tgfs_destroy(void *private_data)
 	tg_api_free(fs->api);
 	seen_close(fs->seen);
 	scratch_free(fs->scratch);
+	draft_store_free(fs->drafts);
 	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);

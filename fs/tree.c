@@ -563,13 +563,38 @@ void node_release(struct node *n)
 	tg_cache_put(n->ref);
 	n->ref = NULL;
 	n->obj = NULL;
+	if (n->draft && n->own.kind)
+		tg_object_release(&n->own);
+	n->draft = false;
+}
+
+/* Makes @n the draft @name of @k (with @rel >= 0: only the one whose
+ * one-link @rel is @target_id).  False when there is no such draft. */
+static bool step_draft(struct tgfs *fs, struct node *n,
+		       const struct tg_kind *k, const char *name, int rel,
+		       const char *target_id)
+{
+	struct tg_object copy;
+
+	if (!k->draft || !draft_get(fs, k, name, rel, target_id, &copy))
+		return false;
+	node_release(n);
+	n->own = copy;
+	n->draft = true;
+	n->obj = &n->own;
+	n->kind = k;
+	n->type = NODE_OBJECT;
+	n->rel_index = -1;
+	n->rel[0] = '\0';
+	snprintf(n->draft_file, sizeof(n->draft_file), "%s", name);
+	return true;
 }
 
 const char *node_content(const struct node *n)
 {
 	const char *v = NULL;
 
-	if (n->type == NODE_JSON)
+	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
 	else if (n->type == NODE_FIELD)
 		v = n->obj->values[n->field];
@@ -634,6 +659,15 @@ static int step_object(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind, *child;
 
+	if (n->draft) {
+		/* A draft holds the files its create takes, and .draft. */
+		if (strcmp(name, TGFS_DRAFT_FILE) == 0) {
+			n->type = NODE_DRAFTINFO;
+			return 0;
+		}
+		if (!draft_takes(k, name))
+			return -ENOENT;
+	}
 	for (size_t i = 0; i < k->nfields; i++)
 		if (strcmp(k->fields[i].file, name) == 0) {
 			n->type = NODE_FIELD;
@@ -674,6 +708,17 @@ static int step_reldir(struct tgfs *fs, struct node *n, const char *name)
 			return -ENOENT;
 		return node_step_rel(fs, n, rel);
 	}
+	{
+		/* A draft tied to this object (networks/N/resources/R). */
+		const struct tg_rel *r = &n->kind->rels[n->rel_index];
+		const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+		int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+		char id[256];
+
+		snprintf(id, sizeof(id), "%s", n->obj->id);
+		if (inv >= 0 && step_draft(fs, n, tk, name, inv, id))
+			return 0;
+	}
 	rc = rel_each(fs, n->obj, (size_t)n->rel_index, n->depth - 1,
 		      rel_match, &f);
 	if (rc < 0)
@@ -691,6 +736,8 @@ static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 	const char *parent = k->parent ? n->parent_id : NULL;
 	int rc;
 
+	if (!k->parent && step_draft(fs, n, k, name, -1, NULL))
+		return 0;
 	if (!k->parent_conn) {
 		rc = coll_for_name(fs, k, name, &n->ref);
 		if (rc)
@@ -764,6 +811,7 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 		case NODE_JSON:
 		case NODE_LINK:
 		case NODE_STATFILE:
+		case NODE_DRAFTINFO:
 			rc = -ENOTDIR;
 			break;
 		}

@@ -233,6 +233,42 @@ static int failed(struct tgfs *fs, const char *path, enum tg_err err)
 	return rc;
 }
 
+/*
+ * A draft whose field or link at @path (in draft folder @n) was just set:
+ * creates the object if the draft now has all it needs.  A refused create
+ * fails the write that completed the draft, and the draft stays.
+ */
+static int draft_changed(struct tgfs *fs, const char *path,
+			 const struct node *n)
+{
+	struct tg_result res = { 0 };
+	char dir[4096], top[4096 + TGFS_NAME_MAX + 2];
+	bool sent;
+	int rc;
+
+	rc = draft_create(fs, n->kind, n->draft_file, &res, &sent);
+	if (rc) {
+		const char *msg = tg_api_last_message();
+
+		tgfs_record_error(fs, path, rc,
+				  *msg ? msg : "the create was refused");
+		return rc;
+	}
+	if (!sent)
+		return 0;
+	take_result(fs, &res, n->kind);
+	tg_result_release(&res);
+	/* Where it was written, and where it now lives. */
+	dirname_of(path, dir, sizeof(dir));
+	inval_object(fs, dir, n->kind);
+	inval_path(fs, path);
+	snprintf(top, sizeof(top), "/%s/%s", n->kind->dir, n->draft_file);
+	inval_path(fs, top);
+	dirname_of(dir, top, sizeof(top));
+	inval_path(fs, top);
+	return 0;
+}
+
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len)
 {
@@ -249,6 +285,15 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 	if (rc)
 		return rc;
 	dirname_of(path, dir, sizeof(dir));
+	if (node.draft) {
+		rc = node.type != NODE_FIELD
+			     ? -EACCES
+			     : draft_set_field(fs, node.kind, node.draft_file,
+					       node.field, text, len);
+		if (!rc)
+			rc = draft_changed(fs, path, &node);
+		goto out;
+	}
 	if (node.type == NODE_JSON) {
 		err = tg_json_diff(node.obj, text, len, &changed, &values, &n);
 		if (err == TG_OK && n)
@@ -324,6 +369,41 @@ static int resolve_parent(struct tgfs *fs, const char *path, struct node *n,
 	return node_resolve(fs, dir[0] ? dir : "/", n);
 }
 
+/*
+ * mkdir in a folder of links whose other side takes drafts
+ * (networks/N/resources/R): a draft with its link to N set.  The name must
+ * not be taken in the kind's own folder, where the draft shows too.
+ */
+static int make_draft_in(struct tgfs *fs, const struct node *parent,
+			 const char *name)
+{
+	const struct tg_rel *r = &parent->kind->rels[parent->rel_index];
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+	char raw[4 * TGFS_NAME_MAX], top[TGFS_NAME_MAX + 128];
+	struct node other;
+	int rc;
+
+	if (inv < 0 || !tk->draft || tk->parent)
+		return -EPERM;
+	if (fs->cfg->read_only)
+		return -EROFS;
+	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0])
+		return -EINVAL;
+	snprintf(top, sizeof(top), "/%s/%s", tk->dir, name);
+	rc = node_resolve(fs, top, &other);
+	if (rc == 0) {
+		node_release(&other);
+		return -EEXIST;
+	}
+	if (rc != -ENOENT)
+		return rc;
+	rc = draft_new(fs, tk, name, raw, inv, parent->obj->id);
+	if (!rc)
+		inval_path(fs, top);
+	return rc;
+}
+
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
 	struct tg_result res = { 0 };
@@ -337,12 +417,16 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	rc = resolve_parent(fs, path, &parent, name, sizeof(name));
 	if (rc)
 		return rc;
+	if (parent.type == NODE_RELDIR && parent.rel_index >= 0) {
+		rc = make_draft_in(fs, &parent, name);
+		goto out;
+	}
 	if (parent.type != NODE_KINDDIR) {
 		rc = -EPERM;
 		goto out;
 	}
 	k = parent.kind;
-	if (!k->create) {
+	if (!k->create && !(k->draft && !k->parent)) {
 		rc = -EPERM;
 		goto out;
 	}
@@ -352,6 +436,11 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	}
 	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0]) {
 		rc = -EINVAL;
+		goto out;
+	}
+	if (!k->create) {
+		/* Only in this mount until it has what its create needs. */
+		rc = draft_new(fs, k, name, raw, -1, NULL);
 		goto out;
 	}
 	vars.name = raw;
@@ -419,6 +508,12 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 								 : -EPERM;
 		goto out;
 	}
+	if (n.draft) {
+		/* Never sent: it goes as it came. */
+		rc = draft_remove(fs, n.kind, n.draft_file);
+		inval_path(fs, path);
+		goto out;
+	}
 	if (!n.kind->remove) {
 		rc = -EPERM;
 		goto out;
@@ -481,7 +576,10 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
 	rc = node_resolve(fs, from, &n);
 	if (rc)
 		return rc;
-	name = n.type == NODE_OBJECT ? tg_field_index(n.kind, "name") : -1;
+	/* A draft keeps the name it was made with (rmdir and mkdir it). */
+	name = n.type == NODE_OBJECT && !n.draft
+		       ? tg_field_index(n.kind, "name")
+		       : -1;
 	node_release(&n);
 	if (name < 0)
 		return -EPERM;
@@ -528,8 +626,21 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	struct tg_result res = { 0 };
 	char dir[4096];
 	enum tg_err err;
-	int fwd;
+	int fwd, rc;
 
+	if (n->draft) {
+		if (r->many)
+			return -EPERM;
+		rc = draft_set_link(fs, n->kind, n->draft_file,
+				    (size_t)(r - n->kind->rels),
+				    op == r->add ? tid : NULL);
+		if (!rc)
+			rc = draft_changed(fs, path, n);
+		dirname_of(path, dir, sizeof(dir));
+		inval_path(fs, dir);
+		inval_path(fs, path);
+		return rc;
+	}
 	if (!op)
 		return -EPERM;
 	if (fs->cfg->read_only)

@@ -1,0 +1,433 @@
+/*
+ * draft.c - objects that exist only in this mount until they can be
+ * created (DESIGN.md §4).
+ *
+ * A kind whose create needs more than a name (kind->draft: a resource
+ * needs an address and a network) is made by mkdir as a draft: a folder
+ * holding the files its create takes.  What is written to them is checked
+ * by the same parsers as any write and kept here; the create is sent by
+ * write.c when the last file the draft needs is written.  A node that
+ * resolves to a draft holds its own copy of the draft's object, so the
+ * store can change under it.  Drafts are never sent anywhere else and
+ * vanish at unmount.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct draft {
+	char *file;            /* its name in the kind's folder */
+	struct tg_object obj;  /* values as written; obj.json: .draft */
+	char **json;           /* per field: the value to send, or NULL */
+	struct draft *next;
+};
+
+struct draft_store {
+	pthread_mutex_t lock;
+	pthread_mutex_t create_lock; /* one create at a time */
+	struct draft *list;
+};
+
+struct draft_store *draft_store_new(void)
+{
+	struct draft_store *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->create_lock, NULL);
+	return s;
+}
+
+static void draft_free(struct draft *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; d->json && i < d->obj.kind->nfields; i++)
+		free(d->json[i]);
+	free(d->json);
+	if (d->obj.kind)
+		tg_object_release(&d->obj);
+	free(d->file);
+	free(d);
+}
+
+void draft_store_free(struct draft_store *s)
+{
+	if (!s)
+		return;
+	while (s->list) {
+		struct draft *d = s->list;
+
+		s->list = d->next;
+		draft_free(d);
+	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->create_lock);
+	free(s);
+}
+
+/* True when word @w is one of the space-separated @words. */
+static bool has_word(const char *words, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = words; p && *p;) {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && strncmp(p, w, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return false;
+}
+
+bool draft_takes(const struct tg_kind *k, const char *file)
+{
+	return k->draft && has_word(k->draft->files, file);
+}
+
+/* obj.json of a draft: what .draft shows, the files still missing. */
+static int draft_render(struct draft *d)
+{
+	const struct tg_kind *k = d->obj.kind;
+	char out[1024];
+	size_t o;
+	const char *p = k->draft->needs;
+
+	o = (size_t)snprintf(out, sizeof(out),
+			     "a draft: it is created when these are set:"
+			     " %s\nmissing:", p);
+	while (*p && o < sizeof(out)) {
+		size_t len = strcspn(p, " ");
+		char w[64];
+		int f, r;
+
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		f = tg_field_index(k, w);
+		r = tg_rel_index(k, w);
+		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
+			o += (size_t)snprintf(out + o, sizeof(out) - o, " %s",
+					      w);
+		p += len;
+		p += strspn(p, " ");
+	}
+	if (o < sizeof(out))
+		snprintf(out + o, sizeof(out) - o, "\n");
+	free(d->obj.json);
+	d->obj.json = strdup(out);
+	return d->obj.json ? 0 : -ENOMEM;
+}
+
+static struct draft *find(struct draft_store *s, const struct tg_kind *k,
+			  const char *file)
+{
+	for (struct draft *d = s->list; d; d = d->next)
+		if (d->obj.kind == k && strcmp(d->file, file) == 0)
+			return d;
+	return NULL;
+}
+
+/* Sets field @f of @d to @text (shown) and @json (sent); takes @json. */
+static int set_value(struct draft *d, int f, const char *text, size_t len,
+		     char *json)
+{
+	char *shown = malloc(len + 2);
+
+	if (!shown) {
+		free(json);
+		return -ENOMEM;
+	}
+	memcpy(shown, text, len);
+	if (!len || text[len - 1] != '\n')
+		shown[len++] = '\n';
+	shown[len] = '\0';
+	free(d->obj.values[f]);
+	d->obj.values[f] = shown;
+	free(d->json[f]);
+	d->json[f] = json;
+	return 0;
+}
+
+int draft_new(struct tgfs *fs, const struct tg_kind *k, const char *file,
+	      const char *raw_name, int rel, const char *target_id)
+{
+	struct draft_store *s = fs->drafts;
+	int nf = tg_field_index(k, "name");
+	struct draft *d = calloc(1, sizeof(*d));
+	char *json = NULL;
+	int rc = -ENOMEM;
+
+	if (!d || nf < 0)
+		goto fail;
+	if (tg_value_parse(&k->fields[nf], raw_name, strlen(raw_name),
+			   &json) != TG_OK) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	d->obj.kind = k;
+	d->file = strdup(file);
+	if (asprintf(&d->obj.id, "draft:%s/%s", k->dir, file) < 0)
+		d->obj.id = NULL;
+	d->obj.name = strdup(raw_name);
+	d->obj.values = calloc(k->nfields + 1, sizeof(*d->obj.values));
+	d->obj.links = calloc(k->nrels + 1, sizeof(*d->obj.links));
+	d->json = calloc(k->nfields + 1, sizeof(*d->json));
+	if (!d->file || !d->obj.id || !d->obj.name || !d->obj.values ||
+	    !d->obj.links || !d->json)
+		goto fail;
+	rc = set_value(d, nf, raw_name, strlen(raw_name), json);
+	json = NULL;
+	if (!rc && rel >= 0) {
+		d->obj.links[rel].ids = calloc(1, sizeof(char *));
+		if (!d->obj.links[rel].ids ||
+		    !(d->obj.links[rel].ids[0] = strdup(target_id)))
+			rc = -ENOMEM;
+		else
+			d->obj.links[rel].n = 1;
+	}
+	if (!rc)
+		rc = draft_render(d);
+	if (rc)
+		goto fail;
+	pthread_mutex_lock(&s->lock);
+	if (find(s, k, file)) {
+		rc = -EEXIST;
+	} else {
+		d->next = s->list;
+		s->list = d;
+		d = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+fail:
+	free(json);
+	draft_free(d);
+	return rc;
+}
+
+bool draft_get(struct tgfs *fs, const struct tg_kind *k, const char *file,
+	       int rel, const char *target_id, struct tg_object *copy)
+{
+	struct draft_store *s = fs->drafts;
+	struct draft *d;
+	bool ok = false;
+
+	if (!k->draft)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	if (d && rel >= 0)
+		d = d->obj.links[rel].n &&
+			    strcmp(d->obj.links[rel].ids[0], target_id) == 0
+			    ? d
+			    : NULL;
+	if (d)
+		ok = tg_object_copy(&d->obj, copy) == TG_OK;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
+}
+
+int draft_each(struct tgfs *fs, const struct tg_kind *k, int rel,
+	       const char *target_id,
+	       int (*fn)(void *arg, const struct tg_object *obj,
+			 const char *file),
+	       void *arg)
+{
+	struct draft_store *s = fs->drafts;
+	int rc = 0;
+
+	if (!k->draft)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	for (struct draft *d = s->list; d && !rc; d = d->next) {
+		if (d->obj.kind != k)
+			continue;
+		if (rel >= 0 && (!d->obj.links[rel].n ||
+				 strcmp(d->obj.links[rel].ids[0], target_id)))
+			continue;
+		rc = fn(arg, &d->obj, d->file);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int draft_remove(struct tgfs *fs, const struct tg_kind *k, const char *file)
+{
+	struct draft_store *s = fs->drafts;
+	struct draft **pp, *d = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->list; *pp; pp = &(*pp)->next)
+		if ((*pp)->obj.kind == k && strcmp((*pp)->file, file) == 0) {
+			d = *pp;
+			*pp = d->next;
+			break;
+		}
+	pthread_mutex_unlock(&s->lock);
+	draft_free(d);
+	return d ? 0 : -ENOENT;
+}
+
+int draft_set_field(struct tgfs *fs, const struct tg_kind *k,
+		    const char *file, size_t field, const char *text,
+		    size_t len)
+{
+	struct draft_store *s = fs->drafts;
+	struct draft *d;
+	char *json = NULL;
+	int rc;
+
+	if (!draft_takes(k, k->fields[field].file))
+		return -EACCES;
+	if (tg_value_parse(&k->fields[field], text, len, &json) != TG_OK) {
+		tgfs_record_error(fs, file, -EINVAL,
+				  "not a value this file takes");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	rc = !d ? -ENOENT : set_value(d, (int)field, text, len, json);
+	json = NULL;
+	if (!rc)
+		rc = draft_render(d);
+	pthread_mutex_unlock(&s->lock);
+	free(json);
+	return rc;
+}
+
+int draft_set_link(struct tgfs *fs, const struct tg_kind *k,
+		   const char *file, size_t rel, const char *target_id)
+{
+	struct draft_store *s = fs->drafts;
+	struct tg_ids *ids;
+	struct draft *d;
+	char *id = target_id ? strdup(target_id) : NULL;
+	int rc = 0;
+
+	if (!draft_takes(k, k->rels[rel].dir) || k->rels[rel].many) {
+		free(id);
+		return -EPERM;
+	}
+	if (target_id && !id)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	if (!d) {
+		rc = -ENOENT;
+	} else {
+		ids = &d->obj.links[rel];
+		if (!ids->ids && !(ids->ids = calloc(1, sizeof(char *))))
+			rc = -ENOMEM;
+		if (!rc) {
+			if (ids->n)
+				free(ids->ids[0]);
+			ids->ids[0] = id;
+			ids->n = id ? 1 : 0;
+			id = NULL;
+			rc = draft_render(d);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(id);
+	return rc;
+}
+
+/* The values a create of @d sends, when it has all it needs: 1, with the
+ * arrays filled (copies); 0 when something is missing. */
+static int ready(const struct draft *d, size_t *fields, char **values,
+		 size_t *n, size_t *rels, char **ids, size_t *nl)
+{
+	const struct tg_kind *k = d->obj.kind;
+	const char *p = k->draft->needs;
+
+	*n = *nl = 0;
+	while (*p) {
+		size_t len = strcspn(p, " ");
+		char w[64];
+		int f, r;
+
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		f = tg_field_index(k, w);
+		r = tg_rel_index(k, w);
+		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
+			return 0;
+		p += len;
+		p += strspn(p, " ");
+	}
+	for (size_t i = 0; i < k->nfields && *n < TG_MAX_VALUES; i++) {
+		if (!d->json[i])
+			continue;
+		fields[*n] = i;
+		values[(*n)++] = d->json[i];
+	}
+	for (size_t r = 0; r < k->nrels && *n + *nl < TG_MAX_VALUES; r++) {
+		if (k->rels[r].many || !d->obj.links[r].n)
+			continue;
+		rels[*nl] = r;
+		ids[(*nl)++] = d->obj.links[r].ids[0];
+	}
+	for (size_t i = 0; i < *n; i++)
+		if (!(values[i] = strdup(values[i])))
+			return -ENOMEM;
+	for (size_t i = 0; i < *nl; i++)
+		if (!(ids[i] = strdup(ids[i])))
+			return -ENOMEM;
+	return 1;
+}
+
+int draft_create(struct tgfs *fs, const struct tg_kind *k, const char *file,
+		 struct tg_result *res, bool *sent)
+{
+	struct draft_store *s = fs->drafts;
+	size_t fields[TG_MAX_VALUES], rels[TG_MAX_VALUES], n = 0, nl = 0;
+	char *values[TG_MAX_VALUES] = { 0 }, *ids[TG_MAX_VALUES] = { 0 };
+	char raw[4 * TGFS_NAME_MAX];
+	struct draft *d;
+	enum tg_err err = TG_OK;
+	int rc;
+
+	*sent = false;
+	memset(res, 0, sizeof(*res));
+	/* Two writers completing the same draft make one create. */
+	pthread_mutex_lock(&s->create_lock);
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	rc = d ? ready(d, fields, values, &n, rels, ids, &nl) : -ENOENT;
+	if (d)
+		snprintf(raw, sizeof(raw), "%s", d->obj.name);
+	pthread_mutex_unlock(&s->lock);
+	if (rc <= 0)
+		goto out;
+	*sent = true;
+	err = tg_api_create(fs->api, k, fields, values, n, rels, ids, nl, res);
+	if ((err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER)) {
+		/* The reply was lost: did the create happen?  Ask by name
+		 * rather than create again (the API is not idempotent). */
+		struct tg_list found = { 0 };
+
+		if (tg_api_lookup(fs->api, k, raw, &found) == TG_OK &&
+		    found.n == 1) {
+			tg_log(TG_LOG_WARN, "%s: created, though its reply "
+			       "was lost", file);
+			res->entity = found.items[0];
+			memset(&found.items[0], 0, sizeof(found.items[0]));
+			err = TG_OK;
+		}
+		tg_list_release(&found);
+	}
+	rc = err == TG_OK ? 0 : -tgfs_errno(err);
+	if (!rc)
+		draft_remove(fs, k, file);
+out:
+	pthread_mutex_unlock(&s->create_lock);
+	for (size_t i = 0; i < TG_MAX_VALUES; i++) {
+		free(values[i]);
+		free(ids[i]);
+	}
+	return rc < 0 ? rc : 0;
+}
