@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
-import { sh, shStatus } from '../lib.mjs';
+import { sh, shStatus } from './lib.mjs';
 import { lines, sorted, q, setup, mountAs, obj, pathOf,
          patchLines, assertChanges, assertUnchanged, cost, assertOneMutation,
          assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite } from './writes.mjs';

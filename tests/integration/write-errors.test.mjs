@@ -7,7 +7,7 @@
 // files show what it holds.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, mount, sh, shStatus, tempDir, rmSync } from '../lib.mjs';
+import { startSim, mount, sh, shStatus, tempDir, rmSync } from './lib.mjs';
 import { q, setup, mountAs, assertChanges, assertUnchanged, cost, assertNoMutation,
          run, fails, pyWrite, together, lines, labelOf } from './writes.mjs';
 

@@ -6,7 +6,7 @@
 // files (held in memory only), and several writers at once.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh, shStatus } from '../lib.mjs';
+import { sh, shStatus } from './lib.mjs';
 import { q, setup, mountAs, obj, pathOf, fieldText, patchLines, assertChanges,
          assertUnchanged, cost, assertOneMutation, assertNoMutation, run, together,
          lines, labelOf } from './writes.mjs';

@@ -5,8 +5,8 @@
 // cost in requests, and writes whose write(2)/close(2) errors are seen.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startSim, mount, sh, shStatus } from '../lib.mjs';
-import { expectTree, KIND } from '../expect.mjs';
+import { startSim, mount, sh, shStatus } from './lib.mjs';
+import { expectTree, KIND } from './expect.mjs';
 
 export const lines = (s) => s.split('\n').filter((l) => l !== '');
 export const sorted = (a) => [...a].sort();
