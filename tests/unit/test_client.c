@@ -432,6 +432,52 @@ static void test_lookup_by_name_uses_a_filter_variable(void **state)
 	tg_api_free(api);
 }
 
+static void test_draft_create_is_one_mutation_never_retried(void **state)
+{
+	struct tg_api *api = client(100, 10);
+	const struct tg_kind *k = kind("resources");
+	size_t fields[2] = { (size_t)tg_field_index(k, "name"),
+			     (size_t)tg_field_index(k, "address") };
+	char *values[2] = { "\"db\"", "\"10.0.0.5\"" };
+	size_t rels[1] = { (size_t)tg_rel_index(k, "network") };
+	char *ids[1] = { "UmVtb3RlTmV0d29yazox" };
+	struct tg_result res;
+
+	(void)state;
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
+		   "\"entity\":{\"id\":\"UmVzb3VyY2U6OQ==\",\"name\":\"db\","
+		   "\"address\":{\"type\":\"IP\",\"value\":\"10.0.0.5\"},"
+		   "\"remoteNetwork\":{\"id\":\"UmVtb3RlTmV0d29yazox\","
+		   "\"name\":\"n\"},\"isActive\":true,\"isVisible\":true,"
+		   "\"isBrowserShortcutEnabled\":false,\"tags\":[]}}}}");
+	assert_int_equal(tg_api_create(api, k, fields, values, 2, rels, ids, 1,
+				       &res),
+			 TG_OK);
+	assert_int_equal(nsent, 1);
+	/* Arguments named as each field's update names them, all as
+	 * variables of the update's types. */
+	assert_non_null(strstr(sent[0], "resourceCreate(name: $v0, "
+					"address: $v1, remoteNetworkId: $v2)"));
+	assert_non_null(strstr(sent[0], "$v0: String!"));
+	assert_non_null(strstr(sent[0], "$v2: ID!"));
+	assert_non_null(strstr(sent[0], "\"v2\":\"UmVtb3RlTmV0d29yazox\""));
+	assert_string_equal(res.entity.name, "db");
+	assert_string_equal(res.entity.links[rels[0]].ids[0],
+			    "UmVtb3RlTmV0d29yazox");
+	tg_result_release(&res);
+	/* A server error is not retried: creates are not idempotent. */
+	reply(502, "bad gateway");
+	assert_int_not_equal(tg_api_create(api, k, fields, values, 2, rels,
+					   ids, 1, &res),
+			     TG_OK);
+	assert_int_equal(nsent, 2);
+	/* A kind without drafts has no create of this shape. */
+	assert_int_equal(tg_api_create(api, kind("networks"), fields, values,
+				       0, NULL, NULL, 0, &res),
+			 TG_EINVAL);
+	tg_api_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +496,7 @@ int main(void)
 		T(test_nested_connections_are_completed),
 		T(test_lookup_by_id_and_unknown_id),
 		T(test_lookup_by_name_uses_a_filter_variable),
+		T(test_draft_create_is_one_mutation_never_retried),
 	};
 
 	tg_log_set_level(TG_LOG_ERR);
