@@ -269,8 +269,9 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		for (size_t k = 0; k < c->list.n; k++) {
 			struct tg_list *ch = &c->list.items[k].children;
 
-			memcpy(kids.items + kids.n, ch->items,
-			       ch->n * sizeof(*ch->items));
+			if (ch->n)
+				memcpy(kids.items + kids.n, ch->items,
+				       ch->n * sizeof(*ch->items));
 			kids.n += ch->n;
 			free(ch->items);
 			ch->items = NULL;
@@ -320,6 +321,7 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 
 			snprintf(base, sizeof(base), "%.*s",
 				 (int)(tilde - fa->name), fa->name);
+			tg_list_release(&list);
 			if (tgfs_name_decode(base, raw, sizeof(raw)) >= 0)
 				err = tg_api_lookup(fa->fs->api, fa->kind, raw,
 						    &list);

@@ -6,7 +6,7 @@
 // files (held in memory only), and several writers at once.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh, shStatus } from './lib.mjs';
+import { sh, shStatus, teardown } from './lib.mjs';
 import { q, setup, mountAs, obj, pathOf, fieldText, patchLines, assertChanges,
          assertUnchanged, cost, assertOneMutation, assertNoMutation, run, together,
          lines, labelOf } from './writes.mjs';
@@ -27,7 +27,7 @@ const PY_JSON = 'import json, os, sys, tempfile\n'
 describe('editors with default settings change exactly one field', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   // [how, user email or resource name, file, new value, command(f, v, old, dir)]
   // f and dir: shell words (relative to the mount); old: the value before.
@@ -117,7 +117,7 @@ describe('editors with default settings change exactly one field', () => {
 describe('scratch files live in memory only', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   test('a file created in an object folder can be written, read and removed, never sent', async () => {
     const t = await sim.tenant();
@@ -155,7 +155,7 @@ describe('scratch files live in memory only', () => {
 describe('several writers at once', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   test('4 processes writing 4 device trust files at once all succeed', async () => {
     const t = await sim.tenant();

@@ -8,7 +8,7 @@
 // mount, so the check at mount is never the request that fails.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor } from './lib.mjs';
+import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
 import { expectTree, childrenOf } from './expect.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
@@ -126,8 +126,7 @@ describe('with the API gone', () => {
       env: { XDG_STATE_HOME: state } });
   });
   after(async () => {
-    await m?.unmount();
-    await sim?.stop();
+    await teardown(m, sim);
     if (state) rmSync(state, { recursive: true, force: true });
   });
 

@@ -59,6 +59,21 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { cleanupAll(); process.exit(130); });
 }
 
+// Unmounts each mount and stops each simulator given (nulls skipped), all
+// of them even when one fails (a sanitizer report fails an unmount); then
+// throws the first failure.  A simulator left running would keep the test
+// process alive after its tests end.
+export async function teardown(...things) {
+  let first;
+  for (const x of things) {
+    if (!x) continue;
+    try {
+      if (x.unmount) await x.unmount(); else await x.stop();
+    } catch (e) { first ??= e; }
+  }
+  if (first) throw first;
+}
+
 // Waits for cond() to be true, polling, at most ms milliseconds.
 export async function waitFor(cond, ms = 10000, what = 'condition') {
   const end = Date.now() + ms;

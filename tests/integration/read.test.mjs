@@ -3,7 +3,7 @@
 // several pages, with awkward names, and what it costs in requests.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, mount, sh, shStatus, entryNames, utc } from './lib.mjs';
+import { startSim, mount, sh, shStatus, entryNames, utc, teardown } from './lib.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
 const sorted = (a) => [...a].sort();
@@ -36,8 +36,7 @@ describe('reading the small tenant, two objects a page', () => {
     m = await mount(sim, { opts: ['page_size=2', 'batch_pages=10'] });
   });
   after(async () => {
-    await m?.unmount();
-    await sim?.stop();
+    await teardown(m, sim);
   });
 
   test('the root shows a folder per kind, and hides the status folder', () => {
@@ -175,8 +174,7 @@ describe('page size refused by the API', () => {
     m = await mount(sim, { opts: ['page_size=100'] });
   });
   after(async () => {
-    await m?.unmount();
-    await sim?.stop();
+    await teardown(m, sim);
   });
 
   test('the client halves its page size once and keeps it', async () => {

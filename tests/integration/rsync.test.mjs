@@ -7,7 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, readlinkSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor } from './lib.mjs';
+import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
 import { expectTree, diffTree } from './expect.mjs';
 
 const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
@@ -33,8 +33,7 @@ describe('rsync -a of the tenant', () => {
     m = await mount(sim, { opts, env: { XDG_STATE_HOME: state } });
   });
   after(async () => {
-    await m?.unmount();
-    await sim?.stop();
+    await teardown(m, sim);
     for (const d of [state, dest]) if (d) rmSync(d, { recursive: true, force: true });
   });
 

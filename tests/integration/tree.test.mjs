@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor } from './lib.mjs';
+import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
 import { expectTree, diffTree, childrenOf, KINDS, TOP_KINDS, TOP_DIRS,
          listingBound, walkBound } from './expect.mjs';
 
@@ -64,8 +64,7 @@ function suite(label, { size, pageSize, batch = 10, perKind }) {
       m = await mount(sim, { opts, env: { XDG_STATE_HOME: state } });
     });
     after(async () => {
-      await m?.unmount();
-      await sim?.stop();
+      await teardown(m, sim);
       if (state) rmSync(state, { recursive: true, force: true });
     });
 
@@ -262,8 +261,7 @@ describe('device mtimes: first seen here, kept across mounts', () => {
     state = tempDir();
   });
   after(async () => {
-    await m?.unmount();
-    await sim?.stop();
+    await teardown(m, sim);
     if (state) rmSync(state, { recursive: true, force: true });
   });
 

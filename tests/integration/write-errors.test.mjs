@@ -7,7 +7,7 @@
 // files show what it holds.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, mount, sh, shStatus, tempDir, rmSync } from './lib.mjs';
+import { startSim, mount, sh, shStatus, tempDir, rmSync, teardown } from './lib.mjs';
 import { q, setup, mountAs, assertChanges, assertUnchanged, cost, assertNoMutation,
          run, fails, pyWrite, together, lines, labelOf } from './writes.mjs';
 
@@ -20,7 +20,7 @@ describe('values refused before any request: EINVAL', () => {
     ({ sim, m } = await setup());
     t = await sim.tenant();
   });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   const dev = () => `devices/${t.devices[1].id}`;
   // [file, bytes written with one write(2), what it is]
@@ -67,7 +67,7 @@ describe('values refused before any request: EINVAL', () => {
 describe('refusals from the API, read-only fields, bad links, moves across folders', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   // Runs @cmd, which must fail with @msg; the tenant must not change and
   // /.twingatefs/errors must name @path and hold @apiMsg (when given).
@@ -179,8 +179,7 @@ describe('without the permission, or on a -o ro mount', () => {
     ro = await mountAs(sim, 'sim-write', ['ro']);
   });
   after(async () => {
-    for (const x of [ro, rd, wr]) await x?.unmount();
-    await sim?.stop();
+    await teardown(ro, rd, wr, sim);
   });
 
   const CHANGES = () => [
@@ -220,7 +219,7 @@ describe('without the permission, or on a -o ro mount', () => {
 describe('server failures, a lost reply, 429s, pacing, reads', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await sim?.faults([]); await m?.unmount(); await sim?.stop(); });
+  after(async () => { await sim?.faults([]).catch(() => {}); await teardown(m, sim); });
 
   test('a mutation answered 500 is EIO; the tenant and the file keep the old value', async () => {
     const t = await sim.tenant();
@@ -281,7 +280,7 @@ describe('pacing: 5 writes at rate_write=3 (takes about a minute)', () => {
     sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '3']);
     m = await mount(sim, { token: 'sim-write', opts: ['rate_read=100000', 'rate_write=3'] });
   });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   test('5 writes in a row all succeed; the 4th and 5th wait for a slot', async () => {
     const t = await sim.tenant();

@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
-import { sh, shStatus } from './lib.mjs';
+import { sh, shStatus, teardown } from './lib.mjs';
 import { lines, sorted, q, setup, mountAs, obj, pathOf,
          patchLines, assertChanges, assertUnchanged, cost, assertOneMutation,
          assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite } from './writes.mjs';
@@ -21,7 +21,7 @@ const KIND_DIR = { remoteNetworks: 'networks', connectors: 'connectors', resourc
 describe('writing a field sends one mutation of that field', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   // pick: a name (users: email) or (tenant) => object; value: what is
   // echoed; shows: the file afterwards (default value + newline); patch:
@@ -118,7 +118,7 @@ describe('writing a field sends one mutation of that field', () => {
 describe('mkdir, rmdir and mv of objects', () => {
   let sim, m, t0;
   before(async () => { ({ sim, m } = await setup()); t0 = await sim.tenant(); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   // Runs @cmd with the parent folder @warm listed first; asserts @fields
   // (root field -> count) were the only requests, and the changes @diff.
@@ -243,7 +243,7 @@ describe('mkdir, rmdir and mv of objects', () => {
 describe('relations: ln -s adds, rm removes', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
 
   const CASES = [
     ['ln -s', `../../../users/alan.turing@example.com`, `groups/Ops ${FW} SRE/users/alan.turing@example.com`,
@@ -317,7 +317,7 @@ describe('relations: ln -s adds, rm removes', () => {
 describe('secrets: connector tokens and service key tokens', () => {
   let sim, m, other;
   before(async () => { ({ sim, m } = await setup({ token: 'sim-provision' })); });
-  after(async () => { await m?.unmount(); await other?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, other, sim));
   const TOKENS = /^TWINGATE_ACCESS_TOKEN=(\S+)\nTWINGATE_REFRESH_TOKEN=(\S+)\n$/;
 
   test('mkdir of a connector then echo > tokens: two mutations, no read (§9)', async () => {
@@ -374,7 +374,7 @@ describe('secrets: connector tokens and service key tokens', () => {
 describe('resource drafts (§4)', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
-  after(async () => { await m?.unmount(); await sim?.stop(); });
+  after(() => teardown(m, sim));
   const ls = (dir) => lines(sh(`ls -1A ${q(dir)}`, m.dir));
 
   test('mkdir resources/R makes a local draft; ln -s network; echo address creates it', async () => {
