@@ -23,7 +23,7 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
-usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 mnt=${TGFS_MNT:-$HOME/tg}
 dry=0
@@ -31,11 +31,12 @@ while getopts m:nh opt; do
 	case $opt in
 	m) mnt=$OPTARG ;;
 	n) dry=1 ;;
-	*) usage ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 1 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[[ $# -ge 1 ]] || usage
+[[ $# -ge 1 ]] || { usage >&2; exit 1; }
 group=${1//\//／}
 shift
 

@@ -11,8 +11,8 @@
 #            -m MOUNT  the twingatefs mount point (default: $TGFS_MNT, else ~/tg)
 #            REPO      the git work tree to copy into (default: $TGFS_BACKUP_REPO)
 # Cron:    15 2 * * *  /path/to/nightly-backup.sh -m "$HOME/tg" "$HOME/tenant-backup"
-# Needs:   bash, rsync, git, and a mounted twingatefs; a read-only API token
-#          and `-o ro` are enough.
+# Needs:   bash, rsync, git, util-linux (mountpoint), and a mounted twingatefs;
+#          a read-only API token and `-o ro` are enough.
 #
 # Secrets are never copied: connectors' `tokens` and service keys' `token`
 # files are excluded (they only hold something on the mount that made them).
@@ -22,18 +22,19 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
-usage() { sed -n '/^# Usage:/,/^# Cron:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '/^# Usage:/,/^# Cron:/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 mnt=${TGFS_MNT:-$HOME/tg}
 while getopts m:h opt; do
 	case $opt in
 	m) mnt=$OPTARG ;;
-	*) usage ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 1 ;;
 	esac
 done
 shift $((OPTIND - 1))
 repo=${1:-${TGFS_BACKUP_REPO:-}}
-[[ -n $repo && $# -le 1 ]] || usage
+[[ -n $repo && $# -le 1 ]] || { usage >&2; exit 1; }
 
 command -v rsync >/dev/null || die "rsync is not installed"
 command -v git >/dev/null || die "git is not installed"

@@ -19,17 +19,18 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
-usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 mnt=${TGFS_MNT:-$HOME/tg}
 while getopts m:h opt; do
 	case $opt in
 	m) mnt=$OPTARG ;;
-	*) usage ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 1 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[[ $# -eq 0 ]] || usage
+[[ $# -eq 0 ]] || { usage >&2; exit 1; }
 [[ -d $mnt/networks ]] || die "$mnt does not look like a twingatefs mount (no networks/)"
 
 # A listing that fails (EIO: API unreachable and nothing cached) must be

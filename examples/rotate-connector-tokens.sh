@@ -34,7 +34,7 @@ set -euo pipefail
 
 prog=${0##*/}
 die() { printf '%s: %s\n' "$prog" "$*" >&2; exit 1; }
-usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '/^# Usage:/,/^# Example:/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 
 mnt=${TGFS_MNT:-$HOME/tg}
 tenant=${TWINGATE_NETWORK:-}
@@ -42,11 +42,12 @@ while getopts m:t:h opt; do
 	case $opt in
 	m) mnt=$OPTARG ;;
 	t) tenant=$OPTARG ;;
-	*) usage ;;
+	h) usage; exit 0 ;;
+	*) usage >&2; exit 1 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[[ $# -eq 3 ]] || usage
+[[ $# -eq 3 ]] || { usage >&2; exit 1; }
 net=${1//\//／} conn=${2//\//／} envfile=$3
 
 dir=$mnt/networks/$net/connectors/$conn
