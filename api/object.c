@@ -630,7 +630,10 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 		err = printed.s ? TG_EPROTO : TG_ENOMEM;
 		goto out;
 	}
-	o.json = printed.s;
+	/* Kept for as long as the object: no spare capacity. */
+	o.json = realloc(printed.s, printed.len + 1);
+	if (!o.json)
+		o.json = printed.s;
 	printed.s = NULL;
 	o.hash = fnv64(o.json);
 	*out = o;
