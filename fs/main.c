@@ -21,6 +21,8 @@
 
 #include "tgfs.h"
 
+#include <fuse_lowlevel.h>
+
 struct options {
 	char *url;
 	char *network;
@@ -29,12 +31,14 @@ struct options {
 	unsigned timeout, retries, max_wait;
 	int uid, gid;
 	char *umask;
-	int show_help, show_version, read_only;
+	int show_help, show_version, read_only, allow_other;
+	char *pos[3]; /* [source] mountpoint, and anything more */
+	int npos;
 };
 
 #define OPT(t, p) { t, offsetof(struct options, p), 1 }
 
-enum { KEY_RO };
+enum { KEY_RO, KEY_ALLOW_OTHER };
 
 static const struct fuse_opt option_spec[] = {
 	OPT("url=%s", url),
@@ -56,6 +60,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("-V", show_version),
 	OPT("--version", show_version),
 	FUSE_OPT_KEY("ro", KEY_RO),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_END
 };
 
@@ -64,16 +69,97 @@ static int opt_proc(void *data, const char *arg, int key,
 {
 	struct options *o = data;
 
-	(void)arg;
 	(void)outargs;
 	if (key == KEY_RO)
 		o->read_only = 1;
+	if (key == KEY_ALLOW_OTHER)
+		o->allow_other = 1;
+	if (key == FUSE_OPT_KEY_NONOPT) {
+		/* "twingatefs [SOURCE] MOUNTPOINT": mount.fuse3 passes the
+		 * fstab source first.  Sorted out after parsing. */
+		if (o->npos < 3)
+			o->pos[o->npos] = strdup(arg);
+		o->npos++;
+		return 0;
+	}
 	return 1; /* keep it for FUSE too */
+}
+
+/* Takes the tenant from an fstab source: "acme", "twingatefs#acme" or a
+ * URL.  Options given with -o win. */
+static int take_source(struct options *o, const char *src)
+{
+	const char *hash = strchr(src, '#');
+
+	if (hash)
+		src = hash + 1;
+	if (!strncmp(src, "https://", 8) || !strncmp(src, "http://", 7)) {
+		if (!o->url && !(o->url = strdup(src)))
+			return -1;
+	} else if (*src && !o->url && !o->network) {
+		if (!(o->network = strdup(src)))
+			return -1;
+	}
+	return 0;
+}
+
+/* Mounts and serves until unmounted, as fuse_main() does, but daemonizes
+ * only once mounted, so that every error before that reaches stderr (the
+ * caller of mount(8) sees why), and the log moves to syslog after. */
+static int serve(struct fuse_args *args, struct tgfs_config *conf)
+{
+	struct fuse_cmdline_opts co;
+	struct fuse_loop_config *lc = NULL;
+	struct fuse *f;
+	int ret = 1;
+
+	if (fuse_parse_cmdline(args, &co) != 0)
+		return 1;
+	if (!co.mountpoint) {
+		fprintf(stderr, "twingatefs: no mount point (see --help)\n");
+		goto out;
+	}
+	f = fuse_new(args, &tgfs_ops, sizeof(tgfs_ops), conf);
+	if (!f)
+		goto out;
+	if (fuse_mount(f, co.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_daemonize(co.foreground) != 0)
+		goto out_unmount;
+	if (!co.foreground)
+		tg_log_use_syslog();
+	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+		goto out_unmount;
+	if (co.singlethread) {
+		ret = fuse_loop(f);
+	} else {
+		lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out_signals;
+		fuse_loop_cfg_set_clone_fd(lc, (unsigned)co.clone_fd);
+		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
+		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
+		ret = fuse_loop_mt(f, lc);
+	}
+	ret = ret ? 1 : 0;
+out_signals:
+	fuse_remove_signal_handlers(fuse_get_session(f));
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out:
+	if (lc)
+		fuse_loop_cfg_destroy(lc);
+	free(co.mountpoint);
+	return ret;
 }
 
 static void usage(const char *prog)
 {
-	printf("usage: %s MOUNTPOINT [options]\n\n"
+	printf("usage: %s [SOURCE] MOUNTPOINT [options]\n\n"
+	       "SOURCE (as fstab's first field): the tenant's name, or the\n"
+	       "GraphQL endpoint's URL.\n\n"
 	       "Mounts a Twingate tenant (the Admin API) as a directory tree.\n\n"
 	       "twingatefs options:\n"
 	       "    -o network=NAME        tenant subdomain (NAME.twingate.com)\n"
@@ -183,13 +269,18 @@ static void scrub_env(const char *name)
 static void fuse_log_to_tg(enum fuse_log_level level, const char *fmt,
 			   va_list ap)
 {
-	char line[1024];
-	size_t n;
+	/* libfuse may write one message in several calls: gather them up
+	 * to the newline, so each message is one log line. */
+	static __thread char line[1024];
+	static __thread size_t n;
 
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	n = strlen(line);
+	if (n && line[n - 1] != '\n' && n < sizeof(line) - 1)
+		return;
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
+	n = 0;
 	tg_log(level <= FUSE_LOG_ERR ? TG_LOG_ERR
 	       : level <= FUSE_LOG_WARNING ? TG_LOG_WARN
 	       : level <= FUSE_LOG_INFO ? TG_LOG_INFO
@@ -223,6 +314,20 @@ int main(int argc, char *argv[])
 
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
 		return 1;
+	if (o.npos > 2) {
+		fprintf(stderr, "twingatefs: too many arguments: '%s' (usage: "
+			"twingatefs [SOURCE] MOUNTPOINT [-o options])\n",
+			o.pos[2]);
+		goto out;
+	}
+	if (o.npos == 2 && take_source(&o, o.pos[0]) != 0)
+		goto out;
+	if (o.npos)
+		fuse_opt_add_arg(&args, o.pos[o.npos - 1]);
+	/* Other users may see the mount only if the kernel checks the
+	 * modes we show (no one else writes with our token otherwise). */
+	if (o.allow_other)
+		fuse_opt_add_arg(&args, "-odefault_permissions");
 	if (o.show_version) {
 		printf("twingatefs %s\n", TG_VERSION);
 		printf("libfuse %s, %s\n", fuse_pkgversion(),
@@ -341,9 +446,7 @@ int main(int argc, char *argv[])
 
 	snprintf(fsname, sizeof(fsname), "-ofsname=twingatefs,subtype=twingatefs,max_threads=64,max_idle_threads=16");
 	fuse_opt_insert_arg(&args, 1, fsname);
-	if (!foreground(argc, argv))
-		tg_log_use_syslog();
-	ret = fuse_main(args.argc, args.argv, &tgfs_ops, &conf);
+	ret = serve(&args, &conf);
 out_curl:
 	curl_global_cleanup();
 out:
@@ -357,6 +460,8 @@ out:
 	free(o.network);
 	free(o.token_file);
 	free(o.umask);
+	for (int i = 0; i < 3; i++)
+		free(o.pos[i]);
 	fuse_opt_free_args(&args);
 	return ret;
 }

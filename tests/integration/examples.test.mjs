@@ -627,10 +627,9 @@ describe('examples/fstab', () => {
 
   // DESIGN.md §1 also promises `twingatefs#acme /mnt/tg fuse.twingatefs`
   // (a source naming the tenant); mount.fuse3 then runs `twingatefs acme
-  // /mnt/tg -o ...`, which the program does not accept yet.
+  // /mnt/tg -o ...` (here url= wins over the source's name).
   test('the DESIGN.md §1 form with a source (twingatefs#acme) mounts',
-    { todo: 'twingatefs takes no source argument: "fuse: bad mount point `acme\'"',
-      skip: !isRoot ? 'needs root (mount -T)' : false }, () => {
+    { skip: !isRoot ? 'needs root (mount -T)' : false }, () => {
       const dir = join(top, 'source-form');
       mkdirSync(dir);
       const token = join(top, 'token2');
@@ -640,8 +639,6 @@ describe('examples/fstab', () => {
       const r = spawnSync('mount', ['-T', tab, dir], { encoding: 'utf8', timeout: 60000,
         env: { ...process.env, XDG_STATE_HOME: state } });
       try {
-        // In the background (no -f) libfuse's own errors go to syslog
-        // only, so mount(8) fails here with nothing on stderr.
         assert.equal(r.status, 0, `mount -T: exit ${r.status}, stderr ${JSON.stringify(r.stderr)}; ` +
           `by hand: ${JSON.stringify(shStatus(`TWINGATE_API_TOKEN_FILE=${q(token)} ${q(BIN)} acme ` +
             `${q(dir)} -f -o url=${sim.url}`).stderr)}`);

@@ -131,13 +131,14 @@ export async function startSim(args = []) {
 
 // Runs twingatefs in the foreground on a new folder.  Resolves once the
 // mount is there; rejects with the daemon's stderr if it exits first.
+// @source, when given, goes before the mount point (as mount.fuse3 does).
 export async function mount(sim, { token = 'sim-read', opts = [], env = {},
-                                   args = [] } = {}) {
+                                   args = [], source = null } = {}) {
   const top = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const dir = join(top, 'mnt');
   mkdirSync(dir);
   const o = [`url=${sim.url}`, ...opts].join(',');
-  const proc = spawn(BIN, [dir, '-f', '-o', o, ...args], {
+  const proc = spawn(BIN, [...(source ? [source] : []), dir, '-f', '-o', o, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...(token ? { TWINGATE_API_TOKEN: token } : {}),
            ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',

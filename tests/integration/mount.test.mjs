@@ -84,4 +84,51 @@ describe('mounting', () => {
       await m.unmount();
     }
   });
+
+  // Without -f the daemon forks only once mounted: what went wrong before
+  // that reaches the caller's stderr (mount(8) from fstab shows it).
+  test('in the background, a bad mount point or option is told on stderr, one line', () => {
+    let r = runBin(['/nonexistent/tg', '-o', `url=${sim.url}`], { TWINGATE_API_TOKEN: 'sim-read' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad mount point .\/nonexistent\/tg/);
+    r = runBin([dir, '-o', `url=${sim.url},no_such_option`], { TWINGATE_API_TOKEN: 'sim-read' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /unknown option.*no_such_option/);
+    assert.equal(isMounted(dir), false);
+    r = runBin(['a', 'b', 'c'], { TWINGATE_API_TOKEN: 'sim-read' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /too many arguments: 'c'/);
+  });
+
+  test('a source before the mount point names the tenant (fstab); -o url= wins', async () => {
+    // Without url=, the source is the tenant: https://<source>.twingate.com,
+    // which is not reachable here, and the message names it.
+    let r = runBin(['acme-corp', dir, '-f', '-o', 'retries=0,timeout=2'],
+      { TWINGATE_API_TOKEN: 'sim-read', TWINGATE_NETWORK: '' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /https:\/\/acme-corp\.twingate\.com\/api\/graphql\//);
+    r = runBin(['twingatefs#bad name!', dir, '-f'],
+      { TWINGATE_API_TOKEN: 'sim-read', TWINGATE_NETWORK: '' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad network name/);
+    const m = await mount(sim, { token: 'sim-read', source: 'twingatefs#acme' });
+    try {
+      assert.ok(isMounted(m.dir));
+    } finally {
+      await m.unmount();
+    }
+  });
+
+  test('allow_other comes with default_permissions: others get the modes shown', async () => {
+    const m = await mount(sim, { token: 'sim-read', opts: ['allow_other'] });
+    try {
+      const line = (await import('node:fs')).readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n').find((l) => l.split(' ')[4] === m.dir);
+      assert.match(line, /default_permissions/);
+      assert.match(line, /allow_other/);
+    } finally {
+      await m.unmount();
+    }
+  });
 });
