@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - runs every test of twingatefs: unit (cmocka), simulator (node),
-# integration (real FUSE mounts against the simulator), then the unit and
-# integration tests again on a build with AddressSanitizer and
-# UndefinedBehaviorSanitizer.  Installs what is missing first (root).
+# integration (real FUSE mounts against the simulator), the unit tests
+# under valgrind memcheck, then the unit and integration tests again on a
+# build with AddressSanitizer and UndefinedBehaviorSanitizer.  Installs
+# what is missing first (root).
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -65,6 +66,26 @@ run_unit() { # build dir, label
 	done
 }
 
+# The unit tests again under valgrind memcheck: any error or definite
+# leak fails the suite (one failure per test program).
+run_valgrind() { # build dir
+	local t name
+	for t in "$1"/tests/unit/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		name="valgrind/$(basename "$t")"
+		echo "== $name"
+		if valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite \
+			--show-leak-kinds=definite "$t" >"$logs/vg.out" 2>&1; then
+			passed=$((passed + 1))
+		else
+			cat "$logs/vg.out"
+			broken+=("$name")
+			failed=$((failed + 1))
+		fi
+	done
+}
+
 run_node() { # label, dir of tests, env...
 	local label=$1 dir=$2
 	shift 2
@@ -77,6 +98,7 @@ run_node() { # label, dir of tests, env...
 
 tgfs_build build || { echo "build failed"; exit 1; }
 run_unit build unit
+run_valgrind build
 run_node simulator tests/sim/test
 run_node integration tests/integration TWINGATEFS_BIN="$PWD/build/fs/twingatefs"
 
