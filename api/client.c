@@ -247,9 +247,53 @@ static enum tg_err classify_message(const char *msg)
  * finer code) returned without data.  *msg, when not NULL, gets the API's
  * message of a failure (caller frees).
  */
+/* Replaces string values under keys that name a secret, recursively. */
+static void mask_secrets(cJSON *j)
+{
+	for (; j; j = j->next) {
+		const char *k = j->string;
+
+		if (cJSON_IsString(j) && k &&
+		    (strcasestr(k, "token") || strcasestr(k, "secret") ||
+		     strcasestr(k, "key")))
+			cJSON_SetValuestring(j, "***");
+		mask_secrets(j->child);
+	}
+}
+
+/* With -d: one line per GraphQL operation, to see what a command cost. */
+static void log_operation(const char *doc, const cJSON *vars, enum tg_err err,
+			  long status, size_t bytes, unsigned tries,
+			  const cJSON *data, double t0)
+{
+	const char *p = doc + strspn(doc, " ");
+	char *v = NULL;
+	cJSON *copy;
+	int fields = data ? cJSON_GetArraySize(data) : 0;
+
+	if (!tg_log_enabled(TG_LOG_DEBUG))
+		return;
+	p += strcspn(p, " ");
+	p += strspn(p, " ");
+	copy = vars ? cJSON_Duplicate(vars, true) : NULL;
+	if (copy) {
+		mask_secrets(copy->child);
+		v = cJSON_PrintUnformatted(copy);
+		cJSON_Delete(copy);
+	}
+	tg_log(TG_LOG_DEBUG, "graphql %.*s %s: %s, HTTP %ld, %zu bytes, "
+	       "%d root fields (pages), %u tries, %.0f ms",
+	       (int)strcspn(p, " ({"), p, v ? v : "{}", tg_err_str(err),
+	       status, bytes, fields, tries, (now_mono() - t0) * 1000);
+	cJSON_free(v);
+}
+
 enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 		    cJSON *vars, cJSON **data, char **msg)
 {
+	double t0 = now_mono();
+	long last_status = 0;
+	size_t bytes = 0;
 	double deadline = now_mono() + api->cfg.max_wait_s;
 	struct pacer *pacer = mutation ? &api->write : &api->read;
 	unsigned attempt = 0;
@@ -288,6 +332,8 @@ enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 		err = http_post(api->http, printed, mutation, &r, why,
 				sizeof(why));
 		STAT_ADD(api, bytes, r.body.len);
+		bytes += r.body.len;
+		last_status = r.status;
 		__atomic_store_n(&api->reachable, err != TG_ENET,
 				 __ATOMIC_RELAXED);
 		if (err == TG_OK && r.status > 0 && r.status < 500 &&
@@ -383,6 +429,8 @@ enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 out:
 	if (err != TG_OK)
 		STAT_ADD(api, failures, 1);
+	log_operation(doc, vars, err, last_status, bytes, attempt + 1, *data,
+		      t0);
 	cJSON_Delete(root);
 	cJSON_Delete(body);
 	cJSON_free(printed);

@@ -22,6 +22,11 @@ void tg_log_set_level(enum tg_log_level level)
 	max_level = level;
 }
 
+bool tg_log_enabled(enum tg_log_level level)
+{
+	return level <= max_level;
+}
+
 void tg_log_use_syslog(void)
 {
 	openlog("twingatefs", LOG_PID, LOG_DAEMON);

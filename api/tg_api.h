@@ -58,6 +58,8 @@ enum tg_log_level { TG_LOG_ERR, TG_LOG_WARN, TG_LOG_INFO, TG_LOG_DEBUG };
 void tg_log(enum tg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tg_log_set_level(enum tg_log_level level);
+/* True when lines of @level are kept (to skip building costly ones). */
+bool tg_log_enabled(enum tg_log_level level);
 void tg_log_use_syslog(void);
 
 /* ------------------------------------------------------------------ */
