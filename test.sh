@@ -86,6 +86,26 @@ run_valgrind() { # build dir
 	done
 }
 
+# Every libFuzzer target briefly (FUZZ_SECONDS, 5 s here) from its seeds;
+# one pass or failure per target.
+run_fuzz() {
+	local line
+	echo "== fuzz"
+	FUZZ_SECONDS=${FUZZ_SECONDS:-5} tests/fuzz/run.sh build-fuzz \
+		>"$logs/fuzz.out" 2>&1
+	cat "$logs/fuzz.out"
+	while read -r line; do
+		case $line in
+		*" ok") passed=$((passed + 1)) ;;
+		*execs=*) broken+=("fuzz: $line"); failed=$((failed + 1)) ;;
+		esac
+	done <"$logs/fuzz.out"
+	if ! grep -q 'execs=' "$logs/fuzz.out"; then
+		broken+=("fuzz (did not run)")
+		failed=$((failed + 1))
+	fi
+}
+
 run_node() { # label, dir of tests, env...
 	local label=$1 dir=$2
 	shift 2
@@ -99,6 +119,7 @@ run_node() { # label, dir of tests, env...
 tgfs_build build || { echo "build failed"; exit 1; }
 run_unit build unit
 run_valgrind build
+run_fuzz
 run_node simulator tests/sim/test
 run_node integration tests/integration TWINGATEFS_BIN="$PWD/build/fs/twingatefs"
 

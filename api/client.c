@@ -615,6 +615,20 @@ struct nested_page {
 /* Fetches the remaining pages of every pending node's nested connections
  * (offset cursors: all addressable at once, batch_pages to a request),
  * then turns the nodes into objects. */
+/* Counts in answers are bounded: no connection here holds more objects,
+ * and a bigger count (or one that is not a count) is a broken or hostile
+ * answer, refused rather than planned for. */
+#define TG_MAX_COUNT 1000000
+
+static bool count_of(const cJSON *v, long *out)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > TG_MAX_COUNT)
+		return false;
+	*out = (long)v->valuedouble;
+	return true;
+}
+
 static enum tg_err complete_pending(struct lister *l)
 {
 	const struct tg_kind *kind = l->kind;
@@ -629,19 +643,28 @@ static enum tg_err complete_pending(struct lister *l)
 	for (size_t i = 0; i < l->npending; i++) {
 		const char *id = json_at(l->pending[i].node, "id")->valuestring;
 
-		if (!safe_literal(id))
-			return TG_EPROTO;
+		if (!safe_literal(id)) {
+			err = TG_EPROTO;
+			goto out;
+		}
 		for (size_t c = 0; c < kind->nconns; c++) {
 			cJSON *conn = json_at(l->pending[i].node,
 					      kind->conns[c].field);
 			cJSON *total = json_at(conn, "totalCount");
 			long have = cJSON_GetArraySize(json_at(conn, "edges"));
+			long n;
 
 			if (!cJSON_IsTrue(json_at(conn, "pageInfo.hasNextPage")) ||
 			    !cJSON_IsNumber(total))
 				continue;
-			for (long off = have; off < (long)total->valuedouble;
-			     off += l->first) {
+			if (!count_of(total, &n)) {
+				tg_log(TG_LOG_WARN, "a %s with an implausible "
+				       "count of %s", kind->type_name,
+				       kind->conns[c].field);
+				err = TG_EPROTO;
+				goto out;
+			}
+			for (long off = have; off < n; off += l->first) {
 				struct nested_page *np = realloc(plan,
 					(nplan + 1) * sizeof(*np));
 				long *no = realloc(offsets,
@@ -767,8 +790,8 @@ static enum tg_err take_page(struct lister *l, cJSON *data, unsigned alias,
 	    safe_literal(v->valuestring))
 		strcpy(end_cursor, v->valuestring);
 	v = json_at(page, "totalCount");
-	if (total && cJSON_IsNumber(v))
-		*total = (long)v->valuedouble;
+	if (total && cJSON_IsNumber(v) && !count_of(v, total))
+		return TG_EPROTO;
 	return take_nodes(l, page);
 }
 

@@ -104,7 +104,12 @@ void tgfs_short_id(const char *id, char *out, size_t outsz)
 	char type[64], pk[128];
 	uint32_t h = 2166136261u;
 
-	if (tg_global_id_decode(id, type, sizeof(type), pk, sizeof(pk))) {
+	/* The primary key when it is plain (digits, as the API makes
+	 * them), else a hash: a short id must never bring a '/' or a
+	 * broken character into a file name. */
+	if (tg_global_id_decode(id, type, sizeof(type), pk, sizeof(pk)) &&
+	    pk[0] && strspn(pk, "0123456789abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == strlen(pk)) {
 		snprintf(out, outsz, "%.8s", pk);
 		return;
 	}

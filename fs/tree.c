@@ -209,7 +209,7 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 {
 	const struct tg_kind *child = tg_kind_embedded(kind);
 	struct coll *c = calloc(1, sizeof(*c));
-	struct group *counts = NULL, *g;
+	struct group *counts = NULL, *generated = NULL, *g;
 	char enc[TGFS_NAME_MAX + 1];
 	int rc = -ENOMEM;
 
@@ -229,6 +229,9 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 	if (rc)
 		goto out;
 	rc = -ENOMEM;
+	/* The names duplicates get ("name~<short id>"): a name that is
+	 * literally one of them is suffixed too, so no two entries of a
+	 * folder ever share a name. */
 	for (size_t k = 0; k < c->list.n; k++) {
 		const struct tg_object *o = &c->list.items[k];
 		char *key;
@@ -239,7 +242,29 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 			goto out;
 		HASH_FIND_STR(counts, key, g);
 		free(key);
-		if (g && g->n > 1)
+		if (!g || g->n < 2)
+			continue;
+		tgfs_entry_name(o->name, o->id, true, enc);
+		key = index_key(parent_of(o), enc);
+		if (!key || !group_add(&generated, key, k, &(size_t){ 0 })) {
+			free(key);
+			goto out;
+		}
+		free(key);
+	}
+	for (size_t k = 0; k < c->list.n; k++) {
+		const struct tg_object *o = &c->list.items[k];
+		struct group *gen;
+		char *key;
+
+		tgfs_entry_name(o->name, o->id, false, enc);
+		key = index_key(parent_of(o), enc);
+		if (!key)
+			goto out;
+		HASH_FIND_STR(counts, key, g);
+		HASH_FIND_STR(generated, key, gen);
+		free(key);
+		if ((g && g->n > 1) || gen)
 			tgfs_entry_name(o->name, o->id, true, enc);
 		c->names[k] = strdup(enc);
 		if (!c->names[k] ||
@@ -287,6 +312,7 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 	c = NULL;
 out:
 	group_free(&counts);
+	group_free(&generated);
 	coll_free(c);
 	return rc;
 }

@@ -1,0 +1,607 @@
+/*
+ * fuzz_path.c - path resolution (fs/tree.c node_resolve) over a fixed
+ * tenant, with the cache (cache/cache.c) and without a network.
+ *
+ * Link with -Wl,--wrap=tg_api_list,--wrap=tg_api_lookup,
+ * --wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create: reads
+ * are answered from tests/fuzz/tenant.json (the simulator's "small"
+ * tenant plus a few awkward names: ".", "..", quote marks, a long name,
+ * an empty one, an id that is no global ID), and every change the mount
+ * sends fails as a lost connection (so the write paths run up to the API
+ * and through their error handling, and a create whose reply was "lost"
+ * is looked up by name).  The tenant file is FUZZ_TENANT, else the path
+ * compiled in as FUZZ_TENANT_FILE.
+ *
+ * Input: lines, each one command (at most 64; "\n" and "\t" in a line
+ * stand for a newline and a tab):
+ *   /some/path          resolve it; a folder is also listed (as readdir
+ *                       does) and every entry resolved again
+ *   = <dir>             fetch the whole collection of <dir> (as ls does)
+ *   ? <dir>             toggle: reads of <dir> fail (EIO, errors file)
+ *   # x                 drop the whole cache (the refresh file)
+ *   ~ <dir> <i> <name>  object i of <dir> was renamed (cache_apply)
+ *   - <dir> <i>         object i of <dir> was deleted (cache_apply)
+ *   * <dir>             a change to <dir> the mount cannot apply
+ *   ^ <dir> <i> <r> <tdir> <j>  one-link r of object i now points at
+ *                       object j of <tdir> (cache_set_link)
+ *   + /path             mkdir (drafts are made in the mount)
+ *   > /path<TAB>text    write text to a file (commit_field)
+ *   x /path             rmdir        m /from<TAB>/to   mv
+ *   l target<TAB>/path  ln -s        u /path           rm of a link
+ * Checked: every listed entry is a valid file name (no '/', not "." or
+ * "..", at most NAME_MAX bytes), unique in its folder, and resolves to
+ * what was listed (the same object, the same link target).  Each input
+ * starts from an empty cache and ends with everything freed.
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../fs/internal.h"
+#include "fuzz_common.h"
+
+#ifndef FUZZ_TENANT_FILE
+#define FUZZ_TENANT_FILE "tests/fuzz/tenant.json"
+#endif
+
+#define MAX_COMMANDS 64
+#define MAX_LISTED 48
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+enum tg_err __wrap_tg_api_list(struct tg_api *api, const struct tg_kind *kind,
+			       struct tg_list *out);
+enum tg_err __wrap_tg_api_lookup(struct tg_api *api,
+				 const struct tg_kind *kind, const char *name,
+				 struct tg_list *out);
+enum tg_err __wrap_tg_api_mutate(struct tg_api *api, const struct tg_op *op,
+				 const struct tg_vars *vars,
+				 struct tg_result *out);
+enum tg_err __wrap_tg_api_update(struct tg_api *api,
+				 const struct tg_object *obj,
+				 const size_t *fields, char *const *values,
+				 size_t n, struct tg_result *out);
+enum tg_err __wrap_tg_api_create(struct tg_api *api,
+				 const struct tg_kind *kind,
+				 const size_t *fields, char *const *values,
+				 size_t n, const size_t *rels,
+				 char *const *ids, size_t nl,
+				 struct tg_result *out);
+
+/* ---- the tenant ---- */
+
+/* Per kind (index in tg_kinds): its objects; embedded kinds' objects are
+ * in their parents' and, flattened, in their own row. */
+static struct tg_list tenant[64];
+static bool failing[64];
+static struct tg_api *api;
+static struct tgfs_config cfg;
+static bool trace; /* FUZZ_PATH_TRACE=1: say what each command did */
+
+static size_t kind_index(const struct tg_kind *k)
+{
+	for (size_t i = 0; i < tg_nkinds; i++)
+		if (tg_kinds[i] == k)
+			return i;
+	abort();
+}
+
+static void load_tenant(void)
+{
+	const char *path = getenv("FUZZ_TENANT");
+	FILE *f;
+	char *text;
+	long len;
+	cJSON *root, *arr;
+
+	if (!path || !*path)
+		path = FUZZ_TENANT_FILE;
+	f = fopen(path, "rb");
+	FZ_CHECK(f, "cannot open the tenant %s (set FUZZ_TENANT)", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = malloc((size_t)len + 1);
+	FZ_CHECK(text && fread(text, 1, (size_t)len, f) == (size_t)len,
+		 "cannot read %s", path);
+	fclose(f);
+	text[len] = '\0';
+	root = cJSON_Parse(text);
+	free(text);
+	FZ_CHECK(cJSON_IsObject(root), "%s is not a JSON object", path);
+	FZ_CHECK(tg_nkinds <= 64, "too many kinds");
+	cJSON_ArrayForEach(arr, root) {
+		const struct tg_kind *k = tg_kind_named(arr->string);
+		struct tg_list *l;
+		cJSON *node;
+
+		FZ_CHECK(k && k->list_field, "%s: no listed kind", arr->string);
+		l = &tenant[kind_index(k)];
+		l->items = calloc((size_t)cJSON_GetArraySize(arr) + 1,
+				  sizeof(*l->items));
+		FZ_CHECK(l->items, "oom");
+		cJSON_ArrayForEach(node, arr) {
+			char *s = cJSON_PrintUnformatted(node);
+			enum tg_err err;
+
+			FZ_CHECK(s, "oom");
+			err = tg_object_from_json(k, s, strlen(s),
+						  &l->items[l->n]);
+			FZ_CHECK(err == TG_OK, "%s: a node does not parse: %s",
+				 k->dir, s);
+			cJSON_free(s);
+			l->n++;
+		}
+	}
+	cJSON_Delete(root);
+	/* Embedded kinds: their objects, flattened, for the commands. */
+	for (size_t i = 0; i < tg_nkinds; i++) {
+		const struct tg_kind *child = tg_kind_embedded(tg_kinds[i]);
+		struct tg_list *p = &tenant[i], *c;
+		size_t total = 0;
+
+		if (!child)
+			continue;
+		c = &tenant[kind_index(child)];
+		for (size_t j = 0; j < p->n; j++)
+			total += p->items[j].children.n;
+		c->items = calloc(total + 1, sizeof(*c->items));
+		FZ_CHECK(c->items, "oom");
+		for (size_t j = 0; j < p->n; j++)
+			for (size_t m = 0; m < p->items[j].children.n; m++)
+				FZ_CHECK(tg_object_copy(
+						 &p->items[j].children.items[m],
+						 &c->items[c->n++]) == TG_OK,
+					 "oom");
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct tg_api_config acfg = { .url = "http://127.0.0.1:9/api/graphql/",
+				      .token = "fuzz" };
+
+	(void)argc;
+	(void)argv;
+	tg_log_set_level(TG_LOG_ERR);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	load_tenant();
+	cfg.api = acfg;
+	cfg.cache_ttl = 3600;
+	trace = getenv("FUZZ_PATH_TRACE") && *getenv("FUZZ_PATH_TRACE") == '1';
+	api = tg_api_new(&acfg); /* makes no request; for the status files */
+	FZ_CHECK(api, "tg_api_new");
+	return 0;
+}
+
+static enum tg_err copy_matching(const struct tg_kind *kind,
+				 const char *name, struct tg_list *out)
+{
+	const struct tg_list *src = &tenant[kind_index(kind)];
+
+	memset(out, 0, sizeof(*out));
+	if (failing[kind_index(kind)])
+		return TG_ENET; /* as a lost connection */
+	out->items = calloc(src->n + 1, sizeof(*out->items));
+	if (!out->items)
+		return TG_ENOMEM;
+	for (size_t i = 0; i < src->n; i++) {
+		const struct tg_object *o = &src->items[i];
+
+		if (name && strcmp(kind->lookup == TG_LOOKUP_ID ? o->id
+							       : o->name,
+				   name) != 0)
+			continue;
+		FZ_CHECK(tg_object_copy(o, &out->items[out->n]) == TG_OK,
+			 "oom");
+		out->n++;
+	}
+	return TG_OK;
+}
+
+enum tg_err __wrap_tg_api_list(struct tg_api *a, const struct tg_kind *kind,
+			       struct tg_list *out)
+{
+	(void)a;
+	FZ_CHECK(kind->list_field, "listing %s, which has no list", kind->dir);
+	return copy_matching(kind, NULL, out);
+}
+
+enum tg_err __wrap_tg_api_lookup(struct tg_api *a, const struct tg_kind *kind,
+				 const char *name, struct tg_list *out)
+{
+	(void)a;
+	FZ_CHECK(name, "lookup without a name");
+	return copy_matching(kind, name, out);
+}
+
+enum tg_err __wrap_tg_api_mutate(struct tg_api *a, const struct tg_op *op,
+				 const struct tg_vars *vars,
+				 struct tg_result *out)
+{
+	(void)a;
+	(void)op;
+	(void)vars;
+	memset(out, 0, sizeof(*out));
+	return TG_ENET;
+}
+
+enum tg_err __wrap_tg_api_update(struct tg_api *a, const struct tg_object *obj,
+				 const size_t *fields, char *const *values,
+				 size_t n, struct tg_result *out)
+{
+	(void)a;
+	(void)obj;
+	(void)fields;
+	(void)values;
+	(void)n;
+	memset(out, 0, sizeof(*out));
+	return TG_ENET;
+}
+
+enum tg_err __wrap_tg_api_create(struct tg_api *a, const struct tg_kind *kind,
+				 const size_t *fields, char *const *values,
+				 size_t n, const size_t *rels,
+				 char *const *ids, size_t nl,
+				 struct tg_result *out)
+{
+	(void)a;
+	(void)kind;
+	(void)fields;
+	(void)values;
+	(void)n;
+	(void)rels;
+	(void)ids;
+	(void)nl;
+	memset(out, 0, sizeof(*out));
+	return TG_ENET;
+}
+
+/* ---- the mount ---- */
+
+static struct tgfs *mount_new(void)
+{
+	struct tgfs *fs = calloc(1, sizeof(*fs));
+
+	FZ_CHECK(fs, "oom");
+	fs->cfg = &cfg;
+	fs->api = api;
+	fs->cache = tg_cache_new(cfg.cache_ttl, 0);
+	fs->drafts = draft_store_new();
+	fs->scratch = scratch_new();
+	FZ_CHECK(fs->cache && fs->drafts && fs->scratch, "oom");
+	pthread_mutex_init(&fs->lock, NULL);
+	memset(failing, 0, sizeof(failing));
+	return fs;
+}
+
+static void mount_free(struct tgfs *fs)
+{
+	secrets_free(fs);
+	scratch_free(fs->scratch);
+	draft_store_free(fs->drafts);
+	tg_cache_free(fs->cache);
+	pthread_mutex_destroy(&fs->lock);
+	free(fs);
+}
+
+/* ---- checks ---- */
+
+struct listing {
+	char names[MAX_LISTED][TGFS_NAME_MAX + 1];
+	char ids[MAX_LISTED][256];      /* objects */
+	char targets[MAX_LISTED][1024]; /* links */
+	size_t n;
+	bool more;
+};
+
+static void check_entry_name(const char *dir, const char *name)
+{
+	FZ_CHECK(*name && !strchr(name, '/') && strcmp(name, ".") &&
+			 strcmp(name, "..") && strlen(name) <= TGFS_NAME_MAX,
+		 "%s lists an invalid name '%s'", dir, name);
+}
+
+static int list_object(void *arg, const struct tg_object *obj,
+		       const char *name)
+{
+	struct listing *l = arg;
+
+	if (l->n == MAX_LISTED) {
+		l->more = true;
+		return 1;
+	}
+	snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+	snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", obj->id);
+	l->n++;
+	return 0;
+}
+
+static int list_link(void *arg, const char *name, const char *target)
+{
+	struct listing *l = arg;
+
+	if (l->n == MAX_LISTED) {
+		l->more = true;
+		return 1;
+	}
+	snprintf(l->names[l->n], sizeof(l->names[0]), "%s", name);
+	snprintf(l->targets[l->n], sizeof(l->targets[0]), "%s", target);
+	l->n++;
+	return 0;
+}
+
+/* Every entry of @l (in folder @path) is valid, unique and resolves to
+ * what was listed. */
+static void check_listing(struct tgfs *fs, const char *path,
+			  const struct listing *l, bool links)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char child[8192];
+		struct node n;
+		int rc;
+
+		if (trace)
+			fprintf(stderr, "  %s/%s%s%s\n", path, l->names[i],
+				links ? " -> " : "", links ? l->targets[i] : "");
+		check_entry_name(path, l->names[i]);
+		for (size_t j = 0; j < i; j++)
+			FZ_CHECK(strcmp(l->names[i], l->names[j]),
+				 "%s lists '%s' twice", path, l->names[i]);
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path,
+				     l->names[i]) >= sizeof(child))
+			continue;
+		rc = node_resolve(fs, child, &n);
+		FZ_CHECK(rc == 0, "%s was listed but does not resolve (%d)",
+			 child, rc);
+		if (n.draft) {
+			/* A draft of the same name shows instead. */
+		} else if (links) {
+			FZ_CHECK(n.type == NODE_LINK &&
+					 !strcmp(n.target, l->targets[i]),
+				 "%s: listed -> %s, resolves to type %d -> %s",
+				 child, l->targets[i], n.type, n.target);
+		} else {
+			FZ_CHECK(n.type == NODE_OBJECT && n.obj &&
+					 !strcmp(n.obj->id, l->ids[i]),
+				 "%s: listed as %s, resolves to %s", child,
+				 l->ids[i], n.obj ? n.obj->id : "(no object)");
+		}
+		node_release(&n);
+	}
+}
+
+/* Lists folder node @n (at @path) as readdir does, then checks it. */
+static void list_and_check(struct tgfs *fs, const char *path,
+			   const struct node *n)
+{
+	struct listing *l = calloc(1, sizeof(*l));
+
+	FZ_CHECK(l, "oom");
+	if (n->type == NODE_KINDDIR) {
+		struct tg_cache_ref *ref = NULL;
+		const struct coll *c;
+
+		if (n->kind->parent_conn && n->ref)
+			ref = tg_cache_ref_dup(n->ref);
+		else if (coll_get(fs, n->kind, &ref))
+			ref = NULL;
+		c = ref ? coll_of(ref, n->kind) : NULL;
+		if (c)
+			coll_each(c, n->kind->parent ? n->parent_id : NULL,
+				  list_object, l);
+		if (ref)
+			tg_cache_put(ref);
+		check_listing(fs, path, l, false);
+	} else if (n->type == NODE_RELDIR && n->rel_index >= 0) {
+		if (rel_each(fs, n->obj, (size_t)n->rel_index, n->depth,
+			     list_link, l) >= 0)
+			check_listing(fs, path, l, true);
+	}
+	free(l);
+}
+
+static void resolve(struct tgfs *fs, const char *path)
+{
+	struct node n;
+	int rc = node_resolve(fs, path, &n);
+
+	if (trace)
+		fprintf(stderr, "%s: %s\n", path,
+			rc ? strerror(-rc) : "found");
+	if (rc)
+		return;
+	switch (n.type) {
+	case NODE_FIELD:
+	case NODE_JSON:
+	case NODE_DRAFTINFO:
+		(void)strlen(node_text(fs, &n));
+		(void)strlen(node_content(&n));
+		break;
+	case NODE_STATFILE:
+		free(status_render(fs, n.field));
+		break;
+	case NODE_LINK:
+		FZ_CHECK(n.target[0] && n.target[0] != '/',
+			 "%s: link target '%s'", path, n.target);
+		break;
+	case NODE_KINDDIR:
+	case NODE_RELDIR:
+		list_and_check(fs, path, &n);
+		break;
+	default:
+		break;
+	}
+	node_release(&n);
+}
+
+/* ---- commands ---- */
+
+/* Object @idx (modulo the count) of the kind named @dir, or NULL. */
+static const struct tg_object *tenant_object(const char *dir, long idx,
+					     const struct tg_kind **kind)
+{
+	const struct tg_kind *k = tg_kind_named(dir);
+	const struct tg_list *l;
+
+	if (!k)
+		return NULL;
+	l = &tenant[kind_index(k)];
+	if (!l->n)
+		return NULL;
+	*kind = k;
+	return &l->items[(size_t)(idx < 0 ? -idx : idx) % l->n];
+}
+
+/* A copy of @o renamed to @name (the name file too); an empty name is
+ * shown as the id, as object.c does. */
+static bool renamed_copy(const struct tg_object *o, const char *name,
+			 struct tg_object *out)
+{
+	const struct tg_kind *k = o->kind;
+
+	if (tg_object_copy(o, out) != TG_OK)
+		return false;
+	free(out->name);
+	out->name = strdup(*name ? name : o->id);
+	FZ_CHECK(out->name, "oom");
+	for (size_t i = 0; i < k->nfields; i++)
+		if (k->fields[i].path &&
+		    !strcmp(k->fields[i].path, k->name_path)) {
+			free(out->values[i]);
+			FZ_CHECK(asprintf(&out->values[i], "%s\n", name) > 0,
+				 "oom");
+		}
+	return true;
+}
+
+static void command(struct tgfs *fs, char *line)
+{
+	char dir[64], tdir[64], *tab;
+	const struct tg_kind *k = NULL, *tk = NULL;
+	const struct tg_object *o, *t;
+	long i, j, r;
+	int off = 0;
+
+	tab = strchr(line, '\t');
+	if (trace && line[0] != '/')
+		fprintf(stderr, "command: %s\n", line);
+	switch (line[0]) {
+	case '/':
+		resolve(fs, line);
+		return;
+	case '=':
+		if (sscanf(line + 1, " %63s", dir) == 1 &&
+		    (k = tg_kind_named(dir))) {
+			struct tg_cache_ref *ref;
+
+			if (!coll_get(fs, k, &ref))
+				tg_cache_put(ref);
+		}
+		return;
+	case '?':
+		if (sscanf(line + 1, " %63s", dir) == 1 &&
+		    (k = tg_kind_named(dir)))
+			failing[kind_index(k)] = !failing[kind_index(k)];
+		return;
+	case '#':
+		tg_cache_clear(fs->cache);
+		return;
+	case '~':
+		if (sscanf(line + 1, " %63s %ld %n", dir, &i, &off) >= 2 &&
+		    off && (o = tenant_object(dir, i, &k))) {
+			struct tg_object copy;
+
+			if (renamed_copy(o, line + 1 + off, &copy))
+				cache_apply(fs, k, &copy, NULL);
+		}
+		return;
+	case '-':
+		if (sscanf(line + 1, " %63s %ld", dir, &i) == 2 &&
+		    (o = tenant_object(dir, i, &k)))
+			cache_apply(fs, k, NULL, o->id);
+		return;
+	case '*':
+		if (sscanf(line + 1, " %63s", dir) == 1 &&
+		    (k = tg_kind_named(dir)))
+			cache_apply(fs, k, NULL, NULL);
+		return;
+	case '^':
+		if (sscanf(line + 1, " %63s %ld %ld %63s %ld", dir, &i, &r,
+			   tdir, &j) == 5 &&
+		    (o = tenant_object(dir, i, &k)) &&
+		    (t = tenant_object(tdir, j, &tk)) && k->nrels)
+			cache_set_link(fs, k, o->id,
+				       (size_t)(r < 0 ? -r : r) % k->nrels,
+				       t->id, t->name);
+		return;
+	/* FUSE hands the operations absolute paths: so do we. */
+	case '+':
+		if (line[1] == ' ' && line[2] == '/')
+			(void)tgfs_make_object(fs, line + 2);
+		return;
+	case 'x':
+		if (line[1] == ' ' && line[2] == '/')
+			(void)tgfs_remove_object(fs, line + 2);
+		return;
+	case 'u':
+		if (line[1] == ' ' && line[2] == '/')
+			(void)tgfs_link_remove(fs, line + 2);
+		return;
+	case '>':
+	case 'm':
+	case 'l':
+		if (line[1] != ' ' || !tab ||
+		    (line[0] != 'l' && line[2] != '/') ||
+		    (line[0] != '>' && tab[1] != '/'))
+			return;
+		*tab = '\0';
+		if (line[0] == '>')
+			(void)commit_field(fs, line + 2, tab + 1,
+					   strlen(tab + 1));
+		else if (line[0] == 'm')
+			(void)tgfs_rename_object(fs, line + 2, tab + 1);
+		else
+			(void)tgfs_link_add(fs, line + 2, tab + 1);
+		return;
+	}
+}
+
+/* "\n" and "\t" (two characters) to a newline and a tab, in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && (s[1] == 'n' || s[1] == 't')) {
+			*o++ = s[1] == 'n' ? '\n' : '\t';
+			s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = fz_strndup(data, size), *line, *save = NULL;
+	struct tgfs *fs = mount_new();
+	unsigned count = 0;
+
+	for (line = strtok_r(text, "\n", &save);
+	     line && count < MAX_COMMANDS; line = strtok_r(NULL, "\n", &save)) {
+		unescape(line);
+		command(fs, line);
+		count++;
+	}
+	mount_free(fs);
+	free(text);
+	return 0;
+}
