@@ -159,6 +159,13 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 		/* Its size changes under the kernel's feet: no caching. */
 		fi->direct_io = 1;
 		break;
+	case NODE_DRAFTINFO:
+		if (writing) {
+			rc = -EACCES;
+			break;
+		}
+		/* read like a field */
+		__attribute__((fallthrough));
 	case NODE_FIELD:
 	case NODE_JSON:
 		if (writing) {

@@ -383,10 +383,12 @@ describe('resource drafts (§4)', () => {
       run('mkdir resources/new-db', m.dir);
       const files = ls('resources/new-db');
       for (const f of ['.draft', 'name', 'address']) assert.ok(files.includes(f), `${f} in ${files}`);
+      assert.match(sh('cat resources/new-db/.draft', m.dir), /missing: address network\n$/);
       assert.ok(ls('resources').includes('new-db'), 'the draft is listed');
       run("ln -s '../../networks/AWS prod' resources/new-db/network", m.dir);
     });
     assertNoMutation(st, 'mkdir and ln -s of a draft');
+    assert.match(sh('cat resources/new-db/.draft', m.dir), /missing: address\n$/);
     await assertUnchanged(sim, t, 'a draft');
     const { st: st2 } = await cost(sim, () => run('echo 10.0.0.5 > resources/new-db/address', m.dir));
     assertOneMutation(st2, 'resourceCreate', 'the address of a draft');
