@@ -39,6 +39,13 @@ struct tg_api {
 	unsigned page_size; /* current; halved once if the API refuses it */
 	struct pacer read, write;
 	struct tg_api_stats stats;
+	/* requests per operation name ("tgfsList_devices"), for stats */
+	pthread_mutex_t ops_lock;
+	struct {
+		char name[56];
+		uint64_t n;
+	} ops[TG_MAX_OPS];
+	size_t nops;
 	char *url;
 	/* health, updated atomically */
 	int reachable;
@@ -146,6 +153,7 @@ struct tg_api *tg_api_new(const struct tg_api_config *cfg)
 		api->cfg.timeout_s = 30;
 	if (!api->cfg.connect_timeout_s)
 		api->cfg.connect_timeout_s = 10;
+	pthread_mutex_init(&api->ops_lock, NULL);
 	if (!pacer_init(&api->read, cfg->rate_read) ||
 	    !pacer_init(&api->write, cfg->rate_write))
 		goto fail;
@@ -182,10 +190,52 @@ void tg_api_free(struct tg_api *api)
 	if (!api)
 		return;
 	http_free(api->http);
+	pthread_mutex_destroy(&api->ops_lock);
 	pacer_destroy(&api->read);
 	pacer_destroy(&api->write);
 	free(api->url);
 	free(api);
+}
+
+/* Counts one request of the operation that @doc declares. */
+static void count_op(struct tg_api *api, const char *doc)
+{
+	const char *p = doc + strspn(doc, " ");
+	size_t len, i;
+
+	p += strcspn(p, " ");
+	p += strspn(p, " ");
+	len = strcspn(p, " ({");
+	if (len >= sizeof(api->ops[0].name))
+		len = sizeof(api->ops[0].name) - 1;
+	pthread_mutex_lock(&api->ops_lock);
+	for (i = 0; i < api->nops; i++)
+		if (!strncmp(api->ops[i].name, p, len) &&
+		    !api->ops[i].name[len])
+			break;
+	if (i == api->nops && i < TG_MAX_OPS) {
+		memcpy(api->ops[i].name, p, len);
+		api->ops[i].name[len] = '\0';
+		api->nops++;
+	}
+	if (i < api->nops)
+		api->ops[i].n++;
+	pthread_mutex_unlock(&api->ops_lock);
+}
+
+size_t tg_api_get_ops(struct tg_api *api, char (*names)[56], uint64_t *counts,
+		      size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&api->ops_lock);
+	n = api->nops < max ? api->nops : max;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(names[i], api->ops[i].name, sizeof(names[i]));
+		counts[i] = api->ops[i].n;
+	}
+	pthread_mutex_unlock(&api->ops_lock);
+	return n;
 }
 
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out)
@@ -327,6 +377,7 @@ enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 
 		pacer_wait(pacer);
 		STAT_ADD(api, requests, 1);
+		count_op(api, doc);
 		STAT_ADD(api, queries, mutation ? 0 : 1);
 		STAT_ADD(api, mutations, mutation ? 1 : 0);
 		err = http_post(api->http, printed, mutation, &r, why,

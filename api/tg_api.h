@@ -473,6 +473,13 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 /* Copies the counters. */
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);
 
+/* Requests per GraphQL operation name ("tgfsList_devices",
+ * "tgfs_deviceUpdate"), in first-seen order: up to @max into @names and
+ * @counts; returns how many. */
+#define TG_MAX_OPS 64
+size_t tg_api_get_ops(struct tg_api *api, char (*names)[56], uint64_t *counts,
+		      size_t max);
+
 /* The page size in use (after any halving). */
 unsigned tg_api_page_size(struct tg_api *api);
 

@@ -100,6 +100,22 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)c.stale,
 		     (unsigned long long)c.evictions, c.entries, c.bytes) < 0)
 		return NULL;
+	/* Then what each kind of request cost. */
+	{
+		char names[TG_MAX_OPS][56], *t;
+		uint64_t counts[TG_MAX_OPS];
+		size_t n = tg_api_get_ops(fs->api, names, counts, TG_MAX_OPS);
+
+		for (size_t i = 0; i < n; i++) {
+			if (asprintf(&t, "%srequests %s: %llu\n", s, names[i],
+				     (unsigned long long)counts[i]) < 0) {
+				free(s);
+				return NULL;
+			}
+			free(s);
+			s = t;
+		}
+	}
 	return s;
 }
 

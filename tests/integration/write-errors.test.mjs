@@ -80,8 +80,24 @@ describe('refusals from the API, read-only fields, bad links, moves across folde
       const errors = sh('cat .twingatefs/errors', m.dir);
       assert.ok(errors.includes(apiMsg), `errors holds the API's message: ${errors}`);
       assert.ok(errors.includes(path), `errors names ${path}: ${errors}`);
+      // One line per error: its time (RFC 3339, UTC), the path, the message.
+      const line = errors.split('\n').filter((l) => l.includes(path) && l.includes(apiMsg)).pop();
+      const at = line.match(/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (.*?): (.*)$/);
+      assert.ok(at, `"time path: message": ${line}`);
+      assert.ok(Math.abs(Date.parse(at[1]) - Date.now()) < 120000, `a recent time: ${at[1]}`);
+      assert.equal(at[2], path);
     }
   }
+
+  test('stats counts requests per GraphQL operation', async () => {
+    const before = sh('cat .twingatefs/stats', m.dir);
+    const n = (text, op) => Number((text.match(new RegExp(`^requests ${op}: (\\d+)$`, 'm')) || [0, 0])[1]);
+    const was = n(before, 'tgfs_groupUpdate');
+    fails('echo All > groups/Everyone/name', m.dir, /./);
+    const now = sh('cat .twingatefs/stats', m.dir);
+    assert.equal(n(now, 'tgfs_groupUpdate'), was + 1, now);
+    assert.match(now, /^requests tgfs(List|Find)_\w+: \d+$/m);
+  });
 
   test('disabling a PENDING user: the API refuses, EINVAL, the file shows pending', async () => {
     const u = 'users/barbara.liskov@example.com';
