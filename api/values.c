@@ -15,8 +15,9 @@
 #include "internal.h"
 
 /* True when @s (@len bytes) is well-formed UTF-8 without NUL or other
- * control characters than tab and newline. */
-static bool clean_utf8(const unsigned char *s, size_t len)
+ * control characters than tab and newline (and carriage return, when
+ * @cr: JSON counts it as white space). */
+static bool clean_utf8_cr(const unsigned char *s, size_t len, bool cr)
 {
 	size_t i = 0;
 
@@ -25,7 +26,9 @@ static bool clean_utf8(const unsigned char *s, size_t len)
 		size_t n;
 
 		if (c < 0x80) {
-			if (c == 0 || (c < 0x20 && c != '\t' && c != '\n') ||
+			if (c == 0 ||
+			    (c < 0x20 && c != '\t' && c != '\n' &&
+			     !(cr && c == '\r')) ||
 			    c == 0x7f)
 				return false;
 			i++;
@@ -50,6 +53,32 @@ static bool clean_utf8(const unsigned char *s, size_t len)
 			       (c == 0xf4 && s[i + 1] >= 0x90)))
 			return false;
 		i += n + 1;
+	}
+	return true;
+}
+
+static bool clean_utf8(const unsigned char *s, size_t len)
+{
+	return clean_utf8_cr(s, len, false);
+}
+
+/* True when JSON text @s (@len bytes) has no \u0000 escape in a string:
+ * cJSON would cut the string there and the cut value would be sent. */
+static bool no_nul_escape(const char *s, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = s[i] == '"';
+		} else if (s[i] == '"') {
+			in_string = false;
+		} else if (s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len &&
+			    strncmp(s + i + 2, "0000", 4) == 0)
+				return false;
+			i++;
+		}
 	}
 	return true;
 }
@@ -264,6 +293,10 @@ enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 			goto out;
 		if (strchr(body, '\t'))
 			goto out;
+		/* Empty clears the value, where the mutation takes null. */
+		if (!*body && f->set && f->set->vtype &&
+		    f->set->vtype[strlen(f->set->vtype) - 1] == '!')
+			goto out;
 		v = *body ? cJSON_CreateString(body) : cJSON_CreateNull();
 		break;
 	case TG_FT_BOOL:
@@ -318,13 +351,23 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	const struct tg_kind *k = obj->kind;
 	cJSON *old = NULL, *new = NULL, *item;
 	enum tg_err err = TG_EINVAL;
+	const char *end = NULL;
 
 	*changed = NULL;
 	*values = NULL;
 	*n = 0;
 	if (len > TG_JSON_MAX)
 		return TG_E2BIG;
-	new = cJSON_ParseWithLength(text, len);
+	/* Strict: clean UTF-8 text holding one object and nothing after it
+	 * (cJSON takes any byte up to 0x20 for white space and stops at the
+	 * end of the first value). */
+	if (!clean_utf8_cr((const unsigned char *)text, len, true) ||
+	    !no_nul_escape(text, len))
+		return TG_EINVAL;
+	new = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	for (const char *p = end; new && p < text + len; p++)
+		if (!strchr(" \t\n\r", *p))
+			goto out;
 	old = cJSON_Parse(obj->json);
 	if (!cJSON_IsObject(new) || !old)
 		goto out;

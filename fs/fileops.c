@@ -385,8 +385,9 @@ int tgfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		h->len = (size_t)size;
 		return 0;
 	}
-	if (scratch_truncate(fs->scratch, path, size) == 0)
-		return 0;
+	rc = scratch_truncate(fs->scratch, path, size);
+	if (rc != -ENOENT)
+		return rc;
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;

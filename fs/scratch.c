@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "internal.h"
@@ -199,12 +200,12 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
 	struct scratch *f;
 	int rc = 0;
 
-	if (size < 0 || size > TGFS_SCRATCH_MAX)
-		return size < 0 ? -EINVAL : -EFBIG;
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
 	if (!f) {
 		rc = -ENOENT;
+	} else if (size < 0 || size > TGFS_SCRATCH_MAX) {
+		rc = size < 0 ? -EINVAL : -EFBIG;
 	} else if ((size_t)size > f->len) {
 		char *d = realloc(f->data, (size_t)size);
 
@@ -240,7 +241,9 @@ int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
 	if (f) {
 		if (mode != (mode_t)-1)
 			f->mode = mode & 07777;
-		if (mtime)
+		if (mtime && mtime->tv_nsec == UTIME_NOW)
+			f->mtime = time(NULL);
+		else if (mtime && mtime->tv_nsec != UTIME_OMIT)
 			f->mtime = mtime->tv_sec;
 		rc = 0;
 	}
