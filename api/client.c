@@ -338,9 +338,10 @@ static void log_operation(const char *doc, const cJSON *vars, enum tg_err err,
 	cJSON_free(v);
 }
 
-enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
+enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 		    cJSON *vars, cJSON **data, char **msg)
 {
+	bool mutation = kind != GQL_QUERY;
 	double t0 = now_mono();
 	long last_status = 0;
 	size_t bytes = 0;
@@ -445,7 +446,9 @@ enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
 		buf_release(&r.body);
 		if (!retry)
 			break;
-		if (mutation || attempt >= api->cfg.retries)
+		/* A mutation whose answer was lost may have taken effect:
+		 * only one that sets a value may go again. */
+		if (kind == GQL_MUTATION || attempt >= api->cfg.retries)
 			goto out;
 		attempt++;
 		STAT_ADD(api, retries, 1);
@@ -499,7 +502,7 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg)
 
 	if (msg)
 		*msg = NULL;
-	err = api_gql(api, false,
+	err = api_gql(api, GQL_QUERY,
 		  "query tgfsCheck { remoteNetworks(first: 1) { totalCount } }",
 		  NULL, &data, &m);
 	if (err == TG_OK &&
@@ -767,7 +770,7 @@ static enum tg_err complete_pending(struct lister *l)
 		}
 		if (!buf_add(&doc, " }", 2))
 			goto nomem;
-		err = api_gql(l->api, false, doc.s, NULL, &data, NULL);
+		err = api_gql(l->api, GQL_QUERY, doc.s, NULL, &data, NULL);
 		if (err != TG_OK)
 			goto out;
 		STAT_ADD(l->api, pages, batch);
@@ -876,7 +879,7 @@ again:
 		err = TG_ENOMEM;
 		goto out;
 	}
-	err = api_gql(l->api, false, doc.s, vars, &data, &msg);
+	err = api_gql(l->api, GQL_QUERY, doc.s, vars, &data, &msg);
 	if (err == TG_EQUERY && !halved && l->first > 1 &&
 	    page_size_refused(msg)) {
 		/* Keep the smaller size for every later request. */
@@ -922,7 +925,7 @@ static enum tg_err follow_cursor(struct lister *l, const char *filter,
 			err = TG_ENOMEM;
 			break;
 		}
-		err = api_gql(l->api, false, doc.s, vars, &data, NULL);
+		err = api_gql(l->api, GQL_QUERY, doc.s, vars, &data, NULL);
 		if (err != TG_OK)
 			break;
 		STAT_ADD(l->api, pages, 1);
@@ -978,7 +981,7 @@ enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			}
 			if (!buf_add(&doc, " }", 2))
 				goto nomem;
-			err = api_gql(api, false, doc.s, NULL, &data, NULL);
+			err = api_gql(api, GQL_QUERY, doc.s, NULL, &data, NULL);
 			if (err != TG_OK)
 				goto out;
 			STAT_ADD(api, pages, npages);
@@ -1030,7 +1033,7 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 		    !api_selection(&doc, kind, l.first) ||
 		    !buf_add(&doc, " } }", 4))
 			goto out;
-		err = api_gql(api, false, doc.s, vars, &data, NULL);
+		err = api_gql(api, GQL_QUERY, doc.s, vars, &data, NULL);
 		if (err == TG_EINVAL) { /* "Unable to parse global ID" */
 			err = TG_OK;
 			goto out;

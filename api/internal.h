@@ -21,13 +21,18 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;
 
 /*
- * Sends one GraphQL document (client.c): paced, retried when a query,
- * never when a mutation.  On TG_OK *data is the "data" object (caller
+ * Sends one GraphQL document (client.c): paced, retried when a query or an
+ * idempotent mutation, never when another mutation.  On TG_OK *data is the "data" object (caller
  * cJSON_Delete()s it).  *msg (may be NULL) gets the API's message of a
  * failure.
  */
 struct tg_api;
-enum tg_err api_gql(struct tg_api *api, bool mutation, const char *doc,
+enum gql_kind {
+	GQL_QUERY,                /* retried */
+	GQL_MUTATION,             /* never retried (a create, a token) */
+	GQL_MUTATION_IDEMPOTENT,  /* sets a value: sent again is the same */
+};
+enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 		    cJSON *vars, cJSON **data, char **msg) TG_WARN_UNUSED;
 
 /* Sets this thread's tg_api_last_message(). */

@@ -177,7 +177,9 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 	if (!buf_add(&doc, " } }", 4))
 		goto out;
 
-	err = api_gql(api, true, doc.s, v, &data, NULL);
+	err = api_gql(api, vars->idempotent ? GQL_MUTATION_IDEMPOTENT
+					     : GQL_MUTATION,
+		      doc.s, v, &data, NULL);
 	if (err != TG_OK)
 		goto out;
 	r = json_at(data, "r");
@@ -299,6 +301,8 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			break;
 		}
 		tg_result_release(out);
+		/* A state change may refuse to run twice; a value set may. */
+		vars.idempotent = !f->ntrans && f->type != TG_FT_SECRET;
 		if (f->ntrans || !split_call(op->call, "$v", mut, sizeof(mut),
 					     arg, sizeof(arg))) {
 			vars.v_json = values[i];

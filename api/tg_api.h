@@ -408,6 +408,10 @@ struct tg_vars {
 	size_t nv;
 	const char *vn_json[TG_MAX_VALUES];
 	const char *vn_type[TG_MAX_VALUES];
+	/* Sent twice, it leaves the tenant as sent once (it sets values,
+	 * adds or removes a link): retried like a query when its answer is
+	 * lost.  Never for a create, a delete, a state change or a token. */
+	bool idempotent;
 };
 
 /* What a mutation gave back. */
@@ -419,8 +423,9 @@ struct tg_result {
 void tg_result_release(struct tg_result *r);
 
 /*
- * Sends one mutation.  Never retried: on a transport failure the caller
- * must find out whether it took effect before trying again.  On
+ * Sends one mutation.  Retried like a query only when vars->idempotent;
+ * otherwise never: on a transport failure the caller must find out
+ * whether it took effect before trying again.  On
  * ok:false the API's message is logged and in tg_api_last_message(), and
  * the error is TG_ENOTFOUND, TG_EEXIST, TG_ENOTEMPTY, TG_EDENIED, TG_EPERM
  * or TG_EINVAL from its wording.

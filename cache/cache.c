@@ -381,6 +381,24 @@ void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
 	pthread_rwlock_unlock(&c->lock);
 }
 
+void tg_cache_expire_prefix(struct tg_cache *c, const char *prefix)
+{
+	struct entry *e, *tmp;
+	size_t n = strlen(prefix);
+
+	pthread_rwlock_wrlock(&c->lock);
+	c->gen++;
+	HASH_ITER(hh, c->table, e, tmp) {
+		if (strncmp(e->key, prefix, n) != 0)
+			continue;
+		if (e->ref)
+			e->filled = -1e9;
+		else if (!e->flight)
+			entry_drop(c, e);
+	}
+	pthread_rwlock_unlock(&c->lock);
+}
+
 void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 			    int (*fn)(void *arg, const char *key, void *val,
 				      struct tg_cache_fill *out),

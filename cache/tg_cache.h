@@ -100,6 +100,10 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 /* Drops every key that starts with @prefix. */
 void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix);
 
+/* Marks every key that starts with @prefix expired: the next get fills it
+ * again, and serves the old value as stale if that fill fails. */
+void tg_cache_expire_prefix(struct tg_cache *c, const char *prefix);
+
 /* Drops @key (a fill in flight for it will not be stored). */
 void tg_cache_invalidate(struct tg_cache *c, const char *key);
 /* Drops every entry. */

@@ -405,20 +405,13 @@ int draft_create(struct tgfs *fs, const struct tg_kind *k, const char *file,
 		goto out;
 	*sent = true;
 	err = tg_api_create(fs->api, k, fields, values, n, rels, ids, nl, res);
-	if ((err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER)) {
-		/* The reply was lost: did the create happen?  Ask by name
-		 * rather than create again (the API is not idempotent). */
-		struct tg_list found = { 0 };
-
-		if (tg_api_lookup(fs->api, k, raw, &found) == TG_OK &&
-		    found.n == 1) {
-			tg_log(TG_LOG_WARN, "%s: created, though its reply "
-			       "was lost", file);
-			res->entity = found.items[0];
-			memset(&found.items[0], 0, sizeof(found.items[0]));
-			err = TG_OK;
-		}
-		tg_list_release(&found);
+	/* The answer was lost: did the create happen?  Ask by name rather
+	 * than create again (the API is not idempotent). */
+	if (tgfs_outcome_unknown(err) &&
+	    tgfs_find_lost_create(fs, k, raw, NULL, &res->entity)) {
+		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
+		       file);
+		err = TG_OK;
 	}
 	rc = err == TG_OK ? 0 : -tgfs_errno(err);
 	if (!rc)

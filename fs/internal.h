@@ -35,6 +35,9 @@ struct tgfs {
 	time_t mount_time;
 	struct seen *seen;
 	pthread_mutex_t lock; /* guards errors and stale */
+	/* One change to the cached collections at a time: each copies a
+	 * collection, changes the copy and puts it back. */
+	pthread_mutex_t apply_lock;
 	struct tgfs_error errors[TGFS_ERRORS_KEPT];
 	unsigned nerrors;    /* total ever recorded */
 	bool serving_stale; /* the last read was answered from stale data */
@@ -274,6 +277,9 @@ void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 /* Points the one-link @rel of the cached object @obj_id of @kind at @id
  * (named @name), as a mutation of the other side did; when the object is
  * not cached, drops what is cached of @kind. */
+/* After a mutation whose outcome is unknown: the next read of @kind asks
+ * the API again, and shows what is cached if that fails. */
+void cache_expire(struct tgfs *fs, const struct tg_kind *kind);
 void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 		    const char *obj_id, size_t rel, const char *id,
 		    const char *name);
@@ -284,6 +290,22 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len);
 /* mkdir of an object: its create mutation. */
 int tgfs_make_object(struct tgfs *fs, const char *path);
+
+/*
+ * After a create whose answer was lost (TG_ENET, TG_EPROTO, TG_ESERVER):
+ * looks the object up by @name (and @parent_id when given) until exactly
+ * one shows or one more request timeout has passed, since the request may
+ * still be running at the API.  True with the object in @out.
+ */
+bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
+			   const char *name, const char *parent_id,
+			   struct tg_object *out);
+
+/* True for an error that leaves a mutation's outcome unknown. */
+static inline bool tgfs_outcome_unknown(enum tg_err err)
+{
+	return err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER;
+}
 /* rmdir of an object: its delete (after a revoke, for active keys). */
 int tgfs_remove_object(struct tgfs *fs, const char *path);
 /* mv of an object within its folder: a rename. */

@@ -11,10 +11,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -103,6 +105,46 @@ static int take_source(struct options *o, const char *src)
 	return 0;
 }
 
+/*
+ * libfuse before 3.16 (Debian 12 has 3.14) takes FUSE_CAP_PARALLEL_DIROPS
+ * in conn->want but never sets FUSE_PARALLEL_DIROPS in its INIT reply
+ * (libfuse pull request #861), so the kernel runs one lookup at a time in
+ * a folder: four cats of four devices waited for each other's requests.
+ * The session's writes go through here, and the first one, the INIT
+ * reply (a fuse_out_header, then a fuse_init_out whose fourth 32-bit word
+ * is flags), gets the bit that .init asked for.
+ */
+#define KERNEL_INIT_PARALLEL_DIROPS (1u << 18)
+
+static bool init_reply_seen;
+
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	(void)userdata;
+	return read(fd, buf, len);
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count,
+			 void *userdata)
+{
+	(void)userdata;
+	if (!__atomic_exchange_n(&init_reply_seen, true, __ATOMIC_ACQ_REL) &&
+	    tgfs_want_parallel_dirops && count >= 2 &&
+	    iov[0].iov_len == 16 && iov[1].iov_len >= 16) {
+		const int32_t *head = iov[0].iov_base; /* len, error, unique */
+		uint32_t *init = iov[1].iov_base;
+
+		if (head[1] == 0 && init[0] == 7)
+			init[3] |= KERNEL_INIT_PARALLEL_DIROPS;
+	}
+	return writev(fd, iov, count);
+}
+
+static const struct fuse_custom_io session_io = {
+	.read = io_read,
+	.writev = io_writev,
+};
+
 /* Mounts and serves until unmounted, as fuse_main() does, but daemonizes
  * only once mounted, so that every error before that reaches stderr (the
  * caller of mount(8) sees why), and the log moves to syslog after. */
@@ -124,6 +166,10 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 		goto out;
 	if (fuse_mount(f, co.mountpoint) != 0)
 		goto out_destroy;
+	if (fuse_version() < 316 &&
+	    fuse_session_custom_io(fuse_get_session(f), &session_io,
+				   fuse_session_fd(fuse_get_session(f))) != 0)
+		goto out_unmount;
 	if (fuse_daemonize(co.foreground) != 0)
 		goto out_unmount;
 	if (!co.foreground)
@@ -141,7 +187,9 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
 		ret = fuse_loop_mt(f, lc);
 	}
-	ret = ret ? 1 : 0;
+	/* A signal (SIGTERM, SIGINT) ends the loop with its number, and
+	 * fusermount3 -u with 0: both are a clean unmount. */
+	ret = ret < 0 ? 1 : 0;
 out_signals:
 	fuse_remove_signal_handlers(fuse_get_session(f));
 out_unmount:
@@ -185,22 +233,34 @@ static void usage(const char *prog)
 /* True for http://127.x.x.x, http://localhost and http://[::1]. */
 static bool loopback_url(const char *url)
 {
-	char host[256];
-	const char *h = url + strlen("http://"), *end;
+	char *scheme = NULL, *user = NULL, *host = NULL;
 	struct in_addr a;
+	bool ok = false;
+	CURLU *u;
 
-	if (*h == '[')
-		return strncmp(h, "[::1]", 5) == 0 &&
-		       (h[5] == ':' || h[5] == '/' || h[5] == '\0');
-	end = h + strcspn(h, ":/");
-	if ((size_t)(end - h) >= sizeof(host))
+	/* libcurl's own parser, so the host checked is the host it will
+	 * connect to ("http://127.0.0.1:1@evil/" has host "evil").  A URL
+	 * with user info is refused whatever its host. */
+	u = curl_url();
+	if (!u)
 		return false;
-	memcpy(host, h, (size_t)(end - h));
-	host[end - h] = '\0';
-	if (strcmp(host, "localhost") == 0)
-		return true;
-	return inet_pton(AF_INET, host, &a) == 1 &&
-	       (ntohl(a.s_addr) >> 24) == 127;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    strcmp(scheme, "http") != 0 ||
+	    curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0)
+		ok = true;
+	else
+		ok = inet_pton(AF_INET, host, &a) == 1 &&
+		     (ntohl(a.s_addr) >> 24) == 127;
+out:
+	curl_free(scheme);
+	curl_free(user);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 /* Reads the token from @path into a new string.  NULL (message printed)

@@ -512,12 +512,19 @@ static int tgfs_statfs(const char *path, struct statvfs *sv)
 	return 0;
 }
 
+bool tgfs_want_parallel_dirops;
+
 static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct tgfs_config *conf = fuse_get_context()->private_data;
 	struct tgfs *fs = calloc(1, sizeof(*fs));
 
-	(void)conn;
+	/* Lookups and readdirs of one folder may run at once: each can
+	 * wait on the API, and one slow page must not stall the others. */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+		tgfs_want_parallel_dirops = true;
+	}
 	if (!fs) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
@@ -529,6 +536,7 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
 	fs->seen = seen_open(conf->api.url);
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->apply_lock, NULL);
 	if (!fs->api || !fs->cache || !fs->seen) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
@@ -560,6 +568,7 @@ static void tgfs_destroy(void *private_data)
 	draft_store_free(fs->drafts);
 	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);
+	pthread_mutex_destroy(&fs->apply_lock);
 	free(fs);
 }
 

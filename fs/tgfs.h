@@ -35,6 +35,10 @@ struct tgfs_config {
  */
 extern const struct fuse_operations tgfs_ops;
 
+/* Set by .init when the kernel offers parallel lookups and readdirs in
+ * one folder and we asked for them (main.c makes sure the kernel hears). */
+extern bool tgfs_want_parallel_dirops;
+
 /* The errno for an API error (EIO for transport and server failures). */
 int tgfs_errno(enum tg_err err);
 

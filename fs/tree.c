@@ -1049,8 +1049,8 @@ static int seed_fill(void *arg, const char *key, struct tg_cache_fill *out)
 	return 0;
 }
 
-void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
-		 struct tg_object *obj, const char *remove_id)
+static void apply_locked(struct tgfs *fs, const struct tg_kind *kind,
+			 struct tg_object *obj, const char *remove_id)
 {
 	const struct tg_kind *holder = kind->parent_conn ? kind->parent : kind;
 	struct apply a = { fs, kind, obj, remove_id, 0, "" };
@@ -1101,6 +1101,27 @@ out:
 		tg_object_release(obj);
 }
 
+void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
+		 struct tg_object *obj, const char *remove_id)
+{
+	/* Two writers in one folder would each copy the same collection
+	 * and the second copy would drop the first one's change. */
+	pthread_mutex_lock(&fs->apply_lock);
+	apply_locked(fs, kind, obj, remove_id);
+	pthread_mutex_unlock(&fs->apply_lock);
+}
+
+void cache_expire(struct tgfs *fs, const struct tg_kind *kind)
+{
+	const struct tg_kind *holder = kind->parent_conn ? kind->parent : kind;
+	char key[128];
+
+	snprintf(key, sizeof(key), "find:%s:", holder->dir);
+	tg_cache_expire_prefix(fs->cache, key);
+	snprintf(key, sizeof(key), "list:%s", holder->dir);
+	tg_cache_expire_prefix(fs->cache, key);
+}
+
 void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 		    const char *obj_id, size_t rel, const char *id,
 		    const char *name)
@@ -1111,6 +1132,7 @@ void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 	char key[128];
 
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
+	pthread_mutex_lock(&fs->apply_lock);
 	if (tg_cache_peek(fs->cache, key, &ref, NULL)) {
 		o = coll_by_id(coll_of(ref, kind), obj_id, NULL);
 		if (o && tg_object_set_link(o, rel, id, name, &changed) !=
@@ -1118,5 +1140,6 @@ void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 			o = NULL;
 		tg_cache_put(ref);
 	}
-	cache_apply(fs, kind, o ? &changed : NULL, NULL);
+	apply_locked(fs, kind, o ? &changed : NULL, NULL);
+	pthread_mutex_unlock(&fs->apply_lock);
 }

@@ -327,6 +327,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			goto done;
 		}
 		vars.v_json = json;
+		vars.idempotent = !f->ntrans && f->type != TG_FT_SECRET;
 		err = tg_api_mutate(fs->api, op, &vars, &res);
 		if (err == TG_OK && res.secret) {
 			secret_put(fs, node.obj->id, f->file, res.secret);
@@ -404,6 +405,49 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	return rc;
 }
 
+bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
+			   const char *name, const char *parent_id,
+			   struct tg_object *out)
+{
+	struct timespec t0, now;
+	double left = fs->cfg->api.timeout_s, step = 0.25;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct tg_list found = { 0 };
+		size_t hits = 0, at = 0;
+
+		if (tg_api_lookup(fs->api, k, name, &found) == TG_OK) {
+			for (size_t i = 0; i < found.n; i++) {
+				const char *pid = found.items[i].parent_id;
+
+				if (parent_id && (!pid || strcmp(pid, parent_id)))
+					continue;
+				hits++;
+				at = i;
+			}
+		}
+		if (hits == 1) {
+			*out = found.items[at];
+			memset(&found.items[at], 0, sizeof(found.items[at]));
+		}
+		tg_list_release(&found);
+		if (hits == 1)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = fs->cfg->api.timeout_s -
+		       ((double)(now.tv_sec - t0.tv_sec) +
+			(double)(now.tv_nsec - t0.tv_nsec) / 1e9);
+		if (left <= 0 || hits > 1)
+			return false;
+		step = step * 2 < left ? step * 2 : left;
+		nanosleep(&(struct timespec){ (time_t)step,
+					      (long)((step - (time_t)step) *
+						     1e9) },
+			  NULL);
+	}
+}
+
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
 	struct tg_result res = { 0 };
@@ -446,30 +490,21 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	vars.name = raw;
 	vars.parent = k->parent ? parent.parent_id : NULL;
 	err = tg_api_mutate(fs->api, k->create, &vars, &res);
-	if ((err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER) &&
-	    k->list_field) {
-		/* The reply was lost: did the create happen?  Ask by name
-		 * rather than create again (the API is not idempotent). */
-		struct tg_list found = { 0 };
-
-		if (tg_api_lookup(fs->api, k, raw, &found) == TG_OK) {
-			for (size_t i = 0; i < found.n; i++) {
-				const char *pid = found.items[i].parent_id;
-
-				if (vars.parent && (!pid || strcmp(pid, vars.parent)))
-					continue;
-				tg_log(TG_LOG_WARN, "%s: created, though its "
-				       "reply was lost", path);
-				res.entity = found.items[i];
-				memset(&found.items[i], 0, sizeof(found.items[i]));
-				err = TG_OK;
-				break;
-			}
-		}
-		tg_list_release(&found);
+	if (tgfs_outcome_unknown(err) && k->list_field &&
+	    tgfs_find_lost_create(fs, k, raw, vars.parent, &res.entity)) {
+		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
+		       path);
+		err = TG_OK;
 	}
 	if (err != TG_OK) {
 		rc = failed(fs, path, err);
+		if (tgfs_outcome_unknown(err)) {
+			/* It may still appear: the next look asks the API,
+			 * so a second mkdir says EEXIST rather than make
+			 * another. */
+			cache_expire(fs, k);
+			inval_path(fs, path);
+		}
 		goto out;
 	}
 	if (res.secret && res.entity.kind) {
@@ -539,6 +574,13 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 	}
 	if (err != TG_OK) {
 		rc = failed(fs, path, err);
+		if (tgfs_outcome_unknown(err)) {
+			const struct tg_kind *k = n.kind;
+
+			node_release(&n);
+			cache_expire(fs, k);
+			inval_path(fs, path);
+		}
 		goto out;
 	}
 	{
@@ -620,7 +662,10 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 		      const struct tg_rel *r, const struct tg_op *op,
 		      const char *tid)
 {
-	struct tg_vars vars = { .id = n->obj->id, .t = tid };
+	/* Adding a link that is there, or removing one that is not,
+	 * changes nothing: safe to send again. */
+	struct tg_vars vars = { .id = n->obj->id, .t = tid,
+				.idempotent = true };
 	const struct tg_kind *holder =
 		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);
 	struct tg_result res = { 0 };

@@ -478,6 +478,34 @@ static void test_draft_create_is_one_mutation_never_retried(void **state)
 	tg_api_free(api);
 }
 
+static void test_only_idempotent_mutations_are_retried(void **state)
+{
+	struct tg_api *api = client(100, 10);
+	const struct tg_kind *k = kind("networks");
+	const struct tg_field *f = &k->fields[tg_field_index(k, "location")];
+	struct tg_vars vars = { .id = "UmVtb3RlTmV0d29yazox",
+				.v_json = "\"AWS\"" };
+	struct tg_result res;
+
+	(void)state;
+	/* A value set, its answer lost twice: sent again, and it is the
+	 * same change (the third answer is the one that counts). */
+	vars.idempotent = true;
+	reply(502, "bad gateway");
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,");
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	assert_int_equal(tg_api_mutate(api, f->set, &vars, &res), TG_OK);
+	assert_int_equal(nsent, 3);
+	assert_string_equal(sent[0], sent[2]);
+	tg_result_release(&res);
+	/* The same mutation not marked idempotent goes once. */
+	vars.idempotent = false;
+	reply(502, "bad gateway");
+	assert_int_equal(tg_api_mutate(api, f->set, &vars, &res), TG_ESERVER);
+	assert_int_equal(nsent, 4);
+	tg_api_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +525,7 @@ int main(void)
 		T(test_lookup_by_id_and_unknown_id),
 		T(test_lookup_by_name_uses_a_filter_variable),
 		T(test_draft_create_is_one_mutation_never_retried),
+		T(test_only_idempotent_mutations_are_retried),
 	};
 
 	tg_log_set_level(TG_LOG_ERR);
