@@ -116,12 +116,26 @@ run_node() { # label, dir of tests, env...
 	count_node "$label" "$logs/$label.tap"
 }
 
+# The read tests again with about 10% of API requests faulted at random
+# (tests/integration/README.md, "Fault mode").
+run_faults() {
+	echo "== integration-faults (TGFS_FAULTS=1)"
+	env TGFS_FAULTS=1 TWINGATEFS_BIN="$PWD/build/fs/twingatefs" \
+		node --test --test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap \
+		--test-reporter-destination="$logs/integration-faults.tap" \
+		tests/integration/read.test.mjs tests/integration/tree.test.mjs \
+		tests/integration/rsync.test.mjs
+	count_node integration-faults "$logs/integration-faults.tap"
+}
+
 tgfs_build build || { echo "build failed"; exit 1; }
 run_unit build unit
 run_valgrind build
 run_fuzz
 run_node simulator tests/sim/test
 run_node integration tests/integration TWINGATEFS_BIN="$PWD/build/fs/twingatefs"
+run_faults
 
 if [ "${TGFS_SKIP_SANITIZERS:-0}" != 1 ]; then
 	if tgfs_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \

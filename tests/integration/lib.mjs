@@ -21,6 +21,24 @@ export const BIN = process.env.TWINGATEFS_BIN ||
 const SIM = join(root, 'tests', 'sim', 'server.mjs');
 const PREFIX = 'tgfs-it-';
 
+// ---- fault mode: TGFS_FAULTS=1 (README.md in this folder) ----
+// Every simulator startSim() starts answers about 10% of GraphQL requests
+// with a fault (the /_sim endpoints are never faulted): 5xx, a delay past
+// the client's timeout, a dropped connection, a truncated or malformed
+// body, a 429, a storm of 429s.  Mounts then default to timeout=2 (a
+// test's own timeout= comes later in -o and wins), so a delayed answer
+// is a timeout.  TGFS_FAULTS_SEED=N picks another fault sequence.
+export const FAULTS = process.env.TGFS_FAULTS === '1';
+export const FAULT_TIMEOUT_S = 2;
+export const RANDOM_FAULTS = {
+  match: 'any', rate: 0.1, seed: Number(process.env.TGFS_FAULTS_SEED || 1),
+  kinds: ['status500', 'status503', 'delay', 'drop', 'truncate', 'malformed', 'status429', 'storm429'],
+  delayMs: 3000, retryAfter: 1, storm: 5,
+};
+// False in fault mode: a test asserting exact request counts (or that a
+// read costs no retry) is skipped then, e.g. test('...', { skip: !exactCounts() }, ...).
+export function exactCounts() { return !FAULTS; }
+
 const children = new Set();
 const mounts = new Set();
 
@@ -110,7 +128,12 @@ export async function startSim(args = []) {
     stats() { return sim.get('/_sim/stats'); },
     resetStats() { return sim.post('/_sim/stats/reset'); },
     tenant() { return sim.get('/_sim/tenant'); },
-    faults(list) { return sim.post('/_sim/faults', list); },
+    // In fault mode the random faults stay armed behind a test's own list
+    // (its entries match first; [] leaves only the random ones).
+    faults(list) {
+      if (!FAULTS) return sim.post('/_sim/faults', list);
+      return sim.post('/_sim/faults', [...[list ?? []].flat(), RANDOM_FAULTS]);
+    },
     config(cfg) { return sim.post('/_sim/config', cfg); },
     async gql(query, variables = {}, token = 'sim-write') {
       const r = await fetch(url, { method: 'POST',
@@ -126,6 +149,13 @@ export async function startSim(args = []) {
       children.delete(proc);
     },
   };
+  if (FAULTS) {
+    const st = await sim.faults([]);
+    if (st !== 200) {
+      await sim.stop(); // a simulator left running keeps the test process alive
+      throw new Error(`the simulator refused the fault mode (HTTP ${st})`);
+    }
+  }
   return sim;
 }
 
@@ -137,7 +167,7 @@ export async function mount(sim, { token = 'sim-read', opts = [], env = {},
   const top = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const dir = join(top, 'mnt');
   mkdirSync(dir);
-  const o = [`url=${sim.url}`, ...opts].join(',');
+  const o = [`url=${sim.url}`, ...(FAULTS ? [`timeout=${FAULT_TIMEOUT_S}`] : []), ...opts].join(',');
   const proc = spawn(BIN, [...(source ? [source] : []), dir, '-f', '-o', o, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...(token ? { TWINGATE_API_TOKEN: token } : {}),

@@ -3,7 +3,7 @@
 // several pages, with awkward names, and what it costs in requests.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSim, mount, sh, shStatus, entryNames, utc, teardown } from './lib.mjs';
+import { startSim, mount, sh, shStatus, entryNames, utc, teardown, exactCounts } from './lib.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
 const sorted = (a) => [...a].sort();
@@ -46,7 +46,7 @@ describe('reading the small tenant, two objects a page', () => {
     assert.match(sh('cat .twingatefs/status', m.dir), /^endpoint: /);
   });
 
-  test('ls networks lists every network, all pages, in two requests', async () => {
+  test('ls networks lists every network, all pages, in two requests', { skip: !exactCounts() }, async () => {
     await sim.resetStats();
     const got = lines(sh('ls -1A networks', m.dir));
     assert.deepEqual(sorted(got), sorted(netNames));
@@ -146,7 +146,7 @@ describe('reading the small tenant, two objects a page', () => {
     assert.equal(new Set(inos).size, inos.length);
   });
 
-  test('a read-only token cannot change anything: EACCES', async () => {
+  test('a read-only token cannot change anything: EACCES', { skip: !exactCounts() }, async () => {
     const dir = `networks/${netNames[0]}`;
     await sim.resetStats();
     let r = shStatus(`echo x > '${dir}/name'`, m.dir);
@@ -177,7 +177,7 @@ describe('page size refused by the API', () => {
     await teardown(m, sim);
   });
 
-  test('the client halves its page size once and keeps it', async () => {
+  test('the client halves its page size once and keeps it', { skip: !exactCounts() }, async () => {
     await sim.resetStats();
     const tenant = await sim.tenant();
     const got = lines(sh('ls -1A networks', m.dir));

@@ -237,16 +237,35 @@ describe('server failures, a lost reply, 429s, pacing, reads', () => {
   before(async () => { ({ sim, m } = await setup()); });
   after(async () => { await sim?.faults([]).catch(() => {}); await teardown(m, sim); });
 
-  test('a mutation answered 500 is EIO; the tenant and the file keep the old value', async () => {
+  test('a mutation answered 500 every time is EIO; the tenant and the file keep the old value', async () => {
     const t = await sim.tenant();
     const f = 'groups/Engineering/is-active';
     assert.equal(sh(`cat ${f}`, m.dir), 'true\n');
-    assert.equal(await sim.faults({ match: 'mutation', status: 500 }), 200);
+    // A value set is retried (retries=3 by default): four 500s in a row.
+    assert.equal(await sim.faults({ match: 'mutation', status: 500, count: 4 }), 200);
+    await sim.resetStats();
     fails(`echo false > ${f}`, m.dir, /Input\/output error/);
+    assert.equal((await sim.stats()).mutations, 0, 'none executed');
     await sim.faults([]);
     await assertUnchanged(sim, t, 'after a 500');
     assert.equal(sh(`cat ${f}`, m.dir), 'true\n');
     assert.ok(sh('cat .twingatefs/errors', m.dir).includes('/groups/Engineering/is-active'));
+  });
+
+  test('a value set whose answer is lost is sent again, and takes effect once', async () => {
+    const f = 'networks/AWS prod/location';
+    const before = sh(`cat '${f}'`, m.dir);
+    const want = before === 'aws\n' ? 'other' : 'aws';
+    // Executed, then the connection dropped: the retry sets the same value.
+    assert.equal(await sim.faults({ match: 'remoteNetworkUpdate', drop: true, after: true }), 200);
+    await sim.resetStats();
+    assert.equal(shStatus(`echo ${want} > '${f}'`, m.dir).status, 0);
+    await sim.faults([]);
+    const st = await sim.stats();
+    assert.equal(st.requests, 2, 'the mutation and its retry');
+    const t = await sim.tenant();
+    assert.equal(t.remoteNetworks.find((n) => n.name === 'AWS prod').location, want.toUpperCase());
+    assert.equal(sh(`cat '${f}'`, m.dir), `${want}\n`);
   });
 
   test('a create whose reply is lost never makes a duplicate', async () => {

@@ -8,14 +8,19 @@
 //    "delayMs": N, "drop": true, "truncate": true,
 //    "malformed": true | "json" | "html",
 //    "after": true}                                          execute, then fail
-// or random mode: {"match":..., "rate": 0.1, "kinds": [...], "delayMs": N, "seed": N}
-// with kinds from status500 (any statusNNN), status429, delay, drop, truncate, malformed.
+// or random mode: {"match":..., "rate": 0.1, "kinds": [...], "delayMs": N, "seed": N,
+//                  "retryAfter": N, "storm": N}
+// with kinds from status500 (any statusNNN), status429, delay, drop, truncate, malformed,
+// and storm429: a 429 storm, this request and the next storm-1 requests the entry
+// matches are all answered 429 (Retry-After: retryAfter); the storm draws no random numbers.
 
 import { makeRng } from './ids.mjs';
 
 const RANDOM_KINDS = ['status500', 'delay', 'drop', 'truncate', 'malformed', 'status429'];
+// Accepted in kinds but not drawn by default (the default sequence stays as it was).
+const EXTRA_KINDS = ['storm429'];
 const KNOWN_KEYS = new Set(['match', 'count', 'skip', 'status', 'retryAfter', 'delayMs', 'drop', 'truncate',
-  'malformed', 'after', 'rate', 'kinds', 'seed']);
+  'malformed', 'after', 'rate', 'kinds', 'seed', 'storm']);
 
 function checkInt(v, name, min, max) {
   if (v === undefined) return;
@@ -41,10 +46,15 @@ function normalise(f) {
     const kinds = f.kinds ?? RANDOM_KINDS;
     if (!Array.isArray(kinds) || kinds.length === 0) throw new Error('fault.kinds must be a non-empty array');
     for (const k of kinds) {
-      if (!RANDOM_KINDS.includes(k) && !/^status[1-5]\d\d$/.test(k)) throw new Error(`unknown fault kind '${k}'`);
+      if (!RANDOM_KINDS.includes(k) && !EXTRA_KINDS.includes(k) && !/^status[1-5]\d\d$/.test(k)) {
+        throw new Error(`unknown fault kind '${k}'`);
+      }
     }
     checkInt(f.seed, 'seed', 0, 2 ** 32 - 1);
+    checkInt(f.storm, 'storm', 1, 1000);
     Object.assign(out, { rate: f.rate, kinds, delayMs: f.delayMs ?? 1000, seed: f.seed ?? 1, retryAfter: f.retryAfter ?? 1, after: !!f.after });
+    if (kinds.includes('storm429')) out.storm = f.storm ?? 5;
+    out.stormLeft = 0; // requests of the current storm still to answer 429
     out.rng = makeRng(out.seed);
     return out;
   }
@@ -77,7 +87,11 @@ function randomAction(f) {
   else if (kind === 'drop') a.drop = true;
   else if (kind === 'truncate') a.truncate = true;
   else if (kind === 'malformed') a.malformed = 'json';
-  else {
+  else if (kind === 'storm429') {
+    a.status = 429;
+    a.retryAfter = f.retryAfter;
+    f.stormLeft = f.storm - 1;
+  } else {
     a.status = Number(kind.slice(6));
     if (a.status === 429) a.retryAfter = f.retryAfter;
   }
@@ -101,7 +115,7 @@ export class Faults {
 
   /** JSON view of what is pending (remaining count/skip). */
   toJSON() {
-    return this.pending.map(({ rng, ...rest }) => Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== false)));
+    return this.pending.map(({ rng, stormLeft, ...rest }) => Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== false)));
   }
 
   /**
@@ -113,6 +127,10 @@ export class Faults {
       const f = this.pending[i];
       if (!matches(f.match, req)) continue;
       if (f.rate !== undefined) {
+        if (f.stormLeft > 0) {
+          f.stormLeft--;
+          return { delayMs: 0, after: f.after, kind: 'storm429', status: 429, retryAfter: f.retryAfter };
+        }
         if (f.rng.next() < f.rate) return randomAction(f);
         continue;
       }

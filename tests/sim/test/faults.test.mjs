@@ -152,8 +152,37 @@ test('random mode: seeded, persistent until cleared', async () => {
   assert.equal((await s.gql(Q)).status, 200);
 });
 
+test('random storm429: runs of exactly `storm` 429s with Retry-After, seeded', async () => {
+  const seq = async () => {
+    await s.sim('/_sim/faults', 'POST', [{ rate: 0.2, kinds: ['storm429'], storm: 4, retryAfter: 3, seed: 7 }]);
+    await s.sim('/_sim/stats/reset', 'POST');
+    const out = [];
+    for (let i = 0; i < 60; i++) {
+      const r = await s.gql(Q);
+      if (r.status === 429) assert.equal(r.headers.get('retry-after'), '3');
+      out.push(r.status);
+    }
+    return out;
+  };
+  const a = await seq();
+  assert.deepEqual(await seq(), a, 'same seed, same storms');
+  // Maximal runs of 429: a storm may start right after another ends, so
+  // each run is a whole number of storms; the last may be cut by the end.
+  const runs = a.join(',').split(/,?200,?/).filter((x) => x !== '').map((x) => x.split(',').length);
+  assert.ok(runs.length >= 2, a.join(','));
+  for (const n of runs.slice(0, -1)) assert.equal(n % 4, 0, a.join(','));
+  assert.ok(a.slice(0, 40).includes(200));
+  const st = (await s.sim('/_sim/stats')).body;
+  assert.equal(st.queries, a.filter((x) => x === 200).length, 'a storm executes nothing');
+  assert.deepEqual((await s.sim('/_sim/faults')).body.map((f) => f.storm), [4]);
+  // Not drawn unless asked for: the default kinds are unchanged.
+  await s.sim('/_sim/faults', 'POST', [{ rate: 1, storm: 2 }]);
+  assert.equal((await s.sim('/_sim/faults')).body[0].kinds.includes('storm429'), false);
+});
+
 test('invalid fault lists are refused with 400', async () => {
-  for (const bad of [[{ status: 'x' }], [{ match: 'any' }], [{ bogus: 1, status: 500 }], [{ rate: 2 }], [{ rate: 0.1, kinds: ['nope'] }], 5]) {
+  for (const bad of [[{ status: 'x' }], [{ match: 'any' }], [{ bogus: 1, status: 500 }], [{ rate: 2 }], [{ rate: 0.1, kinds: ['nope'] }],
+    [{ rate: 0.1, kinds: ['storm429'], storm: 0 }], 5]) {
     const r = await s.sim('/_sim/faults', 'POST', bad);
     assert.equal(r.status, 400, JSON.stringify(bad));
   }

@@ -1,0 +1,432 @@
+// hang.test.mjs - an API that is gone or stuck never hangs the filesystem
+// (DESIGN.md §7; issue 6 item 2).  With the simulator killed (SIGKILL),
+// frozen (SIGSTOP) or answering only after ten minutes, on a mount with
+// timeout=2,retries=1:
+//   - every call (ls, cat, stat, echo >) returns within the bound below,
+//     failing with EIO, alone or several at once in one folder;
+//   - ls of the mount root and the status folder answer at once while
+//     other calls are stuck;
+//   - another mount against a healthy simulator works meanwhile;
+//   - fusermount3 -u returns (busy while a call is stuck; it succeeds once
+//     the call has given up), fusermount3 -uz detaches at once;
+//   - SIGTERM to the daemon unmounts and exits 0;
+//   - after kill -9 of the daemon, the same folder mounts again once the
+//     dead mount is unmounted (what a user must do: fusermount3 -u DIR, or
+//     fusermount3 -uz DIR while a process still uses it).
+// Stuck calls are made by a shell loop of cat in the background; a call
+// counts as stuck while its process sleeps in the kernel's FUSE request
+// wait (/proc/PID/wchan).  Frozen simulators get SIGCONT on every exit
+// path, loops are killed, mounts unmounted.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { BIN, startSim, mount, isMounted, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
+
+const TIMEOUT = 2;            // -o timeout= (seconds, one request)
+const RETRIES = 1;            // -o retries= (extra tries of a read)
+// The client waits 0.2 s, 0.4 s, ... between tries (api/client.c).
+const BACKOFF_MS = 200 * (2 ** RETRIES - 1);
+// Process start-up, the FUSE round trips, a loaded machine, ASan.
+const MARGIN_MS = 1500;
+// The longest any one call may take: every try times out, plus backoff.
+const BOUND_MS = (RETRIES + 1) * TIMEOUT * 1000 + BACKOFF_MS + MARGIN_MS;
+// What "at once" means for calls that need no request.
+const AT_ONCE_MS = 1000;
+// A command still running after this is hung: killed, and the test fails.
+const HUNG_MS = 60000;
+
+const OPTS = [`timeout=${TIMEOUT}`, `retries=${RETRIES}`, 'rate_read=100000', 'rate_write=100000'];
+const SIM_ARGS = ['--size', 'small', '--rate-read', '0', '--rate-write', '0'];
+const EIO = /Input\/output error/;
+const q = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
+const lines = (s) => s.split('\n').filter((l) => l !== '');
+const sorted = (a) => [...a].sort();
+
+// ---- clean-up on every exit path (lib.mjs handles its own mounts and
+// simulators; these are the things made here) ----
+const frozen = new Set();   // pids of SIGSTOPped simulators
+const loops = new Set();    // process groups of background loops
+const extraMounts = new Set(); // { dir, proc } made by mountAt()
+function cleanupHere() {
+  for (const pid of frozen) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
+  for (const pgid of loops) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
+  for (const x of extraMounts) {
+    spawnSync('fusermount3', ['-uz', x.dir]);
+    try { x.proc.kill('SIGKILL'); } catch { /* gone */ }
+  }
+}
+process.on('exit', cleanupHere);
+after(cleanupHere);
+
+// Runs @cmd in bash, in @cwd, without blocking the event loop; resolves
+// { status, signal, stdout, stderr, ms }.  Killed after HUNG_MS.
+function timed(cmd, cwd = '/') {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const p = spawn('bash', ['-c', cmd], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => p.kill('SIGKILL'), HUNG_MS);
+    p.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+// A command that must give up within BOUND_MS with EIO.
+async function givesUp(cmd, cwd) {
+  const r = await timed(cmd, cwd);
+  assert.notEqual(r.status, 0, `\`${cmd}\` failed (${r.signal ?? r.status}): ${r.stdout}`);
+  assert.match(r.stderr, EIO, `\`${cmd}\`: EIO`);
+  assert.ok(r.ms < BOUND_MS, `\`${cmd}\` returned after ${r.ms} ms, bound ${BOUND_MS} ms`);
+  return r;
+}
+
+// Processes of group @pgid waiting on the filesystem: for the daemon's
+// answer (request_wait_answer), or for another call in the same folder.
+function waitingIn(pgid) {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) !== pgid) continue; // pgrp
+      const wchan = readFileSync(`/proc/${d}/wchan`, 'utf8');
+      if (/request_wait_answer|^fuse_/.test(wchan)) out.push({ pid: Number(d), wchan });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+// A background loop of cat over @paths (absolute), each of which needs a
+// request; started from / so nothing else holds the mount.  .stuck()
+// resolves once one is waiting on the filesystem.
+function stuckLoop(paths) {
+  const p = spawn('bash', ['-c', `while :; do for f in ${paths.map(q).join(' ')}; do cat "$f" > /dev/null 2>&1; done; done`],
+    { cwd: '/', detached: true, stdio: 'ignore' });
+  const pgid = p.pid;
+  loops.add(pgid);
+  let exited = false;
+  p.once('exit', () => { exited = true; });
+  return {
+    waiting: () => waitingIn(pgid),
+    stuck: () => waitFor(() => waitingIn(pgid).length > 0, BOUND_MS, 'a call stuck in the filesystem'),
+    async stop() {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      await waitFor(() => exited && waitingIn(pgid).length === 0, BOUND_MS, 'the loop to end');
+      loops.delete(pgid);
+    },
+  };
+}
+
+// The ways the API goes away; heal() undoes what can be undone.
+const MODES = {
+  'killed (SIGKILL)': {
+    stuck: false,
+    async break(sim) {
+      sim.proc.kill('SIGKILL');
+      await waitFor(() => sim.proc.exitCode !== null || sim.proc.signalCode !== null, 5000, 'the simulator to die');
+    },
+    async heal() {},
+  },
+  'frozen (SIGSTOP)': {
+    stuck: true,
+    async break(sim) {
+      frozen.add(sim.proc.pid);
+      sim.proc.kill('SIGSTOP');
+      await waitFor(() => readFileSync(`/proc/${sim.proc.pid}/stat`, 'utf8').split(') ')[1][0] === 'T',
+        5000, 'the simulator to stop');
+    },
+    async heal(sim) {
+      if (!frozen.has(sim.proc.pid)) return;
+      sim.proc.kill('SIGCONT');
+      frozen.delete(sim.proc.pid);
+    },
+  },
+  'answering after ten minutes (delayMs 600000)': {
+    stuck: true,
+    async break(sim) {
+      assert.equal(await sim.faults({ delayMs: 600000, count: 1e9 }), 200);
+    },
+    async heal(sim) { await sim.faults([]); },
+  },
+};
+
+// A healthy simulator: in fault mode (TGFS_FAULTS=1) its random faults
+// are cleared; what this file is about is a dead API, not a flaky one.
+async function healthySim() {
+  const sim = await startSim(SIM_ARGS);
+  await sim.post('/_sim/faults', []);
+  return sim;
+}
+
+// A fresh simulator and mount, warmed (the networks listing and one
+// network's folder are cached), then the simulator broken as @mode says;
+// runs fn({ sim, m, t }); cleans up whatever happens.
+async function scenario(mode, fn) {
+  let sim, m, failed = false;
+  const state = tempDir();
+  try {
+    sim = await healthySim();
+    const t = await sim.tenant();
+    m = await mount(sim, { token: 'sim-write', opts: OPTS, env: { XDG_STATE_HOME: state } });
+    const warm = await timed("ls networks > /dev/null && ls 'networks/AWS prod' > /dev/null", m.dir);
+    assert.equal(warm.status, 0, warm.stderr);
+    await mode.break(sim);
+    return await fn({ sim, m, t });
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    if (sim) await mode.heal(sim).catch(() => {});
+    // A failed teardown must not hide why the test failed.
+    await teardown(m, sim).catch((e) => { if (!failed) throw e; });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+// Uncached files of devices (each needs a request), absolute paths.
+const deviceFiles = (t, m, n) => t.devices.slice(0, n).map((d) => m.path(`devices/${d.id}/trust`));
+
+for (const [name, mode] of Object.entries(MODES)) {
+  describe(`with the simulator ${name}`, () => {
+    test('ls, cat, stat and echo > each give up with EIO within the bound', async () => {
+      await scenario(mode, async ({ sim, m, t }) => {
+        await givesUp('ls devices', m.dir);
+        await givesUp(`cat ${q(`devices/${t.devices[1].id}/trust`)}`, m.dir);
+        await givesUp(`stat ${q(`users/${t.users[0].email}`)}`, m.dir);
+        await givesUp('ls -l service-accounts', m.dir);
+        // A cached object: the mutation is what waits (never retried).
+        await givesUp("echo 'hang test' > 'networks/AWS prod/name'", m.dir);
+        // ... and what is cached is still served at once.
+        const r = await timed("cat 'networks/AWS prod/location'", m.dir);
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(r.ms < AT_ONCE_MS, `a cached read took ${r.ms} ms`);
+        if (name.startsWith('killed')) return;
+        // Once the API answers again, so does the mount.
+        await mode.heal(sim);
+        const ok = await timed('ls -1A devices', m.dir);
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.equal(lines(ok.stdout).length, t.devices.length);
+      });
+    });
+
+    test('four calls at once in one folder each give up within the bound', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const rs = await Promise.all(deviceFiles(t, m, 4).map((f) => timed(`cat ${q(f)}`)));
+        for (const r of rs) assert.match(r.stderr, EIO);
+        const ms = rs.map((r) => r.ms);
+        assert.ok(Math.max(...ms) < BOUND_MS,
+          `calls returned after ${ms.join(', ')} ms, bound ${BOUND_MS} ms each`);
+      });
+    });
+
+    if (!mode.stuck) return;
+
+    test('ls of the mount root and the status folder answer at once while calls are stuck', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const loop = stuckLoop(deviceFiles(t, m, 6));
+        try {
+          await loop.stuck();
+          let r = await timed('ls -1A', m.dir);
+          assert.equal(r.status, 0, r.stderr);
+          assert.deepEqual(sorted(lines(r.stdout)), ['devices', 'groups', 'networks', 'resources',
+            'security-policies', 'service-accounts', 'users']);
+          assert.ok(r.ms < AT_ONCE_MS, `ls of the root took ${r.ms} ms`);
+          r = await timed('stat -c %F . devices', m.dir);
+          assert.equal(r.status, 0, r.stderr);
+          assert.ok(r.ms < AT_ONCE_MS, `stat of the root took ${r.ms} ms`);
+          r = await timed('cat .twingatefs/status .twingatefs/stats > /dev/null', m.dir);
+          assert.equal(r.status, 0, r.stderr);
+          assert.ok(r.ms < AT_ONCE_MS, `the status files took ${r.ms} ms`);
+        } finally {
+          await loop.stop();
+        }
+      });
+    });
+
+    test('another mount against a healthy simulator works while this one is stuck', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const loop = stuckLoop(deviceFiles(t, m, 6));
+        let sim2, m2;
+        try {
+          await loop.stuck();
+          sim2 = await healthySim();
+          const t2 = await sim2.tenant();
+          m2 = await mount(sim2, { opts: OPTS });
+          const r = await timed("ls -1A networks users && cat 'networks/AWS prod/name'", m2.dir);
+          assert.equal(r.status, 0, r.stderr);
+          assert.ok(r.ms < BOUND_MS, `the healthy mount took ${r.ms} ms`);
+          assert.match(r.stdout, /^AWS prod\n$/m);
+          assert.equal(lines(r.stdout).length, 2 + t2.remoteNetworks.length + t2.users.length + 1);
+          await loop.stuck(); // the first mount was stuck all along
+        } finally {
+          await loop.stop();
+          await teardown(m2, sim2);
+        }
+      });
+    });
+
+    test('fusermount3 -u returns while a call is stuck; it unmounts once the call gave up', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const loop = stuckLoop(deviceFiles(t, m, 6));
+        try {
+          await loop.stuck();
+          const r = await timed(`fusermount3 -u ${q(m.dir)}`);
+          assert.ok(r.ms < BOUND_MS, `fusermount3 -u took ${r.ms} ms`);
+          // Busy (a process is inside) or done: either way it returned.
+          if (r.status !== 0) assert.match(r.stderr, /busy/i);
+        } finally {
+          await loop.stop();
+        }
+        // The stuck call has been killed or has given up: a plain -u works.
+        await waitFor(async () => !isMounted(m.dir)
+          || (await timed(`fusermount3 -u ${q(m.dir)}`)).status === 0, BOUND_MS, 'fusermount3 -u to work');
+        await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS, 'the daemon to exit');
+        assert.equal(m.proc.exitCode, 0, m.log());
+      });
+    });
+
+    test('fusermount3 -uz detaches at once while a call is stuck; the daemon then exits 0', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const loop = stuckLoop(deviceFiles(t, m, 6));
+        try {
+          await loop.stuck();
+          const r = await timed(`fusermount3 -uz ${q(m.dir)}`);
+          assert.equal(r.status, 0, r.stderr);
+          assert.ok(r.ms < AT_ONCE_MS, `fusermount3 -uz took ${r.ms} ms`);
+          assert.equal(isMounted(m.dir), false);
+        } finally {
+          await loop.stop();
+        }
+        await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS, 'the daemon to exit');
+        assert.equal(m.proc.exitCode, 0, m.log());
+      });
+    });
+
+    test('SIGTERM to the daemon while a call is stuck: it unmounts and exits 0', async () => {
+      await scenario(mode, async ({ t, m }) => {
+        const loop = stuckLoop(deviceFiles(t, m, 6));
+        try {
+          await loop.stuck();
+          const t0 = Date.now();
+          m.proc.kill('SIGTERM');
+          await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS,
+            'the daemon to exit on SIGTERM');
+          assert.equal(m.proc.exitCode, 0, `exit ${m.proc.exitCode ?? m.proc.signalCode}: ${m.log()}`);
+          assert.equal(isMounted(m.dir), false, 'the mount is gone');
+          assert.ok(Date.now() - t0 < BOUND_MS);
+        } finally {
+          await loop.stop();
+        }
+      });
+    });
+  });
+}
+
+// ---- kill -9 of the daemon, and mounting the same folder again ----
+
+// How many times @dir is in the mount table.
+const mountCount = (dir) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+  .filter((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === dir).length;
+
+// Runs twingatefs on the existing folder @dir; resolves { proc, log(),
+// mounted, exit } once a new mount is there or the daemon has exited.
+async function mountAt(sim, dir) {
+  const before = mountCount(dir);
+  const proc = spawn(BIN, [dir, '-f', '-o', [`url=${sim.url}`, ...OPTS].join(',')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, TWINGATE_API_TOKEN: 'sim-read' },
+  });
+  const x = { dir, proc };
+  extraMounts.add(x);
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  let exit = null;
+  proc.once('exit', (code, sig) => { exit = { code, sig }; });
+  await waitFor(() => exit !== null || mountCount(dir) > before, 15000, 'the daemon to mount or exit');
+  return {
+    proc, log: () => log, mounted: exit === null, exit: () => exit,
+    async unmount() {
+      const r = spawnSync('fusermount3', ['-u', dir], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      await waitFor(() => exit !== null, BOUND_MS, 'the daemon to exit');
+      extraMounts.delete(x);
+      assert.deepEqual(exit, { code: 0, sig: null }, log);
+      assert.doesNotMatch(log, /AddressSanitizer|LeakSanitizer|runtime error:/);
+    },
+  };
+}
+
+describe('the daemon\'s life', () => {
+  test('SIGTERM to an idle daemon: it unmounts and exits 0', async () => {
+    const sim = await healthySim();
+    const m = await mount(sim, { opts: OPTS });
+    try {
+      m.proc.kill('SIGTERM');
+      await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS,
+        'the daemon to exit on SIGTERM');
+      assert.equal(isMounted(m.dir), false, 'the mount is gone');
+      assert.equal(m.proc.exitCode, 0, `exit ${m.proc.exitCode ?? m.proc.signalCode}: ${m.log()}`);
+    } finally {
+      await teardown(m.proc.exitCode === 0 ? m : null, sim);
+      if (m.proc.exitCode !== 0) await m.unmount().catch(() => {}); // clean-up only
+    }
+  });
+
+  test('kill -9 of the daemon: a stuck call returns; the same folder mounts again once the dead mount is unmounted', async (ctx) => {
+    let sim, m, again, dir;
+    try {
+      sim = await healthySim();
+      const t = await sim.tenant();
+      m = await mount(sim, { opts: OPTS });
+      dir = m.dir;
+      await MODES['answering after ten minutes (delayMs 600000)'].break(sim);
+      const loop = stuckLoop(deviceFiles(t, m, 3));
+      try {
+        await loop.stuck();
+        m.proc.kill('SIGKILL');
+        await waitFor(() => m.proc.signalCode !== null, 5000, 'the daemon to die');
+        // The stuck call is answered at once (the connection is gone).
+        await waitFor(() => loop.waiting().length === 0, AT_ONCE_MS, 'the stuck call to return');
+      } finally {
+        await loop.stop();
+      }
+      await sim.faults([]);
+      // The dead mount stays in the table until someone unmounts it.
+      assert.ok(isMounted(dir));
+      assert.match((await timed(`ls ${q(dir)}`)).stderr, /Transport endpoint is not connected/);
+      // Mounting on it as it is: it must not hang; it may refuse.
+      const direct = await mountAt(sim, dir);
+      ctx.diagnostic(direct.mounted ? 'mounting over the dead mount worked'
+        : `mounting over the dead mount was refused: ${direct.log().trim()}`);
+      if (direct.mounted) {
+        await direct.unmount();
+      } else {
+        assert.notEqual(direct.exit().code, 0);
+        assert.match(direct.log(), /mount point|not connected/i, direct.log());
+      }
+      // What a user does: unmount the dead mount (nothing uses it now, so
+      // a plain -u works), then mount again.
+      const u = await timed(`fusermount3 -u ${q(dir)}`);
+      assert.equal(u.status, 0, u.stderr);
+      assert.equal(isMounted(dir), false);
+      again = await mountAt(sim, dir);
+      assert.ok(again.mounted, again.log());
+      const r = await timed('ls -1A networks', dir);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(lines(r.stdout).length, t.remoteNetworks.length);
+      await again.unmount();
+      again = null;
+    } finally {
+      if (again) spawnSync('fusermount3', ['-uz', dir]);
+      // The killed daemon's mount: its unmount reports the SIGKILL.
+      if (m?.proc.signalCode === 'SIGKILL') await assert.rejects(m.unmount(), /SIGKILL/);
+      await teardown(m?.proc.signalCode === 'SIGKILL' ? null : m, sim);
+    }
+  });
+});
