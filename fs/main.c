@@ -145,6 +145,29 @@ static const struct fuse_custom_io session_io = {
 	.writev = io_writev,
 };
 
+/* One cheap query before mounting, once every option is known good.  Its
+ * curl handle is gone before the daemon forks.  False (said on stderr)
+ * when the endpoint or the token does not work. */
+static bool api_answers(const struct tg_api_config *cfg)
+{
+	struct tg_api *check = tg_api_new(cfg);
+	char *msg = NULL;
+	enum tg_err err;
+
+	if (!check) {
+		fprintf(stderr, "twingatefs: out of memory\n");
+		return false;
+	}
+	err = tg_api_check(check, &msg);
+	tg_api_free(check);
+	if (err != TG_OK)
+		fprintf(stderr, "twingatefs: cannot mount %s: %s%s%s\n",
+			cfg->url, tg_err_str(err), msg ? ": " : "",
+			msg ? msg : "");
+	free(msg);
+	return err == TG_OK;
+}
+
 /* Mounts and serves until unmounted, as fuse_main() does, but daemonizes
  * only once mounted, so that every error before that reaches stderr (the
  * caller of mount(8) sees why), and the log moves to syslog after. */
@@ -163,7 +186,9 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 	}
 	f = fuse_new(args, &tgfs_ops, sizeof(tgfs_ops), conf);
 	if (!f)
-		goto out;
+		goto out; /* libfuse said which option it did not know */
+	if (!api_answers(&conf->api))
+		goto out_destroy;
 	if (fuse_mount(f, co.mountpoint) != 0)
 		goto out_destroy;
 	if (fuse_version() < 316 &&
@@ -348,6 +373,43 @@ static void fuse_log_to_tg(enum fuse_log_level level, const char *fmt,
 	       "%s", line);
 }
 
+/* Says which option is out of its range, if one is. */
+static bool options_in_range(const struct options *o)
+{
+	const struct {
+		const char *name;
+		unsigned v, min, max;
+	} r[] = {
+		{ "cache_ttl", o->cache_ttl, 0, 86400 },
+		{ "page_size", o->page_size, 1, 1000 },
+		{ "batch_pages", o->batch_pages, 1, 100 },
+		{ "rate_read", o->rate_read, 0, 1000000 },
+		{ "rate_write", o->rate_write, 0, 1000000 },
+		{ "timeout", o->timeout, 1, 3600 },
+		{ "retries", o->retries, 0, 20 },
+		{ "max_wait", o->max_wait, 0, 86400 },
+	};
+	char *end = NULL;
+	unsigned long m;
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (r[i].v < r[i].min || r[i].v > r[i].max) {
+			fprintf(stderr, "twingatefs: option %s=%u is out of "
+				"range (%u to %u)\n", r[i].name, r[i].v,
+				r[i].min, r[i].max);
+			return false;
+		}
+	if (o->umask) {
+		m = strtoul(o->umask, &end, 8);
+		if (!*o->umask || *end || m > 0777) {
+			fprintf(stderr, "twingatefs: option umask=%s is not "
+				"an octal mode (0 to 777)\n", o->umask);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* True when argv asks for the foreground (-f, -d, -o debug). */
 static bool foreground(int argc, char **argv)
 {
@@ -366,14 +428,14 @@ int main(int argc, char *argv[])
 			     .rate_write = 20, .timeout = 30, .retries = 3,
 			     .max_wait = 120, .uid = -1, .gid = -1 };
 	static struct tgfs_config conf;
-	char *url = NULL, *token = NULL, *msg = NULL, fsname[300];
+	char *url = NULL, *token = NULL, fsname[300];
 	const char *env;
-	struct tg_api *check;
-	enum tg_err err;
 	int ret = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
 		return 1;
+	if (!options_in_range(&o))
+		goto out;
 	if (o.npos > 2) {
 		fprintf(stderr, "twingatefs: too many arguments: '%s' (usage: "
 			"twingatefs [SOURCE] MOUNTPOINT [-o options])\n",
@@ -489,28 +551,12 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "twingatefs: cannot initialise libcurl\n");
 		goto out;
 	}
-	/* One cheap query before mounting.  Its curl handle is gone before
-	 * fuse_main forks. */
-	check = tg_api_new(&conf.api);
-	if (!check) {
-		fprintf(stderr, "twingatefs: out of memory\n");
-		goto out_curl;
-	}
-	err = tg_api_check(check, &msg);
-	tg_api_free(check);
-	if (err != TG_OK) {
-		fprintf(stderr, "twingatefs: cannot mount %s: %s%s%s\n", url,
-			tg_err_str(err), msg ? ": " : "", msg ? msg : "");
-		goto out_curl;
-	}
 
 	snprintf(fsname, sizeof(fsname), "-ofsname=twingatefs,subtype=twingatefs,max_threads=64,max_idle_threads=16");
 	fuse_opt_insert_arg(&args, 1, fsname);
 	ret = serve(&args, &conf);
-out_curl:
 	curl_global_cleanup();
 out:
-	free(msg);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);
