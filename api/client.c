@@ -452,7 +452,15 @@ enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 			goto out;
 		attempt++;
 		STAT_ADD(api, retries, 1);
-		sleep_until(now_mono() + 0.2 * pow(2, attempt - 1));
+		if (kind == GQL_MUTATION_IDEMPOTENT && r.timed_out) {
+			/* The first send may still be running at the API:
+			 * give it one more timeout to finish, so that it
+			 * cannot land after a later write of the same
+			 * value (ln, rm, ln again). */
+			sleep_until(now_mono() + api->cfg.timeout_s);
+		} else {
+			sleep_until(now_mono() + 0.2 * pow(2, attempt - 1));
+		}
 	}
 
 	{

@@ -266,6 +266,7 @@ enum tg_err http_post(struct http *h, const char *body, bool fresh,
 		return TG_EPROTO;
 	}
 	if (rc != CURLE_OK) {
+		out->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 		buf_release(&out->body);
 		if (err)
 			snprintf(err, errsz, "%s",

@@ -62,6 +62,8 @@ void buf_release(struct buf *b);
 struct http_resp {
 	long status;      /* HTTP status, 0 when none arrived */
 	long retry_after; /* Retry-After in seconds, -1 when absent */
+	bool timed_out;   /* no answer within the timeout: the request may
+			   * still be running at the API */
 	struct buf body;
 };
 
