@@ -15,9 +15,8 @@
 #include "internal.h"
 
 /* True when @s (@len bytes) is well-formed UTF-8 without NUL or other
- * control characters than tab and newline (and carriage return, when
- * @cr: JSON counts it as white space). */
-static bool clean_utf8_cr(const unsigned char *s, size_t len, bool cr)
+ * control characters than tab and newline. */
+static bool clean_utf8(const unsigned char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -26,9 +25,7 @@ static bool clean_utf8_cr(const unsigned char *s, size_t len, bool cr)
 		size_t n;
 
 		if (c < 0x80) {
-			if (c == 0 ||
-			    (c < 0x20 && c != '\t' && c != '\n' &&
-			     !(cr && c == '\r')) ||
+			if (c == 0 || (c < 0x20 && c != '\t' && c != '\n') ||
 			    c == 0x7f)
 				return false;
 			i++;
@@ -55,11 +52,6 @@ static bool clean_utf8_cr(const unsigned char *s, size_t len, bool cr)
 		i += n + 1;
 	}
 	return true;
-}
-
-static bool clean_utf8(const unsigned char *s, size_t len)
-{
-	return clean_utf8_cr(s, len, false);
 }
 
 /* True when JSON text @s (@len bytes) has no \u0000 escape in a string:
@@ -358,11 +350,20 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	*n = 0;
 	if (len > TG_JSON_MAX)
 		return TG_E2BIG;
-	/* Strict: clean UTF-8 text holding one object and nothing after it
-	 * (cJSON takes any byte up to 0x20 for white space and stops at the
-	 * end of the first value). */
-	if (!clean_utf8_cr((const unsigned char *)text, len, true) ||
-	    !no_nul_escape(text, len))
+	/* Saved as shown: nothing to send (whatever bytes the API gave). */
+	if (len == strlen(obj->json) && memcmp(text, obj->json, len) == 0)
+		return TG_OK;
+	/* Strict: one object and nothing after it, no control bytes but
+	 * JSON's blanks, no NUL (cJSON takes any byte up to 0x20 for white
+	 * space, stops at the end of the first value, and cuts a string at
+	 * \u0000).  Changed values are checked (UTF-8 too) as a field's. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			return TG_EINVAL;
+	}
+	if (!no_nul_escape(text, len))
 		return TG_EINVAL;
 	new = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	for (const char *p = end; new && p < text + len; p++)
