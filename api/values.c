@@ -351,8 +351,17 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	if (len > TG_JSON_MAX)
 		return TG_E2BIG;
 	/* Saved as shown: nothing to send (whatever bytes the API gave). */
-	if (len == strlen(obj->json) && memcmp(text, obj->json, len) == 0)
-		return TG_OK;
+	if (len == strlen(obj->json) && memcmp(text, obj->json, len) == 0) {
+		*changed = calloc(1, sizeof(**changed));
+		*values = calloc(1, sizeof(**values));
+		if (*changed && *values)
+			return TG_OK;
+		free(*changed);
+		free(*values);
+		*changed = NULL;
+		*values = NULL;
+		return TG_ENOMEM;
+	}
 	/* Strict: one object and nothing after it, no control bytes but
 	 * JSON's blanks, no NUL (cJSON takes any byte up to 0x20 for white
 	 * space, stops at the end of the first value, and cuts a string at
