@@ -4,9 +4,10 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync as rm } from 'node:fs';
+import { existsSync, readFileSync, rmSync as rm } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startSim, runBin, tempDir, rmSync, isMounted, waitFor, teardown } from './lib.mjs';
+import { BIN, startSim, runBin, tempDir, rmSync, isMounted, waitFor, teardown } from './lib.mjs';
 
 describe('twingatefs --help and --version', () => {
   test('--help lists our options, the environment and the FUSE options, grouped', () => {
@@ -32,6 +33,34 @@ describe('twingatefs --help and --version', () => {
     assert.match(r.stdout, /^twingatefs \d+\.\d+\.\d+\n/);
     assert.match(r.stdout, /libfuse 3\.\d+/);
     assert.match(r.stdout, /libcurl\/\d/);
+  });
+});
+
+describe('meson install', () => {
+  // BIN is <build>/fs/twingatefs; install that build into a scratch root.
+  const build = dirname(dirname(BIN));
+  test('puts the program in bin/ and twingatefs.1 in share/man/man1/', { skip: !existsSync(join(build, 'build.ninja')) && 'BIN is not in a meson build' }, () => {
+    const dest = tempDir();
+    try {
+      const r = spawnSync('meson', ['install', '-C', build, '--no-rebuild', '--destdir', dest],
+        { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const prefix = spawnSync('meson', ['introspect', build, '--buildoptions'], { encoding: 'utf8' });
+      const opts = JSON.parse(prefix.stdout);
+      const get = (name) => opts.find((o) => o.name === name).value;
+      const root = join(dest, get('prefix'));
+      const bin = join(root, get('bindir'), 'twingatefs');
+      const man = join(root, get('mandir'), 'man1', 'twingatefs.1');
+      assert.ok(existsSync(bin), `${bin} installed`);
+      assert.ok(existsSync(man), `${man} installed`);
+      const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+      assert.match(v.stdout, /^twingatefs /);
+      const page = spawnSync('man', ['-l', man], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '80' } });
+      if (page.status === 0) assert.match(page.stdout, /CAVEATS/);
+      else assert.match(readFileSync(man, 'utf8'), /^\.SH CAVEATS$/m);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
   });
 });
 
