@@ -433,7 +433,7 @@ int main(int argc, char *argv[])
 	int ret = 1;
 
 	if (fuse_opt_parse(&args, &o, option_spec, opt_proc) == -1)
-		return 1;
+		goto out; /* libfuse named the option */
 	if (!options_in_range(&o))
 		goto out;
 	if (o.npos > 2) {
