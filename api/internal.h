@@ -22,9 +22,9 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 
 /*
  * Sends one GraphQL document (client.c): paced, retried when a query or an
- * idempotent mutation, never when another mutation.  On TG_OK *data is the "data" object (caller
- * cJSON_Delete()s it).  *msg (may be NULL) gets the API's message of a
- * failure.
+ * idempotent mutation, never when another mutation.  On TG_OK *data is
+ * the "data" object (caller cJSON_Delete()s it).  *msg (may be NULL) gets
+ * the API's message of a failure.
  */
 struct tg_api;
 enum gql_kind {

@@ -227,6 +227,11 @@ out:
 	return err;
 }
 
+bool tg_field_idempotent(const struct tg_field *f)
+{
+	return !f->ntrans && f->type != TG_FT_SECRET;
+}
+
 const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
 				const char *json)
 {
@@ -301,8 +306,7 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			break;
 		}
 		tg_result_release(out);
-		/* A state change may refuse to run twice; a value set may. */
-		vars.idempotent = !f->ntrans && f->type != TG_FT_SECRET;
+		vars.idempotent = tg_field_idempotent(f);
 		if (f->ntrans || !split_call(op->call, "$v", mut, sizeof(mut),
 					     arg, sizeof(arg))) {
 			vars.v_json = values[i];

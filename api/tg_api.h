@@ -456,6 +456,11 @@ enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
 			  const size_t *rels, char *const *ids, size_t nl,
 			  struct tg_result *out) TG_WARN_UNUSED;
 
+/* True when field @f's mutation may be sent again (struct tg_vars
+ * idempotent): it sets a value.  A state change (transitions) may refuse
+ * to run twice; a secret's makes a new secret each time. */
+bool tg_field_idempotent(const struct tg_field *f);
+
 /* The mutation that sets field @f from the value now (@cur, as the file
  * shows it) to @json (as tg_value_parse() makes it), or NULL. */
 const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,

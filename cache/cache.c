@@ -363,7 +363,10 @@ bool tg_cache_replace(struct tg_cache *c, const char *key,
 	return done;
 }
 
-void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
+/* Drops (or, with @keep, marks expired but keeps for stale serving)
+ * every entry whose key starts with @prefix.  An entry in flight is
+ * marked expired either way: its fill will not be stored. */
+static void forget_prefix(struct tg_cache *c, const char *prefix, bool keep)
 {
 	struct entry *e, *tmp;
 	size_t n = strlen(prefix);
@@ -373,30 +376,22 @@ void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
 	HASH_ITER(hh, c->table, e, tmp) {
 		if (strncmp(e->key, prefix, n) != 0)
 			continue;
-		if (!e->flight)
-			entry_drop(c, e);
-		else if (e->ref)
-			e->filled = -1e9;
-	}
-	pthread_rwlock_unlock(&c->lock);
-}
-
-void tg_cache_expire_prefix(struct tg_cache *c, const char *prefix)
-{
-	struct entry *e, *tmp;
-	size_t n = strlen(prefix);
-
-	pthread_rwlock_wrlock(&c->lock);
-	c->gen++;
-	HASH_ITER(hh, c->table, e, tmp) {
-		if (strncmp(e->key, prefix, n) != 0)
-			continue;
-		if (e->ref)
+		if (e->ref && (keep || e->flight))
 			e->filled = -1e9;
 		else if (!e->flight)
 			entry_drop(c, e);
 	}
 	pthread_rwlock_unlock(&c->lock);
+}
+
+void tg_cache_invalidate_prefix(struct tg_cache *c, const char *prefix)
+{
+	forget_prefix(c, prefix, false);
+}
+
+void tg_cache_expire_prefix(struct tg_cache *c, const char *prefix)
+{
+	forget_prefix(c, prefix, true);
 }
 
 void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,

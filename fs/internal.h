@@ -274,12 +274,12 @@ void inval_path(struct tgfs *fs, const char *path);
 void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 		 struct tg_object *obj, const char *remove_id);
 
-/* Points the one-link @rel of the cached object @obj_id of @kind at @id
- * (named @name), as a mutation of the other side did; when the object is
- * not cached, drops what is cached of @kind. */
 /* After a mutation whose outcome is unknown: the next read of @kind asks
  * the API again, and shows what is cached if that fails. */
 void cache_expire(struct tgfs *fs, const struct tg_kind *kind);
+/* Points the one-link @rel of the cached object @obj_id of @kind at @id
+ * (named @name), as a mutation of the other side did; when the object is
+ * not cached, drops what is cached of @kind. */
 void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 		    const char *obj_id, size_t rel, const char *id,
 		    const char *name);
@@ -295,7 +295,8 @@ int tgfs_make_object(struct tgfs *fs, const char *path);
  * After a create whose answer was lost (TG_ENET, TG_EPROTO, TG_ESERVER):
  * looks the object up by @name (and @parent_id when given) until exactly
  * one shows or one more request timeout has passed, since the request may
- * still be running at the API.  True with the object in @out.
+ * still be running at the API.  Stops at a lookup that fails, or when two
+ * match (it cannot tell which is ours).  True with the object in @out.
  */
 bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
 			   const char *name, const char *parent_id,

@@ -327,7 +327,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			goto done;
 		}
 		vars.v_json = json;
-		vars.idempotent = !f->ntrans && f->type != TG_FT_SECRET;
+		vars.idempotent = tg_field_idempotent(f);
 		err = tg_api_mutate(fs->api, op, &vars, &res);
 		if (err == TG_OK && res.secret) {
 			secret_put(fs, node.obj->id, f->file, res.secret);
@@ -405,45 +405,50 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	return rc;
 }
 
+static double mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
 			   const char *name, const char *parent_id,
 			   struct tg_object *out)
 {
-	struct timespec t0, now;
-	double left = fs->cfg->api.timeout_s, step = 0.25;
+	double deadline = mono_s() + fs->cfg->api.timeout_s, step = 0.25;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		struct tg_list found = { 0 };
 		size_t hits = 0, at = 0;
+		double left;
 
-		if (tg_api_lookup(fs->api, k, name, &found) == TG_OK) {
-			for (size_t i = 0; i < found.n; i++) {
-				const char *pid = found.items[i].parent_id;
+		/* A lookup that fails (retries included) says the API is
+		 * not answering: asking again would only make the writer
+		 * wait longer. */
+		if (tg_api_lookup(fs->api, k, name, &found) != TG_OK)
+			return false;
+		for (size_t i = 0; i < found.n; i++) {
+			const char *pid = found.items[i].parent_id;
 
-				if (parent_id && (!pid || strcmp(pid, parent_id)))
-					continue;
-				hits++;
-				at = i;
-			}
+			if (parent_id && (!pid || strcmp(pid, parent_id)))
+				continue;
+			hits++;
+			at = i;
 		}
 		if (hits == 1) {
 			*out = found.items[at];
 			memset(&found.items[at], 0, sizeof(found.items[at]));
 		}
 		tg_list_release(&found);
-		if (hits == 1)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = fs->cfg->api.timeout_s -
-		       ((double)(now.tv_sec - t0.tv_sec) +
-			(double)(now.tv_nsec - t0.tv_nsec) / 1e9);
-		if (left <= 0 || hits > 1)
-			return false;
+		left = deadline - mono_s();
+		if (hits || left <= 0)
+			return hits == 1;
 		step = step * 2 < left ? step * 2 : left;
-		nanosleep(&(struct timespec){ (time_t)step,
-					      (long)((step - (time_t)step) *
-						     1e9) },
+		nanosleep(&(struct timespec){
+				  (time_t)step,
+				  (long)((step - (double)(time_t)step) * 1e9) },
 			  NULL);
 	}
 }
