@@ -88,6 +88,13 @@ async function givesUp(cmd, cwd, bound = BOUND_MS) {
   return r;
 }
 
+// Waits (bounded) for the daemon of mount @m to exit, and asserts it
+// exited with status 0, not by a signal.
+async function exitsZero(m, what = 'the daemon to exit') {
+  await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS, what);
+  assert.equal(m.proc.exitCode, 0, `exit ${m.proc.exitCode ?? m.proc.signalCode}: ${m.log()}`);
+}
+
 // Processes of group @pgid waiting on the filesystem: for the daemon's
 // answer (request_wait_answer), or for another call in the same folder.
 function waitingIn(pgid) {
@@ -291,8 +298,7 @@ for (const [name, mode] of Object.entries(MODES)) {
         // The stuck call has been killed or has given up: a plain -u works.
         await waitFor(async () => !isMounted(m.dir)
           || (await timed(`fusermount3 -u ${q(m.dir)}`)).status === 0, BOUND_MS, 'fusermount3 -u to work');
-        await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS, 'the daemon to exit');
-        assert.equal(m.proc.exitCode, 0, m.log());
+        await exitsZero(m);
       });
     });
 
@@ -308,8 +314,7 @@ for (const [name, mode] of Object.entries(MODES)) {
         } finally {
           await loop.stop();
         }
-        await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS, 'the daemon to exit');
-        assert.equal(m.proc.exitCode, 0, m.log());
+        await exitsZero(m);
       });
     });
 
@@ -320,9 +325,7 @@ for (const [name, mode] of Object.entries(MODES)) {
           await loop.stuck();
           const t0 = Date.now();
           m.proc.kill('SIGTERM');
-          await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS,
-            'the daemon to exit on SIGTERM');
-          assert.equal(m.proc.exitCode, 0, `exit ${m.proc.exitCode ?? m.proc.signalCode}: ${m.log()}`);
+          await exitsZero(m, 'the daemon to exit on SIGTERM');
           assert.equal(isMounted(m.dir), false, 'the mount is gone');
           assert.ok(Date.now() - t0 < BOUND_MS);
         } finally {
@@ -373,10 +376,8 @@ describe('the daemon\'s life', () => {
     const m = await mount(sim, { opts: OPTS });
     try {
       m.proc.kill('SIGTERM');
-      await waitFor(() => m.proc.exitCode !== null || m.proc.signalCode !== null, BOUND_MS,
-        'the daemon to exit on SIGTERM');
+      await exitsZero(m, 'the daemon to exit on SIGTERM');
       assert.equal(isMounted(m.dir), false, 'the mount is gone');
-      assert.equal(m.proc.exitCode, 0, `exit ${m.proc.exitCode ?? m.proc.signalCode}: ${m.log()}`);
     } finally {
       await teardown(m.proc.exitCode === 0 ? m : null, sim);
       if (m.proc.exitCode !== 0) await m.unmount().catch(() => {}); // clean-up only
