@@ -609,6 +609,17 @@ struct lister {
 	struct tg_list *out;
 	struct pending *pending;
 	size_t npending;
+	/* Objects with nested pages left go in the list with their first
+	 * nested page (else their slot stays empty until completed). */
+	bool partial;
+};
+
+/* What a partial listing left to fetch (tg_api_list_partial). */
+struct tg_pending {
+	const struct tg_kind *kind;
+	unsigned first;
+	struct pending *pending;
+	size_t npending;
 };
 
 /* True when a nested connection of @node has pages left. */
@@ -653,10 +664,22 @@ static enum tg_err take_nodes(struct lister *l, cJSON *page)
 			if (!p)
 				return TG_ENOMEM;
 			l->pending = p;
+			memset(slot, 0, sizeof(*slot));
+			if (l->partial) {
+				/* Building flattens the node: build from a
+				 * copy, keep the node for its later pages. */
+				cJSON *copy = cJSON_Duplicate(node, true);
+
+				err = copy ? object_from_node(l->kind, copy,
+							      slot)
+					   : TG_ENOMEM;
+				cJSON_Delete(copy);
+				if (err != TG_OK)
+					return err;
+			}
 			p[l->npending].node =
 				cJSON_DetachItemViaPointer(edge, node);
 			p[l->npending++].slot = l->out->n;
-			memset(slot, 0, sizeof(*slot));
 			l->out->n++;
 			continue;
 		}
@@ -689,6 +712,33 @@ static bool count_of(const cJSON *v, long *out)
 		return false;
 	*out = (long)v->valuedouble;
 	return true;
+}
+
+/*
+ * Puts the completed object @full into @slot: all of it into an empty
+ * slot; into a partial object, only what the nested pages change, so that
+ * its id, name, parent and mtime (which readers of a partial list use
+ * without a lock) stay where they are.  @full is spent.
+ */
+static void take_nested(struct tg_object *slot, struct tg_object *full)
+{
+	struct tg_object old;
+
+	if (!slot->id) {
+		*slot = *full;
+		return;
+	}
+	old = *slot;
+	slot->values = full->values;
+	slot->json = full->json;
+	slot->hash = full->hash;
+	slot->links = full->links;
+	slot->children = full->children;
+	full->values = old.values;
+	full->json = old.json;
+	full->links = old.links;
+	full->children = old.children;
+	tg_object_release(full);
 }
 
 static enum tg_err complete_pending(struct lister *l)
@@ -807,10 +857,13 @@ static enum tg_err complete_pending(struct lister *l)
 		done += batch;
 	}
 	for (size_t i = 0; i < l->npending; i++) {
-		err = object_from_node(kind, l->pending[i].node,
-				       &l->out->items[l->pending[i].slot]);
+		struct tg_object *slot = &l->out->items[l->pending[i].slot];
+		struct tg_object full;
+
+		err = object_from_node(kind, l->pending[i].node, &full);
 		if (err != TG_OK)
 			goto out;
+		take_nested(slot, &full);
 	}
 out:
 	cJSON_Delete(data);
@@ -950,7 +1003,42 @@ static enum tg_err follow_cursor(struct lister *l, const char *filter,
 enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			struct tg_list *out)
 {
-	struct lister l = { .api = api, .kind = kind, .out = out };
+	return tg_api_list_partial(api, kind, out, NULL);
+}
+
+void tg_pending_free(struct tg_pending *p)
+{
+	struct lister l;
+
+	if (!p)
+		return;
+	l = (struct lister){ .pending = p->pending, .npending = p->npending };
+	lister_release(&l);
+	free(p);
+}
+
+enum tg_err tg_api_complete(struct tg_api *api, struct tg_list *list,
+			    struct tg_pending *p)
+{
+	struct lister l;
+	enum tg_err err;
+
+	if (!p)
+		return TG_OK;
+	l = (struct lister){ .api = api, .kind = p->kind, .first = p->first,
+			     .out = list, .pending = p->pending,
+			     .npending = p->npending };
+	free(p);
+	err = complete_pending(&l);
+	lister_release(&l);
+	return err;
+}
+
+enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
+				struct tg_list *out, struct tg_pending **pending)
+{
+	struct lister l = { .api = api, .kind = kind, .out = out,
+			    .partial = pending != NULL };
 	struct buf doc = { 0 };
 	cJSON *data = NULL;
 	enum tg_err err;
@@ -959,6 +1047,8 @@ enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 	long total = 0, fetched;
 
 	memset(out, 0, sizeof(*out));
+	if (pending)
+		*pending = NULL;
 	if (!kind->list_field)
 		return TG_EINVAL;
 	err = first_page(&l, NULL, NULL, NULL, &has_next, cursor,
@@ -1004,8 +1094,21 @@ enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 	}
 	err = follow_cursor(&l, NULL, NULL, NULL, has_next, cursor,
 			    sizeof(cursor));
-	if (err == TG_OK && l.npending)
+	if (err == TG_OK && l.npending && l.partial) {
+		struct tg_pending *p = malloc(sizeof(*p));
+
+		if (!p) {
+			err = TG_ENOMEM;
+			goto out;
+		}
+		*p = (struct tg_pending){ kind, l.first, l.pending,
+					  l.npending };
+		l.pending = NULL;
+		l.npending = 0;
+		*pending = p;
+	} else if (err == TG_OK && l.npending) {
 		err = complete_pending(&l);
+	}
 out:
 	lister_release(&l);
 	if (err != TG_OK)

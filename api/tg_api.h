@@ -342,6 +342,32 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg) TG_WARN_UNUSED;
 enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			struct tg_list *out) TG_WARN_UNUSED;
 
+/* Objects of a list whose nested connections have pages left to fetch. */
+struct tg_pending;
+
+/*
+ * As tg_api_list, but the later pages of nested connections (a group's
+ * members past the first page) are left for tg_api_complete: a listing
+ * of names does not pay for them.  Objects that lack them are in @out
+ * with their first nested page only, and *pending (NULL when there are
+ * none) says which.  Only for kinds without an embedded kind.
+ */
+enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
+				struct tg_list *out,
+				struct tg_pending **pending) TG_WARN_UNUSED;
+
+/*
+ * Fetches what @pending lacks and completes those objects of @list (the
+ * list tg_api_list_partial made).  Only their nested content changes:
+ * links, values, object.json and hash; id, name, parent and mtime are
+ * kept as they are, so readers of those need no lock.  On failure @list
+ * may hold some completed objects and @pending is spent: fetch the list
+ * again.  @pending is freed either way.
+ */
+enum tg_err tg_api_complete(struct tg_api *api, struct tg_list *list,
+			    struct tg_pending *pending) TG_WARN_UNUSED;
+void tg_pending_free(struct tg_pending *pending);
+
 /*
  * Fetches the objects of @kind named @name (by the kind's lookup: a root
  * list filtered by name, or the single-object query by id) into @out: one

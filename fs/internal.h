@@ -66,6 +66,11 @@ struct coll;
 int coll_get(struct tgfs *fs, const struct tg_kind *kind,
 	     struct tg_cache_ref **ref);
 
+/* As coll_get, for a listing of the objects' names (and ids, parents
+ * and mtimes) only: the nested pages of big objects are not fetched. */
+int coll_get_names(struct tgfs *fs, const struct tg_kind *kind,
+		   struct tg_cache_ref **ref);
+
 /* The collection of @kind inside a cached value (itself, or its embedded
  * child kind's objects). */
 const struct coll *coll_of(const struct tg_cache_ref *ref,
@@ -131,6 +136,11 @@ struct node {
  * -errno (ENOENT for a name that is not there). */
 int node_resolve(struct tgfs *fs, const char *path, struct node *n);
 void node_release(struct node *n);
+
+/* Makes sure the object of folder @n has all its nested content (links
+ * past the first page), which a node resolved from a listing of names
+ * may lack: before reading its files, links or entries.  0 or -errno. */
+int node_complete(struct tgfs *fs, const struct node *n);
 
 /* Steps from object folder @n (depth counting @rel's last component) to
  * its rel entry @rel ("network", "access", "access/groups"). */

@@ -373,11 +373,12 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		const char *parent = n.kind->parent ? n.parent_id : NULL;
 		const struct coll *c;
 
-		/* Listing needs the whole collection (an embedded kind's is
+		/* Listing needs the names of the whole collection, not the
+		 * nested pages of its big objects (an embedded kind's is
 		 * already held: its parent's). */
 		if (!n.ref || !n.kind->parent_conn) {
 			node_release(&n);
-			rc = coll_get(fs, n.kind, &n.ref);
+			rc = coll_get_names(fs, n.kind, &n.ref);
 			if (rc)
 				break;
 		}
@@ -390,6 +391,9 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	case NODE_OBJECT: {
 		const struct tg_kind *k = n.kind;
 
+		rc = node_complete(fs, &n);
+		if (rc)
+			break;
 		if (n.draft) {
 			rc = list_draft(fs, &df, &n);
 			if (!rc)

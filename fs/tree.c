@@ -55,6 +55,17 @@ struct coll {
 	struct group **by_link;  /* per rel: target id -> linking items */
 	struct coll *sub;        /* the embedded kind's objects */
 	size_t bytes;
+	/*
+	 * A partial collection: some objects have their first nested page
+	 * only (a big group's first members).  It serves listings of names
+	 * as it is; anything else completes it first (coll_finish), in
+	 * place, under done_lock.  partial is read without the lock
+	 * (atomically) and cleared once the objects are complete.
+	 */
+	bool partial;
+	struct tg_pending *pending;
+	int failed; /* -errno: its completion failed, it never will be */
+	pthread_mutex_t done_lock;
 };
 
 static void idx_free(struct idx **h)
@@ -99,6 +110,8 @@ static void coll_free(void *p)
 	free(c->names);
 	tg_list_release(&c->list);
 	coll_free(c->sub);
+	tg_pending_free(c->pending);
+	pthread_mutex_destroy(&c->done_lock);
 	free(c);
 }
 
@@ -203,6 +216,22 @@ static int count_names(struct coll *c, struct group **counts)
 	return 0;
 }
 
+/* Indexes the objects of @c by the targets of their forward rels. */
+static bool index_links(struct coll *c)
+{
+	for (size_t k = 0; k < c->list.n; k++) {
+		const struct tg_object *o = &c->list.items[k];
+
+		for (size_t r = 0; r < c->kind->nrels; r++)
+			for (size_t j = 0; o->links && j < o->links[r].n; j++)
+				if (!group_add(&c->by_link[r],
+					       o->links[r].ids[j], k,
+					       &c->bytes))
+					return false;
+	}
+	return true;
+}
+
 /* Makes the collection of @kind from @list (taken over). */
 static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		      struct coll **out)
@@ -218,6 +247,7 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		tg_list_release(list);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&c->done_lock, NULL);
 	c->kind = kind;
 	c->list = *list;
 	memset(list, 0, sizeof(*list));
@@ -273,14 +303,10 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		    !idx_add(&c->by_id, strdup(o->id), k, &c->bytes) ||
 		    !group_add(&c->by_parent, parent_of(o), k, &c->bytes))
 			goto out;
-		for (size_t r = 0; r < kind->nrels; r++)
-			for (size_t j = 0; o->links && j < o->links[r].n; j++)
-				if (!group_add(&c->by_link[r],
-					       o->links[r].ids[j], k,
-					       &c->bytes))
-					goto out;
 		c->bytes += strlen(enc) + 1;
 	}
+	if (!index_links(c))
+		goto out;
 	if (child) {
 		/* The parents hand their embedded objects over. */
 		struct tg_list kids = { 0 };
@@ -329,6 +355,7 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 {
 	struct fill_arg *fa = arg;
 	struct tg_list list = { 0 };
+	struct tg_pending *pending = NULL;
 	struct coll *c;
 	enum tg_err err;
 	int rc;
@@ -352,6 +379,11 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 				err = tg_api_lookup(fa->fs->api, fa->kind, raw,
 						    &list);
 		}
+	} else if (!tg_kind_embedded(fa->kind)) {
+		/* Nested pages past the first wait until something needs
+		 * them: an ls of the folder does not. */
+		err = tg_api_list_partial(fa->fs->api, fa->kind, &list,
+					  &pending);
 	} else {
 		err = tg_api_list(fa->fs->api, fa->kind, &list);
 	}
@@ -363,12 +395,61 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 	if (!fa->kind->mtime_path)
 		seen_stamp(fa->fs->seen, &list);
 	rc = coll_build(fa->kind, &list, &c);
-	if (rc)
+	if (rc) {
+		tg_pending_free(pending);
 		return rc;
+	}
+	c->pending = pending;
+	c->partial = pending != NULL;
 	out->val = c;
 	out->bytes = c->bytes + tg_list_bytes(&c->list);
 	out->free_val = coll_free;
 	return 0;
+}
+
+static bool coll_partial(const struct coll *c)
+{
+	return __atomic_load_n(&c->partial, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Completes the partial collection @ref holds (key @key): fetches the
+ * nested pages it left out, once for all its holders.  When that fails,
+ * the collection is dropped from the cache, to be listed again.
+ */
+static int coll_finish(struct tgfs *fs, const char *key,
+		       struct tg_cache_ref *ref)
+{
+	struct coll *c = tg_cache_val(ref);
+	enum tg_err err;
+	int rc;
+
+	if (!coll_partial(c))
+		return 0;
+	pthread_mutex_lock(&c->done_lock);
+	rc = c->failed;
+	if (!rc && c->partial) {
+		err = tg_api_complete(fs->api, &c->list, c->pending);
+		c->pending = NULL;
+		if (err != TG_OK) {
+			rc = -tgfs_errno(err);
+			tgfs_record_error(fs, key, rc, tg_api_last_message());
+		} else {
+			/* The members past the first page are links too. */
+			for (size_t r = 0; r < c->kind->nrels; r++)
+				group_free(&c->by_link[r]);
+			rc = index_links(c) ? 0 : -ENOMEM;
+		}
+		if (rc) {
+			c->failed = rc;
+			tg_cache_invalidate(fs->cache, key);
+		} else {
+			__atomic_store_n(&c->partial, false,
+					 __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&c->done_lock);
+	return rc;
 }
 
 static void mark_stale(struct tgfs *fs, bool stale)
@@ -378,8 +459,8 @@ static void mark_stale(struct tgfs *fs, bool stale)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-int coll_get(struct tgfs *fs, const struct tg_kind *kind,
-	     struct tg_cache_ref **ref)
+static int coll_get_as(struct tgfs *fs, const struct tg_kind *kind,
+		       bool names_only, struct tg_cache_ref **ref)
 {
 	struct fill_arg fa;
 	char key[128];
@@ -391,9 +472,26 @@ int coll_get(struct tgfs *fs, const struct tg_kind *kind,
 	fa = (struct fill_arg){ fs, kind, NULL };
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
-	if (!rc)
-		mark_stale(fs, stale);
+	if (rc)
+		return rc;
+	mark_stale(fs, stale);
+	if (!names_only && (rc = coll_finish(fs, key, *ref))) {
+		tg_cache_put(*ref);
+		*ref = NULL;
+	}
 	return rc;
+}
+
+int coll_get(struct tgfs *fs, const struct tg_kind *kind,
+	     struct tg_cache_ref **ref)
+{
+	return coll_get_as(fs, kind, false, ref);
+}
+
+int coll_get_names(struct tgfs *fs, const struct tg_kind *kind,
+		   struct tg_cache_ref **ref)
+{
+	return coll_get_as(fs, kind, true, ref);
 }
 
 /* The collection holding @name for a lookup: the whole list when it is
@@ -407,13 +505,15 @@ static int coll_for_name(struct tgfs *fs, const struct tg_kind *kind,
 	int rc;
 
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
+	/* An object's folder needs its name only: a partial list will do
+	 * (node_complete, when stepping inside). */
 	if (tg_cache_peek(fs->cache, key, ref, &held))
 		return 0;
 	/* The list was had and has expired (a long walk, say): one refill
 	 * costs a page per P objects, a lookup per name would cost one per
 	 * object. */
 	if (held)
-		return coll_get(fs, kind, ref);
+		return coll_get_names(fs, kind, ref);
 	snprintf(key, sizeof(key), "find:%s:%s", kind->dir, name);
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
 	if (!rc)
@@ -683,9 +783,24 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 }
 
 /* Steps from an object folder @n to its entry @name. */
+int node_complete(struct tgfs *fs, const struct node *n)
+{
+	char key[128];
+
+	if (n->draft || !n->ref || !coll_partial(tg_cache_val(n->ref)))
+		return 0;
+	snprintf(key, sizeof(key), "list:%s",
+		 ((const struct coll *)tg_cache_val(n->ref))->kind->dir);
+	return coll_finish(fs, key, n->ref);
+}
+
 static int step_object(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind, *child;
+	int rc = node_complete(fs, n);
+
+	if (rc)
+		return rc;
 
 	if (n->draft) {
 		/* A draft holds the files its create takes, and .draft. */
@@ -757,6 +872,16 @@ static int step_reldir(struct tgfs *fs, struct node *n, const char *name)
 	return 0;
 }
 
+/* True when @name is an id of @k's type, and @k's lookup is by name. */
+static bool named_by_id(const struct tg_kind *k, const char *name)
+{
+	char type[64], pk[64];
+
+	return k->lookup == TG_LOOKUP_NAME &&
+	       tg_global_id_decode(name, type, sizeof(type), pk, sizeof(pk)) &&
+	       strcmp(type, k->type_name) == 0;
+}
+
 /* Steps from a kind folder to the object @name. */
 static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 {
@@ -772,6 +897,17 @@ static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 			return rc;
 	}
 	n->obj = coll_find(coll_of(n->ref, k), parent, name);
+	if (!n->obj && !k->parent_conn && named_by_id(k, name)) {
+		/* An object without a name is named by its id, which a lookup
+		 * by name cannot find (a user without an email): the list
+		 * can. */
+		tg_cache_put(n->ref);
+		n->ref = NULL;
+		rc = coll_get_names(fs, k, &n->ref);
+		if (rc)
+			return rc;
+		n->obj = coll_find(coll_of(n->ref, k), parent, name);
+	}
 	if (!n->obj)
 		return -ENOENT;
 	n->type = NODE_OBJECT;
@@ -932,9 +1068,13 @@ static int coll_change(struct tgfs *fs, const struct coll *c,
 	const struct tg_kind *holder = c->kind;
 	struct tg_object copy = { 0 };
 	struct tg_list list;
-	int rc = coll_unbuild(c, &list);
+	int rc;
 
 	*out = NULL;
+	/* A copy would lose what a partial collection still lacks. */
+	if (coll_partial(c))
+		return -EAGAIN;
+	rc = coll_unbuild(c, &list);
 	if (rc)
 		return rc;
 	rc = -ENOMEM;
@@ -1134,7 +1274,10 @@ void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
 	pthread_mutex_lock(&fs->apply_lock);
 	if (tg_cache_peek(fs->cache, key, &ref, NULL)) {
-		o = coll_by_id(coll_of(ref, kind), obj_id, NULL);
+		const struct coll *c = coll_of(ref, kind);
+
+		o = c && !coll_partial(c) ? coll_by_id(c, obj_id, NULL)
+					  : NULL;
 		if (o && tg_object_set_link(o, rel, id, name, &changed) !=
 				 TG_OK)
 			o = NULL;

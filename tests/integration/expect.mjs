@@ -497,9 +497,17 @@ export function nestedOverflow(t, key, p) {
   return extra;
 }
 
-// At most for a cold `ls` (or `ls -l`) of top folder @key.
+// Kinds whose objects hold another kind's (a service account its keys,
+// which the API has no root list for): their lists are fetched whole.
+const EMBEDDING = new Set(KINDS.filter((k) => k.parent && !ROOT_COLLECTIONS.includes(k.key))
+  .map((k) => k.parent.key));
+
+// At most for a cold `ls` (or `ls -l`) of top folder @key: its pages.  The
+// nested pages past an object's first wait until something needs them,
+// except where the list is fetched whole.
 export function listingBound(t, key, p, batch) {
-  return collectionRequests(t[key].length, p, batch) + nestedOverflow(t, key, p);
+  return collectionRequests(t[key].length, p, batch)
+    + (EMBEDDING.has(key) ? nestedOverflow(t, key, p) : 0);
 }
 
 // At most for a cold walk of the whole tree.

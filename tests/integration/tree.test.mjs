@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, mount, sh, shStatus, tempDir, rmSync, waitFor, teardown, exactCounts } from './lib.mjs';
 import { expectTree, diffTree, childrenOf, KINDS, TOP_KINDS, TOP_DIRS,
-         listingBound, walkBound } from './expect.mjs';
+         listingBound, walkBound, collectionRequests, nestedOverflow } from './expect.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
 const sorted = (a) => [...a].sort();
@@ -219,6 +219,39 @@ function suite(label, { size, pageSize, batch = 10, perKind }) {
         const bound = listingBound(t, 'devices', P, batch);
         assert.ok(st.requests <= bound, `${st.requests} requests > ${bound}`);
         assert.equal(st.mutations, 0);
+      });
+    });
+
+    test('cold ls groups costs the group pages only; members past a group\'s first page come when they are needed', { skip: !exactCounts() }, async () => {
+      const tree = expectTree(t);
+      const big = tree.byKind.groups.reduce((a, b) => (b.obj.userIds.length > a.obj.userIds.length ? b : a));
+      assert.ok(big.obj.userIds.length > P, `the biggest group has ${big.obj.userIds.length} members, not more than a page`);
+      // The member listed last, on a page of its own past the first.
+      const lastId = big.obj.userIds.filter((u) => t.users.some((x) => x.id === u)).at(-1);
+      const last = tree.byKind.users.find((r) => r.obj.id === lastId);
+      const groupsPages = collectionRequests(t.groups.length, P, batch);
+      const upTo = groupsPages + nestedOverflow(t, 'groups', P) + collectionRequests(t.users.length, P, batch);
+      const usersDir = `${big.path}/users`;
+      await withMount(sim, cold, env(), async (m) => {
+        let st = await cost(sim, m, 'ls groups > /dev/null; ls -l groups > /dev/null');
+        assert.equal(st.requests, groupsPages, 'ls and ls -l of groups: their pages, no member pages');
+        await sim.resetStats();
+        const members = lines(sh(`ls -1A ${q(usersDir)}`, m.dir));
+        st = await sim.stats();
+        assert.ok(st.requests > 0 && st.requests <= upTo, `${st.requests} requests, not in 1..${upTo}`);
+        assert.deepEqual(sorted(members), sorted(childrenOf(tree, usersDir)),
+          'every member, past the first page too');
+        assert.ok(sh(`cat ${q(`${big.path}/object.json`)}`, m.dir).includes(`"${lastId}"`),
+          'object.json holds the last member');
+      });
+      await withMount(sim, cold, env(), async (m) => {
+        await cost(sim, m, 'ls groups > /dev/null');
+        // The other way round, from a listing that left the members out.
+        await sim.resetStats();
+        const memberOf = lines(sh(`ls -1A ${q(`${last.path}/groups`)}`, m.dir));
+        const st = await sim.stats();
+        assert.ok(st.requests <= upTo, `${st.requests} requests > ${upTo}`);
+        assert.ok(memberOf.includes(big.name), `${last.path}/groups shows ${big.name}`);
       });
     });
 

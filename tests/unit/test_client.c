@@ -389,6 +389,62 @@ static void test_nested_connections_are_completed(void **state)
 	tg_api_free(api);
 }
 
+/* A partial list leaves the members past the first page for later; the
+ * object it completes keeps its name where it was (readers of names take
+ * no lock). */
+static void test_partial_list_is_completed_later(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	struct tg_pending *p;
+	const struct tg_kind *groups = kind("groups");
+	int users = tg_rel_index(groups, "users");
+	const char *name;
+
+	(void)state;
+	reply(200,
+	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	      "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
+	      "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
+	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
+	assert_int_equal(nsent, 1);
+	assert_non_null(p);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.items[0].name, "g");
+	assert_int_equal(l.items[0].links[users].n, 2);
+	name = l.items[0].name;
+
+	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+		   "[{\"node\":{\"id\":\"u2\"}}]}}}}");
+	assert_int_equal(tg_api_complete(api, &l, p), TG_OK);
+	assert_int_equal(nsent, 2);
+	assert_ptr_equal(l.items[0].name, name);
+	assert_int_equal(l.items[0].links[users].n, 3);
+	assert_string_equal(l.items[0].links[users].ids[2], "u2");
+	assert_non_null(strstr(l.items[0].json, "\"u2\""));
+	tg_list_release(&l);
+
+	/* A failed completion spends the pending pages all the same. */
+	reply(200,
+	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	      "\"securityPolicy\":null,"
+	      "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
+	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
+	reply(200, "{\"data\":{\"n0\":{\"users\":{\"nodes\":[]}}}}");
+	assert_int_equal(tg_api_complete(api, &l, p), TG_EPROTO);
+	assert_int_equal(l.items[0].links[users].n, 2);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
 static void test_lookup_by_id_and_unknown_id(void **state)
 {
 	struct tg_api *api = client(100, 10);
@@ -522,6 +578,7 @@ int main(void)
 		T(test_malformed_pages_are_refused),
 		T(test_null_nodes_are_skipped),
 		T(test_nested_connections_are_completed),
+		T(test_partial_list_is_completed_later),
 		T(test_lookup_by_id_and_unknown_id),
 		T(test_lookup_by_name_uses_a_filter_variable),
 		T(test_draft_create_is_one_mutation_never_retried),
