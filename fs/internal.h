@@ -146,6 +146,10 @@ int node_complete(struct tgfs *fs, const struct node *n);
  * its rel entry @rel ("network", "access", "access/groups"). */
 int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
 
+/* Whether node_step_rel() can tell single link @rel of object @obj
+ * without a request: unset, or its target's collection is cached. */
+bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
+
 /* What a file node shows, secrets included (ops.c): never NULL. */
 const char *node_text(struct tgfs *fs, const struct node *n);
 

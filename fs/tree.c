@@ -741,6 +741,22 @@ static bool rel_prefix(const struct tg_kind *k, const char *prefix)
 	return false;
 }
 
+bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel)
+{
+	const struct tg_kind *tk =
+		tg_kind_by_dir(NULL, obj->kind->rels[rel].target);
+	struct tg_cache_ref *ref;
+	char key[128];
+
+	if (!obj->links[rel].n || !tk)
+		return true;
+	snprintf(key, sizeof(key), "list:%s", tk->dir);
+	if (!tg_cache_peek(fs->cache, key, &ref, NULL))
+		return false;
+	tg_cache_put(ref);
+	return true;
+}
+
 /* Steps into the link or rel folder @rel of n->obj. */
 int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 {

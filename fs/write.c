@@ -645,21 +645,24 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
 static int find_target(struct tgfs *fs, const char *dir, const char *name,
 		       char *id, size_t idsz)
 {
-	const struct tg_kind *tk = tg_kind_by_dir(NULL, dir);
-	const struct tg_object *o;
-	struct tg_cache_ref *ref;
+	/* As a lookup finds it: from the cached list, else by its name
+	 * alone (one object, where the list is pages). */
+	char path[TGFS_NAME_MAX * 2 + 8];
+	struct node n;
 	int rc;
 
-	if (!tk)
+	if (!tg_kind_by_dir(NULL, dir) || strchr(name, '/'))
 		return -ENOENT;
-	rc = coll_get(fs, tk, &ref);
+	snprintf(path, sizeof(path), "/%s/%s", dir, name);
+	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	o = coll_find(coll_of(ref, tk), NULL, name);
-	if (o)
-		snprintf(id, idsz, "%s", o->id);
-	tg_cache_put(ref);
-	return o ? 0 : -ENOENT;
+	if (n.type != NODE_OBJECT || n.draft)
+		rc = -ENOENT;
+	else
+		snprintf(id, idsz, "%s", n.obj->id);
+	node_release(&n);
+	return rc;
 }
 
 /* Sends rel op @op of @obj against target @tid, and takes its result. */

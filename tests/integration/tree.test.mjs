@@ -266,6 +266,31 @@ function suite(label, { size, pageSize, batch = 10, perKind }) {
       });
     });
 
+    test('a walk that never reads a device\'s user link does not fetch the users; reading it does', { skip: !exactCounts() }, async () => {
+      const tree = expectTree(t);
+      const d = tree.byKind.devices.find((r) => childrenOf(tree, r.path).includes('user'));
+      assert.ok(d, 'a device with a user');
+      await withMount(sim, cold, env(), async (m) => {
+        await sim.resetStats();
+        const found = sh("grep -r --include=trust -c . devices | wc -l; find devices -type l | wc -l", m.dir);
+        let st = await sim.stats();
+        assert.equal(st.fields.users ?? 0, 0, `users fetched by grep and find: ${JSON.stringify(st.fields)}`);
+        const devices = tree.byKind.devices.length;
+        const links = tree.byKind.devices.filter((r) => childrenOf(tree, r.path).includes('user')).length;
+        assert.equal(found, `${devices}\n${links}\n`, 'every trust file and every user link, listed');
+        // Listed with its type and inode, the link reads as any other.
+        const ino = readdirSync(join(m.dir, d.path), { withFileTypes: true }).find((e) => e.name === 'user');
+        assert.ok(ino && ino.isSymbolicLink(), 'user is listed as a symlink');
+        await sim.resetStats();
+        const target = sh(`readlink ${q(`${d.path}/user`)}`, m.dir).trim();
+        st = await sim.stats();
+        assert.ok((st.fields.users ?? 0) > 0, 'readlink reads the users');
+        const user = tree.byKind.users.find((u) => u.obj.id === d.obj.userId);
+        assert.equal(target, `../../users/${user.name}`);
+        assert.equal(lstatSync(join(m.dir, d.path, 'user')).size, target.length, 'the size a symlink has: its target\'s length');
+      });
+    });
+
     test('a cold walk of everything costs the pages of every collection at most; again, none', { skip: !exactCounts() }, async () => {
       const walk = "find . -printf '%y %s %T@ %p\\n' > /dev/null && "
         + 'find . -type f -exec cat {} + > /dev/null && find . -type l -exec readlink {} + > /dev/null';

@@ -282,8 +282,9 @@ describe('relations: ln -s adds, rm removes', () => {
         ? [`groups ${gname} securityPolicyId: "${policy(pname)}"`]
         : [`resources prod-db securityPolicyId: "${policy('Trusted Devices Only')}"`]);
       const dir = link.replace(/\/[^/]+$/, '');
-      // Warm: the folder of the link, and the object it points to.
-      const to = target ? posix.join(dir, target) : dir;
+      // Warm: the folder of the link, and the folder of what it points
+      // to (the new link's target name is read back from that list).
+      const to = target ? posix.dirname(posix.join(dir, target)) : dir;
       sh(`ls -A ${q(dir)} ${q(to)} > /dev/null`, m.dir);
       const cmd = op === 'rm' ? `rm ${q(link)}` : `ln -s ${q(target)} ${q(link)}`;
       const { st } = await cost(sim, () => run(cmd, m.dir));
