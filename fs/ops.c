@@ -207,8 +207,9 @@ struct dir_fill {
  * attributes (FUSE_FILL_DIR_PLUS): libfuse 3.14 lists a folder in one
  * pass (offset 0) and then sends readdirplus entries with node id 0, so
  * the kernel drops their attributes, while the lookup it made for each
- * keeps a node in its table that no FORGET ever frees: 11 MB of nodes
- * for a find of 173,000 entries, for nothing.  Readdirplus is off (init).
+ * keeps a node in its table that no FORGET ever frees: a find over
+ * 69,058 entries peaked at 29 MiB with them and 18 MiB without, and
+ * ls -l made as many LOOKUPs either way.  Readdirplus is off (init).
  */
 static int add_typed(struct dir_fill *df, const char *name, mode_t type,
 		     ino_t ino)
