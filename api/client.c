@@ -1034,6 +1034,51 @@ enum tg_err tg_api_complete(struct tg_api *api, struct tg_list *list,
 	return err;
 }
 
+static const char *pending_id(const struct pending *p)
+{
+	const cJSON *id = json_at(p->node, "id");
+
+	return cJSON_IsString(id) ? id->valuestring : "";
+}
+
+bool tg_pending_has(const struct tg_pending *p, const char *id)
+{
+	for (size_t i = 0; p && i < p->npending; i++)
+		if (strcmp(pending_id(&p->pending[i]), id) == 0)
+			return true;
+	return false;
+}
+
+bool tg_pending_empty(const struct tg_pending *p)
+{
+	return !p || p->npending == 0;
+}
+
+enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
+				struct tg_pending *p, const char *id)
+{
+	struct lister l;
+	struct pending *one;
+	enum tg_err err;
+	size_t i = 0;
+
+	while (p && i < p->npending &&
+	       strcmp(pending_id(&p->pending[i]), id) != 0)
+		i++;
+	if (!p || i == p->npending)
+		return TG_OK;
+	one = malloc(sizeof(*one));
+	if (!one)
+		return TG_ENOMEM;
+	*one = p->pending[i];
+	p->pending[i] = p->pending[--p->npending];
+	l = (struct lister){ .api = api, .kind = p->kind, .first = p->first,
+			     .out = list, .pending = one, .npending = 1 };
+	err = complete_pending(&l);
+	lister_release(&l);
+	return err;
+}
+
 enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 				struct tg_list *out, struct tg_pending **pending)
 {

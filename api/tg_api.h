@@ -368,6 +368,21 @@ enum tg_err tg_api_complete(struct tg_api *api, struct tg_list *list,
 			    struct tg_pending *pending) TG_WARN_UNUSED;
 void tg_pending_free(struct tg_pending *pending);
 
+/* Whether object @id of the list still lacks nested pages. */
+bool tg_pending_has(const struct tg_pending *pending, const char *id);
+/* Whether no object is left: @pending can be freed. */
+bool tg_pending_empty(const struct tg_pending *pending);
+
+/*
+ * As tg_api_complete for object @id alone (one object entered after a
+ * listing of names needs its own pages, not every object's): it leaves
+ * @pending, less that object.  On failure the object is left as listed
+ * and taken out of @pending all the same: fetch the list again.
+ */
+enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
+				struct tg_pending *pending,
+				const char *id) TG_WARN_UNUSED;
+
 /*
  * Fetches the objects of @kind named @name (by the kind's lookup: a root
  * list filtered by name, or the single-object query by id) into @out: one

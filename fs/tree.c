@@ -64,6 +64,9 @@ struct coll {
 	 */
 	bool partial;
 	struct tg_pending *pending;
+	/* Objects completed one by one: the first object entered gets its
+	 * own pages only; a second means a walk, and completes them all. */
+	unsigned singles;
 	int failed; /* -errno: its completion failed, it never will be */
 	pthread_mutex_t done_lock;
 };
@@ -414,11 +417,13 @@ static bool coll_partial(const struct coll *c)
 
 /*
  * Completes the partial collection @ref holds (key @key): fetches the
- * nested pages it left out, once for all its holders.  When that fails,
- * the collection is dropped from the cache, to be listed again.
+ * nested pages it left out, once for all its holders; with @id, those of
+ * that object only, unless one was done alone before (a walk: all the
+ * rest at once, batched).  When that fails, the collection is dropped
+ * from the cache, to be listed again.
  */
 static int coll_finish(struct tgfs *fs, const char *key,
-		       struct tg_cache_ref *ref)
+		       struct tg_cache_ref *ref, const char *id)
 {
 	struct coll *c = tg_cache_val(ref);
 	enum tg_err err;
@@ -428,26 +433,33 @@ static int coll_finish(struct tgfs *fs, const char *key,
 		return 0;
 	pthread_mutex_lock(&c->done_lock);
 	rc = c->failed;
-	if (!rc && c->partial) {
+	if (rc || !c->partial || (id && !tg_pending_has(c->pending, id)))
+		goto out;
+	if (id && c->singles == 0) {
+		c->singles++;
+		err = tg_api_complete_one(fs->api, &c->list, c->pending, id);
+	} else {
 		err = tg_api_complete(fs->api, &c->list, c->pending);
 		c->pending = NULL;
-		if (err != TG_OK) {
-			rc = -tgfs_errno(err);
-			tgfs_record_error(fs, key, rc, tg_api_last_message());
-		} else {
-			/* The members past the first page are links too. */
-			for (size_t r = 0; r < c->kind->nrels; r++)
-				group_free(&c->by_link[r]);
-			rc = index_links(c) ? 0 : -ENOMEM;
-		}
-		if (rc) {
-			c->failed = rc;
-			tg_cache_invalidate(fs->cache, key);
-		} else {
-			__atomic_store_n(&c->partial, false,
-					 __ATOMIC_RELEASE);
-		}
 	}
+	if (err != TG_OK) {
+		rc = -tgfs_errno(err);
+		tgfs_record_error(fs, key, rc, tg_api_last_message());
+	} else {
+		/* The members past the first page are links too. */
+		for (size_t r = 0; r < c->kind->nrels; r++)
+			group_free(&c->by_link[r]);
+		rc = index_links(c) ? 0 : -ENOMEM;
+	}
+	if (rc) {
+		c->failed = rc;
+		tg_cache_invalidate(fs->cache, key);
+	} else if (tg_pending_empty(c->pending)) {
+		tg_pending_free(c->pending);
+		c->pending = NULL;
+		__atomic_store_n(&c->partial, false, __ATOMIC_RELEASE);
+	}
+out:
 	pthread_mutex_unlock(&c->done_lock);
 	return rc;
 }
@@ -475,7 +487,7 @@ static int coll_get_as(struct tgfs *fs, const struct tg_kind *kind,
 	if (rc)
 		return rc;
 	mark_stale(fs, stale);
-	if (!names_only && (rc = coll_finish(fs, key, *ref))) {
+	if (!names_only && (rc = coll_finish(fs, key, *ref, NULL))) {
 		tg_cache_put(*ref);
 		*ref = NULL;
 	}
@@ -807,7 +819,7 @@ int node_complete(struct tgfs *fs, const struct node *n)
 		return 0;
 	snprintf(key, sizeof(key), "list:%s",
 		 ((const struct coll *)tg_cache_val(n->ref))->kind->dir);
-	return coll_finish(fs, key, n->ref);
+	return coll_finish(fs, key, n->ref, n->obj->id);
 }
 
 static int step_object(struct tgfs *fs, struct node *n, const char *name)

@@ -239,6 +239,11 @@ function suite(label, { size, pageSize, batch = 10, perKind }) {
         const members = lines(sh(`ls -1A ${q(usersDir)}`, m.dir));
         st = await sim.stats();
         assert.ok(st.requests > 0 && st.requests <= upTo, `${st.requests} requests, not in 1..${upTo}`);
+        // That group's own pages, not every big group's.
+        assert.ok(t.groups.filter((g) => g.userIds.length > P).length >= 2, 'another group overflows a page too');
+        const own = Math.ceil(Math.ceil((big.obj.userIds.length - P) / P) / batch);
+        assert.equal(st.operations.tgfsNested_groups, own,
+          `nested pages of ${big.name} only: ${JSON.stringify(st.operations)}`);
         assert.deepEqual(sorted(members), sorted(childrenOf(tree, usersDir)),
           'every member, past the first page too');
         assert.ok(sh(`cat ${q(`${big.path}/object.json`)}`, m.dir).includes(`"${lastId}"`),

@@ -445,6 +445,68 @@ static void test_partial_list_is_completed_later(void **state)
 	tg_api_free(api);
 }
 
+/* Two groups, each with a member past its first page of two. */
+#define TWO_PARTIAL_GROUPS                                                   \
+	"{\"data\":{\"p0\":{\"totalCount\":2,\"pageInfo\":{\"hasNextPage\":" \
+	"false,\"endCursor\":\"x\"},\"edges\":["                             \
+	"{\"node\":{\"id\":\"R3JvdXA6MQ==\",\"name\":\"g1\",\"type\":"       \
+	"\"MANUAL\",\"isActive\":true,\"securityPolicy\":null,"              \
+	"\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"    \
+	"\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"a0\"}}," \
+	"{\"node\":{\"id\":\"a1\"}}]}}},"                                    \
+	"{\"node\":{\"id\":\"R3JvdXA6Mg==\",\"name\":\"g2\",\"type\":"       \
+	"\"MANUAL\",\"isActive\":true,\"securityPolicy\":null,"              \
+	"\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"    \
+	"\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"b0\"}}," \
+	"{\"node\":{\"id\":\"b1\"}}]}}}]}}}"
+
+static void test_one_object_of_a_partial_list_is_completed_alone(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_list l;
+	struct tg_pending *p;
+	const struct tg_kind *groups = kind("groups");
+	int users = tg_rel_index(groups, "users");
+
+	(void)state;
+	reply(200, TWO_PARTIAL_GROUPS);
+	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
+	assert_true(tg_pending_has(p, "R3JvdXA6Mg=="));
+	assert_true(tg_pending_has(p, "R3JvdXA6MQ=="));
+
+	/* g2 alone: one request naming g2 only. */
+	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+		   "[{\"node\":{\"id\":\"b2\"}}]}}}}");
+	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6Mg=="),
+			 TG_OK);
+	assert_int_equal(nsent, 2);
+	assert_non_null(strstr(sent[1], "R3JvdXA6Mg=="));
+	assert_null(strstr(sent[1], "R3JvdXA6MQ=="));
+	assert_int_equal(l.items[1].links[users].n, 3);
+	assert_string_equal(l.items[1].links[users].ids[2], "b2");
+	assert_int_equal(l.items[0].links[users].n, 2);
+	assert_false(tg_pending_has(p, "R3JvdXA6Mg=="));
+	assert_false(tg_pending_empty(p));
+
+	/* Again, or an object that lacks nothing: no request. */
+	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6Mg=="),
+			 TG_OK);
+	assert_int_equal(tg_api_complete_one(api, &l, p, "nope"), TG_OK);
+	assert_int_equal(nsent, 2);
+
+	/* g1, the last: pending is then empty. */
+	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+		   "[{\"node\":{\"id\":\"a2\"}}]}}}}");
+	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6MQ=="),
+			 TG_OK);
+	assert_int_equal(nsent, 3);
+	assert_int_equal(l.items[0].links[users].n, 3);
+	assert_true(tg_pending_empty(p));
+	tg_pending_free(p);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
 static void test_lookup_by_id_and_unknown_id(void **state)
 {
 	struct tg_api *api = client(100, 10);
@@ -579,6 +641,7 @@ int main(void)
 		T(test_null_nodes_are_skipped),
 		T(test_nested_connections_are_completed),
 		T(test_partial_list_is_completed_later),
+		T(test_one_object_of_a_partial_list_is_completed_alone),
 		T(test_lookup_by_id_and_unknown_id),
 		T(test_lookup_by_name_uses_a_filter_variable),
 		T(test_draft_create_is_one_mutation_never_retried),
