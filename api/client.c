@@ -730,11 +730,13 @@ static void take_nested(struct tg_object *slot, struct tg_object *full)
 	}
 	old = *slot;
 	slot->values = full->values;
+	slot->values_packed = full->values_packed;
 	slot->json = full->json;
 	slot->hash = full->hash;
 	slot->links = full->links;
 	slot->children = full->children;
 	full->values = old.values;
+	full->values_packed = old.values_packed;
 	full->json = old.json;
 	full->links = old.links;
 	full->children = old.children;

@@ -247,6 +247,9 @@ struct tg_object {
 	char *name;      /* raw name, never NULL (falls back to the id) */
 	char *parent_id; /* id of the parent object for nested kinds, or NULL */
 	char **values;   /* kind->nfields entries */
+	/* values and its strings are one allocation (as listed: read
+	 * only); a value to change needs an unpacked copy (tg_object_copy) */
+	bool values_packed;
 	char *json;      /* object.json: the node pretty-printed, with '\n' */
 	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
 	uint64_t hash;   /* of object.json: tells changed content */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -133,6 +134,20 @@ static void test_network_fields_render(void **state)
 	assert_non_null(strstr(o.json, "\n  \"name\": \"AWS prod\",\n"));
 	assert_true(strstr(o.json, "\"id\"") < strstr(o.json, "\"updatedAt\""));
 	assert_int_equal(o.json[strlen(o.json) - 1], '\n');
+	/* Values as listed are one block; a copy, to change, is not. */
+	assert_true(o.values_packed);
+	{
+		struct tg_object c;
+		int f = tg_field_index(o.kind, "location");
+
+		assert_int_equal(tg_object_copy(&o, &c), TG_OK);
+		assert_false(c.values_packed);
+		assert_string_equal(c.values[f], "aws\n");
+		free(c.values[f]);
+		c.values[f] = strdup("gcp\n");
+		assert_string_equal(value(&o, "location"), "aws\n");
+		tg_object_release(&c);
+	}
 	tg_object_release(&o);
 }
 
