@@ -1043,12 +1043,19 @@ static const char *pending_id(const struct pending *p)
 	return cJSON_IsString(id) ? id->valuestring : "";
 }
 
+/* Where object @id is in @p; p->npending when it lacks nothing. */
+static size_t pending_index(const struct tg_pending *p, const char *id)
+{
+	size_t i = 0;
+
+	while (i < p->npending && strcmp(pending_id(&p->pending[i]), id))
+		i++;
+	return i;
+}
+
 bool tg_pending_has(const struct tg_pending *p, const char *id)
 {
-	for (size_t i = 0; p && i < p->npending; i++)
-		if (strcmp(pending_id(&p->pending[i]), id) == 0)
-			return true;
-	return false;
+	return p && pending_index(p, id) < p->npending;
 }
 
 bool tg_pending_empty(const struct tg_pending *p)
@@ -1062,12 +1069,9 @@ enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
 	struct lister l;
 	struct pending *one;
 	enum tg_err err;
-	size_t i = 0;
+	size_t i;
 
-	while (p && i < p->npending &&
-	       strcmp(pending_id(&p->pending[i]), id) != 0)
-		i++;
-	if (!p || i == p->npending)
+	if (!p || (i = pending_index(p, id)) == p->npending)
 		return TG_OK;
 	one = malloc(sizeof(*one));
 	if (!one)

@@ -70,6 +70,13 @@ static ino_t ino_of(const char *a, const char *b)
 	return (ino_t)(h ? h : 1);
 }
 
+/* A single link is its object's rel entry, whatever it points at (the
+ * links of a rel folder are told apart by their targets). */
+static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
+{
+	return ino_of(obj->id, obj->kind->rels[rel].dir);
+}
+
 const char *node_text(struct tgfs *fs, const struct node *n)
 {
 	if (n->type == NODE_FIELD &&
@@ -124,12 +131,9 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		break;
 	case NODE_LINK:
 		st->st_mode = S_IFLNK | 0777;
-		/* A single link is its object's rel entry, whatever it
-		 * points at; the links of a rel folder are told apart by
-		 * their targets. */
 		if (n->rel_index >= 0 && !n->kind->rels[n->rel_index].many)
-			st->st_ino = ino_of(n->obj->id,
-					    n->kind->rels[n->rel_index].dir);
+			st->st_ino = single_link_ino(n->obj,
+						     (size_t)n->rel_index);
 		else
 			st->st_ino = ino_of(n->obj->id, n->target);
 		break;
@@ -349,7 +353,7 @@ static int list_rels(struct tgfs *fs, struct dir_fill *df,
 			 * not fetch it. */
 			if (!link_known(fs, n->obj, i)) {
 				if (add_typed(df, name, S_IFLNK,
-					      ino_of(n->obj->id, dir)))
+					      single_link_ino(n->obj, i)))
 					return 0;
 				continue;
 			}

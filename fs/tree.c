@@ -64,9 +64,9 @@ struct coll {
 	 */
 	bool partial;
 	struct tg_pending *pending;
-	/* Objects completed one by one: the first object entered gets its
-	 * own pages only; a second means a walk, and completes them all. */
-	unsigned singles;
+	/* One object was completed alone: the first object entered gets
+	 * its own pages only; a second means a walk, and completes all. */
+	bool one_done;
 	int failed; /* -errno: its completion failed, it never will be */
 	pthread_mutex_t done_lock;
 };
@@ -435,8 +435,8 @@ static int coll_finish(struct tgfs *fs, const char *key,
 	rc = c->failed;
 	if (rc || !c->partial || (id && !tg_pending_has(c->pending, id)))
 		goto out;
-	if (id && c->singles == 0) {
-		c->singles++;
+	if (id && !c->one_done) {
+		c->one_done = true;
 		err = tg_api_complete_one(fs->api, &c->list, c->pending, id);
 	} else {
 		err = tg_api_complete(fs->api, &c->list, c->pending);
@@ -471,6 +471,15 @@ static void mark_stale(struct tgfs *fs, bool stale)
 	pthread_mutex_unlock(&fs->lock);
 }
 
+/* The kind whose list holds @kind's objects: a kind read through its
+ * parent's connection is listed with the parent. */
+static const struct tg_kind *list_holder(const struct tg_kind *kind)
+{
+	while (kind->parent_conn)
+		kind = kind->parent;
+	return kind;
+}
+
 static int coll_get_as(struct tgfs *fs, const struct tg_kind *kind,
 		       bool names_only, struct tg_cache_ref **ref)
 {
@@ -479,8 +488,7 @@ static int coll_get_as(struct tgfs *fs, const struct tg_kind *kind,
 	bool stale = false;
 	int rc;
 
-	while (kind->parent_conn)
-		kind = kind->parent;
+	kind = list_holder(kind);
 	fa = (struct fill_arg){ fs, kind, NULL };
 	snprintf(key, sizeof(key), "list:%s", kind->dir);
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
@@ -655,7 +663,9 @@ int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
 
 	if (!tk)
 		return -ENOENT;
-	rc = coll_get(fs, tk, &ref);
+	/* Forward links need the targets' names only; inverse ones the
+	 * linking objects' links, nested pages included. */
+	rc = r->path ? coll_get_names(fs, tk, &ref) : coll_get(fs, tk, &ref);
 	if (rc)
 		return rc;
 	c = coll_of(ref, tk);
@@ -762,7 +772,7 @@ bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel)
 
 	if (!obj->links[rel].n || !tk)
 		return true;
-	snprintf(key, sizeof(key), "list:%s", tk->dir);
+	snprintf(key, sizeof(key), "list:%s", list_holder(tk)->dir);
 	if (!tg_cache_peek(fs->cache, key, &ref, NULL))
 		return false;
 	tg_cache_put(ref);
@@ -786,7 +796,7 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 
 		if (!n->obj->links[i].n || !tk)
 			return -ENOENT;
-		rc = coll_get(fs, tk, &ref);
+		rc = coll_get_names(fs, tk, &ref); /* its name is enough */
 		if (rc)
 			return rc;
 		if (coll_by_id(coll_of(ref, tk), n->obj->links[i].ids[0],

@@ -651,9 +651,10 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 	struct node n;
 	int rc;
 
-	if (!tg_kind_by_dir(NULL, dir) || strchr(name, '/'))
+	if (!tg_kind_by_dir(NULL, dir) || strchr(name, '/') ||
+	    snprintf(path, sizeof(path), "/%s/%s", dir, name) >=
+		    (int)sizeof(path))
 		return -ENOENT;
-	snprintf(path, sizeof(path), "/%s/%s", dir, name);
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
