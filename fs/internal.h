@@ -45,6 +45,8 @@ struct tgfs {
 	struct draft_store *drafts;
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
+	struct kcache *kcache;
+	uint64_t reads; /* READs answered (atomic) */
 };
 
 struct tgfs *tgfs_get(void);
@@ -152,6 +154,10 @@ bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
 
 /* What a file node shows, secrets included (ops.c): never NULL. */
 const char *node_text(struct tgfs *fs, const struct node *n);
+
+/* Whether reads of @n may come from the kernel's page cache (kcache.c):
+ * values of the tenant, not secrets, drafts or status files. */
+bool page_cacheable(const struct node *n);
 
 /* The operations that open, write and change (fileops.c). */
 int tgfs_open(const char *path, struct fuse_file_info *fi);
@@ -276,6 +282,37 @@ void secrets_free(struct tgfs *fs);
 struct inval_queue *inval_start(struct fuse *f);
 void inval_stop(struct inval_queue *q);
 void inval_path(struct tgfs *fs, const char *path);
+
+/* ---- what the kernel caches of value files (kcache.c) ---- */
+
+/* 65,536 records of 24 bytes: the files of grep -r over 20,000 devices
+ * mostly keep theirs. */
+#define TGFS_KCACHE_SLOTS_LOG2 16
+
+struct kcache;
+struct kcache *kcache_new(unsigned slots_log2);
+void kcache_free(struct kcache *kc);
+
+/* A getattr told the kernel @size for the file at @path.  True when it
+ * had been told another size before (the content changed under it). */
+bool kcache_sized(struct kcache *kc, const char *path, size_t size);
+
+/* How an open for reading of the file at @path, whose content is now
+ * @text (@len bytes), may use the kernel's page cache. */
+enum kcache_use {
+	KC_DIRECT, /* every read asks us (direct_io) */
+	KC_FILL,   /* through the page cache, dropping what it held */
+	KC_KEEP,   /* through the page cache, which holds this content */
+};
+enum kcache_use kcache_open(struct kcache *kc, const char *path,
+			    const char *text, size_t len);
+
+/* The kernel's size or pages for @path may change by other means (a write
+ * or a truncate through it): read it direct until the next getattr. */
+void kcache_forget(struct kcache *kc, const char *path);
+
+/* How many read opens went each way, by enum kcache_use. */
+void kcache_counts(struct kcache *kc, uint64_t opens[3]);
 
 /*
  * Puts @obj (a mutation's entity, taken over) into its cached collection

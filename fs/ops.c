@@ -89,6 +89,16 @@ const char *node_text(struct tgfs *fs, const struct node *n)
 	return node_content(n);
 }
 
+bool page_cacheable(const struct node *n)
+{
+	if (n->draft)
+		return false;
+	if (n->type == NODE_JSON)
+		return true;
+	return n->type == NODE_FIELD &&
+	       n->kind->fields[n->field].type != TG_FT_SECRET;
+}
+
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 {
 	const struct tgfs_config *cfg = fs->cfg;
@@ -195,6 +205,10 @@ static int tgfs_getattr(const char *path, struct stat *st,
 	if (rc)
 		return rc;
 	fill_stat(fs, &n, st);
+	/* The kernel will cut page-cache reads at this size. */
+	if (page_cacheable(&n) &&
+	    kcache_sized(fs->kcache, path, (size_t)st->st_size))
+		inval_path(fs, path);
 	node_release(&n);
 	return 0;
 }
@@ -587,7 +601,8 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();
 	fs->inval = inval_start(fuse_get_context()->fuse);
-	if (!fs->scratch || !fs->drafts || !fs->inval) {
+	fs->kcache = kcache_new(TGFS_KCACHE_SLOTS_LOG2);
+	if (!fs->scratch || !fs->drafts || !fs->inval || !fs->kcache) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
@@ -604,6 +619,7 @@ static void tgfs_destroy(void *private_data)
 	struct tgfs *fs = private_data;
 
 	inval_stop(fs->inval);
+	kcache_free(fs->kcache);
 	tg_cache_free(fs->cache);
 	tg_api_free(fs->api);
 	seen_close(fs->seen);

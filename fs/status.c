@@ -68,10 +68,12 @@ static char *render_stats(struct tgfs *fs)
 {
 	struct tg_api_stats a;
 	struct tg_cache_stats c;
+	uint64_t opens[3];
 	char *s = NULL;
 
 	tg_api_get_stats(fs->api, &a);
 	tg_cache_get_stats(fs->cache, &c);
+	kcache_counts(fs->kcache, opens);
 	if (asprintf(&s,
 		     "requests: %llu\n"
 		     "queries: %llu\n"
@@ -87,7 +89,11 @@ static char *render_stats(struct tgfs *fs)
 		     "cache-stale-served: %llu\n"
 		     "cache-evictions: %llu\n"
 		     "cache-entries: %zu\n"
-		     "cache-bytes: %zu\n",
+		     "cache-bytes: %zu\n"
+		     "opens-direct: %llu\n"
+		     "opens-page-fill: %llu\n"
+		     "opens-page-keep: %llu\n"
+		     "reads: %llu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -98,7 +104,12 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)a.bytes, (unsigned long long)c.hits,
 		     (unsigned long long)c.misses, (unsigned long long)c.waits,
 		     (unsigned long long)c.stale,
-		     (unsigned long long)c.evictions, c.entries, c.bytes) < 0)
+		     (unsigned long long)c.evictions, c.entries, c.bytes,
+		     (unsigned long long)opens[KC_DIRECT],
+		     (unsigned long long)opens[KC_FILL],
+		     (unsigned long long)opens[KC_KEEP],
+		     (unsigned long long)__atomic_load_n(&fs->reads,
+							 __ATOMIC_RELAXED)) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */
 	{

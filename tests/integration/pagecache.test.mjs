@@ -1,0 +1,101 @@
+// pagecache.test.mjs - warm reads come from the kernel's page cache, and a
+// value that changed (out of band, or through the mount) is never read
+// cut, padded or stale: the kernel holds a size per file and pages, and
+// twingatefs tells it, at each open, whether they still hold (fs/kcache.c).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSim, mount, sh, teardown, exactCounts } from './lib.mjs';
+
+// The counters of /.twingatefs/stats that tell how reads were served.
+function readStats(dir) {
+  const out = {};
+  for (const l of sh('cat .twingatefs/stats', dir).split('\n')) {
+    const m = l.match(/^(opens-direct|opens-page-fill|opens-page-keep|reads): (\d+)$/);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  assert.equal(Object.keys(out).length, 4, 'stats show how reads were served');
+  return out;
+}
+
+const diff = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
+
+describe('reads through the kernel page cache', () => {
+  let sim, m, net, dir;
+  // Sets the network's location behind the mount's back, then drops the
+  // mount's cache (the kernel keeps its own: cache_ttl is an hour).
+  async function setLocation(v) {
+    const r = await sim.gql(
+      'mutation($id: ID!, $l: RemoteNetworkLocation!) { remoteNetworkUpdate(id: $id, location: $l) { ok error } }',
+      { id: net.id, l: v });
+    assert.equal(r.body.data?.remoteNetworkUpdate?.ok, true, JSON.stringify(r.body));
+    sh('echo 1 > .twingatefs/refresh', m.dir);
+  }
+  before(async () => {
+    sim = await startSim(['--size', 'small']);
+    const tenant = await sim.tenant();
+    net = tenant.remoteNetworks.find((n) => /^[A-Za-z0-9 _.-]+$/.test(n.name));
+    assert.ok(net, 'a network with a plain name');
+    m = await mount(sim, { token: 'sim-write', opts: ['rate_read=0', 'rate_write=0', 'cache_ttl=3600'] });
+    dir = `networks/${net.name}`;
+  });
+  after(async () => {
+    await teardown(m, sim);
+  });
+
+  test('a warm cat is an open and no read: the kernel serves the bytes', { skip: !exactCounts() }, () => {
+    const want = sh(`cat "${dir}/name"`, m.dir);
+    assert.equal(want, `${net.name}\n`);
+    const s0 = readStats(m.dir);
+    for (let i = 0; i < 3; i++) assert.equal(sh(`cat "${dir}/name"`, m.dir), want);
+    const d = diff(s0, readStats(m.dir));
+    // reading the stats file itself is one direct open with its reads
+    assert.equal(d['opens-page-keep'], 3, JSON.stringify(d));
+    assert.equal(d['opens-page-fill'], 0, JSON.stringify(d));
+    assert.equal(d.reads, 2, `only the stats file was read by the daemon: ${JSON.stringify(d)}`);
+  });
+
+  test('a value changed to another of the same length is read anew', async () => {
+    await setLocation('AZURE');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'azure\n');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'azure\n'); // from the page cache
+    await setLocation('OTHER');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'other\n');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'other\n');
+  });
+
+  test('a value that grew or shrank is read whole while the kernel holds the old size', async () => {
+    await setLocation('AZURE');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'azure\n');
+    assert.equal(sh(`stat -c %s "${dir}/location"`, m.dir), '6\n');
+    await setLocation('ON_PREMISE');
+    // cat before any stat: the kernel's size is still 6
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'on_premise\n');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'on_premise\n');
+    assert.equal(sh(`stat -c %s "${dir}/location"`, m.dir), '11\n');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'on_premise\n');
+    await setLocation('AWS');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'aws\n');
+    assert.equal(sh(`head -c 100 "${dir}/location" | od -c | head -1`, m.dir).trim(),
+      '0000000   a   w   s  \\n');
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'aws\n');
+  });
+
+  test('a write through the mount is read back at once, with the object\'s other files', () => {
+    for (let i = 0; i < 2; i++) {
+      sh(`cat "${dir}/location" "${dir}/object.json" > /dev/null`, m.dir);
+    }
+    sh(`echo google_cloud > "${dir}/location"`, m.dir);
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'google_cloud\n');
+    assert.equal(JSON.parse(sh(`cat "${dir}/object.json"`, m.dir)).location, 'GOOGLE_CLOUD');
+    sh(`echo other > "${dir}/location"`, m.dir);
+    assert.equal(sh(`cat "${dir}/location"`, m.dir), 'other\n');
+    assert.equal(JSON.parse(sh(`cat "${dir}/object.json"`, m.dir)).location, 'OTHER');
+    assert.equal(sh(`wc -c < "${dir}/location"`, m.dir).trim(), '6');
+  });
+
+  test('status files are never page-cached: each read shows the counters now', { skip: !exactCounts() }, () => {
+    const a = readStats(m.dir);
+    const b = readStats(m.dir);
+    assert.equal(b.reads - a.reads, 2, 'the second read of stats saw the first one\'s reads');
+  });
+});

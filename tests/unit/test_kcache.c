@@ -1,0 +1,130 @@
+/*
+ * test_kcache.c - when an open may read through the kernel's page cache:
+ * only when the size the kernel was told is the content's, and keeping
+ * the pages only when they were filled from the same content.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+#define F "/networks/AWS prod/location"
+
+static enum kcache_use open_text(struct kcache *kc, const char *path,
+				 const char *text)
+{
+	return kcache_open(kc, path, text, strlen(text));
+}
+
+static void test_unknown_files_read_direct(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+
+	(void)state;
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
+	kcache_free(kc);
+}
+
+static void test_known_size_fills_then_keeps(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+
+	(void)state;
+	assert_false(kcache_sized(kc, F, 4));
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_KEEP);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_KEEP);
+	/* same length, other bytes: the pages are dropped */
+	assert_int_equal(open_text(kc, F, "gcp\n"), KC_FILL);
+	assert_int_equal(open_text(kc, F, "gcp\n"), KC_KEEP);
+	kcache_free(kc);
+}
+
+static void test_a_size_the_kernel_does_not_hold_reads_direct(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+
+	(void)state;
+	kcache_sized(kc, F, 4);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
+	/* grew: the kernel would cut reads at 4 bytes */
+	assert_int_equal(open_text(kc, F, "on_premise\n"), KC_DIRECT);
+	/* the kernel learns the new size, then the value comes back: the
+	 * pages may hold "aws\n" but the kernel's size is 11 */
+	assert_true(kcache_sized(kc, F, 11));
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
+	/* a direct open leaves pages unknown: the next cached one drops them */
+	assert_true(kcache_sized(kc, F, 4));
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_KEEP);
+	kcache_free(kc);
+}
+
+static void test_a_write_forgets(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+
+	(void)state;
+	kcache_sized(kc, F, 4);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
+	kcache_forget(kc, F);
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
+	assert_false(kcache_sized(kc, F, 4)); /* unknown before: no change */
+	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
+	kcache_free(kc);
+}
+
+static void test_a_file_that_loses_its_slot_reads_direct(void **state)
+{
+	/* one slot: every path shares it */
+	struct kcache *kc = kcache_new(0);
+
+	(void)state;
+	kcache_sized(kc, "/a", 2);
+	assert_int_equal(open_text(kc, "/a", "a\n"), KC_FILL);
+	kcache_sized(kc, "/b", 2);
+	assert_int_equal(open_text(kc, "/a", "a\n"), KC_DIRECT);
+	assert_int_equal(open_text(kc, "/b", "b\n"), KC_FILL);
+	/* taking the slot back starts with pages unknown */
+	kcache_sized(kc, "/a", 2);
+	assert_int_equal(open_text(kc, "/a", "a\n"), KC_FILL);
+	kcache_free(kc);
+}
+
+static void test_counts_by_way(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+	uint64_t n[3];
+
+	(void)state;
+	open_text(kc, F, "x\n");
+	kcache_sized(kc, F, 2);
+	open_text(kc, F, "x\n");
+	open_text(kc, F, "x\n");
+	open_text(kc, F, "x\n");
+	kcache_counts(kc, n);
+	assert_int_equal(n[KC_DIRECT], 1);
+	assert_int_equal(n[KC_FILL], 1);
+	assert_int_equal(n[KC_KEEP], 2);
+	kcache_free(kc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_files_read_direct),
+		cmocka_unit_test(test_known_size_fills_then_keeps),
+		cmocka_unit_test(test_a_size_the_kernel_does_not_hold_reads_direct),
+		cmocka_unit_test(test_a_write_forgets),
+		cmocka_unit_test(test_a_file_that_loses_its_slot_reads_direct),
+		cmocka_unit_test(test_counts_by_way),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
