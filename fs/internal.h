@@ -46,7 +46,8 @@ struct tgfs {
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
 	struct kcache *kcache;
-	uint64_t reads; /* READs answered (atomic) */
+	uint64_t reads;    /* READs answered (atomic) */
+	uint64_t readdirs; /* folders listed to the kernel (atomic) */
 };
 
 struct tgfs *tgfs_get(void);
@@ -311,8 +312,18 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
  * or a truncate through it): read it direct until the next getattr. */
 void kcache_forget(struct kcache *kc, const char *path);
 
-/* How many read opens went each way, by enum kcache_use. */
-void kcache_counts(struct kcache *kc, uint64_t opens[3]);
+/* An open of the folder at @path, whose entries now hash to @listing
+ * (FNV-1a from KCACHE_HASH_INIT): true when the kernel's cached entries
+ * are these and may be kept. */
+bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing);
+/* The kernel was given the entries hashing to @listing for @path. */
+void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing);
+#define KCACHE_HASH_INIT 1469598103934665603ull
+
+/* How many read opens went each way, by enum kcache_use; how many folder
+ * opens refilled the kernel's entries and how many kept them. */
+void kcache_counts(struct kcache *kc, uint64_t opens[3],
+		   uint64_t dir_opens[2]);
 
 /*
  * Puts @obj (a mutation's entity, taken over) into its cached collection

@@ -13,6 +13,9 @@
  * file takes the slot of another, which then reads direct until its next
  * getattr.  Forgetting is always safe; remembering wrongly is not, so
  * every doubt forgets.
+ *
+ * Folders the same way, with a hash of their entries for the pages: the
+ * kernel keeps a folder's listing while an open says it holds.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -24,19 +27,27 @@
 struct kslot {
 	uint64_t key;   /* the path's hash; 0: free */
 	uint64_t pages; /* hash of what the pages hold; 0: not known */
-	int64_t size;   /* last size told to the kernel; -1: not known */
+	int32_t size;   /* last size told to the kernel; -1: not known */
+	uint32_t used;  /* when last used, by kcache->clock: 0 free */
 };
+
+/* Slots come in sets of four: a path may take any of its set's, and the
+ * one used longest ago goes (one slot per path lost a file in ten of the
+ * small tenant's thousand to a neighbour at every other open). */
+#define WAYS 4
 
 struct kcache {
 	pthread_mutex_t lock;
 	uint64_t opens[3]; /* by enum kcache_use */
+	uint64_t dir_opens[2]; /* listings refilled, kept */
+	uint32_t clock;
 	size_t mask;
 	struct kslot slot[];
 };
 
 struct kcache *kcache_new(unsigned slots_log2)
 {
-	size_t n = (size_t)1 << slots_log2;
+	size_t n = (size_t)1 << (slots_log2 < 2 ? 2 : slots_log2);
 	struct kcache *kc = calloc(1, sizeof(*kc) + n * sizeof(kc->slot[0]));
 
 	if (!kc)
@@ -56,17 +67,36 @@ void kcache_free(struct kcache *kc)
 
 static uint64_t hash(const char *text, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = KCACHE_HASH_INIT;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
 	return h | 1; /* never 0, which means "none" */
 }
 
-/* Records are by path: the kernel keeps a size per path it looked up. */
-static struct kslot *slot_of(struct kcache *kc, uint64_t key)
+/*
+ * The record of @key (a path's hash), or NULL; with @take, a new one in
+ * place of the least recently used of its set.  Records are by path: the
+ * kernel keeps a size per path it looked up.
+ */
+static struct kslot *find(struct kcache *kc, uint64_t key, bool take)
 {
-	return &kc->slot[(key ^ key >> 29) & kc->mask];
+	struct kslot *set = &kc->slot[(key ^ key >> 29) & kc->mask & ~(size_t)(WAYS - 1)];
+	struct kslot *old = set;
+
+	for (size_t i = 0; i < WAYS; i++) {
+		if (set[i].key == key) {
+			set[i].used = ++kc->clock;
+			return &set[i];
+		}
+		if (set[i].used < old->used)
+			old = &set[i];
+	}
+	if (!take)
+		return NULL;
+	/* The file that had the slot reads direct from now on. */
+	*old = (struct kslot){ .key = key, .size = -1, .used = ++kc->clock };
+	return old;
 }
 
 bool kcache_sized(struct kcache *kc, const char *path, size_t size)
@@ -78,13 +108,10 @@ bool kcache_sized(struct kcache *kc, const char *path, size_t size)
 	if (!kc)
 		return false;
 	pthread_mutex_lock(&kc->lock);
-	s = slot_of(kc, key);
-	if (s->key != key) {
-		/* The file that had the slot reads direct from now on. */
-		*s = (struct kslot){ .key = key, .pages = 0, .size = -1 };
-	}
-	changed = s->size >= 0 && (uint64_t)s->size != size;
-	s->size = (int64_t)size;
+	s = find(kc, key, true);
+	changed = s->size >= 0 && (size_t)s->size != size;
+	/* A size past what a record holds is not known. */
+	s->size = size <= INT32_MAX ? (int32_t)size : -1;
 	pthread_mutex_unlock(&kc->lock);
 	return changed;
 }
@@ -93,19 +120,18 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
 			    const char *text, size_t len)
 {
 	uint64_t key = hash(path, strlen(path));
+	uint64_t h = hash(text, len);
 	enum kcache_use use = KC_DIRECT;
 	struct kslot *s;
-	uint64_t h;
 
 	if (!kc)
 		return KC_DIRECT;
-	h = hash(text, len);
 	pthread_mutex_lock(&kc->lock);
-	s = slot_of(kc, key);
-	if (s->key == key && s->size >= 0 && (uint64_t)s->size == len) {
+	s = find(kc, key, false);
+	if (s && s->size >= 0 && (size_t)s->size == len) {
 		use = s->pages == h ? KC_KEEP : KC_FILL;
 		s->pages = h;
-	} else if (s->key == key) {
+	} else if (s) {
 		/* A direct open leaves the pages as they were, and what
 		 * they hold may no longer be what we remembered. */
 		s->pages = 0;
@@ -123,17 +149,54 @@ void kcache_forget(struct kcache *kc, const char *path)
 	if (!kc)
 		return;
 	pthread_mutex_lock(&kc->lock);
-	s = slot_of(kc, key);
-	if (s->key == key) {
+	s = find(kc, key, false);
+	if (s) {
 		s->pages = 0;
 		s->size = -1;
 	}
 	pthread_mutex_unlock(&kc->lock);
 }
 
-void kcache_counts(struct kcache *kc, uint64_t opens[3])
+bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing)
+{
+	uint64_t key = hash(path, strlen(path));
+	struct kslot *s;
+	bool keep;
+
+	if (!kc)
+		return false;
+	listing |= 1;
+	pthread_mutex_lock(&kc->lock);
+	s = find(kc, key, true);
+	keep = s->pages == listing;
+	/* Either way the kernel's entries are this listing once it has
+	 * read them (a change before then: kcache_dir_listed). */
+	s->pages = listing;
+	kc->dir_opens[keep]++;
+	pthread_mutex_unlock(&kc->lock);
+	return keep;
+}
+
+void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing)
+{
+	uint64_t key = hash(path, strlen(path));
+	struct kslot *s;
+
+	if (!kc)
+		return;
+	listing |= 1;
+	pthread_mutex_lock(&kc->lock);
+	s = find(kc, key, false);
+	if (s && s->pages != listing)
+		s->pages = 0;
+	pthread_mutex_unlock(&kc->lock);
+}
+
+void kcache_counts(struct kcache *kc, uint64_t opens[3],
+		   uint64_t dir_opens[2])
 {
 	pthread_mutex_lock(&kc->lock);
 	memcpy(opens, kc->opens, sizeof(kc->opens));
+	memcpy(dir_opens, kc->dir_opens, sizeof(kc->dir_opens));
 	pthread_mutex_unlock(&kc->lock);
 }

@@ -4,9 +4,9 @@
  * Every operation resolves its path to a node (tree.c), answers from the
  * node, and releases it.  Reads snapshot a file's content at open, so a
  * reader sees one consistent value even if the cache refreshes meanwhile.
- * This mount is read-only for now: anything that would change the tenant
- * fails with EROFS.
+ * The operations that change the tenant are in fileops.c and write.c.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "internal.h"
+#include <fuse_lowlevel.h>
 
 struct tgfs *tgfs_get(void)
 {
@@ -218,6 +219,7 @@ struct dir_fill {
 	void *buf;
 	fuse_fill_dir_t filler;
 	struct node child; /* scratch node for each entry's stat */
+	uint64_t hash;     /* of the entries given so far */
 };
 
 /*
@@ -234,7 +236,12 @@ static int add_typed(struct dir_fill *df, const char *name, mode_t type,
 {
 	/* d_ino 0 would hide the entry: readdir(3) skips those. */
 	struct stat st = { .st_mode = type, .st_ino = ino };
+	uint64_t h = df->hash;
 
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ (uint64_t)type) * 1099511628211ull;
+	df->hash = (h ^ (uint64_t)ino) * 1099511628211ull;
 	return df->filler(df->buf, name, &st, 0, 0) ? 1 : 0;
 }
 
@@ -390,18 +397,25 @@ static int list_rels(struct tgfs *fs, struct dir_fill *df,
 	return 0;
 }
 
-static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-			off_t off, struct fuse_file_info *fi,
-			enum fuse_readdir_flags flags)
+static int skip_entry(void *buf, const char *name, const struct stat *st,
+		      off_t off, enum fuse_fill_dir_flags flags)
 {
-	struct tgfs *fs = tgfs_get();
-	struct dir_fill df = { .fs = fs, .buf = buf, .filler = filler };
+	(void)buf;
+	(void)name;
+	(void)st;
+	(void)off;
+	(void)flags;
+	return 0;
+}
+
+/* Gives the entries of the folder at @path to @df; its hash is theirs. */
+static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
+{
+	void *buf = df->buf;
+	fuse_fill_dir_t filler = df->filler;
 	struct node n;
 	int rc;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
@@ -412,9 +426,9 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		for (size_t i = 0; i < tg_nkinds; i++) {
 			if (tg_kinds[i]->parent)
 				continue;
-			df.child = (struct node){ .type = NODE_KINDDIR,
+			df->child = (struct node){ .type = NODE_KINDDIR,
 						  .kind = tg_kinds[i] };
-			if (add_entry(&df, tg_kinds[i]->dir))
+			if (add_entry(df, tg_kinds[i]->dir))
 				break;
 		}
 		break;
@@ -432,9 +446,9 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 				break;
 		}
 		c = coll_of(n.ref, n.kind);
-		if (c && !coll_each(c, parent, add_object, &df) &&
+		if (c && !coll_each(c, parent, add_object, df) &&
 		    !n.kind->parent)
-			draft_each(fs, n.kind, -1, NULL, add_draft, &df);
+			draft_each(fs, n.kind, -1, NULL, add_draft, df);
 		break;
 	}
 	case NODE_OBJECT: {
@@ -444,48 +458,48 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		if (rc)
 			break;
 		if (n.draft) {
-			rc = list_draft(fs, &df, &n);
+			rc = list_draft(fs, df, &n);
 			if (!rc)
 				scratch_each(fs->scratch, path, add_scratch,
-					     &df);
+					     df);
 			break;
 		}
 
-		df.child = n;
-		df.child.type = NODE_FIELD;
+		df->child = n;
+		df->child.type = NODE_FIELD;
 		for (size_t i = 0; i < k->nfields; i++) {
-			df.child.field = i;
-			if (add_entry(&df, k->fields[i].file))
+			df->child.field = i;
+			if (add_entry(df, k->fields[i].file))
 				goto done;
 		}
-		df.child.type = NODE_JSON;
-		if (add_entry(&df, "object.json"))
+		df->child.type = NODE_JSON;
+		if (add_entry(df, "object.json"))
 			goto done;
 		for (size_t i = 0; i < tg_nkinds; i++) {
 			if (tg_kinds[i]->parent != k)
 				continue;
-			df.child = (struct node){ .type = NODE_KINDDIR,
+			df->child = (struct node){ .type = NODE_KINDDIR,
 						  .kind = tg_kinds[i],
 						  .parent_mtime = n.obj->mtime };
-			snprintf(df.child.parent_id,
-				 sizeof(df.child.parent_id), "%s", n.obj->id);
-			if (add_entry(&df, tg_kinds[i]->dir))
+			snprintf(df->child.parent_id,
+				 sizeof(df->child.parent_id), "%s", n.obj->id);
+			if (add_entry(df, tg_kinds[i]->dir))
 				goto done;
 		}
-		rc = list_rels(fs, &df, &n, "");
+		rc = list_rels(fs, df, &n, "");
 		if (!rc)
-			scratch_each(fs->scratch, path, add_scratch, &df);
+			scratch_each(fs->scratch, path, add_scratch, df);
 		break;
 	}
 	case NODE_RELDIR:
 		if (n.rel_index < 0) {
-			rc = list_rels(fs, &df, &n, n.rel);
+			rc = list_rels(fs, df, &n, n.rel);
 			break;
 		}
-		df.child = n;
-		df.child.type = NODE_LINK;
+		df->child = n;
+		df->child.type = NODE_LINK;
 		rc = rel_each(fs, n.obj, (size_t)n.rel_index, n.depth,
-			      add_link, &df);
+			      add_link, df);
 		if (!rc) {
 			/* Drafts tied to this object, as folders. */
 			const struct tg_rel *r = &n.kind->rels[n.rel_index];
@@ -497,17 +511,17 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 
 			if (inv >= 0)
 				rc = draft_each(fs, tk, inv, n.obj->id,
-						add_draft, &df);
+						add_draft, df);
 		}
 		if (rc > 0)
 			rc = 0;
 		break;
 	case NODE_STATDIR:
-		df.child = n;
-		df.child.type = NODE_STATFILE;
+		df->child = n;
+		df->child.type = NODE_STATFILE;
 		for (size_t i = 0; i < tgfs_nstatus_files; i++) {
-			df.child.field = i;
-			if (add_entry(&df, tgfs_status_files[i]))
+			df->child.field = i;
+			if (add_entry(df, tgfs_status_files[i]))
 				break;
 		}
 		break;
@@ -524,6 +538,81 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 done:
 	node_release(&n);
 	return rc;
+}
+
+static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+			off_t off, struct fuse_file_info *fi,
+			enum fuse_readdir_flags flags)
+{
+	struct tgfs *fs = tgfs_get();
+	struct dir_fill df = { .fs = fs, .buf = buf, .filler = filler,
+			       .hash = KCACHE_HASH_INIT };
+	int rc;
+
+	(void)off;
+	(void)fi;
+	(void)flags;
+	__atomic_fetch_add(&fs->readdirs, 1, __ATOMIC_RELAXED);
+	rc = list_dir(fs, path, &df);
+	/* What the kernel now caches, if the listing changed since its
+	 * open said what it would be. */
+	if (!rc)
+		kcache_dir_listed(fs->kcache, path, df.hash);
+	return rc;
+}
+
+/*
+ * The kernel keeps a folder's entries (FOPEN_CACHE_DIR) and lists it again
+ * from them while its open says they still hold (FOPEN_KEEP_CACHE): a warm
+ * folder is then an OPENDIR and a RELEASEDIR, where it was those and two
+ * READDIRs and the GETATTR the kernel makes after each listing.  So an
+ * open lists the folder, hash only, and tells which.
+ *
+ * libfuse 3.14's high-level opendir replies with a file info of its own,
+ * not the one given to us (3.15 copies the two flags over), so the reply
+ * to this thread's open gets them here, on its way to libfuse's
+ * fuse_reply_open.  Any other reply passes unchanged.
+ */
+enum dir_cache { DIR_NONE, DIR_FILL, DIR_KEEP };
+static __thread enum dir_cache dir_reply;
+
+int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	static int (*next)(fuse_req_t, const struct fuse_file_info *);
+	struct fuse_file_info dfi;
+	int (*f)(fuse_req_t, const struct fuse_file_info *);
+
+	f = __atomic_load_n(&next, __ATOMIC_ACQUIRE);
+	if (!f) {
+		*(void **)&f = dlsym(RTLD_NEXT, "fuse_reply_open");
+		if (!f)
+			abort(); /* libfuse without fuse_reply_open */
+		__atomic_store_n(&next, f, __ATOMIC_RELEASE);
+	}
+	if (dir_reply == DIR_NONE)
+		return f(req, fi);
+	dfi = *fi;
+	dfi.cache_readdir = 1;
+	dfi.keep_cache = dir_reply == DIR_KEEP;
+	dir_reply = DIR_NONE;
+	return f(req, &dfi);
+}
+
+static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct tgfs *fs = tgfs_get();
+	struct dir_fill df = { .fs = fs, .filler = skip_entry,
+			       .hash = KCACHE_HASH_INIT };
+	int rc;
+
+	dir_reply = DIR_NONE;
+	rc = list_dir(fs, path, &df);
+	if (rc)
+		return rc;
+	fi->cache_readdir = 1;
+	fi->keep_cache = kcache_dir_open(fs->kcache, path, df.hash);
+	dir_reply = fi->keep_cache ? DIR_KEEP : DIR_FILL;
+	return 0;
 }
 
 static int tgfs_readlink(const char *path, char *buf, size_t size)
@@ -635,6 +724,7 @@ const struct fuse_operations tgfs_ops = {
 	.init = tgfs_init,
 	.destroy = tgfs_destroy,
 	.getattr = tgfs_getattr,
+	.opendir = tgfs_opendir,
 	.readdir = tgfs_readdir,
 	.readlink = tgfs_readlink,
 	.open = tgfs_open,

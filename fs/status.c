@@ -68,12 +68,12 @@ static char *render_stats(struct tgfs *fs)
 {
 	struct tg_api_stats a;
 	struct tg_cache_stats c;
-	uint64_t opens[3];
+	uint64_t opens[3], dir_opens[2];
 	char *s = NULL;
 
 	tg_api_get_stats(fs->api, &a);
 	tg_cache_get_stats(fs->cache, &c);
-	kcache_counts(fs->kcache, opens);
+	kcache_counts(fs->kcache, opens, dir_opens);
 	if (asprintf(&s,
 		     "requests: %llu\n"
 		     "queries: %llu\n"
@@ -93,7 +93,10 @@ static char *render_stats(struct tgfs *fs)
 		     "opens-direct: %llu\n"
 		     "opens-page-fill: %llu\n"
 		     "opens-page-keep: %llu\n"
-		     "reads: %llu\n",
+		     "reads: %llu\n"
+		     "opendirs-fill: %llu\n"
+		     "opendirs-keep: %llu\n"
+		     "readdirs: %llu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -109,6 +112,10 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)opens[KC_FILL],
 		     (unsigned long long)opens[KC_KEEP],
 		     (unsigned long long)__atomic_load_n(&fs->reads,
+							 __ATOMIC_RELAXED),
+		     (unsigned long long)dir_opens[0],
+		     (unsigned long long)dir_opens[1],
+		     (unsigned long long)__atomic_load_n(&fs->readdirs,
 							 __ATOMIC_RELAXED)) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */

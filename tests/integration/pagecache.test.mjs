@@ -1,7 +1,8 @@
-// pagecache.test.mjs - warm reads come from the kernel's page cache, and a
-// value that changed (out of band, or through the mount) is never read
-// cut, padded or stale: the kernel holds a size per file and pages, and
-// twingatefs tells it, at each open, whether they still hold (fs/kcache.c).
+// pagecache.test.mjs - warm reads and listings come from the kernel's
+// caches, and a value or a folder that changed (out of band, or through the
+// mount) is never read cut, padded or stale: the kernel holds a size and
+// pages per file and entries per folder, and twingatefs tells it, at each
+// open, whether they still hold (fs/kcache.c).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSim, mount, sh, teardown, exactCounts } from './lib.mjs';
@@ -10,10 +11,10 @@ import { startSim, mount, sh, teardown, exactCounts } from './lib.mjs';
 function readStats(dir) {
   const out = {};
   for (const l of sh('cat .twingatefs/stats', dir).split('\n')) {
-    const m = l.match(/^(opens-direct|opens-page-fill|opens-page-keep|reads): (\d+)$/);
+    const m = l.match(/^(opens-direct|opens-page-fill|opens-page-keep|reads|opendirs-fill|opendirs-keep|readdirs): (\d+)$/);
     if (m) out[m[1]] = Number(m[2]);
   }
-  assert.equal(Object.keys(out).length, 4, 'stats show how reads were served');
+  assert.equal(Object.keys(out).length, 7, 'stats show how reads were served');
   return out;
 }
 
@@ -91,6 +92,39 @@ describe('reads through the kernel page cache', () => {
     assert.equal(sh(`cat "${dir}/location"`, m.dir), 'other\n');
     assert.equal(JSON.parse(sh(`cat "${dir}/object.json"`, m.dir)).location, 'OTHER');
     assert.equal(sh(`wc -c < "${dir}/location"`, m.dir).trim(), '6');
+  });
+
+  test('a warm ls is an open of the folder and no listing: the kernel keeps the entries', { skip: !exactCounts() }, () => {
+    const want = sh('ls -1 networks', m.dir);
+    sh('ls -1 networks', m.dir);
+    const s0 = readStats(m.dir);
+    for (let i = 0; i < 3; i++) assert.equal(sh('ls -1 networks', m.dir), want);
+    const d = diff(s0, readStats(m.dir));
+    assert.equal(d['opendirs-keep'], 3, JSON.stringify(d));
+    assert.equal(d.readdirs, 0, JSON.stringify(d));
+  });
+
+  test('a folder whose entries changed out of band is listed anew', async () => {
+    const before = sh('ls -1 networks', m.dir).split('\n').filter(Boolean);
+    sh('ls -1 networks', m.dir); // the kernel holds this listing
+    const r = await sim.gql('mutation { remoteNetworkCreate(name: "pagecache-new") { ok entity { id } } }');
+    const id = r.body.data.remoteNetworkCreate.entity.id;
+    sh('echo 1 > .twingatefs/refresh', m.dir);
+    assert.deepEqual(sh('ls -1 networks', m.dir).split('\n').filter(Boolean).sort(),
+      [...before, 'pagecache-new'].sort());
+    assert.equal(sh('ls -1 networks', m.dir).split('\n').filter(Boolean).length, before.length + 1);
+    await sim.gql('mutation($id: ID!) { remoteNetworkDelete(id: $id) { ok } }', { id });
+    sh('echo 1 > .twingatefs/refresh', m.dir);
+    assert.deepEqual(sh('ls -1 networks', m.dir).split('\n').filter(Boolean).sort(), [...before].sort());
+  });
+
+  test('mkdir and rmdir through the mount show in the next ls at once', () => {
+    sh('ls -1 networks; ls -1 networks', m.dir);
+    sh('mkdir networks/pagecache-mk', m.dir);
+    assert.ok(sh('ls -1 networks', m.dir).split('\n').includes('pagecache-mk'));
+    sh('rmdir networks/pagecache-mk', m.dir);
+    assert.ok(!sh('ls -1 networks', m.dir).split('\n').includes('pagecache-mk'));
+    assert.ok(!sh('ls -1 networks', m.dir).split('\n').includes('pagecache-mk'));
   });
 
   test('status files are never page-cached: each read shows the counters now', { skip: !exactCounts() }, () => {

@@ -82,25 +82,53 @@ static void test_a_write_forgets(void **state)
 
 static void test_a_file_that_loses_its_slot_reads_direct(void **state)
 {
-	/* one slot: every path shares it */
+	/* one set of four slots: every path shares it */
 	struct kcache *kc = kcache_new(0);
+	const char *p[] = { "/a", "/b", "/c", "/d", "/e" };
 
 	(void)state;
-	kcache_sized(kc, "/a", 2);
-	assert_int_equal(open_text(kc, "/a", "a\n"), KC_FILL);
+	for (size_t i = 0; i < 4; i++) {
+		kcache_sized(kc, p[i], 2);
+		assert_int_equal(open_text(kc, p[i], "x\n"), KC_FILL);
+	}
+	/* "/a" used again: "/b" is now the one used longest ago */
+	assert_int_equal(open_text(kc, "/a", "x\n"), KC_KEEP);
+	kcache_sized(kc, "/e", 2);
+	assert_int_equal(open_text(kc, "/b", "x\n"), KC_DIRECT);
+	assert_int_equal(open_text(kc, "/a", "x\n"), KC_KEEP);
+	assert_int_equal(open_text(kc, "/c", "x\n"), KC_KEEP);
+	assert_int_equal(open_text(kc, "/e", "x\n"), KC_FILL);
+	/* taking a slot back starts with pages unknown */
 	kcache_sized(kc, "/b", 2);
-	assert_int_equal(open_text(kc, "/a", "a\n"), KC_DIRECT);
-	assert_int_equal(open_text(kc, "/b", "b\n"), KC_FILL);
-	/* taking the slot back starts with pages unknown */
-	kcache_sized(kc, "/a", 2);
-	assert_int_equal(open_text(kc, "/a", "a\n"), KC_FILL);
+	assert_int_equal(open_text(kc, "/b", "x\n"), KC_FILL);
+	kcache_free(kc);
+}
+
+static void test_a_folder_keeps_its_listing_while_it_holds(void **state)
+{
+	struct kcache *kc = kcache_new(4);
+
+	(void)state;
+	assert_false(kcache_dir_open(kc, "/networks", 100));
+	kcache_dir_listed(kc, "/networks", 100);
+	assert_true(kcache_dir_open(kc, "/networks", 100));
+	/* changed: the kernel lists it again */
+	assert_false(kcache_dir_open(kc, "/networks", 200));
+	/* it changed again between the open and the listing: the kernel
+	 * holds 300, not 200, so 200 coming back must not be kept */
+	kcache_dir_listed(kc, "/networks", 300);
+	assert_false(kcache_dir_open(kc, "/networks", 200));
+	kcache_dir_listed(kc, "/networks", 200);
+	assert_true(kcache_dir_open(kc, "/networks", 200));
+	/* a file's record of the same path is not a listing */
+	assert_false(kcache_dir_open(kc, "/other", 200));
 	kcache_free(kc);
 }
 
 static void test_counts_by_way(void **state)
 {
 	struct kcache *kc = kcache_new(4);
-	uint64_t n[3];
+	uint64_t n[3], d[2];
 
 	(void)state;
 	open_text(kc, F, "x\n");
@@ -108,10 +136,14 @@ static void test_counts_by_way(void **state)
 	open_text(kc, F, "x\n");
 	open_text(kc, F, "x\n");
 	open_text(kc, F, "x\n");
-	kcache_counts(kc, n);
+	kcache_dir_open(kc, "/", 1);
+	kcache_dir_open(kc, "/", 1);
+	kcache_counts(kc, n, d);
 	assert_int_equal(n[KC_DIRECT], 1);
 	assert_int_equal(n[KC_FILL], 1);
 	assert_int_equal(n[KC_KEEP], 2);
+	assert_int_equal(d[0], 1);
+	assert_int_equal(d[1], 1);
 	kcache_free(kc);
 }
 
@@ -123,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_a_size_the_kernel_does_not_hold_reads_direct),
 		cmocka_unit_test(test_a_write_forgets),
 		cmocka_unit_test(test_a_file_that_loses_its_slot_reads_direct),
+		cmocka_unit_test(test_a_folder_keeps_its_listing_while_it_holds),
 		cmocka_unit_test(test_counts_by_way),
 	};
 
