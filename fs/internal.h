@@ -286,20 +286,24 @@ void inval_path(struct tgfs *fs, const char *path);
 
 /* ---- what the kernel caches of value files (kcache.c) ---- */
 
-/* 65,536 records of 24 bytes: the files of grep -r over 20,000 devices
- * mostly keep theirs. */
-#define TGFS_KCACHE_SLOTS_LOG2 16
+/* Records of 24 bytes: 65,536 for files (grep -r over 20,000 devices'
+ * trust keeps them all) and 131,072 for folders (a walk of the large
+ * tenant lists ~120,000): 4.5 MiB at most, touched as used. */
+#define TGFS_KCACHE_FILES_LOG2 16
+#define TGFS_KCACHE_DIRS_LOG2 17
 
 struct kcache;
-struct kcache *kcache_new(unsigned slots_log2);
+struct kcache *kcache_new(unsigned files_log2, unsigned dirs_log2);
 void kcache_free(struct kcache *kc);
 
 /* A getattr told the kernel @size for the file at @path.  True when it
- * had been told another size before (the content changed under it). */
+ * had been told another size before (the content changed under it).
+ * Only files opened before are followed. */
 bool kcache_sized(struct kcache *kc, const char *path, size_t size);
 
 /* How an open for reading of the file at @path, whose content is now
- * @text (@len bytes), may use the kernel's page cache. */
+ * @text (@len bytes), may use the kernel's page cache: direct at a first
+ * open, then through it once a getattr has told the kernel the size. */
 enum kcache_use {
 	KC_DIRECT, /* every read asks us (direct_io) */
 	KC_FILL,   /* through the page cache, dropping what it held */
@@ -312,11 +316,15 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
  * or a truncate through it): read it direct until the next getattr. */
 void kcache_forget(struct kcache *kc, const char *path);
 
+/* False at the first open of the folder at @path (or once its record is
+ * gone): the kernel lists it afresh, and nothing need be compared. */
+bool kcache_dir_known(struct kcache *kc, const char *path);
 /* An open of the folder at @path, whose entries now hash to @listing
  * (FNV-1a from KCACHE_HASH_INIT): true when the kernel's cached entries
  * are these and may be kept. */
 bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing);
-/* The kernel was given the entries hashing to @listing for @path. */
+/* The kernel was given the entries hashing to @listing for @path: the
+ * folder's first listing, or one that changed since its open. */
 void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing);
 #define KCACHE_HASH_INIT 1469598103934665603ull
 

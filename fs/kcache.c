@@ -36,24 +36,44 @@ struct kslot {
  * small tenant's thousand to a neighbour at every other open). */
 #define WAYS 4
 
+struct ktable {
+	size_t mask;
+	struct kslot *slot;
+};
+
 struct kcache {
 	pthread_mutex_t lock;
 	uint64_t opens[3]; /* by enum kcache_use */
 	uint64_t dir_opens[2]; /* listings refilled, kept */
 	uint32_t clock;
-	size_t mask;
-	struct kslot slot[];
+	/* Apart, so that the files a walk reads once do not push out the
+	 * folders it lists again. */
+	struct ktable files, dirs;
 };
 
-struct kcache *kcache_new(unsigned slots_log2)
+static bool table_init(struct ktable *t, unsigned slots_log2)
 {
 	size_t n = (size_t)1 << (slots_log2 < 2 ? 2 : slots_log2);
-	struct kcache *kc = calloc(1, sizeof(*kc) + n * sizeof(kc->slot[0]));
+
+	/* calloc: pages no record ever used cost nothing */
+	t->slot = calloc(n, sizeof(t->slot[0]));
+	t->mask = n - 1;
+	return t->slot != NULL;
+}
+
+struct kcache *kcache_new(unsigned files_log2, unsigned dirs_log2)
+{
+	struct kcache *kc = calloc(1, sizeof(*kc));
 
 	if (!kc)
 		return NULL;
+	if (!table_init(&kc->files, files_log2) ||
+	    !table_init(&kc->dirs, dirs_log2)) {
+		free(kc->files.slot);
+		free(kc);
+		return NULL;
+	}
 	pthread_mutex_init(&kc->lock, NULL);
-	kc->mask = n - 1;
 	return kc;
 }
 
@@ -62,6 +82,8 @@ void kcache_free(struct kcache *kc)
 	if (!kc)
 		return;
 	pthread_mutex_destroy(&kc->lock);
+	free(kc->files.slot);
+	free(kc->dirs.slot);
 	free(kc);
 }
 
@@ -79,9 +101,11 @@ static uint64_t hash(const char *text, size_t len)
  * place of the least recently used of its set.  Records are by path: the
  * kernel keeps a size per path it looked up.
  */
-static struct kslot *find(struct kcache *kc, uint64_t key, bool take)
+static struct kslot *find(struct kcache *kc, struct ktable *t, uint64_t key,
+			  bool take)
 {
-	struct kslot *set = &kc->slot[(key ^ key >> 29) & kc->mask & ~(size_t)(WAYS - 1)];
+	struct kslot *set =
+		&t->slot[(key ^ key >> 29) & t->mask & ~(size_t)(WAYS - 1)];
 	struct kslot *old = set;
 
 	for (size_t i = 0; i < WAYS; i++) {
@@ -103,15 +127,19 @@ bool kcache_sized(struct kcache *kc, const char *path, size_t size)
 {
 	uint64_t key = hash(path, strlen(path));
 	struct kslot *s;
-	bool changed;
+	bool changed = false;
 
 	if (!kc)
 		return false;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, key, true);
-	changed = s->size >= 0 && (size_t)s->size != size;
-	/* A size past what a record holds is not known. */
-	s->size = size <= INT32_MAX ? (int32_t)size : -1;
+	/* Only files opened before have a record: a walk that stats every
+	 * file (rsync) does not push out those read again and again. */
+	s = find(kc, &kc->files, key, false);
+	if (s) {
+		changed = s->size >= 0 && (size_t)s->size != size;
+		/* A size past what a record holds is not known. */
+		s->size = size <= INT32_MAX ? (int32_t)size : -1;
+	}
 	pthread_mutex_unlock(&kc->lock);
 	return changed;
 }
@@ -127,7 +155,7 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
 	if (!kc)
 		return KC_DIRECT;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, key, false);
+	s = find(kc, &kc->files, key, false);
 	if (s && s->size >= 0 && (size_t)s->size == len) {
 		use = s->pages == h ? KC_KEEP : KC_FILL;
 		s->pages = h;
@@ -135,6 +163,11 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
 		/* A direct open leaves the pages as they were, and what
 		 * they hold may no longer be what we remembered. */
 		s->pages = 0;
+	} else {
+		/* A first open reads direct, which costs fewer round trips
+		 * than filling pages that a walk (rsync, grep) never reads
+		 * again; the record learns the size from the next getattr. */
+		find(kc, &kc->files, key, true);
 	}
 	kc->opens[use]++;
 	pthread_mutex_unlock(&kc->lock);
@@ -149,12 +182,31 @@ void kcache_forget(struct kcache *kc, const char *path)
 	if (!kc)
 		return;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, key, false);
+	s = find(kc, &kc->files, key, false);
 	if (s) {
 		s->pages = 0;
 		s->size = -1;
 	}
 	pthread_mutex_unlock(&kc->lock);
+}
+
+bool kcache_dir_known(struct kcache *kc, const char *path)
+{
+	uint64_t key = hash(path, strlen(path));
+	bool known;
+
+	if (!kc)
+		return false;
+	pthread_mutex_lock(&kc->lock);
+	known = find(kc, &kc->dirs, key, false) != NULL;
+	if (!known) {
+		/* Its first open: the kernel lists it (and the listing is
+		 * recorded), with nothing to compare. */
+		find(kc, &kc->dirs, key, true);
+		kc->dir_opens[0]++;
+	}
+	pthread_mutex_unlock(&kc->lock);
+	return known;
 }
 
 bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing)
@@ -167,7 +219,7 @@ bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing)
 		return false;
 	listing |= 1;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, key, true);
+	s = find(kc, &kc->dirs, key, true);
 	keep = s->pages == listing;
 	/* Either way the kernel's entries are this listing once it has
 	 * read them (a change before then: kcache_dir_listed). */
@@ -186,8 +238,10 @@ void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing)
 		return;
 	listing |= 1;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, key, false);
-	if (s && s->pages != listing)
+	s = find(kc, &kc->dirs, key, false);
+	if (s && !s->pages)
+		s->pages = listing; /* the first listing of a known folder */
+	else if (s && s->pages != listing)
 		s->pages = 0;
 	pthread_mutex_unlock(&kc->lock);
 }

@@ -606,11 +606,14 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 	int rc;
 
 	dir_reply = DIR_NONE;
-	rc = list_dir(fs, path, &df);
-	if (rc)
-		return rc;
 	fi->cache_readdir = 1;
-	fi->keep_cache = kcache_dir_open(fs->kcache, path, df.hash);
+	/* A walk's first visit lists once, at the readdir. */
+	if (kcache_dir_known(fs->kcache, path)) {
+		rc = list_dir(fs, path, &df);
+		if (rc)
+			return rc;
+		fi->keep_cache = kcache_dir_open(fs->kcache, path, df.hash);
+	}
 	dir_reply = fi->keep_cache ? DIR_KEEP : DIR_FILL;
 	return 0;
 }
@@ -690,7 +693,7 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();
 	fs->inval = inval_start(fuse_get_context()->fuse);
-	fs->kcache = kcache_new(TGFS_KCACHE_SLOTS_LOG2);
+	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
 	if (!fs->scratch || !fs->drafts || !fs->inval || !fs->kcache) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -23,20 +24,30 @@ static enum kcache_use open_text(struct kcache *kc, const char *path,
 
 static void test_unknown_files_read_direct(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 
 	(void)state;
+	/* a getattr of a file never opened is not followed */
+	assert_false(kcache_sized(kc, F, 4));
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
+	/* opened, but the kernel's size is not known yet */
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
 	kcache_free(kc);
 }
 
+/* @path opened once (direct), then told @size by a getattr. */
+static void known(struct kcache *kc, const char *path, size_t size)
+{
+	assert_int_equal(kcache_open(kc, path, "", 0), KC_DIRECT);
+	assert_false(kcache_sized(kc, path, size));
+}
+
 static void test_known_size_fills_then_keeps(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 
 	(void)state;
-	assert_false(kcache_sized(kc, F, 4));
+	known(kc, F, 4);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_KEEP);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_KEEP);
@@ -48,10 +59,10 @@ static void test_known_size_fills_then_keeps(void **state)
 
 static void test_a_size_the_kernel_does_not_hold_reads_direct(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 
 	(void)state;
-	kcache_sized(kc, F, 4);
+	known(kc, F, 4);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
 	/* grew: the kernel would cut reads at 4 bytes */
 	assert_int_equal(open_text(kc, F, "on_premise\n"), KC_DIRECT);
@@ -68,10 +79,10 @@ static void test_a_size_the_kernel_does_not_hold_reads_direct(void **state)
 
 static void test_a_write_forgets(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 
 	(void)state;
-	kcache_sized(kc, F, 4);
+	known(kc, F, 4);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_FILL);
 	kcache_forget(kc, F);
 	assert_int_equal(open_text(kc, F, "aws\n"), KC_DIRECT);
@@ -83,22 +94,22 @@ static void test_a_write_forgets(void **state)
 static void test_a_file_that_loses_its_slot_reads_direct(void **state)
 {
 	/* one set of four slots: every path shares it */
-	struct kcache *kc = kcache_new(0);
+	struct kcache *kc = kcache_new(0, 0);
 	const char *p[] = { "/a", "/b", "/c", "/d", "/e" };
 
 	(void)state;
 	for (size_t i = 0; i < 4; i++) {
-		kcache_sized(kc, p[i], 2);
+		known(kc, p[i], 2);
 		assert_int_equal(open_text(kc, p[i], "x\n"), KC_FILL);
 	}
 	/* "/a" used again: "/b" is now the one used longest ago */
 	assert_int_equal(open_text(kc, "/a", "x\n"), KC_KEEP);
-	kcache_sized(kc, "/e", 2);
+	known(kc, "/e", 2);
 	assert_int_equal(open_text(kc, "/b", "x\n"), KC_DIRECT);
 	assert_int_equal(open_text(kc, "/a", "x\n"), KC_KEEP);
-	assert_int_equal(open_text(kc, "/c", "x\n"), KC_KEEP);
 	assert_int_equal(open_text(kc, "/e", "x\n"), KC_FILL);
-	/* taking a slot back starts with pages unknown */
+	/* "/b" took "/c"'s slot back at its direct open, pages unknown */
+	assert_int_equal(open_text(kc, "/c", "x\n"), KC_DIRECT);
 	kcache_sized(kc, "/b", 2);
 	assert_int_equal(open_text(kc, "/b", "x\n"), KC_FILL);
 	kcache_free(kc);
@@ -106,11 +117,13 @@ static void test_a_file_that_loses_its_slot_reads_direct(void **state)
 
 static void test_a_folder_keeps_its_listing_while_it_holds(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 
 	(void)state;
-	assert_false(kcache_dir_open(kc, "/networks", 100));
+	/* first open: nothing to compare, the kernel lists it */
+	assert_false(kcache_dir_known(kc, "/networks"));
 	kcache_dir_listed(kc, "/networks", 100);
+	assert_true(kcache_dir_known(kc, "/networks"));
 	assert_true(kcache_dir_open(kc, "/networks", 100));
 	/* changed: the kernel lists it again */
 	assert_false(kcache_dir_open(kc, "/networks", 200));
@@ -120,14 +133,32 @@ static void test_a_folder_keeps_its_listing_while_it_holds(void **state)
 	assert_false(kcache_dir_open(kc, "/networks", 200));
 	kcache_dir_listed(kc, "/networks", 200);
 	assert_true(kcache_dir_open(kc, "/networks", 200));
-	/* a file's record of the same path is not a listing */
+	/* another folder's listing is not this one's */
+	assert_false(kcache_dir_known(kc, "/other"));
 	assert_false(kcache_dir_open(kc, "/other", 200));
+	kcache_free(kc);
+}
+
+static void test_files_read_once_leave_folders_known(void **state)
+{
+	struct kcache *kc = kcache_new(0, 0);
+	char p[16];
+
+	(void)state;
+	assert_false(kcache_dir_known(kc, "/devices"));
+	kcache_dir_listed(kc, "/devices", 100);
+	for (int i = 0; i < 100; i++) {
+		snprintf(p, sizeof(p), "/f%d", i);
+		assert_int_equal(open_text(kc, p, "x\n"), KC_DIRECT);
+	}
+	assert_true(kcache_dir_known(kc, "/devices"));
+	assert_true(kcache_dir_open(kc, "/devices", 100));
 	kcache_free(kc);
 }
 
 static void test_counts_by_way(void **state)
 {
-	struct kcache *kc = kcache_new(4);
+	struct kcache *kc = kcache_new(4, 4);
 	uint64_t n[3], d[2];
 
 	(void)state;
@@ -136,8 +167,9 @@ static void test_counts_by_way(void **state)
 	open_text(kc, F, "x\n");
 	open_text(kc, F, "x\n");
 	open_text(kc, F, "x\n");
-	kcache_dir_open(kc, "/", 1);
-	kcache_dir_open(kc, "/", 1);
+	kcache_dir_known(kc, "/");
+	kcache_dir_listed(kc, "/", 100);
+	kcache_dir_open(kc, "/", 100);
 	kcache_counts(kc, n, d);
 	assert_int_equal(n[KC_DIRECT], 1);
 	assert_int_equal(n[KC_FILL], 1);
@@ -156,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_a_write_forgets),
 		cmocka_unit_test(test_a_file_that_loses_its_slot_reads_direct),
 		cmocka_unit_test(test_a_folder_keeps_its_listing_while_it_holds),
+		cmocka_unit_test(test_files_read_once_leave_folders_known),
 		cmocka_unit_test(test_counts_by_way),
 	};
 
