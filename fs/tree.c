@@ -33,12 +33,6 @@ static __thread bool hash_oom;
  * (base64) nor a file name (we make them) contains it. */
 #define SEP '\x01'
 
-struct idx {
-	char *key;
-	size_t item;
-	UT_hash_handle hh;
-};
-
 struct group {
 	char *key;
 	size_t *items, n;
@@ -48,9 +42,11 @@ struct group {
 struct coll {
 	const struct tg_kind *kind;
 	struct tg_list list;
-	char **names;            /* file name of each item */
-	struct idx *by_name;     /* parent id SEP file name -> item */
-	struct idx *by_id;       /* id -> item */
+	char **names;            /* file name of each item (its name when
+				  * that needs no change: not a copy) */
+	/* Items ordered by parent id then file name, and by id: 4 bytes an
+	 * object where a hash entry and its key took ~150. */
+	uint32_t *by_name, *by_id;
 	struct group *by_parent; /* parent id ("" at the top) -> items */
 	struct group **by_link;  /* per rel: target id -> linking items */
 	struct coll *sub;        /* the embedded kind's objects */
@@ -71,17 +67,6 @@ struct coll {
 	pthread_mutex_t done_lock;
 };
 
-static void idx_free(struct idx **h)
-{
-	struct idx *i, *tmp;
-
-	HASH_ITER(hh, *h, i, tmp) {
-		HASH_DEL(*h, i);
-		free(i->key);
-		free(i);
-	}
-}
-
 static void group_free(struct group **h)
 {
 	struct group *g, *tmp;
@@ -100,8 +85,8 @@ static void coll_free(void *p)
 
 	if (!c)
 		return;
-	idx_free(&c->by_name);
-	idx_free(&c->by_id);
+	free(c->by_name);
+	free(c->by_id);
 	group_free(&c->by_parent);
 	if (c->by_link)
 		for (size_t r = 0; r < c->kind->nrels; r++)
@@ -109,7 +94,8 @@ static void coll_free(void *p)
 	free(c->by_link);
 	if (c->names)
 		for (size_t k = 0; k < c->list.n; k++)
-			free(c->names[k]);
+			if (c->names[k] != c->list.items[k].name)
+				free(c->names[k]);
 	free(c->names);
 	tg_list_release(&c->list);
 	coll_free(c->sub);
@@ -136,35 +122,83 @@ static char *index_key(const char *parent_id, const char *name)
 	return k;
 }
 
-/* Adds @key -> @item to an index; takes @key.  Returns false on failure
- * (key freed).  A repeated key keeps the first item. */
-static bool idx_add(struct idx **h, char *key, size_t item, size_t *bytes)
+/* The orders of by_name and by_id; equal keys by item, so that a search
+ * finds the first. */
+static int order_by_name(const void *a, const void *b, void *arg)
 {
-	struct idx *ix;
+	const struct coll *c = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = strcmp(parent_of(&c->list.items[x]),
+		       parent_of(&c->list.items[y]));
 
-	if (!key)
+	if (!r)
+		r = strcmp(c->names[x], c->names[y]);
+	return r ? r : (x > y) - (x < y);
+}
+
+static int order_by_id(const void *a, const void *b, void *arg)
+{
+	const struct coll *c = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int r = strcmp(c->list.items[x].id, c->list.items[y].id);
+
+	return r ? r : (x > y) - (x < y);
+}
+
+/* Makes by_name and by_id, once names[] is filled. */
+static bool index_items(struct coll *c)
+{
+	size_t n = c->list.n;
+
+	if (n > UINT32_MAX)
 		return false;
-	HASH_FIND_STR(*h, key, ix);
-	if (ix) {
-		free(key);
-		return true;
-	}
-	ix = calloc(1, sizeof(*ix));
-	if (!ix) {
-		free(key);
+	c->by_name = malloc((n + 1) * sizeof(*c->by_name));
+	c->by_id = malloc((n + 1) * sizeof(*c->by_id));
+	if (!c->by_name || !c->by_id)
 		return false;
-	}
-	ix->key = key;
-	ix->item = item;
-	hash_oom = false;
-	HASH_ADD_KEYPTR(hh, *h, ix->key, strlen(ix->key), ix);
-	if (hash_oom) {
-		free(ix->key);
-		free(ix);
-		return false;
-	}
-	*bytes += sizeof(*ix) + strlen(key) + 32;
+	for (size_t k = 0; k < n; k++)
+		c->by_name[k] = c->by_id[k] = (uint32_t)k;
+	qsort_r(c->by_name, n, sizeof(*c->by_name), order_by_name, c);
+	qsort_r(c->by_id, n, sizeof(*c->by_id), order_by_id, c);
+	c->bytes += 2 * n * sizeof(*c->by_name);
 	return true;
+}
+
+/* The first item of @c whose parent is @parent and file name @name (by
+ * id: whose id is @name), or -1. */
+static long item_search(const struct coll *c, bool by_id, const char *parent,
+			const char *name)
+{
+	const uint32_t *sorted = by_id ? c->by_id : c->by_name;
+	size_t lo = 0, hi = c->list.n;
+	int r = 1;
+
+	if (!sorted)
+		return -1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t k = sorted[mid];
+
+		if (by_id) {
+			r = strcmp(c->list.items[k].id, name);
+		} else {
+			r = strcmp(parent_of(&c->list.items[k]), parent);
+			if (!r)
+				r = strcmp(c->names[k], name);
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->list.n)
+		return -1;
+	if (by_id)
+		r = strcmp(c->list.items[sorted[lo]].id, name);
+	else
+		r = strcmp(parent_of(&c->list.items[sorted[lo]]), parent) ||
+		    strcmp(c->names[sorted[lo]], name);
+	return r ? -1 : (long)sorted[lo];
 }
 
 /* Appends @item to the group @key (copied). */
@@ -299,16 +333,16 @@ static int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		free(key);
 		if ((g && g->n > 1) || gen)
 			tgfs_entry_name(o->name, o->id, true, enc);
-		c->names[k] = strdup(enc);
+		/* Most names are file names as they are. */
+		c->names[k] = strcmp(enc, o->name) == 0 ? o->name
+							 : strdup(enc);
 		if (!c->names[k] ||
-		    !idx_add(&c->by_name, index_key(parent_of(o), enc), k,
-			     &c->bytes) ||
-		    !idx_add(&c->by_id, strdup(o->id), k, &c->bytes) ||
 		    !group_add(&c->by_parent, parent_of(o), k, &c->bytes))
 			goto out;
-		c->bytes += strlen(enc) + 1;
+		if (c->names[k] != o->name)
+			c->bytes += strlen(enc) + 1;
 	}
-	if (!index_links(c))
+	if (!index_items(c) || !index_links(c))
 		goto out;
 	if (child) {
 		/* The parents hand their embedded objects over. */
@@ -551,37 +585,24 @@ const struct coll *coll_of(const struct tg_cache_ref *ref,
 	return c->sub && c->sub->kind == kind ? c->sub : NULL;
 }
 
-static struct idx *idx_find(struct idx *h, const char *key)
-{
-	struct idx *ix;
-
-	HASH_FIND_STR(h, key, ix);
-	return ix;
-}
-
 const struct tg_object *coll_find(const struct coll *c, const char *parent_id,
 				  const char *name)
 {
-	char *key = index_key(parent_id ? parent_id : "", name);
-	struct idx *ix;
+	long k = item_search(c, false, parent_id ? parent_id : "", name);
 
-	if (!key)
-		return NULL;
-	ix = idx_find(c->by_name, key);
-	free(key);
-	return ix ? &c->list.items[ix->item] : NULL;
+	return k < 0 ? NULL : &c->list.items[k];
 }
 
 const struct tg_object *coll_by_id(const struct coll *c, const char *id,
 				   const char **name)
 {
-	struct idx *ix = idx_find(c->by_id, id);
+	long k = item_search(c, true, NULL, id);
 
-	if (!ix)
+	if (k < 0)
 		return NULL;
 	if (name)
-		*name = c->names[ix->item];
-	return &c->list.items[ix->item];
+		*name = c->names[k];
+	return &c->list.items[k];
 }
 
 static int each_in(const struct coll *c, struct group *h, const char *key,
