@@ -732,6 +732,8 @@ static void take_nested(struct tg_object *slot, struct tg_object *full)
 	slot->values = full->values;
 	slot->values_packed = full->values_packed;
 	slot->json = full->json;
+	slot->json_compact = full->json_compact;
+	slot->json_len = full->json_len;
 	slot->hash = full->hash;
 	slot->links = full->links;
 	slot->children = full->children;

@@ -598,6 +598,58 @@ static void pack_values(const struct tg_kind *kind, struct tg_object *o)
 	o->values_packed = true;
 }
 
+/*
+ * Keeps @node as @o's object.json: compact (pretty-printed it was a fifth
+ * larger: 22.8 MB against 18.6 for the large tenant), with the length and
+ * hash of the pretty text, which is what is shown.  The pretty text is the
+ * same from the compact one: pretty() prints every scalar and key as
+ * cJSON's unformatted printer does, and parsing that back gives them again.
+ */
+static enum tg_err keep_json(const cJSON *node, struct tg_object *o)
+{
+	struct buf printed = { 0 };
+	char *compact;
+
+	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1)) {
+		enum tg_err err = printed.s ? TG_EPROTO : TG_ENOMEM;
+
+		buf_release(&printed);
+		return err;
+	}
+	compact = cJSON_PrintUnformatted(node);
+	if (!compact) {
+		buf_release(&printed);
+		return TG_ENOMEM;
+	}
+	free(o->json);
+	o->json = compact;
+	o->json_compact = true;
+	o->json_len = printed.len;
+	o->hash = fnv64(printed.s);
+	buf_release(&printed);
+	return TG_OK;
+}
+
+const char *tg_object_json(const struct tg_object *obj, char **buf)
+{
+	struct buf printed = { 0 };
+	cJSON *node;
+	bool ok;
+
+	if (!obj->json_compact)
+		return obj->json ? obj->json : "";
+	node = cJSON_Parse(obj->json);
+	ok = node && pretty(node, 0, &printed) && buf_add(&printed, "\n", 1);
+	cJSON_Delete(node);
+	if (!ok) {
+		buf_release(&printed);
+		return NULL;
+	}
+	free(*buf);
+	*buf = printed.s;
+	return *buf;
+}
+
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out)
 {
@@ -605,7 +657,6 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 	struct tg_object o = { .kind = kind };
 	const struct tg_kind *child = tg_kind_embedded(kind);
 	const char *id, *name, *s;
-	struct buf printed = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	id = str_at(node, "id");
@@ -662,21 +713,13 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 	    !tg_time_parse(s, &o.mtime))
 		o.mtime = 0;
 	flatten_conns(kind, node);
-	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1)) {
-		err = printed.s ? TG_EPROTO : TG_ENOMEM;
+	err = keep_json(node, &o);
+	if (err != TG_OK)
 		goto out;
-	}
-	/* Kept for as long as the object: no spare capacity. */
-	o.json = realloc(printed.s, printed.len + 1);
-	if (!o.json)
-		o.json = printed.s;
-	printed.s = NULL;
-	o.hash = fnv64(o.json);
 	*out = o;
 	memset(&o, 0, sizeof(o));
 	err = TG_OK;
 out:
-	buf_release(&printed);
 	if (o.kind)
 		tg_object_release(&o);
 	return err;
@@ -712,7 +755,8 @@ size_t tg_list_bytes(const struct tg_list *list)
 	for (size_t i = 0; i < list->n; i++) {
 		const struct tg_object *o = &list->items[i];
 
-		total += strlen(o->id) + strlen(o->name) + strlen(o->json) + 3;
+		total += strlen(o->id) + strlen(o->name) + 3 +
+			 (o->json ? strlen(o->json) : 0);
 		total += o->kind->nfields * sizeof(char *);
 		for (size_t j = 0; j < o->kind->nfields; j++)
 			if (o->values[j])
@@ -746,6 +790,8 @@ enum tg_err tg_object_copy(const struct tg_object *src, struct tg_object *dst)
 	dst->name = dup_or_null(src->name, &ok);
 	dst->parent_id = dup_or_null(src->parent_id, &ok);
 	dst->json = dup_or_null(src->json, &ok);
+	dst->json_compact = src->json_compact;
+	dst->json_len = src->json_len;
 	dst->values = calloc(k->nfields + 1, sizeof(*dst->values));
 	dst->links = calloc(k->nrels + 1, sizeof(*dst->links));
 	if (!dst->values || !dst->links)
@@ -781,7 +827,6 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 	const struct tg_rel *r = &k->rels[rel];
 	char obj_path[128];
 	const char *dot = r->path ? strrchr(r->path, '.') : NULL;
-	struct buf printed = { 0 };
 	cJSON *node = NULL, *link = NULL, *old, *parent;
 	const char *pdot;
 	enum tg_err err;
@@ -834,11 +879,10 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 		free(out->values[i]);
 		out->values[i] = v;
 	}
-	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1))
+	err = keep_json(node, out);
+	if (err != TG_OK)
 		goto fail;
-	free(out->json);
-	out->json = printed.s;
-	out->hash = fnv64(out->json);
+	err = TG_ENOMEM;
 	for (size_t j = 0; j < out->links[rel].n; j++)
 		free(out->links[rel].ids[j]);
 	out->links[rel].n = 0;
@@ -847,7 +891,6 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 	cJSON_Delete(node);
 	return TG_OK;
 fail:
-	buf_release(&printed);
 	cJSON_Delete(node);
 	tg_object_release(out);
 	return err;

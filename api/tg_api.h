@@ -250,15 +250,27 @@ struct tg_object {
 	/* values and its strings are one allocation (as listed: read
 	 * only); a value to change needs an unpacked copy (tg_object_copy) */
 	bool values_packed;
-	char *json;      /* object.json: the node pretty-printed, with '\n' */
+	/* object.json: with json_compact, the node without white space
+	 * (tg_object_json shows it pretty-printed, json_len bytes); without,
+	 * the text as shown (a draft's) */
+	char *json;
+	bool json_compact;
+	size_t json_len;
 	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
-	uint64_t hash;   /* of object.json: tells changed content */
+	uint64_t hash;   /* of object.json as shown: tells changed content */
 	struct tg_ids *links;    /* kind->nrels entries (forward rels) */
 	struct tg_list children; /* objects of the embedded kind */
 };
 
 /* Frees what the object owns (not the struct itself). */
 void tg_object_release(struct tg_object *obj);
+
+/*
+ * object.json of @obj as shown: pretty-printed, ending in '\n'.  Into
+ * *@buf (realloc'd, the caller's to free) when kept compact; else the kept
+ * text itself.  NULL when out of memory.
+ */
+const char *tg_object_json(const struct tg_object *obj, char **buf);
 /* Frees every object and the array; leaves an empty list. */
 void tg_list_release(struct tg_list *list);
 /* Approximate heap bytes held by the list (for the cache's bound). */

@@ -343,7 +343,9 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	const struct tg_kind *k = obj->kind;
 	cJSON *old = NULL, *new = NULL, *item;
 	enum tg_err err = TG_EINVAL;
-	const char *end = NULL;
+	const char *end = NULL, *shown;
+	char *shown_buf = NULL;
+	bool same;
 
 	*changed = NULL;
 	*values = NULL;
@@ -351,7 +353,12 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	if (len > TG_JSON_MAX)
 		return TG_E2BIG;
 	/* Saved as shown: nothing to send (whatever bytes the API gave). */
-	if (len == strlen(obj->json) && memcmp(text, obj->json, len) == 0) {
+	shown = tg_object_json(obj, &shown_buf);
+	if (!shown)
+		return TG_ENOMEM;
+	same = len == strlen(shown) && memcmp(text, shown, len) == 0;
+	free(shown_buf);
+	if (same) {
 		*changed = calloc(1, sizeof(**changed));
 		*values = calloc(1, sizeof(**values));
 		if (*changed && *values)

@@ -75,7 +75,7 @@ static struct fh *fh_new(enum fh_type type, const char *path,
 
 /* Sets @h up to take a field's new value (content @now, kept unless the
  * open truncated). */
-static int open_for_write(struct tgfs *fs, const struct node *n,
+static int open_for_write(struct tgfs *fs, struct node *n,
 			  const char *path, struct fuse_file_info *fi,
 			  bool truncated)
 {
@@ -125,6 +125,7 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 	struct node n;
 	struct fh *h = NULL;
 	char *status = NULL;
+	const char *text;
 	enum kcache_use use;
 	int rc;
 
@@ -176,8 +177,8 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 					    fi->flags & O_TRUNC);
 			break;
 		}
-		h = fh_new(FH_READ, path, node_text(fs, &n),
-			   strlen(node_text(fs, &n)));
+		text = node_text(fs, &n);
+		h = fh_new(FH_READ, path, text, strlen(text));
 		if (!h) {
 			rc = -ENOMEM;
 			break;

@@ -133,6 +133,7 @@ struct node {
 	bool draft;                 /* obj is a draft: own, a copy */
 	struct tg_object own;
 	char draft_file[TGFS_NAME_MAX + 1]; /* the draft's name */
+	char *shown; /* JSON: object.json as shown, once asked for */
 };
 
 /* Resolves @path.  Returns 0 (release the node with node_release()) or
@@ -154,7 +155,7 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
 bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
 
 /* What a file node shows, secrets included (ops.c): never NULL. */
-const char *node_text(struct tgfs *fs, const struct node *n);
+const char *node_text(struct tgfs *fs, struct node *n);
 
 /* Whether reads of @n may come from the kernel's page cache (kcache.c):
  * values of the tenant, not secrets, drafts or status files. */
@@ -183,7 +184,9 @@ int tgfs_utimens(const char *path, const struct timespec tv[2],
 		 struct fuse_file_info *fi);
 
 /* The content of a file node (FIELD, JSON): never NULL. */
-const char *node_content(const struct node *n);
+const char *node_content(struct node *n);
+/* Its length, without showing a compact object.json. */
+size_t node_content_len(const struct node *n);
 
 /*
  * Calls @fn for each link in the rel folder of @obj's rel @rel (folder

@@ -78,7 +78,20 @@ static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 	return ino_of(obj->id, obj->kind->rels[rel].dir);
 }
 
-const char *node_text(struct tgfs *fs, const struct node *n)
+/* The length of node_text(@n), without showing a compact object.json. */
+static size_t node_text_len(struct tgfs *fs, const struct node *n)
+{
+	if (n->type == NODE_FIELD &&
+	    n->kind->fields[n->field].type == TG_FT_SECRET) {
+		const char *s = secret_get(fs, n->obj->id,
+					   n->kind->fields[n->field].file);
+
+		return s ? strlen(s) : 0;
+	}
+	return node_content_len(n);
+}
+
+const char *node_text(struct tgfs *fs, struct node *n)
 {
 	if (n->type == NODE_FIELD &&
 	    n->kind->fields[n->field].type == TG_FT_SECRET) {
@@ -180,7 +193,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		free(s);
 	} else {
 		st->st_nlink = 1;
-		st->st_size = (off_t)strlen(node_text(fs, n));
+		st->st_size = (off_t)node_text_len(fs, n);
 	}
 	st->st_mode &= ~cfg->umask | S_IFMT;
 	st->st_blksize = 4096;

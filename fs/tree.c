@@ -731,6 +731,8 @@ static int rel_match(void *arg, const char *name, const char *target)
 
 void node_release(struct node *n)
 {
+	free(n->shown);
+	n->shown = NULL;
 	tg_cache_put(n->ref);
 	n->ref = NULL;
 	n->obj = NULL;
@@ -761,15 +763,30 @@ static bool step_draft(struct tgfs *fs, struct node *n,
 	return true;
 }
 
-const char *node_content(const struct node *n)
+const char *node_content(struct node *n)
 {
 	const char *v = NULL;
 
-	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
+	if (n->type == NODE_JSON)
+		v = tg_object_json(n->obj, &n->shown);
+	else if (n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
 	else if (n->type == NODE_FIELD)
 		v = n->obj->values[n->field];
 	return v ? v : "";
+}
+
+size_t node_content_len(const struct node *n)
+{
+	const char *v = NULL;
+
+	if (n->type == NODE_JSON && n->obj->json_compact)
+		return n->obj->json_len;
+	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
+		v = n->obj->json;
+	else if (n->type == NODE_FIELD)
+		v = n->obj->values[n->field];
+	return v ? strlen(v) : 0;
 }
 
 /* True when some rel dir of @k is @prefix or starts with "@prefix/". */

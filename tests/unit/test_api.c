@@ -110,6 +110,46 @@ static const char network_json[] =
 	"\"createdAt\":\"2024-02-15T01:13:51.059028+00:00\","
 	"\"updatedAt\":\"2024-03-01T10:00:00+01:00\"}";
 
+/* object.json is kept compact and shown pretty: what is shown from the
+ * compact text is what the API's node printed (same length and hash, which
+ * were taken from the node), for awkward scalars too. */
+static void test_object_json_shown_from_compact_is_the_nodes(void **state)
+{
+	const struct tg_kind *k = kind("networks");
+	const char *j =
+		"{\"id\":\"TjE=\",\"name\":\"N \\\"q\\\" \u00e9 \\ud83d\\ude00\","
+		"\"location\":\"AWS\",\"networkType\":\"REGULAR\","
+		"\"isActive\":true,\"createdAt\":\"2024-01-01T00:00:00Z\","
+		"\"updatedAt\":\"2024-01-01T00:00:00Z\",\"extra\":{\"n\":"
+		"[0,-1,1.5,1e-07,0.1,12345678901234567890,3.141592653589793],"
+		"\"s\":\"a\\\\b\\n\\t\\u0001\\/\",\"e\":{},\"a\":[],"
+		"\"z\":null,\"f\":false,\"d\":[[{}],[[]]]}}";
+	struct tg_object a, b;
+	char *abuf = NULL, *bbuf = NULL;
+	const char *as, *bs;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(k, j, strlen(j), &a), TG_OK);
+	assert_true(a.json_compact);
+	as = tg_object_json(&a, &abuf);
+	assert_non_null(as);
+	assert_int_equal(strlen(as), a.json_len);
+	assert_non_null(strstr(as, "\n  \"extra\": {\n    \"n\": [\n      0,\n"));
+	assert_non_null(strstr(as, "\"e\": {}"));
+	/* the compact text read again gives the same object.json */
+	assert_int_equal(tg_object_from_json(k, a.json, strlen(a.json), &b),
+			 TG_OK);
+	bs = tg_object_json(&b, &bbuf);
+	assert_string_equal(as, bs);
+	assert_int_equal(a.json_len, b.json_len);
+	assert_true(a.hash == b.hash);
+	assert_string_equal(a.json, b.json);
+	free(abuf);
+	free(bbuf);
+	tg_object_release(&a);
+	tg_object_release(&b);
+}
+
 static void test_network_fields_render(void **state)
 {
 	struct tg_object o;
@@ -130,10 +170,22 @@ static void test_network_fields_render(void **state)
 			    "2024-02-15T01:13:51.059028Z\n");
 	assert_string_equal(value(&o, "updated-at"), "2024-03-01T09:00:00Z\n");
 	assert_int_equal(o.mtime, 1709283600);
-	/* object.json: the node pretty-printed, keys in the API's order. */
-	assert_non_null(strstr(o.json, "\n  \"name\": \"AWS prod\",\n"));
-	assert_true(strstr(o.json, "\"id\"") < strstr(o.json, "\"updatedAt\""));
-	assert_int_equal(o.json[strlen(o.json) - 1], '\n');
+	/* object.json: the node pretty-printed, keys in the API's order;
+	 * kept compact, shown pretty, its length known without showing. */
+	{
+		char *buf = NULL;
+		const char *j = tg_object_json(&o, &buf);
+
+		assert_true(o.json_compact);
+		assert_null(strchr(o.json, '\n'));
+		assert_non_null(j);
+		assert_non_null(strstr(j, "\n  \"name\": \"AWS prod\",\n"));
+		assert_true(strstr(j, "\"id\"") < strstr(j, "\"updatedAt\""));
+		assert_int_equal(j[strlen(j) - 1], '\n');
+		assert_int_equal(strlen(j), o.json_len);
+		assert_true(strlen(o.json) < o.json_len);
+		free(buf);
+	}
 	/* Values as listed are one block; a copy, to change, is not. */
 	assert_true(o.values_packed);
 	{
@@ -300,8 +352,15 @@ static void test_resource_protocols_tags_and_links(void **state)
 	assert_int_equal(o.links[tg_rel_index(k, "access/service-accounts")].n,
 			 1);
 	/* object.json lists access as its nodes, not as a connection. */
-	assert_non_null(strstr(o.json, "\"access\": [\n"));
-	assert_null(strstr(o.json, "edges"));
+	{
+		char *buf = NULL;
+		const char *j = tg_object_json(&o, &buf);
+
+		assert_non_null(strstr(j, "\"access\": [\n"));
+		assert_null(strstr(j, "edges"));
+		assert_int_equal(strlen(j), o.json_len);
+		free(buf);
+	}
 	tg_object_release(&o);
 }
 
@@ -404,15 +463,22 @@ static void test_set_link_rewrites_link_and_json(void **state)
 			 TG_OK);
 	assert_int_equal(c.links[rel].n, 1);
 	assert_string_equal(c.links[rel].ids[0], "new");
-	assert_non_null(strstr(c.json, "\"id\": \"new\""));
-	assert_non_null(strstr(c.json, "\"name\": \"Require \\\"MFA\\\"\""));
-	assert_null(strstr(c.json, "Default Policy"));
-	/* Key order and the rest of the object are kept. */
-	assert_true(strstr(c.json, "\"isActive\"") <
-		    strstr(c.json, "\"securityPolicy\""));
-	assert_true(strstr(c.json, "\"securityPolicy\"") <
-		    strstr(c.json, "\"createdAt\""));
-	assert_non_null(strstr(c.json, "a@b"));
+	{
+		char *buf = NULL;
+		const char *cj = tg_object_json(&c, &buf);
+
+		assert_int_equal(strlen(cj), c.json_len);
+		assert_non_null(strstr(cj, "\"id\": \"new\""));
+		assert_non_null(strstr(cj, "\"name\": \"Require \\\"MFA\\\"\""));
+		assert_null(strstr(cj, "Default Policy"));
+		/* Key order and the rest of the object are kept. */
+		assert_true(strstr(cj, "\"isActive\"") <
+			    strstr(cj, "\"securityPolicy\""));
+		assert_true(strstr(cj, "\"securityPolicy\"") <
+			    strstr(cj, "\"createdAt\""));
+		assert_non_null(strstr(cj, "a@b"));
+		free(buf);
+	}
 	assert_true(c.hash != o.hash);
 	/* The other links are untouched; the source is unchanged. */
 	assert_int_equal(c.links[tg_rel_index(g, "users")].n, 1);
@@ -513,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_time_render_is_utc_rfc3339),
 		cmocka_unit_test(test_global_id_decode),
 		cmocka_unit_test(test_network_fields_render),
+		cmocka_unit_test(test_object_json_shown_from_compact_is_the_nodes),
 		cmocka_unit_test(test_connector_lists_nulls_and_parent),
 		cmocka_unit_test(test_empty_list_renders_empty),
 		cmocka_unit_test(test_name_falls_back_to_id),
