@@ -1,6 +1,6 @@
 /*
- * kcache.c - what the kernel holds of each value file, so that warm reads
- * come from its page cache instead of a READ round trip each.
+ * kcache.c - what the kernel holds of each value file and folder, so that
+ * warm reads and listings come from its caches instead of round trips.
  *
  * A read through the page cache is cut at the size the kernel last had
  * from a getattr, and the pages it holds stay over an open that keeps
@@ -9,13 +9,18 @@
  * through the page cache only when the kernel's size is the content's,
  * and keeps the pages only when they hold that content; anything unknown
  * reads direct (the kernel then asks us for every byte, whatever size it
- * believes).  The records are a cache themselves: a fixed table where a
- * file takes the slot of another, which then reads direct until its next
- * getattr.  Forgetting is always safe; remembering wrongly is not, so
- * every doubt forgets.
+ * believes).  A file gets its record at its first open, which reads
+ * direct: a walk that reads each file once costs what it did before.
  *
- * Folders the same way, with a hash of their entries for the pages: the
- * kernel keeps a folder's listing while an open says it holds.
+ * A folder's record holds a hash of the entries the kernel was given; an
+ * open that lists the same keeps them.  Its first open lists once, at the
+ * readdir, with nothing to compare.
+ *
+ * The records are a cache themselves, in sets of four slots where the one
+ * used longest ago gives way: a file or folder without its record is read
+ * or listed anew.  Forgetting is always safe; remembering wrongly is not,
+ * so every doubt forgets.  Paths and contents are told apart by 64-bit
+ * FNV-1a hashes.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -32,8 +37,9 @@ struct kslot {
 };
 
 /* Slots come in sets of four: a path may take any of its set's, and the
- * one used longest ago goes (one slot per path lost a file in ten of the
- * small tenant's thousand to a neighbour at every other open). */
+ * one used longest ago goes.  With one slot a path, ~1% of the small
+ * tenant's files shared theirs with another and were read again each
+ * time. */
 #define WAYS 4
 
 struct ktable {

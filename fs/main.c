@@ -125,10 +125,30 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	return read(fd, buf, len);
 }
 
+/*
+ * And the reply to an opendir gets the caching that tgfs_opendir chose
+ * (ops.c): libfuse 3.14 drops it.  A fuse_out_header, then a fuse_open_out:
+ * fh (two 32-bit words), then open_flags.
+ */
+static void dir_open_reply(struct iovec *iov, int count)
+{
+	uint32_t flags = tgfs_take_dir_open_flags();
+
+	if (flags && count == 2 && iov[0].iov_len == 16 &&
+	    iov[1].iov_len == 16) {
+		const int32_t *head = iov[0].iov_base; /* len, error, unique */
+		uint32_t *open_out = iov[1].iov_base;
+
+		if (head[1] == 0)
+			open_out[2] |= flags;
+	}
+}
+
 static ssize_t io_writev(int fd, struct iovec *iov, int count,
 			 void *userdata)
 {
 	(void)userdata;
+	dir_open_reply(iov, count);
 	if (!__atomic_exchange_n(&init_reply_seen, true, __ATOMIC_ACQ_REL) &&
 	    tgfs_want_parallel_dirops && count >= 2 &&
 	    iov[0].iov_len == 16 && iov[1].iov_len >= 16) {

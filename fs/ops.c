@@ -6,7 +6,6 @@
  * reader sees one consistent value even if the cache refreshes meanwhile.
  * The operations that change the tenant are in fileops.c and write.c.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,7 +17,6 @@
 #include <curl/curl.h>
 
 #include "internal.h"
-#include <fuse_lowlevel.h>
 
 struct tgfs *tgfs_get(void)
 {
@@ -583,32 +581,17 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
  *
  * libfuse 3.14's high-level opendir replies with a file info of its own,
  * not the one given to us (3.15 copies the two flags over), so the reply
- * to this thread's open gets them here, on its way to libfuse's
- * fuse_reply_open.  Any other reply passes unchanged.
+ * to this thread's opendir, which libfuse writes right after we return,
+ * gets them on its way out (main.c's session writes).
  */
-enum dir_cache { DIR_NONE, DIR_FILL, DIR_KEEP };
-static __thread enum dir_cache dir_reply;
+static __thread uint32_t dir_open_flags;
 
-int fuse_reply_open(fuse_req_t req, const struct fuse_file_info *fi)
+uint32_t tgfs_take_dir_open_flags(void)
 {
-	static int (*next)(fuse_req_t, const struct fuse_file_info *);
-	struct fuse_file_info dfi;
-	int (*f)(fuse_req_t, const struct fuse_file_info *);
+	uint32_t f = dir_open_flags;
 
-	f = __atomic_load_n(&next, __ATOMIC_ACQUIRE);
-	if (!f) {
-		*(void **)&f = dlsym(RTLD_NEXT, "fuse_reply_open");
-		if (!f)
-			abort(); /* libfuse without fuse_reply_open */
-		__atomic_store_n(&next, f, __ATOMIC_RELEASE);
-	}
-	if (dir_reply == DIR_NONE)
-		return f(req, fi);
-	dfi = *fi;
-	dfi.cache_readdir = 1;
-	dfi.keep_cache = dir_reply == DIR_KEEP;
-	dir_reply = DIR_NONE;
-	return f(req, &dfi);
+	dir_open_flags = 0;
+	return f;
 }
 
 static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
@@ -618,7 +601,7 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 			       .hash = KCACHE_HASH_INIT };
 	int rc;
 
-	dir_reply = DIR_NONE;
+	dir_open_flags = 0;
 	fi->cache_readdir = 1;
 	/* A walk's first visit lists once, at the readdir. */
 	if (kcache_dir_known(fs->kcache, path)) {
@@ -627,7 +610,8 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 			return rc;
 		fi->keep_cache = kcache_dir_open(fs->kcache, path, df.hash);
 	}
-	dir_reply = fi->keep_cache ? DIR_KEEP : DIR_FILL;
+	dir_open_flags = KERNEL_FOPEN_CACHE_DIR |
+			 (fi->keep_cache ? KERNEL_FOPEN_KEEP_CACHE : 0);
 	return 0;
 }
 

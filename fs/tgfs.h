@@ -12,6 +12,7 @@
 #include <fuse.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tg_api.h"
@@ -38,6 +39,12 @@ extern const struct fuse_operations tgfs_ops;
 /* Set by .init when the kernel offers parallel lookups and readdirs in
  * one folder and we asked for them (main.c makes sure the kernel hears). */
 extern bool tgfs_want_parallel_dirops;
+
+/* The kernel's FOPEN_* bits that the reply to this thread's opendir must
+ * carry (fuse_open_out.open_flags), taken once; 0 for any other reply. */
+#define KERNEL_FOPEN_KEEP_CACHE (1u << 1)
+#define KERNEL_FOPEN_CACHE_DIR (1u << 3)
+uint32_t tgfs_take_dir_open_flags(void);
 
 /* The errno for an API error (EIO for transport and server failures). */
 int tgfs_errno(enum tg_err err);
