@@ -255,6 +255,11 @@ void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing)
 void kcache_counts(struct kcache *kc, uint64_t opens[3],
 		   uint64_t dir_opens[2])
 {
+	if (!kc) {
+		memset(opens, 0, 3 * sizeof(*opens));
+		memset(dir_opens, 0, 2 * sizeof(*dir_opens));
+		return;
+	}
 	pthread_mutex_lock(&kc->lock);
 	memcpy(opens, kc->opens, sizeof(kc->opens));
 	memcpy(dir_opens, kc->dir_opens, sizeof(kc->dir_opens));

@@ -47,8 +47,19 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 	FZ_CHECK(o->name && *o->name, "no name");
 	FZ_CHECK(o->values, "no values");
 	FZ_CHECK(o->links || !k->nrels, "no links");
-	FZ_CHECK(o->json && (jl = strlen(o->json)) && o->json[jl - 1] == '\n',
-		 "object.json does not end in a newline");
+	{
+		/* kept compact, shown pretty: what is shown from the compact
+		 * text has the length taken from the node at parse */
+		char *buf = NULL;
+		const char *shown = tg_object_json(o, &buf);
+
+		FZ_CHECK(shown && (jl = strlen(shown)) && shown[jl - 1] == '\n',
+			 "object.json does not end in a newline");
+		FZ_CHECK(!o->json_compact || jl == o->json_len,
+			 "object.json shown is %zu bytes, not %zu", jl,
+			 o->json_len);
+		free(buf);
+	}
 	if (parent_id)
 		FZ_CHECK(o->parent_id && !strcmp(o->parent_id, parent_id),
 			 "child's parent %s != %s",
