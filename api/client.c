@@ -185,6 +185,14 @@ void tg_api_get_health(struct tg_api *api, struct tg_api_health *out)
 		__atomic_load_n(&api->limited_until, __ATOMIC_RELAXED);
 }
 
+void tg_api_set_health(struct tg_api *api, const struct tg_api_health *h)
+{
+	__atomic_store_n(&api->reachable, h->reachable, __ATOMIC_RELAXED);
+	__atomic_store_n(&api->last_ok, h->last_ok, __ATOMIC_RELAXED);
+	__atomic_store_n(&api->limited_until, h->limited_until,
+			 __ATOMIC_RELAXED);
+}
+
 void tg_api_free(struct tg_api *api)
 {
 	if (!api)

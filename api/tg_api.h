@@ -421,6 +421,9 @@ struct tg_api_health {
 	int64_t limited_until; /* wall time a 429 told us to wait until */
 };
 void tg_api_get_health(struct tg_api *api, struct tg_api_health *out);
+/* Starts @api's health from another client's (the mount's check), so the
+ * status file tells what that request saw until this one makes its own. */
+void tg_api_set_health(struct tg_api *api, const struct tg_api_health *h);
 
 /* The endpoint URL (for the status file). */
 const char *tg_api_url(struct tg_api *api);

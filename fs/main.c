@@ -169,7 +169,8 @@ static const struct fuse_custom_io session_io = {
 /* One cheap query before mounting, once every option is known good.  Its
  * curl handle is gone before the daemon forks.  False (said on stderr)
  * when the endpoint or the token does not work. */
-static bool api_answers(const struct tg_api_config *cfg)
+static bool api_answers(const struct tg_api_config *cfg,
+			struct tg_api_health *seen)
 {
 	struct tg_api *check = tg_api_new(cfg);
 	char *msg = NULL;
@@ -180,6 +181,7 @@ static bool api_answers(const struct tg_api_config *cfg)
 		return false;
 	}
 	err = tg_api_check(check, &msg);
+	tg_api_get_health(check, seen);
 	tg_api_free(check);
 	if (err != TG_OK)
 		fprintf(stderr, "twingatefs: cannot mount %s: %s%s%s\n",
@@ -208,7 +210,7 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 	f = fuse_new(args, &tgfs_ops, sizeof(tgfs_ops), conf);
 	if (!f)
 		goto out; /* libfuse said which option it did not know */
-	if (!api_answers(&conf->api))
+	if (!api_answers(&conf->api, &conf->checked))
 		goto out_destroy;
 	if (fuse_mount(f, co.mountpoint) != 0)
 		goto out_destroy;

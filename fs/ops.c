@@ -679,6 +679,8 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	fs->mount_time = time(NULL);
 	/* Threads and curl handles are made here, after any fork. */
 	fs->api = tg_api_new(&conf->api);
+	if (fs->api)
+		tg_api_set_health(fs->api, &conf->checked);
 	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
 	fs->seen = seen_open(conf->api.url);
 	pthread_mutex_init(&fs->lock, NULL);

@@ -26,6 +26,7 @@ struct tgfs_config {
 	gid_t gid;
 	mode_t umask;
 	bool read_only;
+	struct tg_api_health checked; /* what the check before mounting saw */
 };
 
 /*

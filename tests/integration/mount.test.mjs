@@ -3,6 +3,8 @@
 // a token file others can read, no token at all).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSim, mount, runBin, tempDir, writeFileSync, chmodSync,
          rmSync, isMounted } from './lib.mjs';
 
@@ -27,6 +29,23 @@ describe('mounting', () => {
     assert.match(lines[0], /token was refused/);
     assert.equal(isMounted(dir), false);
     assert.equal((await sim.stats()).requests, 1, 'one check request');
+  });
+
+  test('right after mounting, status tells what the check saw: reachable, and when', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const m = await mount(sim);
+    try {
+      // nothing was read through the mount yet: the check is the last request
+      const st = readFileSync(join(m.dir, '.twingatefs/status'), 'utf8');
+      assert.match(st, /(^|\n)reachable: yes\n/, st);
+      const when = st.match(/(^|\n)last-success: (\S+)\n/);
+      assert.ok(when, st);
+      const t = Date.parse(when[2]) / 1000;
+      assert.ok(t >= before - 1 && t <= Date.now() / 1000 + 1, `last-success ${when[2]}`);
+      assert.match(readFileSync(join(m.dir, '.twingatefs/stats'), 'utf8'), /(^|\n)requests: 0\n/);
+    } finally {
+      await m.unmount();
+    }
   });
 
   test('an unreachable endpoint fails the mount within the timeout', () => {
