@@ -52,6 +52,18 @@ struct tgfs {
 
 struct tgfs *tgfs_get(void);
 
+/* 64-bit FNV-1a, the one hash of fs/ (inode numbers, first-seen contents,
+ * kernel cache records): fnv_add(FNV_INIT, ...) and on. */
+#define FNV_INIT 1469598103934665603ull
+static inline uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
 /* Records a failed API call for the errors file and the log. */
 void tgfs_record_error(struct tgfs *fs, const char *path, int err,
 		       const char *message);
@@ -323,13 +335,12 @@ void kcache_forget(struct kcache *kc, const char *path);
  * gone): the kernel lists it afresh, and nothing need be compared. */
 bool kcache_dir_known(struct kcache *kc, const char *path);
 /* An open of the folder at @path, whose entries now hash to @listing
- * (FNV-1a from KCACHE_HASH_INIT): true when the kernel's cached entries
- * are these and may be kept. */
+ * (fnv_add from FNV_INIT): true when the kernel's cached entries are these
+ * and may be kept. */
 bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing);
 /* The kernel was given the entries hashing to @listing for @path: the
  * folder's first listing, or one that changed since its open. */
 void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing);
-#define KCACHE_HASH_INIT 1469598103934665603ull
 
 /* How many read opens went each way, by enum kcache_use; how many folder
  * opens refilled the kernel's entries and how many kept them. */

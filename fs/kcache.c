@@ -95,11 +95,7 @@ void kcache_free(struct kcache *kc)
 
 static uint64_t hash(const char *text, size_t len)
 {
-	uint64_t h = KCACHE_HASH_INIT;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
-	return h | 1; /* never 0, which means "none" */
+	return fnv_add(FNV_INIT, text, len) | 1; /* never 0: "none" */
 }
 
 /*

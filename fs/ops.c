@@ -59,13 +59,10 @@ int tgfs_errno(enum tg_err err)
 /* A stable inode number from the identity of what a node shows. */
 static ino_t ino_of(const char *a, const char *b)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = fnv_add(FNV_INIT, a ? a : "", a ? strlen(a) : 0);
 
-	for (const char *p = a; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ '/') * 1099511628211ull;
-	for (const char *p = b; p && *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = fnv_add(h, "/", 1);
+	h = fnv_add(h, b ? b : "", b ? strlen(b) : 0);
 	return (ino_t)(h ? h : 1);
 }
 
@@ -76,11 +73,16 @@ static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 	return ino_of(obj->id, obj->kind->rels[rel].dir);
 }
 
+static bool is_secret(const struct node *n)
+{
+	return n->type == NODE_FIELD &&
+	       n->kind->fields[n->field].type == TG_FT_SECRET;
+}
+
 /* The length of node_text(@n), without showing a compact object.json. */
 static size_t node_text_len(struct tgfs *fs, const struct node *n)
 {
-	if (n->type == NODE_FIELD &&
-	    n->kind->fields[n->field].type == TG_FT_SECRET) {
+	if (is_secret(n)) {
 		const char *s = secret_get(fs, n->obj->id,
 					   n->kind->fields[n->field].file);
 
@@ -91,8 +93,7 @@ static size_t node_text_len(struct tgfs *fs, const struct node *n)
 
 const char *node_text(struct tgfs *fs, struct node *n)
 {
-	if (n->type == NODE_FIELD &&
-	    n->kind->fields[n->field].type == TG_FT_SECRET) {
+	if (is_secret(n)) {
 		const char *s = secret_get(fs, n->obj->id,
 					   n->kind->fields[n->field].file);
 
@@ -103,12 +104,8 @@ const char *node_text(struct tgfs *fs, struct node *n)
 
 bool page_cacheable(const struct node *n)
 {
-	if (n->draft)
-		return false;
-	if (n->type == NODE_JSON)
-		return true;
-	return n->type == NODE_FIELD &&
-	       n->kind->fields[n->field].type != TG_FT_SECRET;
+	return !n->draft && (n->type == NODE_JSON ||
+			     (n->type == NODE_FIELD && !is_secret(n)));
 }
 
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
@@ -247,12 +244,11 @@ static int add_typed(struct dir_fill *df, const char *name, mode_t type,
 {
 	/* d_ino 0 would hide the entry: readdir(3) skips those. */
 	struct stat st = { .st_mode = type, .st_ino = ino };
-	uint64_t h = df->hash;
+	uint64_t t = type, i = ino;
 
-	for (const char *p = name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ (uint64_t)type) * 1099511628211ull;
-	df->hash = (h ^ (uint64_t)ino) * 1099511628211ull;
+	df->hash = fnv_add(df->hash, name, strlen(name) + 1);
+	df->hash = fnv_add(df->hash, &t, sizeof(t));
+	df->hash = fnv_add(df->hash, &i, sizeof(i));
 	return df->filler(df->buf, name, &st, 0, 0) ? 1 : 0;
 }
 
@@ -557,7 +553,7 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 {
 	struct tgfs *fs = tgfs_get();
 	struct dir_fill df = { .fs = fs, .buf = buf, .filler = filler,
-			       .hash = KCACHE_HASH_INIT };
+			       .hash = FNV_INIT };
 	int rc;
 
 	(void)off;
@@ -598,7 +594,7 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 {
 	struct tgfs *fs = tgfs_get();
 	struct dir_fill df = { .fs = fs, .filler = skip_entry,
-			       .hash = KCACHE_HASH_INIT };
+			       .hash = FNV_INIT };
 	int rc;
 
 	dir_open_flags = 0;

@@ -42,11 +42,7 @@ struct seen {
 
 static uint64_t fnv64(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return fnv_add(FNV_INIT, s, strlen(s));
 }
 
 /* Makes each missing folder of @path (up to its last '/'), mode 0700. */

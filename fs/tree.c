@@ -122,17 +122,29 @@ static char *index_key(const char *parent_id, const char *name)
 	return k;
 }
 
+/* Item @k's key against @parent and file name @name, or (@by_id) its id
+ * against @name. */
+static int key_cmp(const struct coll *c, bool by_id, uint32_t k,
+		   const char *parent, const char *name)
+{
+	const struct tg_object *o = &c->list.items[k];
+	int r;
+
+	if (by_id)
+		return strcmp(o->id, name);
+	r = strcmp(parent_of(o), parent);
+	return r ? r : strcmp(c->names[k], name);
+}
+
 /* The orders of by_name and by_id; equal keys by item, so that a search
  * finds the first. */
 static int order_by_name(const void *a, const void *b, void *arg)
 {
 	const struct coll *c = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int r = strcmp(parent_of(&c->list.items[x]),
-		       parent_of(&c->list.items[y]));
+	int r = key_cmp(c, false, x, parent_of(&c->list.items[y]),
+			c->names[y]);
 
-	if (!r)
-		r = strcmp(c->names[x], c->names[y]);
 	return r ? r : (x > y) - (x < y);
 }
 
@@ -140,7 +152,7 @@ static int order_by_id(const void *a, const void *b, void *arg)
 {
 	const struct coll *c = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int r = strcmp(c->list.items[x].id, c->list.items[y].id);
+	int r = key_cmp(c, true, x, NULL, c->list.items[y].id);
 
 	return r ? r : (x > y) - (x < y);
 }
@@ -171,34 +183,21 @@ static long item_search(const struct coll *c, bool by_id, const char *parent,
 {
 	const uint32_t *sorted = by_id ? c->by_id : c->by_name;
 	size_t lo = 0, hi = c->list.n;
-	int r = 1;
 
 	if (!sorted)
 		return -1;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		uint32_t k = sorted[mid];
 
-		if (by_id) {
-			r = strcmp(c->list.items[k].id, name);
-		} else {
-			r = strcmp(parent_of(&c->list.items[k]), parent);
-			if (!r)
-				r = strcmp(c->names[k], name);
-		}
-		if (r < 0)
+		if (key_cmp(c, by_id, sorted[mid], parent, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == c->list.n)
-		return -1;
-	if (by_id)
-		r = strcmp(c->list.items[sorted[lo]].id, name);
-	else
-		r = strcmp(parent_of(&c->list.items[sorted[lo]]), parent) ||
-		    strcmp(c->names[sorted[lo]], name);
-	return r ? -1 : (long)sorted[lo];
+	return lo < c->list.n &&
+			       !key_cmp(c, by_id, sorted[lo], parent, name)
+		       ? (long)sorted[lo]
+		       : -1;
 }
 
 /* Appends @item to the group @key (copied). */
