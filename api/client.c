@@ -738,16 +738,18 @@ static void take_nested(struct tg_object *slot, struct tg_object *full)
 	}
 	old = *slot;
 	slot->values = full->values;
-	slot->values_packed = full->values_packed;
+	slot->lens = full->lens;
 	slot->json = full->json;
-	slot->json_compact = full->json_compact;
+	slot->packed = full->packed;
+	slot->packed_size = full->packed_size;
 	slot->json_len = full->json_len;
 	slot->hash = full->hash;
 	slot->links = full->links;
 	slot->children = full->children;
 	full->values = old.values;
-	full->values_packed = old.values_packed;
+	full->lens = old.lens;
 	full->json = old.json;
+	full->packed = old.packed;
 	full->links = old.links;
 	full->children = old.children;
 	tg_object_release(full);

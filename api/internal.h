@@ -16,6 +16,21 @@ cJSON *json_at(const cJSON *node, const char *path);
  * null).  False for a value of the wrong type or out of memory. */
 bool render_value(const struct tg_field *f, const cJSON *v, char **out);
 
+/*
+ * The compact JSON text @text (@len bytes) of a node of @kind, packed
+ * (pack.c) into a new allocation of *@size bytes.  NULL when out of
+ * memory.  json_unpack gives the text back, NUL-terminated, in a new
+ * allocation: NULL when out of memory or @packed is not a packed text.
+ */
+unsigned char *json_pack(const struct tg_kind *kind, const char *text,
+			 size_t len, uint32_t *size);
+char *json_unpack(const struct tg_kind *kind, const unsigned char *packed,
+		  uint32_t size);
+
+/* @obj's node as kept (an object as listed), parsed: the caller's to
+ * cJSON_Delete.  NULL when there is none or out of memory. */
+cJSON *object_node(const struct tg_object *obj);
+
 /* Builds @out from a parsed node; on error @out is left empty. */
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;

@@ -292,13 +292,17 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 		return TG_ENOMEM;
 	for (size_t i = 0; i < n && err == TG_OK; i++) {
 		const struct tg_field *f = &k->fields[fields[i]];
-		const struct tg_op *op = tg_field_op(f, obj->values[fields[i]],
-						     values[i]);
+		char *shown = NULL;
+		const char *now = f->ntrans ? tg_object_value(obj, fields[i],
+							      &shown)
+					    : NULL;
+		const struct tg_op *op = tg_field_op(f, now, values[i]);
 		struct tg_vars vars = { .id = obj->id };
 		struct tg_op merged = { 0 };
 		struct buf call = { 0 };
 		char mut[64], arg[64];
 
+		free(shown);
 		if (done[i])
 			continue;
 		if (!op) {

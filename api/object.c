@@ -1,14 +1,17 @@
 /*
  * object.c - turning the API's JSON nodes into struct tg_object.
  *
- * Every field file's text is rendered here, once, when a node arrives:
- * booleans as true/false, enums in lower case, times as RFC 3339 UTC,
- * lists one item a line, each value with one trailing newline.  A value
- * the API returns as null renders as NULL (an empty file).  The helpers
- * for times and global IDs are pure functions with unit tests.
+ * Every field file's text is rendered here: booleans as true/false, enums
+ * in lower case, times as RFC 3339 UTC, lists one item a line, each value
+ * with one trailing newline.  A value the API returns as null renders as
+ * NULL (an empty file).  A node is checked and measured when it arrives
+ * and kept as compact JSON; a field is rendered from it when read.  The
+ * helpers for times and global IDs are pure functions with unit tests.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,10 +374,11 @@ void tg_object_release(struct tg_object *obj)
 {
 	if (!obj)
 		return;
-	if (obj->values && !obj->values_packed)
+	if (obj->values)
 		for (size_t i = 0; i < obj->kind->nfields; i++)
 			free(obj->values[i]);
 	free(obj->values);
+	free(obj->lens);
 	if (obj->links)
 		for (size_t i = 0; i < obj->kind->nrels; i++) {
 			for (size_t j = 0; j < obj->links[i].n; j++)
@@ -387,6 +391,7 @@ void tg_object_release(struct tg_object *obj)
 	free(obj->name);
 	free(obj->parent_id);
 	free(obj->json);
+	free(obj->packed);
 	memset(obj, 0, sizeof(*obj));
 }
 
@@ -563,71 +568,96 @@ static uint64_t fnv64(const char *s)
 	return h;
 }
 
-/*
- * Moves @o's values and their strings into one allocation: an object
- * holds a dozen short values, each a malloc chunk of its own otherwise
- * (408,000 of them for the large tenant).  Leaves them as they are when
- * memory is short.
- */
-static void pack_values(const struct tg_kind *kind, struct tg_object *o)
+/* False when @v holds a number that prints as null (infinite: 1e999):
+ * the node kept would not give back the values measured. */
+static bool numbers_finite(const cJSON *v)
 {
-	size_t head = kind->nfields * sizeof(char *), size = head;
-	char **block, *p;
+	if (cJSON_IsNumber(v))
+		return isfinite(v->valuedouble);
+	for (const cJSON *c = v ? v->child : NULL; c; c = c->next)
+		if (!numbers_finite(c))
+			return false;
+	return true;
+}
 
-	for (size_t i = 0; i < kind->nfields; i++)
-		if (o->values[i])
-			size += strlen(o->values[i]) + 1;
-	block = malloc(size ? size : 1);
-	if (!block)
-		return;
-	p = (char *)block + head;
+/*
+ * Renders each field of @node to check it and keep its length in @lens
+ * (what stat tells without rendering).  TG_EPROTO, said in the log, for
+ * a value of the wrong type (or no memory to render it).
+ */
+static enum tg_err measure_values(const struct tg_kind *kind,
+				  const cJSON *node, const char *id,
+				  uint16_t *lens)
+{
 	for (size_t i = 0; i < kind->nfields; i++) {
+		const struct tg_field *f = &kind->fields[i];
+		char *v = NULL;
 		size_t n;
 
-		block[i] = NULL;
-		if (!o->values[i])
+		lens[i] = 0;
+		if (!f->path)
 			continue;
-		n = strlen(o->values[i]) + 1;
-		memcpy(p, o->values[i], n);
-		free(o->values[i]);
-		block[i] = p;
-		p += n;
+		if (!render_value(f, json_at(node, f->path), &v)) {
+			tg_log(TG_LOG_WARN, "%s %s: bad value for %s",
+			       kind->type_name, id, f->path);
+			free(v);
+			return TG_EPROTO;
+		}
+		n = v ? strlen(v) : 0;
+		lens[i] = n < TG_LEN_LONG ? (uint16_t)n : TG_LEN_LONG;
+		free(v);
 	}
-	free(o->values);
-	o->values = block;
-	o->values_packed = true;
+	return TG_OK;
 }
 
 /*
  * Keeps @node as @o's object.json: compact (pretty-printed it was a fifth
- * larger: 22.8 MB against 18.6 for the large tenant), with the length and
- * hash of the pretty text, which is what is shown.  The pretty text is the
- * same from the compact one: pretty() prints every scalar and key as
- * cJSON's unformatted printer does, and parsing that back gives them again.
+ * larger) and packed (pack.c: 18.6 MB of compact texts for the large
+ * tenant), with the length and hash of the pretty text, which is what is
+ * shown.  The pretty text is the same from the compact one: pretty()
+ * prints every scalar and key as cJSON's unformatted printer does, and
+ * parsing that back gives them again.
  */
 static enum tg_err keep_json(const cJSON *node, struct tg_object *o)
 {
 	struct buf printed = { 0 };
+	unsigned char *packed = NULL;
+	uint32_t size;
 	char *compact;
 
-	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1)) {
+	if (!pretty(node, 0, &printed) || !buf_add(&printed, "\n", 1) ||
+	    printed.len >= UINT32_MAX) {
 		enum tg_err err = printed.s ? TG_EPROTO : TG_ENOMEM;
 
 		buf_release(&printed);
 		return err;
 	}
 	compact = cJSON_PrintUnformatted(node);
-	if (!compact) {
+	if (compact)
+		packed = json_pack(o->kind, compact, strlen(compact), &size);
+	cJSON_free(compact);
+	if (!packed) {
 		buf_release(&printed);
 		return TG_ENOMEM;
 	}
-	free(o->json);
-	o->json = compact;
-	o->json_compact = true;
-	o->json_len = printed.len;
+	free(o->packed);
+	o->packed = packed;
+	o->packed_size = size;
+	o->json_len = (uint32_t)printed.len;
 	o->hash = fnv64(printed.s);
 	buf_release(&printed);
 	return TG_OK;
+}
+
+cJSON *object_node(const struct tg_object *obj)
+{
+	char *text = obj->packed ? json_unpack(obj->kind, obj->packed,
+					       obj->packed_size)
+				 : NULL;
+	cJSON *node = text ? cJSON_Parse(text) : NULL;
+
+	free(text);
+	return node;
 }
 
 const char *tg_object_json(const struct tg_object *obj, char **buf)
@@ -636,9 +666,9 @@ const char *tg_object_json(const struct tg_object *obj, char **buf)
 	cJSON *node;
 	bool ok;
 
-	if (!obj->json_compact)
+	if (!obj->packed)
 		return obj->json ? obj->json : "";
-	node = cJSON_Parse(obj->json);
+	node = object_node(obj);
 	ok = node && pretty(node, 0, &printed) && buf_add(&printed, "\n", 1);
 	cJSON_Delete(node);
 	if (!ok) {
@@ -648,6 +678,102 @@ const char *tg_object_json(const struct tg_object *obj, char **buf)
 	free(*buf);
 	*buf = printed.s;
 	return *buf;
+}
+
+/*
+ * The node last read on this thread, for the next field of the same
+ * object (rsync and cat * read an object's files one after the other):
+ * known by its packed bytes' address, size and hash, so that another
+ * object put at the same address is another node unless its content is
+ * the same.  Freed when the thread ends.
+ */
+struct last_node {
+	const unsigned char *packed;
+	uint32_t size;
+	uint64_t hash;
+	cJSON *node;
+};
+
+static pthread_key_t last_key;
+static pthread_once_t last_once = PTHREAD_ONCE_INIT;
+static bool last_ok;
+
+static void last_free(void *p)
+{
+	struct last_node *l = p;
+
+	cJSON_Delete(l->node);
+	free(l);
+}
+
+static void last_init(void)
+{
+	last_ok = pthread_key_create(&last_key, last_free) == 0;
+}
+
+/* @obj's node, parsed: this thread's, not to be deleted; NULL when out
+ * of memory. */
+static const cJSON *read_node(const struct tg_object *obj)
+{
+	struct last_node *l;
+
+	pthread_once(&last_once, last_init);
+	l = last_ok ? pthread_getspecific(last_key) : NULL;
+	if (!l && last_ok && (l = calloc(1, sizeof(*l))) &&
+	    pthread_setspecific(last_key, l) != 0) {
+		free(l);
+		l = NULL;
+	}
+	if (!l)
+		return NULL;
+	if (l->node && l->packed == obj->packed &&
+	    l->size == obj->packed_size && l->hash == obj->hash)
+		return l->node;
+	cJSON_Delete(l->node);
+	l->node = object_node(obj);
+	l->packed = obj->packed;
+	l->size = obj->packed_size;
+	l->hash = obj->hash;
+	return l->node;
+}
+
+const char *tg_object_value(const struct tg_object *obj, size_t i,
+			    char **buf)
+{
+	const struct tg_field *f = &obj->kind->fields[i];
+	const cJSON *node;
+	char *v = NULL;
+
+	if (obj->values)
+		return obj->values[i] ? obj->values[i] : "";
+	if (!obj->packed || !f->path)
+		return "";
+	/* The fields' paths go through no connection, so the node kept
+	 * (its connections flattened) renders as the node that came. */
+	node = read_node(obj);
+	if (!node || !render_value(f, json_at(node, f->path), &v)) {
+		free(v);
+		return NULL;
+	}
+	free(*buf);
+	*buf = v;
+	return v ? v : "";
+}
+
+size_t tg_object_value_len(const struct tg_object *obj, size_t i)
+{
+	char *buf = NULL;
+	const char *v;
+	size_t n;
+
+	if (obj->values)
+		return obj->values[i] ? strlen(obj->values[i]) : 0;
+	if (obj->lens && obj->lens[i] != TG_LEN_LONG)
+		return obj->lens[i];
+	v = tg_object_value(obj, i, &buf);
+	n = v ? strlen(v) : 0;
+	free(buf);
+	return n;
 }
 
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
@@ -670,9 +796,9 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 		name = id;
 	o.id = strdup(id);
 	o.name = strdup(name);
-	o.values = calloc(kind->nfields, sizeof(*o.values));
+	o.lens = calloc(kind->nfields + 1, sizeof(*o.lens));
 	o.links = calloc(kind->nrels + 1, sizeof(*o.links));
-	if (!o.id || !o.name || !o.values || !o.links)
+	if (!o.id || !o.name || !o.lens || !o.links)
 		goto out;
 	if (kind->parent_path) {
 		s = str_at(node, kind->parent_path);
@@ -684,18 +810,15 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 		if (!o.parent_id)
 			goto out;
 	}
-	for (size_t i = 0; i < kind->nfields; i++) {
-		const struct tg_field *f = &kind->fields[i];
-
-		if (!f->path)
-			continue;
-		if (!render_value(f, json_at(node, f->path), &o.values[i])) {
-			tg_log(TG_LOG_WARN, "%s %s: bad value for %s",
-			       kind->type_name, id, f->path);
-			err = TG_EPROTO;
-			goto out;
-		}
+	if (!numbers_finite(node)) {
+		tg_log(TG_LOG_WARN, "%s %s: a number out of range",
+		       kind->type_name, id);
+		err = TG_EPROTO;
+		goto out;
 	}
+	err = measure_values(kind, node, id, o.lens);
+	if (err != TG_OK)
+		goto out;
 	for (size_t i = 0; i < kind->nrels; i++) {
 		if (!kind->rels[i].path)
 			continue;
@@ -708,7 +831,6 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 		if (err != TG_OK)
 			goto out;
 	}
-	pack_values(kind, &o);
 	if (kind->mtime_path && (s = str_at(node, kind->mtime_path)) &&
 	    !tg_time_parse(s, &o.mtime))
 		o.mtime = 0;
@@ -756,11 +878,12 @@ size_t tg_list_bytes(const struct tg_list *list)
 		const struct tg_object *o = &list->items[i];
 
 		total += strlen(o->id) + strlen(o->name) + 3 +
-			 (o->json ? strlen(o->json) : 0);
-		total += o->kind->nfields * sizeof(char *);
-		for (size_t j = 0; j < o->kind->nfields; j++)
-			if (o->values[j])
-				total += strlen(o->values[j]) + 1;
+			 (o->json ? strlen(o->json) : 0) + o->packed_size;
+		if (o->lens)
+			total += o->kind->nfields * sizeof(*o->lens);
+		for (size_t j = 0; o->values && j < o->kind->nfields; j++)
+			total += sizeof(char *) +
+				 (o->values[j] ? strlen(o->values[j]) + 1 : 0);
 	}
 	return total;
 }
@@ -790,14 +913,32 @@ enum tg_err tg_object_copy(const struct tg_object *src, struct tg_object *dst)
 	dst->name = dup_or_null(src->name, &ok);
 	dst->parent_id = dup_or_null(src->parent_id, &ok);
 	dst->json = dup_or_null(src->json, &ok);
-	dst->json_compact = src->json_compact;
 	dst->json_len = src->json_len;
-	dst->values = calloc(k->nfields + 1, sizeof(*dst->values));
+	if (src->packed) {
+		dst->packed = malloc(src->packed_size);
+		if (dst->packed) {
+			memcpy(dst->packed, src->packed, src->packed_size);
+			dst->packed_size = src->packed_size;
+		} else {
+			ok = false;
+		}
+	}
 	dst->links = calloc(k->nrels + 1, sizeof(*dst->links));
-	if (!dst->values || !dst->links)
+	if (!dst->links)
 		ok = false;
-	for (size_t i = 0; ok && i < k->nfields; i++)
-		dst->values[i] = dup_or_null(src->values[i], &ok);
+	if (ok && src->values) {
+		dst->values = calloc(k->nfields + 1, sizeof(*dst->values));
+		ok = dst->values != NULL;
+		for (size_t i = 0; ok && i < k->nfields; i++)
+			dst->values[i] = dup_or_null(src->values[i], &ok);
+	}
+	if (ok && src->lens) {
+		dst->lens = malloc((k->nfields + 1) * sizeof(*dst->lens));
+		ok = dst->lens != NULL;
+		if (ok)
+			memcpy(dst->lens, src->lens,
+			       (k->nfields + 1) * sizeof(*dst->lens));
+	}
 	for (size_t i = 0; ok && src->links && i < k->nrels; i++)
 		for (size_t j = 0; ok && j < src->links[i].n; j++)
 			ok = ids_add(&dst->links[i], src->links[i].ids[j]);
@@ -842,7 +983,7 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 	if (err != TG_OK)
 		return err;
 	err = TG_ENOMEM;
-	node = cJSON_Parse(src->json);
+	node = object_node(src);
 	old = node ? json_at(node, obj_path) : NULL;
 	pdot = strrchr(obj_path, '.');
 	if (pdot) {
@@ -867,19 +1008,13 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 		goto fail;
 	}
 	/* Fields read from the link ("securityPolicy.name"). */
-	for (size_t i = 0; i < k->nfields; i++) {
-		const struct tg_field *f = &k->fields[i];
-		char *v;
-
-		if (!f->path || strncmp(f->path, obj_path, plen) != 0 ||
-		    f->path[plen] != '.')
-			continue;
-		if (!render_value(f, json_at(node, f->path), &v))
-			goto fail;
-		free(out->values[i]);
-		out->values[i] = v;
+	if (!out->lens) {
+		err = TG_EINVAL;
+		goto fail;
 	}
-	err = keep_json(node, out);
+	err = measure_values(k, node, src->id, out->lens);
+	if (err == TG_OK)
+		err = keep_json(node, out);
 	if (err != TG_OK)
 		goto fail;
 	err = TG_ENOMEM;

@@ -238,39 +238,53 @@ struct tg_list {
 
 /*
  * One object as the files show it.  All strings are owned by the object.
- * values[i] is the rendered content of kind->fields[i] (with its trailing
- * newline), or NULL for a value the API returned as null (an empty file).
+ * An object as listed keeps its node as compact JSON and renders a field's
+ * file from it when read (tg_object_value); a draft keeps its values as
+ * written, values[i] being the content of kind->fields[i] (with its
+ * trailing newline) or NULL for an empty file.
  */
 struct tg_object {
 	const struct tg_kind *kind;
 	char *id;
 	char *name;      /* raw name, never NULL (falls back to the id) */
 	char *parent_id; /* id of the parent object for nested kinds, or NULL */
-	char **values;   /* kind->nfields entries */
-	/* values and its strings are one allocation (as listed: read
-	 * only); a value to change needs an unpacked copy (tg_object_copy) */
-	bool values_packed;
-	/* object.json: with json_compact, the node without white space
-	 * (tg_object_json shows it pretty-printed, json_len bytes); without,
-	 * the text as shown (a draft's) */
-	char *json;
-	bool json_compact;
-	size_t json_len;
+	char **values;   /* a draft's: kind->nfields entries; NULL as listed */
+	/* as listed: each field's length as shown (TG_LEN_LONG: longer,
+	 * rendered to tell) */
+	uint16_t *lens;
+	/* object.json of an object as listed: its node without white
+	 * space, packed (deflated against others of its kind); shown
+	 * pretty-printed (tg_object_json), json_len bytes */
+	unsigned char *packed;
+	uint32_t packed_size;
+	uint32_t json_len;
+	char *json;      /* a draft's object.json: the text shown */
 	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
 	uint64_t hash;   /* of object.json as shown: tells changed content */
 	struct tg_ids *links;    /* kind->nrels entries (forward rels) */
 	struct tg_list children; /* objects of the embedded kind */
 };
 
+#define TG_LEN_LONG UINT16_MAX
+
 /* Frees what the object owns (not the struct itself). */
 void tg_object_release(struct tg_object *obj);
 
 /*
  * object.json of @obj as shown: pretty-printed, ending in '\n'.  Into
- * *@buf (realloc'd, the caller's to free) when kept compact; else the kept
- * text itself.  NULL when out of memory.
+ * *@buf (realloc'd, the caller's to free) for an object as listed; else
+ * the draft's text itself.  NULL when out of memory.
  */
 const char *tg_object_json(const struct tg_object *obj, char **buf);
+/*
+ * The content of @obj's field @i as its file shows it ("" for an empty
+ * file): rendered into *@buf (realloc'd, the caller's to free) for an
+ * object as listed, else the value held.  NULL when out of memory.
+ */
+const char *tg_object_value(const struct tg_object *obj, size_t i,
+			    char **buf);
+/* Its length, without rendering it (most of the time). */
+size_t tg_object_value_len(const struct tg_object *obj, size_t i);
 /* Frees every object and the array; leaves an empty list. */
 void tg_list_release(struct tg_list *list);
 /* Approximate heap bytes held by the list (for the cache's bound). */

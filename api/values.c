@@ -385,7 +385,7 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	for (const char *p = end; new && p < text + len; p++)
 		if (!strchr(" \t\n\r", *p))
 			goto out;
-	old = cJSON_Parse(obj->json);
+	old = object_node(obj);
 	if (!cJSON_IsObject(new) || !old)
 		goto out;
 	*changed = calloc(k->nfields + 1, sizeof(**changed));

@@ -299,6 +299,9 @@ struct inval_queue *inval_start(struct fuse *f);
 void inval_stop(struct inval_queue *q);
 void inval_path(struct tgfs *fs, const char *path);
 
+/* Largest write the kernel sends in one request (conn->max_write). */
+#define TGFS_MAX_WRITE (128u * 1024)
+
 /* ---- what the kernel caches of value files (kcache.c) ---- */
 
 /* Records of 24 bytes: 65,536 for files (grep -r over 20,000 devices'

@@ -771,7 +771,7 @@ const char *node_content(struct node *n)
 	else if (n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
 	else if (n->type == NODE_FIELD)
-		v = n->obj->values[n->field];
+		v = tg_object_value(n->obj, n->field, &n->shown);
 	return v ? v : "";
 }
 
@@ -779,12 +779,12 @@ size_t node_content_len(const struct node *n)
 {
 	const char *v = NULL;
 
-	if (n->type == NODE_JSON && n->obj->json_compact)
+	if (n->type == NODE_JSON && n->obj->packed)
 		return n->obj->json_len;
+	if (n->type == NODE_FIELD)
+		return tg_object_value_len(n->obj, n->field);
 	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
-	else if (n->type == NODE_FIELD)
-		v = n->obj->values[n->field];
 	return v ? strlen(v) : 0;
 }
 

@@ -309,19 +309,18 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			goto out;
 		}
 		if (f->type != TG_FT_SECRET) {
-			const char *now = node.obj->values[node.field];
+			const char *now = node_content(&node);
 
 			err = tg_value_parse(f, text, len, &json);
 			if (err != TG_OK)
 				goto done;
 			/* What the tenant holds already: nothing to send. */
-			if (tg_value_parse(f, now ? now : "",
-					   now ? strlen(now) : 0,
-					   &cur) == TG_OK &&
+			if (tg_value_parse(f, now, strlen(now), &cur) ==
+				    TG_OK &&
 			    strcmp(cur, json) == 0)
 				goto out;
 		}
-		op = tg_field_op(f, node.obj->values[node.field], json);
+		op = tg_field_op(f, node_content(&node), json);
 		if (!op) {
 			err = TG_EINVAL;
 			goto done;
@@ -566,13 +565,17 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 		struct tg_vars vars = { .id = n.obj->id };
 		const struct tg_op *pre = n.kind->pre_delete;
 		int wf = pre ? tg_field_index(n.kind, pre->when_file) : -1;
+		char *shown = NULL;
+		const char *now = wf < 0 ? NULL
+				       : tg_object_value(n.obj, (size_t)wf,
+							 &shown);
 
-		if (pre && (wf < 0 || (n.obj->values[wf] &&
-				       !strcmp(n.obj->values[wf],
-					       pre->when_value)))) {
+		if (pre && (wf < 0 ||
+			    (now && !strcmp(now, pre->when_value)))) {
 			err = tg_api_mutate(fs->api, pre, &vars, &res);
 			tg_result_release(&res);
 		}
+		free(shown);
 		if (err == TG_OK)
 			err = tg_api_mutate(fs->api, n.kind->remove, &vars,
 					    &res);

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 TGFS_PACKAGES=(gcc meson ninja-build pkg-config fuse3 libfuse3-dev
-	libcurl4-openssl-dev libcjson-dev uthash-dev libcmocka-dev
+	libcurl4-openssl-dev libcjson-dev zlib1g-dev uthash-dev libcmocka-dev
 	ca-certificates curl rsync vim-nox python3 valgrind clang libclang-rt-dev)
 
 tgfs_install_deps() {

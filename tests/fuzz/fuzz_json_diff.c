@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../api/internal.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -138,7 +139,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	for (size_t i = 0; i < NFIX; i++) {
 		const struct tg_kind *k = tg_kind_named(fixtures[i].dir);
 		size_t *changed, n;
-		char **values;
+		char **values, *compact;
 		enum tg_err err;
 
 		FZ_CHECK(k, "no kind %s", fixtures[i].dir);
@@ -146,9 +147,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 					  strlen(fixtures[i].json),
 					  &objects[i]);
 		FZ_CHECK(err == TG_OK, "fixture %s: %d", k->dir, err);
-		err = tg_json_diff(&objects[i], objects[i].json,
-				   strlen(objects[i].json), &changed, &values,
-				   &n);
+		/* the node as kept, compact: not the text shown, so it is
+		 * parsed and compared key by key */
+		compact = json_unpack(k, objects[i].packed,
+				      objects[i].packed_size);
+		FZ_CHECK(compact, "%s: not unpacked", k->dir);
+		err = tg_json_diff(&objects[i], compact, strlen(compact),
+				   &changed, &values, &n);
+		free(compact);
 		FZ_CHECK(err == TG_OK && n == 0,
 			 "%s: unedited object.json: err %d, %zu changes",
 			 k->dir, err, n);
@@ -202,7 +208,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = cJSON_Parse(values[i]);
 		FZ_CHECK(v, "%s: value is not JSON: %s", f->file, values[i]);
 		cJSON_Delete(v);
-		(void)tg_field_op(f, o->values[changed[i]], values[i]);
+		{
+			char *buf = NULL;
+
+			(void)tg_field_op(f, tg_object_value(o, changed[i],
+							     &buf),
+					  values[i]);
+			free(buf);
+		}
 		free(values[i]);
 	}
 	free(values);

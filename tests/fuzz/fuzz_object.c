@@ -45,7 +45,7 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 		 k->dir);
 	FZ_CHECK(o->id && *o->id, "no id");
 	FZ_CHECK(o->name && *o->name, "no name");
-	FZ_CHECK(o->values, "no values");
+	FZ_CHECK(!o->values && o->lens, "values held, or no lengths");
 	FZ_CHECK(o->links || !k->nrels, "no links");
 	{
 		/* kept compact, shown pretty: what is shown from the compact
@@ -55,9 +55,9 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 
 		FZ_CHECK(shown && (jl = strlen(shown)) && shown[jl - 1] == '\n',
 			 "object.json does not end in a newline");
-		FZ_CHECK(!o->json_compact || jl == o->json_len,
-			 "object.json shown is %zu bytes, not %zu", jl,
-			 o->json_len);
+		FZ_CHECK(o->packed && jl == o->json_len,
+			 "object.json shown is %zu bytes, not %u", jl,
+			 (unsigned)o->json_len);
 		free(buf);
 	}
 	if (parent_id)
@@ -67,13 +67,21 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 	if (k->parent_path)
 		FZ_CHECK(o->parent_id, "nested %s without parent id", k->dir);
 	for (size_t i = 0; i < k->nfields; i++) {
-		const char *v = o->values[i];
+		/* rendered from the node as kept (its connections flattened),
+		 * as long as measured on the node that came */
+		char *buf = NULL;
+		const char *v = tg_object_value(o, i, &buf);
 		size_t n = v ? strlen(v) : 0;
 
+		FZ_CHECK(v, "%s: no value", k->fields[i].file);
+		FZ_CHECK(n == tg_object_value_len(o, i),
+			 "%s: shown %zu bytes, measured %zu", k->fields[i].file,
+			 n, tg_object_value_len(o, i));
 		if (k->fields[i].type == TG_FT_SECRET)
-			FZ_CHECK(!v, "secret %s from JSON", k->fields[i].file);
+			FZ_CHECK(!n, "secret %s from JSON", k->fields[i].file);
 		FZ_CHECK(!n || v[n - 1] == '\n', "%s: value without newline",
 			 k->fields[i].file);
+		free(buf);
 	}
 	for (size_t r = 0; o->links && r < k->nrels; r++)
 		for (size_t j = 0; j < o->links[r].n; j++)
@@ -85,16 +93,34 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 static bool same_object(const struct tg_object *a, const struct tg_object *b)
 {
 	if (a->kind != b->kind || strcmp(a->id, b->id) ||
-	    strcmp(a->name, b->name) || strcmp(a->json, b->json) ||
+	    strcmp(a->name, b->name) || a->json_len != b->json_len ||
 	    a->hash != b->hash || a->mtime != b->mtime ||
 	    !a->parent_id != !b->parent_id ||
 	    (a->parent_id && strcmp(a->parent_id, b->parent_id)) ||
 	    a->children.n != b->children.n)
 		return false;
-	for (size_t i = 0; i < a->kind->nfields; i++)
-		if (!a->values[i] != !b->values[i] ||
-		    (a->values[i] && strcmp(a->values[i], b->values[i])))
+	{
+		char *ba = NULL, *bb = NULL;
+		const char *ja = tg_object_json(a, &ba);
+		const char *jb = tg_object_json(b, &bb);
+		bool same = ja && jb && !strcmp(ja, jb);
+
+		free(ba);
+		free(bb);
+		if (!same)
 			return false;
+	}
+	for (size_t i = 0; i < a->kind->nfields; i++) {
+		char *ba = NULL, *bb = NULL;
+		const char *va = tg_object_value(a, i, &ba);
+		const char *vb = tg_object_value(b, i, &bb);
+		bool same = va && vb && !strcmp(va, vb);
+
+		free(ba);
+		free(bb);
+		if (!same)
+			return false;
+	}
 	for (size_t r = 0; r < a->kind->nrels; r++) {
 		if (a->links[r].n != b->links[r].n)
 			return false;
@@ -154,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = tg_object_from_json(k, json, size, &o);
 	free(json);
 	if (err != TG_OK) {
-		FZ_CHECK(!o.kind && !o.id && !o.values && !o.json,
+		FZ_CHECK(!o.kind && !o.id && !o.lens && !o.packed,
 			 "failed (%d) but the object is not empty", err);
 		return 0;
 	}
@@ -166,7 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct tg_list l = { &o, 1 };
 
-		FZ_CHECK(tg_list_bytes(&l) > strlen(o.json), "list bytes");
+		FZ_CHECK(tg_list_bytes(&l) > o.packed_size, "list bytes");
 	}
 
 	for (size_t r = 0; r < k->nrels; r++) {
@@ -201,15 +227,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	for (size_t i = 0; i < k->nfields; i++) {
-		char *out = NULL;
+		char *out = NULL, *buf = NULL;
+		const char *v = tg_object_value(&o, i, &buf);
 
-		if (!k->fields[i].writable || !o.values[i])
-			continue;
-		if (tg_value_parse(&k->fields[i], o.values[i],
-				   strlen(o.values[i]), &out) == TG_OK)
-			free(out);
-		else
-			FZ_CHECK(!out, "value_parse failed but gave a value");
+		if (k->fields[i].writable && v && *v) {
+			if (tg_value_parse(&k->fields[i], v, strlen(v),
+					   &out) == TG_OK)
+				free(out);
+			else
+				FZ_CHECK(!out,
+					 "value_parse failed but gave a value");
+		}
+		free(buf);
 	}
 	tg_object_release(&o);
 	return 0;

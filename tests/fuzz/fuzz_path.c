@@ -471,13 +471,23 @@ static bool renamed_copy(const struct tg_object *o, const char *name,
 	free(out->name);
 	out->name = strdup(*name ? name : o->id);
 	FZ_CHECK(out->name, "oom");
-	for (size_t i = 0; i < k->nfields; i++)
+	/* The copy holds its values, as a draft does, so that the name
+	 * file can differ from the node kept. */
+	out->values = calloc(k->nfields + 1, sizeof(*out->values));
+	FZ_CHECK(out->values, "oom");
+	for (size_t i = 0; i < k->nfields; i++) {
+		const char *v = tg_object_value(o, i, &out->values[i]);
+
+		FZ_CHECK(v, "oom");
+		if (!out->values[i])
+			FZ_CHECK(out->values[i] = strdup(v), "oom");
 		if (k->fields[i].path &&
 		    !strcmp(k->fields[i].path, k->name_path)) {
 			free(out->values[i]);
 			FZ_CHECK(asprintf(&out->values[i], "%s\n", name) > 0,
 				 "oom");
 		}
+	}
 	return true;
 }
 

@@ -268,7 +268,7 @@ static void check_list(const struct tg_kind *k, const struct tg_list *l)
 		const struct tg_object *o = &l->items[i];
 
 		FZ_CHECK(o->kind == k, "item %zu of another kind", i);
-		FZ_CHECK(o->id && *o->id && o->name && o->json,
+		FZ_CHECK(o->id && *o->id && o->name && o->packed,
 			 "item %zu incomplete", i);
 		for (size_t c = 0; c < o->children.n; c++)
 			FZ_CHECK(o->children.items[c].parent_id &&

@@ -14,7 +14,7 @@
 #   FUZZ_ARGS="..."     extra libFuzzer flags for every target
 #   FUZZ_BUILD_ONLY=1   build, do not run
 #   CC=clang-14         the compiler (default clang)
-# Needs only Debian's clang, libcjson-dev, libcurl4-openssl-dev,
+# Needs only Debian's clang, libcjson-dev, libcurl4-openssl-dev, zlib1g-dev,
 # libfuse3-dev and uthash-dev; no network.
 set -eu
 
@@ -28,9 +28,9 @@ targets=${FUZZ_TARGETS:-$all_targets}
 CC=${CC:-clang}
 
 command -v "$CC" >/dev/null || { echo "run.sh: no $CC (apt-get install clang)" >&2; exit 2; }
-deps_cflags=$(pkg-config --cflags libcjson libcurl fuse3) ||
-	{ echo "run.sh: pkg-config cannot find libcjson, libcurl or fuse3" >&2; exit 2; }
-deps_libs="$(pkg-config --libs libcjson libcurl fuse3) -lpthread -lm"
+deps_cflags=$(pkg-config --cflags libcjson libcurl fuse3 zlib) ||
+	{ echo "run.sh: pkg-config cannot find libcjson, libcurl, fuse3 or zlib" >&2; exit 2; }
+deps_libs="$(pkg-config --libs libcjson libcurl fuse3 zlib) -lpthread -lm"
 
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # The quotes in -DTG_VERSION="fuzz" are meant to reach the compiler.

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "tg_api.h"
 
 static const struct tg_kind *kind(const char *dir)
@@ -24,11 +25,27 @@ static const struct tg_kind *kind(const char *dir)
 	return NULL;
 }
 
+/* The field's content as its file shows it ("" for a null value); its
+ * length as stat tells it is checked on the way.  The last few renderings
+ * are kept for the caller to compare. */
 static const char *value(const struct tg_object *o, const char *file)
 {
-	for (size_t i = 0; i < o->kind->nfields; i++)
-		if (strcmp(o->kind->fields[i].file, file) == 0)
-			return o->values[i];
+	static char *kept[8];
+	static size_t next;
+	char **buf = &kept[next++ % 8];
+
+	for (size_t i = 0; i < o->kind->nfields; i++) {
+		const char *v;
+
+		if (strcmp(o->kind->fields[i].file, file) != 0)
+			continue;
+		free(*buf);
+		*buf = NULL;
+		v = tg_object_value(o, i, buf);
+		assert_non_null(v);
+		assert_int_equal(strlen(v), tg_object_value_len(o, i));
+		return v;
+	}
 	fail_msg("no field %s", file);
 	return NULL;
 }
@@ -130,20 +147,38 @@ static void test_object_json_shown_from_compact_is_the_nodes(void **state)
 
 	(void)state;
 	assert_int_equal(tg_object_from_json(k, j, strlen(j), &a), TG_OK);
-	assert_true(a.json_compact);
+	assert_non_null(a.packed);
 	as = tg_object_json(&a, &abuf);
 	assert_non_null(as);
 	assert_int_equal(strlen(as), a.json_len);
 	assert_non_null(strstr(as, "\n  \"extra\": {\n    \"n\": [\n      0,\n"));
 	assert_non_null(strstr(as, "\"e\": {}"));
 	/* the compact text read again gives the same object.json */
-	assert_int_equal(tg_object_from_json(k, a.json, strlen(a.json), &b),
-			 TG_OK);
+	{
+		char *compact = json_unpack(k, a.packed, a.packed_size);
+
+		assert_non_null(compact);
+		assert_null(strchr(compact, '\n'));
+		assert_true(strlen(compact) < a.json_len);
+		assert_int_equal(tg_object_from_json(k, compact,
+						     strlen(compact), &b),
+				 TG_OK);
+		free(compact);
+	}
 	bs = tg_object_json(&b, &bbuf);
 	assert_string_equal(as, bs);
 	assert_int_equal(a.json_len, b.json_len);
 	assert_true(a.hash == b.hash);
-	assert_string_equal(a.json, b.json);
+	{
+		char *ta = json_unpack(k, a.packed, a.packed_size);
+		char *tb = json_unpack(k, b.packed, b.packed_size);
+
+		assert_non_null(ta);
+		assert_non_null(tb);
+		assert_string_equal(ta, tb);
+		free(ta);
+		free(tb);
+	}
 	free(abuf);
 	free(bbuf);
 	tg_object_release(&a);
@@ -176,31 +211,33 @@ static void test_network_fields_render(void **state)
 		char *buf = NULL;
 		const char *j = tg_object_json(&o, &buf);
 
-		assert_true(o.json_compact);
-		assert_null(strchr(o.json, '\n'));
+		assert_non_null(o.packed);
+		assert_null(o.json);
 		assert_non_null(j);
 		assert_non_null(strstr(j, "\n  \"name\": \"AWS prod\",\n"));
 		assert_true(strstr(j, "\"id\"") < strstr(j, "\"updatedAt\""));
 		assert_int_equal(j[strlen(j) - 1], '\n');
 		assert_int_equal(strlen(j), o.json_len);
-		assert_true(strlen(o.json) < o.json_len);
 		free(buf);
 	}
-	/* Values as listed are one block; a copy, to change, is not. */
-	assert_true(o.values_packed);
+	/* Values as listed are rendered from the node when read: the
+	 * object holds their lengths, and a copy holds its own. */
+	assert_null(o.values);
 	{
 		struct tg_object c;
 		int f = tg_field_index(o.kind, "location");
 
+		assert_int_equal(o.lens[f], 4);
 		assert_int_equal(tg_object_copy(&o, &c), TG_OK);
-		assert_false(c.values_packed);
-		assert_string_equal(c.values[f], "aws\n");
-		free(c.values[f]);
-		c.values[f] = strdup("gcp\n");
-		assert_string_equal(value(&o, "location"), "aws\n");
+		assert_null(c.values);
+		assert_ptr_not_equal(c.lens, o.lens);
+		assert_ptr_not_equal(c.packed, o.packed);
+		assert_memory_equal(c.packed, o.packed, o.packed_size);
+		tg_object_release(&o);
+		assert_string_equal(value(&c, "location"), "aws\n");
+		assert_string_equal(value(&c, "name"), "AWS prod\n");
 		tg_object_release(&c);
 	}
-	tg_object_release(&o);
 }
 
 static void test_connector_lists_nulls_and_parent(void **state)
@@ -224,10 +261,10 @@ static void test_connector_lists_nulls_and_parent(void **state)
 	assert_string_equal(o.parent_id, "UmVtb3RlTmV0d29yazo0MDA2NA==");
 	assert_string_equal(value(&o, "state"), "dead_no_heartbeat\n");
 	assert_string_equal(value(&o, "status-notifications"), "false\n");
-	assert_null(value(&o, "hostname"));
-	assert_null(value(&o, "last-heartbeat-at"));
+	assert_string_equal(value(&o, "hostname"), "");
+	assert_string_equal(value(&o, "last-heartbeat-at"), "");
 	assert_string_equal(value(&o, "private-ips"), "10.0.1.23\n10.0.2.5\n");
-	assert_null(value(&o, "tokens")); /* secrets never come from JSON */
+	assert_string_equal(value(&o, "tokens"), ""); /* secrets never come from JSON */
 	tg_object_release(&o);
 }
 
@@ -340,7 +377,7 @@ static void test_resource_protocols_tags_and_links(void **state)
 	assert_string_equal(value(&o, "tags"), "env=prod\nteam=db\n");
 	assert_string_equal(value(&o, "address"), "db.prod.internal\n");
 	assert_string_equal(value(&o, "routing-mode"), "through_twingate\n");
-	assert_null(value(&o, "alias"));
+	assert_string_equal(value(&o, "alias"), "");
 	/* Relations: one network, no policy, groups and service accounts
 	 * told apart by __typename. */
 	assert_int_equal(o.links[tg_rel_index(k, "network")].n, 1);
@@ -413,7 +450,7 @@ static void test_device_trust_and_no_mtime(void **state)
 	assert_string_equal(value(&o, "trust"), "untrusted\n");
 	assert_string_equal(value(&o, "state"), "blocked\n");
 	assert_string_equal(value(&o, "os-name"), "mac_os\n");
-	assert_null(value(&o, "name"));
+	assert_string_equal(value(&o, "name"), "");
 	assert_int_equal(o.mtime, 0);
 	assert_int_equal(o.links[0].n, 1);
 	assert_true(o.hash != 0);
@@ -489,6 +526,117 @@ static void test_set_link_rewrites_link_and_json(void **state)
 					    "x", "y", &c),
 			 TG_EINVAL);
 	tg_object_release(&o);
+}
+
+/* A node of a made-up device kind: the same keys, other values. */
+static char *device_node(int i)
+{
+	char *s;
+
+	assert_true(asprintf(&s,
+		"{\"id\":\"RGV2aWNlOjE%06d\",\"name\":\"laptop-%d\","
+		"\"isTrusted\":%s,\"osName\":\"MAC_OS\","
+		"\"serialNumber\":\"C02X%07dJGH5\",\"activeState\":"
+		"\"ACTIVE\",\"lastSuccessfulLoginAt\":"
+		"\"2024-03-%02dT10:%02d:00.000000+00:00\",\"user\":{\"id\":"
+		"\"VXNlcjo%05d\",\"email\":\"user%d@example.com\"}}",
+		i, i, i % 3 ? "true" : "false", i * 7919, 1 + i % 28, i % 60,
+		i * 13, i) > 0);
+	return s;
+}
+
+/* Kept object.json texts: the first four of a kind make its dictionary
+ * and are kept as they are; the next ones are deflated against it to
+ * under half their size; every one unpacks to its text. */
+static void test_pack_deflates_against_the_kinds_first_nodes(void **state)
+{
+	static const struct tg_kind k = { .dir = "pack-test" };
+	unsigned char *packed[12];
+	uint32_t size[12];
+	char *text[12];
+
+	(void)state;
+	for (int i = 0; i < 12; i++) {
+		text[i] = device_node(i);
+		packed[i] = json_pack(&k, text[i], strlen(text[i]), &size[i]);
+		assert_non_null(packed[i]);
+		if (i < 4) {
+			assert_int_equal(packed[i][0], 0);
+			assert_int_equal(size[i], 5 + strlen(text[i]));
+		} else {
+			assert_int_equal(packed[i][0], 1);
+			assert_true(size[i] < strlen(text[i]) / 2);
+		}
+	}
+	for (int i = 0; i < 12; i++) {
+		char *back = json_unpack(&k, packed[i], size[i]);
+
+		assert_non_null(back);
+		assert_string_equal(back, text[i]);
+		free(back);
+		free(packed[i]);
+		free(text[i]);
+	}
+}
+
+/* What is not a packed text unpacks to nothing: cut short, an unknown
+ * method, a deflated text of a kind with no dictionary. */
+static void test_pack_refuses_what_it_did_not_make(void **state)
+{
+	static const struct tg_kind k = { .dir = "pack-test-2" };
+	static const struct tg_kind none = { .dir = "pack-test-none" };
+	unsigned char *p = NULL, *bad;
+	uint32_t size = 0;
+	char *t, *back;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		free(p);
+		t = device_node(100 + i);
+		p = json_pack(&k, t, strlen(t), &size);
+		free(t);
+		assert_non_null(p);
+	}
+	assert_int_equal(p[0], 1);
+	back = json_unpack(&k, p, size);
+	assert_non_null(back);
+	free(back);
+	assert_null(json_unpack(&k, p, size - 1));
+	assert_null(json_unpack(&k, p, 4));
+	assert_null(json_unpack(&none, p, size));
+	bad = malloc(size);
+	assert_non_null(bad);
+	memcpy(bad, p, size);
+	bad[0] = 7;
+	assert_null(json_unpack(&k, bad, size));
+	free(bad);
+	free(p);
+	/* an empty text goes and comes back */
+	p = json_pack(&none, "", 0, &size);
+	assert_non_null(p);
+	back = json_unpack(&none, p, size);
+	assert_non_null(back);
+	assert_string_equal(back, "");
+	free(back);
+	free(p);
+}
+
+/* A number that prints as null (1e999 is infinite) would not come back
+ * from the node kept: the object is refused, not shown otherwise. */
+static void test_infinite_number_is_refused(void **state)
+{
+	static const char j[] =
+		"{\"id\":\"UmVzb3VyY2U6MQ==\",\"name\":\"r\",\"protocols\":"
+		"{\"allowIcmp\":true,\"tcp\":{\"policy\":\"RESTRICTED\","
+		"\"ports\":[{\"start\":1,\"end\":-1e999}]},\"udp\":"
+		"{\"policy\":\"ALLOW_ALL\",\"ports\":[]}}}";
+	struct tg_object o;
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(kind("resources"), j, strlen(j),
+					     &o),
+			 TG_EPROTO);
+	assert_null(o.id);
 }
 
 static void test_every_kind_row_is_consistent(void **state)
@@ -590,6 +738,9 @@ int main(void)
 		cmocka_unit_test(test_device_trust_and_no_mtime),
 		cmocka_unit_test(test_service_account_embeds_its_keys),
 		cmocka_unit_test(test_set_link_rewrites_link_and_json),
+		cmocka_unit_test(test_pack_deflates_against_the_kinds_first_nodes),
+		cmocka_unit_test(test_pack_refuses_what_it_did_not_make),
+		cmocka_unit_test(test_infinite_number_is_refused),
 		cmocka_unit_test(test_every_kind_row_is_consistent),
 	};
 
