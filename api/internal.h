@@ -22,6 +22,7 @@ bool render_value(const struct tg_field *f, const cJSON *v, char **out);
  * memory.  json_unpack gives the text back, NUL-terminated, in a new
  * allocation: NULL when out of memory or @packed is not a packed text.
  */
+#define PACK_DICT_NODES 8 /* the first nodes of a kind, its dictionary */
 unsigned char *json_pack(const struct tg_kind *kind, const char *text,
 			 size_t len, uint32_t *size);
 char *json_unpack(const struct tg_kind *kind, const unsigned char *packed,

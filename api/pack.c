@@ -23,7 +23,7 @@
 
 #include "internal.h"
 
-#define DICT_NODES 4
+#define DICT_NODES PACK_DICT_NODES
 #define DICT_MAX 6144
 #define WINDOW_BITS 13 /* 8 KiB: holds the whole dictionary */
 #define MEM_LEVEL 6

@@ -304,9 +304,9 @@ void inval_path(struct tgfs *fs, const char *path);
 
 /* ---- what the kernel caches of value files (kcache.c) ---- */
 
-/* Records of 24 bytes: 65,536 for files (grep -r over 20,000 devices'
+/* Records of 16 bytes: 65,536 for files (grep -r over 20,000 devices'
  * trust keeps them all) and 131,072 for folders (a walk of the large
- * tenant lists ~120,000): 4.5 MiB at most, touched as used. */
+ * tenant lists ~120,000): 3 MiB at most, touched as used. */
 #define TGFS_KCACHE_FILES_LOG2 16
 #define TGFS_KCACHE_DIRS_LOG2 17
 

@@ -29,17 +29,17 @@
 
 #include "internal.h"
 
+/* 16 bytes: the large tenant's walks touch every page of the tables. */
 struct kslot {
-	uint64_t key;   /* the path's hash; 0: free */
-	uint64_t pages; /* hash of what the pages hold; 0: not known */
+	uint32_t tag;   /* high half of the path's hash, never 0; 0: free */
 	int32_t size;   /* last size told to the kernel; -1: not known */
-	uint32_t used;  /* when last used, by kcache->clock: 0 free */
+	uint64_t pages; /* hash of what the pages hold; 0: not known */
 };
 
 /* Slots come in sets of four: a path may take any of its set's, and the
- * one used longest ago goes.  With one slot a path, ~1% of the small
- * tenant's files shared theirs with another and were read again each
- * time. */
+ * one used longest ago goes (a set is kept in order of use, the last used
+ * first).  With one slot a path, ~1% of the small tenant's files shared
+ * theirs with another and were read again each time. */
 #define WAYS 4
 
 struct ktable {
@@ -51,7 +51,6 @@ struct kcache {
 	pthread_mutex_t lock;
 	uint64_t opens[3]; /* by enum kcache_use */
 	uint64_t dir_opens[2]; /* listings refilled, kept */
-	uint32_t clock;
 	/* Apart, so that the files a walk reads once do not push out the
 	 * folders it lists again. */
 	struct ktable files, dirs;
@@ -101,28 +100,32 @@ static uint64_t hash(const char *text, size_t len)
 /*
  * The record of @key (a path's hash), or NULL; with @take, a new one in
  * place of the least recently used of its set.  Records are by path: the
- * kernel keeps a size per path it looked up.
+ * kernel keeps a size per path it looked up.  The set's index and the
+ * tag tell paths apart by 46 bits of their hash or more.
  */
-static struct kslot *find(struct kcache *kc, struct ktable *t, uint64_t key,
-			  bool take)
+static struct kslot *find(struct ktable *t, uint64_t key, bool take)
 {
 	struct kslot *set =
 		&t->slot[(key ^ key >> 29) & t->mask & ~(size_t)(WAYS - 1)];
-	struct kslot *old = set;
+	uint32_t tag = (uint32_t)(key >> 32) | 1;
+	struct kslot found;
+	size_t i = 0;
 
-	for (size_t i = 0; i < WAYS; i++) {
-		if (set[i].key == key) {
-			set[i].used = ++kc->clock;
-			return &set[i];
-		}
-		if (set[i].used < old->used)
-			old = &set[i];
-	}
-	if (!take)
+	while (i < WAYS && set[i].tag != tag)
+		i++;
+	if (i < WAYS) {
+		found = set[i];
+	} else if (take) {
+		/* The file that had the last slot reads direct from now
+		 * on. */
+		i = WAYS - 1;
+		found = (struct kslot){ .tag = tag, .size = -1 };
+	} else {
 		return NULL;
-	/* The file that had the slot reads direct from now on. */
-	*old = (struct kslot){ .key = key, .size = -1, .used = ++kc->clock };
-	return old;
+	}
+	memmove(&set[1], &set[0], i * sizeof(*set));
+	set[0] = found;
+	return &set[0];
 }
 
 bool kcache_sized(struct kcache *kc, const char *path, size_t size)
@@ -136,7 +139,7 @@ bool kcache_sized(struct kcache *kc, const char *path, size_t size)
 	pthread_mutex_lock(&kc->lock);
 	/* Only files opened before have a record: a walk that stats every
 	 * file (rsync) does not push out those read again and again. */
-	s = find(kc, &kc->files, key, false);
+	s = find(&kc->files, key, false);
 	if (s) {
 		changed = s->size >= 0 && (size_t)s->size != size;
 		/* A size past what a record holds is not known. */
@@ -157,7 +160,7 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
 	if (!kc)
 		return KC_DIRECT;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, &kc->files, key, false);
+	s = find(&kc->files, key, false);
 	if (s && s->size >= 0 && (size_t)s->size == len) {
 		use = s->pages == h ? KC_KEEP : KC_FILL;
 		s->pages = h;
@@ -169,7 +172,7 @@ enum kcache_use kcache_open(struct kcache *kc, const char *path,
 		/* A first open reads direct, which costs fewer round trips
 		 * than filling pages that a walk (rsync, grep) never reads
 		 * again; the record learns the size from the next getattr. */
-		find(kc, &kc->files, key, true);
+		find(&kc->files, key, true);
 	}
 	kc->opens[use]++;
 	pthread_mutex_unlock(&kc->lock);
@@ -184,7 +187,7 @@ void kcache_forget(struct kcache *kc, const char *path)
 	if (!kc)
 		return;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, &kc->files, key, false);
+	s = find(&kc->files, key, false);
 	if (s) {
 		s->pages = 0;
 		s->size = -1;
@@ -200,11 +203,11 @@ bool kcache_dir_known(struct kcache *kc, const char *path)
 	if (!kc)
 		return false;
 	pthread_mutex_lock(&kc->lock);
-	known = find(kc, &kc->dirs, key, false) != NULL;
+	known = find(&kc->dirs, key, false) != NULL;
 	if (!known) {
 		/* Its first open: the kernel lists it (and the listing is
 		 * recorded), with nothing to compare. */
-		find(kc, &kc->dirs, key, true);
+		find(&kc->dirs, key, true);
 		kc->dir_opens[0]++;
 	}
 	pthread_mutex_unlock(&kc->lock);
@@ -221,7 +224,7 @@ bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing)
 		return false;
 	listing |= 1;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, &kc->dirs, key, true);
+	s = find(&kc->dirs, key, true);
 	keep = s->pages == listing;
 	/* Either way the kernel's entries are this listing once it has
 	 * read them (a change before then: kcache_dir_listed). */
@@ -240,7 +243,7 @@ void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing)
 		return;
 	listing |= 1;
 	pthread_mutex_lock(&kc->lock);
-	s = find(kc, &kc->dirs, key, false);
+	s = find(&kc->dirs, key, false);
 	if (s && !s->pages)
 		s->pages = listing; /* the first listing of a known folder */
 	else if (s && s->pages != listing)

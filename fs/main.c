@@ -166,6 +166,23 @@ static const struct fuse_custom_io session_io = {
 	.writev = io_writev,
 };
 
+/*
+ * Serves the kernel's first request (INIT) here, from a buffer freed
+ * after it.  libfuse sizes its receive buffers from max_write only once
+ * INIT is done (tgfs_init sets 128 KiB): the workers that start before
+ * it would keep 1 MiB buffers for good, and the kernel fills whole
+ * buffers with forgets after a walk.  A failure is left for the loop to
+ * meet again.
+ */
+static void first_request(struct fuse_session *se)
+{
+	struct fuse_buf buf = { 0 };
+
+	if (fuse_session_receive_buf(se, &buf) > 0)
+		fuse_session_process_buf(se, &buf);
+	free(buf.mem);
+}
+
 /* One cheap query before mounting, once every option is known good.  Its
  * curl handle is gone before the daemon forks.  False (said on stderr)
  * when the endpoint or the token does not work. */
@@ -224,6 +241,7 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 		tg_log_use_syslog();
 	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
 		goto out_unmount;
+	first_request(fuse_get_session(f));
 	if (co.singlethread) {
 		ret = fuse_loop(f);
 	} else {

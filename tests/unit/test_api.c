@@ -545,22 +545,23 @@ static char *device_node(int i)
 	return s;
 }
 
-/* Kept object.json texts: the first four of a kind make its dictionary
+/* Kept object.json texts: the first few of a kind make its dictionary
  * and are kept as they are; the next ones are deflated against it to
  * under half their size; every one unpacks to its text. */
 static void test_pack_deflates_against_the_kinds_first_nodes(void **state)
 {
 	static const struct tg_kind k = { .dir = "pack-test" };
-	unsigned char *packed[12];
-	uint32_t size[12];
-	char *text[12];
+	enum { N = PACK_DICT_NODES + 8 };
+	unsigned char *packed[N];
+	uint32_t size[N];
+	char *text[N];
 
 	(void)state;
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < N; i++) {
 		text[i] = device_node(i);
 		packed[i] = json_pack(&k, text[i], strlen(text[i]), &size[i]);
 		assert_non_null(packed[i]);
-		if (i < 4) {
+		if (i < PACK_DICT_NODES) {
 			assert_int_equal(packed[i][0], 0);
 			assert_int_equal(size[i], 5 + strlen(text[i]));
 		} else {
@@ -568,7 +569,7 @@ static void test_pack_deflates_against_the_kinds_first_nodes(void **state)
 			assert_true(size[i] < strlen(text[i]) / 2);
 		}
 	}
-	for (int i = 0; i < 12; i++) {
+	for (int i = 0; i < N; i++) {
 		char *back = json_unpack(&k, packed[i], size[i]);
 
 		assert_non_null(back);
@@ -590,7 +591,7 @@ static void test_pack_refuses_what_it_did_not_make(void **state)
 	char *t, *back;
 
 	(void)state;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < PACK_DICT_NODES + 2; i++) {
 		free(p);
 		t = device_node(100 + i);
 		p = json_pack(&k, t, strlen(t), &size);
