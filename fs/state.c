@@ -22,27 +22,82 @@
 
 #include "internal.h"
 
-static __thread bool hash_oom;
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) (hash_oom = true)
-#include <uthash.h>
-
+/* 24 bytes an entry: devices are most of a tenant, 20,000 in the large
+ * one, and a uthash entry with its own copy of the id took ~130. */
 struct seen_entry {
-	char *id;
+	uint32_t id;    /* offset of the id in seen->ids; 0: a free slot */
 	uint64_t hash;
 	int64_t first;
-	UT_hash_handle hh;
 };
 
 struct seen {
 	pthread_mutex_t lock;
 	char *path; /* NULL: times are not kept (no home, say) */
-	struct seen_entry *table;
+	struct seen_entry *slot; /* open addressing, a power of two */
+	size_t nslots, n;
+	char *ids; /* every id once, each after a NUL (offset 0: none) */
+	size_t ids_len, ids_cap;
 };
 
 static uint64_t fnv64(const char *s)
 {
 	return fnv_add(FNV_INIT, s, strlen(s));
+}
+
+/* The slot of @id, or the free slot where it would go. */
+static struct seen_entry *slot_of(const struct seen *s, const char *id)
+{
+	size_t i = fnv64(id) & (s->nslots - 1);
+
+	while (s->slot[i].id && strcmp(s->ids + s->slot[i].id, id) != 0)
+		i = (i + 1) & (s->nslots - 1);
+	return &s->slot[i];
+}
+
+/* Room for one more entry (at most three quarters full). */
+static bool grow(struct seen *s)
+{
+	struct seen_entry *old = s->slot;
+	size_t nold = s->nslots, n = nold ? nold * 2 : 1024;
+
+	if (s->n + 1 <= nold / 4 * 3)
+		return true;
+	s->slot = calloc(n, sizeof(*s->slot));
+	if (!s->slot) {
+		s->slot = old;
+		return false;
+	}
+	s->nslots = n;
+	for (size_t i = 0; i < nold; i++)
+		if (old[i].id)
+			*slot_of(s, s->ids + old[i].id) = old[i];
+	free(old);
+	return true;
+}
+
+/* @id kept in s->ids: its offset, 0 when out of memory. */
+static uint32_t keep_id(struct seen *s, const char *id)
+{
+	size_t len = strlen(id) + 1, at = s->ids_len ? s->ids_len : 1;
+
+	if (at + len > UINT32_MAX)
+		return 0;
+	if (at + len > s->ids_cap) {
+		size_t cap = s->ids_cap ? s->ids_cap : 16384;
+		char *ids;
+
+		while (cap < at + len)
+			cap *= 2;
+		ids = realloc(s->ids, cap);
+		if (!ids)
+			return 0;
+		ids[0] = '\0';
+		s->ids = ids;
+		s->ids_cap = cap;
+	}
+	memcpy(s->ids + at, id, len);
+	s->ids_len = at + len;
+	return (uint32_t)at;
 }
 
 /* Makes each missing folder of @path (up to its last '/'), mode 0700. */
@@ -63,26 +118,19 @@ static bool put(struct seen *s, const char *id, uint64_t hash, int64_t first)
 {
 	struct seen_entry *e;
 
-	HASH_FIND_STR(s->table, id, e);
-	if (e) {
-		e->hash = hash;
-		e->first = first;
-		return true;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e || !(e->id = strdup(id))) {
-		free(e);
+	if (!grow(s))
 		return false;
+	e = slot_of(s, id);
+	if (!e->id) {
+		uint32_t at = keep_id(s, id);
+
+		if (!at)
+			return false;
+		e->id = at;
+		s->n++;
 	}
 	e->hash = hash;
 	e->first = first;
-	hash_oom = false;
-	HASH_ADD_KEYPTR(hh, s->table, e->id, strlen(e->id), e);
-	if (hash_oom) {
-		free(e->id);
-		free(e);
-		return false;
-	}
 	return true;
 }
 
@@ -123,15 +171,10 @@ struct seen *seen_open(const char *url)
 
 void seen_close(struct seen *s)
 {
-	struct seen_entry *e, *tmp;
-
 	if (!s)
 		return;
-	HASH_ITER(hh, s->table, e, tmp) {
-		HASH_DEL(s->table, e);
-		free(e->id);
-		free(e);
-	}
+	free(s->slot);
+	free(s->ids);
 	pthread_mutex_destroy(&s->lock);
 	free(s->path);
 	free(s);
@@ -140,7 +183,6 @@ void seen_close(struct seen *s)
 /* Writes the table out: temporary file, then rename.  Lock held. */
 static void save(struct seen *s)
 {
-	struct seen_entry *e, *tmp;
 	char *tmpname = NULL;
 	FILE *f;
 	int fd;
@@ -157,9 +199,13 @@ static void save(struct seen *s)
 		free(tmpname);
 		return;
 	}
-	HASH_ITER(hh, s->table, e, tmp)
-		fprintf(f, "%s %016" PRIx64 " %" PRId64 "\n", e->id, e->hash,
-			e->first);
+	for (size_t i = 0; i < s->nslots; i++) {
+		const struct seen_entry *e = &s->slot[i];
+
+		if (e->id)
+			fprintf(f, "%s %016" PRIx64 " %" PRId64 "\n",
+				s->ids + e->id, e->hash, e->first);
+	}
 	if (fclose(f) != 0 || rename(tmpname, s->path) != 0) {
 		tg_log(TG_LOG_WARN, "cannot keep first-seen times in %s",
 		       s->path);
@@ -178,10 +224,10 @@ void seen_stamp(struct seen *s, struct tg_list *list)
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < list->n; i++) {
 		struct tg_object *o = &list->items[i];
-		struct seen_entry *e;
+		const struct seen_entry *e = s->nslots ? slot_of(s, o->id)
+						       : NULL;
 
-		HASH_FIND_STR(s->table, o->id, e);
-		if (e && e->hash == o->hash) {
+		if (e && e->id && e->hash == o->hash) {
 			o->mtime = e->first;
 			continue;
 		}

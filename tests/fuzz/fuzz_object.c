@@ -90,6 +90,22 @@ static void check_object(const struct tg_kind *k, const struct tg_object *o,
 		check_object(tg_kind_embedded(k), &o->children.items[c], o->id);
 }
 
+/* What @a and @b show in field @i (object.json for -1) is the same. */
+static bool same_shown(const struct tg_object *a, const struct tg_object *b,
+		       long i)
+{
+	char *ba = NULL, *bb = NULL;
+	const char *x = i < 0 ? tg_object_json(a, &ba)
+			      : tg_object_value(a, (size_t)i, &ba);
+	const char *y = i < 0 ? tg_object_json(b, &bb)
+			      : tg_object_value(b, (size_t)i, &bb);
+	bool same = x && y && !strcmp(x, y);
+
+	free(ba);
+	free(bb);
+	return same;
+}
+
 static bool same_object(const struct tg_object *a, const struct tg_object *b)
 {
 	if (a->kind != b->kind || strcmp(a->id, b->id) ||
@@ -99,28 +115,9 @@ static bool same_object(const struct tg_object *a, const struct tg_object *b)
 	    (a->parent_id && strcmp(a->parent_id, b->parent_id)) ||
 	    a->children.n != b->children.n)
 		return false;
-	{
-		char *ba = NULL, *bb = NULL;
-		const char *ja = tg_object_json(a, &ba);
-		const char *jb = tg_object_json(b, &bb);
-		bool same = ja && jb && !strcmp(ja, jb);
-
-		free(ba);
-		free(bb);
-		if (!same)
+	for (long i = -1; i < (long)a->kind->nfields; i++)
+		if (!same_shown(a, b, i))
 			return false;
-	}
-	for (size_t i = 0; i < a->kind->nfields; i++) {
-		char *ba = NULL, *bb = NULL;
-		const char *va = tg_object_value(a, i, &ba);
-		const char *vb = tg_object_value(b, i, &bb);
-		bool same = va && vb && !strcmp(va, vb);
-
-		free(ba);
-		free(bb);
-		if (!same)
-			return false;
-	}
 	for (size_t r = 0; r < a->kind->nrels; r++) {
 		if (a->links[r].n != b->links[r].n)
 			return false;
