@@ -24,12 +24,29 @@
 
 enum fh_type { FH_READ, FH_FIELD, FH_SCRATCH, FH_STATUS };
 
+/*
+ * A file of an object as listed, opened to read: its node (packed, as
+ * the object keeps it) is copied at the open and the file rendered at
+ * the first read, so that an open the kernel answers from its page cache
+ * renders nothing.
+ */
+struct unread {
+	const struct tg_kind *kind;
+	unsigned char *packed;
+	uint32_t packed_size;
+	uint64_t hash;
+	long field; /* -1: object.json */
+};
+
 /* An open file. */
 struct fh {
 	enum fh_type type;
 	char *path;
-	char *data; /* FH_READ: the snapshot; FH_FIELD: what is written */
+	/* FH_READ: the snapshot (with unread: NULL until rendered, then
+	 * set once); FH_FIELD: what is written */
+	char *data;
 	size_t len, cap, max;
+	struct unread *unread;
 	bool dirty;   /* bytes written since the last send */
 	bool oneline; /* sent at the write that completes the line */
 	bool secret;  /* a secret: sent at the first write */
@@ -51,7 +68,71 @@ static void fh_free(struct fh *h)
 		free(h->data);
 	}
 	free(h->path);
+	if (h->unread)
+		free(h->unread->packed);
+	free(h->unread);
 	free(h);
+}
+
+/* A read handle of @n (a file of an object as listed), @len bytes, not
+ * rendered yet. */
+static struct fh *fh_unread(const char *path, const struct node *n,
+			    size_t len)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+	struct unread *u = calloc(1, sizeof(*u));
+
+	if (!h || !u || !(h->path = strdup(path)) ||
+	    !(u->packed = malloc(n->obj->packed_size))) {
+		free(u);
+		if (h)
+			free(h->path);
+		free(h);
+		return NULL;
+	}
+	memcpy(u->packed, n->obj->packed, n->obj->packed_size);
+	u->kind = n->obj->kind;
+	u->packed_size = n->obj->packed_size;
+	u->hash = n->obj->hash;
+	u->field = n->type == NODE_JSON ? -1 : (long)n->field;
+	h->type = FH_READ;
+	h->unread = u;
+	h->len = len;
+	return h;
+}
+
+/* The content of read handle @h, rendered at its first read; NULL when
+ * out of memory.  Reads may come at once: the first rendering set wins. */
+static const char *fh_text(struct fh *h)
+{
+	char *data = __atomic_load_n(&h->data, __ATOMIC_ACQUIRE), *buf = NULL;
+	const struct unread *u = h->unread;
+	struct tg_object o;
+	const char *v;
+	size_t n;
+
+	if (data || !u)
+		return data;
+	o = (struct tg_object){ .kind = u->kind, .packed = u->packed,
+				.packed_size = u->packed_size,
+				.hash = u->hash };
+	v = u->field < 0 ? tg_object_json(&o, &buf)
+			 : tg_object_value(&o, (size_t)u->field, &buf);
+	/* as long as measured; the file cannot be longer than stat said */
+	if (!v || !(data = calloc(1, h->len + 1))) {
+		free(buf);
+		return NULL;
+	}
+	n = strlen(v);
+	memcpy(data, v, n < h->len ? n : h->len);
+	free(buf);
+	if (!__atomic_compare_exchange_n(&h->data, &(char *){ NULL }, data,
+					 false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		free(data);
+		data = __atomic_load_n(&h->data, __ATOMIC_ACQUIRE);
+	}
+	return data;
 }
 
 static struct fh *fh_new(enum fh_type type, const char *path,
@@ -177,19 +258,29 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 					    fi->flags & O_TRUNC);
 			break;
 		}
-		text = node_text(fs, &n);
-		h = fh_new(FH_READ, path, text, strlen(text));
+		/* Through the kernel's page cache when the size it holds is
+		 * this content's; a warm cat is then an OPEN and a RELEASE
+		 * (kcache.c), and the file of an object as listed is not
+		 * even rendered: its object's hash tells its content.
+		 * Otherwise every read asks us. */
+		if (page_cacheable(&n) && n.obj->packed && !n.obj->values) {
+			h = fh_unread(path, &n, node_content_len(&n));
+			use = h ? kcache_open_as(fs->kcache, path, n.obj->hash,
+						 h->len)
+				: KC_DIRECT;
+		} else {
+			text = node_text(fs, &n);
+			h = fh_new(FH_READ, path, text, strlen(text));
+			use = h && page_cacheable(&n)
+				      ? kcache_open(fs->kcache, path, h->data,
+						    h->len)
+				      : KC_DIRECT;
+		}
 		if (!h) {
 			rc = -ENOMEM;
 			break;
 		}
 		fi->fh = (uint64_t)(uintptr_t)h;
-		/* Through the kernel's page cache when the size it holds is
-		 * this content's; a warm cat is then an OPEN and a RELEASE
-		 * (kcache.c).  Otherwise every read asks us. */
-		use = page_cacheable(&n) ? kcache_open(fs->kcache, path,
-						       h->data, h->len)
-					 : KC_DIRECT;
 		fi->direct_io = use == KC_DIRECT;
 		fi->keep_cache = use == KC_KEEP;
 		/* Nothing to send at close(2) of a reader: spare the kernel
@@ -279,9 +370,13 @@ int tgfs_read(const char *path, char *buf, size_t size, off_t off,
 	if (off < 0 || (size_t)off >= len) {
 		size = 0;
 	} else {
+		const char *text = data ? data : fh_text(h);
+
+		if (!text)
+			return -ENOMEM;
 		if (size > len - (size_t)off)
 			size = len - (size_t)off;
-		memcpy(buf, (data ? data : h->data) + off, size);
+		memcpy(buf, text + off, size);
 	}
 	free(data);
 	return (int)size;

@@ -329,6 +329,10 @@ enum kcache_use {
 };
 enum kcache_use kcache_open(struct kcache *kc, const char *path,
 			    const char *text, size_t len);
+/* The same for content of @len bytes known by @content, a hash that
+ * changes whenever the content does (an object's, for its files). */
+enum kcache_use kcache_open_as(struct kcache *kc, const char *path,
+			       uint64_t content, size_t len);
 
 /* The kernel's size or pages for @path may change by other means (a write
  * or a truncate through it): read it direct until the next getattr. */
