@@ -587,7 +587,7 @@ static bool numbers_finite(const cJSON *v)
  */
 static enum tg_err measure_values(const struct tg_kind *kind,
 				  const cJSON *node, const char *id,
-				  uint16_t *lens)
+				  uint8_t *lens)
 {
 	for (size_t i = 0; i < kind->nfields; i++) {
 		const struct tg_field *f = &kind->fields[i];
@@ -604,7 +604,7 @@ static enum tg_err measure_values(const struct tg_kind *kind,
 			return TG_EPROTO;
 		}
 		n = v ? strlen(v) : 0;
-		lens[i] = n < TG_LEN_LONG ? (uint16_t)n : TG_LEN_LONG;
+		lens[i] = n < TG_LEN_LONG ? (uint8_t)n : TG_LEN_LONG;
 		free(v);
 	}
 	return TG_OK;

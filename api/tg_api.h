@@ -249,9 +249,9 @@ struct tg_object {
 	char *name;      /* raw name, never NULL (falls back to the id) */
 	char *parent_id; /* id of the parent object for nested kinds, or NULL */
 	char **values;   /* a draft's: kind->nfields entries; NULL as listed */
-	/* as listed: each field's length as shown (TG_LEN_LONG: longer,
-	 * rendered to tell) */
-	uint16_t *lens;
+	/* as listed: each field's length as shown (TG_LEN_LONG: that or
+	 * longer, rendered to tell; most values are shorter) */
+	uint8_t *lens;
 	/* object.json of an object as listed: its node without white
 	 * space, packed (deflated against others of its kind); shown
 	 * pretty-printed (tg_object_json), json_len bytes */
@@ -265,7 +265,7 @@ struct tg_object {
 	struct tg_list children; /* objects of the embedded kind */
 };
 
-#define TG_LEN_LONG UINT16_MAX
+#define TG_LEN_LONG UINT8_MAX
 
 /* Frees what the object owns (not the struct itself). */
 void tg_object_release(struct tg_object *obj);

@@ -622,6 +622,29 @@ static void test_pack_refuses_what_it_did_not_make(void **state)
 	free(p);
 }
 
+/* A value too long for the length an object keeps is measured when
+ * asked for: stat tells its size all the same. */
+static void test_long_value_is_measured_when_asked(void **state)
+{
+	char name[301], *j;
+	struct tg_object o;
+	int f = tg_field_index(kind("networks"), "name");
+
+	(void)state;
+	memset(name, 'n', 300);
+	name[300] = '\0';
+	assert_true(asprintf(&j, "{\"id\":\"TjE=\",\"name\":\"%s\"}", name) >
+		    0);
+	assert_int_equal(tg_object_from_json(kind("networks"), j, strlen(j),
+					     &o),
+			 TG_OK);
+	assert_int_equal(o.lens[f], TG_LEN_LONG);
+	assert_int_equal(tg_object_value_len(&o, (size_t)f), 301);
+	assert_int_equal(strlen(value(&o, "name")), 301);
+	tg_object_release(&o);
+	free(j);
+}
+
 /* A number that prints as null (1e999 is infinite) would not come back
  * from the node kept: the object is refused, not shown otherwise. */
 static void test_infinite_number_is_refused(void **state)
@@ -741,6 +764,7 @@ int main(void)
 		cmocka_unit_test(test_set_link_rewrites_link_and_json),
 		cmocka_unit_test(test_pack_deflates_against_the_kinds_first_nodes),
 		cmocka_unit_test(test_pack_refuses_what_it_did_not_make),
+		cmocka_unit_test(test_long_value_is_measured_when_asked),
 		cmocka_unit_test(test_infinite_number_is_refused),
 		cmocka_unit_test(test_every_kind_row_is_consistent),
 	};
