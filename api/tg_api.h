@@ -6,8 +6,9 @@
  *     its GraphQL names and selection, its field files).  The generic code
  *     in fs/ and api/ walks the table; nothing else knows about kinds;
  *   - plain object structs: responses are parsed with cJSON inside api/ and
- *     handed out as struct tg_object with every field already rendered to
- *     the text its file shows, so no JSON ever leaves this module;
+ *     handed out as struct tg_object, which keeps its node packed and
+ *     renders each field to the text its file shows when asked
+ *     (tg_object_value), so no JSON ever leaves this module;
  *   - the client: GraphQL over libcurl with pacing under the rate limits,
  *     retries for reads, and bounded timeouts on every request.
  *
