@@ -5,6 +5,8 @@
 // open, whether they still hold (fs/kcache.c).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSim, mount, sh, teardown, exactCounts } from './lib.mjs';
 
 // The counters of /.twingatefs/stats that tell how reads were served.
@@ -21,19 +23,19 @@ function readStats(dir) {
 const diff = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
 
 describe('reads through the kernel page cache', () => {
-  let sim, m, net, dir;
+  let sim, m, net, dir, tenant;
   // Sets the network's location behind the mount's back, then drops the
   // mount's cache (the kernel keeps its own: cache_ttl is an hour).
-  async function setLocation(v) {
+  async function setLocation(v, id = net.id) {
     const r = await sim.gql(
       'mutation($id: ID!, $l: RemoteNetworkLocation!) { remoteNetworkUpdate(id: $id, location: $l) { ok error } }',
-      { id: net.id, l: v });
+      { id, l: v });
     assert.equal(r.body.data?.remoteNetworkUpdate?.ok, true, JSON.stringify(r.body));
     sh('echo 1 > .twingatefs/refresh', m.dir);
   }
   before(async () => {
     sim = await startSim(['--size', 'small']);
-    const tenant = await sim.tenant();
+    tenant = await sim.tenant();
     net = tenant.remoteNetworks.find((n) => /^[A-Za-z0-9 _.-]+$/.test(n.name));
     assert.ok(net, 'a network with a plain name');
     m = await mount(sim, { token: 'sim-write', opts: ['rate_read=0', 'rate_write=0', 'cache_ttl=3600'] });
@@ -87,6 +89,32 @@ describe('reads through the kernel page cache', () => {
     assert.equal(sh(`head -c 100 "${dir}/location" | od -c | head -1`, m.dir).trim(),
       '0000000   a   w   s  \\n');
     assert.equal(sh(`cat "${dir}/location"`, m.dir), 'aws\n');
+  });
+
+  test('a file opened before a change reads what it held at its open', async () => {
+    // Files are rendered at their first read from the object as it was
+    // at the open (fs/fileops.c): a change in between must not show
+    // through the open file, and must show in the next open.
+    const other = tenant.remoteNetworks.find((n) => n.id !== net.id && /^[A-Za-z0-9 _.-]+$/.test(n.name) &&
+      tenant.remoteNetworks.filter((o) => o.name === n.name).length === 1);
+    assert.ok(other, 'a second network with a plain name of its own');
+    const d2 = join(m.dir, 'networks', other.name);
+    const was = other.location;
+    const now = was === 'OTHER' ? 'AWS' : 'OTHER';
+    const loc = openSync(join(d2, 'location'), 'r');
+    const obj = openSync(join(d2, 'object.json'), 'r');
+    try {
+      await setLocation(now, other.id);
+      assert.equal(readFileSync(loc, 'utf8'), `${was.toLowerCase()}\n`);
+      const shown = JSON.parse(readFileSync(obj, 'utf8'));
+      assert.equal(shown.location, was);
+      assert.equal(shown.id, other.id);
+    } finally {
+      closeSync(loc);
+      closeSync(obj);
+    }
+    assert.equal(readFileSync(join(d2, 'location'), 'utf8'), `${now.toLowerCase()}\n`);
+    assert.equal(JSON.parse(readFileSync(join(d2, 'object.json'), 'utf8')).location, now);
   });
 
   test('a write through the mount is read back at once, with the object\'s other files', () => {
