@@ -290,6 +290,16 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 	memset(out, 0, sizeof(*out));
 	if (!done)
 		return TG_ENOMEM;
+	/* The values transitions start from are rendered before anything
+	 * is sent: out of memory then changes nothing. */
+	for (size_t i = 0; i < n && err == TG_OK; i++) {
+		char *shown = NULL;
+
+		if (k->fields[fields[i]].ntrans &&
+		    !tg_object_value(obj, fields[i], &shown))
+			err = TG_ENOMEM;
+		free(shown);
+	}
 	for (size_t i = 0; i < n && err == TG_OK; i++) {
 		const struct tg_field *f = &k->fields[fields[i]];
 		char *shown = NULL;
@@ -303,6 +313,10 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 		char mut[64], arg[64];
 
 		free(shown);
+		if (f->ntrans && !now) {
+			err = TG_ENOMEM;
+			break;
+		}
 		if (done[i])
 			continue;
 		if (!op) {

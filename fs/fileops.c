@@ -31,11 +31,8 @@ enum fh_type { FH_READ, FH_FIELD, FH_SCRATCH, FH_STATUS };
  * renders nothing.
  */
 struct unread {
-	const struct tg_kind *kind;
-	unsigned char *packed;
-	uint32_t packed_size;
-	uint64_t hash;
-	long field; /* -1: object.json */
+	struct tg_object obj; /* kind, packed, packed_size, hash only */
+	long field;           /* -1: object.json */
 };
 
 /* An open file. */
@@ -69,7 +66,7 @@ static void fh_free(struct fh *h)
 	}
 	free(h->path);
 	if (h->unread)
-		free(h->unread->packed);
+		free(h->unread->obj.packed);
 	free(h->unread);
 	free(h);
 }
@@ -83,17 +80,17 @@ static struct fh *fh_unread(const char *path, const struct node *n,
 	struct unread *u = calloc(1, sizeof(*u));
 
 	if (!h || !u || !(h->path = strdup(path)) ||
-	    !(u->packed = malloc(n->obj->packed_size))) {
+	    !(u->obj.packed = malloc(n->obj->packed_size))) {
 		free(u);
 		if (h)
 			free(h->path);
 		free(h);
 		return NULL;
 	}
-	memcpy(u->packed, n->obj->packed, n->obj->packed_size);
-	u->kind = n->obj->kind;
-	u->packed_size = n->obj->packed_size;
-	u->hash = n->obj->hash;
+	memcpy(u->obj.packed, n->obj->packed, n->obj->packed_size);
+	u->obj.kind = n->obj->kind;
+	u->obj.packed_size = n->obj->packed_size;
+	u->obj.hash = n->obj->hash;
 	u->field = n->type == NODE_JSON ? -1 : (long)n->field;
 	h->type = FH_READ;
 	h->unread = u;
@@ -107,17 +104,13 @@ static const char *fh_text(struct fh *h)
 {
 	char *data = __atomic_load_n(&h->data, __ATOMIC_ACQUIRE), *buf = NULL;
 	const struct unread *u = h->unread;
-	struct tg_object o;
 	const char *v;
 	size_t n;
 
 	if (data || !u)
 		return data;
-	o = (struct tg_object){ .kind = u->kind, .packed = u->packed,
-				.packed_size = u->packed_size,
-				.hash = u->hash };
-	v = u->field < 0 ? tg_object_json(&o, &buf)
-			 : tg_object_value(&o, (size_t)u->field, &buf);
+	v = u->field < 0 ? tg_object_json(&u->obj, &buf)
+			 : tg_object_value(&u->obj, (size_t)u->field, &buf);
 	/* as long as measured; the file cannot be longer than stat said */
 	if (!v || !(data = calloc(1, h->len + 1))) {
 		free(buf);
@@ -262,19 +255,16 @@ int tgfs_open(const char *path, struct fuse_file_info *fi)
 		 * this content's; a warm cat is then an OPEN and a RELEASE
 		 * (kcache.c), and the file of an object as listed is not
 		 * even rendered: its object's hash tells its content.
-		 * Otherwise every read asks us. */
+		 * Otherwise (secrets, drafts) every read asks us. */
 		if (page_cacheable(&n) && n.obj->packed && !n.obj->values) {
 			h = fh_unread(path, &n, node_content_len(&n));
-			use = h ? kcache_open_as(fs->kcache, path, n.obj->hash,
-						 h->len)
+			use = h ? kcache_open(fs->kcache, path, n.obj->hash,
+					      h->len)
 				: KC_DIRECT;
 		} else {
 			text = node_text(fs, &n);
 			h = fh_new(FH_READ, path, text, strlen(text));
-			use = h && page_cacheable(&n)
-				      ? kcache_open(fs->kcache, path, h->data,
-						    h->len)
-				      : KC_DIRECT;
+			use = KC_DIRECT;
 		}
 		if (!h) {
 			rc = -ENOMEM;

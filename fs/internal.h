@@ -320,19 +320,17 @@ void kcache_free(struct kcache *kc);
 bool kcache_sized(struct kcache *kc, const char *path, size_t size);
 
 /* How an open for reading of the file at @path, whose content is now
- * @text (@len bytes), may use the kernel's page cache: direct at a first
- * open, then through it once a getattr has told the kernel the size. */
+ * @len bytes known by @content (a hash that changes whenever the content
+ * does: its object's, for an object's files), may use the kernel's page
+ * cache: direct at a first open, then through it once a getattr has told
+ * the kernel the size. */
 enum kcache_use {
 	KC_DIRECT, /* every read asks us (direct_io) */
 	KC_FILL,   /* through the page cache, dropping what it held */
 	KC_KEEP,   /* through the page cache, which holds this content */
 };
 enum kcache_use kcache_open(struct kcache *kc, const char *path,
-			    const char *text, size_t len);
-/* The same for content of @len bytes known by @content, a hash that
- * changes whenever the content does (an object's, for its files). */
-enum kcache_use kcache_open_as(struct kcache *kc, const char *path,
-			       uint64_t content, size_t len);
+			    uint64_t content, size_t len);
 
 /* The kernel's size or pages for @path may change by other means (a write
  * or a truncate through it): read it direct until the next getattr. */

@@ -150,13 +150,7 @@ bool kcache_sized(struct kcache *kc, const char *path, size_t size)
 }
 
 enum kcache_use kcache_open(struct kcache *kc, const char *path,
-			    const char *text, size_t len)
-{
-	return kcache_open_as(kc, path, hash(text, len), len);
-}
-
-enum kcache_use kcache_open_as(struct kcache *kc, const char *path,
-			       uint64_t content, size_t len)
+			    uint64_t content, size_t len)
 {
 	uint64_t key = hash(path, strlen(path));
 	uint64_t h = content | 1; /* never 0: "not known" */

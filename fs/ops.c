@@ -668,8 +668,8 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS |
 				  FUSE_CAP_READDIRPLUS_AUTO);
 	/* libfuse gives each worker thread a receive buffer of max_write
-	 * (1 MiB by default), and the kernel fills whole buffers with
-	 * forgets: files here are small, so 128 KiB writes are plenty. */
+	 * (1 MiB by default), wholly resident after a walk of the large
+	 * tenant: files here are small, so 128 KiB writes are plenty. */
 	conn->max_write = TGFS_MAX_WRITE;
 	if (!fs) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");

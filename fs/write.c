@@ -303,14 +303,23 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		const struct tg_field *f = &node.kind->fields[node.field];
 		struct tg_vars vars = { .id = node.obj->id };
 		const struct tg_op *op;
+		const char *now;
 
 		if (!f->writable || (!f->set && !f->ntrans)) {
 			rc = -EACCES;
 			goto out;
 		}
+		/* A value is rendered from the object's node: no memory for
+		 * that is an error, not an empty value. */
+		now = f->type == TG_FT_SECRET
+			      ? ""
+			      : tg_object_value(node.obj, node.field,
+						&node.shown);
+		if (!now) {
+			err = TG_ENOMEM;
+			goto done;
+		}
 		if (f->type != TG_FT_SECRET) {
-			const char *now = node_content(&node);
-
 			err = tg_value_parse(f, text, len, &json);
 			if (err != TG_OK)
 				goto done;
@@ -320,7 +329,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			    strcmp(cur, json) == 0)
 				goto out;
 		}
-		op = tg_field_op(f, node_content(&node), json);
+		op = tg_field_op(f, now, json);
 		if (!op) {
 			err = TG_EINVAL;
 			goto done;
@@ -570,8 +579,11 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 				       : tg_object_value(n.obj, (size_t)wf,
 							 &shown);
 
-		if (pre && (wf < 0 ||
-			    (now && !strcmp(now, pre->when_value)))) {
+		/* Nothing is sent when the value deciding the first
+		 * mutation cannot be rendered. */
+		if (wf >= 0 && !now)
+			err = TG_ENOMEM;
+		else if (pre && (wf < 0 || !strcmp(now, pre->when_value))) {
 			err = tg_api_mutate(fs->api, pre, &vars, &res);
 			tg_result_release(&res);
 		}

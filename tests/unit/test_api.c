@@ -622,6 +622,39 @@ static void test_pack_refuses_what_it_did_not_make(void **state)
 	free(p);
 }
 
+/* The node last read on a thread is known by its packed bytes' address,
+ * size and the object's hash: other bytes at the same address (a freed
+ * object's memory taken by the next) are read anew. */
+static void test_last_node_is_not_taken_for_another(void **state)
+{
+	static struct tg_kind k; /* networks' rows, and no dictionary */
+	const char *a = "{\"id\":\"TjE=\",\"name\":\"AAAA\"}";
+	const char *b = "{\"id\":\"TjE=\",\"name\":\"BBBB\"}";
+	int f;
+	uint32_t sa, sb;
+	unsigned char *pa, *pb;
+	struct tg_object o = { .kind = &k, .hash = 1 };
+	char *buf = NULL;
+
+	(void)state;
+	k = *kind("networks");
+	f = tg_field_index(&k, "name");
+	pa = json_pack(&k, a, strlen(a), &sa);
+	pb = json_pack(&k, b, strlen(b), &sb);
+	o.packed = pa;
+	o.packed_size = sa;
+	assert_non_null(pa);
+	assert_non_null(pb);
+	assert_int_equal(sa, sb);
+	assert_string_equal(tg_object_value(&o, (size_t)f, &buf), "AAAA\n");
+	memcpy(pa, pb, sb);
+	o.hash = 2;
+	assert_string_equal(tg_object_value(&o, (size_t)f, &buf), "BBBB\n");
+	free(buf);
+	free(pa);
+	free(pb);
+}
+
 /* A value too long for the length an object keeps is measured when
  * asked for: stat tells its size all the same. */
 static void test_long_value_is_measured_when_asked(void **state)
@@ -764,6 +797,7 @@ int main(void)
 		cmocka_unit_test(test_set_link_rewrites_link_and_json),
 		cmocka_unit_test(test_pack_deflates_against_the_kinds_first_nodes),
 		cmocka_unit_test(test_pack_refuses_what_it_did_not_make),
+		cmocka_unit_test(test_last_node_is_not_taken_for_another),
 		cmocka_unit_test(test_long_value_is_measured_when_asked),
 		cmocka_unit_test(test_infinite_number_is_refused),
 		cmocka_unit_test(test_every_kind_row_is_consistent),

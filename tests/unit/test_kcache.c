@@ -19,7 +19,8 @@
 static enum kcache_use open_text(struct kcache *kc, const char *path,
 				 const char *text)
 {
-	return kcache_open(kc, path, text, strlen(text));
+	return kcache_open(kc, path, fnv_add(FNV_INIT, text, strlen(text)),
+			   strlen(text));
 }
 
 static void test_unknown_files_read_direct(void **state)
@@ -38,7 +39,7 @@ static void test_unknown_files_read_direct(void **state)
 /* @path opened once (direct), then told @size by a getattr. */
 static void known(struct kcache *kc, const char *path, size_t size)
 {
-	assert_int_equal(kcache_open(kc, path, "", 0), KC_DIRECT);
+	assert_int_equal(kcache_open(kc, path, FNV_INIT, 0), KC_DIRECT);
 	assert_false(kcache_sized(kc, path, size));
 }
 
