@@ -27,7 +27,7 @@ struct draft_store;   /* drafts (draft.c) */
 struct secret;        /* secrets made by this mount (write.c) */
 struct inval_queue;   /* kernel cache invalidations (write.c) */
 
-/* The mount's state, made in .init, reached through private_data. */
+/* The mount's state, made by tgfs_init, reached through tgfs_get(). */
 struct tgfs {
 	const struct tgfs_config *cfg;
 	struct tg_api *api;
@@ -46,6 +46,7 @@ struct tgfs {
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
 	struct kcache *kcache;
+	struct inodes *nodes; /* the kernel's node ids (ll.c sets it) */
 	uint64_t reads;    /* READs answered (atomic) */
 	uint64_t readdirs; /* folders listed to the kernel (atomic) */
 };
@@ -295,12 +296,56 @@ void secrets_free(struct tgfs *fs);
 
 /* The kernel forgets what it cached of these paths, soon, from a thread
  * of ours (never inside the operation that caused it). */
-struct inval_queue *inval_start(struct fuse *f);
+struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
+				void *arg);
 void inval_stop(struct inval_queue *q);
 void inval_path(struct tgfs *fs, const char *path);
 
 /* Largest write the kernel sends in one request (conn->max_write). */
 #define TGFS_MAX_WRITE (128u * 1024)
+
+/* ---- the node ids the kernel holds (inodes.c) ---- */
+
+/*
+ * Node id 1 is the root.  Every function takes the table's lock; ids the
+ * table does not have are ignored (or -ENOENT where a result is asked).
+ */
+struct inodes;
+struct inodes *inodes_new(void);
+void inodes_free(struct inodes *t);
+/* The id and generation of @name in folder @parent, made when new, with
+ * one more lookup to forget.  -ENOENT (no such @parent), -ENOMEM. */
+int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
+		  uint64_t *ino, uint64_t *gen);
+/* Takes @nlookup lookups back; the id goes with its last (once nothing
+ * under it and no open file of it is left). */
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup);
+/* The path of @ino (the root's is "/"), or of its entry @child when not
+ * NULL, into *@path, which the caller frees.  -ENOENT, -ENOMEM. */
+int inodes_path(struct inodes *t, uint64_t ino, const char *child,
+		char **path);
+/* The id the kernel holds for @path, 0 when none. */
+uint64_t inodes_find(struct inodes *t, const char *path);
+/* @name in @parent is gone (its id stays until forgotten). */
+void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
+/* @name in @parent is now @newname in @newparent, in place of what was
+ * there.  -ENOMEM: it is gone instead. */
+int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
+		  uint64_t newparent, const char *newname);
+/* A file of @ino was opened; released: true when that was the last open
+ * of a file hidden by inodes_hidden, which the caller then unlinks. */
+void inodes_open(struct inodes *t, uint64_t ino);
+bool inodes_release(struct inodes *t, uint64_t ino);
+/* When @name in @parent is open: 1, with the paths to rename it from and
+ * to (a new .fuse_hidden* name) in *@from and *@to, which the caller
+ * frees; 0 when it is not open; -ENOMEM. */
+int inodes_hide(struct inodes *t, uint64_t parent, const char *name,
+		char **from, char **to);
+/* The rename inodes_hide asked for was made: @name is now @hidden. */
+void inodes_hidden(struct inodes *t, uint64_t parent, const char *name,
+		   const char *hidden);
+/* Ids held (the root too). */
+size_t inodes_count(struct inodes *t);
 
 /* ---- what the kernel caches of value files (kcache.c) ---- */
 

@@ -1,6 +1,6 @@
 /*
  * main.c - twingatefs's command line: options, the token, the check at
- * mount, then fuse_main().
+ * mount, then the FUSE session (ll.c).
  *
  * The token never comes from argv: TWINGATE_API_TOKEN, or a file named by
  * TWINGATE_API_TOKEN_FILE or -o api_token_file (refused when group or
@@ -125,30 +125,10 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	return read(fd, buf, len);
 }
 
-/*
- * And the reply to an opendir gets the caching that tgfs_opendir chose
- * (ops.c): libfuse 3.14 drops it.  A fuse_out_header, then a fuse_open_out:
- * fh (two 32-bit words), then open_flags.
- */
-static void dir_open_reply(struct iovec *iov, int count)
-{
-	uint32_t flags = tgfs_take_dir_open_flags();
-
-	if (flags && count == 2 && iov[0].iov_len == 16 &&
-	    iov[1].iov_len == 16) {
-		const int32_t *head = iov[0].iov_base; /* len, error, unique */
-		uint32_t *open_out = iov[1].iov_base;
-
-		if (head[1] == 0)
-			open_out[2] |= flags;
-	}
-}
-
 static ssize_t io_writev(int fd, struct iovec *iov, int count,
 			 void *userdata)
 {
 	(void)userdata;
-	dir_open_reply(iov, count);
 	if (!__atomic_exchange_n(&init_reply_seen, true, __ATOMIC_ACQ_REL) &&
 	    tgfs_want_parallel_dirops && count >= 2 &&
 	    iov[0].iov_len == 16 && iov[1].iov_len >= 16) {
@@ -215,7 +195,8 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 {
 	struct fuse_cmdline_opts co;
 	struct fuse_loop_config *lc = NULL;
-	struct fuse *f;
+	struct fuse_session *se;
+	struct ll *ll;
 	int ret = 1;
 
 	if (fuse_parse_cmdline(args, &co) != 0)
@@ -224,26 +205,26 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 		fprintf(stderr, "twingatefs: no mount point (see --help)\n");
 		goto out;
 	}
-	f = fuse_new(args, &tgfs_ops, sizeof(tgfs_ops), conf);
-	if (!f)
+	ll = tgfs_ll_new(args, conf);
+	if (!ll)
 		goto out; /* libfuse said which option it did not know */
+	se = tgfs_ll_session(ll);
 	if (!api_answers(&conf->api, &conf->checked))
 		goto out_destroy;
-	if (fuse_mount(f, co.mountpoint) != 0)
+	if (fuse_session_mount(se, co.mountpoint) != 0)
 		goto out_destroy;
 	if (fuse_version() < 316 &&
-	    fuse_session_custom_io(fuse_get_session(f), &session_io,
-				   fuse_session_fd(fuse_get_session(f))) != 0)
+	    fuse_session_custom_io(se, &session_io, fuse_session_fd(se)) != 0)
 		goto out_unmount;
 	if (fuse_daemonize(co.foreground) != 0)
 		goto out_unmount;
 	if (!co.foreground)
 		tg_log_use_syslog();
-	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
+	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
-	first_request(fuse_get_session(f));
+	first_request(se);
 	if (co.singlethread) {
-		ret = fuse_loop(f);
+		ret = fuse_session_loop(se);
 	} else {
 		lc = fuse_loop_cfg_create();
 		if (!lc)
@@ -251,17 +232,17 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 		fuse_loop_cfg_set_clone_fd(lc, (unsigned)co.clone_fd);
 		fuse_loop_cfg_set_idle_threads(lc, co.max_idle_threads);
 		fuse_loop_cfg_set_max_threads(lc, co.max_threads);
-		ret = fuse_loop_mt(f, lc);
+		ret = fuse_session_loop_mt(se, lc);
 	}
 	/* A signal (SIGTERM, SIGINT) ends the loop with its number, and
 	 * fusermount3 -u with 0: both are a clean unmount. */
 	ret = ret < 0 ? 1 : 0;
 out_signals:
-	fuse_remove_signal_handlers(fuse_get_session(f));
+	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(f);
+	fuse_session_unmount(se);
 out_destroy:
-	fuse_destroy(f);
+	tgfs_ll_free(ll);
 out:
 	if (lc)
 		fuse_loop_cfg_destroy(lc);
@@ -505,9 +486,10 @@ int main(int argc, char *argv[])
 	}
 	if (o.show_help) {
 		usage(argv[0]);
-		fuse_opt_add_arg(&args, "--help");
-		args.argv[0][0] = '\0';
-		ret = fuse_main(args.argc, args.argv, &tgfs_ops, NULL);
+		printf("FUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		ret = 0;
 		goto out;
 	}
 	if (foreground(argc, argv)) {

@@ -18,9 +18,12 @@
 
 #include "internal.h"
 
+/* The mount's state: one a process, made by tgfs_init. */
+static struct tgfs *the_fs;
+
 struct tgfs *tgfs_get(void)
 {
-	return fuse_get_context()->private_data;
+	return the_fs;
 }
 
 int tgfs_errno(enum tg_err err)
@@ -575,20 +578,7 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
  * READDIRs and the GETATTR the kernel makes after each listing.  So an
  * open lists the folder, hash only, and tells which.
  *
- * libfuse 3.14's high-level opendir replies with a file info of its own,
- * not the one given to us (3.15 copies the two flags over), so the reply
- * to this thread's opendir, which libfuse writes right after we return,
- * gets them on its way out (main.c's session writes).
  */
-static __thread uint32_t dir_open_flags;
-
-uint32_t tgfs_take_dir_open_flags(void)
-{
-	uint32_t f = dir_open_flags;
-
-	dir_open_flags = 0;
-	return f;
-}
 
 static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 {
@@ -597,7 +587,6 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 			       .hash = FNV_INIT };
 	int rc;
 
-	dir_open_flags = 0;
 	fi->cache_readdir = 1;
 	/* A walk's first visit lists once, at the readdir. */
 	if (kcache_dir_known(fs->kcache, path)) {
@@ -606,8 +595,6 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 			return rc;
 		fi->keep_cache = kcache_dir_open(fs->kcache, path, df.hash);
 	}
-	dir_open_flags = KERNEL_FOPEN_CACHE_DIR |
-			 (fi->keep_cache ? KERNEL_FOPEN_KEEP_CACHE : 0);
 	return 0;
 }
 
@@ -652,9 +639,10 @@ static int tgfs_statfs(const char *path, struct statvfs *sv)
 
 bool tgfs_want_parallel_dirops;
 
-static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
+		struct tgfs_config *conf,
+		void (*inval)(void *arg, const char *path), void *inval_arg)
 {
-	struct tgfs_config *conf = fuse_get_context()->private_data;
 	struct tgfs *fs = calloc(1, sizeof(*fs));
 
 	/* Lookups and readdirs of one folder may run at once: each can
@@ -691,24 +679,25 @@ static void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	}
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();
-	fs->inval = inval_start(fuse_get_context()->fuse);
+	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
 	if (!fs->scratch || !fs->drafts || !fs->inval || !fs->kcache) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
-	cfg->use_ino = 1;
 	/* The kernel may not keep what the cache would already drop. */
 	cfg->entry_timeout = conf->cache_ttl;
 	cfg->attr_timeout = conf->cache_ttl;
 	cfg->negative_timeout = conf->cache_ttl < 5 ? conf->cache_ttl : 5;
+	the_fs = fs;
 	return fs;
 }
 
-static void tgfs_destroy(void *private_data)
+void tgfs_destroy(void *private_data)
 {
 	struct tgfs *fs = private_data;
 
+	the_fs = NULL;
 	inval_stop(fs->inval);
 	kcache_free(fs->kcache);
 	tg_cache_free(fs->cache);
@@ -723,8 +712,6 @@ static void tgfs_destroy(void *private_data)
 }
 
 const struct fuse_operations tgfs_ops = {
-	.init = tgfs_init,
-	.destroy = tgfs_destroy,
 	.getattr = tgfs_getattr,
 	.opendir = tgfs_opendir,
 	.readdir = tgfs_readdir,

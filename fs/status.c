@@ -96,7 +96,8 @@ static char *render_stats(struct tgfs *fs)
 		     "reads: %llu\n"
 		     "opendirs-fill: %llu\n"
 		     "opendirs-keep: %llu\n"
-		     "readdirs: %llu\n",
+		     "readdirs: %llu\n"
+		     "kernel-nodes: %zu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -116,7 +117,8 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)dir_opens[0],
 		     (unsigned long long)dir_opens[1],
 		     (unsigned long long)__atomic_load_n(&fs->readdirs,
-							 __ATOMIC_RELAXED)) < 0)
+							 __ATOMIC_RELAXED),
+		     fs->nodes ? inodes_count(fs->nodes) : (size_t)0) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */
 	{

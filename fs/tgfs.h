@@ -10,6 +10,7 @@
 
 #define FUSE_USE_VERSION 314
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,22 +31,37 @@ struct tgfs_config {
 };
 
 /*
- * The FUSE operations.  private_data passed to fuse_main must be a
- * struct tgfs_config that outlives the mount; .init makes the client and
- * the cache from it (after fuse_main may have forked) and .destroy frees
- * them.
+ * The FUSE operations, by path (libfuse's high-level signatures; .init
+ * and .destroy are not among them).  ll.c serves them.
  */
 extern const struct fuse_operations tgfs_ops;
+
+/*
+ * Makes the mount's state from @conf, which must outlive it: the client,
+ * the cache and their threads (so after any fork), and says in @cfg the
+ * kernel's entry, attribute and negative timeouts.  @inval tells the
+ * kernel to drop what it holds of a path (from a thread of ours).  One a
+ * process; aborts when out of memory.
+ */
+void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
+		struct tgfs_config *conf,
+		void (*inval)(void *arg, const char *path), void *inval_arg);
+/* Stops the threads and frees what tgfs_init made. */
+void tgfs_destroy(void *fs);
+
+/*
+ * The low-level session that serves tgfs_ops (ll.c), with the node ids
+ * the kernel holds in a table of its own.  tgfs_ll_new parses @args' FUSE
+ * options (NULL on a bad one, said on stderr); @conf must outlive it.
+ */
+struct ll;
+struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf);
+struct fuse_session *tgfs_ll_session(struct ll *ll);
+void tgfs_ll_free(struct ll *ll);
 
 /* Set by .init when the kernel offers parallel lookups and readdirs in
  * one folder and we asked for them (main.c makes sure the kernel hears). */
 extern bool tgfs_want_parallel_dirops;
-
-/* The kernel's FOPEN_* bits that the reply to this thread's opendir must
- * carry (fuse_open_out.open_flags), taken once; 0 for any other reply. */
-#define KERNEL_FOPEN_KEEP_CACHE (1u << 1)
-#define KERNEL_FOPEN_CACHE_DIR (1u << 3)
-uint32_t tgfs_take_dir_open_flags(void);
 
 /* The errno for an API error (EIO for transport and server failures). */
 int tgfs_errno(enum tg_err err);

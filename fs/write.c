@@ -82,7 +82,8 @@ struct inval_item {
 };
 
 struct inval_queue {
-	struct fuse *fuse;
+	void (*inval)(void *arg, const char *path);
+	void *arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
@@ -107,8 +108,7 @@ static void *inval_main(void *arg)
 		if (!q->head)
 			q->tail = NULL;
 		pthread_mutex_unlock(&q->lock);
-		/* -ENOENT: the kernel never looked it up; nothing to do. */
-		fuse_invalidate_path(q->fuse, it->path);
+		q->inval(q->arg, it->path);
 		free(it->path);
 		free(it);
 		pthread_mutex_lock(&q->lock);
@@ -117,14 +117,16 @@ static void *inval_main(void *arg)
 	return NULL;
 }
 
-struct inval_queue *inval_start(struct fuse *f)
+struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
+				void *arg)
 {
 	struct inval_queue *q = calloc(1, sizeof(*q));
 	sigset_t all, old;
 
 	if (!q)
 		return NULL;
-	q->fuse = f;
+	q->inval = inval;
+	q->arg = arg;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	/* Signals stay with the threads FUSE made for them. */

@@ -1,0 +1,537 @@
+/*
+ * inodes.c - the node ids the kernel holds, and the path of each.
+ *
+ * The kernel names files by node id after a LOOKUP (or a mkdir, create,
+ * symlink) gave one, and keeps it until a FORGET takes its lookups back.
+ * The operations (ops.c, fileops.c) work by path, so each id keeps its
+ * parent's id and its name, and its path is built by walking up.
+ *
+ * libfuse's high-level table took ~240 bytes a node (a 152-byte node in a
+ * page-sized slab, two hash tables, libfuse's copies of listings): after a
+ * find of the large tenant, 72,000 folders held 17.5 MB, and after an
+ * rsync, which stats every file, most of its 169 MiB.  A node here is 32
+ * bytes in one array indexed by id, four in the name hash, and its name,
+ * kept once for all the nodes of that name: an object folder's files are
+ * named alike (name, id, object.json...), and so are most of a walk's
+ * nodes.
+ *
+ * Ids are slot numbers (1, FUSE_ROOT_ID, is the root) and come back after
+ * a forget; the generation of the slot tells the uses apart.  A node with
+ * nodes under it stays until they are gone, so a path can always be
+ * built.  One lock covers the table.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX /* a free slot's parent */
+
+struct inode {
+	uint32_t parent;   /* its folder's id; NONE: a free slot */
+	uint32_t next;     /* next in its hash chain, or in the free list */
+	uint32_t children; /* nodes whose parent this is */
+	uint32_t gen;      /* bumped at each reuse of the slot */
+	uint32_t nlookup;  /* the kernel's lookups not yet forgotten */
+	uint16_t open;     /* open files (not folders) of it */
+	uint8_t hashed;    /* found by its name (not unlinked) */
+	uint8_t hidden;    /* unlinked while open: renamed to @name */
+	char *name;        /* pooled (struct pname); NULL for the root */
+};
+
+/* A name, shared by every node of that name. */
+struct pname {
+	struct pname *next; /* in its pool bucket */
+	uint32_t ref;
+	char s[];
+};
+
+struct inodes {
+	pthread_mutex_t lock;
+	struct inode *node; /* [0] unused, [1] the root */
+	uint32_t cap, used; /* slots made, slots in use (the root too) */
+	uint32_t free;      /* first free slot, 0: none */
+	uint32_t *bucket;   /* heads of the name hash, a power of two */
+	uint32_t nbuckets;
+	uint32_t hidden_seq;
+	struct pname **pool; /* names, a power of two of buckets */
+	uint32_t npool, pooled;
+};
+
+static uint32_t name_hash(uint32_t parent, const char *name)
+{
+	uint64_t h = fnv_add(FNV_INIT, &parent, sizeof(parent));
+
+	h = fnv_add(h, name, strlen(name));
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static struct pname **pool_bucket(struct inodes *t, const char *s)
+{
+	return &t->pool[fnv_add(FNV_INIT, s, strlen(s)) & (t->npool - 1)];
+}
+
+/* Twice the buckets when there are more names than buckets; when out of
+ * memory the chains only get longer. */
+static void pool_grow(struct inodes *t)
+{
+	uint32_t n = t->npool * 2;
+	struct pname **b = calloc(n, sizeof(*b)), **old = t->pool;
+	uint32_t oldn = t->npool;
+
+	if (!b)
+		return;
+	t->pool = b;
+	t->npool = n;
+	for (uint32_t i = 0; i < oldn; i++)
+		while (old[i]) {
+			struct pname *p = old[i], **head = pool_bucket(t, p->s);
+
+			old[i] = p->next;
+			p->next = *head;
+			*head = p;
+		}
+	free(old);
+}
+
+/* @s from the pool, one more user of it; NULL when out of memory. */
+static char *name_get(struct inodes *t, const char *s)
+{
+	struct pname **head = pool_bucket(t, s), *p = *head;
+	size_t len;
+
+	while (p && strcmp(p->s, s) != 0)
+		p = p->next;
+	if (p) {
+		p->ref++;
+		return p->s;
+	}
+	len = strlen(s);
+	if (!(p = malloc(sizeof(*p) + len + 1)))
+		return NULL;
+	memcpy(p->s, s, len + 1);
+	p->ref = 1;
+	p->next = *head;
+	*head = p;
+	if (++t->pooled > t->npool)
+		pool_grow(t);
+	return p->s;
+}
+
+/* One user of pooled name @s fewer. */
+static void name_put(struct inodes *t, char *s)
+{
+	struct pname *p, **at;
+
+	if (!s)
+		return;
+	p = (struct pname *)(s - offsetof(struct pname, s));
+	if (--p->ref)
+		return;
+	for (at = pool_bucket(t, s); *at && *at != p; at = &(*at)->next)
+		;
+	if (*at)
+		*at = p->next;
+	t->pooled--;
+	free(p);
+}
+
+struct inodes *inodes_new(void)
+{
+	struct inodes *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cap = 64;
+	t->nbuckets = 64;
+	t->npool = 64;
+	t->node = calloc(t->cap, sizeof(*t->node));
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+	t->pool = calloc(t->npool, sizeof(*t->pool));
+	if (!t->node || !t->bucket || !t->pool) {
+		free(t->node);
+		free(t->bucket);
+		free(t->pool);
+		free(t);
+		return NULL;
+	}
+	t->node[0].parent = NONE;
+	t->node[1] = (struct inode){ .parent = 0, .nlookup = 1 };
+	t->used = 2;
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void inodes_free(struct inodes *t)
+{
+	if (!t)
+		return;
+	for (uint32_t i = 2; i < t->used; i++)
+		if (t->node[i].parent != NONE)
+			name_put(t, t->node[i].name);
+	free(t->node);
+	free(t->bucket);
+	free(t->pool);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+static struct inode *node_of(struct inodes *t, uint64_t ino)
+{
+	if (ino < 1 || ino >= t->used || t->node[ino].parent == NONE)
+		return NULL;
+	return &t->node[ino];
+}
+
+/* The id of @name in folder @parent, 0 when the kernel has none. */
+static uint32_t find_child(struct inodes *t, uint32_t parent,
+			   const char *name)
+{
+	uint32_t i = t->bucket[name_hash(parent, name) & (t->nbuckets - 1)];
+
+	while (i && (t->node[i].parent != parent ||
+		     strcmp(t->node[i].name, name) != 0))
+		i = t->node[i].next;
+	return i;
+}
+
+static void hash_in(struct inodes *t, uint32_t i)
+{
+	uint32_t *head = &t->bucket[name_hash(t->node[i].parent,
+					      t->node[i].name) &
+				    (t->nbuckets - 1)];
+
+	t->node[i].next = *head;
+	*head = i;
+	t->node[i].hashed = 1;
+}
+
+static void hash_out(struct inodes *t, uint32_t i)
+{
+	uint32_t *p = &t->bucket[name_hash(t->node[i].parent,
+					   t->node[i].name) &
+				 (t->nbuckets - 1)];
+
+	while (*p && *p != i)
+		p = &t->node[*p].next;
+	if (*p)
+		*p = t->node[i].next;
+	t->node[i].hashed = 0;
+	t->node[i].next = 0;
+}
+
+/* Twice the buckets when there are more nodes than buckets; false when
+ * out of memory (the table works on, with longer chains). */
+static bool grow_buckets(struct inodes *t)
+{
+	uint32_t n = t->nbuckets * 2;
+	uint32_t *b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return false;
+	free(t->bucket);
+	t->bucket = b;
+	t->nbuckets = n;
+	for (uint32_t i = 2; i < t->used; i++)
+		if (t->node[i].parent != NONE && t->node[i].hashed)
+			hash_in(t, i);
+	return true;
+}
+
+/* A free slot, 0 when out of memory or ids. */
+static uint32_t take_slot(struct inodes *t)
+{
+	uint32_t i = t->free;
+
+	if (i) {
+		t->free = t->node[i].next;
+		return i;
+	}
+	if (t->used == t->cap) {
+		uint32_t cap = t->cap * 2;
+		struct inode *n;
+
+		if (cap <= t->cap || cap >= NONE)
+			return 0;
+		n = realloc(t->node, (size_t)cap * sizeof(*n));
+		if (!n)
+			return 0;
+		t->node = n;
+		t->cap = cap;
+	}
+	t->node[t->used].gen = 0;
+	return t->used++;
+}
+
+/* Frees @i's slot, and its folder's when that was all that kept it. */
+static void drop(struct inodes *t, uint32_t i)
+{
+	while (i > 1) {
+		struct inode *n = &t->node[i];
+		uint32_t parent = n->parent;
+
+		if (n->nlookup || n->children || n->open)
+			return;
+		if (n->hashed)
+			hash_out(t, i);
+		name_put(t, n->name);
+		n->name = NULL;
+		n->parent = NONE;
+		n->next = t->free;
+		t->free = i;
+		t->node[parent].children--;
+		i = parent;
+	}
+}
+
+int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
+		  uint64_t *ino, uint64_t *gen)
+{
+	uint32_t i;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (!node_of(t, parent)) {
+		rc = -ENOENT;
+		goto out;
+	}
+	i = find_child(t, (uint32_t)parent, name);
+	if (!i) {
+		char *copy = name_get(t, name);
+
+		i = copy ? take_slot(t) : 0;
+		if (!i) {
+			name_put(t, copy);
+			rc = -ENOMEM;
+			goto out;
+		}
+		t->node[i] = (struct inode){ .parent = (uint32_t)parent,
+					     .gen = t->node[i].gen + 1,
+					     .name = copy };
+		t->node[parent].children++;
+		hash_in(t, i);
+		if (t->used - 1 > t->nbuckets)
+			grow_buckets(t);
+	}
+	if (t->node[i].nlookup < UINT32_MAX) /* beyond: never forgotten */
+		t->node[i].nlookup++;
+	*ino = i;
+	*gen = t->node[i].gen;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = ino > 1 ? node_of(t, ino) : NULL;
+	if (n && n->nlookup < UINT32_MAX) {
+		n->nlookup = nlookup < n->nlookup ? n->nlookup - (uint32_t)nlookup
+						  : 0;
+		drop(t, (uint32_t)ino);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* @i's path into a new string (the root's is "/"), NULL when out of
+ * memory.  Called with the lock held. */
+static char *path_of(struct inodes *t, uint32_t i, const char *child)
+{
+	size_t len = child ? strlen(child) + 1 : 0, at;
+	char *p;
+
+	for (uint32_t j = i; j > 1; j = t->node[j].parent)
+		len += strlen(t->node[j].name) + 1;
+	p = malloc(len + 2);
+	if (!p)
+		return NULL;
+	at = len;
+	p[at] = '\0';
+	if (child) {
+		at -= strlen(child);
+		memcpy(p + at, child, strlen(child));
+		p[--at] = '/';
+	}
+	for (uint32_t j = i; j > 1; j = t->node[j].parent) {
+		size_t n = strlen(t->node[j].name);
+
+		at -= n;
+		memcpy(p + at, t->node[j].name, n);
+		p[--at] = '/';
+	}
+	if (len == 0)
+		strcpy(p, "/");
+	return p;
+}
+
+int inodes_path(struct inodes *t, uint64_t ino, const char *child,
+		char **path)
+{
+	int rc = 0;
+
+	*path = NULL;
+	pthread_mutex_lock(&t->lock);
+	if (!node_of(t, ino))
+		rc = -ENOENT;
+	else if (!(*path = path_of(t, (uint32_t)ino, child)))
+		rc = -ENOMEM;
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+uint64_t inodes_find(struct inodes *t, const char *path)
+{
+	uint32_t i = 1;
+	char *copy = strdup(path), *save = NULL;
+
+	if (!copy)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	for (char *c = strtok_r(copy, "/", &save); c && i;
+	     c = strtok_r(NULL, "/", &save))
+		i = find_child(t, i, c);
+	pthread_mutex_unlock(&t->lock);
+	free(copy);
+	return i;
+}
+
+void inodes_unlink(struct inodes *t, uint64_t parent, const char *name)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&t->lock);
+	if (node_of(t, parent) && (i = find_child(t, (uint32_t)parent, name)))
+		hash_out(t, i);
+	pthread_mutex_unlock(&t->lock);
+}
+
+int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
+		  uint64_t newparent, const char *newname)
+{
+	uint32_t i, target;
+	char *copy;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (!node_of(t, parent) || !node_of(t, newparent) ||
+	    !(i = find_child(t, (uint32_t)parent, name)))
+		goto out; /* the kernel never looked it up: nothing to move */
+	if (!(copy = name_get(t, newname))) {
+		/* the kernel drops its entry; later ops say ENOENT */
+		hash_out(t, i);
+		rc = -ENOMEM;
+		goto out;
+	}
+	target = find_child(t, (uint32_t)newparent, newname);
+	if (target && target != i)
+		hash_out(t, target);
+	hash_out(t, i);
+	name_put(t, t->node[i].name);
+	t->node[i].name = copy;
+	t->node[parent].children--;
+	t->node[newparent].children++;
+	t->node[i].parent = (uint32_t)newparent;
+	hash_in(t, i);
+	drop(t, (uint32_t)parent);
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void inodes_open(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n && n->open < UINT16_MAX)
+		n->open++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+bool inodes_release(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+	bool gone = false;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n && n->open && !--n->open) {
+		gone = n->hidden;
+		if (n->hidden && n->hashed)
+			hash_out(t, (uint32_t)ino);
+		drop(t, (uint32_t)ino);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return gone;
+}
+
+int inodes_hide(struct inodes *t, uint64_t parent, const char *name,
+		char **from, char **to)
+{
+	struct inode *n;
+	uint32_t i;
+	char hidden[32];
+	int rc = 0;
+
+	*from = *to = NULL;
+	pthread_mutex_lock(&t->lock);
+	i = node_of(t, parent) ? find_child(t, (uint32_t)parent, name) : 0;
+	n = i ? &t->node[i] : NULL;
+	if (!n || !n->open)
+		goto out; /* not open: unlink it */
+	do
+		snprintf(hidden, sizeof(hidden), ".fuse_hidden%08x%08x", i,
+			 ++t->hidden_seq);
+	while (find_child(t, (uint32_t)parent, hidden));
+	*from = path_of(t, (uint32_t)parent, name);
+	*to = path_of(t, (uint32_t)parent, hidden);
+	rc = *from && *to ? 1 : -ENOMEM;
+	if (rc < 0) {
+		free(*from);
+		free(*to);
+		*from = *to = NULL;
+	}
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+void inodes_hidden(struct inodes *t, uint64_t parent, const char *name,
+		   const char *hidden)
+{
+	uint32_t i;
+	char *copy;
+
+	pthread_mutex_lock(&t->lock);
+	i = node_of(t, parent) ? find_child(t, (uint32_t)parent, name) : 0;
+	if (i && (copy = name_get(t, hidden))) {
+		hash_out(t, i);
+		name_put(t, t->node[i].name);
+		t->node[i].name = copy;
+		t->node[i].hidden = 1;
+		hash_in(t, i);
+	} else if (i) {
+		hash_out(t, i);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t inodes_count(struct inodes *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->used;
+	for (uint32_t i = t->free; i; i = t->node[i].next)
+		n--;
+	pthread_mutex_unlock(&t->lock);
+	return n - 1; /* slot 0 */
+}

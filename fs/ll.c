@@ -1,0 +1,634 @@
+/*
+ * ll.c - the operations (ops.c, fileops.c: by path, as libfuse's
+ * high-level API has them) served over libfuse's low-level API, with the
+ * node ids in our own table (inodes.c).
+ *
+ * This is what libfuse's high-level layer did for us, with a node a
+ * quarter of the size: the kernel keeps a node id for each file and folder
+ * it looked up until memory runs short, so a walk of a large tenant kept
+ * one for every folder (find) or every file (rsync).  As there: a lookup
+ * is a getattr of the path; a setattr is chmod, chown, truncate and
+ * utimens in that order; a listing is made whole at offset 0 and handed
+ * out in pieces; a file unlinked (or replaced by a rename) while open is
+ * renamed to .fuse_hidden* and unlinked at its last release.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct ll {
+	struct tgfs_config *conf;
+	struct inodes *nodes;
+	struct fuse_session *se;
+	struct fuse_config cfg; /* timeouts, from .init */
+	void *fs;
+};
+
+/* An open folder: its listing, made at the readdir of offset 0. */
+struct ll_dir {
+	pthread_mutex_t lock;
+	uint64_t fh; /* what opendir set */
+	char *buf;
+	size_t len, cap;
+	bool filled;
+	int error;
+	fuse_req_t req;
+};
+
+static struct ll *ll_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void reply_rc(fuse_req_t req, int rc)
+{
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+/* Gives the kernel an entry for @name in @parent, whose path is @path:
+ * its attributes and a node id (reply_entry) or, when it does not exist,
+ * a negative entry it may keep. */
+static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+			const char *path)
+{
+	struct ll *ll = ll_of(req);
+	struct fuse_entry_param e = { 0 };
+	int rc = tgfs_ops.getattr(path, &e.attr, NULL);
+
+	if (rc == -ENOENT && ll->cfg.negative_timeout > 0) {
+		e.entry_timeout = ll->cfg.negative_timeout;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (!rc)
+		rc = inodes_lookup(ll->nodes, parent, name, &e.ino,
+				   &e.generation);
+	if (rc) {
+		reply_rc(req, rc);
+		return;
+	}
+	e.entry_timeout = ll->cfg.entry_timeout;
+	e.attr_timeout = ll->cfg.attr_timeout;
+	/* An interrupted lookup: the kernel never got the id. */
+	if (fuse_reply_entry(req, &e) == -ENOENT)
+		inodes_forget(ll->nodes, e.ino, 1);
+}
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+
+	if (rc)
+		reply_rc(req, rc);
+	else
+		reply_entry(req, parent, name, path);
+	free(path);
+}
+
+static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inodes_forget(ll_of(req)->nodes, ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void ll_forget_multi(fuse_req_t req, size_t count,
+			    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		inodes_forget(ll_of(req)->nodes, forgets[i].ino,
+			      forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void reply_attr(fuse_req_t req, const char *path,
+		       struct fuse_file_info *fi)
+{
+	struct stat st;
+	int rc = tgfs_ops.getattr(path, &st, fi);
+
+	if (rc)
+		reply_rc(req, rc);
+	else
+		fuse_reply_attr(req, &st, ll_of(req)->cfg.attr_timeout);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (rc)
+		reply_rc(req, rc);
+	else
+		reply_attr(req, path, fi);
+	free(path);
+}
+
+static int set_times(const char *path, const struct stat *attr, int valid,
+		     struct fuse_file_info *fi)
+{
+	struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT },
+				  { .tv_nsec = UTIME_OMIT } };
+
+	if (valid & FUSE_SET_ATTR_ATIME_NOW)
+		tv[0].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_ATIME)
+		tv[0] = attr->st_atim;
+	if (valid & FUSE_SET_ATTR_MTIME_NOW)
+		tv[1].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_MTIME)
+		tv[1] = attr->st_mtim;
+	return tgfs_ops.utimens(path, tv, fi);
+}
+
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int valid, struct fuse_file_info *fi)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc && (valid & FUSE_SET_ATTR_MODE))
+		rc = tgfs_ops.chmod(path, attr->st_mode, fi);
+	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		rc = tgfs_ops.chown(path,
+				    valid & FUSE_SET_ATTR_UID ? attr->st_uid
+							      : (uid_t)-1,
+				    valid & FUSE_SET_ATTR_GID ? attr->st_gid
+							      : (gid_t)-1,
+				    fi);
+	if (!rc && (valid & FUSE_SET_ATTR_SIZE))
+		rc = tgfs_ops.truncate(path, attr->st_size, fi);
+	if (!rc && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		rc = set_times(path, attr, valid, fi);
+	if (rc)
+		reply_rc(req, rc);
+	else
+		reply_attr(req, path, fi);
+	free(path);
+}
+
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char *path, target[PATH_MAX + 1];
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc)
+		rc = tgfs_ops.readlink(path, target, sizeof(target));
+	if (rc)
+		reply_rc(req, rc);
+	else
+		fuse_reply_readlink(req, target);
+	free(path);
+}
+
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+
+	if (!rc)
+		rc = tgfs_ops.mkdir(path, mode);
+	if (rc)
+		reply_rc(req, rc);
+	else
+		reply_entry(req, parent, name, path);
+	free(path);
+}
+
+static void ll_symlink(fuse_req_t req, const char *target,
+		       fuse_ino_t parent, const char *name)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+
+	if (!rc)
+		rc = tgfs_ops.symlink(target, path);
+	if (rc)
+		reply_rc(req, rc);
+	else
+		reply_entry(req, parent, name, path);
+	free(path);
+}
+
+/* When @name in @parent is open: renames it to a hidden name, which its
+ * last release unlinks; 1 then, 0 when it is not open, or -errno. */
+static int hide(struct ll *ll, fuse_ino_t parent, const char *name)
+{
+	char *from, *to;
+	int rc = inodes_hide(ll->nodes, parent, name, &from, &to);
+
+	if (rc == 1) {
+		int moved = tgfs_ops.rename(from, to, 0);
+
+		if (moved)
+			rc = moved;
+		else
+			inodes_hidden(ll->nodes, parent, name,
+				      strrchr(to, '/') + 1);
+	}
+	free(from);
+	free(to);
+	return rc;
+}
+
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
+	int rc = hide(ll, parent, name);
+
+	if (rc == 0) {
+		rc = inodes_path(ll->nodes, parent, name, &path);
+		if (!rc)
+			rc = tgfs_ops.unlink(path);
+		if (!rc)
+			inodes_unlink(ll->nodes, parent, name);
+	}
+	reply_rc(req, rc < 0 ? rc : 0);
+	free(path);
+}
+
+static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ll *ll = ll_of(req);
+	char *path;
+	int rc = inodes_path(ll->nodes, parent, name, &path);
+
+	if (!rc)
+		rc = tgfs_ops.rmdir(path);
+	if (!rc)
+		inodes_unlink(ll->nodes, parent, name);
+	reply_rc(req, rc);
+	free(path);
+}
+
+static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	struct ll *ll = ll_of(req);
+	char *from = NULL, *to = NULL;
+	int rc = 0;
+
+	if (!(flags & (RENAME_EXCHANGE | RENAME_NOREPLACE)))
+		rc = hide(ll, newparent, newname);
+	if (rc >= 0)
+		rc = inodes_path(ll->nodes, parent, name, &from);
+	if (!rc)
+		rc = inodes_path(ll->nodes, newparent, newname, &to);
+	if (!rc)
+		rc = tgfs_ops.rename(from, to, flags);
+	/* RENAME_EXCHANGE is refused (fileops.c) */
+	if (!rc)
+		rc = inodes_rename(ll->nodes, parent, name, newparent, newname);
+	reply_rc(req, rc);
+	free(from);
+	free(to);
+}
+
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	char *path;
+	int rc = inodes_path(ll->nodes, ino, NULL, &path);
+
+	if (!rc)
+		rc = tgfs_ops.open(path, fi);
+	if (rc) {
+		reply_rc(req, rc);
+	} else {
+		inodes_open(ll->nodes, ino);
+		/* An interrupted open: the kernel never got the handle. */
+		if (fuse_reply_open(req, fi) == -ENOENT) {
+			tgfs_ops.release(path, fi);
+			inodes_release(ll->nodes, ino);
+		}
+	}
+	free(path);
+}
+
+static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	struct fuse_entry_param e = { 0 };
+	char *path;
+	int rc = inodes_path(ll->nodes, parent, name, &path);
+
+	if (!rc)
+		rc = tgfs_ops.create(path, mode, fi);
+	if (rc)
+		goto out;
+	rc = tgfs_ops.getattr(path, &e.attr, fi);
+	if (!rc)
+		rc = inodes_lookup(ll->nodes, parent, name, &e.ino,
+				   &e.generation);
+	if (rc) {
+		tgfs_ops.release(path, fi);
+		goto out;
+	}
+	inodes_open(ll->nodes, e.ino);
+	e.entry_timeout = ll->cfg.entry_timeout;
+	e.attr_timeout = ll->cfg.attr_timeout;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		tgfs_ops.release(path, fi);
+		inodes_release(ll->nodes, e.ino);
+		inodes_forget(ll->nodes, e.ino, 1);
+	}
+out:
+	if (rc)
+		reply_rc(req, rc);
+	free(path);
+}
+
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	char *path, *buf = NULL;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc && !(buf = malloc(size ? size : 1)))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = tgfs_ops.read(path, buf, size, off, fi);
+	if (rc < 0)
+		reply_rc(req, rc);
+	else
+		fuse_reply_buf(req, buf, (size_t)rc);
+	free(buf);
+	free(path);
+}
+
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc)
+		rc = tgfs_ops.write(path, buf, size, off, fi);
+	if (rc < 0)
+		reply_rc(req, rc);
+	else
+		fuse_reply_write(req, (size_t)rc);
+	free(path);
+}
+
+static void ll_flush(fuse_req_t req, fuse_ino_t ino,
+		     struct fuse_file_info *fi)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc)
+		rc = tgfs_ops.flush(path, fi);
+	reply_rc(req, rc);
+	free(path);
+}
+
+static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	char *path;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc)
+		rc = tgfs_ops.fsync(path, datasync, fi);
+	reply_rc(req, rc);
+	free(path);
+}
+
+static void ll_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
+
+	/* The handle is freed even when the node has no path any more. */
+	inodes_path(ll->nodes, ino, NULL, &path);
+	tgfs_ops.release(path ? path : "", fi);
+	if (inodes_release(ll->nodes, ino) && path)
+		tgfs_ops.unlink(path);
+	fuse_reply_err(req, 0);
+	free(path);
+}
+
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	char *path;
+	struct ll_dir *d = NULL;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	if (!rc && !(d = calloc(1, sizeof(*d))))
+		rc = -ENOMEM;
+	if (!rc)
+		rc = tgfs_ops.opendir(path, fi);
+	if (rc) {
+		free(d);
+		reply_rc(req, rc);
+		goto out;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	d->fh = fi->fh;
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		pthread_mutex_destroy(&d->lock);
+		free(d);
+	}
+out:
+	free(path);
+}
+
+/* Adds an entry to the listing being made (a fuse_fill_dir_t). */
+static int add_entry(void *buf, const char *name, const struct stat *st,
+		     off_t off, enum fuse_fill_dir_flags flags)
+{
+	struct ll_dir *d = buf;
+	size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
+	/* "." and "..": an inode number unknown (as libfuse's filler) */
+	struct stat unknown = { .st_ino = 0xffffffff };
+
+	(void)off;
+	(void)flags;
+	if (!st)
+		st = &unknown;
+	if (d->len + need > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 4096;
+		char *b;
+
+		while (cap < d->len + need)
+			cap *= 2;
+		if (!(b = realloc(d->buf, cap))) {
+			d->error = -ENOMEM;
+			return 1;
+		}
+		d->buf = b;
+		d->cap = cap;
+	}
+	fuse_add_direntry(d->req, d->buf + d->len, d->cap - d->len, name, st,
+			  (off_t)(d->len + need));
+	d->len += need;
+	return 0;
+}
+
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
+	char *path = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (off == 0 || !d->filled) {
+		struct fuse_file_info inner = *fi;
+
+		inner.fh = d->fh;
+		d->len = 0;
+		d->error = 0;
+		d->filled = false;
+		d->req = req;
+		rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+		if (!rc)
+			rc = tgfs_ops.readdir(path, d, add_entry, 0, &inner,
+					      0);
+		if (!rc)
+			rc = d->error;
+		d->filled = rc == 0;
+	}
+	/* Unlocked before the reply, after which a RELEASEDIR may free @d;
+	 * the kernel sends none while it waits for this one. */
+	pthread_mutex_unlock(&d->lock);
+	if (rc)
+		reply_rc(req, rc);
+	else if (off < 0 || (size_t)off >= d->len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, d->buf + off,
+			       d->len - (size_t)off < size ? d->len - (size_t)off
+							   : size);
+	free(path);
+}
+
+static void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	pthread_mutex_destroy(&d->lock);
+	free(d->buf);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	int rc;
+
+	(void)ino;
+	rc = tgfs_ops.statfs("/", &sv);
+	if (rc)
+		reply_rc(req, rc);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/* The inval queue's way to the kernel (write.c). */
+static void invalidate(void *arg, const char *path)
+{
+	struct ll *ll = arg;
+	uint64_t ino = inodes_find(ll->nodes, path);
+
+	/* 0: the kernel never looked it up; nothing to do. */
+	if (ino)
+		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+}
+
+static void ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct ll *ll = userdata;
+
+	struct tgfs *fs = tgfs_init(conn, &ll->cfg, ll->conf, invalidate, ll);
+
+	fs->nodes = ll->nodes; /* for the stats */
+	ll->fs = fs;
+}
+
+static void ll_destroy(void *userdata)
+{
+	struct ll *ll = userdata;
+
+	if (ll->fs)
+		tgfs_destroy(ll->fs);
+	ll->fs = NULL;
+}
+
+static const struct fuse_lowlevel_ops ll_ops = {
+	.init = ll_init,
+	.destroy = ll_destroy,
+	.lookup = ll_lookup,
+	.forget = ll_forget,
+	.forget_multi = ll_forget_multi,
+	.getattr = ll_getattr,
+	.setattr = ll_setattr,
+	.readlink = ll_readlink,
+	.mkdir = ll_mkdir,
+	.symlink = ll_symlink,
+	.unlink = ll_unlink,
+	.rmdir = ll_rmdir,
+	.rename = ll_rename,
+	.open = ll_open,
+	.create = ll_create,
+	.read = ll_read,
+	.write = ll_write,
+	.flush = ll_flush,
+	.fsync = ll_fsync,
+	.release = ll_release,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.releasedir = ll_releasedir,
+	.statfs = ll_statfs,
+};
+
+struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
+{
+	struct ll *ll = calloc(1, sizeof(*ll));
+
+	if (!ll)
+		return NULL;
+	ll->conf = conf;
+	ll->nodes = inodes_new();
+	if (ll->nodes)
+		ll->se = fuse_session_new(args, &ll_ops, sizeof(ll_ops), ll);
+	if (!ll->se) {
+		inodes_free(ll->nodes);
+		free(ll);
+		return NULL;
+	}
+	return ll;
+}
+
+struct fuse_session *tgfs_ll_session(struct ll *ll)
+{
+	return ll->se;
+}
+
+void tgfs_ll_free(struct ll *ll)
+{
+	if (!ll)
+		return;
+	fuse_session_destroy(ll->se);
+	inodes_free(ll->nodes);
+	free(ll);
+}

@@ -1,0 +1,264 @@
+/*
+ * test_inodes.c - the node ids the kernel holds (fs/inodes.c): paths
+ * built from them, lookups and forgets, unlink and rename, files hidden
+ * while open, and a table that grows past its first size.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+#define ROOT 1
+
+static uint64_t look(struct inodes *t, uint64_t parent, const char *name)
+{
+	uint64_t ino = 0, gen = 0;
+
+	assert_int_equal(inodes_lookup(t, parent, name, &ino, &gen), 0);
+	assert_true(ino > ROOT);
+	assert_true(gen > 0);
+	return ino;
+}
+
+static void assert_path(struct inodes *t, uint64_t ino, const char *child,
+			const char *want)
+{
+	char *p = NULL;
+
+	assert_int_equal(inodes_path(t, ino, child, &p), 0);
+	assert_string_equal(p, want);
+	free(p);
+}
+
+static void test_paths(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t dev, d1, name;
+
+	(void)state;
+	assert_non_null(t);
+	assert_path(t, ROOT, NULL, "/");
+	assert_path(t, ROOT, "devices", "/devices");
+	dev = look(t, ROOT, "devices");
+	d1 = look(t, dev, "RGV2aWNlOjE=");
+	name = look(t, d1, "name");
+	assert_path(t, name, NULL, "/devices/RGV2aWNlOjE=/name");
+	assert_path(t, d1, "trust", "/devices/RGV2aWNlOjE=/trust");
+	/* the same entry looked up again keeps its id */
+	assert_int_equal(look(t, d1, "name"), name);
+	assert_int_equal(inodes_find(t, "/devices/RGV2aWNlOjE=/name"), name);
+	assert_int_equal(inodes_find(t, "/"), ROOT);
+	assert_int_equal(inodes_find(t, "/devices/nope"), 0);
+	assert_int_equal(inodes_count(t), 4);
+	inodes_free(t);
+}
+
+static void test_unknown_ids(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t ino, gen;
+	char *p = (char *)"x";
+
+	(void)state;
+	assert_int_equal(inodes_path(t, 99, NULL, &p), -ENOENT);
+	assert_null(p);
+	assert_int_equal(inodes_path(t, 0, NULL, &p), -ENOENT);
+	assert_int_equal(inodes_lookup(t, 42, "a", &ino, &gen), -ENOENT);
+	/* forgetting the root or an unknown id changes nothing */
+	inodes_forget(t, ROOT, 1);
+	inodes_forget(t, 77, 1);
+	assert_path(t, ROOT, NULL, "/");
+	inodes_free(t);
+}
+
+/* An id goes with its last lookup, and only once nothing is under it. */
+static void test_forget(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t dir, file, again, gen;
+	char *p;
+
+	(void)state;
+	dir = look(t, ROOT, "groups");
+	assert_int_equal(look(t, ROOT, "groups"), dir); /* nlookup 2 */
+	file = look(t, dir, "Engineering");
+	inodes_forget(t, dir, 2);
+	/* the folder stays while its child is known: paths still work */
+	assert_path(t, file, NULL, "/groups/Engineering");
+	assert_int_equal(inodes_count(t), 3);
+	inodes_forget(t, file, 1);
+	/* both gone now */
+	assert_int_equal(inodes_count(t), 1);
+	assert_int_equal(inodes_path(t, file, NULL, &p), -ENOENT);
+	assert_int_equal(inodes_path(t, dir, NULL, &p), -ENOENT);
+	/* a reused slot has a new generation */
+	assert_int_equal(inodes_lookup(t, ROOT, "users", &again, &gen), 0);
+	assert_true(again == dir || again == file);
+	assert_true(gen > 1);
+	inodes_free(t);
+}
+
+static void test_unlink(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t dir, f, f2;
+
+	(void)state;
+	dir = look(t, ROOT, "networks");
+	f = look(t, dir, "old");
+	inodes_unlink(t, dir, "old");
+	assert_int_equal(inodes_find(t, "/networks/old"), 0);
+	/* the id lives on until forgotten, and a new lookup makes another */
+	assert_path(t, f, NULL, "/networks/old");
+	f2 = look(t, dir, "old");
+	assert_true(f2 != f);
+	inodes_forget(t, f, 1);
+	assert_int_equal(inodes_find(t, "/networks/old"), f2);
+	inodes_free(t);
+}
+
+static void test_rename(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t a, b, x, y, child;
+
+	(void)state;
+	a = look(t, ROOT, "a");
+	b = look(t, ROOT, "b");
+	x = look(t, a, "x");
+	child = look(t, x, "name");
+	y = look(t, b, "y");
+	/* x replaces y: y's id is no longer found, x's subtree moves */
+	assert_int_equal(inodes_rename(t, a, "x", b, "y"), 0);
+	assert_int_equal(inodes_find(t, "/b/y"), x);
+	assert_int_equal(inodes_find(t, "/a/x"), 0);
+	assert_path(t, child, NULL, "/b/y/name");
+	assert_path(t, y, NULL, "/b/y"); /* its last name, until forgotten */
+	inodes_forget(t, y, 1);
+	/* a folder that lost its last child goes with its last lookup */
+	inodes_forget(t, a, 1);
+	assert_int_equal(inodes_count(t), 4); /* root, b, y (x), name */
+	/* renaming what the kernel never looked up changes nothing */
+	assert_int_equal(inodes_rename(t, b, "zzz", ROOT, "q"), 0);
+	assert_int_equal(inodes_find(t, "/q"), 0);
+	inodes_free(t);
+}
+
+/* A file unlinked while open is renamed to a hidden name, found under
+ * it, and its last release says to unlink it. */
+static void test_hide(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t dir, f;
+	char *from, *to;
+
+	(void)state;
+	dir = look(t, ROOT, "d");
+	f = look(t, dir, ".f.swp");
+	assert_int_equal(inodes_hide(t, dir, ".f.swp", &from, &to), 0);
+	assert_null(from);
+	inodes_open(t, f);
+	inodes_open(t, f);
+	assert_int_equal(inodes_hide(t, dir, ".f.swp", &from, &to), 1);
+	assert_string_equal(from, "/d/.f.swp");
+	assert_int_equal(strncmp(to, "/d/.fuse_hidden", 15), 0);
+	inodes_hidden(t, dir, ".f.swp", strrchr(to, '/') + 1);
+	assert_int_equal(inodes_find(t, "/d/.f.swp"), 0);
+	assert_int_equal(inodes_find(t, to), f);
+	assert_false(inodes_release(t, f)); /* one open left */
+	assert_true(inodes_release(t, f));
+	assert_int_equal(inodes_find(t, to), 0);
+	/* a file never hidden says nothing at its last release */
+	inodes_open(t, dir);
+	assert_false(inodes_release(t, dir));
+	free(from);
+	free(to);
+	inodes_free(t);
+}
+
+/* Many more ids than the first table holds (buckets and slots grow), all
+ * found by path, then all forgotten. */
+static void test_many(void **state)
+{
+	enum { N = 20000 };
+	struct inodes *t = inodes_new();
+	uint64_t dir = look(t, ROOT, "devices");
+	uint64_t *ids = calloc(N, sizeof(*ids));
+	char name[32], path[64];
+
+	(void)state;
+	assert_non_null(ids);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "dev%d", i);
+		ids[i] = look(t, dir, name);
+	}
+	assert_int_equal(inodes_count(t), N + 2);
+	for (int i = 0; i < N; i += 997) {
+		snprintf(path, sizeof(path), "/devices/dev%d", i);
+		assert_int_equal(inodes_find(t, path), ids[i]);
+		assert_path(t, ids[i], NULL, path);
+	}
+	for (int i = 0; i < N; i++)
+		inodes_forget(t, ids[i], 1);
+	assert_int_equal(inodes_count(t), 2);
+	free(ids);
+	inodes_free(t);
+}
+
+/* Nodes of one name share it: forgetting some leaves the others' paths
+ * whole (under ASan in CI, a name freed too soon is a failure). */
+static void test_shared_names(void **state)
+{
+	enum { N = 300 };
+	struct inodes *t = inodes_new();
+	uint64_t dirs[N], files[N];
+	char name[32], path[64];
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "obj%d", i);
+		dirs[i] = look(t, ROOT, name);
+		files[i] = look(t, dirs[i], "object.json");
+	}
+	for (int i = 0; i < N; i += 2)
+		inodes_forget(t, files[i], 1);
+	for (int i = 1; i < N; i += 2) {
+		snprintf(path, sizeof(path), "/obj%d/object.json", i);
+		assert_path(t, files[i], NULL, path);
+		assert_int_equal(inodes_find(t, path), files[i]);
+	}
+	/* a rename onto a name in use elsewhere shares it too */
+	assert_int_equal(inodes_rename(t, dirs[1], "object.json", dirs[0],
+				       "object.json"), 0);
+	assert_path(t, files[1], NULL, "/obj0/object.json");
+	for (int i = 1; i < N; i += 2)
+		inodes_forget(t, files[i], 1);
+	for (int i = 0; i < N; i++)
+		inodes_forget(t, dirs[i], 1);
+	assert_int_equal(inodes_count(t), 1);
+	inodes_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_unknown_ids),
+		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_unlink),
+		cmocka_unit_test(test_rename),
+		cmocka_unit_test(test_hide),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_shared_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
