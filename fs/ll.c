@@ -52,16 +52,17 @@ static void reply_rc(fuse_req_t req, int rc)
 }
 
 /* Gives the kernel an entry for @name in @parent, whose path is @path:
- * its attributes and a node id (reply_entry) or, when it does not exist,
- * a negative entry it may keep. */
+ * its attributes and a node id or, for a lookup (@lookup) of what does not
+ * exist, a negative entry it may keep (after a mkdir or a symlink, that
+ * would be an EIO: ENOENT then). */
 static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
-			const char *path)
+			const char *path, bool lookup)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
 	int rc = tgfs_ops.getattr(path, &e.attr, NULL);
 
-	if (rc == -ENOENT && ll->cfg.negative_timeout > 0) {
+	if (rc == -ENOENT && lookup && ll->cfg.negative_timeout > 0) {
 		e.entry_timeout = ll->cfg.negative_timeout;
 		fuse_reply_entry(req, &e);
 		return;
@@ -88,7 +89,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc)
 		reply_rc(req, rc);
 	else
-		reply_entry(req, parent, name, path);
+		reply_entry(req, parent, name, path, true);
 	free(path);
 }
 
@@ -200,7 +201,7 @@ static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (rc)
 		reply_rc(req, rc);
 	else
-		reply_entry(req, parent, name, path);
+		reply_entry(req, parent, name, path, false);
 	free(path);
 }
 
@@ -215,7 +216,7 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	if (rc)
 		reply_rc(req, rc);
 	else
-		reply_entry(req, parent, name, path);
+		reply_entry(req, parent, name, path, false);
 	free(path);
 }
 
