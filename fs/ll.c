@@ -506,9 +506,8 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			rc = d->error;
 		d->filled = rc == 0;
 	}
-	/* Unlocked before the reply, after which a RELEASEDIR may free @d;
-	 * the kernel sends none while it waits for this one. */
-	pthread_mutex_unlock(&d->lock);
+	/* Replied under the lock: once the reply is in, the folder may be
+	 * closed, and its RELEASEDIR waits for the lock to free @d. */
 	if (rc)
 		reply_rc(req, rc);
 	else if (off < 0 || (size_t)off >= d->len)
@@ -517,6 +516,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_buf(req, d->buf + off,
 			       d->len - (size_t)off < size ? d->len - (size_t)off
 							   : size);
+	pthread_mutex_unlock(&d->lock);
 	free(path);
 }
 
@@ -526,6 +526,9 @@ static void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
 	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	/* a readdir of it may still be writing its reply */
+	pthread_mutex_lock(&d->lock);
+	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_destroy(&d->lock);
 	free(d->buf);
 	free(d);
