@@ -346,13 +346,12 @@ int tgfs_read(const char *path, char *buf, size_t size, off_t off,
 	size_t len;
 	bool link;
 
+	(void)path;
 	if (!h || h->type == FH_STATUS)
 		return -EBADF;
 	__atomic_fetch_add(&fs->reads, 1, __ATOMIC_RELAXED);
-	/* A scratch file by the name it has now: renamed (or hidden, when
-	 * unlinked) while open, it is still the file this handle opened. */
 	if (h->type == FH_SCRATCH) {
-		data = scratch_get(fs->scratch, path, &len, &link);
+		data = scratch_get(fs->scratch, h->path, &len, &link);
 		if (!data)
 			return -ENOENT;
 	} else {
@@ -397,13 +396,14 @@ int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
 	struct fh *h = fh_of(fi);
 	size_t end;
 
+	(void)path;
 	if (!h || off < 0)
 		return -EBADF;
 	if (h->type == FH_FIELD && h->append)
 		off = (off_t)h->len;
 	end = (size_t)off + size;
-	if (h->type == FH_SCRATCH) /* by its name now, as tgfs_read */
-		return scratch_write(fs->scratch, path, buf, size, off);
+	if (h->type == FH_SCRATCH)
+		return scratch_write(fs->scratch, h->path, buf, size, off);
 	if (h->type == FH_STATUS) {
 		int rc = status_write(fs, h->status_file);
 

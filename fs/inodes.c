@@ -18,7 +18,8 @@
  * Ids are slot numbers (1, FUSE_ROOT_ID, is the root) and come back after
  * a forget; the generation of the slot tells the uses apart.  A node with
  * nodes under it stays until they are gone, so a path can always be
- * built.  One lock covers the table.
+ * built; an open file keeps its node (the kernel forgets it only after
+ * its last release).  One lock covers the table.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,9 +38,7 @@ struct inode {
 	uint32_t children; /* nodes whose parent this is */
 	uint32_t gen;      /* bumped at each reuse of the slot */
 	uint32_t nlookup;  /* the kernel's lookups not yet forgotten */
-	uint16_t open;     /* open files (not folders) of it */
-	uint8_t hashed;    /* found by its name (not unlinked) */
-	uint8_t hidden;    /* unlinked while open: renamed to @name */
+	uint32_t hashed;   /* found by its name (not unlinked) */
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
 
@@ -57,7 +56,6 @@ struct inodes {
 	uint32_t free;      /* first free slot, 0: none */
 	uint32_t *bucket;   /* heads of the name hash, a power of two */
 	uint32_t nbuckets;
-	uint32_t hidden_seq;
 	struct pname **pool; /* names, a power of two of buckets */
 	uint32_t npool, pooled;
 };
@@ -274,7 +272,7 @@ static void drop(struct inodes *t, uint32_t i)
 		struct inode *n = &t->node[i];
 		uint32_t parent = n->parent;
 
-		if (n->nlookup || n->children || n->open)
+		if (n->nlookup || n->children)
 			return;
 		if (n->hashed)
 			hash_out(t, i);
@@ -443,85 +441,6 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 out:
 	pthread_mutex_unlock(&t->lock);
 	return rc;
-}
-
-void inodes_open(struct inodes *t, uint64_t ino)
-{
-	struct inode *n;
-
-	pthread_mutex_lock(&t->lock);
-	n = node_of(t, ino);
-	if (n && n->open < UINT16_MAX)
-		n->open++;
-	pthread_mutex_unlock(&t->lock);
-}
-
-bool inodes_release(struct inodes *t, uint64_t ino)
-{
-	struct inode *n;
-	bool gone = false;
-
-	pthread_mutex_lock(&t->lock);
-	n = node_of(t, ino);
-	if (n && n->open && !--n->open) {
-		gone = n->hidden;
-		if (n->hidden && n->hashed)
-			hash_out(t, (uint32_t)ino);
-		drop(t, (uint32_t)ino);
-	}
-	pthread_mutex_unlock(&t->lock);
-	return gone;
-}
-
-int inodes_hide(struct inodes *t, uint64_t parent, const char *name,
-		char **from, char **to)
-{
-	struct inode *n;
-	uint32_t i;
-	char hidden[32];
-	int rc = 0;
-
-	*from = *to = NULL;
-	pthread_mutex_lock(&t->lock);
-	i = node_of(t, parent) ? find_child(t, (uint32_t)parent, name) : 0;
-	n = i ? &t->node[i] : NULL;
-	if (!n || !n->open)
-		goto out; /* not open: unlink it */
-	do
-		snprintf(hidden, sizeof(hidden), ".fuse_hidden%08x%08x", i,
-			 ++t->hidden_seq);
-	while (find_child(t, (uint32_t)parent, hidden));
-	*from = path_of(t, (uint32_t)parent, name);
-	*to = path_of(t, (uint32_t)parent, hidden);
-	rc = *from && *to ? 1 : -ENOMEM;
-	if (rc < 0) {
-		free(*from);
-		free(*to);
-		*from = *to = NULL;
-	}
-out:
-	pthread_mutex_unlock(&t->lock);
-	return rc;
-}
-
-void inodes_hidden(struct inodes *t, uint64_t parent, const char *name,
-		   const char *hidden)
-{
-	uint32_t i;
-	char *copy;
-
-	pthread_mutex_lock(&t->lock);
-	i = node_of(t, parent) ? find_child(t, (uint32_t)parent, name) : 0;
-	if (i && (copy = name_get(t, hidden))) {
-		hash_out(t, i);
-		name_put(t, t->node[i].name);
-		t->node[i].name = copy;
-		t->node[i].hidden = 1;
-		hash_in(t, i);
-	} else if (i) {
-		hash_out(t, i);
-	}
-	pthread_mutex_unlock(&t->lock);
 }
 
 size_t inodes_count(struct inodes *t)

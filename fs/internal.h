@@ -318,7 +318,7 @@ void inodes_free(struct inodes *t);
 int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t *ino, uint64_t *gen);
 /* Takes @nlookup lookups back; the id goes with its last (once nothing
- * under it and no open file of it is left). */
+ * under it is left). */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup);
 /* The path of @ino (the root's is "/"), or of its entry @child when not
  * NULL, into *@path, which the caller frees.  -ENOENT, -ENOMEM. */
@@ -332,18 +332,6 @@ void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
  * there.  -ENOMEM: it is gone instead. */
 int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t newparent, const char *newname);
-/* A file of @ino was opened; released: true when that was the last open
- * of a file hidden by inodes_hidden, which the caller then unlinks. */
-void inodes_open(struct inodes *t, uint64_t ino);
-bool inodes_release(struct inodes *t, uint64_t ino);
-/* When @name in @parent is open: 1, with the paths to rename it from and
- * to (a new .fuse_hidden* name) in *@from and *@to, which the caller
- * frees; 0 when it is not open; -ENOMEM. */
-int inodes_hide(struct inodes *t, uint64_t parent, const char *name,
-		char **from, char **to);
-/* The rename inodes_hide asked for was made: @name is now @hidden. */
-void inodes_hidden(struct inodes *t, uint64_t parent, const char *name,
-		   const char *hidden);
 /* Ids held (the root too). */
 size_t inodes_count(struct inodes *t);
 

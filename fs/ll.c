@@ -9,8 +9,11 @@
  * one for every folder (find) or every file (rsync).  As there: a lookup
  * is a getattr of the path; a setattr is chmod, chown, truncate and
  * utimens in that order; a listing is made whole at offset 0 and handed
- * out in pieces; a file unlinked (or replaced by a rename) while open is
- * renamed to .fuse_hidden* and unlinked at its last release.
+ * out in pieces.  Unlike libfuse's default, a file unlinked (or replaced
+ * by a rename) while open goes at once, not to a .fuse_hidden* name until
+ * its last release: the RELEASE of a close(2) comes after close(2) has
+ * returned, so vim's swap file, closed then removed, could still be seen
+ * as .fuse_hidden* right after vim exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -220,41 +223,17 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	free(path);
 }
 
-/* When @name in @parent is open: renames it to a hidden name, which its
- * last release unlinks; 1 then, 0 when it is not open, or -errno. */
-static int hide(struct ll *ll, fuse_ino_t parent, const char *name)
-{
-	char *from, *to;
-	int rc = inodes_hide(ll->nodes, parent, name, &from, &to);
-
-	if (rc == 1) {
-		int moved = tgfs_ops.rename(from, to, 0);
-
-		if (moved)
-			rc = moved;
-		else
-			inodes_hidden(ll->nodes, parent, name,
-				      strrchr(to, '/') + 1);
-	}
-	free(from);
-	free(to);
-	return rc;
-}
-
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = hide(ll, parent, name);
+	char *path;
+	int rc = inodes_path(ll->nodes, parent, name, &path);
 
-	if (rc == 0) {
-		rc = inodes_path(ll->nodes, parent, name, &path);
-		if (!rc)
-			rc = tgfs_ops.unlink(path);
-		if (!rc)
-			inodes_unlink(ll->nodes, parent, name);
-	}
-	reply_rc(req, rc < 0 ? rc : 0);
+	if (!rc)
+		rc = tgfs_ops.unlink(path);
+	if (!rc)
+		inodes_unlink(ll->nodes, parent, name);
+	reply_rc(req, rc);
 	free(path);
 }
 
@@ -278,12 +257,8 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct ll *ll = ll_of(req);
 	char *from = NULL, *to = NULL;
-	int rc = 0;
+	int rc = inodes_path(ll->nodes, parent, name, &from);
 
-	if (!(flags & (RENAME_EXCHANGE | RENAME_NOREPLACE)))
-		rc = hide(ll, newparent, newname);
-	if (rc >= 0)
-		rc = inodes_path(ll->nodes, parent, name, &from);
 	if (!rc)
 		rc = inodes_path(ll->nodes, newparent, newname, &to);
 	if (!rc)
@@ -304,16 +279,11 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	if (!rc)
 		rc = tgfs_ops.open(path, fi);
-	if (rc) {
+	if (rc)
 		reply_rc(req, rc);
-	} else {
-		inodes_open(ll->nodes, ino);
-		/* An interrupted open: the kernel never got the handle. */
-		if (fuse_reply_open(req, fi) == -ENOENT) {
-			tgfs_ops.release(path, fi);
-			inodes_release(ll->nodes, ino);
-		}
-	}
+	/* An interrupted open: the kernel never got the handle. */
+	else if (fuse_reply_open(req, fi) == -ENOENT)
+		tgfs_ops.release(path, fi);
 	free(path);
 }
 
@@ -337,12 +307,10 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		tgfs_ops.release(path, fi);
 		goto out;
 	}
-	inodes_open(ll->nodes, e.ino);
 	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = ll->cfg.attr_timeout;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
 		tgfs_ops.release(path, fi);
-		inodes_release(ll->nodes, e.ino);
 		inodes_forget(ll->nodes, e.ino, 1);
 	}
 out:
@@ -417,8 +385,6 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino,
 	/* The handle is freed even when the node has no path any more. */
 	inodes_path(ll->nodes, ino, NULL, &path);
 	tgfs_ops.release(path ? path : "", fi);
-	if (inodes_release(ll->nodes, ino) && path)
-		tgfs_ops.unlink(path);
 	fuse_reply_err(req, 0);
 	free(path);
 }

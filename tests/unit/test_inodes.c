@@ -1,7 +1,7 @@
 /*
  * test_inodes.c - the node ids the kernel holds (fs/inodes.c): paths
- * built from them, lookups and forgets, unlink and rename, files hidden
- * while open, and a table that grows past its first size.
+ * built from them, lookups and forgets, unlink and rename, names shared,
+ * and a table that grows past its first size.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -152,38 +152,6 @@ static void test_rename(void **state)
 	inodes_free(t);
 }
 
-/* A file unlinked while open is renamed to a hidden name, found under
- * it, and its last release says to unlink it. */
-static void test_hide(void **state)
-{
-	struct inodes *t = inodes_new();
-	uint64_t dir, f;
-	char *from, *to;
-
-	(void)state;
-	dir = look(t, ROOT, "d");
-	f = look(t, dir, ".f.swp");
-	assert_int_equal(inodes_hide(t, dir, ".f.swp", &from, &to), 0);
-	assert_null(from);
-	inodes_open(t, f);
-	inodes_open(t, f);
-	assert_int_equal(inodes_hide(t, dir, ".f.swp", &from, &to), 1);
-	assert_string_equal(from, "/d/.f.swp");
-	assert_int_equal(strncmp(to, "/d/.fuse_hidden", 15), 0);
-	inodes_hidden(t, dir, ".f.swp", strrchr(to, '/') + 1);
-	assert_int_equal(inodes_find(t, "/d/.f.swp"), 0);
-	assert_int_equal(inodes_find(t, to), f);
-	assert_false(inodes_release(t, f)); /* one open left */
-	assert_true(inodes_release(t, f));
-	assert_int_equal(inodes_find(t, to), 0);
-	/* a file never hidden says nothing at its last release */
-	inodes_open(t, dir);
-	assert_false(inodes_release(t, dir));
-	free(from);
-	free(to);
-	inodes_free(t);
-}
-
 /* Many more ids than the first table holds (buckets and slots grow), all
  * found by path, then all forgotten. */
 static void test_many(void **state)
@@ -255,7 +223,6 @@ int main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_unlink),
 		cmocka_unit_test(test_rename),
-		cmocka_unit_test(test_hide),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_shared_names),
 	};
