@@ -57,13 +57,18 @@ async function setup(token, { simArgs = SIM_ARGS, opts = [] } = {}) {
                                env: { XDG_STATE_HOME: state } });
   return { sim, m, state };
 }
+// Every step is taken even when one fails (a daemon that crashed fails its
+// unmount): a simulator left running keeps the test process from exiting.
 async function teardown(...things) {
+  let first;
   for (const t of things) {
     if (!t) continue;
-    await t.m?.unmount();
-    await t.sim?.stop();
-    if (t.state) rmSync(t.state, { recursive: true, force: true });
+    for (const step of [() => t.m?.unmount(), () => t.sim?.stop(),
+      () => t.state && rmSync(t.state, { recursive: true, force: true })]) {
+      try { await step(); } catch (e) { first ??= e; }
+    }
   }
+  if (first) throw first;
 }
 
 // Mutations the simulator executed while @fn ran: { total, fields }.
