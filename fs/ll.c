@@ -193,62 +193,60 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	free(path);
 }
 
-static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     mode_t mode)
+/* Makes @name in @parent with mkdir (@target NULL) or symlink, and gives
+ * the kernel its entry. */
+static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
+		 mode_t mode, const char *target)
 {
 	char *path;
 	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
 
 	if (!rc)
-		rc = tgfs_ops.mkdir(path, mode);
+		rc = target ? tgfs_ops.symlink(target, path)
+			    : tgfs_ops.mkdir(path, mode);
 	if (rc)
 		reply_rc(req, rc);
 	else
 		reply_entry(req, parent, name, path, false);
 	free(path);
+}
+
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	make(req, parent, name, mode, NULL);
 }
 
 static void ll_symlink(fuse_req_t req, const char *target,
 		       fuse_ino_t parent, const char *name)
 {
+	make(req, parent, name, 0, target);
+}
+
+/* Removes @name from @parent with @op (unlink or rmdir). */
+static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     int (*op)(const char *path))
+{
+	struct ll *ll = ll_of(req);
 	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+	int rc = inodes_path(ll->nodes, parent, name, &path);
 
 	if (!rc)
-		rc = tgfs_ops.symlink(target, path);
-	if (rc)
-		reply_rc(req, rc);
-	else
-		reply_entry(req, parent, name, path, false);
+		rc = op(path);
+	if (!rc)
+		inodes_unlink(ll->nodes, parent, name);
+	reply_rc(req, rc);
 	free(path);
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct ll *ll = ll_of(req);
-	char *path;
-	int rc = inodes_path(ll->nodes, parent, name, &path);
-
-	if (!rc)
-		rc = tgfs_ops.unlink(path);
-	if (!rc)
-		inodes_unlink(ll->nodes, parent, name);
-	reply_rc(req, rc);
-	free(path);
+	take_out(req, parent, name, tgfs_ops.unlink);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct ll *ll = ll_of(req);
-	char *path;
-	int rc = inodes_path(ll->nodes, parent, name, &path);
-
-	if (!rc)
-		rc = tgfs_ops.rmdir(path);
-	if (!rc)
-		inodes_unlink(ll->nodes, parent, name);
-	reply_rc(req, rc);
-	free(path);
+	take_out(req, parent, name, tgfs_ops.rmdir);
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -263,9 +261,12 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = inodes_path(ll->nodes, newparent, newname, &to);
 	if (!rc)
 		rc = tgfs_ops.rename(from, to, flags);
-	/* RENAME_EXCHANGE is refused (fileops.c) */
-	if (!rc)
-		rc = inodes_rename(ll->nodes, parent, name, newparent, newname);
+	/* RENAME_EXCHANGE is refused (fileops.c).  The tenant has it now,
+	 * so the rename succeeded even if the table cannot follow (out of
+	 * memory: the node then goes by its old path, which says ENOENT). */
+	if (!rc && inodes_rename(ll->nodes, parent, name, newparent,
+				 newname) != 0)
+		tg_log(TG_LOG_ERR, "%s: out of memory after rename", to);
 	reply_rc(req, rc);
 	free(from);
 	free(to);
