@@ -35,6 +35,7 @@ struct pacer {
 
 struct tg_api {
 	struct http *http;
+	struct ahead *ahead; /* NULL with concurrency 1 */
 	struct tg_api_config cfg;
 	unsigned page_size; /* current; halved once if the API refuses it */
 	struct pacer read, write;
@@ -149,6 +150,8 @@ struct tg_api *tg_api_new(const struct tg_api_config *cfg)
 	api->page_size = cfg->page_size ? cfg->page_size : 100;
 	if (!api->cfg.batch_pages)
 		api->cfg.batch_pages = 1;
+	if (!api->cfg.concurrency)
+		api->cfg.concurrency = 1;
 	if (!api->cfg.timeout_s)
 		api->cfg.timeout_s = 30;
 	if (!api->cfg.connect_timeout_s)
@@ -161,6 +164,9 @@ struct tg_api *tg_api_new(const struct tg_api_config *cfg)
 	api->http = http_new(cfg->url, cfg->token, api->cfg.timeout_s,
 			     api->cfg.connect_timeout_s);
 	if (!api->http || !api->url)
+		goto fail;
+	if (api->cfg.concurrency > 1 &&
+	    !(api->ahead = ahead_new(api, api->cfg.concurrency - 1)))
 		goto fail;
 	return api;
 fail:
@@ -197,6 +203,7 @@ void tg_api_free(struct tg_api *api)
 {
 	if (!api)
 		return;
+	ahead_free(api->ahead); /* its helpers' curl handles go first */
 	http_free(api->http);
 	pthread_mutex_destroy(&api->ops_lock);
 	pacer_destroy(&api->read);
@@ -346,8 +353,39 @@ static void log_operation(const char *doc, const cJSON *vars, enum tg_err err,
 	cJSON_free(v);
 }
 
-enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
-		    cJSON *vars, cJSON **data, char **msg)
+/* The data of an answer @root, or the error it carries (its message in
+ * *@msg, if not NULL, and as this thread's last message). */
+static enum tg_err take_answer(cJSON *root, cJSON **data, char **msg)
+{
+	const char *m = first_error(root);
+	cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
+
+	/* errors[] next to complete data (a null node inside a list, say)
+	 * is logged and the data used. */
+	if (m && cJSON_IsObject(d) && all_set(d)) {
+		tg_log(TG_LOG_WARN, "the API says (data kept): %s", m);
+		m = NULL;
+	}
+	if (m) {
+		tg_log(TG_LOG_WARN, "the API says: %s", m);
+		set_message("%s", m);
+		if (msg)
+			*msg = strdup(m);
+		return classify_message(m);
+	}
+	if (!cJSON_IsObject(d))
+		return TG_EPROTO;
+	*data = cJSON_DetachItemViaPointer(root, d);
+	return TG_OK;
+}
+
+/*
+ * api_gql, and with @raw not NULL (a query) its first half: the body of
+ * an answer is left unparsed in *@raw, for api_gql_take.
+ */
+static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
+		       const char *doc, cJSON *vars, cJSON **data, char **msg,
+		       struct buf *raw)
 {
 	bool mutation = kind != GQL_QUERY;
 	double t0 = now_mono();
@@ -359,6 +397,7 @@ enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 	enum tg_err err = TG_OK;
 	char why[256];
 	cJSON *body = NULL, *root = NULL;
+	struct buf body_kept = { 0 };
 	char *printed = NULL;
 
 	*data = NULL;
@@ -439,6 +478,9 @@ enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 				 "server error: HTTP %ld", r.status);
 			err = TG_ESERVER;
 			retry = true;
+		} else if (raw) {
+			body_kept = r.body; /* parsed by api_gql_take */
+			r.body = (struct buf){ 0 };
 		} else {
 			root = cJSON_ParseWithLength(r.body.s ? r.body.s : "",
 						     r.body.len);
@@ -471,31 +513,13 @@ enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 		}
 	}
 
-	{
-		const char *m = first_error(root);
-		cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
-
-		/* errors[] next to complete data (a null node inside a
-		 * list, say) is logged and the data used. */
-		if (m && cJSON_IsObject(d) && all_set(d)) {
-			tg_log(TG_LOG_WARN, "the API says (data kept): %s", m);
-			m = NULL;
-		}
-		if (m) {
-			tg_log(TG_LOG_WARN, "the API says: %s", m);
-			set_message("%s", m);
-			err = classify_message(m);
-			if (msg)
-				*msg = strdup(m);
-			goto out;
-		}
-		if (!cJSON_IsObject(d)) {
-			err = TG_EPROTO;
-			goto out;
-		}
-		*data = cJSON_DetachItemViaPointer(root, d);
+	if (raw) {
+		*raw = body_kept;
+		body_kept = (struct buf){ 0 };
 		err = TG_OK;
+		goto out;
 	}
+	err = take_answer(root, data, msg);
 out:
 	if (err != TG_OK)
 		STAT_ADD(api, failures, 1);
@@ -504,10 +528,48 @@ out:
 	cJSON_Delete(root);
 	cJSON_Delete(body);
 	cJSON_free(printed);
+	buf_release(&body_kept);
 	return err;
 nomem:
 	err = TG_ENOMEM;
 	goto out;
+}
+
+enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
+		    cJSON *vars, cJSON **data, char **msg)
+{
+	return gql(api, kind, doc, vars, data, msg, NULL);
+}
+
+enum tg_err api_gql_body(struct tg_api *api, const char *doc,
+			 struct buf *body)
+{
+	cJSON *none;
+
+	*body = (struct buf){ 0 };
+	return gql(api, GQL_QUERY, doc, NULL, &none, NULL, body);
+}
+
+enum tg_err api_gql_take(struct tg_api *api, const char *doc,
+			 struct buf *body, cJSON **data)
+{
+	cJSON *root = cJSON_ParseWithLength(body->s ? body->s : "", body->len);
+	enum tg_err err;
+
+	*data = NULL;
+	buf_release(body);
+	if (!root) {
+		/* As api_gql does with an unreadable body: once more. */
+		tg_log(TG_LOG_WARN, "unreadable response (%s): sending it "
+		       "again", "sent ahead");
+		STAT_ADD(api, retries, 1);
+		return api_gql(api, GQL_QUERY, doc, NULL, data, NULL);
+	}
+	err = take_answer(root, data, NULL);
+	if (err != TG_OK)
+		STAT_ADD(api, failures, 1);
+	cJSON_Delete(root);
+	return err;
 }
 
 enum tg_err tg_api_check(struct tg_api *api, char **msg)
@@ -755,15 +817,86 @@ static void take_nested(struct tg_object *slot, struct tg_object *full)
 	tg_object_release(full);
 }
 
+/* The later nested pages of a listing's objects, being fetched. */
+struct nested_run {
+	struct lister *l;
+	const struct nested_page *plan;
+	const long *offsets;
+	size_t nplan;
+};
+
+/* Makes request @b: batch_pages of the planned nested pages, aliased. */
+static bool make_nested(void *ctx, size_t b, struct buf *doc)
+{
+	const struct nested_run *r = ctx;
+	const struct lister *l = r->l;
+	const struct tg_kind *kind = l->kind;
+	size_t done = b * l->api->cfg.batch_pages, batch = r->nplan - done;
+
+	if (batch > l->api->cfg.batch_pages)
+		batch = l->api->cfg.batch_pages;
+	if (!buf_addf(doc, "query tgfsNested_%s {", kind->list_field))
+		return false;
+	for (size_t k = 0; k < batch; k++) {
+		const struct nested_page *np = &r->plan[done + k];
+		const struct tg_conn *c = &kind->conns[np->conn];
+		char after[64];
+
+		offset_cursor(r->offsets[done + k] - 1, after, sizeof(after));
+		if (!buf_addf(doc, " n%zu: %s(id: \"%s\") { %s(first: %u, "
+			      "after: \"%s\") { edges { node { ", k,
+			      kind->one_field,
+			      json_at(l->pending[np->pending].node,
+				      "id")->valuestring,
+			      c->field, l->first, after) ||
+		    !(c->node_sel ? buf_add(doc, c->node_sel,
+					    strlen(c->node_sel))
+				  : api_selection(doc, tg_kind_embedded(kind),
+						  l->first)) ||
+		    !buf_add(doc, " } } } }", 8))
+			return false;
+	}
+	return buf_add(doc, " }", 2);
+}
+
+/* Takes the answer to request @b: each page's edges go to the end of its
+ * object's connection. */
+static enum tg_err take_nested_pages(void *ctx, size_t b, cJSON *data)
+{
+	const struct nested_run *r = ctx;
+	const struct lister *l = r->l;
+	size_t done = b * l->api->cfg.batch_pages, batch = r->nplan - done;
+
+	if (batch > l->api->cfg.batch_pages)
+		batch = l->api->cfg.batch_pages;
+	STAT_ADD(l->api, pages, batch);
+	for (size_t k = 0; k < batch; k++) {
+		const struct nested_page *np = &r->plan[done + k];
+		const char *field = l->kind->conns[np->conn].field;
+		char alias[32];
+		cJSON *edges, *dst, *e;
+
+		snprintf(alias, sizeof(alias), "n%zu", k);
+		edges = json_at(json_at(json_at(data, alias), field), "edges");
+		dst = json_at(json_at(l->pending[np->pending].node, field),
+			      "edges");
+		if (!cJSON_IsArray(edges) || !cJSON_IsArray(dst))
+			return TG_EPROTO;
+		while ((e = edges->child))
+			cJSON_AddItemToArray(dst,
+					     cJSON_DetachItemViaPointer(edges,
+									e));
+	}
+	return TG_OK;
+}
+
 static enum tg_err complete_pending(struct lister *l)
 {
 	const struct tg_kind *kind = l->kind;
 	struct nested_page *plan = NULL;
-	size_t nplan = 0, done = 0;
-	struct buf doc = { 0 };
+	size_t nplan = 0;
 	enum tg_err err = TG_OK;
 	long *offsets = NULL;
-	cJSON *data = NULL;
 
 	/* Plan: one entry per missing page. */
 	for (size_t i = 0; i < l->npending; i++) {
@@ -810,65 +943,15 @@ static enum tg_err complete_pending(struct lister *l)
 			}
 		}
 	}
-	while (done < nplan) {
-		size_t batch = nplan - done;
+	{
+		struct nested_run r = { l, plan, offsets, nplan };
+		unsigned bp = l->api->cfg.batch_pages;
 
-		if (batch > l->api->cfg.batch_pages)
-			batch = l->api->cfg.batch_pages;
-		doc.len = 0;
-		if (!buf_addf(&doc, "query tgfsNested_%s {", kind->list_field))
-			goto nomem;
-		for (size_t k = 0; k < batch; k++) {
-			struct nested_page *np = &plan[done + k];
-			const struct tg_conn *c = &kind->conns[np->conn];
-			char after[64];
-
-			offset_cursor(offsets[done + k] - 1, after,
-				      sizeof(after));
-			if (!buf_addf(&doc, " n%zu: %s(id: \"%s\") { %s(first: "
-				      "%u, after: \"%s\") { edges { node { ",
-				      k, kind->one_field,
-				      json_at(l->pending[np->pending].node,
-					      "id")->valuestring,
-				      c->field, l->first, after) ||
-			    !(c->node_sel
-				      ? buf_add(&doc, c->node_sel,
-						strlen(c->node_sel))
-				      : api_selection(&doc,
-						      tg_kind_embedded(kind),
-						      l->first)) ||
-			    !buf_add(&doc, " } } } }", 8))
-				goto nomem;
-		}
-		if (!buf_add(&doc, " }", 2))
-			goto nomem;
-		err = api_gql(l->api, GQL_QUERY, doc.s, NULL, &data, NULL);
+		err = ahead_run(l->api, l->api->ahead, (nplan + bp - 1) / bp,
+				l->api->cfg.concurrency, make_nested,
+				take_nested_pages, &r);
 		if (err != TG_OK)
 			goto out;
-		STAT_ADD(l->api, pages, batch);
-		for (size_t k = 0; k < batch; k++) {
-			struct nested_page *np = &plan[done + k];
-			const char *field = kind->conns[np->conn].field;
-			char alias[32];
-			cJSON *edges, *dst, *e;
-
-			snprintf(alias, sizeof(alias), "n%zu", k);
-			edges = json_at(json_at(json_at(data, alias), field),
-					"edges");
-			dst = json_at(json_at(l->pending[np->pending].node,
-					      field), "edges");
-			if (!cJSON_IsArray(edges) || !cJSON_IsArray(dst)) {
-				err = TG_EPROTO;
-				goto out;
-			}
-			while ((e = edges->child))
-				cJSON_AddItemToArray(
-					dst, cJSON_DetachItemViaPointer(edges,
-									e));
-		}
-		cJSON_Delete(data);
-		data = NULL;
-		done += batch;
 	}
 	for (size_t i = 0; i < l->npending; i++) {
 		struct tg_object *slot = &l->out->items[l->pending[i].slot];
@@ -880,14 +963,9 @@ static enum tg_err complete_pending(struct lister *l)
 		take_nested(slot, &full);
 	}
 out:
-	cJSON_Delete(data);
-	buf_release(&doc);
 	free(plan);
 	free(offsets);
 	return err;
-nomem:
-	err = TG_ENOMEM;
-	goto out;
 }
 
 static void lister_release(struct lister *l)
@@ -1097,17 +1175,71 @@ enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
 	return err;
 }
 
+/* The later pages of a root list, being fetched. */
+struct pages_run {
+	struct lister *l;
+	long total;
+	bool *has_next; /* the last page's page info */
+	char *cursor;
+	size_t csz;
+};
+
+/* Pages (after the first) that request @b asks for: from *@from. */
+static unsigned pages_of(const struct pages_run *r, size_t b, long *from)
+{
+	unsigned bp = r->l->api->cfg.batch_pages, n = 0;
+	long first = (long)r->l->first;
+
+	*from = first + (long)(b * bp) * first;
+	while (n < bp && *from + (long)n * first < r->total)
+		n++;
+	return n;
+}
+
+/* Makes request @b: batch_pages pages of the list, aliased p0, p1... */
+static bool make_pages(void *ctx, size_t b, struct buf *doc)
+{
+	const struct pages_run *r = ctx;
+	const struct tg_kind *kind = r->l->kind;
+	long from;
+	unsigned n = pages_of(r, b, &from);
+
+	if (!buf_addf(doc, "query tgfsListPages_%s {", kind->list_field))
+		return false;
+	for (unsigned k = 0; k < n; k++) {
+		char after[64];
+
+		offset_cursor(from + (long)k * r->l->first - 1, after,
+			      sizeof(after));
+		if (!add_page(doc, kind, k, r->l->first, after, NULL))
+			return false;
+	}
+	return buf_add(doc, " }", 2);
+}
+
+static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
+{
+	const struct pages_run *r = ctx;
+	long from;
+	unsigned n = pages_of(r, b, &from);
+	enum tg_err err = TG_OK;
+
+	STAT_ADD(r->l->api, pages, n);
+	for (unsigned k = 0; k < n && err == TG_OK; k++)
+		err = take_page(r->l, data, k, r->has_next, r->cursor, r->csz,
+				NULL);
+	return err;
+}
+
 enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 				struct tg_list *out, struct tg_pending **pending)
 {
 	struct lister l = { .api = api, .kind = kind, .out = out,
 			    .partial = pending != NULL };
-	struct buf doc = { 0 };
-	cJSON *data = NULL;
 	enum tg_err err;
 	char cursor[256], expect[64];
 	bool has_next = false;
-	long total = 0, fetched;
+	long total = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (pending)
@@ -1121,39 +1253,17 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 
 	/* Offset cursors let us ask for every remaining page at once. */
 	offset_cursor((long)l.first - 1, expect, sizeof(expect));
-	fetched = (long)l.first;
-	if (has_next && strcmp(cursor, expect) == 0) {
-		while (fetched < total) {
-			unsigned npages = 0;
+	if (has_next && strcmp(cursor, expect) == 0 && total > (long)l.first) {
+		struct pages_run r = { &l, total, &has_next, cursor,
+				       sizeof(cursor) };
+		long pages = (total - 1) / l.first; /* after the first */
+		unsigned bp = api->cfg.batch_pages;
 
-			doc.len = 0;
-			if (!buf_addf(&doc, "query tgfsListPages_%s {",
-				      kind->list_field))
-				goto nomem;
-			for (; npages < api->cfg.batch_pages && fetched < total;
-			     npages++, fetched += l.first) {
-				char after[64];
-
-				offset_cursor(fetched - 1, after,
-					      sizeof(after));
-				if (!add_page(&doc, kind, npages, l.first,
-					      after, NULL))
-					goto nomem;
-			}
-			if (!buf_add(&doc, " }", 2))
-				goto nomem;
-			err = api_gql(api, GQL_QUERY, doc.s, NULL, &data, NULL);
-			if (err != TG_OK)
-				goto out;
-			STAT_ADD(api, pages, npages);
-			for (unsigned i = 0; i < npages && err == TG_OK; i++)
-				err = take_page(&l, data, i, &has_next, cursor,
-						sizeof(cursor), NULL);
-			cJSON_Delete(data);
-			data = NULL;
-			if (err != TG_OK)
-				goto out;
-		}
+		err = ahead_run(api, api->ahead, (pages + bp - 1) / bp,
+				api->cfg.concurrency, make_pages, take_pages,
+				&r);
+		if (err != TG_OK)
+			goto out;
 	}
 	err = follow_cursor(&l, NULL, NULL, NULL, has_next, cursor,
 			    sizeof(cursor));
@@ -1176,12 +1286,7 @@ out:
 	lister_release(&l);
 	if (err != TG_OK)
 		tg_list_release(out);
-	cJSON_Delete(data);
-	buf_release(&doc);
 	return err;
-nomem:
-	err = TG_ENOMEM;
-	goto out;
 }
 
 enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,

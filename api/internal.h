@@ -51,6 +51,38 @@ enum gql_kind {
 enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 		    cJSON *vars, cJSON **data, char **msg) TG_WARN_UNUSED;
 
+/*
+ * api_gql of a query in two halves, so that an answer can wait unparsed
+ * (a body is a fifth of its parse tree): api_gql_body sends @doc and
+ * leaves the answer's body in *@body; api_gql_take parses and releases
+ * it, and gives the data or the API's error as api_gql does (an
+ * unreadable body: @doc is sent again, once more than api_gql would).
+ */
+struct buf;
+enum tg_err api_gql_body(struct tg_api *api, const char *doc,
+			 struct buf *body) TG_WARN_UNUSED;
+enum tg_err api_gql_take(struct tg_api *api, const char *doc,
+			 struct buf *body, cJSON **data) TG_WARN_UNUSED;
+
+/*
+ * Requests sent ahead (ahead.c).  ahead_run sends n queries, document i
+ * made by make(ctx, i, doc), at most @depth at once (the calling thread
+ * sends one, helpers of @a the others; @a NULL: one at a time), and hands
+ * answer i to take(ctx, i, data) in order; data stays the runner's.  It
+ * stops at the first failure (of a request, of make, or of take), returns
+ * it after every request it sent has ended, and leaves that request's
+ * message as this thread's tg_api_last_message().
+ */
+struct ahead;
+struct buf;
+struct ahead *ahead_new(struct tg_api *api, unsigned helpers);
+void ahead_free(struct ahead *a);
+enum tg_err ahead_run(struct tg_api *api, struct ahead *a, size_t n,
+		      unsigned depth,
+		      bool (*make)(void *ctx, size_t i, struct buf *doc),
+		      enum tg_err (*take)(void *ctx, size_t i, cJSON *data),
+		      void *ctx) TG_WARN_UNUSED;
+
 /* Sets this thread's tg_api_last_message(). */
 void api_set_message(const char *msg);
 

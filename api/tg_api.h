@@ -334,6 +334,7 @@ struct tg_api_config {
 	const char *token;  /* X-API-KEY; copied, then wiped on free */
 	unsigned page_size; /* first: for connections; halved once if refused */
 	unsigned batch_pages; /* pages sent in one request as aliases */
+	unsigned concurrency; /* requests of one listing in flight at once */
 	unsigned rate_read;  /* queries a minute; 0 = no pacing */
 	unsigned rate_write; /* mutations a minute; 0 = no pacing */
 	unsigned timeout_s;  /* total time of one HTTP request */

@@ -30,7 +30,8 @@ struct options {
 	char *url;
 	char *network;
 	char *token_file;
-	unsigned cache_ttl, page_size, batch_pages, rate_read, rate_write;
+	unsigned cache_ttl, page_size, batch_pages, concurrency, rate_read,
+		rate_write;
 	unsigned timeout, retries, max_wait;
 	int uid, gid;
 	char *umask;
@@ -50,6 +51,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("cache_ttl=%u", cache_ttl),
 	OPT("page_size=%u", page_size),
 	OPT("batch_pages=%u", batch_pages),
+	OPT("concurrency=%u", concurrency),
 	OPT("rate_read=%u", rate_read),
 	OPT("rate_write=%u", rate_write),
 	OPT("timeout=%u", timeout),
@@ -265,6 +267,7 @@ static void usage(const char *prog)
 	       "    -o cache_ttl=SECONDS   how long listings are kept (60)\n"
 	       "    -o page_size=N         objects per page (100)\n"
 	       "    -o batch_pages=N       pages sent in one request (10)\n"
+	       "    -o concurrency=N       requests of one listing at once (3)\n"
 	       "    -o rate_read=N         queries per minute (60)\n"
 	       "    -o rate_write=N        mutations per minute (20)\n"
 	       "    -o timeout=SECONDS     time limit of one request (30)\n"
@@ -405,6 +408,7 @@ static bool options_in_range(const struct options *o)
 		{ "cache_ttl", o->cache_ttl, 0, 86400 },
 		{ "page_size", o->page_size, 1, 1000 },
 		{ "batch_pages", o->batch_pages, 1, 100 },
+		{ "concurrency", o->concurrency, 1, 16 },
 		{ "rate_read", o->rate_read, 0, 1000000 },
 		{ "rate_write", o->rate_write, 0, 1000000 },
 		{ "timeout", o->timeout, 1, 3600 },
@@ -446,7 +450,8 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = { .cache_ttl = 60, .page_size = 100,
-			     .batch_pages = 10, .rate_read = 60,
+			     .batch_pages = 10, .concurrency = 3,
+			     .rate_read = 60,
 			     .rate_write = 20, .timeout = 30, .retries = 3,
 			     .max_wait = 120, .uid = -1, .gid = -1 };
 	static struct tgfs_config conf;
@@ -561,6 +566,7 @@ int main(int argc, char *argv[])
 		.token = token,
 		.page_size = o.page_size,
 		.batch_pages = o.batch_pages,
+		.concurrency = o.concurrency,
 		.rate_read = o.rate_read,
 		.rate_write = o.rate_write,
 		.timeout_s = o.timeout,

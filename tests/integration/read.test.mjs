@@ -4,6 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSim, mount, sh, shStatus, entryNames, utc, teardown, exactCounts } from './lib.mjs';
+import { expectTree, childrenOf } from './expect.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
 const sorted = (a) => [...a].sort();
@@ -165,6 +166,38 @@ describe('reading the small tenant, two objects a page', () => {
     assert.match(shStatus(`cat 'networks/${netNames[0]}/nofield'`, m.dir).stderr,
       /No such file/);
   });
+});
+
+describe('the later requests of one listing are on the wire together', () => {
+  let sim, users, names;
+  before(async () => {
+    // 30 ms a request: a listing's requests overlap only if sent so.
+    sim = await startSim(['--size', 'small', '--latency-ms', '30']);
+    users = (await sim.tenant()).users;
+    names = childrenOf(expectTree(await sim.tenant()), 'users');
+  });
+  after(async () => {
+    await teardown(sim);
+  });
+
+  for (const [opt, most] of [[[], 3], [['concurrency=1'], 1]]) {
+    test(`${opt[0] ?? 'by default (concurrency=3)'}: ${most} at most at once, the same requests`,
+      { skip: !exactCounts() }, async () => {
+        const m = await mount(sim, { opts: ['page_size=2', 'batch_pages=1', ...opt] });
+        try {
+          await sim.resetStats();
+          const got = lines(sh('ls -1A users', m.dir));
+          const st = await sim.stats();
+          assert.deepEqual(sorted(got), sorted(names));
+          const pages = Math.ceil(users.length / 2);
+          assert.ok(pages >= 5, 'the listing takes several requests');
+          assert.equal(st.requests, pages, 'one page a request');
+          assert.equal(st.maxInFlight, most);
+        } finally {
+          await teardown(m);
+        }
+      });
+  }
 });
 
 describe('page size refused by the API', () => {

@@ -20,11 +20,27 @@ export class Stats {
     this.nodes = 0; // edges returned by all connections, nested included
     this.fields = {}; // root field name -> times executed (aliases counted)
     this.operations = {}; // operation name -> times executed
+    // GraphQL requests open at once (received, not yet answered): now, and
+    // the most since the reset.  Requests open across a reset still count.
+    this.inFlight ??= 0;
+    this.maxInFlight = this.inFlight;
+  }
+
+  /** A GraphQL request came in; leave() when its answer is done. */
+  enter() {
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+  }
+
+  leave() {
+    this.inFlight--;
   }
 
   toJSON() {
-    const { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations } = this;
-    return { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations };
+    const { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations,
+      maxInFlight } = this;
+    return { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations,
+      maxInFlight };
   }
 }
 

@@ -225,6 +225,8 @@ export function createServer(state) {
           stats.requests++;
           return answer(res, 405, errBody('Only POST is supported.'), { Allow: 'POST' });
         }
+        stats.enter();
+        res.once('close', () => stats.leave());
         return await handleGraphql(req, res);
       }
       if (path.startsWith('/_sim/')) return await handleSim(req, res, path);

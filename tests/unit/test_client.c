@@ -4,8 +4,13 @@
  * connections completed past their first page, page-size halving, 429
  * waits, retries of 5xx, dropped connections and broken bodies, and the
  * refusal of malformed answers.  Every request the client would send is
- * kept so the tests can check what it asked for.
+ * kept so the tests can check what it asked for.  Requests sent ahead
+ * (concurrency > 1) come from helper threads too: those tests answer by
+ * what a request asks (responder), not in order, and assert nothing off
+ * the main thread.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -31,6 +37,45 @@ static size_t nreplies, next_reply;
 static char *sent[32];
 static size_t nsent;
 
+/* Answers by content, for requests sent from several threads at once. */
+static pthread_mutex_t wrap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wrap_cond = PTHREAD_COND_INITIALIZER;
+static const char *(*responder)(const char *body, long *status);
+static unsigned inflight, max_inflight, want_inflight;
+static bool released;
+
+static enum tg_err respond(const char *body, struct http_resp *out)
+{
+	struct timespec until;
+	const char *r;
+	bool ok;
+
+	pthread_mutex_lock(&wrap_lock);
+	if (nsent < 32)
+		sent[nsent++] = strdup(body);
+	inflight++;
+	if (inflight > max_inflight)
+		max_inflight = inflight;
+	/* A later page waits (bounded) until want_inflight requests are on
+	 * the wire at once: then they surely were. */
+	if (strstr(body, "after:") && want_inflight) {
+		if (inflight >= want_inflight)
+			released = true;
+		pthread_cond_broadcast(&wrap_cond);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (!released &&
+		       pthread_cond_timedwait(&wrap_cond, &wrap_lock,
+					      &until) != ETIMEDOUT)
+			;
+	}
+	r = responder(body, &out->status);
+	ok = !r || buf_add(&out->body, r, strlen(r));
+	inflight--;
+	pthread_mutex_unlock(&wrap_lock);
+	return ok ? TG_OK : TG_ENOMEM;
+}
+
 enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
 			     struct http_resp *out, char *err, size_t errsz);
 
@@ -45,6 +90,8 @@ enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
 	out->retry_after = -1;
 	if (err && errsz)
 		err[0] = '\0';
+	if (responder)
+		return respond(body, out);
 	assert_true(nsent < 32);
 	sent[nsent++] = strdup(body);
 	assert_true(next_reply < nreplies);
@@ -69,6 +116,9 @@ static int setup(void **state)
 {
 	(void)state;
 	nreplies = next_reply = nsent = 0;
+	responder = NULL;
+	inflight = max_inflight = want_inflight = 0;
+	released = false;
 	return 0;
 }
 
@@ -80,9 +130,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct tg_api *client(unsigned page, unsigned batch)
+static struct tg_api *client_at(unsigned page, unsigned batch,
+				unsigned concurrency)
 {
 	struct tg_api_config cfg = {
+		.concurrency = concurrency,
 		.url = "http://127.0.0.1:1/api/graphql/",
 		.token = "t",
 		.page_size = page,
@@ -94,6 +146,11 @@ static struct tg_api *client(unsigned page, unsigned batch)
 
 	assert_non_null(api);
 	return api;
+}
+
+static struct tg_api *client(unsigned page, unsigned batch)
+{
+	return client_at(page, batch, 1);
 }
 
 static const struct tg_kind *kind(const char *dir)
@@ -638,6 +695,105 @@ static void test_only_idempotent_mutations_are_retried(void **state)
 	tg_api_free(api);
 }
 
+/* Nine networks in pages of two, each page by its cursor; the page after
+ * CUR5 answered the first time as fault_at_cur5 says ("401": HTTP 401;
+ * else that body), when it is set. */
+static const char *cursors[] = { NULL, CUR1, CUR3, CUR5,
+				 "YXJyYXljb25uZWN0aW9uOjc=" };
+static const char *fault_at_cur5;
+static bool fault_given;
+
+static const char *nine_networks(const char *body, long *status)
+{
+	static char b[9000];
+	size_t page = 0;
+
+	for (size_t i = 1; i < 5; i++)
+		if (strstr(body, cursors[i]))
+			page = i;
+	*status = 200;
+	if (page == 3 && fault_at_cur5 && !fault_given) {
+		fault_given = true;
+		if (strcmp(fault_at_cur5, "401") == 0) {
+			*status = 401;
+			return "{}";
+		}
+		return fault_at_cur5;
+	}
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", (int)page * 2, page == 4 ? 9 : (int)page * 2 + 2,
+			  9, page < 4, page < 4 ? cursors[page + 1] : "end"));
+	return b;
+}
+
+static void test_later_pages_go_ahead_concurrently_and_in_order(void **state)
+{
+	struct tg_api *api = client_at(2, 1, 3);
+	struct tg_api_stats st;
+	struct tg_list l;
+
+	(void)state;
+	responder = nine_networks;
+	fault_at_cur5 = NULL;
+	want_inflight = 3;
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	/* Three of the four later requests were on the wire at once. */
+	assert_int_equal(max_inflight, 3);
+	assert_int_equal(nsent, 5);
+	assert_int_equal(l.n, 9);
+	for (size_t i = 0; i < 9; i++) {
+		char want[8];
+
+		snprintf(want, sizeof(want), "n%zu", i);
+		assert_string_equal(l.items[i].name, want);
+	}
+	tg_api_get_stats(api, &st);
+	assert_int_equal(st.requests, 5);
+	assert_int_equal(st.pages, 5);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
+static void test_a_failure_ahead_fails_the_list_after_all_end(void **state)
+{
+	struct tg_api *api = client_at(2, 1, 3);
+	struct tg_list l;
+
+	(void)state;
+	responder = nine_networks;
+	fault_at_cur5 = "401";
+	fault_given = false;
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EAUTH);
+	assert_int_equal(l.n, 0);
+	assert_null(l.items);
+	/* The helper's message is the caller's. */
+	assert_non_null(strstr(tg_api_last_message(), "refused the token"));
+	/* Nothing is left running: every request sent has ended. */
+	assert_int_equal(inflight, 0);
+	assert_true(nsent <= 5);
+	tg_api_free(api);
+}
+
+static void test_an_unreadable_answer_ahead_is_sent_again(void **state)
+{
+	struct tg_api *api = client_at(2, 1, 3);
+	struct tg_api_stats st;
+	struct tg_list l;
+
+	(void)state;
+	responder = nine_networks;
+	fault_at_cur5 = "{\"data\":{\"p0\":";
+	fault_given = false;
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(l.n, 9);
+	tg_api_get_stats(api, &st);
+	assert_int_equal(st.requests, 6);
+	assert_int_equal(st.retries, 1);
+	assert_int_equal(st.failures, 0);
+	tg_list_release(&l);
+	tg_api_free(api);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +816,9 @@ int main(void)
 		T(test_lookup_by_name_uses_a_filter_variable),
 		T(test_draft_create_is_one_mutation_never_retried),
 		T(test_only_idempotent_mutations_are_retried),
+		T(test_later_pages_go_ahead_concurrently_and_in_order),
+		T(test_a_failure_ahead_fails_the_list_after_all_end),
+		T(test_an_unreadable_answer_ahead_is_sent_again),
 	};
 
 	tg_log_set_level(TG_LOG_ERR);

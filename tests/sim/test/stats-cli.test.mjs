@@ -37,6 +37,22 @@ test('stats count requests, operations, root fields (aliases separately), errors
   assert.deepEqual(z.fields, {});
 });
 
+test('maxInFlight is the most GraphQL requests open at once since the reset', async () => {
+  await s.sim('/_sim/config', 'POST', { latencyMs: 100 });
+  try {
+    await s.sim('/_sim/stats/reset', 'POST');
+    await s.data('{ users { totalCount } }');
+    await s.data('{ users { totalCount } }');
+    assert.equal((await s.sim('/_sim/stats')).body.maxInFlight, 1, 'one after another');
+    await s.sim('/_sim/stats/reset', 'POST');
+    // Each is held 100 ms by the latency: all three are open together.
+    await Promise.all([1, 2, 3].map(() => s.data('{ users { totalCount } }')));
+    assert.equal((await s.sim('/_sim/stats')).body.maxInFlight, 3, 'three at once');
+  } finally {
+    await s.sim('/_sim/config', 'POST', { latencyMs: 0 });
+  }
+});
+
 test('/_sim/tenant has every collection, API field names, relation ids, no secrets', async () => {
   const t = (await s.sim('/_sim/tenant')).body;
   for (const k of ['remoteNetworks', 'connectors', 'resources', 'groups', 'users', 'devices', 'serviceAccounts', 'serviceAccountKeys', 'securityPolicies', 'access']) {
