@@ -130,6 +130,21 @@ describe('reads through the kernel page cache', () => {
     assert.equal(sh(`wc -c < "${dir}/location"`, m.dir).trim(), '6');
   });
 
+  test('a write shows in the sizes stat reports for the object\'s other files at once', () => {
+    // The kernel keeps a file's attributes for cache_ttl (an hour here):
+    // only the daemon's word (an inval of the inode) makes it ask again.
+    const size = (f) => Number(sh(`stat -c %s "${dir}/${f}"`, m.dir));
+    const bytes = (f) => Number(sh(`wc -c < "${dir}/${f}"`, m.dir));
+    for (const loc of ['aws', 'google_cloud', 'aws']) {
+      assert.equal(size('object.json'), bytes('object.json'), 'before');
+      assert.equal(size('location'), bytes('location'), 'before');
+      sh(`echo ${loc} > "${dir}/location"`, m.dir);
+      assert.equal(JSON.parse(sh(`cat "${dir}/object.json"`, m.dir)).location, loc.toUpperCase());
+      assert.equal(size('object.json'), bytes('object.json'), `object.json after ${loc}`);
+      assert.equal(size('location'), loc.length + 1, `location after ${loc}`);
+    }
+  });
+
   test('a warm ls is an open of the folder and no listing: the kernel keeps the entries', { skip: !exactCounts() }, () => {
     const want = sh('ls -1 networks', m.dir);
     sh('ls -1 networks', m.dir);
