@@ -16,6 +16,7 @@
  * to them (so a daemon that forks after making its client has them).
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,9 +118,18 @@ void ahead_free(struct ahead *a)
 static bool hand_over(struct ahead *a, struct job *j)
 {
 	pthread_mutex_lock(&a->lock);
-	if (a->started < a->nthreads &&
-	    pthread_create(&a->threads[a->started], NULL, helper, a) == 0)
-		a->started++;
+	if (a->started < a->nthreads) {
+		sigset_t all, old;
+
+		/* Signals stay with the threads FUSE made for them (a
+		 * listing may run on the main thread, with -s). */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		if (pthread_create(&a->threads[a->started], NULL, helper,
+				   a) == 0)
+			a->started++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (!a->started) {
 		pthread_mutex_unlock(&a->lock);
 		return false;
