@@ -3,12 +3,12 @@
  *
  * A listing's later batches are all known once its first page is in
  * (offset cursors), so the next ones can be on the wire while the current
- * one is parsed and taken: up to `depth` of them at once.  Answers that
- * wait are kept as their bodies, parsed in turn by the listing's thread:
- * a parse tree is five times its body.  The listing's
+ * one is parsed and taken: up to `depth` of them at once.  The listing's
  * own thread sends one request itself and hands the others to a few
  * helper threads shared by all listings (each helper keeps its curl
- * handle, so its connection is reused).  Answers are taken in order.
+ * handle, so its connection is reused).  Answers are taken in order, and
+ * those that wait are kept as their bodies, parsed in turn by the
+ * listing's thread: a parse tree is five times its body.
  *
  * A request still queued when its listing comes to it is taken back and
  * sent by the listing's thread: a listing never waits on helpers that are
