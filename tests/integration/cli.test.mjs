@@ -80,6 +80,8 @@ describe('a bad option is named, and nothing is sent', () => {
     ['--bogus', null, /unknown option.*--bogus/],
     ['-o', 'page_size=0', /page_size=0 is out of range/],
     ['-o', 'batch_pages=1000', /batch_pages=1000 is out of range/],
+    ['-o', 'concurrency=0', /concurrency=0 is out of range \(1 to 16\)/],
+    ['-o', 'concurrency=17', /concurrency=17 is out of range \(1 to 16\)/],
     ['-o', 'timeout=0', /timeout=0 is out of range/],
     ['-o', 'retries=99', /retries=99 is out of range/],
     ['-o', 'timeout=abc', /invalid parameter in option `timeout=abc'/],
