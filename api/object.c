@@ -395,10 +395,46 @@ void tg_object_release(struct tg_object *obj)
 	memset(obj, 0, sizeof(*obj));
 }
 
+/* Appends @s as a JSON string.  Text with nothing to escape (the usual
+ * names, ids and values) is copied between quotes; the rest is printed by
+ * cJSON, which does the escaping: the same bytes either way. */
+static bool add_string(struct buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	cJSON str = { .type = cJSON_String, .valuestring = (char *)s };
+	char *printed;
+	bool ok;
+
+	while (*p >= 0x20 && *p != '"' && *p != '\\')
+		p++;
+	if (!*p)
+		return buf_add(out, "\"", 1) &&
+		       buf_add(out, s, (size_t)(p - (const unsigned char *)s)) &&
+		       buf_add(out, "\"", 1);
+	printed = cJSON_PrintUnformatted(&str);
+	if (!printed)
+		return false;
+	ok = buf_add(out, printed, strlen(printed));
+	cJSON_free(printed);
+	return ok;
+}
+
+/* Appends @n spaces. */
+static bool add_indent(struct buf *out, int n)
+{
+	static const char spaces[] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(spaces) - 1)
+		if (!buf_add(out, spaces,
+			     n < (int)sizeof(spaces) - 1 ? (size_t)n
+							 : sizeof(spaces) - 1))
+			return false;
+	return true;
+}
+
 /*
  * Pretty-prints @v as jq does (two-space indent, "key": value), keys in
- * the order the API sent them.  Scalars are printed by cJSON, which does
- * the escaping.
+ * the order the API sent them.  Numbers are printed by cJSON.
  */
 static bool pretty(const cJSON *v, int depth, struct buf *out)
 {
@@ -409,6 +445,14 @@ static bool pretty(const cJSON *v, int depth, struct buf *out)
 
 	if (depth > 64)
 		return false;
+	if (cJSON_IsString(v))
+		return add_string(out, v->valuestring ? v->valuestring : "");
+	if (cJSON_IsTrue(v) || cJSON_IsFalse(v) || cJSON_IsNull(v)) {
+		const char *lit = cJSON_IsTrue(v) ? "true"
+				  : cJSON_IsFalse(v) ? "false" : "null";
+
+		return buf_add(out, lit, strlen(lit));
+	}
 	if (!obj && !cJSON_IsArray(v)) {
 		s = cJSON_PrintUnformatted(v);
 		if (!s)
@@ -422,26 +466,17 @@ static bool pretty(const cJSON *v, int depth, struct buf *out)
 	if (!buf_add(out, obj ? "{\n" : "[\n", 2))
 		return false;
 	cJSON_ArrayForEach(it, v) {
-		if (!buf_addf(out, "%*s", 2 * (depth + 1), ""))
+		if (!add_indent(out, 2 * (depth + 1)))
 			return false;
-		if (obj) {
-			cJSON key = { .type = cJSON_String,
-				      .valuestring = it->string };
-
-			s = cJSON_PrintUnformatted(&key);
-			if (!s)
-				return false;
-			ok = buf_add(out, s, strlen(s)) &&
-			     buf_add(out, ": ", 2);
-			cJSON_free(s);
-			if (!ok)
-				return false;
-		}
+		if (obj && (!add_string(out, it->string ? it->string : "") ||
+			    !buf_add(out, ": ", 2)))
+			return false;
 		if (!pretty(it, depth + 1, out) ||
 		    !buf_add(out, it->next ? ",\n" : "\n", it->next ? 2 : 1))
 			return false;
 	}
-	return buf_addf(out, "%*s%c", 2 * depth, "", obj ? '}' : ']');
+	return add_indent(out, 2 * depth) &&
+	       buf_add(out, obj ? "}" : "]", 1);
 }
 
 /* A string at @path, or NULL when absent, null or not a string. */

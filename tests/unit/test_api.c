@@ -153,6 +153,11 @@ static void test_object_json_shown_from_compact_is_the_nodes(void **state)
 	assert_int_equal(strlen(as), a.json_len);
 	assert_non_null(strstr(as, "\n  \"extra\": {\n    \"n\": [\n      0,\n"));
 	assert_non_null(strstr(as, "\"e\": {}"));
+	/* Escaped as cJSON escapes; UTF-8 as it came. */
+	assert_non_null(strstr(as, "\n  \"name\": \"N \\\"q\\\" \xc3\xa9 "
+				   "\xf0\x9f\x98\x80\",\n"));
+	assert_non_null(strstr(as, "\n    \"s\": \"a\\\\b\\n\\t\\u0001/\",\n"));
+	assert_non_null(strstr(as, "\n    \"z\": null,\n    \"f\": false,\n"));
 	/* the compact text read again gives the same object.json */
 	{
 		char *compact = json_unpack(k, a.packed, a.packed_size);
