@@ -113,8 +113,8 @@ void ahead_free(struct ahead *a)
 	free(a);
 }
 
-/* Hands @j to the helpers, starting one more if none is idle.  False when
- * there are none (the lister then sends it itself). */
+/* Hands @j to the helpers, starting one more while fewer than nthreads
+ * run.  False when there are none (the lister then sends it itself). */
 static bool hand_over(struct ahead *a, struct job *j)
 {
 	pthread_mutex_lock(&a->lock);

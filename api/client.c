@@ -560,8 +560,8 @@ enum tg_err api_gql_take(struct tg_api *api, const char *doc,
 	buf_release(body);
 	if (!root) {
 		/* As api_gql does with an unreadable body: once more. */
-		tg_log(TG_LOG_WARN, "unreadable response (%s): sending it "
-		       "again", "sent ahead");
+		tg_log(TG_LOG_WARN, "unreadable response to a request sent "
+		       "ahead: sending it again");
 		STAT_ADD(api, retries, 1);
 		return api_gql(api, GQL_QUERY, doc, NULL, data, NULL);
 	}
@@ -825,16 +825,23 @@ struct nested_run {
 	size_t nplan;
 };
 
+/* Planned pages that request @b asks for: from *@done on. */
+static size_t nested_of(const struct nested_run *r, size_t b, size_t *done)
+{
+	size_t bp = r->l->api->cfg.batch_pages;
+
+	*done = b * bp;
+	return r->nplan - *done < bp ? r->nplan - *done : bp;
+}
+
 /* Makes request @b: batch_pages of the planned nested pages, aliased. */
 static bool make_nested(void *ctx, size_t b, struct buf *doc)
 {
 	const struct nested_run *r = ctx;
 	const struct lister *l = r->l;
 	const struct tg_kind *kind = l->kind;
-	size_t done = b * l->api->cfg.batch_pages, batch = r->nplan - done;
+	size_t done, batch = nested_of(r, b, &done);
 
-	if (batch > l->api->cfg.batch_pages)
-		batch = l->api->cfg.batch_pages;
 	if (!buf_addf(doc, "query tgfsNested_%s {", kind->list_field))
 		return false;
 	for (size_t k = 0; k < batch; k++) {
@@ -865,10 +872,8 @@ static enum tg_err take_nested_pages(void *ctx, size_t b, cJSON *data)
 {
 	const struct nested_run *r = ctx;
 	const struct lister *l = r->l;
-	size_t done = b * l->api->cfg.batch_pages, batch = r->nplan - done;
+	size_t done, batch = nested_of(r, b, &done);
 
-	if (batch > l->api->cfg.batch_pages)
-		batch = l->api->cfg.batch_pages;
 	STAT_ADD(l->api, pages, batch);
 	for (size_t k = 0; k < batch; k++) {
 		const struct nested_page *np = &r->plan[done + k];

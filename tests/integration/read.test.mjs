@@ -169,12 +169,15 @@ describe('reading the small tenant, two objects a page', () => {
 });
 
 describe('the later requests of one listing are on the wire together', () => {
-  let sim, users, names;
+  let sim, users, names, tree, groups;
   before(async () => {
     // 30 ms a request: a listing's requests overlap only if sent so.
     sim = await startSim(['--size', 'small', '--latency-ms', '30']);
-    users = (await sim.tenant()).users;
-    names = childrenOf(expectTree(await sim.tenant()), 'users');
+    const t = await sim.tenant();
+    users = t.users;
+    tree = expectTree(t);
+    names = childrenOf(tree, 'users');
+    groups = childrenOf(tree, 'groups');
   });
   after(async () => {
     await teardown(sim);
@@ -193,6 +196,16 @@ describe('the later requests of one listing are on the wire together', () => {
           assert.ok(pages >= 5, 'the listing takes several requests');
           assert.equal(st.requests, pages, 'one page a request');
           assert.equal(st.maxInFlight, most);
+          // Members past a group's first page (nested pages) go the same way.
+          sh('ls groups > /dev/null', m.dir);
+          await sim.resetStats();
+          for (const g of groups) {
+            assert.deepEqual(sorted(lines(sh(`ls -1A 'groups/${g}/users'`, m.dir))),
+              sorted(childrenOf(tree, `groups/${g}/users`)), g);
+          }
+          const nst = await sim.stats();
+          assert.ok(nst.operations.tgfsNested_groups >= 4, JSON.stringify(nst.operations));
+          assert.equal(nst.maxInFlight, most);
         } finally {
           await teardown(m);
         }
