@@ -6,7 +6,8 @@ set -euo pipefail
 
 TGFS_PACKAGES=(gcc meson ninja-build pkg-config fuse3 libfuse3-dev
 	libcurl4-openssl-dev libcjson-dev zlib1g-dev uthash-dev libcmocka-dev
-	ca-certificates curl rsync vim-nox python3 valgrind clang libclang-rt-dev)
+	ca-certificates curl rsync vim-nox python3 valgrind clang libclang-rt-dev
+	patch)
 
 tgfs_install_deps() {
 	local missing=() p

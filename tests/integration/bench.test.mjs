@@ -36,3 +36,19 @@ test('bench/run on the tiny tenant: exact requests, a latency cost, an overhead 
     JSON.stringify(j.overhead));
   process.stdout.write(r.stdout.split('\n').filter((l) => /^(ls|cat|  (ls|cat|find))/.test(l)).join('\n') + '\n');
 });
+
+test('bench/roundtrips: its patch still applies, and every variant mounts and prints its figures', () => {
+  const r = spawnSync(join(root, 'bench', 'roundtrips'), ['1'],
+    { encoding: 'utf8', timeout: 300000 });
+  assert.equal(r.status, 0, `bench/roundtrips failed:\n${r.stdout}\n${r.stderr}`);
+  const variants = ['as-shipped', 'noopen', 'noopen noflush', 'noopendir',
+    'noopen noopendir', 'noopen noflush noopendir'];
+  for (const v of variants) {
+    const line = r.stdout.split('\n').find((l) => l.startsWith(v.padEnd(28)));
+    assert.ok(line, `no row for ${v}:\n${r.stdout}`);
+    const nums = line.slice(28).trim().split(/\s+/).map(Number);
+    assert.equal(nums.length, 6, line);
+    assert.ok(nums.every((x) => x > 0), line);
+  }
+  process.stdout.write(r.stdout);
+});
