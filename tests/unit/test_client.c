@@ -43,6 +43,11 @@ static pthread_cond_t wrap_cond = PTHREAD_COND_INITIALIZER;
 static const char *(*responder)(const char *body, long *status);
 static unsigned inflight, max_inflight, want_inflight;
 static bool released;
+/* Set once the call under test has returned: a request that ends after
+ * that was left running by it. */
+static bool call_returned;
+static unsigned ended_after_return;
+static bool last_page_sent; /* nine_networks' last page has come */
 
 static enum tg_err respond(const char *body, struct http_resp *out)
 {
@@ -71,6 +76,8 @@ static enum tg_err respond(const char *body, struct http_resp *out)
 	}
 	r = responder(body, &out->status);
 	ok = !r || buf_add(&out->body, r, strlen(r));
+	if (call_returned)
+		ended_after_return++;
 	inflight--;
 	pthread_mutex_unlock(&wrap_lock);
 	return ok ? TG_OK : TG_ENOMEM;
@@ -119,6 +126,9 @@ static int setup(void **state)
 	responder = NULL;
 	inflight = max_inflight = want_inflight = 0;
 	released = false;
+	call_returned = false;
+	ended_after_return = 0;
+	last_page_sent = false;
 	return 0;
 }
 
@@ -702,6 +712,26 @@ static const char *cursors[] = { NULL, CUR1, CUR3, CUR5,
 				 "YXJyYXljb25uZWN0aW9uOjc=" };
 static const char *fault_at_cur5;
 static bool fault_given;
+/* How long the last page's answer takes, in ms (called under wrap_lock,
+ * which the wait gives up meanwhile). */
+static unsigned last_page_ms;
+static pthread_cond_t nap_cond = PTHREAD_COND_INITIALIZER;
+
+/* Waits under wrap_lock, which it gives up meanwhile, @ms or until *@until
+ * (may be NULL) holds. */
+static void nap_locked(unsigned ms, const bool *until_set)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	until.tv_sec += ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (!(until_set && *until_set) &&
+	       pthread_cond_timedwait(&nap_cond, &wrap_lock, &until) !=
+		       ETIMEDOUT)
+		;
+}
 
 static const char *nine_networks(const char *body, long *status)
 {
@@ -712,6 +742,15 @@ static const char *nine_networks(const char *body, long *status)
 		if (strstr(body, cursors[i]))
 			page = i;
 	*status = 200;
+	/* With last_page_ms: the second page answers once the last is on
+	 * the wire (5 s at most), so that it is when the third fails. */
+	if (page == 2 && last_page_ms)
+		nap_locked(5000, &last_page_sent);
+	if (page == 4 && last_page_ms) {
+		last_page_sent = true;
+		pthread_cond_broadcast(&nap_cond);
+		nap_locked(last_page_ms, NULL);
+	}
 	if (page == 3 && fault_at_cur5 && !fault_given) {
 		fault_given = true;
 		if (strcmp(fault_at_cur5, "401") == 0) {
@@ -763,15 +802,26 @@ static void test_a_failure_ahead_fails_the_list_after_all_end(void **state)
 	responder = nine_networks;
 	fault_at_cur5 = "401";
 	fault_given = false;
+	/* The last page is on the wire when the 401 comes, and answers
+	 * 300 ms after it was sent: the list must wait for it. */
+	last_page_ms = 300;
 	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EAUTH);
+	pthread_mutex_lock(&wrap_lock);
+	call_returned = true;
+	pthread_mutex_unlock(&wrap_lock);
+	last_page_ms = 0;
 	assert_int_equal(l.n, 0);
 	assert_null(l.items);
 	/* The helper's message is the caller's. */
 	assert_non_null(strstr(tg_api_last_message(), "refused the token"));
-	/* Nothing is left running: every request sent has ended. */
-	assert_int_equal(inflight, 0);
-	assert_true(nsent <= 5);
+	/* Nothing was left running: every request sent ended before the
+	 * call returned (tg_api_free joins the helpers, so one still
+	 * running would have ended by the check).  The last page was sent:
+	 * all five requests, none twice. */
 	tg_api_free(api);
+	assert_int_equal(ended_after_return, 0);
+	assert_int_equal(inflight, 0);
+	assert_int_equal(nsent, 5);
 }
 
 static void test_an_unreadable_answer_ahead_is_sent_again(void **state)
