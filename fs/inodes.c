@@ -443,7 +443,7 @@ out:
 	return rc;
 }
 
-size_t inodes_count(struct inodes *t)
+void inodes_count(struct inodes *t, size_t *held, size_t *most)
 {
 	size_t n;
 
@@ -451,6 +451,8 @@ size_t inodes_count(struct inodes *t)
 	n = t->used;
 	for (uint32_t i = t->free; i; i = t->node[i].next)
 		n--;
+	*held = n - 1; /* slot 0 */
+	/* Slots are only made when none is free: the most held at once. */
+	*most = t->used - 1;
 	pthread_mutex_unlock(&t->lock);
-	return n - 1; /* slot 0 */
 }

@@ -333,7 +333,8 @@ void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
 int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t newparent, const char *newname);
 /* Ids held (the root too). */
-size_t inodes_count(struct inodes *t);
+/* Node ids the kernel holds now, and the most it held at once. */
+void inodes_count(struct inodes *t, size_t *held, size_t *most);
 
 /* ---- what the kernel caches of value files (kcache.c) ---- */
 

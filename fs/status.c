@@ -69,11 +69,14 @@ static char *render_stats(struct tgfs *fs)
 	struct tg_api_stats a;
 	struct tg_cache_stats c;
 	uint64_t opens[3], dir_opens[2];
+	size_t held = 0, most = 0;
 	char *s = NULL;
 
 	tg_api_get_stats(fs->api, &a);
 	tg_cache_get_stats(fs->cache, &c);
 	kcache_counts(fs->kcache, opens, dir_opens);
+	if (fs->nodes)
+		inodes_count(fs->nodes, &held, &most);
 	if (asprintf(&s,
 		     "requests: %llu\n"
 		     "queries: %llu\n"
@@ -97,7 +100,8 @@ static char *render_stats(struct tgfs *fs)
 		     "opendirs-fill: %llu\n"
 		     "opendirs-keep: %llu\n"
 		     "readdirs: %llu\n"
-		     "kernel-nodes: %zu\n",
+		     "kernel-nodes: %zu\n"
+		     "kernel-nodes-most: %zu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -118,7 +122,7 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)dir_opens[1],
 		     (unsigned long long)__atomic_load_n(&fs->readdirs,
 							 __ATOMIC_RELAXED),
-		     fs->nodes ? inodes_count(fs->nodes) : (size_t)0) < 0)
+		     held, most) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */
 	{
