@@ -26,6 +26,7 @@ struct tg_cache_ref {
 	size_t bytes;
 	void (*free_val)(void *val);
 	int refs; /* atomic */
+	double filled; /* monotonic seconds: when its content was had */
 };
 
 struct flight {
@@ -274,6 +275,7 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 			nref->bytes = got.bytes;
 			nref->free_val = got.free_val;
 			nref->refs = 1; /* the flight's */
+			nref->filled = now_mono();
 		}
 	}
 
@@ -351,6 +353,7 @@ bool tg_cache_replace(struct tg_cache *c, const char *key,
 		nref->bytes = val->bytes;
 		nref->free_val = val->free_val;
 		nref->refs = 1;
+		nref->filled = e->ref->filled; /* its age is kept */
 		c->bytes -= e->ref->bytes;
 		tg_cache_put(e->ref);
 		e->ref = nref;
@@ -432,6 +435,7 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 		nref->bytes = out.bytes;
 		nref->free_val = out.free_val;
 		nref->refs = 1;
+		nref->filled = e->ref->filled;
 		c->bytes -= e->ref->bytes;
 		tg_cache_put(e->ref);
 		e->ref = nref;
@@ -467,6 +471,11 @@ void tg_cache_clear(struct tg_cache *c)
 			e->filled = -1e9;
 	}
 	pthread_rwlock_unlock(&c->lock);
+}
+
+double tg_cache_ref_age(const struct tg_cache_ref *ref)
+{
+	return now_mono() - ref->filled;
 }
 
 double tg_cache_oldest_age(struct tg_cache *c)

@@ -109,6 +109,10 @@ void tg_cache_invalidate(struct tg_cache *c, const char *key);
 /* Drops every entry. */
 void tg_cache_clear(struct tg_cache *c);
 
+/* Seconds since the content @ref holds was had (from the API, or as a
+ * change to what was): what it holds is that old at most. */
+double tg_cache_ref_age(const struct tg_cache_ref *ref);
+
 /* Seconds since the oldest entry still held was filled; -1 when empty. */
 double tg_cache_oldest_age(struct tg_cache *c);
 

@@ -204,6 +204,9 @@ int draft_new(struct tgfs *fs, const struct tg_kind *k, const char *file,
 		d = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* Drafts are listed in their kind's folder and their target's. */
+	if (!rc)
+		tgfs_folders_changed(fs);
 fail:
 	free(json);
 	draft_free(d);
@@ -269,8 +272,11 @@ int draft_remove(struct tgfs *fs, const struct tg_kind *k, const char *file)
 			break;
 		}
 	pthread_mutex_unlock(&s->lock);
+	if (!d)
+		return -ENOENT;
 	draft_free(d);
-	return d ? 0 : -ENOENT;
+	tgfs_folders_changed(fs);
+	return 0;
 }
 
 int draft_set_field(struct tgfs *fs, const struct tg_kind *k,
@@ -334,6 +340,8 @@ int draft_set_link(struct tgfs *fs, const struct tg_kind *k,
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(id);
+	if (!rc)
+		tgfs_folders_changed(fs);
 	return rc;
 }
 

@@ -38,7 +38,8 @@ struct inode {
 	uint32_t children; /* nodes whose parent this is */
 	uint32_t gen;      /* bumped at each reuse of the slot */
 	uint32_t nlookup;  /* the kernel's lookups not yet forgotten */
-	uint32_t hashed;   /* found by its name (not unlinked) */
+	uint16_t hashed;   /* found by its name (not unlinked) */
+	uint16_t listed;   /* a folder the kernel was given entries of */
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
 
@@ -247,6 +248,7 @@ static uint32_t take_slot(struct inodes *t)
 
 	if (i) {
 		t->free = t->node[i].next;
+		t->node[i].listed = 0;
 		return i;
 	}
 	if (t->used == t->cap) {
@@ -262,6 +264,7 @@ static uint32_t take_slot(struct inodes *t)
 		t->cap = cap;
 	}
 	t->node[t->used].gen = 0;
+	t->node[t->used].listed = 0;
 	return t->used++;
 }
 
@@ -441,6 +444,44 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 out:
 	pthread_mutex_unlock(&t->lock);
 	return rc;
+}
+
+void inodes_mark_listed(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n)
+		n->listed = 1;
+	pthread_mutex_unlock(&t->lock);
+}
+
+size_t inodes_take_listed(struct inodes *t, uint64_t **ids)
+{
+	size_t n = 0, cap = 0;
+	uint64_t *v = NULL;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint32_t i = 1; i < t->used; i++) {
+		if (!t->node[i].listed || t->node[i].parent == NONE)
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			uint64_t *nv = realloc(v, c * sizeof(*v));
+
+			/* Out of memory: the marks stay, for the next time. */
+			if (!nv)
+				break;
+			v = nv;
+			cap = c;
+		}
+		t->node[i].listed = 0;
+		v[n++] = i;
+	}
+	pthread_mutex_unlock(&t->lock);
+	*ids = v;
+	return n;
 }
 
 void inodes_count(struct inodes *t, size_t *held, size_t *most)

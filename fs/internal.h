@@ -47,11 +47,29 @@ struct tgfs {
 	struct inval_queue *inval;
 	struct kcache *kcache;
 	struct inodes *nodes; /* the kernel's node ids (ll.c sets it) */
+	/* Set by ll.c: the kernel lists folders from its cache, without
+	 * OPENDIR; folders_changed(folders_arg) makes it drop them all. */
+	bool no_opendir;
+	void (*folders_changed)(void *arg);
+	void *folders_arg;
 	uint64_t reads;    /* READs answered (atomic) */
 	uint64_t readdirs; /* folders listed to the kernel (atomic) */
 };
 
 struct tgfs *tgfs_get(void);
+
+/* Monotonic seconds. */
+static inline double mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Something folders' entries are made of changed (not by a folder
+ * operation the kernel saw): the kernel lists folders again. */
+void tgfs_folders_changed(struct tgfs *fs);
 
 /* 64-bit FNV-1a, the one hash of fs/ (inode numbers, first-seen contents,
  * kernel cache records): fnv_add(FNV_INIT, ...) and on. */
@@ -333,6 +351,11 @@ void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
 int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t newparent, const char *newname);
 /* Ids held (the root too). */
+/* The folder @ino was listed to the kernel; inodes_take_listed hands
+ * over (in *@ids, to free) the ids of those marked since the last take,
+ * and clears their marks. */
+void inodes_mark_listed(struct inodes *t, uint64_t ino);
+size_t inodes_take_listed(struct inodes *t, uint64_t **ids);
 /* Node ids the kernel holds now, and the most it held at once. */
 void inodes_count(struct inodes *t, size_t *held, size_t *most);
 
@@ -380,6 +403,23 @@ bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing);
 /* The kernel was given the entries hashing to @listing for @path: the
  * folder's first listing, or one that changed since its open. */
 void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing);
+
+/*
+ * Without OPENDIR (ll.c), the kernel lists a folder from the entries it
+ * holds until the folder's mtime, as a getattr tells it, changes.  So a
+ * folder's mtime carries a generation in its nanoseconds, which changes
+ * once the entries the kernel was given may be out of date: when the
+ * content they were made from is older than the cache's TTL, and when the
+ * record is gone (forgetting is safe).  kcache_dir_gen gives the
+ * generation of the folder at @path at monotonic time @now (seconds), and
+ * in *@left how long the kernel may keep attributes with it (-1: as long
+ * as it likes).  kcache_dir_filled: the kernel was given its entries,
+ * made from content that goes stale at @stale_at.
+ */
+uint32_t kcache_dir_gen(struct kcache *kc, const char *path, double now,
+			double *left);
+void kcache_dir_filled(struct kcache *kc, const char *path,
+		       double stale_at);
 
 /* How many read opens went each way, by enum kcache_use; how many folder
  * opens refilled the kernel's entries and how many kept them. */

@@ -51,6 +51,7 @@ struct kcache {
 	pthread_mutex_t lock;
 	uint64_t opens[3]; /* by enum kcache_use */
 	uint64_t dir_opens[2]; /* listings refilled, kept */
+	uint32_t next_gen;     /* the last folder generation given */
 	/* Apart, so that the files a walk reads once do not push out the
 	 * folders it lists again. */
 	struct ktable files, dirs;
@@ -252,6 +253,56 @@ void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing)
 		s->pages = listing; /* the first listing of a known folder */
 	else if (s && s->pages != listing)
 		s->pages = 0;
+	pthread_mutex_unlock(&kc->lock);
+}
+
+/* Folders' generations: a slot's size is the generation (-1: none yet)
+ * and its pages the time, in ms, at which the entries the kernel holds go
+ * stale (0: it holds none from us). */
+static void new_gen(struct kcache *kc, struct kslot *s)
+{
+	kc->next_gen = kc->next_gen % 999999999u + 1;
+	s->size = (int32_t)kc->next_gen;
+	s->pages = 0;
+}
+
+uint32_t kcache_dir_gen(struct kcache *kc, const char *path, double now,
+			double *left)
+{
+	uint64_t key = hash(path, strlen(path));
+	uint64_t ms = (uint64_t)(now * 1000);
+	struct kslot *s;
+	uint32_t gen;
+
+	*left = -1;
+	if (!kc)
+		return 0;
+	pthread_mutex_lock(&kc->lock);
+	s = find(&kc->dirs, key, true);
+	if (s->size < 0 || (s->pages && ms >= s->pages))
+		new_gen(kc, s);
+	else if (s->pages)
+		*left = (double)(s->pages - ms) / 1000;
+	gen = (uint32_t)s->size;
+	pthread_mutex_unlock(&kc->lock);
+	return gen;
+}
+
+void kcache_dir_filled(struct kcache *kc, const char *path,
+		       double stale_at)
+{
+	uint64_t key = hash(path, strlen(path));
+	struct kslot *s;
+
+	if (!kc)
+		return;
+	pthread_mutex_lock(&kc->lock);
+	s = find(&kc->dirs, key, true);
+	/* A new record: whatever generation the kernel holds, this one
+	 * differs, and its next getattr makes it list again. */
+	if (s->size < 0)
+		new_gen(kc, s);
+	s->pages = stale_at > 0 ? (uint64_t)(stale_at * 1000) : 1;
 	pthread_mutex_unlock(&kc->lock);
 }
 

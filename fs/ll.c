@@ -9,7 +9,10 @@
  * one for every folder (find) or every file (rsync).  As there: a lookup
  * is a getattr of the path; a setattr is chmod, chown, truncate and
  * utimens in that order; a listing is made whole at offset 0 and handed
- * out in pieces.  Unlike libfuse's default, a file unlinked (or replaced
+ * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
+ * -o dir_open): the kernel lists them from its cache, and a folder's
+ * generation in its mtime, or a drop after a change, tells it when not
+ * to (readdir_unopened, attrs_for, folders_changed).  Unlike libfuse's default, a file unlinked (or replaced
  * by a rename) while open goes at once, not to a .fuse_hidden* name until
  * its last release: the RELEASE of a close(2) comes after close(2) has
  * returned, so vim's swap file, closed then removed, could still be seen
@@ -25,12 +28,28 @@
 
 #include "internal.h"
 
+/* A listing made for the kernel without an OPENDIR, while it reads it in
+ * pieces (see readdir_unopened). */
+struct snap {
+	uint64_t ino;
+	uint32_t tag; /* 0: a free slot */
+	uint64_t used;
+	char *buf;
+	size_t len;
+};
+#define SNAPS 16
+
 struct ll {
 	struct tgfs_config *conf;
 	struct inodes *nodes;
 	struct fuse_session *se;
 	struct fuse_config cfg; /* timeouts, from .init */
-	void *fs;
+	struct tgfs *fs;
+	/* The kernel lists folders from its cache, without OPENDIR. */
+	bool no_opendir;
+	pthread_mutex_t snap_lock;
+	struct snap snaps[SNAPS];
+	uint64_t snap_clock;
 };
 
 /* An open folder: its listing, made at the readdir of offset 0. */
@@ -52,6 +71,23 @@ static struct ll *ll_of(fuse_req_t req)
 static void reply_rc(fuse_req_t req, int rc)
 {
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+/*
+ * The attribute timeout of @st, the attributes of @path.  Without
+ * OPENDIR, a folder's mtime carries its generation in its nanoseconds
+ * (kcache_dir_gen): the kernel lists the folder again once it changes,
+ * and asks for it again no later than the entries it holds go stale.
+ */
+static double attrs_for(struct ll *ll, const char *path, struct stat *st)
+{
+	double left, t = ll->cfg.attr_timeout;
+
+	if (!ll->no_opendir || !S_ISDIR(st->st_mode))
+		return t;
+	st->st_mtim.tv_nsec =
+		kcache_dir_gen(ll->fs->kcache, path, mono_now(), &left);
+	return left >= 0 && left < t ? left : t;
 }
 
 /* Gives the kernel an entry for @name in @parent, whose path is @path:
@@ -78,7 +114,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	e.entry_timeout = ll->cfg.entry_timeout;
-	e.attr_timeout = ll->cfg.attr_timeout;
+	e.attr_timeout = attrs_for(ll, path, &e.attr);
 	/* An interrupted lookup: the kernel never got the id. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
 		inodes_forget(ll->nodes, e.ino, 1);
@@ -120,7 +156,7 @@ static void reply_attr(fuse_req_t req, const char *path,
 	if (rc)
 		reply_rc(req, rc);
 	else
-		fuse_reply_attr(req, &st, ll_of(req)->cfg.attr_timeout);
+		fuse_reply_attr(req, &st, attrs_for(ll_of(req), path, &st));
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
@@ -395,7 +431,17 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 {
 	char *path;
 	struct ll_dir *d = NULL;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	int rc;
+
+	/* The kernel takes this as "never ask again": it lists every
+	 * folder from its cache (FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE) until
+	 * the folder's mtime changes or we drop its entries, and sends no
+	 * RELEASEDIR. */
+	if (ll_of(req)->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
 
 	if (!rc && !(d = calloc(1, sizeof(*d))))
 		rc = -ENOMEM;
@@ -449,6 +495,131 @@ static int add_entry(void *buf, const char *name, const struct stat *st,
 	return 0;
 }
 
+/* The high half of an offset given out without OPENDIR: 31 bits of the
+ * listing's hash, never 0 (offset 0 is the start). */
+static uint32_t tag_listing(char *buf, size_t len)
+{
+	uint32_t tag = (uint32_t)(fnv_add(FNV_INIT, buf, len) >> 33) | 1;
+
+	/* Each entry: ino (8 bytes), off (8), namelen (4), type (4), the
+	 * name, padded to 8 bytes (struct fuse_dirent). */
+	for (size_t p = 0; p + 24 <= len;) {
+		uint64_t off;
+		uint32_t namelen;
+
+		memcpy(&off, buf + p + 8, sizeof(off));
+		memcpy(&namelen, buf + p + 16, sizeof(namelen));
+		off |= (uint64_t)tag << 32;
+		memcpy(buf + p + 8, &off, sizeof(off));
+		p += (24 + (size_t)namelen + 7) & ~(size_t)7;
+	}
+	return tag;
+}
+
+/* Under snap_lock: the snapshot of @ino tagged @tag, or NULL. */
+static struct snap *snap_find(struct ll *ll, uint64_t ino, uint32_t tag)
+{
+	for (size_t i = 0; i < SNAPS; i++)
+		if (ll->snaps[i].tag == tag && ll->snaps[i].ino == ino) {
+			ll->snaps[i].used = ++ll->snap_clock;
+			return &ll->snaps[i];
+		}
+	return NULL;
+}
+
+/* Under snap_lock: keeps @buf (taken over) as the snapshot of @ino, in
+ * place of the same or of the one used longest ago. */
+static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
+			     char *buf, size_t len)
+{
+	struct snap *s = snap_find(ll, ino, tag);
+
+	if (!s) {
+		s = &ll->snaps[0];
+		for (size_t i = 1; i < SNAPS; i++)
+			if (ll->snaps[i].used < s->used)
+				s = &ll->snaps[i];
+	}
+	free(s->buf);
+	*s = (struct snap){ .ino = ino, .tag = tag, .buf = buf, .len = len,
+			    .used = ++ll->snap_clock };
+	return s;
+}
+
+/* Under snap_lock: the piece of @s at byte @at; the last (empty) one
+ * frees it. */
+static void snap_reply(fuse_req_t req, struct snap *s, size_t at,
+		       size_t size)
+{
+	if (at >= s->len) {
+		fuse_reply_buf(req, NULL, 0);
+		free(s->buf);
+		memset(s, 0, sizeof(*s));
+		return;
+	}
+	fuse_reply_buf(req, s->buf + at,
+		       s->len - at < size ? s->len - at : size);
+}
+
+/*
+ * A readdir without OPENDIR.  At offset 0 the folder is listed whole, as
+ * it is now, and kept while the kernel reads it in pieces.  Offsets carry
+ * a hash of the listing in their high half, so a piece is only ever cut
+ * from the listing its offset came from: one no longer kept is made
+ * again, and a listing that changed meanwhile fails that read with EIO
+ * rather than hand out entries cut at the wrong places.
+ */
+static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
+			     off_t off)
+{
+	struct ll *ll = ll_of(req);
+	uint32_t tag = (uint32_t)((uint64_t)off >> 32), made;
+	size_t at = (size_t)((uint64_t)off & 0xffffffffu);
+	struct fuse_file_info none = { 0 };
+	struct ll_dir d = { .req = req };
+	struct snap *s;
+	char *path = NULL;
+	int rc;
+
+	if (off < 0 || (off > 0 && !tag)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_mutex_lock(&ll->snap_lock);
+	s = off ? snap_find(ll, ino, tag) : NULL;
+	if (s) {
+		snap_reply(req, s, at, size);
+		pthread_mutex_unlock(&ll->snap_lock);
+		return;
+	}
+	pthread_mutex_unlock(&ll->snap_lock);
+	rc = inodes_path(ll->nodes, ino, NULL, &path);
+	if (!rc)
+		rc = tgfs_ops.readdir(path, &d, add_entry, 0, &none, 0);
+	if (!rc)
+		rc = d.error;
+	free(path);
+	if (!rc && !d.buf)
+		rc = -EIO; /* "." and ".." at least */
+	if (rc) {
+		free(d.buf);
+		reply_rc(req, rc);
+		return;
+	}
+	made = tag_listing(d.buf, d.len);
+	if (off && made != tag) {
+		free(d.buf);
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	/* Entries the kernel holds: dropped after a change (folders_changed). */
+	inodes_mark_listed(ll->nodes, ino);
+	pthread_mutex_lock(&ll->snap_lock);
+	s = snap_put(ll, ino, made, d.buf, d.len);
+	snap_reply(req, s, at, size);
+	pthread_mutex_unlock(&ll->snap_lock);
+}
+
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
@@ -456,6 +627,10 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	char *path = NULL;
 	int rc = 0;
 
+	if (!d) {
+		readdir_unopened(req, ino, size, off);
+		return;
+	}
 	pthread_mutex_lock(&d->lock);
 	if (off == 0 || !d->filled) {
 		struct fuse_file_info inner = *fi;
@@ -526,6 +701,29 @@ static void invalidate(void *arg, const char *path)
 		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 }
 
+/*
+ * Something changed that folders' entries are made of (a change made
+ * here, or the cache dropped): the kernel drops the entries it holds of
+ * every folder it was given entries of, before the change's request is
+ * answered, so that the next listing shows it.  Without OPENDIR nothing
+ * else would tell it before the folder's generation goes stale.  Dropping
+ * a folder's pages waits on nothing of ours, so this is safe from a
+ * request's thread.
+ */
+static void folders_changed(void *arg)
+{
+	struct ll *ll = arg;
+	uint64_t *ids = NULL;
+	size_t n;
+
+	if (!ll->no_opendir)
+		return;
+	n = inodes_take_listed(ll->nodes, &ids);
+	for (size_t i = 0; i < n; i++)
+		fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
+	free(ids);
+}
+
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ll *ll = userdata;
@@ -534,6 +732,13 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 
 	fs->nodes = ll->nodes; /* for the stats */
 	ll->fs = fs;
+	/* Kernels since 5.1 take an ENOSYS to OPENDIR as "never again"
+	 * (FUSE_NO_OPENDIR_SUPPORT); before that it would fail the open. */
+	ll->no_opendir = !ll->conf->dir_open &&
+			 (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
+	fs->no_opendir = ll->no_opendir;
+	fs->folders_changed = folders_changed;
+	fs->folders_arg = ll;
 }
 
 static void ll_destroy(void *userdata)
@@ -579,11 +784,13 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 	if (!ll)
 		return NULL;
 	ll->conf = conf;
+	pthread_mutex_init(&ll->snap_lock, NULL);
 	ll->nodes = inodes_new();
 	if (ll->nodes)
 		ll->se = fuse_session_new(args, &ll_ops, sizeof(ll_ops), ll);
 	if (!ll->se) {
 		inodes_free(ll->nodes);
+		pthread_mutex_destroy(&ll->snap_lock);
 		free(ll);
 		return NULL;
 	}
@@ -601,5 +808,8 @@ void tgfs_ll_free(struct ll *ll)
 		return;
 	fuse_session_destroy(ll->se);
 	inodes_free(ll->nodes);
+	for (size_t i = 0; i < SNAPS; i++)
+		free(ll->snaps[i].buf);
+	pthread_mutex_destroy(&ll->snap_lock);
 	free(ll);
 }

@@ -35,7 +35,7 @@ struct options {
 	unsigned timeout, retries, max_wait;
 	int uid, gid;
 	char *umask;
-	int show_help, show_version, read_only, allow_other;
+	int show_help, show_version, read_only, allow_other, dir_open;
 	char *pos[3]; /* [source] mountpoint, and anything more */
 	int npos;
 };
@@ -60,6 +60,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("uid=%d", uid),
 	OPT("gid=%d", gid),
 	OPT("umask=%s", umask),
+	OPT("dir_open", dir_open),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -273,7 +274,10 @@ static void usage(const char *prog)
 	       "    -o timeout=SECONDS     time limit of one request (30)\n"
 	       "    -o retries=N           extra tries of a failed read (3)\n"
 	       "    -o max_wait=SECONDS    longest wait on rate limits (120)\n"
-	       "    -o uid=N,gid=N,umask=M owner and mode bits of the files\n\n"
+	       "    -o uid=N,gid=N,umask=M owner and mode bits of the files\n"
+	       "    -o dir_open            ask the daemon at every opendir (the\n"
+	       "                           kernel otherwise lists folders from\n"
+	       "                           its cache until they change)\n\n"
 	       "environment:\n"
 	       "    TWINGATE_NETWORK, TWINGATE_URL, TWINGATE_API_TOKEN,\n"
 	       "    TWINGATE_API_TOKEN_FILE\n\n",
@@ -580,6 +584,7 @@ int main(int argc, char *argv[])
 	conf.gid = o.gid >= 0 ? (gid_t)o.gid : getgid();
 	conf.umask = o.umask ? (mode_t)strtoul(o.umask, NULL, 8) & 0777 : 0;
 	conf.read_only = o.read_only;
+	conf.dir_open = o.dir_open;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "twingatefs: cannot initialise libcurl\n");

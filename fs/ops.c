@@ -231,7 +231,23 @@ struct dir_fill {
 	fuse_fill_dir_t filler;
 	struct node child; /* scratch node for each entry's stat */
 	uint64_t hash;     /* of the entries given so far */
+	double age;        /* of the cached content listed, in seconds */
 };
+
+void tgfs_folders_changed(struct tgfs *fs)
+{
+	if (fs->folders_changed)
+		fs->folders_changed(fs->folders_arg);
+}
+
+/* The age of what @ref holds, if older than what @df knew. */
+static void dir_age(struct dir_fill *df, const struct tg_cache_ref *ref)
+{
+	double age = ref ? tg_cache_ref_age(ref) : 0;
+
+	if (age > df->age)
+		df->age = age;
+}
 
 /*
  * Entries carry a name, a type and an inode number only, never
@@ -429,6 +445,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
+	dir_age(df, n.ref);
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	switch (n.type) {
@@ -454,6 +471,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 			rc = coll_get_names(fs, n.kind, &n.ref);
 			if (rc)
 				break;
+			dir_age(df, n.ref);
 		}
 		c = coll_of(n.ref, n.kind);
 		if (c && !coll_each(c, parent, add_object, df) &&
@@ -564,20 +582,25 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	(void)flags;
 	__atomic_fetch_add(&fs->readdirs, 1, __ATOMIC_RELAXED);
 	rc = list_dir(fs, path, &df);
-	/* What the kernel now caches, if the listing changed since its
-	 * open said what it would be. */
-	if (!rc)
+	/* Without OPENDIR: the kernel holds these entries until what they
+	 * were made of goes stale (ll.c).  Else: what the kernel now
+	 * caches, if the listing changed since its open said what it
+	 * would be. */
+	if (!rc && fs->no_opendir)
+		kcache_dir_filled(fs->kcache, path,
+				  mono_now() - df.age + fs->cfg->cache_ttl);
+	else if (!rc)
 		kcache_dir_listed(fs->kcache, path, df.hash);
 	return rc;
 }
 
 /*
- * The kernel keeps a folder's entries (FOPEN_CACHE_DIR) and lists it again
- * from them while its open says they still hold (FOPEN_KEEP_CACHE): a warm
- * folder is then an OPENDIR and a RELEASEDIR, where it was those and two
- * READDIRs and the GETATTR the kernel makes after each listing.  So an
- * open lists the folder, hash only, and tells which.
- *
+ * With -o dir_open (else the kernel never sends OPENDIR, ll.c): the kernel
+ * keeps a folder's entries (FOPEN_CACHE_DIR) and lists it again from them
+ * while its open says they still hold (FOPEN_KEEP_CACHE): a warm folder is
+ * then an OPENDIR and a RELEASEDIR, where it was those and two READDIRs
+ * and the GETATTR the kernel makes after each listing.  So an open lists
+ * the folder, hash only, and tells which.
  */
 
 static int tgfs_opendir(const char *path, struct fuse_file_info *fi)

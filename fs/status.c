@@ -194,6 +194,7 @@ int status_write(struct tgfs *fs, size_t i)
 	if (!status_writable(i))
 		return -EACCES;
 	tg_cache_clear(fs->cache);
+	tgfs_folders_changed(fs);
 	tg_log(TG_LOG_INFO, "cache dropped on request");
 	return 0;
 }

@@ -27,6 +27,7 @@ struct tgfs_config {
 	gid_t gid;
 	mode_t umask;
 	bool read_only;
+	bool dir_open; /* ask at every opendir, as kernels before 5.1 do */
 	struct tg_api_health checked; /* what the check before mounting saw */
 };
 

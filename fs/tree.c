@@ -1324,6 +1324,7 @@ void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 	pthread_mutex_lock(&fs->apply_lock);
 	apply_locked(fs, kind, obj, remove_id);
 	pthread_mutex_unlock(&fs->apply_lock);
+	tgfs_folders_changed(fs);
 }
 
 void cache_expire(struct tgfs *fs, const struct tg_kind *kind)
@@ -1335,6 +1336,7 @@ void cache_expire(struct tgfs *fs, const struct tg_kind *kind)
 	tg_cache_expire_prefix(fs->cache, key);
 	snprintf(key, sizeof(key), "list:%s", holder->dir);
 	tg_cache_expire_prefix(fs->cache, key);
+	tgfs_folders_changed(fs);
 }
 
 void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
@@ -1360,4 +1362,5 @@ void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
 	}
 	apply_locked(fs, kind, o ? &changed : NULL, NULL);
 	pthread_mutex_unlock(&fs->apply_lock);
+	tgfs_folders_changed(fs);
 }

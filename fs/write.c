@@ -415,19 +415,11 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	return rc;
 }
 
-static double mono_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
 			   const char *name, const char *parent_id,
 			   struct tg_object *out)
 {
-	double deadline = mono_s() + fs->cfg->api.timeout_s, step = 0.25;
+	double deadline = mono_now() + fs->cfg->api.timeout_s, step = 0.25;
 
 	for (;;) {
 		struct tg_list found = { 0 };
@@ -452,7 +444,7 @@ bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
 			memset(&found.items[at], 0, sizeof(found.items[at]));
 		}
 		tg_list_release(&found);
-		left = deadline - mono_s();
+		left = deadline - mono_now();
 		if (hits || left <= 0)
 			return hits == 1;
 		step = step * 2 < left ? step * 2 : left;

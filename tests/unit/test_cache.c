@@ -156,6 +156,40 @@ static void test_stale_value_served_when_fill_fails_with_eio(void **state)
 	tg_cache_free(c);
 }
 
+/* A reference tells how old its content is: from its fill, kept when a
+ * change replaces it, and the old one's own age when served stale. */
+static void test_a_reference_tells_its_age(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_ref *ref;
+	struct tg_cache_fill v = { .bytes = sizeof(int), .free_val = free_int };
+
+	(void)state;
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	fake_now += 4;
+	assert_true(tg_cache_peek(c, "k", &ref, NULL));
+	assert_true(tg_cache_ref_age(ref) > 3.99 && tg_cache_ref_age(ref) < 4.01);
+	tg_cache_put(ref);
+	v.val = calloc(1, sizeof(int));
+	assert_non_null(v.val);
+	assert_true(tg_cache_replace(c, "k", &v));
+	fake_now += 3;
+	assert_true(tg_cache_peek(c, "k", &ref, NULL));
+	assert_true(tg_cache_ref_age(ref) > 6.99 && tg_cache_ref_age(ref) < 7.01);
+	tg_cache_put(ref);
+	fake_now += 5; /* expired, and the fill fails: 12 s old, stale */
+	f.fail = -EIO;
+	assert_int_equal(tg_cache_get(c, "k", fill, &f, &ref, NULL), 0);
+	assert_true(tg_cache_ref_age(ref) > 11.99 && tg_cache_ref_age(ref) < 12.01);
+	tg_cache_put(ref);
+	f.fail = 0;
+	assert_int_equal(tg_cache_get(c, "k", fill, &f, &ref, NULL), 0);
+	assert_true(tg_cache_ref_age(ref) < 0.01);
+	tg_cache_put(ref);
+	tg_cache_free(c);
+}
+
 static void test_invalidation_during_fill_is_not_stored(void **state)
 {
 	struct tg_cache *c = tg_cache_new(60, 0);
@@ -281,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_within_ttl_miss_after),
+		cmocka_unit_test(test_a_reference_tells_its_age),
 		cmocka_unit_test(test_keys_are_separate),
 		cmocka_unit_test(test_fill_error_is_returned_and_not_cached),
 		cmocka_unit_test(test_stale_value_served_when_fill_fails_with_eio),

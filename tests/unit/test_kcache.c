@@ -140,6 +140,70 @@ static void test_a_folder_keeps_its_listing_while_it_holds(void **state)
 	kcache_free(kc);
 }
 
+/* Without OPENDIR: a folder's generation holds while the entries the
+ * kernel was given are fresh, and changes once they go stale, or when its
+ * record is gone. */
+static void test_a_folder_generation_changes_when_its_entries_go_stale(
+	void **state)
+{
+	struct kcache *kc = kcache_new(4, 4);
+	double left;
+	uint32_t g0, g1, g2;
+	char p[16];
+
+	(void)state;
+	g0 = kcache_dir_gen(kc, "/networks", 100.0, &left);
+	assert_true(g0 > 0 && g0 < 1000000000u); /* a tv_nsec */
+	assert_true(left < 0); /* no entries given: attributes as usual */
+	assert_int_equal(kcache_dir_gen(kc, "/networks", 150.0, &left), g0);
+	/* listed at 160 from content 20 s old, TTL 60: stale at 200 */
+	kcache_dir_filled(kc, "/networks", 200.0);
+	assert_int_equal(kcache_dir_gen(kc, "/networks", 170.0, &left), g0);
+	assert_true(left > 29.99 && left < 30.01);
+	assert_int_equal(kcache_dir_gen(kc, "/networks", 199.9, &left), g0);
+	g1 = kcache_dir_gen(kc, "/networks", 200.0, &left);
+	assert_int_not_equal(g1, g0);
+	assert_true(left < 0);
+	/* it stays g1 until listed again and stale again */
+	assert_int_equal(kcache_dir_gen(kc, "/networks", 300.0, &left), g1);
+	kcache_dir_filled(kc, "/networks", 400.0);
+	assert_int_equal(kcache_dir_gen(kc, "/networks", 399.0, &left), g1);
+	/* other folders have generations of their own */
+	assert_int_not_equal(kcache_dir_gen(kc, "/other", 399.0, &left), g1);
+	/* the record pushed out by others (16 slots): a new generation */
+	for (int i = 0; i < 64; i++) {
+		snprintf(p, sizeof(p), "/d%d", i);
+		kcache_dir_gen(kc, p, 399.0, &left);
+	}
+	g2 = kcache_dir_gen(kc, "/networks", 399.0, &left);
+	assert_int_not_equal(g2, g1);
+	assert_int_not_equal(g2, g0);
+	kcache_free(kc);
+}
+
+static void test_a_folder_listed_without_a_record_gets_a_new_generation(
+	void **state)
+{
+	struct kcache *kc = kcache_new(4, 4);
+	double left;
+	uint32_t g0;
+	char p[16];
+
+	(void)state;
+	/* the kernel got g0 for /a; then /a's record is pushed out */
+	g0 = kcache_dir_gen(kc, "/a", 10.0, &left);
+	for (int i = 0; i < 64; i++) {
+		snprintf(p, sizeof(p), "/d%d", i);
+		kcache_dir_gen(kc, p, 10.0, &left);
+	}
+	/* listed with no record: its next getattr must not say g0, or the
+	 * kernel would keep entries it had before as if they were these */
+	kcache_dir_filled(kc, "/a", 100.0);
+	assert_int_not_equal(kcache_dir_gen(kc, "/a", 20.0, &left), g0);
+	assert_true(left > 79.99 && left < 80.01);
+	kcache_free(kc);
+}
+
 static void test_files_read_once_leave_folders_known(void **state)
 {
 	struct kcache *kc = kcache_new(0, 0);
@@ -189,6 +253,8 @@ int main(void)
 		cmocka_unit_test(test_a_write_forgets),
 		cmocka_unit_test(test_a_file_that_loses_its_slot_reads_direct),
 		cmocka_unit_test(test_a_folder_keeps_its_listing_while_it_holds),
+		cmocka_unit_test(test_a_folder_generation_changes_when_its_entries_go_stale),
+		cmocka_unit_test(test_a_folder_listed_without_a_record_gets_a_new_generation),
 		cmocka_unit_test(test_files_read_once_leave_folders_known),
 		cmocka_unit_test(test_counts_by_way),
 	};
