@@ -12,11 +12,12 @@
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
  * generation in its mtime, or a drop after a change, tells it when not
- * to (readdir_unopened, attrs_for, folders_changed).  Unlike libfuse's default, a file unlinked (or replaced
- * by a rename) while open goes at once, not to a .fuse_hidden* name until
- * its last release: the RELEASE of a close(2) comes after close(2) has
- * returned, so vim's swap file, closed then removed, could still be seen
- * as .fuse_hidden* right after vim exited.
+ * to (readdir_unopened, attrs_for, folders_changed).  Unlike libfuse's
+ * default, a file unlinked (or replaced by a rename) while open goes at
+ * once, not to a .fuse_hidden* name until its last release: the RELEASE
+ * of a close(2) comes after close(2) has returned, so vim's swap file,
+ * closed then removed, could still be seen as .fuse_hidden* right after
+ * vim exited.
  */
 #include <errno.h>
 #include <fcntl.h>
