@@ -457,30 +457,21 @@ void inodes_mark_listed(struct inodes *t, uint64_t ino)
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t inodes_take_listed(struct inodes *t, uint64_t **ids)
+size_t inodes_take_listed(struct inodes *t, uint64_t *from, uint64_t *ids,
+			  size_t max)
 {
-	size_t n = 0, cap = 0;
-	uint64_t *v = NULL;
+	size_t n = 0;
+	uint64_t i = *from < 1 ? 1 : *from;
 
 	pthread_mutex_lock(&t->lock);
-	for (uint32_t i = 1; i < t->used; i++) {
+	for (; i < t->used && n < max; i++) {
 		if (!t->node[i].listed || t->node[i].parent == NONE)
 			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 64;
-			uint64_t *nv = realloc(v, c * sizeof(*v));
-
-			/* Out of memory: the marks stay, for the next time. */
-			if (!nv)
-				break;
-			v = nv;
-			cap = c;
-		}
 		t->node[i].listed = 0;
-		v[n++] = i;
+		ids[n++] = i;
 	}
 	pthread_mutex_unlock(&t->lock);
-	*ids = v;
+	*from = i;
 	return n;
 }
 

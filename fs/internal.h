@@ -351,11 +351,13 @@ void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
 int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t newparent, const char *newname);
 /* Ids held (the root too). */
-/* The folder @ino was listed to the kernel; inodes_take_listed hands
- * over (in *@ids, to free) the ids of those marked since the last take,
- * and clears their marks. */
+/* The folder @ino was listed to the kernel.  inodes_take_listed puts in
+ * @ids up to @max ids of those marked since their last take, from id
+ * *@from on, clears their marks and moves *@from past them (start at 0;
+ * 0 ids: no more). */
 void inodes_mark_listed(struct inodes *t, uint64_t ino);
-size_t inodes_take_listed(struct inodes *t, uint64_t **ids);
+size_t inodes_take_listed(struct inodes *t, uint64_t *from, uint64_t *ids,
+			  size_t max);
 /* Node ids the kernel holds now, and the most it held at once. */
 void inodes_count(struct inodes *t, size_t *held, size_t *most);
 

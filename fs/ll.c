@@ -45,9 +45,7 @@ struct ll {
 	struct inodes *nodes;
 	struct fuse_session *se;
 	struct fuse_config cfg; /* timeouts, from .init */
-	struct tgfs *fs;
-	/* The kernel lists folders from its cache, without OPENDIR. */
-	bool no_opendir;
+	struct tgfs *fs; /* fs->no_opendir: folders are never opened */
 	pthread_mutex_t snap_lock;
 	struct snap snaps[SNAPS];
 	uint64_t snap_clock;
@@ -84,7 +82,7 @@ static double attrs_for(struct ll *ll, const char *path, struct stat *st)
 {
 	double left, t = ll->cfg.attr_timeout;
 
-	if (!ll->no_opendir || !S_ISDIR(st->st_mode))
+	if (!ll->fs->no_opendir || !S_ISDIR(st->st_mode))
 		return t;
 	st->st_mtim.tv_nsec =
 		kcache_dir_gen(ll->fs->kcache, path, mono_now(), &left);
@@ -438,7 +436,7 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 	 * folder from its cache (FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE) until
 	 * the folder's mtime changes or we drop its entries, and sends no
 	 * RELEASEDIR. */
-	if (ll_of(req)->no_opendir) {
+	if (ll_of(req)->fs->no_opendir) {
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
@@ -547,19 +545,47 @@ static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
 	return s;
 }
 
+/* Lists the folder @ino into @d (its buffer emptied first; @fh: what the
+ * readdir operation gets as its handle).  0 or -errno. */
+static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d,
+		       uint64_t fh)
+{
+	struct fuse_file_info fi = { .fh = fh };
+	char *path = NULL;
+	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+
+	d->len = 0;
+	d->error = 0;
+	d->req = req;
+	if (!rc)
+		rc = tgfs_ops.readdir(path, d, add_entry, 0, &fi, 0);
+	free(path);
+	return rc ? rc : d->error;
+}
+
+/* Replies the piece of @buf (@len bytes of entries) at byte @at, at most
+ * @size bytes; past the end, an empty one.  True at the end.  The kernel
+ * drops an entry the piece cuts, and asks from it next time. */
+static bool reply_piece(fuse_req_t req, const char *buf, size_t len,
+			size_t at, size_t size)
+{
+	if (at >= len) {
+		fuse_reply_buf(req, NULL, 0);
+		return true;
+	}
+	fuse_reply_buf(req, buf + at, len - at < size ? len - at : size);
+	return false;
+}
+
 /* Under snap_lock: the piece of @s at byte @at; the last (empty) one
  * frees it. */
 static void snap_reply(fuse_req_t req, struct snap *s, size_t at,
 		       size_t size)
 {
-	if (at >= s->len) {
-		fuse_reply_buf(req, NULL, 0);
+	if (reply_piece(req, s->buf, s->len, at, size)) {
 		free(s->buf);
 		memset(s, 0, sizeof(*s));
-		return;
 	}
-	fuse_reply_buf(req, s->buf + at,
-		       s->len - at < size ? s->len - at : size);
 }
 
 /*
@@ -576,10 +602,8 @@ static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct ll *ll = ll_of(req);
 	uint32_t tag = (uint32_t)((uint64_t)off >> 32), made;
 	size_t at = (size_t)((uint64_t)off & 0xffffffffu);
-	struct fuse_file_info none = { 0 };
-	struct ll_dir d = { .req = req };
+	struct ll_dir d = { 0 };
 	struct snap *s;
-	char *path = NULL;
 	int rc;
 
 	if (off < 0 || (off > 0 && !tag)) {
@@ -594,12 +618,7 @@ static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
 		return;
 	}
 	pthread_mutex_unlock(&ll->snap_lock);
-	rc = inodes_path(ll->nodes, ino, NULL, &path);
-	if (!rc)
-		rc = tgfs_ops.readdir(path, &d, add_entry, 0, &none, 0);
-	if (!rc)
-		rc = d.error;
-	free(path);
+	rc = list_folder(req, ino, &d, 0);
 	if (!rc && !d.buf)
 		rc = -EIO; /* "." and ".." at least */
 	if (rc) {
@@ -625,7 +644,6 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
 	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
-	char *path = NULL;
 	int rc = 0;
 
 	if (!d) {
@@ -634,33 +652,17 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	pthread_mutex_lock(&d->lock);
 	if (off == 0 || !d->filled) {
-		struct fuse_file_info inner = *fi;
-
-		inner.fh = d->fh;
-		d->len = 0;
-		d->error = 0;
-		d->filled = false;
-		d->req = req;
-		rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
-		if (!rc)
-			rc = tgfs_ops.readdir(path, d, add_entry, 0, &inner,
-					      0);
-		if (!rc)
-			rc = d->error;
+		rc = list_folder(req, ino, d, d->fh);
 		d->filled = rc == 0;
 	}
 	/* Replied under the lock: once the reply is in, the folder may be
 	 * closed, and its RELEASEDIR waits for the lock to free @d. */
 	if (rc)
 		reply_rc(req, rc);
-	else if (off < 0 || (size_t)off >= d->len)
-		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, d->buf + off,
-			       d->len - (size_t)off < size ? d->len - (size_t)off
-							   : size);
+		reply_piece(req, d->buf, d->len, off < 0 ? d->len : (size_t)off,
+			    size);
 	pthread_mutex_unlock(&d->lock);
-	free(path);
 }
 
 static void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
@@ -714,15 +716,15 @@ static void invalidate(void *arg, const char *path)
 static void folders_changed(void *arg)
 {
 	struct ll *ll = arg;
-	uint64_t *ids = NULL;
+	uint64_t ids[256], from = 0;
 	size_t n;
 
-	if (!ll->no_opendir)
+	if (!ll->fs->no_opendir)
 		return;
-	n = inodes_take_listed(ll->nodes, &ids);
-	for (size_t i = 0; i < n; i++)
-		fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
-	free(ids);
+	/* In batches, outside the table's lock: lookups go on meanwhile. */
+	while ((n = inodes_take_listed(ll->nodes, &from, ids, 256)) > 0)
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
 }
 
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
@@ -735,9 +737,8 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	ll->fs = fs;
 	/* Kernels since 5.1 take an ENOSYS to OPENDIR as "never again"
 	 * (FUSE_NO_OPENDIR_SUPPORT); before that it would fail the open. */
-	ll->no_opendir = !ll->conf->dir_open &&
+	fs->no_opendir = !ll->conf->dir_open &&
 			 (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
-	fs->no_opendir = ll->no_opendir;
 	fs->folders_changed = folders_changed;
 	fs->folders_arg = ll;
 }
