@@ -192,9 +192,8 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	return 0;
 }
 
-int tgfs_open(const char *path, struct fuse_file_info *fi)
+int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 {
-	struct tgfs *fs = tgfs_get();
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	struct node n;
 	struct fh *h = NULL;
@@ -309,9 +308,9 @@ static int in_object_folder(struct tgfs *fs, const char *path)
 	return rc;
 }
 
-int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
+		struct fuse_file_info *fi)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	int rc;
 
@@ -334,19 +333,17 @@ int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	rc = scratch_create(fs->scratch, path, mode, NULL);
 	if (rc)
 		return rc;
-	return tgfs_open(path, fi);
+	return tgfs_open(fs, path, fi);
 }
 
-int tgfs_read(const char *path, char *buf, size_t size, off_t off,
+int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
-	struct tgfs *fs = tgfs_get();
 	char *data = NULL;
 	size_t len;
 	bool link;
 
-	(void)path;
 	if (!h || h->type == FH_STATUS)
 		return -EBADF;
 	__atomic_fetch_add(&fs->reads, 1, __ATOMIC_RELAXED);
@@ -377,26 +374,28 @@ static bool secret_field(const struct fh *h)
 	return h->secret;
 }
 
-/* Sends what @h holds, if anything new. */
-static int send(struct tgfs *fs, struct fh *h)
+/* Sends what @h holds, if anything new, to the file at @path (its path
+ * now: the folders on the way may have been renamed since the open).
+ * -ESTALE: @path names nothing now, and nothing was sent. */
+static int send(struct tgfs *fs, const char *path, struct fh *h)
 {
 	int rc;
 
 	if (h->type != FH_FIELD || !h->dirty)
 		return 0;
 	h->dirty = false;
-	rc = commit_field(fs, h->path, h->data, h->len);
+	rc = commit_field(fs, path, h->data, h->len);
+	if (rc == -ESTALE)
+		h->dirty = true;
 	return rc;
 }
 
-int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
-	       struct fuse_file_info *fi)
+int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
+	       size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct tgfs *fs = tgfs_get();
 	struct fh *h = fh_of(fi);
 	size_t end;
 
-	(void)path;
 	if (!h || off < 0)
 		return -EBADF;
 	if (h->type == FH_FIELD && h->append)
@@ -430,7 +429,7 @@ int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
 	h->dirty = true;
 	/* The line is complete: send now, so the write carries the error. */
 	if (h->oneline && (memchr(h->data, '\n', h->len) || secret_field(h))) {
-		int rc = send(fs, h);
+		int rc = send(fs, path, h);
 
 		if (rc)
 			return rc;
@@ -438,30 +437,23 @@ int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
-int tgfs_flush(const char *path, struct fuse_file_info *fi)
+int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
 
-	(void)path;
-	return h ? send(tgfs_get(), h) : 0;
+	return h ? send(fs, path, h) : 0;
 }
 
-int tgfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi)
 {
-	(void)datasync;
-	return tgfs_flush(path, fi);
-}
-
-int tgfs_release(const char *path, struct fuse_file_info *fi)
-{
-	(void)path;
+	(void)fs;
 	fh_free(fh_of(fi));
 	return 0;
 }
 
-int tgfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
+		  struct fuse_file_info *fi)
 {
-	struct tgfs *fs = tgfs_get();
 	struct fh *h = fi ? fh_of(fi) : NULL;
 	struct node n;
 	int rc;
@@ -504,20 +496,18 @@ int tgfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	return rc;
 }
 
-int tgfs_mkdir(const char *path, mode_t mode)
+int tgfs_mkdir(struct tgfs *fs, const char *path)
 {
-	(void)mode;
-	return tgfs_make_object(tgfs_get(), path);
+	return tgfs_make_object(fs, path);
 }
 
-int tgfs_rmdir(const char *path)
+int tgfs_rmdir(struct tgfs *fs, const char *path)
 {
-	return tgfs_remove_object(tgfs_get(), path);
+	return tgfs_remove_object(fs, path);
 }
 
-int tgfs_unlink(const char *path)
+int tgfs_unlink(struct tgfs *fs, const char *path)
 {
-	struct tgfs *fs = tgfs_get();
 	int rc;
 
 	if (scratch_remove(fs->scratch, path) == 0)
@@ -528,9 +518,8 @@ int tgfs_unlink(const char *path)
 	return rc == -ENOTSUP ? -EPERM : rc;
 }
 
-int tgfs_symlink(const char *target, const char *path)
+int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
 {
-	struct tgfs *fs = tgfs_get();
 	int rc;
 
 	if (fs->cfg->read_only)
@@ -543,9 +532,9 @@ int tgfs_symlink(const char *target, const char *path)
 	return rc ? rc : scratch_create(fs->scratch, path, 0777, target);
 }
 
-int tgfs_rename(const char *from, const char *to, unsigned int flags)
+int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
+		unsigned int flags)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	size_t len;
 	bool link = false;
@@ -627,13 +616,11 @@ static int exists(struct tgfs *fs, const char *path, struct node *n)
 	return rc;
 }
 
-int tgfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	int rc;
 
-	(void)fi;
 	if (scratch_set_mode(fs->scratch, path, mode, NULL) == 0)
 		return 0;
 	rc = exists(fs, path, &n);
@@ -642,16 +629,11 @@ int tgfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 	return rc;
 }
 
-int tgfs_chown(const char *path, uid_t uid, gid_t gid,
-	       struct fuse_file_info *fi)
+int tgfs_chown(struct tgfs *fs, const char *path)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	int rc;
 
-	(void)uid;
-	(void)gid;
-	(void)fi;
 	if (scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0)
 		return 0;
 	rc = exists(fs, path, &n);
@@ -660,15 +642,13 @@ int tgfs_chown(const char *path, uid_t uid, gid_t gid,
 	return rc;
 }
 
-int tgfs_utimens(const char *path, const struct timespec tv[2],
-		 struct fuse_file_info *fi)
+int tgfs_utimens(struct tgfs *fs, const char *path,
+		 const struct timespec tv[2])
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	bool secret;
 	int rc;
 
-	(void)fi;
 	if (scratch_set_mode(fs->scratch, path, (mode_t)-1,
 			     tv ? &tv[1] : NULL) == 0)
 		return 0;

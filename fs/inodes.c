@@ -43,10 +43,13 @@ struct inode {
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
 
-/* A name, shared by every node of that name. */
+/* A name, shared by every node of that name.  An object's folder has its
+ * object's id after its name's NUL ("name\0id\0"): its node follows the
+ * object's renames (inodes_rehash), and the pool tells the two apart. */
 struct pname {
 	struct pname *next; /* in its pool bucket */
 	uint32_t ref;
+	uint32_t size; /* bytes of s, every NUL included */
 	char s[];
 };
 
@@ -69,9 +72,34 @@ static uint32_t name_hash(uint32_t parent, const char *name)
 	return (uint32_t)(h ^ h >> 32);
 }
 
-static struct pname **pool_bucket(struct inodes *t, const char *s)
+static struct pname **pool_bucket(struct inodes *t, const char *s,
+				  size_t size)
 {
-	return &t->pool[fnv_add(FNV_INIT, s, strlen(s)) & (t->npool - 1)];
+	return &t->pool[fnv_add(FNV_INIT, s, size) & (t->npool - 1)];
+}
+
+static struct pname *pname_of(const char *s)
+{
+	return (struct pname *)(uintptr_t)(s - offsetof(struct pname, s));
+}
+
+/* The object id pooled name @s carries, or NULL. */
+static const char *id_of(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	return pname_of(s)->size > n ? s + n : NULL;
+}
+
+/* Whether pooled @s carries @id (NULL: none). */
+static bool same_id(const char *s, const char *id)
+{
+	const char *have = id_of(s);
+
+	return have && id ? strcmp(have, id) == 0 : !have && !id;
 }
 
 /* Twice the buckets when there are more names than buckets; when out of
@@ -88,7 +116,8 @@ static void pool_grow(struct inodes *t)
 	t->npool = n;
 	for (uint32_t i = 0; i < oldn; i++)
 		while (old[i]) {
-			struct pname *p = old[i], **head = pool_bucket(t, p->s);
+			struct pname *p = old[i],
+				     **head = pool_bucket(t, p->s, p->size);
 
 			old[i] = p->next;
 			p->next = *head;
@@ -97,22 +126,29 @@ static void pool_grow(struct inodes *t)
 	free(old);
 }
 
-/* @s from the pool, one more user of it; NULL when out of memory. */
-static char *name_get(struct inodes *t, const char *s)
+/* @s (with object id @id, or NULL) from the pool, one more user of it;
+ * NULL when out of memory. */
+static char *name_get(struct inodes *t, const char *s, const char *id)
 {
-	struct pname **head = pool_bucket(t, s), *p = *head;
-	size_t len;
+	size_t len = strlen(s) + 1, size = len + (id ? strlen(id) + 1 : 0);
+	char key[size];
+	struct pname **head, *p;
 
-	while (p && strcmp(p->s, s) != 0)
+	memcpy(key, s, len);
+	if (id)
+		memcpy(key + len, id, size - len);
+	head = pool_bucket(t, key, size);
+	p = *head;
+	while (p && (p->size != size || memcmp(p->s, key, size) != 0))
 		p = p->next;
 	if (p) {
 		p->ref++;
 		return p->s;
 	}
-	len = strlen(s);
-	if (!(p = malloc(sizeof(*p) + len + 1)))
+	if (size > UINT32_MAX || !(p = malloc(sizeof(*p) + size)))
 		return NULL;
-	memcpy(p->s, s, len + 1);
+	memcpy(p->s, key, size);
+	p->size = (uint32_t)size;
 	p->ref = 1;
 	p->next = *head;
 	*head = p;
@@ -128,10 +164,11 @@ static void name_put(struct inodes *t, char *s)
 
 	if (!s)
 		return;
-	p = (struct pname *)(s - offsetof(struct pname, s));
+	p = pname_of(s);
 	if (--p->ref)
 		return;
-	for (at = pool_bucket(t, s); *at && *at != p; at = &(*at)->next)
+	for (at = pool_bucket(t, s, p->size); *at && *at != p;
+	     at = &(*at)->next)
 		;
 	if (*at)
 		*at = p->next;
@@ -290,7 +327,7 @@ static void drop(struct inodes *t, uint32_t i)
 }
 
 int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
-		  uint64_t *ino, uint64_t *gen)
+		  const char *id, uint64_t *ino, uint64_t *gen)
 {
 	uint32_t i;
 	int rc = 0;
@@ -301,8 +338,14 @@ int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
 		goto out;
 	}
 	i = find_child(t, (uint32_t)parent, name);
+	if (i && !same_id(t->node[i].name, id)) {
+		/* Another object has the name now (or none): the old node
+		 * stays its object's, by its id. */
+		hash_out(t, i);
+		i = 0;
+	}
 	if (!i) {
-		char *copy = name_get(t, name);
+		char *copy = name_get(t, name, id);
 
 		i = copy ? take_slot(t) : 0;
 		if (!i) {
@@ -424,7 +467,7 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 	if (!node_of(t, parent) || !node_of(t, newparent) ||
 	    !(i = find_child(t, (uint32_t)parent, name)))
 		goto out; /* the kernel never looked it up: nothing to move */
-	if (!(copy = name_get(t, newname))) {
+	if (!(copy = name_get(t, newname, id_of(t->node[i].name)))) {
 		/* the kernel drops its entry; later ops say ENOENT */
 		hash_out(t, i);
 		rc = -ENOMEM;
@@ -442,6 +485,80 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 	hash_in(t, i);
 	drop(t, (uint32_t)parent);
 out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+int inodes_rehash(struct inodes *t, uint64_t ino, const char *newname)
+{
+	struct inode *n;
+	uint32_t other;
+	char *copy;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = ino > 1 ? node_of(t, ino) : NULL;
+	if (!n || strcmp(n->name, newname) == 0)
+		goto out;
+	if (!(copy = name_get(t, newname, id_of(n->name)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Whatever the kernel knew by the new name is another node now. */
+	other = find_child(t, n->parent, newname);
+	if (other && other != (uint32_t)ino)
+		hash_out(t, other);
+	if (n->hashed)
+		hash_out(t, (uint32_t)ino);
+	name_put(t, n->name);
+	n->name = copy;
+	hash_in(t, (uint32_t)ino);
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+size_t inodes_objects(struct inodes *t, uint64_t ino, uint64_t *ids,
+		      size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (node_of(t, ino)) {
+		for (uint32_t j = (uint32_t)ino; j > 1; j = t->node[j].parent)
+			if (id_of(t->node[j].name))
+				n++;
+		if (n > max)
+			n = 0;
+		else
+			for (uint32_t j = (uint32_t)ino, k = (uint32_t)n; j > 1;
+			     j = t->node[j].parent)
+				if (id_of(t->node[j].name))
+					ids[--k] = j;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
+		  char **id)
+{
+	struct inode *n;
+	int rc = 0;
+
+	*dir = *name = *id = NULL;
+	pthread_mutex_lock(&t->lock);
+	n = ino > 1 ? node_of(t, ino) : NULL;
+	if (!n || !id_of(n->name)) {
+		rc = -ENOENT;
+	} else if (!(*dir = path_of(t, n->parent, NULL)) ||
+		   !(*name = strdup(n->name)) ||
+		   !(*id = strdup(id_of(n->name)))) {
+		free(*dir);
+		free(*name);
+		*dir = *name = NULL;
+		rc = -ENOMEM;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
 }

@@ -27,7 +27,8 @@ struct draft_store;   /* drafts (draft.c) */
 struct secret;        /* secrets made by this mount (write.c) */
 struct inval_queue;   /* kernel cache invalidations (write.c) */
 
-/* The mount's state, made by tgfs_init, reached through tgfs_get(). */
+/* The mount's state, made by tgfs_init; ll.c keeps it, and hands it to
+ * every operation (no global). */
 struct tgfs {
 	const struct tgfs_config *cfg;
 	struct tg_api *api;
@@ -55,8 +56,6 @@ struct tgfs {
 	uint64_t reads;    /* READs answered (atomic) */
 	uint64_t readdirs; /* folders listed to the kernel (atomic) */
 };
-
-struct tgfs *tgfs_get(void);
 
 /* Monotonic seconds. */
 static inline double mono_now(void)
@@ -192,27 +191,65 @@ const char *node_text(struct tgfs *fs, struct node *n);
  * values of the tenant, not secrets, drafts or status files. */
 bool page_cacheable(const struct node *n);
 
-/* The operations that open, write and change (fileops.c). */
-int tgfs_open(const char *path, struct fuse_file_info *fi);
-int tgfs_create(const char *path, mode_t mode, struct fuse_file_info *fi);
-int tgfs_read(const char *path, char *buf, size_t size, off_t off,
-	      struct fuse_file_info *fi);
-int tgfs_write(const char *path, const char *buf, size_t size, off_t off,
-	       struct fuse_file_info *fi);
-int tgfs_flush(const char *path, struct fuse_file_info *fi);
-int tgfs_fsync(const char *path, int datasync, struct fuse_file_info *fi);
-int tgfs_release(const char *path, struct fuse_file_info *fi);
-int tgfs_truncate(const char *path, off_t size, struct fuse_file_info *fi);
-int tgfs_mkdir(const char *path, mode_t mode);
-int tgfs_rmdir(const char *path);
-int tgfs_unlink(const char *path);
-int tgfs_rename(const char *from, const char *to, unsigned int flags);
-int tgfs_symlink(const char *target, const char *path);
-int tgfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi);
-int tgfs_chown(const char *path, uid_t uid, gid_t gid,
-	       struct fuse_file_info *fi);
-int tgfs_utimens(const char *path, const struct timespec tv[2],
+/*
+ * The operations, on a path ll.c built from the node id the kernel gave
+ * (inodes.c), each returning 0 or -errno (read and write: a byte count).
+ * Any thread may call them.  Those with a file handle work from it: the
+ * handle an open or create put in @fi->fh is freed by tgfs_release.
+ * A write, flush or fsync that finds its file's path gone sends nothing
+ * and says -ESTALE: ll.c follows the renames of the folders on the way
+ * (tgfs_object_file) and calls it again, or reports ENOENT.
+ */
+
+/* Adds an entry to a listing; non-zero: it is full. */
+typedef int (*tgfs_fill_fn)(void *buf, const char *name,
+			    const struct stat *st);
+
+/* Attributes of @path; when @id is not NULL and @path is an object's
+ * folder, the object's id in @id (@idsz bytes; "" otherwise). */
+int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
+		 char *id, size_t idsz);
+/* Calls @filler for each entry of the folder at @path, "." and ".."
+ * first. */
+int tgfs_readdir(struct tgfs *fs, const char *path, void *buf,
+		 tgfs_fill_fn filler);
+/* -o dir_open only: whether the kernel may keep the entries it holds. */
+int tgfs_opendir(struct tgfs *fs, const char *path,
 		 struct fuse_file_info *fi);
+int tgfs_readlink(struct tgfs *fs, const char *path, char *buf,
+		  size_t size);
+/*
+ * The file name now of the object @id, whose folder the kernel knows as
+ * @name in the kind folder @dir: @name when it still is, its new name
+ * after a rename (by the kernel's path, a name file, object.json or
+ * someone else), in @out (TGFS_NAME_MAX + 1 bytes).  A look by id needs
+ * the whole listing of @dir, so it is made only when @name no longer
+ * names the object.  0, -ENOENT (no such object now) or -errno.
+ */
+int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
+		     const char *id, char *out);
+
+int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
+int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
+		struct fuse_file_info *fi);
+int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
+	      struct fuse_file_info *fi);
+int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
+	       size_t size, off_t off, struct fuse_file_info *fi);
+int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
+int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi);
+int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
+		  struct fuse_file_info *fi);
+int tgfs_mkdir(struct tgfs *fs, const char *path);
+int tgfs_rmdir(struct tgfs *fs, const char *path);
+int tgfs_unlink(struct tgfs *fs, const char *path);
+int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
+		unsigned int flags);
+int tgfs_symlink(struct tgfs *fs, const char *target, const char *path);
+int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode);
+int tgfs_chown(struct tgfs *fs, const char *path);
+int tgfs_utimens(struct tgfs *fs, const char *path,
+		 const struct timespec tv[2]);
 
 /* The content of a file node (FIELD, JSON): never NULL. */
 const char *node_content(struct node *n);
@@ -332,9 +369,12 @@ struct inodes;
 struct inodes *inodes_new(void);
 void inodes_free(struct inodes *t);
 /* The id and generation of @name in folder @parent, made when new, with
- * one more lookup to forget.  -ENOENT (no such @parent), -ENOMEM. */
+ * one more lookup to forget.  @id: the object id when @name is an
+ * object's folder (NULL otherwise); a node of that name for another
+ * object (or none) is left to its own.  -ENOENT (no such @parent),
+ * -ENOMEM. */
 int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
-		  uint64_t *ino, uint64_t *gen);
+		  const char *id, uint64_t *ino, uint64_t *gen);
 /* Takes @nlookup lookups back; the id goes with its last (once nothing
  * under it is left). */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup);
@@ -350,7 +390,20 @@ void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
  * there.  -ENOMEM: it is gone instead. */
 int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 		  uint64_t newparent, const char *newname);
-/* Ids held (the root too). */
+/* The object folder @ino is now called @newname in the same folder (its
+ * object was renamed): its node id, and those under it, stay valid.  0,
+ * or -ENOMEM (nothing changed). */
+int inodes_rehash(struct inodes *t, uint64_t ino, const char *newname);
+/* The ids of the object folders from the root down to @ino (itself
+ * included), at most @max, in @ids: how many (0: none, or more than
+ * @max). */
+size_t inodes_objects(struct inodes *t, uint64_t ino, uint64_t *ids,
+		      size_t max);
+/* The path of object folder @ino's folder, its name and its object's id,
+ * each a new string the caller frees.  -ENOENT (no such node, or not an
+ * object's folder), -ENOMEM. */
+int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
+		  char **id);
 /* The folder @ino was listed to the kernel.  inodes_take_listed puts in
  * @ids up to @max ids of those marked since their last take, from id
  * *@from on, clears their marks and moves *@from past them (start at 0;

@@ -1,23 +1,30 @@
 /*
- * ll.c - the operations (ops.c, fileops.c: by path, as libfuse's
- * high-level API has them) served over libfuse's low-level API, with the
- * node ids in our own table (inodes.c).
+ * ll.c - the one FUSE face of twingatefs: libfuse's low-level API, with
+ * the node ids the kernel holds in our own table (inodes.c).
  *
- * This is what libfuse's high-level layer did for us, with a node a
- * quarter of the size: the kernel keeps a node id for each file and folder
- * it looked up until memory runs short, so a walk of a large tenant kept
- * one for every folder (find) or every file (rsync).  As there: a lookup
- * is a getattr of the path; a setattr is chmod, chown, truncate and
+ * Every handler takes the mount from its request (ll_of: the session's
+ * userdata, as passthrough_ll.c's lo_data), builds the path of the node
+ * id it was given and calls the operation of ops.c or fileops.c with it;
+ * READ and RELEASE need only the open handle.  An object's folder is
+ * known by its object's id, not only its name: when an operation says
+ * ENOENT because a folder on the way was renamed (through a name file,
+ * mv, object.json, or someone else, seen at a refresh), the node takes
+ * the new name (follow) and the operation is tried once more, so a
+ * shell's cwd and an editor's open file outlive the rename.
+ *
+ * The kernel keeps a node id for each file and folder it looked up until
+ * memory runs short, so a walk of a large tenant keeps one for every
+ * folder (find) or every file (rsync): a node here is 32 bytes (libfuse's
+ * high-level layer took ~240).  A setattr is chmod, chown, truncate and
  * utimens in that order; a listing is made whole at offset 0 and handed
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
  * generation in its mtime, or a drop after a change, tells it when not
- * to (readdir_unopened, attrs_for, folders_changed).  Unlike libfuse's
- * default, a file unlinked (or replaced by a rename) while open goes at
- * once, not to a .fuse_hidden* name until its last release: the RELEASE
- * of a close(2) comes after close(2) has returned, so vim's swap file,
- * closed then removed, could still be seen as .fuse_hidden* right after
- * vim exited.
+ * to (readdir_unopened, attrs_for, folders_changed).  A file unlinked (or
+ * replaced by a rename) while open goes at once, not to a .fuse_hidden*
+ * name until its last release: the RELEASE of a close(2) comes after
+ * close(2) has returned, so vim's swap file, closed then removed, could
+ * still be seen as .fuse_hidden* right after vim exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +61,6 @@ struct ll {
 /* An open folder: its listing, made at the readdir of offset 0. */
 struct ll_dir {
 	pthread_mutex_t lock;
-	uint64_t fh; /* what opendir set */
 	char *buf;
 	size_t len, cap;
 	bool filled;
@@ -69,7 +75,64 @@ static struct ll *ll_of(fuse_req_t req)
 
 static void reply_rc(fuse_req_t req, int rc)
 {
+	/* -ESTALE: a path that a rename took, and no rename to follow. */
+	if (rc == -ESTALE)
+		rc = -ENOENT;
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
+}
+
+/*
+ * After an operation said ENOENT: the object folders on the way to @ino
+ * (itself included) that their objects' renames left under an old name
+ * take their new ones, so that every node id the kernel holds under
+ * them stays valid (a shell's cwd, an editor's open file).  True when
+ * one did: the operation is worth trying again.
+ */
+static bool follow(struct ll *ll, fuse_ino_t ino)
+{
+	uint64_t ids[8];
+	size_t n = inodes_objects(ll->nodes, ino, ids, 8);
+	bool moved = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char *dir, *name, *id, now[TGFS_NAME_MAX + 1];
+
+		if (inodes_object(ll->nodes, ids[i], &dir, &name, &id))
+			break;
+		if (!tgfs_object_file(ll->fs, dir, name, id, now) &&
+		    strcmp(now, name) != 0 &&
+		    !inodes_rehash(ll->nodes, ids[i], now)) {
+			tg_log(TG_LOG_DEBUG, "%s/%s is %s now", dir, name,
+			       now);
+			moved = true;
+		}
+		free(dir);
+		free(name);
+		free(id);
+	}
+	return moved;
+}
+
+/*
+ * The path of @ino (of its entry @child, when not NULL) into *@path (the
+ * one there freed first).  A second try (@again) is made only once the
+ * first said ENOENT, and after following renames on the way: -ENOENT
+ * when there was none.
+ */
+static int path_for(struct ll *ll, fuse_ino_t ino, const char *child,
+		    bool again, char **path)
+{
+	free(*path);
+	*path = NULL;
+	if (again && !follow(ll, ino))
+		return -ENOENT;
+	return inodes_path(ll->nodes, ino, child, path);
+}
+
+/* True when a result says the path is gone: try once more. */
+static bool gone(int rc, int tries)
+{
+	return tries == 0 && (rc == -ENOENT || rc == -ESTALE);
 }
 
 /*
@@ -90,45 +153,59 @@ static double attrs_for(struct ll *ll, const char *path, struct stat *st)
 }
 
 /* Gives the kernel an entry for @name in @parent, whose path is @path:
- * its attributes and a node id or, for a lookup (@lookup) of what does not
- * exist, a negative entry it may keep (after a mkdir or a symlink, that
- * would be an EIO: ENOENT then). */
-static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
-			const char *path, bool lookup)
+ * its attributes and a node id (an object's folder's by its object's
+ * id).  0, or -errno not replied yet. */
+static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       const char *path)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
-	int rc = tgfs_ops.getattr(path, &e.attr, NULL);
+	char id[256];
+	int rc = tgfs_getattr(ll->fs, path, &e.attr, id, sizeof(id));
 
-	if (rc == -ENOENT && lookup && ll->cfg.negative_timeout > 0) {
-		e.entry_timeout = ll->cfg.negative_timeout;
-		fuse_reply_entry(req, &e);
-		return;
-	}
 	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name, &e.ino,
-				   &e.generation);
-	if (rc) {
-		reply_rc(req, rc);
-		return;
-	}
+		rc = inodes_lookup(ll->nodes, parent, name, id[0] ? id : NULL,
+				   &e.ino, &e.generation);
+	if (rc)
+		return rc;
 	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = attrs_for(ll, path, &e.attr);
 	/* An interrupted lookup: the kernel never got the id. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
 		inodes_forget(ll->nodes, e.ino, 1);
+	return 0;
 }
 
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+	struct ll *ll = ll_of(req);
+	char *path = NULL, *dir = NULL;
+	struct stat st;
+	int rc = path_for(ll, parent, name, false, &path);
 
+	if (!rc)
+		rc = reply_entry(req, parent, name, path);
+	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
+	 * worth a second look; a name that is simply not there (vim's swap
+	 * file) is not. */
+	if (rc == -ENOENT && !path_for(ll, parent, NULL, false, &dir) &&
+	    tgfs_getattr(ll->fs, dir, &st, NULL, 0) == -ENOENT &&
+	    !path_for(ll, parent, name, true, &path))
+		rc = reply_entry(req, parent, name, path);
+	/* An entry the kernel may keep: after a mkdir or a symlink, that
+	 * would be an EIO (ENOENT there). */
+	if (rc == -ENOENT && ll->cfg.negative_timeout > 0) {
+		struct fuse_entry_param e = {
+			.entry_timeout = ll->cfg.negative_timeout
+		};
+
+		fuse_reply_entry(req, &e);
+		rc = 0;
+	}
 	if (rc)
 		reply_rc(req, rc);
-	else
-		reply_entry(req, parent, name, path, true);
 	free(path);
+	free(dir);
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -146,37 +223,58 @@ static void ll_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-static void reply_attr(fuse_req_t req, const char *path,
-		       struct fuse_file_info *fi)
+/* Replies the attributes of @path, or its error. */
+static void reply_attr(fuse_req_t req, int rc, const char *path,
+		       struct stat *st)
 {
-	struct stat st;
-	int rc = tgfs_ops.getattr(path, &st, fi);
-
+	if (!rc)
+		rc = tgfs_getattr(ll_of(req)->fs, path, st, NULL, 0);
 	if (rc)
 		reply_rc(req, rc);
 	else
-		fuse_reply_attr(req, &st, attrs_for(ll_of(req), path, &st));
+		fuse_reply_attr(req, st, attrs_for(ll_of(req), path, st));
 }
 
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	struct ll *ll = ll_of(req);
+	struct stat st;
+	char *path = NULL;
+	int rc = 0;
 
+	(void)fi;
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_getattr(ll->fs, path, &st, NULL, 0);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (rc)
 		reply_rc(req, rc);
 	else
-		reply_attr(req, path, fi);
+		fuse_reply_attr(req, &st, attrs_for(ll, path, &st));
 	free(path);
 }
 
-static int set_times(const char *path, const struct stat *attr, int valid,
+/* A setattr is chmod, chown, truncate and utimens, in that order. */
+static int set_attrs(struct tgfs *fs, const char *path,
+		     const struct stat *attr, int valid,
 		     struct fuse_file_info *fi)
 {
 	struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT },
 				  { .tv_nsec = UTIME_OMIT } };
+	int rc = 0;
 
+	if (valid & FUSE_SET_ATTR_MODE)
+		rc = tgfs_chmod(fs, path, attr->st_mode);
+	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
+		rc = tgfs_chown(fs, path);
+	if (!rc && (valid & FUSE_SET_ATTR_SIZE))
+		rc = tgfs_truncate(fs, path, attr->st_size, fi);
+	if (rc || !(valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
+		return rc;
 	if (valid & FUSE_SET_ATTR_ATIME_NOW)
 		tv[0].tv_nsec = UTIME_NOW;
 	else if (valid & FUSE_SET_ATTR_ATIME)
@@ -185,42 +283,42 @@ static int set_times(const char *path, const struct stat *attr, int valid,
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
-	return tgfs_ops.utimens(path, tv, fi);
+	return tgfs_utimens(fs, path, tv);
 }
 
 static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int valid, struct fuse_file_info *fi)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	struct ll *ll = ll_of(req);
+	struct stat st;
+	char *path = NULL;
+	int rc = 0;
 
-	if (!rc && (valid & FUSE_SET_ATTR_MODE))
-		rc = tgfs_ops.chmod(path, attr->st_mode, fi);
-	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
-		rc = tgfs_ops.chown(path,
-				    valid & FUSE_SET_ATTR_UID ? attr->st_uid
-							      : (uid_t)-1,
-				    valid & FUSE_SET_ATTR_GID ? attr->st_gid
-							      : (gid_t)-1,
-				    fi);
-	if (!rc && (valid & FUSE_SET_ATTR_SIZE))
-		rc = tgfs_ops.truncate(path, attr->st_size, fi);
-	if (!rc && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
-		rc = set_times(path, attr, valid, fi);
-	if (rc)
-		reply_rc(req, rc);
-	else
-		reply_attr(req, path, fi);
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = set_attrs(ll->fs, path, attr, valid, fi);
+		if (!gone(rc, tries))
+			break;
+	}
+	reply_attr(req, rc, path, &st);
 	free(path);
 }
 
 static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	char *path, target[PATH_MAX + 1];
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	struct ll *ll = ll_of(req);
+	char *path = NULL, target[PATH_MAX + 1];
+	int rc = 0;
 
-	if (!rc)
-		rc = tgfs_ops.readlink(path, target, sizeof(target));
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_readlink(ll->fs, path, target,
+					   sizeof(target));
+		if (!gone(rc, tries))
+			break;
+	}
 	if (rc)
 		reply_rc(req, rc);
 	else
@@ -231,43 +329,55 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 /* Makes @name in @parent with mkdir (@target NULL) or symlink, and gives
  * the kernel its entry. */
 static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 mode_t mode, const char *target)
+		 const char *target)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, parent, name, &path);
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
+	int rc = 0;
 
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, parent, name, tries, &path);
+		if (!rc)
+			rc = target ? tgfs_symlink(ll->fs, target, path)
+				    : tgfs_mkdir(ll->fs, path);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (!rc)
-		rc = target ? tgfs_ops.symlink(target, path)
-			    : tgfs_ops.mkdir(path, mode);
+		rc = reply_entry(req, parent, name, path);
 	if (rc)
 		reply_rc(req, rc);
-	else
-		reply_entry(req, parent, name, path, false);
 	free(path);
 }
 
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	make(req, parent, name, mode, NULL);
+	(void)mode;
+	make(req, parent, name, NULL);
 }
 
 static void ll_symlink(fuse_req_t req, const char *target,
 		       fuse_ino_t parent, const char *name)
 {
-	make(req, parent, name, 0, target);
+	make(req, parent, name, target);
 }
 
 /* Removes @name from @parent with @op (unlink or rmdir). */
 static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     int (*op)(const char *path))
+		     int (*op)(struct tgfs *fs, const char *path))
 {
 	struct ll *ll = ll_of(req);
-	char *path;
-	int rc = inodes_path(ll->nodes, parent, name, &path);
+	char *path = NULL;
+	int rc = 0;
 
-	if (!rc)
-		rc = op(path);
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, parent, name, tries, &path);
+		if (!rc)
+			rc = op(ll->fs, path);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (!rc)
 		inodes_unlink(ll->nodes, parent, name);
 	reply_rc(req, rc);
@@ -276,12 +386,12 @@ static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	take_out(req, parent, name, tgfs_ops.unlink);
+	take_out(req, parent, name, tgfs_unlink);
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	take_out(req, parent, name, tgfs_ops.rmdir);
+	take_out(req, parent, name, tgfs_rmdir);
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -290,12 +400,20 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct ll *ll = ll_of(req);
 	char *from = NULL, *to = NULL;
-	int rc = inodes_path(ll->nodes, parent, name, &from);
+	int rc = 0;
 
-	if (!rc)
-		rc = inodes_path(ll->nodes, newparent, newname, &to);
-	if (!rc)
-		rc = tgfs_ops.rename(from, to, flags);
+	for (int tries = 0; tries < 2; tries++) {
+		/* Either folder may be the one renamed. */
+		if (tries && !follow(ll, parent) && !follow(ll, newparent))
+			break;
+		rc = path_for(ll, parent, name, false, &from);
+		if (!rc)
+			rc = path_for(ll, newparent, newname, false, &to);
+		if (!rc)
+			rc = tgfs_rename(ll->fs, from, to, flags);
+		if (!gone(rc, tries))
+			break;
+	}
 	/* RENAME_EXCHANGE is refused (fileops.c).  The tenant has it now,
 	 * so the rename succeeded even if the table cannot follow (out of
 	 * memory: the node then goes by its old path, which says ENOENT). */
@@ -310,16 +428,21 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct ll *ll = ll_of(req);
-	char *path;
-	int rc = inodes_path(ll->nodes, ino, NULL, &path);
+	char *path = NULL;
+	int rc = 0;
 
-	if (!rc)
-		rc = tgfs_ops.open(path, fi);
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_open(ll->fs, path, fi);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (rc)
 		reply_rc(req, rc);
 	/* An interrupted open: the kernel never got the handle. */
 	else if (fuse_reply_open(req, fi) == -ENOENT)
-		tgfs_ops.release(path, fi);
+		tgfs_release(ll->fs, fi);
 	free(path);
 }
 
@@ -328,25 +451,30 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
-	char *path;
-	int rc = inodes_path(ll->nodes, parent, name, &path);
+	char *path = NULL;
+	int rc = 0;
 
-	if (!rc)
-		rc = tgfs_ops.create(path, mode, fi);
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, parent, name, tries, &path);
+		if (!rc)
+			rc = tgfs_create(ll->fs, path, mode, fi);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (rc)
 		goto out;
-	rc = tgfs_ops.getattr(path, &e.attr, fi);
+	rc = tgfs_getattr(ll->fs, path, &e.attr, NULL, 0);
 	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name, &e.ino,
+		rc = inodes_lookup(ll->nodes, parent, name, NULL, &e.ino,
 				   &e.generation);
 	if (rc) {
-		tgfs_ops.release(path, fi);
+		tgfs_release(ll->fs, fi);
 		goto out;
 	}
 	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = ll->cfg.attr_timeout;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		tgfs_ops.release(path, fi);
+		tgfs_release(ll->fs, fi);
 		inodes_forget(ll->nodes, e.ino, 1);
 	}
 out:
@@ -355,32 +483,41 @@ out:
 	free(path);
 }
 
+/* A read needs its handle only. */
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	char *path, *buf = NULL;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	char *buf = malloc(size ? size : 1);
+	int rc = buf ? tgfs_read(ll_of(req)->fs, buf, size, off, fi) : -ENOMEM;
 
-	if (!rc && !(buf = malloc(size ? size : 1)))
-		rc = -ENOMEM;
-	if (!rc)
-		rc = tgfs_ops.read(path, buf, size, off, fi);
+	(void)ino;
 	if (rc < 0)
 		reply_rc(req, rc);
 	else
 		fuse_reply_buf(req, buf, (size_t)rc);
 	free(buf);
-	free(path);
 }
 
+/*
+ * A write, flush or fsync works on its handle, and a change it sends
+ * goes to the file's path now (not at the open: its object may have been
+ * renamed since), which a rename not yet followed can leave stale: the
+ * handle then sends nothing and says -ESTALE, and it is tried once more.
+ */
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
+	int rc = 0;
 
-	if (!rc)
-		rc = tgfs_ops.write(path, buf, size, off, fi);
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_write(ll->fs, path, buf, size, off, fi);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (rc < 0)
 		reply_rc(req, rc);
 	else
@@ -388,71 +525,77 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	free(path);
 }
 
+/* FLUSH and FSYNC: what the handle holds is sent, if anything new. */
+static void sync_handle(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
+	int rc = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_flush(ll->fs, path, fi);
+		if (!gone(rc, tries))
+			break;
+	}
+	reply_rc(req, rc);
+	free(path);
+}
+
 static void ll_flush(fuse_req_t req, fuse_ino_t ino,
 		     struct fuse_file_info *fi)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
-
-	if (!rc)
-		rc = tgfs_ops.flush(path, fi);
-	reply_rc(req, rc);
-	free(path);
+	sync_handle(req, ino, fi);
 }
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
-	char *path;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
-
-	if (!rc)
-		rc = tgfs_ops.fsync(path, datasync, fi);
-	reply_rc(req, rc);
-	free(path);
+	(void)datasync;
+	sync_handle(req, ino, fi);
 }
 
 static void ll_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-
-	/* The handle is freed even when the node has no path any more. */
-	inodes_path(ll->nodes, ino, NULL, &path);
-	tgfs_ops.release(path ? path : "", fi);
+	(void)ino;
+	tgfs_release(ll_of(req)->fs, fi);
 	fuse_reply_err(req, 0);
-	free(path);
 }
 
 static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	char *path;
+	struct ll *ll = ll_of(req);
+	char *path = NULL;
 	struct ll_dir *d = NULL;
-	int rc;
+	int rc = 0;
 
 	/* The kernel takes this as "never ask again": it lists every
 	 * folder from its cache (FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE) until
 	 * the folder's mtime changes or we drop its entries, and sends no
 	 * RELEASEDIR. */
-	if (ll_of(req)->fs->no_opendir) {
+	if (ll->fs->no_opendir) {
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
-
+	for (int tries = 0; tries < 2; tries++) {
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_opendir(ll->fs, path, fi);
+		if (!gone(rc, tries))
+			break;
+	}
 	if (!rc && !(d = calloc(1, sizeof(*d))))
 		rc = -ENOMEM;
-	if (!rc)
-		rc = tgfs_ops.opendir(path, fi);
 	if (rc) {
 		free(d);
 		reply_rc(req, rc);
 		goto out;
 	}
 	pthread_mutex_init(&d->lock, NULL);
-	d->fh = fi->fh;
 	fi->fh = (uint64_t)(uintptr_t)d;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		pthread_mutex_destroy(&d->lock);
@@ -462,17 +605,14 @@ out:
 	free(path);
 }
 
-/* Adds an entry to the listing being made (a fuse_fill_dir_t). */
-static int add_entry(void *buf, const char *name, const struct stat *st,
-		     off_t off, enum fuse_fill_dir_flags flags)
+/* Adds an entry to the listing being made (a tgfs_fill_fn). */
+static int add_entry(void *buf, const char *name, const struct stat *st)
 {
 	struct ll_dir *d = buf;
 	size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
 	/* "." and "..": an inode number unknown (as libfuse's filler) */
 	struct stat unknown = { .st_ino = 0xffffffff };
 
-	(void)off;
-	(void)flags;
 	if (!st)
 		st = &unknown;
 	if (d->len + need > d->cap) {
@@ -545,20 +685,24 @@ static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
 	return s;
 }
 
-/* Lists the folder @ino into @d (its buffer emptied first; @fh: what the
- * readdir operation gets as its handle).  0 or -errno. */
-static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d,
-		       uint64_t fh)
+/* Lists the folder @ino into @d (its buffer emptied first).  0 or
+ * -errno. */
+static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
 {
-	struct fuse_file_info fi = { .fh = fh };
+	struct ll *ll = ll_of(req);
 	char *path = NULL;
-	int rc = inodes_path(ll_of(req)->nodes, ino, NULL, &path);
+	int rc = 0;
 
-	d->len = 0;
-	d->error = 0;
-	d->req = req;
-	if (!rc)
-		rc = tgfs_ops.readdir(path, d, add_entry, 0, &fi, 0);
+	for (int tries = 0; tries < 2; tries++) {
+		d->len = 0;
+		d->error = 0;
+		d->req = req;
+		rc = path_for(ll, ino, NULL, tries, &path);
+		if (!rc)
+			rc = tgfs_readdir(ll->fs, path, d, add_entry);
+		if (!gone(rc, tries))
+			break;
+	}
 	free(path);
 	return rc ? rc : d->error;
 }
@@ -618,7 +762,7 @@ static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
 		return;
 	}
 	pthread_mutex_unlock(&ll->snap_lock);
-	rc = list_folder(req, ino, &d, 0);
+	rc = list_folder(req, ino, &d);
 	if (!rc && !d.buf)
 		rc = -EIO; /* "." and ".." at least */
 	if (rc) {
@@ -652,7 +796,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	pthread_mutex_lock(&d->lock);
 	if (off == 0 || !d->filled) {
-		rc = list_folder(req, ino, d, d->fh);
+		rc = list_folder(req, ino, d);
 		d->filled = rc == 0;
 	}
 	/* Replied under the lock: once the reply is in, the folder may be
@@ -682,15 +826,11 @@ static void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct statvfs sv;
-	int rc;
+	struct statvfs sv = { .f_bsize = 4096, .f_frsize = 4096,
+			      .f_namemax = TGFS_NAME_MAX };
 
 	(void)ino;
-	rc = tgfs_ops.statfs("/", &sv);
-	if (rc)
-		reply_rc(req, rc);
-	else
-		fuse_reply_statfs(req, &sv);
+	fuse_reply_statfs(req, &sv);
 }
 
 /* The inval queue's way to the kernel (write.c). */

@@ -1,8 +1,9 @@
 /*
- * ops.c - the FUSE operations (high-level libfuse 3 API).
+ * ops.c - the operations that read: attributes, listings, links, and the
+ * mount's state made and freed.
  *
- * Every operation resolves its path to a node (tree.c), answers from the
- * node, and releases it.  Reads snapshot a file's content at open, so a
+ * ll.c calls them with the path of a node id; each resolves it to a node
+ * (tree.c), answers from the node, and releases it.  Reads snapshot a file's content at open, so a
  * reader sees one consistent value even if the cache refreshes meanwhile.
  * The operations that change the tenant are in fileops.c and write.c.
  */
@@ -17,14 +18,6 @@
 #include <curl/curl.h>
 
 #include "internal.h"
-
-/* The mount's state: one a process, made by tgfs_init. */
-static struct tgfs *the_fs;
-
-struct tgfs *tgfs_get(void)
-{
-	return the_fs;
-}
 
 int tgfs_errno(enum tg_err err)
 {
@@ -199,14 +192,14 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 	st->st_atime = st->st_mtime = st->st_ctime = t;
 }
 
-static int tgfs_getattr(const char *path, struct stat *st,
-			struct fuse_file_info *fi)
+int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
+		 char *id, size_t idsz)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	int rc;
 
-	(void)fi;
+	if (id && idsz)
+		id[0] = '\0';
 	rc = node_resolve(fs, path, &n);
 	if (rc == -ENOENT && scratch_stat(fs->scratch, path, st) == 0) {
 		st->st_uid = fs->cfg->uid;
@@ -217,6 +210,11 @@ static int tgfs_getattr(const char *path, struct stat *st,
 	if (rc)
 		return rc;
 	fill_stat(fs, &n, st);
+	/* An object's folder is known by its id: the node id the kernel
+	 * holds for it follows its renames (ll.c). */
+	if (id && n.type == NODE_OBJECT && !n.draft &&
+	    strlen(n.obj->id) < idsz)
+		strcpy(id, n.obj->id);
 	/* The kernel will cut page-cache reads at this size. */
 	if (page_cacheable(&n) &&
 	    kcache_sized(fs->kcache, path, (size_t)st->st_size))
@@ -225,10 +223,54 @@ static int tgfs_getattr(const char *path, struct stat *st,
 	return 0;
 }
 
+int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
+		     const char *id, char *out)
+{
+	struct node n;
+	char *path = NULL;
+	const char *now = NULL;
+	int rc;
+
+	/* Still there by its name: the usual case, and no request more
+	 * than the operation that failed just made. */
+	if (asprintf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", name) < 0)
+		return -ENOMEM;
+	rc = node_resolve(fs, path, &n);
+	free(path);
+	if (!rc) {
+		bool same = n.type == NODE_OBJECT && !n.draft &&
+			    strcmp(n.obj->id, id) == 0;
+
+		node_release(&n);
+		if (same) {
+			snprintf(out, TGFS_NAME_MAX + 1, "%s", name);
+			return 0;
+		}
+	}
+	rc = node_resolve(fs, dir, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_KINDDIR) {
+		node_release(&n);
+		return -ENOENT;
+	}
+	/* As a listing: an embedded kind is in its parent's collection. */
+	if (!n.ref || !n.kind->parent_conn) {
+		node_release(&n);
+		rc = coll_get_names(fs, n.kind, &n.ref);
+	}
+	if (!rc && !coll_by_id(coll_of(n.ref, n.kind), id, &now))
+		rc = -ENOENT;
+	if (!rc)
+		snprintf(out, TGFS_NAME_MAX + 1, "%s", now);
+	node_release(&n);
+	return rc;
+}
+
 struct dir_fill {
 	struct tgfs *fs;
 	void *buf;
-	fuse_fill_dir_t filler;
+	tgfs_fill_fn filler;
 	struct node child; /* scratch node for each entry's stat */
 	uint64_t hash;     /* of the entries given so far */
 	double age;        /* of the cached content listed, in seconds */
@@ -268,7 +310,7 @@ static int add_typed(struct dir_fill *df, const char *name, mode_t type,
 	df->hash = fnv_add(df->hash, name, strlen(name) + 1);
 	df->hash = fnv_add(df->hash, &t, sizeof(t));
 	df->hash = fnv_add(df->hash, &i, sizeof(i));
-	return df->filler(df->buf, name, &st, 0, 0) ? 1 : 0;
+	return df->filler(df->buf, name, &st) ? 1 : 0;
 }
 
 static int add_entry(struct dir_fill *df, const char *name)
@@ -423,14 +465,11 @@ static int list_rels(struct tgfs *fs, struct dir_fill *df,
 	return 0;
 }
 
-static int skip_entry(void *buf, const char *name, const struct stat *st,
-		      off_t off, enum fuse_fill_dir_flags flags)
+static int skip_entry(void *buf, const char *name, const struct stat *st)
 {
 	(void)buf;
 	(void)name;
 	(void)st;
-	(void)off;
-	(void)flags;
 	return 0;
 }
 
@@ -438,7 +477,7 @@ static int skip_entry(void *buf, const char *name, const struct stat *st,
 static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 {
 	void *buf = df->buf;
-	fuse_fill_dir_t filler = df->filler;
+	tgfs_fill_fn filler = df->filler;
 	struct node n;
 	int rc;
 
@@ -446,8 +485,8 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 	if (rc)
 		return rc;
 	dir_age(df, n.ref);
-	filler(buf, ".", NULL, 0, 0);
-	filler(buf, "..", NULL, 0, 0);
+	filler(buf, ".", NULL);
+	filler(buf, "..", NULL);
 	switch (n.type) {
 	case NODE_ROOT:
 		for (size_t i = 0; i < tg_nkinds; i++) {
@@ -568,18 +607,13 @@ done:
 	return rc;
 }
 
-static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
-			off_t off, struct fuse_file_info *fi,
-			enum fuse_readdir_flags flags)
+int tgfs_readdir(struct tgfs *fs, const char *path, void *buf,
+		 tgfs_fill_fn filler)
 {
-	struct tgfs *fs = tgfs_get();
 	struct dir_fill df = { .fs = fs, .buf = buf, .filler = filler,
 			       .hash = FNV_INIT };
 	int rc;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
 	__atomic_fetch_add(&fs->readdirs, 1, __ATOMIC_RELAXED);
 	rc = list_dir(fs, path, &df);
 	/* Without OPENDIR: the kernel holds these entries until what they
@@ -603,9 +637,8 @@ static int tgfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
  * the folder, hash only, and tells which.
  */
 
-static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
+int tgfs_opendir(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 {
-	struct tgfs *fs = tgfs_get();
 	struct dir_fill df = { .fs = fs, .filler = skip_entry,
 			       .hash = FNV_INIT };
 	int rc;
@@ -621,9 +654,8 @@ static int tgfs_opendir(const char *path, struct fuse_file_info *fi)
 	return 0;
 }
 
-static int tgfs_readlink(const char *path, char *buf, size_t size)
+int tgfs_readlink(struct tgfs *fs, const char *path, char *buf, size_t size)
 {
-	struct tgfs *fs = tgfs_get();
 	struct node n;
 	int rc;
 
@@ -649,15 +681,6 @@ static int tgfs_readlink(const char *path, char *buf, size_t size)
 		snprintf(buf, size, "%s", n.target);
 	node_release(&n);
 	return rc;
-}
-
-static int tgfs_statfs(const char *path, struct statvfs *sv)
-{
-	(void)path;
-	memset(sv, 0, sizeof(*sv));
-	sv->f_bsize = sv->f_frsize = 4096;
-	sv->f_namemax = TGFS_NAME_MAX;
-	return 0;
 }
 
 bool tgfs_want_parallel_dirops;
@@ -712,7 +735,6 @@ void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
 	cfg->entry_timeout = conf->cache_ttl;
 	cfg->attr_timeout = conf->cache_ttl;
 	cfg->negative_timeout = conf->cache_ttl < 5 ? conf->cache_ttl : 5;
-	the_fs = fs;
 	return fs;
 }
 
@@ -720,7 +742,6 @@ void tgfs_destroy(void *private_data)
 {
 	struct tgfs *fs = private_data;
 
-	the_fs = NULL;
 	inval_stop(fs->inval);
 	kcache_free(fs->kcache);
 	tg_cache_free(fs->cache);
@@ -733,27 +754,3 @@ void tgfs_destroy(void *private_data)
 	pthread_mutex_destroy(&fs->apply_lock);
 	free(fs);
 }
-
-const struct fuse_operations tgfs_ops = {
-	.getattr = tgfs_getattr,
-	.opendir = tgfs_opendir,
-	.readdir = tgfs_readdir,
-	.readlink = tgfs_readlink,
-	.open = tgfs_open,
-	.create = tgfs_create,
-	.read = tgfs_read,
-	.write = tgfs_write,
-	.flush = tgfs_flush,
-	.fsync = tgfs_fsync,
-	.release = tgfs_release,
-	.truncate = tgfs_truncate,
-	.mkdir = tgfs_mkdir,
-	.rmdir = tgfs_rmdir,
-	.unlink = tgfs_unlink,
-	.rename = tgfs_rename,
-	.symlink = tgfs_symlink,
-	.chmod = tgfs_chmod,
-	.chown = tgfs_chown,
-	.utimens = tgfs_utimens,
-	.statfs = tgfs_statfs,
-};

@@ -32,12 +32,6 @@ struct tgfs_config {
 };
 
 /*
- * The FUSE operations, by path (libfuse's high-level signatures; .init
- * and .destroy are not among them).  ll.c serves them.
- */
-extern const struct fuse_operations tgfs_ops;
-
-/*
  * Makes the mount's state from @conf, which must outlive it: the client,
  * the cache and their threads (so after any fork), and says in @cfg the
  * kernel's entry, attribute and negative timeouts.  @inval tells the
@@ -51,7 +45,7 @@ void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
 void tgfs_destroy(void *fs);
 
 /*
- * The low-level session that serves tgfs_ops (ll.c), with the node ids
+ * The low-level session (ll.c), the one FUSE face, with the node ids
  * the kernel holds in a table of its own.  tgfs_ll_new parses @args' FUSE
  * options (NULL on a bad one, said on stderr); @conf must outlive it.
  */

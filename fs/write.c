@@ -285,7 +285,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		return -EROFS;
 	rc = node_resolve(fs, path, &node);
 	if (rc)
-		return rc;
+		return rc == -ENOENT ? -ESTALE : rc;
 	dirname_of(path, dir, sizeof(dir));
 	if (node.draft) {
 		rc = node.type != NODE_FIELD

@@ -1,7 +1,8 @@
 /*
  * test_inodes.c - the node ids the kernel holds (fs/inodes.c): paths
  * built from them, lookups and forgets, unlink and rename, names shared,
- * and a table that grows past its first size.
+ * a table that grows past its first size, and object folders that follow
+ * their objects' renames by id.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -38,7 +39,7 @@ static uint64_t look(struct inodes *t, uint64_t parent, const char *name)
 {
 	uint64_t ino = 0, gen = 0;
 
-	assert_int_equal(inodes_lookup(t, parent, name, &ino, &gen), 0);
+	assert_int_equal(inodes_lookup(t, parent, name, NULL, &ino, &gen), 0);
 	assert_true(ino > ROOT);
 	assert_true(gen > 0);
 	return ino;
@@ -87,7 +88,7 @@ static void test_unknown_ids(void **state)
 	assert_int_equal(inodes_path(t, 99, NULL, &p), -ENOENT);
 	assert_null(p);
 	assert_int_equal(inodes_path(t, 0, NULL, &p), -ENOENT);
-	assert_int_equal(inodes_lookup(t, 42, "a", &ino, &gen), -ENOENT);
+	assert_int_equal(inodes_lookup(t, 42, "a", NULL, &ino, &gen), -ENOENT);
 	/* forgetting the root or an unknown id changes nothing */
 	inodes_forget(t, ROOT, 1);
 	inodes_forget(t, 77, 1);
@@ -116,7 +117,7 @@ static void test_forget(void **state)
 	assert_int_equal(inodes_path(t, file, NULL, &p), -ENOENT);
 	assert_int_equal(inodes_path(t, dir, NULL, &p), -ENOENT);
 	/* a reused slot has a new generation */
-	assert_int_equal(inodes_lookup(t, ROOT, "users", &again, &gen), 0);
+	assert_int_equal(inodes_lookup(t, ROOT, "users", NULL, &again, &gen), 0);
 	assert_true(again == dir || again == file);
 	assert_true(gen > 1);
 	inodes_free(t);
@@ -241,6 +242,77 @@ static void test_shared_names(void **state)
 	inodes_free(t);
 }
 
+static uint64_t look_obj(struct inodes *t, uint64_t parent, const char *name,
+			 const char *id)
+{
+	uint64_t ino = 0, gen = 0;
+
+	assert_int_equal(inodes_lookup(t, parent, name, id, &ino, &gen), 0);
+	return ino;
+}
+
+/* An object's folder renamed: its node, and the nodes under it, keep
+ * their ids and build the new path; its old name finds nothing. */
+static void test_object_rename(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t groups, eng, file, net, conn, ids[8];
+	char *dir, *name, *id;
+
+	(void)state;
+	groups = look(t, ROOT, "groups");
+	eng = look_obj(t, groups, "Engineering", "R3JvdXA6MQ==");
+	file = look(t, eng, "name");
+	/* the same object again: the same node */
+	assert_int_equal(look_obj(t, groups, "Engineering", "R3JvdXA6MQ=="),
+			 eng);
+	assert_int_equal(inodes_objects(t, file, ids, 8), 1);
+	assert_int_equal(ids[0], eng);
+	assert_int_equal(inodes_object(t, eng, &dir, &name, &id), 0);
+	assert_string_equal(dir, "/groups");
+	assert_string_equal(name, "Engineering");
+	assert_string_equal(id, "R3JvdXA6MQ==");
+	free(dir);
+	free(name);
+	free(id);
+	assert_int_equal(inodes_object(t, file, &dir, &name, &id), -ENOENT);
+
+	assert_int_equal(inodes_rehash(t, eng, "EngRenamed"), 0);
+	assert_path(t, file, NULL, "/groups/EngRenamed/name");
+	assert_path(t, eng, "id", "/groups/EngRenamed/id");
+	assert_int_equal(inodes_find(t, "/groups/Engineering"), 0);
+	assert_int_equal(inodes_find(t, "/groups/EngRenamed"), eng);
+	/* it keeps its id: a lookup by the new name finds the node */
+	assert_int_equal(look_obj(t, groups, "EngRenamed", "R3JvdXA6MQ=="),
+			 eng);
+	/* a new object by the old name is a node of its own */
+	assert_true(look_obj(t, groups, "Engineering", "R3JvdXA6Mg==") !=
+		    eng);
+
+	/* nested: a network's connector, top down */
+	net = look_obj(t, look(t, ROOT, "networks"), "AWS", "TjoxMA==");
+	conn = look_obj(t, look(t, net, "connectors"), "c1", "Qzox");
+	file = look(t, conn, "state");
+	assert_int_equal(inodes_objects(t, file, ids, 8), 2);
+	assert_int_equal(ids[0], net);
+	assert_int_equal(ids[1], conn);
+	assert_int_equal(inodes_objects(t, file, ids, 1), 0);
+	assert_int_equal(inodes_rehash(t, net, "AWS prod"), 0);
+	assert_path(t, file, NULL, "/networks/AWS prod/connectors/c1/state");
+	/* a mv keeps the id too */
+	assert_int_equal(inodes_rename(t, look(t, net, "connectors"), "c1",
+				       look(t, net, "connectors"), "c2"),
+			 0);
+	assert_int_equal(inodes_object(t, conn, &dir, &name, &id), 0);
+	assert_string_equal(dir, "/networks/AWS prod/connectors");
+	assert_string_equal(name, "c2");
+	assert_string_equal(id, "Qzox");
+	free(dir);
+	free(name);
+	free(id);
+	inodes_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_shared_names),
+		cmocka_unit_test(test_object_rename),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

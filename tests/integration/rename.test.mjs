@@ -1,0 +1,89 @@
+// rename.test.mjs - an object's folder renamed keeps the node ids the
+// kernel holds under it (fs/ll.c follow, fs/inodes.c by object id): a
+// shell whose cwd is the folder, and a file held open by another process,
+// go on working after the object is renamed through its name file, by mv,
+// or by someone else (seen at a refresh).  Each write is checked in the
+// simulator's tenant, with the exact mutations sent.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { teardown } from './lib.mjs';
+import { setup, mountAs, run, q, cost, mutationFields, pathOf } from './writes.mjs';
+
+// A group with a plain, unique name, found in the tenant.
+function plainGroup(t, skip = []) {
+  const counts = {};
+  for (const g of t.groups) counts[g.name] = (counts[g.name] || 0) + 1;
+  const g = t.groups.find((x) => /^[A-Za-z][A-Za-z ]*$/.test(x.name) && x.type === 'MANUAL' &&
+    counts[x.name] === 1 && !skip.includes(x.id));
+  assert.ok(g, 'a group with a plain unique name');
+  return g;
+}
+
+describe('a folder renamed under a shell or an open file', () => {
+  let sim, m, m2;
+  before(async () => {
+    ({ sim, m } = await setup());
+    m2 = await mountAs(sim, 'sim-write');
+  });
+  after(() => teardown(m2, m, sim));
+
+  test('cd into a group, rename it by its name file: cat name works in the cwd', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const { r, st } = await cost(sim, () =>
+      run(`cd ${q(pathOf(t, g))} && echo TgfsRenamed > name && cat name && cat id && ls -d "$PWD"/../TgfsRenamed`, m.dir));
+    const out = r.split('\n');
+    assert.equal(out[0], 'TgfsRenamed', 'name read in the cwd after the rename');
+    assert.equal(out[1], g.id, 'the same group');
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 1 });
+    const now = (await sim.tenant()).groups.find((x) => x.id === g.id);
+    assert.equal(now.name, 'TgfsRenamed', 'the tenant has the new name');
+  });
+
+  test('cd into a group, mv it: its files are read in the cwd', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const out = run(`cd ${q(pathOf(t, g))} && mv "$PWD" ../TgfsMoved && cat name && ls | grep -c .`, m.dir).split('\n');
+    assert.equal(out[0], 'TgfsMoved');
+    assert.ok(Number(out[1]) > 3, 'the folder lists its files');
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsMoved');
+  });
+
+  test('a file held open while its network is renamed by another process: the write lands on the renamed network', async () => {
+    const t = await sim.tenant();
+    const n = t.remoteNetworks.find((x) => /^[A-Za-z][A-Za-z ]*$/.test(x.name) &&
+      t.remoteNetworks.filter((y) => y.name === x.name).length === 1 && x.location !== 'GOOGLE_CLOUD');
+    assert.ok(n, 'a network with a plain unique name');
+    const dir = pathOf(t, n);
+    // fd 3 stays open across the rename, made by a second process
+    const cmd = `exec 3> ${q(`${dir}/location`)}; sh -c ${q(`echo TgfsNet > ${q(`${dir}/name`)}`)}; ` +
+      'echo google_cloud >&3; exec 3>&-; cat networks/TgfsNet/location';
+    const { r, st } = await cost(sim, () => run(cmd, m.dir));
+    assert.equal(r.trim(), 'google_cloud');
+    assert.deepEqual(mutationFields(st, ['remoteNetworkUpdate', 'remoteNetworkCreate']), { remoteNetworkUpdate: 2 });
+    const now = (await sim.tenant()).remoteNetworks.find((x) => x.id === n.id);
+    assert.equal(now.name, 'TgfsNet');
+    assert.equal(now.location, 'GOOGLE_CLOUD', 'the write reached the renamed network');
+  });
+
+  test('renamed by someone else, seen at a refresh: the cwd follows', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const cwd = `${m.dir}/${pathOf(t, g)}`;
+    const other = `${m2.dir}/${pathOf(t, g)}/name`;
+    const out = run(`cd ${q(cwd)} && cat name >/dev/null && echo TgfsElsewhere > ${q(other)} && ` +
+      `echo 1 > ${q(`${m.dir}/.twingatefs/refresh`)} && cat name && cat id`, m.dir).split('\n');
+    assert.equal(out[0], 'TgfsElsewhere');
+    assert.equal(out[1], g.id);
+  });
+
+  test('a name that is not there costs no more than before: a lookup in a folder not renamed is not followed', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    run(`ls ${q(pathOf(t, g))} > /dev/null`, m.dir);
+    const { st } = await cost(sim, () => {
+      for (let i = 0; i < 5; i++) run(`test ! -e ${q(`${pathOf(t, g)}/.name.swp${i}`)}`, m.dir);
+    });
+    assert.equal(st.requests, 0, `no request for missing names (${JSON.stringify(st.fields)})`);
+  });
+});
