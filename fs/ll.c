@@ -51,7 +51,9 @@ struct ll {
 	struct tgfs_config *conf;
 	struct inodes *nodes;
 	struct fuse_session *se;
-	struct fuse_config cfg; /* timeouts, from .init */
+	struct {
+		double entry_timeout, attr_timeout, negative_timeout;
+	} cfg; /* the kernel's timeouts, seconds (set at .init) */
 	struct tgfs *fs; /* fs->no_opendir: folders are never opened */
 	pthread_mutex_t snap_lock;
 	struct snap snaps[SNAPS];
@@ -867,12 +869,38 @@ static void folders_changed(void *arg)
 			fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
 }
 
+bool tgfs_want_parallel_dirops;
+
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ll *ll = userdata;
+	struct tgfs *fs;
+	unsigned ttl = ll->conf->cache_ttl;
 
-	struct tgfs *fs = tgfs_init(conn, &ll->cfg, ll->conf, invalidate, ll);
-
+	/* Lookups and readdirs of one folder may run at once: each can
+	 * wait on the API, and one slow page must not stall the others. */
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+		tgfs_want_parallel_dirops = true;
+	}
+	/* Entries come without attributes (ops.c add_typed): plain READDIR
+	 * replies are smaller than READDIRPLUS ones holding none. */
+	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS |
+				  FUSE_CAP_READDIRPLUS_AUTO);
+	/* libfuse gives each worker thread a receive buffer of max_write
+	 * (1 MiB by default), wholly resident after a walk of the large
+	 * tenant: files here are small, so 128 KiB writes are plenty. */
+	conn->max_write = TGFS_MAX_WRITE;
+	/* The kernel may not keep what the cache would already drop. */
+	ll->cfg.entry_timeout = ttl;
+	ll->cfg.attr_timeout = ttl;
+	ll->cfg.negative_timeout = ttl < 5 ? ttl : 5;
+	/* Threads and curl handles are made here, after any fork. */
+	fs = tgfs_new(ll->conf, invalidate, ll);
+	if (!fs) {
+		tg_log(TG_LOG_ERR, "out of memory at mount");
+		abort();
+	}
 	fs->nodes = ll->nodes; /* for the stats */
 	ll->fs = fs;
 	/* Kernels since 5.1 take an ENOSYS to OPENDIR as "never again"
@@ -887,8 +915,7 @@ static void ll_destroy(void *userdata)
 {
 	struct ll *ll = userdata;
 
-	if (ll->fs)
-		tgfs_destroy(ll->fs);
+	tgfs_free(ll->fs);
 	ll->fs = NULL;
 }
 

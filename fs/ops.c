@@ -683,72 +683,54 @@ int tgfs_readlink(struct tgfs *fs, const char *path, char *buf, size_t size)
 	return rc;
 }
 
-bool tgfs_want_parallel_dirops;
-
-void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
-		struct tgfs_config *conf,
-		void (*inval)(void *arg, const char *path), void *inval_arg)
+struct tgfs *tgfs_new(const struct tgfs_config *conf,
+		      void (*inval)(void *arg, const char *path),
+		      void *inval_arg)
 {
 	struct tgfs *fs = calloc(1, sizeof(*fs));
 
-	/* Lookups and readdirs of one folder may run at once: each can
-	 * wait on the API, and one slow page must not stall the others. */
-	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
-		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
-		tgfs_want_parallel_dirops = true;
-	}
-	/* Entries come without attributes (add_typed): plain READDIR
-	 * replies are smaller than READDIRPLUS ones holding none. */
-	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS |
-				  FUSE_CAP_READDIRPLUS_AUTO);
-	/* libfuse gives each worker thread a receive buffer of max_write
-	 * (1 MiB by default), wholly resident after a walk of the large
-	 * tenant: files here are small, so 128 KiB writes are plenty. */
-	conn->max_write = TGFS_MAX_WRITE;
-	if (!fs) {
-		tg_log(TG_LOG_ERR, "out of memory at mount");
-		abort();
-	}
+	if (!fs)
+		return NULL;
 	fs->cfg = conf;
 	fs->mount_time = time(NULL);
+	pthread_mutex_init(&fs->lock, NULL);
+	pthread_mutex_init(&fs->apply_lock, NULL);
 	/* Threads and curl handles are made here, after any fork. */
 	fs->api = tg_api_new(&conf->api);
 	if (fs->api)
 		tg_api_set_health(fs->api, &conf->checked);
 	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
 	fs->seen = seen_open(conf->api.url);
-	pthread_mutex_init(&fs->lock, NULL);
-	pthread_mutex_init(&fs->apply_lock, NULL);
-	if (!fs->api || !fs->cache || !fs->seen) {
-		tg_log(TG_LOG_ERR, "out of memory at mount");
-		abort();
-	}
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();
 	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
-	if (!fs->scratch || !fs->drafts || !fs->inval || !fs->kcache) {
-		tg_log(TG_LOG_ERR, "out of memory at mount");
-		abort();
+	if (!fs->api || !fs->cache || !fs->seen || !fs->scratch ||
+	    !fs->drafts || !fs->inval || !fs->kcache) {
+		tgfs_free(fs);
+		return NULL;
 	}
-	/* The kernel may not keep what the cache would already drop. */
-	cfg->entry_timeout = conf->cache_ttl;
-	cfg->attr_timeout = conf->cache_ttl;
-	cfg->negative_timeout = conf->cache_ttl < 5 ? conf->cache_ttl : 5;
 	return fs;
 }
 
-void tgfs_destroy(void *private_data)
+void tgfs_free(struct tgfs *fs)
 {
-	struct tgfs *fs = private_data;
-
-	inval_stop(fs->inval);
-	kcache_free(fs->kcache);
-	tg_cache_free(fs->cache);
-	tg_api_free(fs->api);
-	seen_close(fs->seen);
-	scratch_free(fs->scratch);
-	draft_store_free(fs->drafts);
+	if (!fs)
+		return;
+	if (fs->inval)
+		inval_stop(fs->inval);
+	if (fs->kcache)
+		kcache_free(fs->kcache);
+	if (fs->cache)
+		tg_cache_free(fs->cache);
+	if (fs->api)
+		tg_api_free(fs->api);
+	if (fs->seen)
+		seen_close(fs->seen);
+	if (fs->scratch)
+		scratch_free(fs->scratch);
+	if (fs->drafts)
+		draft_store_free(fs->drafts);
 	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);
 	pthread_mutex_destroy(&fs->apply_lock);

@@ -9,7 +9,6 @@
 #define TGFS_H
 
 #define FUSE_USE_VERSION 314
-#include <fuse.h>
 #include <fuse_lowlevel.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,17 +31,18 @@ struct tgfs_config {
 };
 
 /*
- * Makes the mount's state from @conf, which must outlive it: the client,
- * the cache and their threads (so after any fork), and says in @cfg the
- * kernel's entry, attribute and negative timeouts.  @inval tells the
- * kernel to drop what it holds of a path (from a thread of ours).  One a
- * process; aborts when out of memory.
+ * Makes the mount's state from @conf, which must outlive it, with no
+ * FUSE: the client, the cache and their threads (so: after any fork).
+ * @inval (never NULL) tells the kernel to drop what it holds of a path,
+ * from a thread of ours.  Tests and fuzzers make one for themselves.
+ * NULL when out of memory (nothing is left made).  You own the result:
+ * free it with tgfs_free(), which stops the threads.
  */
-void *tgfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg,
-		struct tgfs_config *conf,
-		void (*inval)(void *arg, const char *path), void *inval_arg);
-/* Stops the threads and frees what tgfs_init made. */
-void tgfs_destroy(void *fs);
+struct tgfs;
+struct tgfs *tgfs_new(const struct tgfs_config *conf,
+		      void (*inval)(void *arg, const char *path),
+		      void *inval_arg);
+void tgfs_free(struct tgfs *fs);
 
 /*
  * The low-level session (ll.c), the one FUSE face, with the node ids

@@ -1,0 +1,293 @@
+/*
+ * test_tree.c - fs/ without a kernel: a mount's state made by tgfs_new,
+ * paths resolved to nodes (node_resolve), and mutation results applied to
+ * the cached collections (cache_apply), over the fixed tenant of
+ * tests/fixture (tests/fuzz/tenant.json) with reads counted and no
+ * network.  What each resolution costs in reads is asserted: a name is
+ * one lookup, a listing one list, and an applied change none.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "internal.h"
+#include "../fixture/tenant.h"
+
+static struct tgfs_config conf;
+
+static void no_inval(void *arg, const char *path)
+{
+	(void)arg;
+	(void)path;
+}
+
+static int setup(void **state)
+{
+	struct tgfs *fs = tgfs_new(&conf, no_inval, NULL);
+
+	if (!fs)
+		return -1;
+	fixture_lists = fixture_lookups = 0;
+	*state = fs;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tgfs_free(*state);
+	return 0;
+}
+
+static unsigned reads(void)
+{
+	return fixture_lists + fixture_lookups;
+}
+
+/* Resolves @path, expecting @type; the node is released. */
+static void expect_node(struct tgfs *fs, const char *path,
+			enum node_type type)
+{
+	struct node n;
+	int rc = node_resolve(fs, path, &n);
+
+	if (rc)
+		fail_msg("%s: %s", path, strerror(-rc));
+	assert_int_equal(n.type, type);
+	node_release(&n);
+}
+
+static void expect_err(struct tgfs *fs, const char *path, int err)
+{
+	struct node n;
+
+	assert_int_equal(node_resolve(fs, path, &n), err);
+}
+
+/* The fixture's object of @dir called @name, as a new object with
+ * @field set to @value (a string), as a mutation would return it. */
+static void changed_copy(const char *dir, const char *name,
+			 const char *field, const char *value,
+			 struct tg_object *out)
+{
+	const struct tg_kind *k = tg_kind_named(dir);
+	const struct tg_list *l = fixture_objects(k);
+	const struct tg_object *o = NULL;
+	char *buf = NULL, *text;
+	cJSON *j;
+
+	for (size_t i = 0; i < l->n && !o; i++)
+		if (l->items[i].name && strcmp(l->items[i].name, name) == 0)
+			o = &l->items[i];
+	assert_non_null(o);
+	j = cJSON_Parse(tg_object_json(o, &buf));
+	free(buf);
+	assert_non_null(j);
+	cJSON_ReplaceItemInObject(j, field, cJSON_CreateString(value));
+	text = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	assert_int_equal(tg_object_from_json(k, text, strlen(text), out),
+			 TG_OK);
+	cJSON_free(text);
+}
+
+static void test_every_node_type(void **state)
+{
+	struct tgfs *fs = *state;
+	struct node n;
+
+	expect_node(fs, "/", NODE_ROOT);
+	expect_node(fs, "/networks", NODE_KINDDIR);
+	expect_node(fs, "/.twingatefs", NODE_STATDIR);
+	expect_node(fs, "/.twingatefs/stats", NODE_STATFILE);
+	assert_int_equal(reads(), 0);
+
+	assert_int_equal(node_resolve(fs, "/networks/AWS prod/location", &n),
+			 0);
+	assert_int_equal(n.type, NODE_FIELD);
+	assert_string_equal(n.kind->fields[n.field].file, "location");
+	assert_string_equal(n.obj->name, "AWS prod");
+	node_release(&n);
+	expect_node(fs, "/networks/AWS prod", NODE_OBJECT);
+	expect_node(fs, "/networks/AWS prod/object.json", NODE_JSON);
+	expect_node(fs, "/networks/AWS prod/connectors", NODE_KINDDIR);
+	expect_node(fs, "/networks/AWS prod/connectors/quiet-heron",
+		    NODE_OBJECT);
+	expect_node(fs, "/resources/prod-db/access", NODE_RELDIR);
+
+	assert_int_equal(node_resolve(fs, "/resources/prod-db/network", &n),
+			 0);
+	assert_int_equal(n.type, NODE_LINK);
+	assert_string_equal(n.target, "../../networks/AWS prod");
+	node_release(&n);
+	/* names a file cannot hold, and names shared */
+	expect_node(fs, "/networks/Office \xef\xbc\x8f HQ", NODE_OBJECT);
+	expect_err(fs, "/networks/Duplicate", -ENOENT);
+}
+
+static void test_errors(void **state)
+{
+	struct tgfs *fs = *state;
+
+	expect_err(fs, "/nope", -ENOENT);
+	expect_err(fs, "/networks/no such network", -ENOENT);
+	expect_err(fs, "/networks/AWS prod/location/x", -ENOTDIR);
+	expect_err(fs, "/networks/AWS prod/no-such-file", -ENOENT);
+	expect_err(fs, "/.twingatefs/nope", -ENOENT);
+}
+
+/* One name is one lookup, kept: the second resolution reads nothing. */
+static void test_a_name_costs_one_lookup(void **state)
+{
+	struct tgfs *fs = *state;
+
+	expect_node(fs, "/groups/Engineering/name", NODE_FIELD);
+	assert_int_equal(fixture_lookups, 1);
+	assert_int_equal(fixture_lists, 0);
+	expect_node(fs, "/groups/Engineering/name", NODE_FIELD);
+	expect_node(fs, "/groups/Engineering", NODE_OBJECT);
+	assert_int_equal(reads(), 1);
+}
+
+/* A rename applied from a mutation's answer: the old name is gone, the
+ * new one is the same object with what is under it, and the look-up of
+ * the object's file name by its id finds it; none of it reads. */
+static void test_applied_rename(void **state)
+{
+	struct tgfs *fs = *state;
+	const struct tg_kind *nets = tg_kind_named("networks");
+	struct tg_cache_ref *ref;
+	struct tg_object renamed;
+	char id[256], now[TGFS_NAME_MAX + 1];
+	struct node n;
+	unsigned before;
+
+	assert_int_equal(coll_get(fs, nets, &ref), 0);
+	tg_cache_put(ref);
+	assert_int_equal(node_resolve(fs, "/networks/AWS prod", &n), 0);
+	snprintf(id, sizeof(id), "%s", n.obj->id);
+	node_release(&n);
+	expect_node(fs, "/networks/AWS prod/connectors/quiet-heron",
+		    NODE_OBJECT);
+	before = reads();
+
+	changed_copy("networks", "AWS prod", "name", "AWS renamed", &renamed);
+	cache_apply(fs, nets, &renamed, NULL);
+	expect_err(fs, "/networks/AWS prod", -ENOENT);
+	assert_int_equal(node_resolve(fs, "/networks/AWS renamed", &n), 0);
+	assert_string_equal(n.obj->id, id);
+	node_release(&n);
+	expect_node(fs, "/networks/AWS renamed/connectors/quiet-heron",
+		    NODE_OBJECT);
+	assert_int_equal(tgfs_object_file(fs, "/networks", "AWS prod", id,
+					  now),
+			 0);
+	assert_string_equal(now, "AWS renamed");
+	assert_int_equal(tgfs_object_file(fs, "/networks", "AWS renamed", id,
+					  now),
+			 0);
+	assert_string_equal(now, "AWS renamed");
+	assert_int_equal(reads(), before);
+}
+
+/* A rename onto a name another object holds: both show as name~id. */
+static void test_applied_rename_onto_a_taken_name(void **state)
+{
+	struct tgfs *fs = *state;
+	const struct tg_kind *nets = tg_kind_named("networks");
+	struct tg_cache_ref *ref;
+	struct tg_object renamed;
+
+	assert_int_equal(coll_get(fs, nets, &ref), 0);
+	tg_cache_put(ref);
+	expect_node(fs, "/networks/legacy", NODE_OBJECT);
+	changed_copy("networks", "AWS prod", "name", "legacy", &renamed);
+	cache_apply(fs, nets, &renamed, NULL);
+	expect_err(fs, "/networks/legacy", -ENOENT);
+	expect_err(fs, "/networks/AWS prod", -ENOENT);
+}
+
+/* A delete applied: gone at once, with no read. */
+static void test_applied_delete(void **state)
+{
+	struct tgfs *fs = *state;
+	const struct tg_kind *groups = tg_kind_named("groups");
+	struct tg_cache_ref *ref;
+	char id[256];
+	struct node n;
+	unsigned before;
+
+	assert_int_equal(coll_get(fs, groups, &ref), 0);
+	tg_cache_put(ref);
+	assert_int_equal(node_resolve(fs, "/groups/Engineering", &n), 0);
+	snprintf(id, sizeof(id), "%s", n.obj->id);
+	node_release(&n);
+	before = reads();
+	cache_apply(fs, groups, NULL, id);
+	expect_err(fs, "/groups/Engineering", -ENOENT);
+	expect_node(fs, "/groups/Everyone", NODE_OBJECT);
+	assert_int_equal(reads(), before);
+}
+
+/* A read that fails with nothing cached is an EIO, and is not kept. */
+static void test_failed_read(void **state)
+{
+	struct tgfs *fs = *state;
+	const struct tg_kind *users = tg_kind_named("users");
+
+	fixture_fail(users, true);
+	expect_err(fs, "/users/ada.lovelace@example.com", -EIO);
+	fixture_fail(users, false);
+	expect_node(fs, "/users/ada.lovelace@example.com", NODE_OBJECT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_node_type, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_name_costs_one_lookup,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_applied_rename, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_applied_rename_onto_a_taken_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_applied_delete, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_failed_read, setup,
+						teardown),
+	};
+	char state_dir[] = "/tmp/test_tree.XXXXXX";
+	int rc;
+
+	/* First-seen times go to a folder of this run's own. */
+	if (!mkdtemp(state_dir))
+		return 1;
+	setenv("XDG_STATE_HOME", state_dir, 1);
+	tg_log_set_level(TG_LOG_ERR);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	conf.api.url = "http://127.0.0.1:9/api/graphql/";
+	conf.api.token = "test";
+	conf.cache_ttl = 3600;
+	fixture_load(FIXTURE_TENANT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	/* what seen_close wrote, and the folders it made */
+	{
+		char cmd[64];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", state_dir);
+		if (system(cmd) != 0)
+			rc = rc ? rc : 1;
+	}
+	return rc;
+}
