@@ -33,18 +33,24 @@ char *json_unpack(const struct tg_kind *kind, const unsigned char *packed,
  * cJSON_Delete.  NULL when there is none or out of memory. */
 cJSON *object_node(const struct tg_object *obj);
 
-/* Builds @out from a parsed node; on error @out is left empty. */
+/*
+ * Builds @out from a parsed node of @kind: the caller now owns it and
+ * tg_object_release()s it.  @node stays the caller's but is changed (its
+ * nested connections flattened): build from a copy to keep it whole.  On
+ * error @out is left empty: TG_EPROTO (no id, no parent id, a number out
+ * of range), TG_ENOMEM.  Any thread.
+ */
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;
 
 /*
  * The client's state (client.c makes and frees it): its transport, its
  * helpers, its settings, the pacers of both classes, its counters and its
- * health.  paging.c and nested.c read cfg, ahead and page_size and add
- * to stats (STAT_ADD); every other field is client.c's.  Shared by all
- * threads: the pacers and ops under their locks, stats, page_size and
- * the health fields through __atomic builtins, the rest read-only once
- * tg_api_new returned.
+ * health.  paging.c and nested.c read cfg and ahead and add to stats
+ * (STAT_ADD), paging.c halves page_size; every other field is client.c's.
+ * Shared by all threads: the pacers and ops under their locks, stats,
+ * page_size and the health fields through __atomic builtins, the rest
+ * read-only once tg_api_new returned.
  */
 struct pacer {
 	pthread_mutex_t lock;
