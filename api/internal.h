@@ -6,6 +6,7 @@
 #define TG_API_INTERNAL_H
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
 #include "tg_api.h"
 
@@ -32,17 +33,72 @@ char *json_unpack(const struct tg_kind *kind, const unsigned char *packed,
  * cJSON_Delete.  NULL when there is none or out of memory. */
 cJSON *object_node(const struct tg_object *obj);
 
-/* Builds @out from a parsed node; on error @out is left empty. */
+/*
+ * Builds @out from a parsed node of @kind: the caller now owns it and
+ * tg_object_release()s it.  @node stays the caller's but is changed (its
+ * nested connections flattened): build from a copy to keep it whole.  On
+ * error @out is left empty: TG_EPROTO (no id, no parent id, a number out
+ * of range), TG_ENOMEM.  Any thread.
+ */
 enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			     struct tg_object *out) TG_WARN_UNUSED;
 
 /*
- * Sends one GraphQL document (client.c): paced, retried when a query or an
- * idempotent mutation, never when another mutation.  On TG_OK *data is
- * the "data" object (caller cJSON_Delete()s it).  *msg (may be NULL) gets
- * the API's message of a failure.
+ * The client's state (client.c makes and frees it): its transport, its
+ * helpers, its settings, the pacers of both classes, its counters and its
+ * health.  paging.c and nested.c read cfg and ahead and add to stats
+ * (STAT_ADD), paging.c halves page_size; every other field is client.c's.
+ * Shared by all threads: the pacers and ops under their locks, stats,
+ * page_size and the health fields through __atomic builtins, the rest
+ * read-only once tg_api_new returned.
  */
-struct tg_api;
+struct pacer {
+	pthread_mutex_t lock;
+	unsigned limit;
+	double *ring; /* send times of the last `limit` requests */
+	size_t head, count;
+	double blocked_until; /* after a 429 */
+};
+
+struct tg_api {
+	struct http *http;
+	struct ahead *ahead; /* NULL with concurrency 1 */
+	struct tg_api_config cfg;
+	unsigned page_size; /* current; halved once if the API refuses it */
+	struct pacer read, write;
+	struct tg_api_stats stats;
+	/* requests per operation name ("tgfsList_devices"), for stats */
+	pthread_mutex_t ops_lock;
+	struct {
+		char name[56];
+		uint64_t n;
+	} ops[TG_MAX_OPS];
+	size_t nops;
+	char *url;
+	/* health, updated atomically */
+	int reachable;
+	int64_t last_ok, limited_until;
+};
+
+/* Adds @n to counter @field of @api's stats; any thread. */
+#define STAT_ADD(api, field, n) \
+	__atomic_add_fetch(&(api)->stats.field, (n), __ATOMIC_RELAXED)
+
+/*
+ * Sends one GraphQL document (client.c): paced under its class's rate,
+ * retried (cfg.retries more tries, backing off) when a query or an
+ * idempotent mutation, never when another mutation; a 429 waits its
+ * Retry-After, up to cfg.max_wait_s in all.  @vars (may be NULL) is
+ * copied, never taken.  Any thread may call it.
+ *
+ * On TG_OK *data is the "data" object: the caller now owns it and
+ * cJSON_Delete()s it.  On error *data is NULL and the error is TG_ENOMEM,
+ * TG_ENET, TG_ESERVER, TG_EPROTO (after the retries a query gets),
+ * TG_EAUTH, TG_ERATE, or from the API's errors[] TG_EQUERY, TG_EPERM or
+ * TG_EINVAL.  This thread's tg_api_last_message() is emptied first and
+ * says what went wrong where there are words for it; *msg (when @msg is not NULL) gets the API's errors[]
+ * message as a copy the caller frees (NULL for other failures).
+ */
 enum gql_kind {
 	GQL_QUERY,                /* retried */
 	GQL_MUTATION,             /* never retried (a create, a token) */
@@ -53,10 +109,19 @@ enum tg_err api_gql(struct tg_api *api, enum gql_kind kind, const char *doc,
 
 /*
  * api_gql of a query in two halves, so that an answer can wait unparsed
- * (a body is a fifth of its parse tree): api_gql_body sends @doc and
- * leaves the answer's body in *@body; api_gql_take parses and releases
- * it, and gives the data or the API's error as api_gql does (an
- * unreadable body: @doc is sent again, once more than api_gql would).
+ * (a body is a fifth of its parse tree).  Any thread may call either, and
+ * a body may be taken on another thread than the one that got it.
+ *
+ * api_gql_body sends @doc, paced and retried as api_gql does, and leaves
+ * the answer's body in *@body: the caller owns it and passes it to
+ * api_gql_take (or buf_release()s it).  On error *@body is empty and the
+ * error is one of api_gql's transport errors (not the API's errors[],
+ * which only api_gql_take reads).
+ *
+ * api_gql_take parses @body and releases it, whatever it returns, and
+ * gives the data or the API's error as api_gql does (*data the caller's
+ * to cJSON_Delete, NULL on error).  An unreadable body: @doc is sent
+ * again with api_gql, once more than api_gql alone would.
  */
 struct buf;
 enum tg_err api_gql_body(struct tg_api *api, const char *doc,
@@ -83,13 +148,82 @@ enum tg_err ahead_run(struct tg_api *api, struct ahead *a, size_t n,
 		      enum tg_err (*take)(void *ctx, size_t i, cJSON *data),
 		      void *ctx) TG_WARN_UNUSED;
 
-/* Sets this thread's tg_api_last_message(). */
+/* Sets this thread's tg_api_last_message() to @msg (copied, cut at 511
+ * bytes).  Cannot fail. */
 void api_set_message(const char *msg);
 
-/* Appends the selection of one node of @kind (client.c). */
-struct buf;
+/*
+ * Paging (paging.c, nested.c).  A lister gathers one listing: the objects
+ * built so far in *out, and the nodes whose nested connections have pages
+ * left (pending, kept as JSON, each with its slot in out->items).  It
+ * belongs to the one thread that lists; ahead_run's helpers never see it.
+ */
+struct pending {
+	cJSON *node;
+	size_t slot; /* its place in the list */
+};
+
+struct lister {
+	struct tg_api *api;
+	const struct tg_kind *kind;
+	unsigned first;
+	struct tg_list *out;
+	struct pending *pending;
+	size_t npending;
+	/* Objects with nested pages left go in the list with their first
+	 * nested page (else their slot stays empty until completed). */
+	bool partial;
+};
+
+/* What a partial listing left to fetch (tg_api_list_partial): it owns
+ * the pending nodes; tg_pending_free frees them. */
+struct tg_pending {
+	const struct tg_kind *kind;
+	unsigned first;
+	struct pending *pending;
+	size_t npending;
+};
+
+/*
+ * Appends to @doc the selection of one node of @kind, nested connections
+ * included, asking for pages of @first (paging.c).  False when @doc would
+ * pass its cap or out of memory; @doc may then hold part of it.  Any
+ * thread.
+ */
 bool api_selection(struct buf *doc, const struct tg_kind *kind,
 		   unsigned first);
+
+/* Writes to @out the API's offset cursor for @offset: base64 of
+ * "arrayconnection:<offset>", NUL-terminated, cut to fit @outsz (64 is
+ * plenty).  Cannot fail. */
+void api_offset_cursor(long offset, char *out, size_t outsz);
+
+/* True when @s may go into a document as a literal (an id, a cursor):
+ * not empty, and only base64 and the like, so that a hostile answer
+ * cannot inject GraphQL. */
+bool api_safe_literal(const char *s);
+
+/* A count in an answer (a totalCount) into *@out.  False, *@out untouched,
+ * when @v is not a number from 0 to TG_MAX_COUNT: no connection here
+ * holds more objects, and a bigger count (or one that is not a count) is
+ * a broken or hostile answer, refused rather than planned for. */
+#define TG_MAX_COUNT 1000000
+bool api_count_of(const cJSON *v, long *out);
+
+/*
+ * Fetches the later pages of every pending node's nested connections
+ * (nested.c; offset cursors: all addressable at once, batch_pages to a
+ * request, up to cfg.concurrency at once), then turns the nodes into
+ * objects in their slots of l->out.  The nodes stay @l's: lister_release
+ * frees them either way.  On error some slots may be completed and the
+ * others as they were: TG_ENOMEM, TG_EPROTO (an id or count the answer
+ * should not have), or api_gql's error.  The lister's thread only.
+ */
+enum tg_err lister_complete(struct lister *l) TG_WARN_UNUSED;
+
+/* Frees @l's pending nodes and leaves it none (not l->out).  Cannot
+ * fail. */
+void lister_release(struct lister *l);
 
 /*
  * A growable buffer with a hard cap (as curl's dynbuf).  s is always

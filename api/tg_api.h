@@ -10,10 +10,16 @@
  *     renders each field to the text its file shows when asked
  *     (tg_object_value), so no JSON ever leaves this module;
  *   - the client: GraphQL over libcurl with pacing under the rate limits,
- *     retries for reads, and bounded timeouts on every request.
+ *     retries for reads, and bounded timeouts on every request; whole
+ *     collections read page by page, several pages to a request.
  *
  * Errors are reported as enum tg_err; fs/ maps them to errno in one place.
- * Logging for the whole program goes through tg_log().
+ * A call that fails leaves its outputs empty (NULL, 0, an empty list or
+ * object) unless its comment says otherwise.  What a call returns through
+ * a pointer the caller owns and frees as its comment says; what it takes
+ * as const stays the caller's.  Every function may be called from any
+ * thread, the client's by many at once, unless its comment says
+ * otherwise.  Logging for the whole program goes through tg_log().
  */
 #ifndef TG_API_H
 #define TG_API_H
@@ -46,21 +52,31 @@ enum tg_err {
 	TG_E2BIG,     /* a value past the size we accept */
 };
 
-/* A short English description of an error code (static storage). */
+/* A short English description of @err, in static storage: never NULL
+ * ("unknown error" for a value not in the enum), never to be freed. */
 const char *tg_err_str(enum tg_err err);
 
 enum tg_log_level { TG_LOG_ERR, TG_LOG_WARN, TG_LOG_INFO, TG_LOG_DEBUG };
 
 /*
- * Logs one line.  Goes to stderr, or to syslog once tg_log_use_syslog() was
- * called.  Lines above the level set by tg_log_set_level() are dropped.
- * Never pass the API token or any other secret.  Thread-safe.
+ * Logs one line (no trailing newline in @fmt).  Goes to stderr, or to
+ * syslog once tg_log_use_syslog() was called.  Lines above the level set
+ * by tg_log_set_level() (TG_LOG_INFO until then) are dropped.  Never pass
+ * the API token or any other secret.  Any thread; lines of several threads
+ * do not interleave.  A line that cannot be written is lost, silently.
  */
 void tg_log(enum tg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Keeps lines up to @level from now on.  Not synchronized: call it before
+ * other threads log (at start-up). */
 void tg_log_set_level(enum tg_log_level level);
-/* True when lines of @level are kept (to skip building costly ones). */
+/* True when lines of @level are kept (to skip building costly ones).  Any
+ * thread. */
 bool tg_log_enabled(enum tg_log_level level);
+/* Sends later lines to syslog (facility daemon, tagged "twingatefs"), for
+ * a daemon that has left its terminal.  Not synchronized: call it while
+ * no other thread logs (before the daemon's threads start).  Cannot
+ * fail; a syslog that is not there loses the lines. */
 void tg_log_use_syslog(void);
 
 /* ------------------------------------------------------------------ */
@@ -123,7 +139,8 @@ struct tg_field {
 /*
  * A nested connection asked for inside every node of a kind (a group's
  * users, a resource's access, a service account's keys).  Pages past the
- * first are fetched by the client, so objects always come complete.
+ * first are fetched by the client, so objects come complete (from
+ * tg_api_list_partial, once tg_api_complete has run).
  */
 struct tg_conn {
 	const char *field;    /* connection field in the node, "users" */
@@ -201,18 +218,26 @@ struct tg_draft {
 	const char *needs;    /* those it cannot be created without */
 };
 
-/* The table: every kind, parents before children. */
+/*
+ * The table: every kind, parents before children, tg_nkinds of them.
+ * Constant, in static storage: every pointer the functions below return
+ * points into it, lives as long as the program and is never freed.  The
+ * lookups below are pure (any thread) and cannot fail but by finding
+ * nothing.
+ */
 extern const struct tg_kind *const tg_kinds[];
 extern const size_t tg_nkinds;
 
-/* The row whose dir is @dir among kinds with parent @parent, or NULL. */
+/* The row whose dir is @dir among kinds with parent @parent (NULL: the
+ * top folders), or NULL when there is none. */
 const struct tg_kind *tg_kind_by_dir(const struct tg_kind *parent,
 				     const char *dir);
 
 /* The kind embedded in @kind (its parent_conn child), or NULL. */
 const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind);
 
-/* The row whose dir is @dir, at any level, or NULL. */
+/* The row whose dir is @dir, at any level (the first in table order), or
+ * NULL. */
 const struct tg_kind *tg_kind_named(const char *dir);
 
 /* The index of @kind's field shown as @file, or -1. */
@@ -268,27 +293,43 @@ struct tg_object {
 
 #define TG_LEN_LONG UINT8_MAX
 
-/* Frees what the object owns (not the struct itself). */
+/*
+ * Frees what @obj owns (not the struct itself) and leaves it zeroed, an
+ * empty object that may be released again.  @obj NULL: nothing.  No other
+ * thread may be reading it.
+ */
 void tg_object_release(struct tg_object *obj);
 
 /*
- * object.json of @obj as shown: pretty-printed, ending in '\n'.  Into
- * *@buf (realloc'd, the caller's to free) for an object as listed; else
- * the draft's text itself.  NULL when out of memory.
+ * object.json of @obj as shown: pretty-printed, ending in '\n'.  For an
+ * object as listed it is rendered into a new allocation left in *@buf
+ * (whose old content, NULL or a string of an earlier call, is freed): the
+ * caller frees *@buf.  For a draft it is the draft's text itself, @obj's
+ * (valid while @obj is unchanged), and *@buf is untouched.  On error
+ * (out of memory, or a packed node that does not unpack) NULL is returned
+ * and *@buf is untouched.  Any thread; readers of one object may run at
+ * once.
  */
 const char *tg_object_json(const struct tg_object *obj, char **buf);
 /*
  * The content of @obj's field @i as its file shows it ("" for an empty
- * file): rendered into *@buf (realloc'd, the caller's to free) for an
- * object as listed, else the value held.  NULL when out of memory.
+ * file), as tg_object_json gives object.json: rendered into *@buf (old
+ * content freed, the caller frees the new; set to NULL for a null value)
+ * for an object as listed, else the value @obj holds.  On error
+ * (out of memory, or a value of the wrong type for the field) NULL is
+ * returned and *@buf is untouched.  Any thread: the node last parsed is
+ * kept per thread, for the next field of the same object.
  */
 const char *tg_object_value(const struct tg_object *obj, size_t i,
 			    char **buf);
-/* Its length, without rendering it (most of the time). */
+/* The length of what tg_object_value gives, without rendering it (most
+ * of the time).  0 where tg_object_value would fail.  Any thread. */
 size_t tg_object_value_len(const struct tg_object *obj, size_t i);
-/* Frees every object and the array; leaves an empty list. */
+/* Frees every object and the array, and leaves @list empty (may be
+ * released again).  No other thread may be reading it. */
 void tg_list_release(struct tg_list *list);
-/* Approximate heap bytes held by the list (for the cache's bound). */
+/* Approximate heap bytes held by @list (for the cache's bound).  Cannot
+ * fail.  Any thread. */
 size_t tg_list_bytes(const struct tg_list *list);
 
 /* ------------------------------------------------------------------ */
@@ -298,28 +339,33 @@ size_t tg_list_bytes(const struct tg_list *list);
 /*
  * Parses an RFC 3339 / ISO 8601 time ("2024-02-15T01:13:51.059028+00:00",
  * "2024-01-01T00:00:00.000Z") into seconds since the epoch.  Returns false
- * on a malformed time.
+ * on a malformed time (or @s NULL), and *@secs is then untouched.
  */
 bool tg_time_parse(const char *s, int64_t *secs);
 
 /*
  * Renders the API's time @s as RFC 3339 UTC with its fraction kept
- * ("2024-02-15T01:13:51.059028Z") into @out.  Returns false when @s is
- * malformed or @out too small.
+ * ("2024-02-15T01:13:51.059028Z") into @out, NUL-terminated.  Returns
+ * false when @s is malformed or @out too small; @out may then hold part
+ * of the text.
  */
 bool tg_time_render(const char *s, char *out, size_t outsz);
 
 /*
- * Decodes a Relay global ID (base64 "Type:pk") into @type and @pk.
- * Returns false when @id is not one.
+ * Decodes a Relay global ID (base64 "Type:pk") into @type and @pk,
+ * NUL-terminated.  Returns false when @id is not one or a part does not
+ * fit, and @type and @pk are then untouched.
  */
 bool tg_global_id_decode(const char *id, char *type, size_t typesz,
 			 char *pk, size_t pksz);
 
 /*
- * Builds one object of @kind from a JSON node given as text.  Used by the
- * client for every node it receives, and by the unit tests.  On error the
- * object is left empty.
+ * Builds one object of @kind from a JSON node given as text, into @out:
+ * the caller now owns it and tg_object_release()s it.  The client builds
+ * the nodes it receives by the same code (object_from_node, on nodes
+ * already parsed); this entry is for the unit tests and the fuzzers.  On
+ * error @out is left empty: TG_EPROTO for text that is not a node of
+ * @kind (no id, no parent id, a number out of range), TG_ENOMEM.
  */
 enum tg_err tg_object_from_json(const struct tg_kind *kind, const char *json,
 				size_t len, struct tg_object *out)
@@ -329,16 +375,19 @@ enum tg_err tg_object_from_json(const struct tg_kind *kind, const char *json,
 /* The client                                                          */
 /* ------------------------------------------------------------------ */
 
+/* What tg_api_new takes; a 0 in a field marked so means its default. */
 struct tg_api_config {
 	const char *url;    /* full GraphQL endpoint */
 	const char *token;  /* X-API-KEY; copied, then wiped on free */
-	unsigned page_size; /* first: for connections; halved once if refused */
-	unsigned batch_pages; /* pages sent in one request as aliases */
-	unsigned concurrency; /* requests of one listing in flight at once */
+	unsigned page_size; /* first: for connections; halved once if refused
+			     * (0: 100) */
+	unsigned batch_pages; /* pages sent in one request as aliases (0: 1) */
+	unsigned concurrency; /* requests of one listing in flight at once
+			       * (0: 1) */
 	unsigned rate_read;  /* queries a minute; 0 = no pacing */
 	unsigned rate_write; /* mutations a minute; 0 = no pacing */
-	unsigned timeout_s;  /* total time of one HTTP request */
-	unsigned connect_timeout_s;
+	unsigned timeout_s;  /* total time of one HTTP request (0: 30) */
+	unsigned connect_timeout_s; /* (0: 10) */
 	unsigned retries;    /* extra tries of a failed read */
 	unsigned max_wait_s; /* longest total wait on 429s for one call */
 };
@@ -352,28 +401,52 @@ struct tg_api_stats {
 };
 
 /*
- * Makes a client.  curl_global_init() must have been called.  Makes no
- * request.  Returns NULL on allocation failure.  Thread-safe to use from
- * any number of threads; each thread gets its own curl handle.
+ * Makes a client from @cfg, which it copies (url and token included: @cfg
+ * may go once this returns).  curl_global_init() must have been called.
+ * Makes no request and starts no thread (helpers start with the first
+ * listing that wants them).  Call it from one thread; the client it
+ * returns, the caller's to tg_api_free, may then be used by any number
+ * of threads at once, each with its own curl handle.  On error (out of
+ * memory, or curl's shared state could not be made) NULL is returned
+ * and nothing is left allocated.
  */
 struct tg_api *tg_api_new(const struct tg_api_config *cfg);
-/* Frees the client and wipes the token.  No call may be running. */
+/* Frees the client, its helpers and curl handles, and wipes the token.
+ * No call into @api may be running or start, on any thread.  @api NULL:
+ * nothing. */
 void tg_api_free(struct tg_api *api);
 
 /*
- * One cheap query that checks the endpoint and the token.  On failure,
- * *msg (if not NULL) gets a one-line explanation the caller frees.
+ * One cheap query that checks the endpoint and the token (retried as a
+ * query is).  TG_EPROTO when the answer is not what the query asks for;
+ * else api errors as for any query (TG_ENET, TG_EAUTH, TG_EPERM...).  On
+ * failure *msg (if @msg is not NULL) gets the API's own message when it
+ * gave one (a copy the caller frees), else NULL, and
+ * tg_api_last_message() says what went wrong where there are words for
+ * it.  *msg is NULL on success.  Any thread.
  */
 enum tg_err tg_api_check(struct tg_api *api, char **msg) TG_WARN_UNUSED;
 
 /*
- * Fetches every object of @kind, all pages, into @out (emptied first).
- * On error @out is left empty and the API's message is logged.
+ * Fetches every object of @kind, all pages and the later pages of their
+ * nested connections, into @out (emptied first): the caller now owns the
+ * list and tg_list_release()s it.  The first page tells the total; the
+ * others then go batch_pages to a request, up to `concurrency` requests
+ * at once (the caller's thread sends one, the client's helpers the
+ * others).  Any thread, several at once.
+ *
+ * On error @out is left empty, the API's message (if any) is logged and
+ * is this thread's tg_api_last_message(), and the error is TG_EINVAL for
+ * a kind without a root list, TG_EPROTO for an answer that lacks a page
+ * or carries an implausible count, TG_ENOMEM, or that of the request
+ * that failed (TG_ENET, TG_ERATE, TG_EAUTH...).  Every request sent has
+ * ended by the time it returns.
  */
 enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 			struct tg_list *out) TG_WARN_UNUSED;
 
-/* Objects of a list whose nested connections have pages left to fetch. */
+/* Objects of a list whose nested connections have pages left to fetch,
+ * owned by whoever holds the pointer; one thread at a time. */
 struct tg_pending;
 
 /*
@@ -381,7 +454,9 @@ struct tg_pending;
  * members past the first page) are left for tg_api_complete: a listing
  * of names does not pay for them.  Objects that lack them are in @out
  * with their first nested page only, and *pending (NULL when there are
- * none) says which.  Only for kinds without an embedded kind.
+ * none) says which: the caller now owns it and hands it to
+ * tg_api_complete or tg_pending_free.  On error @out is empty and
+ * *pending NULL.  Only for kinds without an embedded kind.  Any thread.
  */
 enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 				struct tg_list *out,
@@ -391,24 +466,32 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
  * Fetches what @pending lacks and completes those objects of @list (the
  * list tg_api_list_partial made).  Only their nested content changes:
  * links, values, object.json and hash; id, name, parent and mtime are
- * kept as they are, so readers of those need no lock.  On failure @list
- * may hold some completed objects and @pending is spent: fetch the list
- * again.  @pending is freed either way.
+ * kept as they are, so readers of those need no lock (readers of the
+ * others must be kept out by the caller).  @pending is spent and freed
+ * either way; NULL: nothing to do, TG_OK.  On failure (TG_ENOMEM,
+ * TG_EPROTO, or a request's error as tg_api_list's) @list may hold some
+ * completed objects and the others as listed: fetch the list again.
  */
 enum tg_err tg_api_complete(struct tg_api *api, struct tg_list *list,
 			    struct tg_pending *pending) TG_WARN_UNUSED;
+/* Frees @pending (the nodes it kept), sending nothing.  NULL: nothing. */
 void tg_pending_free(struct tg_pending *pending);
 
-/* Whether object @id of the list still lacks nested pages. */
+/* Whether object @id of the list still lacks nested pages (false for
+ * @pending NULL).  Cannot fail.  The thread that holds @pending. */
 bool tg_pending_has(const struct tg_pending *pending, const char *id);
-/* Whether no object is left: @pending can be freed. */
+/* Whether no object is left (true for @pending NULL): @pending can be
+ * freed.  Cannot fail.  The thread that holds @pending. */
 bool tg_pending_empty(const struct tg_pending *pending);
 
 /*
  * As tg_api_complete for object @id alone (one object entered after a
  * listing of names needs its own pages, not every object's): it leaves
- * @pending, less that object.  On failure the object is left as listed
- * and taken out of @pending all the same: fetch the list again.
+ * @pending, which stays the caller's, less that object.  @id not in
+ * @pending (or @pending NULL): nothing sent, TG_OK.  On failure the
+ * object is left as listed and taken out of @pending all the same: fetch
+ * the list again; but TG_ENOMEM before anything is sent leaves @pending
+ * as it was.  The thread that holds @pending.
  */
 enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
 				struct tg_pending *pending,
@@ -416,17 +499,26 @@ enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
 
 /*
  * Fetches the objects of @kind named @name (by the kind's lookup: a root
- * list filtered by name, or the single-object query by id) into @out: one
- * request.  Nested kinds with their own root list are filtered by name
- * across all parents.  An empty list means no such object.
+ * list filtered by name, or the single-object query by id) into @out
+ * (emptied first; the caller tg_list_release()s it), complete with their
+ * nested pages.  One request, but for more than a page of matches,
+ * nested pages past the first, or a page size the API refuses.  Nested
+ * kinds with their own root list are filtered by name across all
+ * parents.  An empty list (TG_OK) means no such object, an id the API
+ * cannot parse included.  On error @out is empty: TG_EINVAL for a kind
+ * looked up by name without a root list, else as tg_api_list.  Any
+ * thread.
  */
 enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 			  const char *name, struct tg_list *out)
 	TG_WARN_UNUSED;
 
 /*
- * The API's message for the last failed call made by this thread (static
- * per-thread storage, "" when none).  For the log and the errors file.
+ * The API's message (or the client's words: "rate limited (HTTP 429)")
+ * for the last failed call made by this thread, "" when none: emptied by
+ * each request the thread sends.  Static per-thread storage, valid until
+ * the thread's next call into the client; never NULL, never freed.  For
+ * the log and the errors file.
  */
 const char *tg_api_last_message(void);
 
@@ -436,12 +528,16 @@ struct tg_api_health {
 	int64_t last_ok;     /* wall time of the last good answer, 0: none */
 	int64_t limited_until; /* wall time a 429 told us to wait until */
 };
+/* Copies @api's health into @out.  Any thread; each field is read
+ * atomically, not the three together. */
 void tg_api_get_health(struct tg_api *api, struct tg_api_health *out);
 /* Starts @api's health from another client's (the mount's check), so the
- * status file tells what that request saw until this one makes its own. */
+ * status file tells what that request saw until this one makes its own.
+ * Any thread; each field is set atomically, not the three together. */
 void tg_api_set_health(struct tg_api *api, const struct tg_api_health *h);
 
-/* The endpoint URL (for the status file). */
+/* The endpoint URL (for the status file): @api's, valid until
+ * tg_api_free.  Never NULL.  Any thread. */
 const char *tg_api_url(struct tg_api *api);
 
 /* ------------------------------------------------------------------ */
@@ -454,21 +550,25 @@ const char *tg_api_url(struct tg_api *api);
 
 /*
  * Parses what a user wrote to field @f (@len bytes, one trailing newline
- * allowed) into *json, the GraphQL value as JSON text (caller frees).
- * TG_EINVAL for a value of the wrong shape (extra lines, NUL bytes,
- * invalid UTF-8, an unknown enum, ports out of range...), TG_E2BIG past
- * TG_FIELD_MAX.  Makes no request.
+ * allowed) into *json, the GraphQL value as JSON text: the caller frees
+ * it.  On error *json is NULL: TG_EINVAL for a value of the wrong shape
+ * (extra lines, NUL bytes, invalid UTF-8, an unknown enum, ports out of
+ * range...), TG_E2BIG past TG_FIELD_MAX, TG_ENOMEM.  Makes no request.
+ * Any thread.
  */
 enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 			   size_t len, char **json) TG_WARN_UNUSED;
 
 /*
- * Compares an edited object.json (@text) with the object's current one:
- * *changed gets the index of each writable field whose value differs (as
- * JSON texts in *values, same order; caller frees both arrays and the
- * strings), *n their count.  TG_EINVAL for text that is not a JSON object,
- * TG_EPERM when a read-only field was changed, TG_E2BIG past
- * TG_JSON_MAX.
+ * Compares an edited object.json (@text, @len bytes) with @obj's current
+ * one: *changed gets the index of each writable field whose value differs
+ * (as JSON texts in *values, same order, as tg_value_parse makes them),
+ * *n their count; the caller frees both arrays and the strings, arrays
+ * allocated even when *n is 0.  On error *changed and *values are NULL
+ * and *n 0: TG_EINVAL for text that is not one JSON object, TG_EPERM
+ * when a read-only field or key was changed, TG_E2BIG past TG_JSON_MAX,
+ * tg_value_parse's error for a changed value its field refuses,
+ * TG_ENOMEM.  Makes no request.  Any thread.
  */
 enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 			 size_t len, size_t **changed, char ***values,
@@ -495,15 +595,22 @@ struct tg_result {
 	char *secret;            /* the rendered secret, when op has one */
 };
 
+/* Frees what @r holds, wiping the secret first, and leaves it empty (may
+ * be released again).  Any thread. */
 void tg_result_release(struct tg_result *r);
 
 /*
- * Sends one mutation.  Retried like a query only when vars->idempotent;
- * otherwise never: on a transport failure the caller must find out
- * whether it took effect before trying again.  On
+ * Sends one mutation @op with @vars.  Retried like a query only when
+ * vars->idempotent; otherwise never: on a transport failure the caller
+ * must find out whether it took effect before trying again.  On TG_OK
+ * @out (emptied first) holds what the payload gave back: the caller now
+ * owns it and tg_result_release()s it.  On error @out is empty.  On
  * ok:false the API's message is logged and in tg_api_last_message(), and
  * the error is TG_ENOTFOUND, TG_EEXIST, TG_ENOTEMPTY, TG_EDENIED, TG_EPERM
- * or TG_EINVAL from its wording.
+ * or TG_EINVAL from its wording.  Else TG_EINVAL for a variable the call
+ * uses that @vars lacks or that is not JSON, TG_EPROTO for a payload
+ * without ok or its secret, TG_ENOMEM, or a request's error (TG_ENET,
+ * TG_ERATE, TG_EAUTH...).  Any thread.
  */
 enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 			  const struct tg_vars *vars, struct tg_result *out)
@@ -513,8 +620,11 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
  * Sends the changes of several fields of @obj (@values[i] for field
  * @fields[i], as tg_value_parse() makes them), one mutation per distinct
  * mutation name: fields set by the same mutation share one call.  Fields
- * whose change depends on the state (transitions) go one by one.  Stops at
- * the first failure.  out->entity is the object after the last call.
+ * whose change depends on the state (transitions) go one by one.  On
+ * TG_OK out->entity is the object after the last call (the caller
+ * tg_result_release()s @out).  Stops at the first failure, as
+ * tg_api_mutate's, or TG_EINVAL for a value no transition leads to, or
+ * TG_ENOMEM: calls made before it stand, @out is empty.  Any thread.
  */
 enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 			  const size_t *fields, char *const *values, size_t n,
@@ -523,8 +633,11 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 /*
  * Creates an object of @kind from a draft (kind->draft): one mutation
  * taking @values[i] (as tg_value_parse() makes them) for fields @fields[i]
- * and target ids @ids[j] for one-links @rels[j].  out->entity is the new
- * object.  Never retried.
+ * and target ids @ids[j] for one-links @rels[j].  On TG_OK out->entity is
+ * the new object (the caller tg_result_release()s @out).  Never retried.
+ * On error @out is empty: TG_EINVAL for a kind without a draft, more than
+ * TG_MAX_VALUES arguments, or a field or link without an update to name
+ * its argument; else as tg_api_mutate.  Any thread.
  */
 enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
 			  const size_t *fields, char *const *values, size_t n,
@@ -533,15 +646,19 @@ enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
 
 /* True when field @f's mutation may be sent again (struct tg_vars
  * idempotent): it sets a value.  A state change (transitions) may refuse
- * to run twice; a secret's makes a new secret each time. */
+ * to run twice; a secret's makes a new secret each time.  Pure: any
+ * thread. */
 bool tg_field_idempotent(const struct tg_field *f);
 
 /* The mutation that sets field @f from the value now (@cur, as the file
- * shows it) to @json (as tg_value_parse() makes it), or NULL. */
+ * shows it; NULL: unknown) to @json (as tg_value_parse() makes it): @f's
+ * own, in the kinds table, never freed.  NULL when no transition leads
+ * from @cur to @json.  Pure: any thread. */
 const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,
 				const char *json);
 
-/* A deep copy of @src into @dst.  TG_ENOMEM leaves @dst empty. */
+/* A deep copy of @src into @dst: the caller now owns it and
+ * tg_object_release()s it.  TG_ENOMEM leaves @dst empty.  Any thread. */
 enum tg_err tg_object_copy(const struct tg_object *src,
 			   struct tg_object *dst) TG_WARN_UNUSED;
 
@@ -549,23 +666,30 @@ enum tg_err tg_object_copy(const struct tg_object *src,
  * Makes in *out a copy of @src whose one-link forward relation @rel points
  * at @id (named @name): the link, the {id name} object in object.json and
  * the fields read from it.  For a change the API made to @src that its
- * reply did not show (a policy's mutation moving a group).
+ * reply did not show (a policy's mutation moving a group).  The caller
+ * now owns *out and tg_object_release()s it.  On error *out is empty:
+ * TG_EINVAL when @rel is not a one-link forward relation of @src's kind
+ * (@rel must be below kind->nrels: it is read before it is checked),
+ * TG_EPROTO when @src has no node kept (a draft) or it lacks the linked
+ * object, TG_ENOMEM.  Any thread.
  */
 enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 			       const char *id, const char *name,
 			       struct tg_object *out);
 
-/* Copies the counters. */
+/* Copies @api's counters into @out.  Any thread; each counter is read
+ * atomically, not all of them together. */
 void tg_api_get_stats(struct tg_api *api, struct tg_api_stats *out);
 
 /* Requests per GraphQL operation name ("tgfsList_devices",
- * "tgfs_deviceUpdate"), in first-seen order: up to @max into @names and
- * @counts; returns how many. */
+ * "tgfs_deviceUpdate"), in first-seen order: up to @max into @names
+ * (NUL-terminated, cut at 55 bytes) and @counts; returns how many.  The
+ * first TG_MAX_OPS names are counted, later ones not.  Any thread. */
 #define TG_MAX_OPS 64
 size_t tg_api_get_ops(struct tg_api *api, char (*names)[56], uint64_t *counts,
 		      size_t max);
 
-/* The page size in use (after any halving). */
+/* The page size in use (after any halving).  Any thread. */
 unsigned tg_api_page_size(struct tg_api *api);
 
 #endif /* TG_API_H */

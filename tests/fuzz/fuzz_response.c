@@ -1,6 +1,7 @@
 /*
  * fuzz_response.c - the client's handling of whole GraphQL responses
- * (api/client.c, api/mutate.c), without a network.
+ * (api/client.c, api/paging.c, api/nested.c, api/mutate.c), without a
+ * network.
  *
  * Link with -Wl,--wrap=http_post,--wrap=clock_nanosleep: the transport
  * is replaced by answers taken from the input, and the client's waits

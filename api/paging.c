@@ -1,0 +1,481 @@
+/*
+ * paging.c - reading a whole collection of the Admin API (tg_api_list,
+ * tg_api_list_partial) and looking one object up (tg_api_lookup).
+ *
+ * The first page tells the total, and halves the page size once if the
+ * API refuses it.  Since cursors are offsets (base64 "arrayconnection:N"),
+ * the remaining pages are addressable at once and go out as aliases,
+ * batch_pages to a request, up to `concurrency` requests at once
+ * (ahead.c).  After them (objects added meanwhile), or when the cursors
+ * are not offsets, endCursor is followed one page at a time.  Nodes whose
+ * nested connections have pages left wait in the lister for nested.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* base64 of "arrayconnection:<offset>", the API's offset cursor. */
+void api_offset_cursor(long offset, char *out, size_t outsz)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char raw[64];
+	size_t n = (size_t)snprintf(raw, sizeof(raw), "arrayconnection:%ld",
+				    offset);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < outsz; i += 3) {
+		unsigned v = (unsigned char)raw[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned char)raw[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)raw[i + 2];
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+/* Ids and cursors go into documents as literals: only base64 and the
+ * like, so a hostile answer cannot inject GraphQL. */
+bool api_safe_literal(const char *s)
+{
+	return *s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+			       "tuvwxyz0123456789+/=_-:.") == strlen(s);
+}
+
+/* Appends the selection of one node of @kind, nested connections
+ * included, pages of @first. */
+bool api_selection(struct buf *doc, const struct tg_kind *kind,
+		   unsigned first)
+{
+	if (!buf_add(doc, kind->selection, strlen(kind->selection)))
+		return false;
+	for (size_t i = 0; i < kind->nconns; i++) {
+		const struct tg_conn *c = &kind->conns[i];
+		const struct tg_kind *child = tg_kind_embedded(kind);
+
+		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
+			      "hasNextPage endCursor } edges { node { ",
+			      c->field, first))
+			return false;
+		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
+				: !api_selection(doc, child, first))
+			return false;
+		if (!buf_add(doc, " } } }", 6))
+			return false;
+	}
+	return true;
+}
+
+/* Appends one aliased page of @kind's root list to @doc. */
+static bool add_page(struct buf *doc, const struct tg_kind *kind,
+		     unsigned alias, unsigned first, const char *after,
+		     const char *filter)
+{
+	return buf_addf(doc, " p%u: %s(first: %u%s%s%s%s%s) { totalCount "
+			"pageInfo { hasNextPage endCursor } edges { node { ",
+			alias, kind->list_field, first,
+			after ? ", after: \"" : "", after ? after : "",
+			after ? "\"" : "", filter ? ", filter: " : "",
+			filter ? filter : "") &&
+	       api_selection(doc, kind, first) && buf_add(doc, " } } }", 6);
+}
+
+/* True when a nested connection of @node has pages left. */
+static bool incomplete(const struct tg_kind *kind, const cJSON *node)
+{
+	for (size_t i = 0; i < kind->nconns; i++)
+		if (cJSON_IsTrue(json_at(json_at(node, kind->conns[i].field),
+					 "pageInfo.hasNextPage")))
+			return true;
+	return false;
+}
+
+/* Takes the nodes of @page into the list.  Nodes whose nested connections
+ * have more pages are kept as JSON (detached from @page) until those
+ * pages are in. */
+static enum tg_err take_nodes(struct lister *l, cJSON *page)
+{
+	cJSON *edges = json_at(page, "edges"), *edge;
+	struct tg_object *items;
+	size_t n;
+
+	if (!cJSON_IsArray(edges))
+		return TG_EPROTO;
+	n = (size_t)cJSON_GetArraySize(edges);
+	items = realloc(l->out->items, (l->out->n + n + 1) * sizeof(*items));
+	if (!items)
+		return TG_ENOMEM;
+	l->out->items = items;
+	cJSON_ArrayForEach(edge, edges) {
+		cJSON *node = json_at(edge, "node");
+		struct tg_object *slot = &l->out->items[l->out->n];
+		enum tg_err err;
+
+		/* A node the server could not resolve comes back null. */
+		if (!cJSON_IsObject(node))
+			continue;
+		if (incomplete(l->kind, node) &&
+		    cJSON_IsString(json_at(node, "id"))) {
+			struct pending *p = realloc(l->pending,
+				(l->npending + 1) * sizeof(*p));
+
+			if (!p)
+				return TG_ENOMEM;
+			l->pending = p;
+			memset(slot, 0, sizeof(*slot));
+			if (l->partial) {
+				/* Building flattens the node: build from a
+				 * copy, keep the node for its later pages. */
+				cJSON *copy = cJSON_Duplicate(node, true);
+
+				err = copy ? object_from_node(l->kind, copy,
+							      slot)
+					   : TG_ENOMEM;
+				cJSON_Delete(copy);
+				if (err != TG_OK)
+					return err;
+			}
+			p[l->npending].node =
+				cJSON_DetachItemViaPointer(edge, node);
+			p[l->npending++].slot = l->out->n;
+			l->out->n++;
+			continue;
+		}
+		err = object_from_node(l->kind, node, slot);
+		if (err != TG_OK)
+			return err;
+		l->out->n++;
+	}
+	return TG_OK;
+}
+
+/* Counts in answers are bounded (TG_MAX_COUNT, internal.h). */
+bool api_count_of(const cJSON *v, long *out)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > TG_MAX_COUNT)
+		return false;
+	*out = (long)v->valuedouble;
+	return true;
+}
+
+/* Takes page p<alias> of @data; reports its page info. */
+static enum tg_err take_page(struct lister *l, cJSON *data, unsigned alias,
+			     bool *has_next, char *end_cursor, size_t ecsz,
+			     long *total)
+{
+	char name[16];
+	cJSON *page, *v;
+
+	snprintf(name, sizeof(name), "p%u", alias);
+	page = cJSON_GetObjectItemCaseSensitive(data, name);
+	if (!cJSON_IsObject(page))
+		return TG_EPROTO;
+	v = json_at(page, "pageInfo.hasNextPage");
+	*has_next = cJSON_IsTrue(v);
+	v = json_at(page, "pageInfo.endCursor");
+	end_cursor[0] = '\0';
+	if (cJSON_IsString(v) && strlen(v->valuestring) < ecsz &&
+	    api_safe_literal(v->valuestring))
+		strcpy(end_cursor, v->valuestring);
+	v = json_at(page, "totalCount");
+	if (total && cJSON_IsNumber(v) && !api_count_of(v, total))
+		return TG_EPROTO;
+	return take_nodes(l, page);
+}
+
+/* True when the API's message says our page size is over its limit. */
+static bool page_size_refused(const char *msg)
+{
+	return msg && strstr(msg, "first") && strstr(msg, "limit");
+}
+
+/*
+ * Sends the first page (with @filter and @vars, if any), halving the page
+ * size once if the API refuses it.
+ */
+static enum tg_err first_page(struct lister *l, const char *filter,
+			      cJSON *vars, const char *vdecl, bool *has_next,
+			      char *cursor, size_t csz, long *total)
+{
+	struct buf doc = { 0 };
+	cJSON *data = NULL;
+	bool halved = false;
+	enum tg_err err;
+	char *msg = NULL;
+
+again:
+	l->first = tg_api_page_size(l->api);
+	doc.len = 0;
+	if (!buf_addf(&doc, "query tgfs%s_%s%s {", filter ? "Find" : "List",
+		      l->kind->list_field, vdecl ? vdecl : "") ||
+	    !add_page(&doc, l->kind, 0, l->first, NULL, filter) ||
+	    !buf_add(&doc, " }", 2)) {
+		err = TG_ENOMEM;
+		goto out;
+	}
+	err = api_gql(l->api, GQL_QUERY, doc.s, vars, &data, &msg);
+	if (err == TG_EQUERY && !halved && l->first > 1 &&
+	    page_size_refused(msg)) {
+		/* Keep the smaller size for every later request. */
+		__atomic_store_n(&l->api->page_size, l->first / 2,
+				 __ATOMIC_RELAXED);
+		tg_log(TG_LOG_WARN, "page size %u refused: using %u", l->first,
+		       l->first / 2);
+		halved = true;
+		free(msg);
+		msg = NULL;
+		goto again;
+	}
+	if (err != TG_OK)
+		goto out;
+	STAT_ADD(l->api, pages, 1);
+	err = take_page(l, data, 0, has_next, cursor, csz, total);
+out:
+	cJSON_Delete(data);
+	buf_release(&doc);
+	free(msg);
+	return err;
+}
+
+/* Follows endCursor one page at a time (objects added during a listing,
+ * or a server whose cursors are not offsets). */
+static enum tg_err follow_cursor(struct lister *l, const char *filter,
+				 cJSON *vars, const char *vdecl, bool has_next,
+				 char *cursor, size_t csz)
+{
+	struct buf doc = { 0 };
+	enum tg_err err = TG_OK;
+	cJSON *data = NULL;
+
+	while (has_next && cursor[0]) {
+		char after[256];
+
+		snprintf(after, sizeof(after), "%s", cursor);
+		doc.len = 0;
+		if (!buf_addf(&doc, "query tgfsListMore_%s%s {",
+			      l->kind->list_field, vdecl ? vdecl : "") ||
+		    !add_page(&doc, l->kind, 0, l->first, after, filter) ||
+		    !buf_add(&doc, " }", 2)) {
+			err = TG_ENOMEM;
+			break;
+		}
+		err = api_gql(l->api, GQL_QUERY, doc.s, vars, &data, NULL);
+		if (err != TG_OK)
+			break;
+		STAT_ADD(l->api, pages, 1);
+		err = take_page(l, data, 0, &has_next, cursor, csz, NULL);
+		cJSON_Delete(data);
+		data = NULL;
+		if (err != TG_OK)
+			break;
+	}
+	buf_release(&doc);
+	return err;
+}
+
+enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
+			struct tg_list *out)
+{
+	return tg_api_list_partial(api, kind, out, NULL);
+}
+
+/* The later pages of a root list, being fetched. */
+struct pages_run {
+	struct lister *l;
+	long total;
+	bool *has_next; /* the last page's page info */
+	char *cursor;
+	size_t csz;
+};
+
+/* Pages (after the first) that request @b asks for: from *@from. */
+static unsigned pages_of(const struct pages_run *r, size_t b, long *from)
+{
+	unsigned bp = r->l->api->cfg.batch_pages, n = 0;
+	long first = (long)r->l->first;
+
+	*from = first + (long)(b * bp) * first;
+	while (n < bp && *from + (long)n * first < r->total)
+		n++;
+	return n;
+}
+
+/* Makes request @b: batch_pages pages of the list, aliased p0, p1... */
+static bool make_pages(void *ctx, size_t b, struct buf *doc)
+{
+	const struct pages_run *r = ctx;
+	const struct tg_kind *kind = r->l->kind;
+	long from;
+	unsigned n = pages_of(r, b, &from);
+
+	if (!buf_addf(doc, "query tgfsListPages_%s {", kind->list_field))
+		return false;
+	for (unsigned k = 0; k < n; k++) {
+		char after[64];
+
+		api_offset_cursor(from + (long)k * r->l->first - 1, after,
+			      sizeof(after));
+		if (!add_page(doc, kind, k, r->l->first, after, NULL))
+			return false;
+	}
+	return buf_add(doc, " }", 2);
+}
+
+static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
+{
+	const struct pages_run *r = ctx;
+	long from;
+	unsigned n = pages_of(r, b, &from);
+	enum tg_err err = TG_OK;
+
+	STAT_ADD(r->l->api, pages, n);
+	for (unsigned k = 0; k < n && err == TG_OK; k++)
+		err = take_page(r->l, data, k, r->has_next, r->cursor, r->csz,
+				NULL);
+	return err;
+}
+
+enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
+				struct tg_list *out, struct tg_pending **pending)
+{
+	struct lister l = { .api = api, .kind = kind, .out = out,
+			    .partial = pending != NULL };
+	enum tg_err err;
+	char cursor[256], expect[64];
+	bool has_next = false;
+	long total = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (pending)
+		*pending = NULL;
+	if (!kind->list_field)
+		return TG_EINVAL;
+	err = first_page(&l, NULL, NULL, NULL, &has_next, cursor,
+			 sizeof(cursor), &total);
+	if (err != TG_OK)
+		goto out;
+
+	/* Offset cursors let us ask for every remaining page at once. */
+	api_offset_cursor((long)l.first - 1, expect, sizeof(expect));
+	if (has_next && strcmp(cursor, expect) == 0 && total > (long)l.first) {
+		struct pages_run r = { &l, total, &has_next, cursor,
+				       sizeof(cursor) };
+		long pages = (total - 1) / l.first; /* after the first */
+		unsigned bp = api->cfg.batch_pages;
+
+		err = ahead_run(api, api->ahead, (pages + bp - 1) / bp,
+				api->cfg.concurrency, make_pages, take_pages,
+				&r);
+		if (err != TG_OK)
+			goto out;
+	}
+	err = follow_cursor(&l, NULL, NULL, NULL, has_next, cursor,
+			    sizeof(cursor));
+	if (err == TG_OK && l.npending && l.partial) {
+		struct tg_pending *p = malloc(sizeof(*p));
+
+		if (!p) {
+			err = TG_ENOMEM;
+			goto out;
+		}
+		*p = (struct tg_pending){ kind, l.first, l.pending,
+					  l.npending };
+		l.pending = NULL;
+		l.npending = 0;
+		*pending = p;
+	} else if (err == TG_OK && l.npending) {
+		err = lister_complete(&l);
+	}
+out:
+	lister_release(&l);
+	if (err != TG_OK)
+		tg_list_release(out);
+	return err;
+}
+
+enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
+			  const char *name, struct tg_list *out)
+{
+	struct lister l = { .api = api, .kind = kind, .out = out };
+	struct buf doc = { 0 };
+	cJSON *vars = NULL, *data = NULL;
+	enum tg_err err = TG_ENOMEM;
+	char cursor[256], filter[96];
+	bool has_next = false;
+
+	memset(out, 0, sizeof(*out));
+	vars = cJSON_CreateObject();
+	if (!vars || !cJSON_AddStringToObject(vars, "v", name))
+		goto out;
+	if (kind->lookup == TG_LOOKUP_ID) {
+		cJSON *node;
+
+		l.first = tg_api_page_size(api);
+		if (!buf_addf(&doc, "query tgfsGet_%s($v: ID!) { o: %s(id: $v) "
+			      "{ ", kind->one_field, kind->one_field) ||
+		    !api_selection(&doc, kind, l.first) ||
+		    !buf_add(&doc, " } }", 4))
+			goto out;
+		err = api_gql(api, GQL_QUERY, doc.s, vars, &data, NULL);
+		if (err == TG_EINVAL) { /* "Unable to parse global ID" */
+			err = TG_OK;
+			goto out;
+		}
+		if (err != TG_OK)
+			goto out;
+		node = json_at(data, "o");
+		if (!cJSON_IsObject(node)) {
+			err = TG_OK; /* unknown id: no such object */
+			goto out;
+		}
+		/* Shaped as a page of one, so nested pages work alike. */
+		{
+			cJSON *page = cJSON_CreateObject();
+			cJSON *edges = cJSON_AddArrayToObject(page, "edges");
+			cJSON *edge = cJSON_CreateObject();
+
+			if (!page || !edges || !edge) {
+				cJSON_Delete(page);
+				cJSON_Delete(edge);
+				err = TG_ENOMEM;
+				goto out;
+			}
+			cJSON_AddItemToArray(edges, edge);
+			cJSON_AddItemToObject(
+				edge, "node",
+				cJSON_DetachItemViaPointer(data, node));
+			err = take_nodes(&l, page);
+			cJSON_Delete(page);
+		}
+	} else {
+		if (!kind->list_field) {
+			err = TG_EINVAL;
+			goto out;
+		}
+		snprintf(filter, sizeof(filter), "{%s: {eq: $v}}",
+			 kind->name_path);
+		err = first_page(&l, filter, vars, "($v: String!)", &has_next,
+				 cursor, sizeof(cursor), NULL);
+		if (err == TG_OK)
+			err = follow_cursor(&l, filter, vars, "($v: String!)",
+					    has_next, cursor, sizeof(cursor));
+	}
+	if (err == TG_OK && l.npending)
+		err = lister_complete(&l);
+out:
+	lister_release(&l);
+	if (err != TG_OK)
+		tg_list_release(out);
+	cJSON_Delete(vars);
+	cJSON_Delete(data);
+	buf_release(&doc);
+	return err;
+}
