@@ -129,7 +129,7 @@ bool tg_time_render(const char *s, char *out, size_t outsz)
 /* ------------------------------------------------------------------ */
 
 /* "text" + '\n' in a new string. */
-static char *line(const char *text)
+static char *line_of(const char *text)
 {
 	size_t n = strlen(text);
 	char *s = malloc(n + 2);
@@ -216,7 +216,7 @@ static bool render_string(const cJSON *v, char **out)
 {
 	if (!cJSON_IsString(v))
 		return false;
-	*out = line(v->valuestring);
+	*out = line_of(v->valuestring);
 	return *out != NULL;
 }
 
@@ -227,7 +227,7 @@ static bool render_enum(const cJSON *v, char **out)
 
 	if (!cJSON_IsString(v))
 		return false;
-	s = line(v->valuestring);
+	s = line_of(v->valuestring);
 	for (char *c = s; c && *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	*out = s;
@@ -240,7 +240,7 @@ static bool render_words(const cJSON *v, const char *yes, const char *no,
 {
 	if (!cJSON_IsBool(v))
 		return false;
-	*out = line(cJSON_IsTrue(v) ? yes : no);
+	*out = line_of(cJSON_IsTrue(v) ? yes : no);
 	return *out != NULL;
 }
 
@@ -261,7 +261,7 @@ static bool render_time(const cJSON *v, char **out)
 	if (!cJSON_IsString(v) ||
 	    !tg_time_render(v->valuestring, buf, sizeof(buf)))
 		return false;
-	*out = line(buf);
+	*out = line_of(buf);
 	return *out != NULL;
 }
 
@@ -272,7 +272,7 @@ static bool render_int(const cJSON *v, char **out)
 	if (!cJSON_IsNumber(v))
 		return false;
 	snprintf(buf, sizeof(buf), "%.0f", v->valuedouble);
-	*out = line(buf);
+	*out = line_of(buf);
 	return *out != NULL;
 }
 
