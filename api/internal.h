@@ -13,9 +13,41 @@
 /* The item at a dotted path ("address.value") under @node, or NULL. */
 cJSON *json_at(const cJSON *node, const char *path);
 
+/*
+ * A type of field file (fieldtypes.c): one row per enum tg_ftype, as
+ * redis's dictType is one per kind of dict.
+ */
+struct field_type {
+	/* The file's text of the API's value @v (not null) into *out, a new
+	 * string with one trailing newline (left NULL: an empty file).
+	 * False for a value of the wrong type or out of memory. */
+	bool (*render)(const cJSON *v, char **out);
+	/* The API's value of what a user wrote to field @f: @body without
+	 * its trailing newline (the callback's to cut up), @word the same
+	 * trimmed.  NULL when it is not one.  NULL: the type is never
+	 * written (the API sets it). */
+	cJSON *(*parse)(const struct tg_field *f, char *body,
+			const char *word);
+	/* The file holds several lines (protocols, tags): appending adds
+	 * to it; any other takes one line, and appending replaces it. */
+	bool multiline;
+	/* Not in the API's objects but held by the mount (tokens): shown
+	 * to the owner alone, any write makes a new one. */
+	bool secret;
+};
+
+/* The row of @type (an empty row, which renders and parses nothing, for
+ * a type out of range). */
+const struct field_type *field_type(enum tg_ftype type);
+
 /* Renders field @f's JSON value @v as its file shows it (*out NULL for
- * null).  False for a value of the wrong type or out of memory. */
+ * null), by its type's row.  False for a value of the wrong type or out
+ * of memory. */
 bool render_value(const struct tg_field *f, const cJSON *v, char **out);
+
+/* A copy of @s (@len bytes) without surrounding blanks; NULL when out
+ * of memory (values.c). */
+char *trimmed(const char *s, size_t len);
 
 /*
  * The compact JSON text @text (@len bytes) of a node of @kind, packed
@@ -32,6 +64,15 @@ char *json_unpack(const struct tg_kind *kind, const unsigned char *packed,
 /* @obj's node as kept (an object as listed), parsed: the caller's to
  * cJSON_Delete.  NULL when there is none or out of memory. */
 cJSON *object_node(const struct tg_object *obj);
+
+/* In @node (of @kind), each nested connection replaced by the list of
+ * its nodes, as object.json shows it (objectjson.c). */
+void flatten_conns(const struct tg_kind *kind, cJSON *node);
+
+/* Keeps @node as @o's object.json (packed, with the length and hash of
+ * its pretty text).  TG_EPROTO when it cannot be printed, TG_ENOMEM. */
+enum tg_err keep_json(const cJSON *node, struct tg_object *o)
+	TG_WARN_UNUSED;
 
 /*
  * Builds @out from a parsed node of @kind: the caller now owns it and

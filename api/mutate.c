@@ -229,7 +229,7 @@ out:
 
 bool tg_field_idempotent(const struct tg_field *f)
 {
-	return !f->ntrans && f->type != TG_FT_SECRET;
+	return !f->ntrans && !tg_field_secret(f);
 }
 
 const struct tg_op *tg_field_op(const struct tg_field *f, const char *cur,

@@ -83,7 +83,8 @@ void tg_log_use_syslog(void);
 /* The kinds table                                                     */
 /* ------------------------------------------------------------------ */
 
-/* How a field's JSON value becomes the text of its file. */
+/* How a field's JSON value becomes the text of its file: each type is a
+ * row of the field-type table (fieldtypes.c). */
 enum tg_ftype {
 	TG_FT_STRING, /* the string; null -> empty file */
 	TG_FT_BOOL,   /* true / false */
@@ -95,6 +96,7 @@ enum tg_ftype {
 	TG_FT_TAGS,   /* one key=value a line */
 	TG_FT_TRUST,  /* a boolean shown as trusted / untrusted */
 	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
+	TG_FT_COUNT   /* not a type: how many there are */
 };
 
 /*
@@ -245,6 +247,13 @@ int tg_field_index(const struct tg_kind *kind, const char *file);
 
 /* The index of @kind's rel whose dir is @dir, or -1. */
 int tg_rel_index(const struct tg_kind *kind, const char *dir);
+
+/* What field @f's type says of its file (fieldtypes.c): whether it holds
+ * several lines (protocols, tags: appending adds to them, where it
+ * replaces a one-line value), and whether it is a secret the mount holds
+ * (tokens: mode 0600, in no node, any write makes a new one). */
+bool tg_field_multiline(const struct tg_field *f);
+bool tg_field_secret(const struct tg_field *f);
 
 /* ------------------------------------------------------------------ */
 /* Objects                                                             */

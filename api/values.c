@@ -1,12 +1,15 @@
 /*
- * values.c - what users write to field files, parsed into the values the
- * API takes, before any request: a bad value fails with EINVAL and the
- * tenant never hears of it.
+ * values.c - what users write to field files and to object.json, parsed
+ * into the values the API takes, before any request: a bad value fails
+ * with EINVAL and the tenant never hears of it.
  *
- * The grammar of each field type is the one its file shows (object.c
- * renders, this parses back): booleans true/false, enums in either case,
- * trusted/untrusted, the three protocol lines, key=value tag lines.  One
- * trailing newline is allowed; any other line is an error.
+ * The checks every field shares are here (size, UTF-8 without control
+ * bytes, one trailing newline allowed and no other line but in the
+ * multi-line types); the grammar of each field type, the one its file
+ * shows, is its row's parse in the field-type table (fieldtypes.c):
+ * booleans true/false, enums in either case, trusted/untrusted, the three
+ * protocol lines, key=value tag lines.  An edit of object.json is checked
+ * field by field through the same grammar (tg_json_diff).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -75,8 +78,7 @@ static bool no_nul_escape(const char *s, size_t len)
 	return true;
 }
 
-/* A copy of @s without surrounding blanks. */
-static char *trimmed(const char *s, size_t len)
+char *trimmed(const char *s, size_t len)
 {
 	char *out;
 
@@ -94,171 +96,13 @@ static char *trimmed(const char *s, size_t len)
 	return out;
 }
 
-static bool ieq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-/* "22", "8000-8080" into a port range; false out of 1..65535. */
-static bool port_range(const char *s, long *lo, long *hi)
-{
-	char *end;
-
-	*lo = strtol(s, &end, 10);
-	if (end == s || !isdigit((unsigned char)*s))
-		return false;
-	if (*end == '-') {
-		const char *p = end + 1;
-
-		if (!isdigit((unsigned char)*p))
-			return false;
-		*hi = strtol(p, &end, 10);
-	} else {
-		*hi = *lo;
-	}
-	return *end == '\0' && *lo >= 1 && *hi <= 65535 && *lo <= *hi;
-}
-
-/* "allow-all", "deny-all" or "22,443,8000-8080" into a ProtocolInput. */
-static cJSON *protocol(const char *v)
-{
-	cJSON *p = cJSON_CreateObject(), *ports;
-	char *copy, *tok, *save = NULL;
-
-	if (!p)
-		return NULL;
-	ports = cJSON_CreateArray();
-	if (!ports) {
-		cJSON_Delete(p);
-		return NULL;
-	}
-	if (ieq(v, "allow-all") || ieq(v, "deny-all")) {
-		cJSON_AddStringToObject(p, "policy",
-					ieq(v, "allow-all") ? "ALLOW_ALL"
-							    : "RESTRICTED");
-		cJSON_AddItemToObject(p, "ports", ports);
-		return p;
-	}
-	cJSON_AddStringToObject(p, "policy", "RESTRICTED");
-	cJSON_AddItemToObject(p, "ports", ports);
-	copy = strdup(v);
-	if (!copy || !*copy) {
-		free(copy);
-		cJSON_Delete(p);
-		return NULL;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *t = trimmed(tok, strlen(tok));
-		long lo, hi;
-		cJSON *r;
-
-		if (!t || !port_range(t, &lo, &hi) ||
-		    !(r = cJSON_CreateObject())) {
-			free(t);
-			free(copy);
-			cJSON_Delete(p);
-			return NULL;
-		}
-		free(t);
-		cJSON_AddNumberToObject(r, "start", (double)lo);
-		cJSON_AddNumberToObject(r, "end", (double)hi);
-		cJSON_AddItemToArray(ports, r);
-	}
-	free(copy);
-	return p;
-}
-
-/* The three lines "icmp: ...", "tcp: ...", "udp: ...", in any order. */
-static cJSON *protocols(char *text)
-{
-	cJSON *out = cJSON_CreateObject();
-	bool icmp = false, tcp = false, udp = false;
-	char *line, *save = NULL;
-
-	if (!out)
-		return NULL;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *colon = strchr(line, ':'), *key, *val;
-		bool ok = false;
-
-		if (!colon)
-			goto bad;
-		key = trimmed(line, (size_t)(colon - line));
-		val = trimmed(colon + 1, strlen(colon + 1));
-		if (key && val) {
-			if (ieq(key, "icmp") && !icmp &&
-			    (ieq(val, "allow") || ieq(val, "deny"))) {
-				cJSON_AddBoolToObject(out, "allowIcmp",
-						      ieq(val, "allow"));
-				ok = icmp = true;
-			} else if ((ieq(key, "tcp") && !tcp) ||
-				   (ieq(key, "udp") && !udp)) {
-				cJSON *p = protocol(val);
-
-				if (p) {
-					cJSON_AddItemToObject(
-						out, ieq(key, "tcp") ? "tcp"
-								     : "udp",
-						p);
-					*(ieq(key, "tcp") ? &tcp : &udp) = true;
-					ok = true;
-				}
-			}
-		}
-		free(key);
-		free(val);
-		if (!ok)
-			goto bad;
-	}
-	if (icmp && tcp && udp)
-		return out;
-bad:
-	cJSON_Delete(out);
-	return NULL;
-}
-
-/* "key=value" lines; none is an empty list. */
-static cJSON *tags(char *text)
-{
-	cJSON *out = cJSON_CreateArray();
-	char *line, *save = NULL;
-
-	if (!out)
-		return NULL;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '='), *key;
-		cJSON *t;
-
-		if (!eq || eq == line)
-			goto bad;
-		key = trimmed(line, (size_t)(eq - line));
-		t = cJSON_CreateObject();
-		if (!key || !*key || !t) {
-			free(key);
-			cJSON_Delete(t);
-			goto bad;
-		}
-		cJSON_AddStringToObject(t, "key", key);
-		cJSON_AddStringToObject(t, "value", eq + 1);
-		cJSON_AddItemToArray(out, t);
-		free(key);
-	}
-	return out;
-bad:
-	cJSON_Delete(out);
-	return NULL;
-}
-
 enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 			   size_t len, char **json)
 {
 	enum tg_err err = TG_EINVAL;
 	cJSON *v = NULL;
 	char *body = NULL, *word = NULL;
-	bool multi = f->type == TG_FT_PROTOCOLS || f->type == TG_FT_TAGS;
+	const struct field_type *t = field_type(f->type);
 
 	*json = NULL;
 	if (len > TG_FIELD_MAX)
@@ -267,7 +111,7 @@ enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 		return TG_EINVAL;
 	if (len && text[len - 1] == '\n')
 		len--;
-	if (!multi && memchr(text, '\n', len))
+	if (!t->multiline && memchr(text, '\n', len))
 		return TG_EINVAL; /* one line, one value */
 	body = malloc(len + 1);
 	if (!body)
@@ -279,52 +123,13 @@ enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 		err = TG_ENOMEM;
 		goto out;
 	}
-	switch (f->type) {
-	case TG_FT_STRING:
-		if (f->required && !*word)
-			goto out;
-		if (strchr(body, '\t'))
-			goto out;
-		/* Empty clears the value, where the mutation takes null. */
-		if (!*body && f->set && f->set->vtype &&
-		    f->set->vtype[strlen(f->set->vtype) - 1] == '!')
-			goto out;
-		v = *body ? cJSON_CreateString(body) : cJSON_CreateNull();
-		break;
-	case TG_FT_BOOL:
-		if (ieq(word, "true") || ieq(word, "false"))
-			v = cJSON_CreateBool(ieq(word, "true"));
-		break;
-	case TG_FT_TRUST:
-		if (ieq(word, "trusted") || ieq(word, "untrusted"))
-			v = cJSON_CreateBool(ieq(word, "trusted"));
-		break;
-	case TG_FT_ENUM:
-		for (const char *const *e = f->values; e && *e; e++)
-			if (ieq(word, *e))
-				v = cJSON_CreateString(*e);
-		break;
-	case TG_FT_INT: {
-		char *end;
-		long n = strtol(word, &end, 10);
-
-		if (*word && !*end)
-			v = cJSON_CreateNumber((double)n);
-		break;
-	}
-	case TG_FT_PROTOCOLS:
-		v = protocols(body);
-		break;
-	case TG_FT_TAGS:
-		v = tags(body);
-		break;
-	case TG_FT_SECRET:
-		err = TG_OK; /* any write: no value */
+	/* A secret takes any write, which makes a new one: no value. */
+	if (t->secret) {
+		err = TG_OK;
 		goto out;
-	case TG_FT_TIME:
-	case TG_FT_LIST:
-		break;
 	}
+	if (t->parse)
+		v = t->parse(f, body, word);
 	if (!v)
 		goto out;
 	*json = cJSON_PrintUnformatted(v);

@@ -167,8 +167,7 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	/* Appending to a one-value field (echo v >> f) gives it a new value;
 	 * appending to a list (tags) adds to it. */
 	if (n->type == NODE_FIELD && (fi->flags & O_APPEND) &&
-	    n->kind->fields[n->field].type != TG_FT_TAGS &&
-	    n->kind->fields[n->field].type != TG_FT_PROTOCOLS)
+	    !tg_field_multiline(&n->kind->fields[n->field]))
 		truncated = true;
 	h = fh_new(FH_FIELD, path, truncated ? "" : now,
 		   truncated ? 0 : strlen(now));
@@ -180,10 +179,9 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	/* Secrets too: any write generates, and the write carries the
 	 * error (shells ignore close errors). */
 	h->oneline = n->type == NODE_FIELD &&
-		     n->kind->fields[n->field].type != TG_FT_PROTOCOLS &&
-		     n->kind->fields[n->field].type != TG_FT_TAGS;
+		     !tg_field_multiline(&n->kind->fields[n->field]);
 	h->secret = n->type == NODE_FIELD &&
-		    n->kind->fields[n->field].type == TG_FT_SECRET;
+		    tg_field_secret(&n->kind->fields[n->field]);
 	/* The kernel puts an appending write at the size it knows, which
 	 * is the old value's, not what this handle holds. */
 	h->append = fi->flags & O_APPEND;
@@ -656,7 +654,7 @@ int tgfs_utimens(struct tgfs *fs, const char *path,
 	if (rc)
 		return rc;
 	secret = n.type == NODE_FIELD &&
-		 n.kind->fields[n.field].type == TG_FT_SECRET &&
+		 tg_field_secret(&n.kind->fields[n.field]) &&
 		 n.kind->fields[n.field].set;
 	node_release(&n);
 	return secret ? commit_field(fs, path, "", 0) : 0;

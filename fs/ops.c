@@ -72,7 +72,7 @@ static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 static bool is_secret(const struct node *n)
 {
 	return n->type == NODE_FIELD &&
-	       n->kind->fields[n->field].type == TG_FT_SECRET;
+	       tg_field_secret(&n->kind->fields[n->field]);
 }
 
 /* The length of node_text(@n), without showing a compact object.json. */
@@ -130,7 +130,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 	case NODE_FIELD: {
 		const struct tg_field *f = &n->kind->fields[n->field];
 
-		st->st_mode = S_IFREG | (f->type == TG_FT_SECRET ? 0600
+		st->st_mode = S_IFREG | (tg_field_secret(f) ? 0600
 					 : f->writable		 ? 0644
 								 : 0444);
 		st->st_ino = ino_of(n->obj->id, f->file);

@@ -313,7 +313,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		}
 		/* A value is rendered from the object's node: no memory for
 		 * that is an error, not an empty value. */
-		now = f->type == TG_FT_SECRET
+		now = tg_field_secret(f)
 			      ? ""
 			      : tg_object_value(node.obj, node.field,
 						&node.shown);
@@ -321,7 +321,7 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			err = TG_ENOMEM;
 			goto done;
 		}
-		if (f->type != TG_FT_SECRET) {
+		if (!tg_field_secret(f)) {
 			err = tg_value_parse(f, text, len, &json);
 			if (err != TG_OK)
 				goto done;
@@ -518,7 +518,7 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 		const struct tg_field *f = NULL;
 
 		for (size_t i = 0; i < k->nfields; i++)
-			if (k->fields[i].type == TG_FT_SECRET)
+			if (tg_field_secret(&k->fields[i]))
 				f = &k->fields[i];
 		if (f) {
 			secret_put(fs, res.entity.id, f->file, res.secret);

@@ -9,7 +9,7 @@
  * exact-size buffer without a NUL, as write() gives it.  Checked:
  *   - a failure leaves *json NULL; an accepted value is valid JSON;
  *   - what is accepted is stable through the file's own grammar: the
- *     value rendered as its file shows it (render_value, object.c) parses
+ *     value rendered as its file shows it (render_value, fieldtypes.c) parses
  *     back to the same value (cJSON_Compare).  So `cat f > f` after a
  *     write changes nothing.
  */

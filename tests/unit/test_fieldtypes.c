@@ -1,0 +1,194 @@
+/*
+ * test_fieldtypes.c - every row of the field-type table (api/fieldtypes.c):
+ * each type renders a sample value of the API to the text its file shows,
+ * byte for byte, and parses that text back to the same value (or refuses
+ * it, for the types only the API sets); a value of the wrong JSON type is
+ * not rendered; and the flags are what the switches they replaced decided
+ * (several lines for protocols and tags alone, a secret for tokens alone).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+#include "tg_api.h"
+
+struct sample {
+	const char *json;  /* a value as the API sends it */
+	const char *text;  /* its file's content: NULL, an empty file */
+	const char *back;  /* the text parsed back, as JSON text; NULL: not
+			    * parsed (EINVAL, or TG_OK without a value for a
+			    * secret) */
+	const char *wrong; /* a value of another JSON type: not rendered;
+			    * NULL: every value renders */
+	bool multiline, secret;
+};
+
+#define PROTOCOLS_JSON                                                       \
+	"{\"allowIcmp\":true,\"tcp\":{\"policy\":\"RESTRICTED\",\"ports\":" \
+	"[{\"start\":22,\"end\":22},{\"start\":8000,\"end\":8080}]},"        \
+	"\"udp\":{\"policy\":\"ALLOW_ALL\",\"ports\":[]}}"
+#define TAGS_JSON                                                            \
+	"[{\"key\":\"env\",\"value\":\"prod\"},"                             \
+	"{\"key\":\"team\",\"value\":\"db\"}]"
+
+/* One sample a row: a type added to the table without one fails. */
+static const struct sample samples[TG_FT_COUNT] = {
+	[TG_FT_STRING] = { "\"db.internal\"", "db.internal\n",
+			   "\"db.internal\"", "42" },
+	[TG_FT_BOOL] = { "true", "true\n", "true", "\"true\"" },
+	[TG_FT_ENUM] = { "\"ACTIVE\"", "active\n", "\"ACTIVE\"", "true" },
+	[TG_FT_TIME] = { "\"2024-02-15T01:13:51.059028+02:00\"",
+			 "2024-02-14T23:13:51.059028Z\n", NULL, "\"soon\"" },
+	[TG_FT_INT] = { "42", "42\n", "42", "\"42\"" },
+	[TG_FT_LIST] = { "[\"10.0.0.1\",\"10.0.0.2\"]",
+			 "10.0.0.1\n10.0.0.2\n", NULL, "[\"10.0.0.1\",1]" },
+	[TG_FT_PROTOCOLS] = { PROTOCOLS_JSON,
+			      "icmp: allow\ntcp: 22,8000-8080\n"
+			      "udp: allow-all\n",
+			      PROTOCOLS_JSON, "{\"allowIcmp\":1}", true },
+	[TG_FT_TAGS] = { TAGS_JSON, "env=prod\nteam=db\n", TAGS_JSON,
+			 "[{\"key\":\"env\"}]", true },
+	[TG_FT_TRUST] = { "false", "untrusted\n", "false", "\"untrusted\"" },
+	[TG_FT_SECRET] = { "\"s3cret\"", NULL, NULL, NULL, false, true },
+};
+
+static const char *const enum_values[] = { "ACTIVE", "INACTIVE", NULL };
+
+static struct tg_field field_of(enum tg_ftype type)
+{
+	struct tg_field f = { .file = "f", .path = "f", .type = type,
+			      .writable = true, .values = enum_values };
+
+	return f;
+}
+
+static void test_every_row_renders_and_parses_back(void **state)
+{
+	(void)state;
+	for (int t = 0; t < TG_FT_COUNT; t++) {
+		const struct sample *s = &samples[t];
+		struct tg_field f = field_of((enum tg_ftype)t);
+		cJSON *v = cJSON_Parse(s->json);
+		char *out = NULL, *json = NULL;
+		const char *written;
+		enum tg_err err;
+
+		if (!s->json)
+			fail_msg("type %d: no sample", t);
+		assert_non_null(v);
+		assert_true(render_value(&f, v, &out));
+		if (s->text)
+			assert_string_equal(out, s->text);
+		else
+			assert_null(out);
+		/* A secret's file takes what it is given, and gives nothing. */
+		written = s->text ? s->text : "anything\n";
+		err = tg_value_parse(&f, written, strlen(written), &json);
+		if (s->back) {
+			assert_int_equal(err, TG_OK);
+			assert_string_equal(json, s->back);
+		} else {
+			assert_int_equal(err, s->secret ? TG_OK : TG_EINVAL);
+			assert_null(json);
+		}
+		free(json);
+		free(out);
+		cJSON_Delete(v);
+	}
+}
+
+static void test_wrong_and_null_values(void **state)
+{
+	(void)state;
+	for (int t = 0; t < TG_FT_COUNT; t++) {
+		const struct sample *s = &samples[t];
+		struct tg_field f = field_of((enum tg_ftype)t);
+		cJSON *null = cJSON_CreateNull();
+		char *out = (char *)"unset";
+
+		/* Null or missing: an empty file, for every type. */
+		assert_true(render_value(&f, null, &out));
+		assert_null(out);
+		out = (char *)"unset";
+		assert_true(render_value(&f, NULL, &out));
+		assert_null(out);
+		cJSON_Delete(null);
+		if (s->wrong) {
+			cJSON *v = cJSON_Parse(s->wrong);
+
+			assert_non_null(v);
+			assert_false(render_value(&f, v, &out));
+			free(out);
+			cJSON_Delete(v);
+		}
+	}
+}
+
+static void test_flags_are_what_the_switches_decided(void **state)
+{
+	(void)state;
+	for (int t = 0; t < TG_FT_COUNT; t++) {
+		const struct sample *s = &samples[t];
+		struct tg_field f = field_of((enum tg_ftype)t);
+		char *json = NULL;
+		enum tg_err err;
+
+		assert_int_equal(tg_field_multiline(&f),
+				 t == TG_FT_PROTOCOLS || t == TG_FT_TAGS);
+		assert_int_equal(tg_field_multiline(&f), s->multiline);
+		assert_int_equal(tg_field_secret(&f), t == TG_FT_SECRET);
+		assert_int_equal(tg_field_secret(&f), s->secret);
+		assert_int_equal(field_type((enum tg_ftype)t)->multiline,
+				 s->multiline);
+		assert_int_equal(field_type((enum tg_ftype)t)->secret,
+				 s->secret);
+		/* Every row renders; the API's own types and secrets are
+		 * never parsed. */
+		assert_non_null(field_type((enum tg_ftype)t)->render);
+		assert_int_equal(field_type((enum tg_ftype)t)->parse == NULL,
+				 t == TG_FT_TIME || t == TG_FT_LIST ||
+					 t == TG_FT_SECRET);
+		/* A second line is refused but where the type has lines. */
+		err = tg_value_parse(&f, "a\nb\n", 4, &json);
+		if (!s->multiline)
+			assert_int_equal(err, TG_EINVAL);
+		free(json);
+		/* The idempotence of a mutation follows the secret flag. */
+		assert_int_equal(tg_field_idempotent(&f), !s->secret);
+	}
+}
+
+static void test_type_out_of_range_does_nothing(void **state)
+{
+	struct tg_field f = field_of(TG_FT_COUNT);
+	cJSON *v = cJSON_CreateString("x");
+	char *out = NULL, *json = NULL;
+
+	(void)state;
+	assert_false(render_value(&f, v, &out));
+	assert_null(out);
+	assert_int_equal(tg_value_parse(&f, "x\n", 2, &json), TG_EINVAL);
+	assert_null(json);
+	assert_false(tg_field_multiline(&f));
+	assert_false(tg_field_secret(&f));
+	cJSON_Delete(v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_row_renders_and_parses_back),
+		cmocka_unit_test(test_wrong_and_null_values),
+		cmocka_unit_test(test_flags_are_what_the_switches_decided),
+		cmocka_unit_test(test_type_out_of_range_does_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
