@@ -1,4 +1,4 @@
-// bench.test.mjs - bench/run still runs and counts what it says it does:
+// bench.test.mjs - bench/run.mjs still runs and counts what it says it does:
 // a short run on the tiny tenant (one listing, one object, the latency
 // cost, the overhead), checked through its --json output.  Its timings
 // are printed, never asserted.
@@ -9,17 +9,17 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { root, tempDir, rmSync, BIN } from './lib.mjs';
 
-test('bench/run on the tiny tenant: exact requests, a latency cost, an overhead ratio', () => {
+test('bench/run.mjs on the tiny tenant: exact requests, a latency cost, an overhead ratio', () => {
   const dir = tempDir();
   const out = join(dir, 'bench.json');
   let r, j;
   try {
     r = spawnSync(process.execPath,
-      [join(root, 'bench', 'run'), '--size', 'tiny', '--latency-ms', '20',
+      [join(root, 'bench', 'run.mjs'), '--size', 'tiny', '--latency-ms', '20',
         '--only', 'ls-networks,cat-trust,overhead', '--latency-cost',
         '--overhead-size', 'tiny', '--overhead-reps', '2', '--json', out],
       { encoding: 'utf8', timeout: 120000, env: { ...process.env, TWINGATEFS_BIN: BIN } });
-    assert.equal(r.status, 0, `bench/run failed:\n${r.stdout}\n${r.stderr}`);
+    assert.equal(r.status, 0, `bench/run.mjs failed:\n${r.stdout}\n${r.stderr}`);
     j = JSON.parse(readFileSync(out, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,8 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { BIN, startSim, mount, isMounted, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
+import { startSim, mount, isMounted, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
+import { mount as mountOn, spawnGroup, killCommands } from '../harness.mjs';
 
 const TIMEOUT = 2;            // -o timeout= (seconds, one request)
 const RETRIES = 1;            // -o retries= (extra tries of a read)
@@ -46,18 +47,13 @@ const q = (s) => `'${String(s).replace(/'/g, "'\\''")}'`;
 const lines = (s) => s.split('\n').filter((l) => l !== '');
 const sorted = (a) => [...a].sort();
 
-// ---- clean-up on every exit path (lib.mjs handles its own mounts and
-// simulators; these are the things made here) ----
+// ---- clean-up on every exit path (the harness, ../harness.mjs, handles
+// the mounts, the simulators and the background loops; frozen simulators
+// are thawed here first) ----
 const frozen = new Set();   // pids of SIGSTOPped simulators
-const loops = new Set();    // process groups of background loops
-const extraMounts = new Set(); // { dir, proc } made by mountAt()
 function cleanupHere() {
   for (const pid of frozen) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
-  for (const pgid of loops) { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }
-  for (const x of extraMounts) {
-    spawnSync('fusermount3', ['-uz', x.dir]);
-    try { x.proc.kill('SIGKILL'); } catch { /* gone */ }
-  }
+  killCommands();
 }
 process.on('exit', cleanupHere);
 after(cleanupHere);
@@ -116,10 +112,9 @@ function waitingIn(pgid) {
 // request; started from / so nothing else holds the mount.  .stuck()
 // resolves once one is waiting on the filesystem.
 function stuckLoop(paths) {
-  const p = spawn('bash', ['-c', `while :; do for f in ${paths.map(q).join(' ')}; do cat "$f" > /dev/null 2>&1; done; done`],
-    { cwd: '/', detached: true, stdio: 'ignore' });
+  const p = spawnGroup('bash', ['-c', `while :; do for f in ${paths.map(q).join(' ')}; do cat "$f" > /dev/null 2>&1; done; done`],
+    { cwd: '/', stdio: 'ignore' });
   const pgid = p.pid;
-  loops.add(pgid);
   let exited = false;
   p.once('exit', () => { exited = true; });
   return {
@@ -128,7 +123,6 @@ function stuckLoop(paths) {
     async stop() {
       try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
       await waitFor(() => exited && waitingIn(pgid).length === 0, BOUND_MS, 'the loop to end');
-      loops.delete(pgid);
     },
   };
 }
@@ -338,34 +332,24 @@ for (const [name, mode] of Object.entries(MODES)) {
 
 // ---- kill -9 of the daemon, and mounting the same folder again ----
 
-// How many times @dir is in the mount table.
-const mountCount = (dir) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-  .filter((l) => (l.split(' ')[4] ?? '').replace(/\\040/g, ' ') === dir).length;
-
-// Runs twingatefs on the existing folder @dir; resolves { proc, log(),
-// mounted, exit } once a new mount is there or the daemon has exited.
+// Runs twingatefs on the existing folder @dir (the harness's mount(): a
+// new mount, one there already does not count); resolves { proc, log(),
+// mounted, exit() } once a new mount is there or the daemon has exited.
 async function mountAt(sim, dir) {
-  const before = mountCount(dir);
-  const proc = spawn(BIN, [dir, '-f', '-o', [`url=${sim.url}`, ...OPTS].join(',')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TWINGATE_API_TOKEN: 'sim-read' },
-  });
-  const x = { dir, proc };
-  extraMounts.add(x);
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  let exit = null;
-  proc.once('exit', (code, sig) => { exit = { code, sig }; });
-  await waitFor(() => exit !== null || mountCount(dir) > before, 15000, 'the daemon to mount or exit');
+  let m;
+  try {
+    m = await mountOn(sim, dir, { token: 'sim-read', opts: OPTS });
+  } catch (e) {
+    if (e.log === undefined) throw e;
+    return { mounted: false, log: () => e.log, exit: () => e.exit };
+  }
   return {
-    proc, log: () => log, mounted: exit === null, exit: () => exit,
+    proc: m.proc, log: m.log, mounted: true, exit: () => m.exit,
     async unmount() {
-      const r = spawnSync('fusermount3', ['-u', dir], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      await waitFor(() => exit !== null, BOUND_MS, 'the daemon to exit');
-      extraMounts.delete(x);
-      assert.deepEqual(exit, { code: 0, sig: null }, log);
-      assert.doesNotMatch(log, /AddressSanitizer|LeakSanitizer|runtime error:/);
+      const r = await m.unmount({ exitMs: BOUND_MS });
+      assert.equal(r.uFailed, null, 'fusermount3 -u');
+      assert.deepEqual(r.exit, { code: 0, signal: null }, m.log());
+      assert.equal(r.sanitizer, null, m.log());
     },
   };
 }

@@ -2,23 +2,22 @@
 // twingatefs mount against it, shell commands run as a user would, and
 // clean-up on every exit path.
 //
+// Starting the simulator, mounting, unmounting and the clean-up are
+// tests/harness.mjs's, shared with bench/run.mjs and bench/soak.mjs; this
+// adds what the tests want on top: the fault mode, a folder of its own for
+// each mount, failures thrown.
+//
 // Mount points live under /tmp/tgfs-it-*; any left mounted by a crashed
 // run are lazily unmounted when this module loads, so a stale mount never
 // breaks the next run.  The daemon's stderr is kept; at unmount it is
 // checked for sanitizer reports, which fail the test.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync,
-         mkdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import * as harness from '../harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const root = join(here, '..', '..');
-export const BIN = process.env.TWINGATEFS_BIN ||
-  join(root, 'build', 'fs', 'twingatefs');
-const SIM = join(root, 'tests', 'sim', 'server.mjs');
+export { BIN, ROOT as root, isMounted, waitFor } from '../harness.mjs';
 const PREFIX = 'tgfs-it-';
 
 // ---- fault mode: TGFS_FAULTS=1 (README.md in this folder) ----
@@ -39,43 +38,8 @@ export const RANDOM_FAULTS = {
 // read costs no retry) is skipped then, e.g. test('...', { skip: !exactCounts() }, ...).
 export function exactCounts() { return !FAULTS; }
 
-const children = new Set();
-const mounts = new Set();
-
-function mountedPaths() {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter(Boolean)
-    .map((p) => p.replace(/\\040/g, ' '));
-}
-
-export function isMounted(dir) {
-  return mountedPaths().includes(dir);
-}
-
-function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
-}
-
-// Lazily unmounts what a crashed run left behind: mount points carry the
-// pid of the test process that made them, and only those whose process
-// is gone are stale (test files run in parallel).
-export function cleanStale() {
-  const re = new RegExp(`^${join(tmpdir(), PREFIX)}(\\d+)-`);
-  for (const p of mountedPaths()) {
-    const m = p.match(re);
-    if (m && !alive(Number(m[1]))) spawnSync('fusermount3', ['-uz', p]);
-  }
-}
-cleanStale();
-
-function cleanupAll() {
-  for (const m of mounts) spawnSync('fusermount3', ['-uz', m]);
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-}
-process.on('exit', cleanupAll);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { cleanupAll(); process.exit(130); });
-}
+harness.cleanStale(PREFIX);
+harness.exitOnSignals();
 
 // Unmounts each mount and stops each simulator given (nulls skipped), all
 // of them even when one fails (a sanitizer report fails an unmount); then
@@ -92,39 +56,12 @@ export async function teardown(...things) {
   if (first) throw first;
 }
 
-// Waits for cond() to be true, polling, at most ms milliseconds.
-export async function waitFor(cond, ms = 10000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-// Starts the simulator; resolves once it printed its URL.
+// Starts the simulator (harness.mjs's startSim()), with the tests' short
+// cuts: stats(), resetStats(), tenant(), faults(list), config(cfg).  In
+// fault mode its random faults are armed before it is handed out.
 export async function startSim(args = []) {
-  const proc = spawn(process.execPath, [SIM, '--port', '0', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(proc);
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const url = await new Promise((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout });
-    const timer = setTimeout(() => reject(new Error('simulator did not start: ' + stderr)), 20000);
-    rl.once('line', (l) => { clearTimeout(timer); resolve(l.trim()); });
-    proc.once('exit', (code) => reject(new Error(`simulator exited ${code}: ${stderr}`)));
-  });
-  const base = url.replace(/\/api\/graphql\/$/, '');
-  const sim = {
-    url, base, proc,
-    async get(path) { return (await fetch(base + path)).json(); },
-    async post(path, body) {
-      const r = await fetch(base + path, { method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: body === undefined ? '' : JSON.stringify(body) });
-      return r.status;
-    },
+  const sim = await harness.startSim(args);
+  Object.assign(sim, {
     stats() { return sim.get('/_sim/stats'); },
     resetStats() { return sim.post('/_sim/stats/reset'); },
     tenant() { return sim.get('/_sim/tenant'); },
@@ -135,20 +72,7 @@ export async function startSim(args = []) {
       return sim.post('/_sim/faults', [...[list ?? []].flat(), RANDOM_FAULTS]);
     },
     config(cfg) { return sim.post('/_sim/config', cfg); },
-    async gql(query, variables = {}, token = 'sim-write') {
-      const r = await fetch(url, { method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': token },
-        body: JSON.stringify({ query, variables }) });
-      return { status: r.status, body: await r.json() };
-    },
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode) return;
-      const done = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await done;
-      children.delete(proc);
-    },
-  };
+  });
   if (FAULTS) {
     const st = await sim.faults([]);
     if (st !== 200) {
@@ -162,52 +86,37 @@ export async function startSim(args = []) {
 // Runs twingatefs in the foreground on a new folder.  Resolves once the
 // mount is there; rejects with the daemon's stderr if it exits first.
 // @source, when given, goes before the mount point (as mount.fuse3 does).
+// Its unmount() throws on a sanitizer report or a daemon that exited
+// with a status other than 0.
 export async function mount(sim, { token = 'sim-read', opts = [], env = {},
                                    args = [], source = null } = {}) {
-  const top = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  const top = harness.workDir(PREFIX, { remove: true });
   const dir = join(top, 'mnt');
   mkdirSync(dir);
-  const o = [`url=${sim.url}`, ...(FAULTS ? [`timeout=${FAULT_TIMEOUT_S}`] : []), ...opts].join(',');
-  const proc = spawn(BIN, [...(source ? [source] : []), dir, '-f', '-o', o, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...(token ? { TWINGATE_API_TOKEN: token } : {}),
-           ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',
-           UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1', ...env },
-  });
-  children.add(proc);
-  let log = '';
-  proc.stderr.on('data', (d) => { log += d; });
-  let exited = null;
-  proc.once('exit', (code, sig) => { exited = { code, sig }; });
-  await waitFor(() => exited !== null || isMounted(dir), 15000, 'the mount');
-  if (!isMounted(dir)) {
+  let m;
+  try {
+    m = await harness.mount(sim, dir, {
+      token, args, source,
+      opts: [...(FAULTS ? [`timeout=${FAULT_TIMEOUT_S}`] : []), ...opts],
+      env: { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',
+             UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1', ...env },
+    });
+  } catch (e) {
     rmSync(top, { recursive: true, force: true });
-    children.delete(proc);
-    throw new Error(`mount failed (${JSON.stringify(exited)}): ${log}`);
+    throw e;
   }
-  mounts.add(dir);
-  const m = {
-    dir, proc,
-    log: () => log,
+  const unmount = m.unmount;
+  return Object.assign(m, {
     path: (p = '') => join(dir, p),
     async unmount() {
-      if (isMounted(dir)) {
-        const r = spawnSync('fusermount3', ['-u', dir]);
-        if (r.status !== 0) spawnSync('fusermount3', ['-uz', dir]);
-      }
-      mounts.delete(dir);
-      await waitFor(() => exited !== null, 15000, 'the daemon to exit')
-        .catch(() => proc.kill('SIGKILL'));
-      children.delete(proc);
+      const r = await unmount();
       rmSync(top, { recursive: true, force: true });
-      const bad = log.match(/(ERROR: AddressSanitizer.*|ERROR: LeakSanitizer.*|runtime error:.*)/);
-      if (bad) throw new Error(`sanitizer report from the daemon: ${bad[0]}\n${log}`);
-      if (exited && exited.code !== 0) {
-        throw new Error(`daemon exited with ${JSON.stringify(exited)}: ${log}`);
+      if (r.sanitizer) throw new Error(`sanitizer report from the daemon: ${r.sanitizer}\n${m.log()}`);
+      if (r.exit && !r.killed && r.exit.code !== 0) {
+        throw new Error(`daemon exited with ${JSON.stringify(r.exit)}: ${m.log()}`);
       }
     },
-  };
-  return m;
+  });
 }
 
 // Runs a shell command line, as a user types it, in @cwd.  Returns stdout;
@@ -226,7 +135,7 @@ export function shStatus(cmd, cwd) {
 
 // Runs the program directly (for failures at mount), bounded in time.
 export function runBin(args, env = {}, timeout = 30000) {
-  const r = spawnSync(BIN, args, { encoding: 'utf8', timeout,
+  const r = spawnSync(harness.BIN, args, { encoding: 'utf8', timeout,
     env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr,
            signal: r.signal };

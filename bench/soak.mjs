@@ -1,33 +1,31 @@
 #!/usr/bin/env node
-// bench/soak - a long run of twingatefs under random API faults: many
+// bench/soak.mjs - a long run of twingatefs under random API faults: many
 // readers and a few writers on one mount, every operation and its errno
 // recorded, and at the end a check of the writes against the simulator's
 // tenant.  See bench/SOAK.md.
 //
-//   bench/soak [--minutes N] [--readers 16] [--writers 4] [--fault-rate 0.1]
-//              [--seed S] [--size small] [...]       (--help lists them all)
+//   bench/soak.mjs [--minutes N] [--readers 16] [--writers 4] [--fault-rate 0.1]
+//                  [--seed S] [--size small] [...]   (--help lists them all)
 //
 // Node.js >= 18, standard library only.  The simulator (tests/sim, after its
 // `npm ci`) and the daemon (build/fs/twingatefs, or TWINGATEFS_BIN) run in
-// their own process groups; on every exit path (end of the run, error,
-// SIGINT/SIGTERM/SIGHUP) the mount is unmounted (fusermount3 -u, then -uz),
-// the daemon and the simulator are stopped.  A first Ctrl-C ends the run
-// early but still checks the writes and prints the report; a second one
-// only cleans up.
-import { spawn, spawnSync } from 'node:child_process';
+// their own process groups, started and stopped by tests/harness.mjs
+// (shared with the integration tests and bench/run.mjs): on every exit path
+// (end of the run, error, SIGINT/SIGTERM/SIGHUP) the mount is unmounted
+// (fusermount3 -u, then -uz), the daemon and the simulator are stopped; a
+// mount a crashed run left is unmounted at start.  A first Ctrl-C ends
+// the run early but still checks the writes and prints the report; a
+// second one only cleans up.
+import { spawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
-import { readFileSync, mkdtempSync, mkdirSync, rmdirSync, createWriteStream,
-         existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { readFileSync, mkdirSync, createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
+import { BIN, SIM, startSim, mount, spawnGroup, killGroup, killCommands, workDir,
+         removeAtExit, cleanStale, cleanupSync } from '../tests/harness.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const ROOT = join(dirname(SELF), '..');
-const BIN = process.env.TWINGATEFS_BIN || join(ROOT, 'build', 'fs', 'twingatefs');
-const SIM = join(ROOT, 'tests', 'sim', 'server.mjs');
 const PREFIX = 'twingatefs-soak-';
 
 // ---------------------------------------------------------------- options
@@ -39,7 +37,7 @@ const DEFAULTS = {
   'fault-kinds': 'status500,status503,delay,drop,truncate,malformed,status429,storm429',
   progress: 60, out: '', 'mount-opts': '', debug: false,
 };
-const HELP = `usage: bench/soak [options]
+const HELP = `usage: bench/soak.mjs [options]
   --minutes N          how long the readers and writers run (${DEFAULTS.minutes}; fractions allowed)
   --readers N          reader loops (${DEFAULTS.readers})
   --writers N          writer loops, each on objects of its own (${DEFAULTS.writers})
@@ -99,7 +97,7 @@ function parseArgs(argv) {
 }
 
 function usageError(msg) {
-  console.error(`bench/soak: ${msg}\n${HELP}`);
+  console.error(`bench/soak.mjs: ${msg}\n${HELP}`);
   process.exit(2);
 }
 
@@ -122,25 +120,6 @@ function rng(seed) {
   };
   return { next, pick: (arr) => arr[Math.floor(next() * arr.length)],
            think: (mean) => (mean > 0 ? next() * 2 * mean : 0) };
-}
-
-function mountedPaths() {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter(Boolean)
-    .map((p) => p.replace(/\\040/g, ' ').replace(/\\011/g, '\t').replace(/\\134/g, '\\'));
-}
-const isMounted = (dir) => mountedPaths().includes(dir);
-function alive(pid) {
-  try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; }
-}
-
-// Mounts left by a soak run that died (its pid is in the folder name).
-function cleanStale() {
-  const re = new RegExp(`^${tmpdir().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/${PREFIX}(\\d+)-[^/]+/mnt$`);
-  for (const p of mountedPaths()) {
-    const m = p.match(re);
-    if (m && !alive(Number(m[1]))) spawnSync('fusermount3', ['-uz', p]);
-  }
 }
 
 function procStatus(pid) {
@@ -182,15 +161,13 @@ const TRANSIENT = /soak-w\d+-\d+|(^|\/)groups\/soak-own-w\d+\/users\/[^/]+|(^|\/
 
 let opt;
 let outDir, mntTop, mnt, opsLog, daemonLogStream;
-let sim = null;            // { proc, url, base }
-let daemon = null;         // ChildProcess
+let sim = null;            // the harness's simulator handle
+let daemon = null;         // the harness's mount handle
 let daemonExit = null;     // { code, signal, t }
 const daemonLines = [];    // { t, line }
-const kids = new Set();    // ls/find child processes
 let faultsOn = false;
 let stopping = false;      // the loops finish their operation and return
 let hardExit = false;
-let cleanedUp = false;
 let BASE_MS;               // ((retries+1)*timeout + margin) * 1000
 
 const counts = {
@@ -216,41 +193,18 @@ const checks = {
 
 // ---------------------------------------------------------------- simulator
 
-async function startSim() {
-  const args = [SIM, '--port', '0', '--size', String(opt.size), '--seed', String(opt.seed)];
+// Starts the simulator: the tenant of --size and --seed, no rate limits
+// with --rate off.
+async function startSoakSim() {
+  const args = ['--size', String(opt.size), '--seed', String(opt.seed)];
   if (opt.rate === 'off') args.push('--rate-read', '0', '--rate-write', '0');
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  sim = { proc };
-  const url = await new Promise((resolve, reject) => {
-    const rl = createInterface({ input: proc.stdout });
-    const timer = setTimeout(() => reject(new Error(`the simulator did not start: ${stderr}`)), 20000);
-    rl.once('line', (l) => { clearTimeout(timer); resolve(l.trim()); });
-    proc.once('exit', (code) => reject(new Error(`the simulator exited (${code}): ${stderr}`)));
-  });
-  proc.stdout.resume();
-  sim.url = url;
-  sim.base = url.replace(/\/api\/graphql\/$/, '');
+  sim = await startSim(args);
 }
 
-async function simGet(path) {
-  const r = await fetch(sim.base + path);
-  if (!r.ok) throw new Error(`GET ${path}: HTTP ${r.status}`);
-  return r.json();
-}
-async function simSend(path, method, body) {
-  const r = await fetch(sim.base + path, { method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, text: await r.text() };
-}
+// A GraphQL request of the set-up (write token); throws unless it worked.
 async function gql(query, variables) {
-  const r = await fetch(sim.url, { method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': 'sim-write' },
-    body: JSON.stringify({ query, variables }) });
-  const body = await r.json();
-  if (r.status !== 200 || body.errors) throw new Error(`setup query failed: ${r.status} ${JSON.stringify(body)}`);
+  const { status, body } = await sim.gql(query, variables);
+  if (status !== 200 || body.errors) throw new Error(`setup query failed: ${status} ${JSON.stringify(body)}`);
   return body.data;
 }
 
@@ -260,7 +214,7 @@ let tenantInflight = null;
 function tenantAfter(t) {
   if (tenantInflight && tenantInflight.start >= t) return tenantInflight.promise;
   const start = el();
-  const promise = simGet('/_sim/tenant');
+  const promise = sim.get('/_sim/tenant');
   tenantInflight = { start, promise };
   promise.catch(() => {});
   return promise;
@@ -271,10 +225,10 @@ async function faultsStart() {
   let kinds = opt['fault-kinds'].split(',').map((s) => s.trim()).filter(Boolean);
   const body = (k) => ({ match: 'any', rate: opt['fault-rate'], kinds: k,
     delayMs: opt['fault-delay-ms'], seed: opt.seed, retryAfter: 1 });
-  let r = await simSend('/_sim/faults', 'POST', body(kinds));
+  let r = await sim.send('POST', '/_sim/faults', body(kinds));
   if (r.status === 400 && kinds.includes('storm429')) {
     kinds = kinds.filter((k) => k !== 'storm429');
-    r = await simSend('/_sim/faults', 'POST', body(kinds));
+    r = await sim.send('POST', '/_sim/faults', body(kinds));
   }
   if (r.status !== 200) throw new Error(`the simulator refused the faults: ${r.status} ${r.text}`);
   faultKinds = kinds;
@@ -283,37 +237,25 @@ async function faultsStart() {
 
 // ---------------------------------------------------------------- mount
 
+// Mounts twingatefs on mnt (timeout=, retries=, cache_ttl= of the options,
+// no pacing with --rate off, --mount-opts last); its stderr goes, line by
+// line and timed, to daemonLines and daemon.log.
 async function mountFs() {
-  const o = [`url=${sim.url}`, `timeout=${opt.timeout}`, `retries=${opt.retries}`,
-    `cache_ttl=${opt['cache-ttl']}`,
+  const opts = [`timeout=${opt.timeout}`, `retries=${opt.retries}`, `cache_ttl=${opt['cache-ttl']}`,
     ...(opt.rate === 'off' ? ['rate_read=0', 'rate_write=0'] : []),
-    ...(opt['mount-opts'] ? [opt['mount-opts']] : [])].join(',');
-  const args = [mnt, '-f', '-o', o, ...(opt.debug ? ['-d'] : [])];
-  const env = { ...process.env, TWINGATE_API_TOKEN: 'sim-write',
-    XDG_STATE_HOME: join(outDir, 'state') };
-  delete env.UV_THREADPOOL_SIZE;
-  daemon = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env });
+    ...(opt['mount-opts'] ? [opt['mount-opts']] : [])];
   daemonLogStream = createWriteStream(join(outDir, 'daemon.log'));
-  createInterface({ input: daemon.stderr }).on('line', (line) => {
-    const t = el();
-    daemonLines.push({ t, line });
-    daemonLogStream?.write(`[${t.toFixed(3)}] ${line}\n`);
+  daemon = await mount(sim, mnt, {
+    token: 'sim-write', opts, args: opt.debug ? ['-d'] : [], mountMs: 20000, logMax: 0,
+    env: { XDG_STATE_HOME: join(outDir, 'state'), UV_THREADPOOL_SIZE: undefined },
+    onLine: (line) => {
+      const t = el();
+      daemonLines.push({ t, line });
+      daemonLogStream?.write(`[${t.toFixed(3)}] ${line}\n`);
+    },
   });
-  daemon.once('exit', (code, signal) => { daemonExit = { code, signal, t: el() }; });
-  const end = Date.now() + 20000;
-  while (!isMounted(mnt)) {
-    if (daemonExit) throw new Error(`the mount failed (${JSON.stringify(daemonExit)}): ${daemonLines.map((l) => l.line).join('\n')}`);
-    if (Date.now() > end) throw new Error('the mount did not appear within 20 s');
-    await sleep(20);
-  }
-}
-
-async function unmountFs() {
-  if (!mnt || !isMounted(mnt)) return;
-  let r = spawnSync('fusermount3', ['-u', mnt], { encoding: 'utf8' });
-  if (r.status !== 0) r = spawnSync('fusermount3', ['-uz', mnt], { encoding: 'utf8' });
-  const end = Date.now() + 10000;
-  while (daemon && !daemonExit && Date.now() < end) await sleep(50);
+  daemonExit = daemon.exit && { ...daemon.exit, t: el() };
+  daemon.proc.once('exit', (code, signal) => { daemonExit = { code, signal, t: el() }; });
 }
 
 // ---------------------------------------------------------------- running one operation
@@ -324,14 +266,12 @@ function childOp(cmd, args) {
   // Resolves with {lines} (stderr's error lines as {path, errno}) and exit status.
   let child;
   const promise = new Promise((resolve) => {
-    child = spawn(cmd, args, { cwd: mnt, detached: true, stdio: ['ignore', 'ignore', 'pipe'],
+    child = spawnGroup(cmd, args, { cwd: mnt, stdio: ['ignore', 'ignore', 'pipe'],
       env: { PATH: process.env.PATH, LC_ALL: 'C' } });
-    kids.add(child);
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    child.once('error', (e) => { kids.delete(child); resolve({ status: -1, lines: [{ path: '', errno: e.code }] }); });
+    child.once('error', (e) => { resolve({ status: -1, lines: [{ path: '', errno: e.code }] }); });
     child.once('close', (status, signal) => {
-      kids.delete(child);
       const lines = err.split('\n').filter(Boolean).map((l) => {
         const m = l.match(/'([^']*)'[^']*: ([^:]+)$/) || l.match(/‘([^’]*)’[^’]*: ([^:]+)$/);
         const msg = m ? m[2] : l.slice(l.lastIndexOf(': ') + 2);
@@ -340,7 +280,7 @@ function childOp(cmd, args) {
       resolve({ status: status ?? -1, signal, lines });
     });
   });
-  return { promise, kill: () => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } } };
+  return { promise, kill: () => killGroup(child.pid, 'SIGKILL') };
 }
 
 // Runs fn under a deadline of k*BASE_MS; returns the record (not yet classified).
@@ -766,35 +706,13 @@ async function setupObjects(t) {
 
 // ---------------------------------------------------------------- clean-up
 
-function cleanupSync() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  for (const c of kids) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
-  if (mnt && isMounted(mnt)) {
-    const r = spawnSync('fusermount3', ['-u', mnt]);
-    if (r.status !== 0) spawnSync('fusermount3', ['-uz', mnt]);
-  }
-  if (daemon && !daemonExit) { try { daemon.kill('SIGKILL'); } catch { /* gone */ } }
-  if (sim?.proc && sim.proc.exitCode === null && !sim.proc.signalCode) {
-    try { sim.proc.kill('SIGTERM'); } catch { /* gone */ }
-  }
-  if (mnt && existsSync(mnt) && !isMounted(mnt)) { try { rmdirSync(mnt); } catch { /* not empty: leave it */ } }
-}
-
+// The end of a run: commands killed, the mount unmounted (the daemon gets
+// 3 s to exit, then is killed), the simulator stopped, then the harness's
+// cleanupSync() (mnt removed once unmounted); the logs are closed.
 async function cleanup() {
-  if (cleanedUp) return;
-  for (const c of kids) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ } }
-  await unmountFs();
-  if (daemon && !daemonExit) {
-    daemon.kill('SIGTERM');
-    const end = Date.now() + 3000;
-    while (!daemonExit && Date.now() < end) await sleep(50);
-  }
-  if (sim?.proc && sim.proc.exitCode === null && !sim.proc.signalCode) {
-    const done = new Promise((r) => sim.proc.once('exit', r));
-    sim.proc.kill('SIGTERM');
-    await Promise.race([done, sleep(3000)]);
-  }
+  killCommands();
+  if (daemon) await daemon.unmount({ exitMs: 3000 });
+  if (sim) await sim.stop({ ms: 3000 });
   cleanupSync();
   // Hung calls that return later must not write to an ended stream.
   const streams = [opsLog, daemonLogStream];
@@ -880,14 +798,15 @@ async function main() {
   opt = parseArgs(process.argv.slice(2));
   BASE_MS = ((opt.retries + 1) * opt.timeout + opt.margin) * 1000;
   for (const [f, what] of [[BIN, 'the daemon (meson setup build && ninja -C build)'], [SIM, 'the simulator']]) {
-    if (!existsSync(f)) { console.error(`bench/soak: ${f} is missing: ${what}`); process.exit(2); }
+    if (!existsSync(f)) { console.error(`bench/soak.mjs: ${f} is missing: ${what}`); process.exit(2); }
   }
-  cleanStale();
-  mntTop = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  cleanStale(PREFIX);
+  mntTop = workDir(PREFIX);
   outDir = opt.out || mntTop;
   mkdirSync(outDir, { recursive: true });
   mnt = join(mntTop, 'mnt');
   mkdirSync(mnt);
+  removeAtExit(mnt);
   opsLog = createWriteStream(join(outDir, 'ops.jsonl'));
 
   let interrupted = null;
@@ -896,23 +815,22 @@ async function main() {
     if (stopping || !faultsOn && !wake) {
       if (!hardExit) {
         hardExit = true;
-        console.error(`\nbench/soak: ${sig} again: cleaning up and leaving`);
+        console.error(`\nbench/soak.mjs: ${sig} again: cleaning up and leaving`);
         cleanupSync();
         process.exit(130);
       }
       return;
     }
     interrupted = sig;
-    console.error(`\nbench/soak: ${sig}: stopping the loops, then checking (${sig} again to leave at once)`);
+    console.error(`\nbench/soak.mjs: ${sig}: stopping the loops, then checking (${sig} again to leave at once)`);
     stopping = true;
     wake?.();
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => onSignal(s));
-  process.on('exit', cleanupSync);
 
   const startedAt = new Date();
-  await startSim();
-  const t0 = await simGet('/_sim/tenant');
+  await startSoakSim();
+  const t0 = await sim.get('/_sim/tenant');
   const setups = await setupObjects(t0);
   await mountFs();
   const st0 = procStatus(daemon.pid);
@@ -926,7 +844,7 @@ async function main() {
     `hang = past ${BASE_MS / 1000} s (stat, readlink, cat), ${2 * BASE_MS / 1000} s (writes), ${3 * BASE_MS / 1000} s (ls, find)`);
   console.log(`  tree before the faults: ${tree.dirs.length} folders, ${tree.files.length} files, ${tree.links.length} links; logs in ${outDir}`);
 
-  await simSend('/_sim/stats/reset', 'POST');
+  await sim.post('/_sim/stats/reset');
   await faultsStart();
   const tFaults = el();
   console.log(`  faults: ${Math.round(opt['fault-rate'] * 100)}% of requests, kinds ${faultKinds.join(',')}, delay ${opt['fault-delay-ms']} ms, Retry-After 1 s, seed ${opt.seed}`);
@@ -936,7 +854,7 @@ async function main() {
     ...writers.map((w) => w.loop()),
   ];
   const progress = opt.progress > 0 ? setInterval(async () => {
-    const s = await simGet('/_sim/stats').catch(() => null);
+    const s = await sim.get('/_sim/stats').catch(() => null);
     const p = procStatus(daemon.pid);
     console.log(`  [${fmtS(el() - tFaults).padStart(7)}] ops ${counts.reads + counts.nwrites} (reads ${counts.reads}, writes ${counts.nwrites}); ` +
       `errors: faults ${[...counts.fault.values()].reduce((a, b) => a + b, 0)}, writers' races ${[...counts.race.values()].reduce((a, b) => a + b, 0)}, ` +
@@ -956,16 +874,16 @@ async function main() {
   const tLoopsDone = el();
 
   // Faults off: from now on every request must succeed.
-  await simSend('/_sim/faults', 'DELETE');
+  await sim.send('DELETE', '/_sim/faults');
   faultsOn = false;
-  const simStats = await simGet('/_sim/stats');
+  const simStats = await sim.get('/_sim/stats');
   const tFaultsOff = el();
 
   // Delayed requests still running at the server land within fault-delay-ms;
   // then let the mount's cache expire.
   const waitS = Math.max(opt['fault-delay-ms'] / 1000 + 1, opt['cache-ttl'] + 2);
   await sleep(waitS * 1000);
-  const tFinal = await simGet('/_sim/tenant');
+  const tFinal = await sim.get('/_sim/tenant');
   for (const w of writers) w.finalCheck(tFinal);
   recheckReaderRaces(writers);
   const soakGroups = tFinal.groups.filter((g) => /^soak-w\d+-\d+$/.test(g.name));
@@ -993,8 +911,7 @@ async function main() {
 
   // Unmount: the daemon must leave cleanly.
   const daemonDiedEarly = daemonExit ? { ...daemonExit } : null;
-  await unmountFs();
-  if (!daemonExit) { daemon.kill('SIGTERM'); await sleep(2000); }
+  const unmounted = await daemon.unmount({ exitMs: 10000 });
   const daemonBad = daemonDiedEarly || !daemonExit || daemonExit.code !== 0 ||
     daemonLines.some((l) => /AddressSanitizer|LeakSanitizer|runtime error:|Segmentation|Aborted|assert/i.test(l.line));
 
@@ -1059,7 +976,8 @@ async function main() {
       `stale-served ${ds['cache-stale-served']}, entries ${ds['cache-entries']}, ${ds['cache-bytes']} bytes`);
   }
   out.push(`daemon: ${daemonDiedEarly ? `DIED during the run at ${fmtS(daemonDiedEarly.t)} (code ${daemonDiedEarly.code}, signal ${daemonDiedEarly.signal})`
-    : daemonExit ? `exited ${daemonExit.code === 0 ? 'cleanly' : `with code ${daemonExit.code} signal ${daemonExit.signal}`} at unmount` : 'did not exit at unmount'}; ` +
+    : unmounted.killed || !daemonExit ? 'did not exit at unmount; killed'
+      : `exited ${daemonExit.code === 0 ? 'cleanly' : `with code ${daemonExit.code} signal ${daemonExit.signal}`} at unmount`}; ` +
     `${daemonLines.length} log lines, most frequent:`);
   out.push(...logSummary());
   const bad = counts.unexplained.length + counts.hangs.length + counts.wrong.length + checks.lost.length +
@@ -1082,7 +1000,7 @@ if (!process.env.UV_THREADPOOL_SIZE) {
   child.on('exit', (code, sig) => process.exit(code ?? (sig ? 128 + 2 : 1)));
 } else {
   main().then((code) => process.exit(code), async (e) => {
-    console.error(`bench/soak: ${e.stack || e}`);
+    console.error(`bench/soak.mjs: ${e.stack || e}`);
     try { await cleanup(); } catch { cleanupSync(); }
     process.exit(1);
   });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// bench/run - what twingatefs costs a real administrator (issue 5).
+// bench/run.mjs - what twingatefs costs a real administrator (issue 5).
 //
 // Starts the simulator (tests/sim/server.mjs), mounts twingatefs on a fresh
 // temporary folder and runs the commands an administrator runs (ls, ls -l,
@@ -9,27 +9,27 @@
 // the API bytes it received.  Then the mount's overhead on warm reads
 // against a tmpfs copy of the same tree.  See bench/README.md.
 //
-// Node.js standard library only.  Cleans up on every exit path: unmounts
-// (fusermount3 -u, then -uz), kills the daemons, the simulators and the
-// running command, removes its temporary folders.
+// Node.js standard library only.  The simulator, the mounts and the
+// clean-up are tests/harness.mjs's (shared with the integration tests and
+// bench/soak.mjs): on every exit path it unmounts (fusermount3 -u, then
+// -uz), kills the daemons, the simulators and the running command, removes
+// the temporary folders; a mount a crashed run left is unmounted at start.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync,
-         mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createInterface } from 'node:readline';
+import { BIN, startSim, mount, spawnGroup, killGroup, workDir,
+         cleanStale, cleanupSync, exitOnSignals } from '../tests/harness.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = process.env.TWINGATEFS_BIN || join(ROOT, 'build', 'fs', 'twingatefs');
-const SIM = join(ROOT, 'tests', 'sim', 'server.mjs');
 const TOKEN = 'sim-provision'; // mkdir + tokens needs the provision level
+const PREFIX = 'twingatefs-bench-';
+const SIM_START_MS = 60000; // the large tenant takes a while to make
 
 // ------------------------------------------------------------------ options
 
-const USAGE = `usage: bench/run [options]
+const USAGE = `usage: bench/run.mjs [options]
 
   --rate off|real       off (default): no rate limits, in the simulator nor in
                         twingatefs (rate_read=0,rate_write=0); real: the
@@ -58,7 +58,7 @@ operations: ${'{OPS}'}
 `;
 
 function die(msg) {
-  process.stderr.write(`bench/run: ${msg}\n`);
+  process.stderr.write(`bench/run.mjs: ${msg}\n`);
   process.exit(2);
 }
 
@@ -87,165 +87,36 @@ try {
 
 // ------------------------------------------------------ clean-up machinery
 
-const live = { cmds: new Set(), daemons: new Set(), sims: new Set(), dirs: [] };
 const problems = []; // daemon failures worth reporting
-let cleaned = false;
 
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-// Alive and not a zombie.  Our children are not reaped while this runs
-// synchronously, so their pids cannot be reused under us.
-function alive(pid) {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX]/s.test(st);
-  } catch {
-    return false;
-  }
-}
-
-function mountPoints() {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4]).filter(Boolean)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
-}
-const isMounted = (dir) => mountPoints().includes(dir);
-
-function killGroup(pid, sig) {
-  try { process.kill(-pid, sig); } catch { /* gone */ }
-  try { process.kill(pid, sig); } catch { /* gone */ }
-}
-
-function cleanupSync() {
-  if (cleaned) return;
-  cleaned = true;
-  for (const c of live.cmds) killGroup(c.pid, 'SIGKILL');
-  for (const d of live.daemons) {
-    if (isMounted(d.dir)) {
-      spawnSync('fusermount3', ['-u', d.dir]);
-      if (isMounted(d.dir)) spawnSync('fusermount3', ['-uz', d.dir]);
-    }
-  }
-  const waitGone = (procs, ms) => {
-    const end = Date.now() + ms;
-    while (procs.some((p) => alive(p.pid)) && Date.now() < end) sleepSync(50);
-  };
-  const daemons = [...live.daemons].map((d) => d.proc);
-  waitGone(daemons, 3000);
-  for (const p of daemons) if (alive(p.pid)) killGroup(p.pid, 'SIGKILL');
-  const sims = [...live.sims].map((s) => s.proc);
-  for (const p of sims) if (alive(p.pid)) killGroup(p.pid, 'SIGTERM');
-  waitGone(sims, 3000);
-  for (const p of sims) if (alive(p.pid)) killGroup(p.pid, 'SIGKILL');
-  // Never recurse into a mount: rm stays on the folder's own filesystem,
-  // and a folder with anything still mounted under it is left alone.
-  const mounted = mountPoints();
-  for (const dir of live.dirs.reverse()) {
-    if (mounted.some((m) => m === dir || m.startsWith(dir + '/'))) {
-      process.stderr.write(`bench/run: ${dir} still has a mount; left in place\n`);
-      continue;
-    }
-    spawnSync('rm', ['-rf', '--one-file-system', '--', dir]);
-  }
-}
-
-process.on('exit', cleanupSync);
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.on(sig, () => {
-    process.stderr.write(`\nbench/run: ${sig}: cleaning up\n`);
-    cleanupSync();
-    process.exit(code);
-  });
-}
+exitOnSignals('bench/run.mjs');
 for (const ev of ['uncaughtException', 'unhandledRejection']) {
   process.on(ev, (e) => {
-    process.stderr.write(`bench/run: ${e?.stack || e}\n`);
+    process.stderr.write(`bench/run.mjs: ${e?.stack || e}\n`);
     cleanupSync();
     process.exit(1);
   });
 }
 
-function tempDir(parent, prefix = 'twingatefs-bench-') {
-  const d = mkdtempSync(join(parent, prefix));
-  live.dirs.push(d);
-  return d;
-}
-
-async function waitFor(cond, ms, what) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const log = (s) => process.stderr.write(s);
-
-// --------------------------------------------------------------- simulator
-
-async function startSim(simArgs) {
-  const proc = spawn(process.execPath, [SIM, '--port', '0', ...simArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const s = { proc };
-  live.sims.add(s);
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr = (stderr + d).slice(-20000); });
-  s.url = await new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`simulator did not start: ${stderr}`)), 60000);
-    createInterface({ input: proc.stdout }).once('line', (l) => { clearTimeout(t); res(l.trim()); });
-    proc.once('exit', (c) => { clearTimeout(t); rej(new Error(`simulator exited ${c}: ${stderr}`)); });
-  });
-  s.base = s.url.replace(/\/api\/graphql\/$/, '');
-  s.get = async (p) => (await fetch(s.base + p)).json();
-  s.getText = async (p) => (await fetch(s.base + p)).text();
-  s.post = async (p, body) => {
-    const r = await fetch(s.base + p, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: body === undefined ? '' : JSON.stringify(body) });
-    await r.text();
-    if (!r.ok) throw new Error(`POST ${p}: HTTP ${r.status}`);
-  };
-  s.gql = async (query, variables = {}) => {
-    const r = await fetch(s.url, { method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': 'sim-read' },
-      body: JSON.stringify({ query, variables }) });
-    return r.json();
-  };
-  s.stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const done = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    }
-    live.sims.delete(s);
-  };
-  return s;
-}
 
 // ------------------------------------------------------------ the daemon
 
 let mountSeq = 0;
 
-// Mounts twingatefs in the foreground (-f) on @dir against @sim.
+// Mounts twingatefs in the foreground (-f) on @dir against @sim; the
+// handle gets a number (n), for the problems reported.
 async function mountFs(sim, dir, opts, stateHome) {
-  const o = [`url=${sim.url}`, ...opts].filter(Boolean).join(',');
-  const env = { ...process.env, TWINGATE_API_TOKEN: TOKEN, XDG_STATE_HOME: stateHome };
-  for (const k of ['TWINGATE_NETWORK', 'TWINGATE_URL', 'TWINGATE_API_TOKEN_FILE']) delete env[k];
-  const proc = spawn(BIN, [dir, '-f', '-o', o],
-    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env });
-  const d = { proc, pid: proc.pid, dir, log: '', exit: null, n: ++mountSeq, opts: o };
-  proc.stderr.on('data', (b) => { d.log = (d.log + b).slice(-100000); });
-  proc.once('exit', (code, signal) => { d.exit = { code, signal }; });
-  live.daemons.add(d);
-  await waitFor(() => d.exit !== null || isMounted(dir), 30000, 'the mount');
-  if (!isMounted(dir)) {
-    live.daemons.delete(d);
-    throw new Error(`mount failed (${JSON.stringify(d.exit)}): ${tail(d.log, 6).replace(/\n/g, ' | ')}`);
+  let d;
+  try {
+    d = await mount(sim, dir, { token: TOKEN, opts, mountMs: 30000, logMax: 100000,
+      env: { XDG_STATE_HOME: stateHome, TWINGATE_NETWORK: undefined, TWINGATE_URL: undefined,
+             TWINGATE_API_TOKEN_FILE: undefined } });
+  } catch (e) {
+    if (e.log === undefined) throw e;
+    throw new Error(`mount failed (${JSON.stringify(e.exit)}): ${tail(e.log, 6).replace(/\n/g, ' | ')}`);
   }
+  d.n = ++mountSeq;
   return d;
 }
 
@@ -253,29 +124,20 @@ function tail(s, n = 15) {
   return s.trimEnd().split('\n').slice(-n).join('\n');
 }
 
+// Unmounts @d (the harness's unmount, 20 s for the daemon to exit) and
+// records what went wrong in problems.
 async function unmountFs(d, why = '') {
   if (!d) return;
-  if (isMounted(d.dir)) {
-    const r = spawnSync('fusermount3', ['-u', d.dir], { encoding: 'utf8' });
-    if (r.status !== 0) {
-      problems.push({ what: `fusermount3 -u failed${why}`, detail: r.stderr.trim() });
-      spawnSync('fusermount3', ['-uz', d.dir]);
-    }
+  const r = await d.unmount({ exitMs: 20000 });
+  if (r.uFailed) problems.push({ what: `fusermount3 -u failed${why}`, detail: r.uFailed });
+  if (r.killed) {
+    problems.push({ what: `daemon #${d.n} did not exit 20 s after unmount; killed`, detail: tail(d.log()) });
   }
-  try {
-    await waitFor(() => d.exit !== null, 20000, 'the daemon to exit');
-  } catch {
-    problems.push({ what: `daemon #${d.n} did not exit 20 s after unmount; killed`, detail: tail(d.log) });
-    killGroup(d.pid, 'SIGKILL');
-    await waitFor(() => d.exit !== null, 5000, 'the daemon to die').catch(() => {});
+  if (r.exit && (r.exit.code !== 0 || r.exit.signal)) {
+    problems.push({ what: `daemon #${d.n} exited with ${JSON.stringify(r.exit)}${why}`,
+                    detail: tail(d.log()) });
   }
-  live.daemons.delete(d);
-  if (d.exit && (d.exit.code !== 0 || d.exit.signal)) {
-    problems.push({ what: `daemon #${d.n} exited with ${JSON.stringify(d.exit)}${why}`,
-                    detail: tail(d.log) });
-  }
-  const bad = d.log.match(/(ERROR: AddressSanitizer.*|ERROR: LeakSanitizer.*|runtime error:.*)/);
-  if (bad) problems.push({ what: `sanitizer report from daemon #${d.n}`, detail: bad[0] });
+  if (r.sanitizer) problems.push({ what: `sanitizer report from daemon #${d.n}`, detail: r.sanitizer });
 }
 
 function daemonStats(d) {
@@ -321,21 +183,19 @@ function peakKiB(pid) {
 // ----------------------------------------------------------- shell commands
 
 // Runs @cmd with bash in @cwd, in its own process group (so Ctrl-C reaches
-// us first and we stop it in order).  Resolves {code, signal, stdout,
+// us first and we stop it in order; the harness kills it at clean-up).  Resolves {code, signal, stdout,
 // stderr, ms}.
 function runCmd(cmd, cwd, env = {}, timeoutS = 3600) {
   return new Promise((res) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn('bash', ['-c', cmd], { cwd, detached: true,
+    const p = spawnGroup('bash', ['-c', cmd], { cwd,
       env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    live.cmds.add(p);
     let stdout = '', stderr = '', timedOut = false;
     p.stdout.on('data', (b) => { if (stdout.length < 1e6) stdout += b; });
     p.stderr.on('data', (b) => { if (stderr.length < 1e5) stderr += b; });
     const timer = setTimeout(() => { timedOut = true; killGroup(p.pid, 'SIGKILL'); }, timeoutS * 1000);
     p.once('close', (code, signal) => {
       clearTimeout(timer);
-      live.cmds.delete(p);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       res({ code, signal, stdout, stderr: timedOut ? `timed out after ${timeoutS} s\n${stderr}` : stderr, ms });
     });
@@ -456,7 +316,8 @@ function operations(ctx) {
              prepare: 'cat "devices/$DEV/trust" >/dev/null', env: { DEV: ctx.echoDevice, VALUE: echoValue },
              cmd: 'echo "$VALUE" > "devices/$DEV/trust"',
              check: async (sim) => {
-               const r = await sim.gql('query($id: ID!) { device(id: $id) { isTrusted } }', { id: ctx.echoDevice });
+               const r = (await sim.gql('query($id: ID!) { device(id: $id) { isTrusted } }',
+                                        { id: ctx.echoDevice }, 'sim-read')).body;
                const want = !ctx.echoTrusted;
                return r?.data?.device?.isTrusted === want ? `tenant: ${echoValue}`
                  : `tenant: NOT changed (${JSON.stringify(r)})`;
@@ -560,14 +421,16 @@ async function main() {
   }
   if (!existsSync('/dev/fuse')) die('/dev/fuse is missing');
 
-  const top = tempDir(tmpdir());
+  cleanStale(PREFIX);
+  const top = workDir(PREFIX, { remove: true });
   const mnt = join(top, 'mnt');
   const state = join(top, 'state');
   // The rsync destination lives on tmpfs: on a disk filesystem the copy's
   // own cost (ext4 here spent 20 of 24 s of a 69,000-file copy in
   // recently_deleted(), creating inodes after earlier runs' rm -rf) would
   // be measured instead of the mount's.
-  const dest = join(tempDir(existsSync('/dev/shm') ? '/dev/shm' : tmpdir()), 'rsync-dest');
+  const dest = join(workDir(PREFIX, { parent: existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), remove: true }),
+                    'rsync-dest');
   for (const d of [mnt, state, dest]) mkdirSync(d);
 
   const result = {
@@ -584,7 +447,7 @@ async function main() {
     const simArgs = ['--size', size, '--latency-ms', String(latency),
       '--rate-read', rate === 'real' ? '60' : '0', '--rate-write', rate === 'real' ? '20' : '0'];
     log(`bench: simulator --size ${size} --latency-ms ${latency} --rate ${rate} ...\n`);
-    const sim = await startSim(simArgs);
+    const sim = await startSim(simArgs, { startMs: SIM_START_MS });
     const cfg = await sim.get('/_sim/config');
     const tenantText = await sim.getText('/_sim/tenant');
     const t = JSON.parse(tenantText);
@@ -631,9 +494,8 @@ async function main() {
         if (op.name === 'mkdir-connector' && !ctx.net) throw new Error('no network with a plain, unique name');
         // A daemon that died under the last operation leaves a dead mount.
         if (cur && cur.exit !== null) {
-          problems.push({ what: `daemon #${cur.n} died during ${lastOp}: ${JSON.stringify(cur.exit)}`, detail: tail(cur.log) });
-          spawnSync('fusermount3', ['-uz', mnt]);
-          live.daemons.delete(cur);
+          problems.push({ what: `daemon #${cur.n} died during ${lastOp}: ${JSON.stringify(cur.exit)}`, detail: tail(cur.log()) });
+          await cur.unmount();
           cur = null;
         }
         if (op.needs && lastOp !== op.needs) {
@@ -655,8 +517,8 @@ async function main() {
           const r = await runCmd(op.prepare, mnt, op.env, opTimeout);
           if (r.code !== 0) throw new Error(`set-up failed: ${r.stderr.trim()}`);
         }
-        if (rate === 'real' && !args['shared-budget']) await sim.post('/_sim/ratelimit/reset');
-        await sim.post('/_sim/stats/reset');
+        if (rate === 'real' && !args['shared-budget']) await sim.postOk('/_sim/ratelimit/reset');
+        await sim.postOk('/_sim/stats/reset');
         const before = daemonStats(cur);
         resetPeak(cur.pid);
         row.rssBeforeKiB = peakKiB(cur.pid); // the peak starts at the RSS now
@@ -688,7 +550,7 @@ async function main() {
         if (args['latency-cost'] && row.ok && latency > 0 && op.fresh && !op.needsDest &&
             !row.mutations && rate === 'off') {
           log(`bench:   again with no latency ... `);
-          await sim.post('/_sim/config', { latencyMs: 0 });
+          await sim.postOk('/_sim/config', { latencyMs: 0 });
           try {
             if (op.again) {
               const a = await runCmd(op.again, top, op.env, 60);
@@ -701,7 +563,7 @@ async function main() {
             row.wall0Ms = r0.ms;
             log(`${fmtMs(r0.ms)}\n`);
           } finally {
-            await sim.post('/_sim/config', { latencyMs: latency });
+            await sim.postOk('/_sim/config', { latencyMs: latency });
           }
         }
       } catch (e) {
@@ -733,13 +595,14 @@ async function main() {
 
 // Warm find + cat of every file through the mount against a tmpfs copy.
 async function overhead(top, state, mountOpts, size, reps, opTimeout) {
-  const sim = await startSim(['--size', size, '--latency-ms', '0', '--rate-read', '0', '--rate-write', '0']);
+  const sim = await startSim(['--size', size, '--latency-ms', '0', '--rate-read', '0', '--rate-write', '0'],
+    { startMs: SIM_START_MS });
   const mnt = join(top, 'overhead-mnt');
   mkdirSync(mnt);
   const opts = ['rate_read=0', 'rate_write=0', ...mountOpts.filter((o) => !/^rate_(read|write)=/.test(o))];
   const d = await mountFs(sim, mnt, opts, join(state, 'overhead'));
   const shmParent = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-  const copy = tempDir(shmParent);
+  const copy = workDir(PREFIX, { parent: shmParent, remove: true });
   const fstype = spawnSync('stat', ['-f', '-c', '%T', copy], { encoding: 'utf8' }).stdout.trim();
   const work = 'find . -type f -exec cat {} + > /dev/null';
   const walk = 'find . > /dev/null';
@@ -754,7 +617,7 @@ async function overhead(top, state, mountOpts, size, reps, opTimeout) {
     // Once more through the mount, so the kernel's caches are as warm as
     // they get, then alternate mount and tmpfs, three rounds; best round.
     await runCmd(work, mnt, {}, opTimeout);
-    await sim.post('/_sim/stats/reset');
+    await sim.postOk('/_sim/stats/reset');
     const t = { work: { fuse: [], tmpfs: [] }, walk: { fuse: [], tmpfs: [] } };
     for (let round = 0; round < 3; round++) {
       for (const [k, c] of [['work', work], ['walk', walk]]) {
