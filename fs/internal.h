@@ -1,7 +1,7 @@
 /*
  * internal.h - what the files of fs/ share: the mount's state, the cached
  * collections with their indexes, path resolution, the status files and
- * the first-seen times of objects without an updatedAt.
+ * the mtimes shown for objects, kept across mounts (state.c).
  */
 #ifndef TGFS_INTERNAL_H
 #define TGFS_INTERNAL_H
@@ -538,8 +538,11 @@ int tgfs_link_remove(struct tgfs *fs, const char *path);
 /* Loads the state file for the endpoint @url (missing file: empty). */
 struct seen *seen_open(const char *url);
 void seen_close(struct seen *s);
-/* Sets the mtime of each object of @list (kinds without an updatedAt):
- * the time its content was first seen, kept across mounts. */
-void seen_stamp(struct seen *s, struct tg_list *list);
+/* Sets the mtime of each object of @list (and of its children): its
+ * updatedAt, or the time its content was first seen, a new second for new
+ * content, kept across mounts (state.c tells the rule).  The objects
+ * @pending still lacks nested pages of are judged when complete. */
+void seen_stamp(struct seen *s, struct tg_list *list,
+		const struct tg_pending *pending);
 
 #endif

@@ -108,6 +108,8 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 {
 	const struct tgfs_config *cfg = fs->cfg;
 	time_t t = fs->mount_time;
+	int64_t mtime;
+	long nsec = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->st_uid = cfg->uid;
@@ -121,7 +123,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		st->st_mode = S_IFDIR | 0755;
 		st->st_ino = ino_of(n->parent_id, n->kind->dir);
 		if (n->kind->parent && n->parent_mtime)
-			t = (time_t)n->parent_mtime;
+			t = (time_t)(n->parent_mtime / 1000000000);
 		break;
 	case NODE_OBJECT:
 		st->st_mode = S_IFDIR | 0755;
@@ -168,8 +170,14 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		t = time(NULL);
 		break;
 	}
-	if (n->obj && n->obj->mtime)
-		t = (time_t)n->obj->mtime;
+	if (n->obj && (mtime = __atomic_load_n(&n->obj->mtime,
+					      __ATOMIC_RELAXED))) {
+		/* Files and links to the nanosecond; a folder's nanoseconds
+		 * are its generation's (ll.c attrs_for). */
+		t = (time_t)(mtime / 1000000000);
+		if (!S_ISDIR(st->st_mode))
+			nsec = (long)(mtime % 1000000000);
+	}
 	if (S_ISDIR(st->st_mode)) {
 		st->st_nlink = 2;
 		st->st_size = 4096;
@@ -189,7 +197,8 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 	st->st_mode &= ~cfg->umask | S_IFMT;
 	st->st_blksize = 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
-	st->st_atime = st->st_mtime = st->st_ctime = t;
+	st->st_mtim = (struct timespec){ .tv_sec = t, .tv_nsec = nsec };
+	st->st_atim = st->st_ctim = st->st_mtim;
 }
 
 int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,

@@ -428,8 +428,7 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 		tgfs_record_error(fa->fs, key, rc, tg_api_last_message());
 		return rc;
 	}
-	if (!fa->kind->mtime_path)
-		seen_stamp(fa->fs->seen, &list);
+	seen_stamp(fa->fs->seen, &list, pending);
 	rc = coll_build(fa->kind, &list, &c);
 	if (rc) {
 		tg_pending_free(pending);
@@ -483,6 +482,8 @@ static int coll_finish(struct tgfs *fs, const char *key,
 		for (size_t r = 0; r < c->kind->nrels; r++)
 			group_free(&c->by_link[r]);
 		rc = index_links(c) ? 0 : -ENOMEM;
+		/* Judged now that they are whole. */
+		seen_stamp(fs->seen, &c->list, c->pending);
 	}
 	if (rc) {
 		c->failed = rc;
@@ -1183,8 +1184,7 @@ static int coll_change(struct tgfs *fs, const struct coll *c,
 	}
 	if (rc)
 		goto out;
-	if (!holder->mtime_path)
-		seen_stamp(fs->seen, &list);
+	seen_stamp(fs->seen, &list, NULL);
 	rc = coll_build(holder, &list, out);
 out:
 	tg_list_release(&list);
@@ -1255,8 +1255,7 @@ static int seed_fill(void *arg, const char *key, struct tg_cache_fill *out)
 		return -ENOMEM;
 	}
 	list.n = 1;
-	if (!a->kind->mtime_path)
-		seen_stamp(a->fs->seen, &list);
+	seen_stamp(a->fs->seen, &list, NULL);
 	rc = coll_build(a->kind, &list, &nc);
 	if (rc)
 		return rc;
