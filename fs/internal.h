@@ -9,83 +9,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "tg_cache.h"
-#include "tgfs.h"
-
-/* The last API errors, for /.twingatefs/errors. */
-#define TGFS_ERRORS_KEPT 32
-
-struct tgfs_error {
-	time_t when;
-	char path[256];
-	char message[256];
-};
-
-struct seen; /* first-seen times (state.c) */
-struct scratch_store; /* scratch files (scratch.c) */
-struct draft_store;   /* drafts (draft.c) */
-struct secret;        /* secrets made by this mount (write.c) */
-struct inval_queue;   /* kernel cache invalidations (write.c) */
-
-/* The mount's state, made by tgfs_init, reached through tgfs_get(). */
-struct tgfs {
-	const struct tgfs_config *cfg;
-	struct tg_api *api;
-	struct tg_cache *cache;
-	time_t mount_time;
-	struct seen *seen;
-	pthread_mutex_t lock; /* guards errors and stale */
-	/* One change to the cached collections at a time: each copies a
-	 * collection, changes the copy and puts it back. */
-	pthread_mutex_t apply_lock;
-	struct tgfs_error errors[TGFS_ERRORS_KEPT];
-	unsigned nerrors;    /* total ever recorded */
-	bool serving_stale; /* the last read was answered from stale data */
-	struct scratch_store *scratch;
-	struct draft_store *drafts;
-	struct secret *secrets; /* newest first; freed at unmount */
-	struct inval_queue *inval;
-	struct kcache *kcache;
-	struct inodes *nodes; /* the kernel's node ids (ll.c sets it) */
-	/* Set by ll.c: the kernel lists folders from its cache, without
-	 * OPENDIR; folders_changed(folders_arg) makes it drop them all. */
-	bool no_opendir;
-	void (*folders_changed)(void *arg);
-	void *folders_arg;
-	uint64_t reads;    /* READs answered (atomic) */
-	uint64_t readdirs; /* folders listed to the kernel (atomic) */
-};
-
-struct tgfs *tgfs_get(void);
-
-/* Monotonic seconds. */
-static inline double mono_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Something folders' entries are made of changed (not by a folder
- * operation the kernel saw): the kernel lists folders again. */
-void tgfs_folders_changed(struct tgfs *fs);
-
-/* 64-bit FNV-1a, the one hash of fs/ (inode numbers, first-seen contents,
- * kernel cache records): fnv_add(FNV_INIT, ...) and on. */
-#define FNV_INIT 1469598103934665603ull
-static inline uint64_t fnv_add(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
-}
-
-/* Records a failed API call for the errors file and the log. */
-void tgfs_record_error(struct tgfs *fs, const char *path, int err,
-		       const char *message);
+#include "mount.h"
 
 /* ---- collections (tree.c) ---- */
 
@@ -184,6 +108,9 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
 /* Whether node_step_rel() can tell single link @rel of object @obj
  * without a request: unset, or its target's collection is cached. */
 bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
+
+/* The mount's state: one a process, made by tgfs_init (ops.c). */
+struct tgfs *tgfs_get(void);
 
 /* What a file node shows, secrets included (ops.c): never NULL. */
 const char *node_text(struct tgfs *fs, struct node *n);
@@ -467,11 +394,6 @@ bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
 			   const char *name, const char *parent_id,
 			   struct tg_object *out);
 
-/* True for an error that leaves a mutation's outcome unknown. */
-static inline bool tgfs_outcome_unknown(enum tg_err err)
-{
-	return err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER;
-}
 /* rmdir of an object: its delete (after a revoke, for active keys). */
 int tgfs_remove_object(struct tgfs *fs, const char *path);
 /* mv of an object within its folder: a rename. */

@@ -26,39 +26,6 @@ struct tgfs *tgfs_get(void)
 	return the_fs;
 }
 
-int tgfs_errno(enum tg_err err)
-{
-	switch (err) {
-	case TG_OK:
-		return 0;
-	case TG_ENOMEM:
-		return ENOMEM;
-	case TG_EAUTH:
-	case TG_EPERM:
-		return EACCES;
-	case TG_ERATE:
-		return EAGAIN;
-	case TG_ENOTFOUND:
-		return ENOENT;
-	case TG_EINVAL:
-	case TG_EQUERY:
-		return EINVAL;
-	case TG_EEXIST:
-		return EEXIST;
-	case TG_ENOTEMPTY:
-		return ENOTEMPTY;
-	case TG_EDENIED:
-		return EPERM;
-	case TG_E2BIG:
-		return EFBIG;
-	case TG_ENET:
-	case TG_ESERVER:
-	case TG_EPROTO:
-		return EIO;
-	}
-	return EIO;
-}
-
 /* A stable inode number from the identity of what a node shows. */
 static ino_t ino_of(const char *a, const char *b)
 {
@@ -233,12 +200,6 @@ struct dir_fill {
 	uint64_t hash;     /* of the entries given so far */
 	double age;        /* of the cached content listed, in seconds */
 };
-
-void tgfs_folders_changed(struct tgfs *fs)
-{
-	if (fs->folders_changed)
-		fs->folders_changed(fs->folders_arg);
-}
 
 /* The age of what @ref holds, if older than what @df knew. */
 static void dir_age(struct dir_fill *df, const struct tg_cache_ref *ref)

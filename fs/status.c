@@ -38,12 +38,9 @@ static char *render_status(struct tgfs *fs)
 	char ok[32], until[32], *s = NULL;
 	double age = tg_cache_oldest_age(fs->cache);
 	time_t now = time(NULL);
-	bool stale;
+	bool stale = tgfs_serving_stale(fs);
 
 	tg_api_get_health(fs->api, &h);
-	pthread_mutex_lock(&fs->lock);
-	stale = fs->serving_stale;
-	pthread_mutex_unlock(&fs->lock);
 	rfc3339(h.last_ok, ok, sizeof(ok));
 	rfc3339(h.limited_until, until, sizeof(until));
 	if (asprintf(&s,
@@ -149,23 +146,19 @@ static char *render_errors(struct tgfs *fs)
 		char *s;
 		size_t len;
 	} b = { NULL, 0 };
+	struct tgfs_error errors[TGFS_ERRORS_KEPT];
+	unsigned n = tgfs_errors(fs, errors);
 	FILE *f = open_memstream(&b.s, &b.len);
-	unsigned first, n;
 
 	if (!f)
 		return NULL;
-	pthread_mutex_lock(&fs->lock);
-	n = fs->nerrors < TGFS_ERRORS_KEPT ? fs->nerrors : TGFS_ERRORS_KEPT;
-	first = fs->nerrors - n;
-	for (unsigned i = first; i < fs->nerrors; i++) {
-		const struct tgfs_error *e =
-			&fs->errors[i % TGFS_ERRORS_KEPT];
+	for (unsigned i = 0; i < n; i++) {
 		char when[32];
 
-		rfc3339(e->when, when, sizeof(when));
-		fprintf(f, "%s %s: %s\n", when, e->path, e->message);
+		rfc3339(errors[i].when, when, sizeof(when));
+		fprintf(f, "%s %s: %s\n", when, errors[i].path,
+			errors[i].message);
 	}
-	pthread_mutex_unlock(&fs->lock);
 	fclose(f);
 	return b.s;
 }
@@ -197,20 +190,4 @@ int status_write(struct tgfs *fs, size_t i)
 	tgfs_folders_changed(fs);
 	tg_log(TG_LOG_INFO, "cache dropped on request");
 	return 0;
-}
-
-void tgfs_record_error(struct tgfs *fs, const char *path, int err,
-		       const char *message)
-{
-	struct tgfs_error *e;
-
-	tg_log(TG_LOG_WARN, "%s: %s%s%s", path, strerror(-err),
-	       message && *message ? ": " : "", message ? message : "");
-	pthread_mutex_lock(&fs->lock);
-	e = &fs->errors[fs->nerrors++ % TGFS_ERRORS_KEPT];
-	e->when = time(NULL);
-	snprintf(e->path, sizeof(e->path), "%s", path);
-	snprintf(e->message, sizeof(e->message), "%s%s%s", strerror(-err),
-		 message && *message ? ": " : "", message ? message : "");
-	pthread_mutex_unlock(&fs->lock);
 }

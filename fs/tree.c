@@ -497,13 +497,6 @@ out:
 	return rc;
 }
 
-static void mark_stale(struct tgfs *fs, bool stale)
-{
-	pthread_mutex_lock(&fs->lock);
-	fs->serving_stale = stale;
-	pthread_mutex_unlock(&fs->lock);
-}
-
 /* The kind whose list holds @kind's objects: a kind read through its
  * parent's connection is listed with the parent. */
 static const struct tg_kind *list_holder(const struct tg_kind *kind)
@@ -527,7 +520,7 @@ static int coll_get_as(struct tgfs *fs, const struct tg_kind *kind,
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
 	if (rc)
 		return rc;
-	mark_stale(fs, stale);
+	tgfs_mark_stale(fs, stale);
 	if (!names_only && (rc = coll_finish(fs, key, *ref, NULL))) {
 		tg_cache_put(*ref);
 		*ref = NULL;
@@ -570,7 +563,7 @@ static int coll_for_name(struct tgfs *fs, const struct tg_kind *kind,
 	snprintf(key, sizeof(key), "find:%s:%s", kind->dir, name);
 	rc = tg_cache_get(fs->cache, key, coll_fill, &fa, ref, &stale);
 	if (!rc)
-		mark_stale(fs, stale);
+		tgfs_mark_stale(fs, stale);
 	return rc;
 }
 
