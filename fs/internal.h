@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "inval.h"
 #include "mount.h"
+#include "secret.h"
 
 /* ---- collections (tree.c) ---- */
 
@@ -233,18 +235,6 @@ int scratch_each(struct scratch_store *s, const char *dir,
 		 void *arg);
 
 /* ---- writes (write.c) ---- */
-
-/* The content of a secret file of @obj (a connector's tokens, a key's
- * token) made by this mount, or NULL. */
-const char *secret_get(struct tgfs *fs, const char *id, const char *file);
-void secrets_free(struct tgfs *fs);
-
-/* The kernel forgets what it cached of these paths, soon, from a thread
- * of ours (never inside the operation that caused it). */
-struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
-				void *arg);
-void inval_stop(struct inval_queue *q);
-void inval_path(struct tgfs *fs, const char *path);
 
 /* Largest write the kernel sends in one request (conn->max_write). */
 #define TGFS_MAX_WRITE (128u * 1024)
