@@ -416,7 +416,8 @@ int draft_create(struct tgfs *fs, const struct tg_kind *k, const char *file,
 	/* The answer was lost: did the create happen?  Ask by name rather
 	 * than create again (the API is not idempotent). */
 	if (tgfs_outcome_unknown(err) &&
-	    tgfs_find_lost_create(fs, k, raw, NULL, &res->entity)) {
+	    tg_api_find_lost_create(fs->api, k, raw, NULL,
+				    fs->cfg->api.timeout_s, &res->entity)) {
 		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
 		       file);
 		err = TG_OK;

@@ -373,17 +373,6 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 /* mkdir of an object: its create mutation. */
 int tgfs_make_object(struct tgfs *fs, const char *path);
 
-/*
- * After a create whose answer was lost (TG_ENET, TG_EPROTO, TG_ESERVER):
- * looks the object up by @name (and @parent_id when given) until exactly
- * one shows or one more request timeout has passed, since the request may
- * still be running at the API.  Stops at a lookup that fails, or when two
- * match (it cannot tell which is ours).  True with the object in @out.
- */
-bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
-			   const char *name, const char *parent_id,
-			   struct tg_object *out);
-
 /* rmdir of an object: its delete (after a revoke, for active keys). */
 int tgfs_remove_object(struct tgfs *fs, const char *path);
 /* mv of an object within its folder: a rename. */

@@ -247,46 +247,6 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	return rc;
 }
 
-bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
-			   const char *name, const char *parent_id,
-			   struct tg_object *out)
-{
-	double deadline = mono_now() + fs->cfg->api.timeout_s, step = 0.25;
-
-	for (;;) {
-		struct tg_list found = { 0 };
-		size_t hits = 0, at = 0;
-		double left;
-
-		/* A lookup that fails (retries included) says the API is
-		 * not answering: asking again would only make the writer
-		 * wait longer. */
-		if (tg_api_lookup(fs->api, k, name, &found) != TG_OK)
-			return false;
-		for (size_t i = 0; i < found.n; i++) {
-			const char *pid = found.items[i].parent_id;
-
-			if (parent_id && (!pid || strcmp(pid, parent_id)))
-				continue;
-			hits++;
-			at = i;
-		}
-		if (hits == 1) {
-			*out = found.items[at];
-			memset(&found.items[at], 0, sizeof(found.items[at]));
-		}
-		tg_list_release(&found);
-		left = deadline - mono_now();
-		if (hits || left <= 0)
-			return hits == 1;
-		step = step * 2 < left ? step * 2 : left;
-		nanosleep(&(struct timespec){
-				  (time_t)step,
-				  (long)((step - (double)(time_t)step) * 1e9) },
-			  NULL);
-	}
-}
-
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
 	struct tg_result res = { 0 };
@@ -330,7 +290,8 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	vars.parent = k->parent ? parent.parent_id : NULL;
 	err = tg_api_mutate(fs->api, k->create, &vars, &res);
 	if (tgfs_outcome_unknown(err) && k->list_field &&
-	    tgfs_find_lost_create(fs, k, raw, vars.parent, &res.entity)) {
+	    tg_api_find_lost_create(fs->api, k, raw, vars.parent,
+				    fs->cfg->api.timeout_s, &res.entity)) {
 		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
 		       path);
 		err = TG_OK;
