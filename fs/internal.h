@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "draft.h"
 #include "inval.h"
 #include "mount.h"
 #include "secret.h"
@@ -170,43 +171,6 @@ char *status_render(struct tgfs *fs, size_t i);
 bool status_writable(size_t i);
 /* A write to status file @i: drops the cache for "refresh". */
 int status_write(struct tgfs *fs, size_t i);
-
-/* ---- drafts (draft.c) ---- */
-
-#define TGFS_DRAFT_FILE ".draft"
-
-struct draft_store *draft_store_new(void);
-void draft_store_free(struct draft_store *s);
-/* True when a draft of @k takes the field or one-link @file. */
-bool draft_takes(const struct tg_kind *k, const char *file);
-/* Makes the draft @file (named @raw_name) of @k, its one-link @rel (or
- * -1) set to @target_id.  -EEXIST when there is one. */
-int draft_new(struct tgfs *fs, const struct tg_kind *k, const char *file,
-	      const char *raw_name, int rel, const char *target_id);
-/* Copies the draft @file of @k into *copy; with @rel >= 0, only when its
- * one-link @rel is @target_id.  False when there is none. */
-bool draft_get(struct tgfs *fs, const struct tg_kind *k, const char *file,
-	       int rel, const char *target_id, struct tg_object *copy);
-/* Calls @fn for each draft of @k (whose one-link @rel is @target_id, with
- * @rel >= 0), under the store's lock; stops at its first non-zero. */
-int draft_each(struct tgfs *fs, const struct tg_kind *k, int rel,
-	       const char *target_id,
-	       int (*fn)(void *arg, const struct tg_object *obj,
-			 const char *file),
-	       void *arg);
-int draft_remove(struct tgfs *fs, const struct tg_kind *k, const char *file);
-/* Keeps what was written to field @field of draft @file: -EINVAL (before
- * anything is sent) when the value does not parse. */
-int draft_set_field(struct tgfs *fs, const struct tg_kind *k,
-		    const char *file, size_t field, const char *text,
-		    size_t len);
-/* Sets (or with NULL clears) the one-link @rel of draft @file. */
-int draft_set_link(struct tgfs *fs, const struct tg_kind *k,
-		   const char *file, size_t rel, const char *target_id);
-/* Sends the create of draft @file if it has all it needs (*sent true);
- * on success the draft is gone and res->entity is the new object. */
-int draft_create(struct tgfs *fs, const struct tg_kind *k, const char *file,
-		 struct tg_result *res, bool *sent);
 
 /* ---- scratch files (scratch.c) ---- */
 

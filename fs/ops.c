@@ -437,7 +437,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 		c = coll_of(n.ref, n.kind);
 		if (c && !coll_each(c, parent, add_object, df) &&
 		    !n.kind->parent)
-			draft_each(fs, n.kind, -1, NULL, add_draft, df);
+			draft_each(fs->drafts, n.kind, -1, NULL, add_draft, df);
 		break;
 	}
 	case NODE_OBJECT: {
@@ -499,7 +499,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 					  : -1;
 
 			if (inv >= 0)
-				rc = draft_each(fs, tk, inv, n.obj->id,
+				rc = draft_each(fs->drafts, tk, inv, n.obj->id,
 						add_draft, df);
 		}
 		if (rc > 0)

@@ -741,7 +741,8 @@ static bool step_draft(struct tgfs *fs, struct node *n,
 {
 	struct tg_object copy;
 
-	if (!k->draft || !draft_get(fs, k, name, rel, target_id, &copy))
+	if (!k->draft ||
+	    !draft_get(fs->drafts, k, name, rel, target_id, &copy))
 		return false;
 	node_release(n);
 	n->own = copy;

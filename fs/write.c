@@ -67,6 +67,35 @@ static int failed(struct tgfs *fs, const char *path, enum tg_err err)
 	return rc;
 }
 
+struct send_arg {
+	struct tgfs *fs;
+	const char *file;
+	struct tg_result *res;
+};
+
+/* Sends the create of a complete draft (draft_create's @send). */
+static int send_create(void *arg, const struct tg_kind *k,
+		       const struct draft_values *v)
+{
+	struct send_arg *sa = arg;
+	struct tgfs *fs = sa->fs;
+	enum tg_err err;
+
+	err = tg_api_create(fs->api, k, v->fields, v->values, v->n, v->rels,
+			    v->ids, v->nl, sa->res);
+	/* The answer was lost: did the create happen?  Ask by name rather
+	 * than create again (the API is not idempotent). */
+	if (tgfs_outcome_unknown(err) &&
+	    tg_api_find_lost_create(fs->api, k, v->name, NULL,
+				    fs->cfg->api.timeout_s,
+				    &sa->res->entity)) {
+		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
+		       sa->file);
+		err = TG_OK;
+	}
+	return -tgfs_errno(err);
+}
+
 /*
  * A draft whose field or link at @path (in draft folder @n) was just set:
  * creates the object if the draft now has all it needs.  A refused create
@@ -76,11 +105,13 @@ static int draft_changed(struct tgfs *fs, const char *path,
 			 const struct node *n)
 {
 	struct tg_result res = { 0 };
+	struct send_arg sa = { fs, n->draft_file, &res };
 	char dir[4096], top[4096 + TGFS_NAME_MAX + 2];
 	bool sent;
 	int rc;
 
-	rc = draft_create(fs, n->kind, n->draft_file, &res, &sent);
+	rc = draft_create(fs->drafts, n->kind, n->draft_file, send_create,
+			  &sa, &sent);
 	if (rc) {
 		const char *msg = tg_api_last_message();
 
@@ -90,6 +121,8 @@ static int draft_changed(struct tgfs *fs, const char *path,
 	}
 	if (!sent)
 		return 0;
+	/* The draft is gone from its folders. */
+	tgfs_folders_changed(fs);
 	take_result(fs, &res, n->kind);
 	tg_result_release(&res);
 	/* Where it was written, and where it now lives. */
@@ -122,8 +155,12 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 	if (node.draft) {
 		rc = node.type != NODE_FIELD
 			     ? -EACCES
-			     : draft_set_field(fs, node.kind, node.draft_file,
-					       node.field, text, len);
+			     : draft_set_field(fs->drafts, node.kind,
+					       node.draft_file, node.field,
+					       text, len);
+		if (rc == -EINVAL)
+			tgfs_record_error(fs, node.draft_file, rc,
+					  "not a value this file takes");
 		if (!rc)
 			rc = draft_changed(fs, path, &node);
 		goto out;
@@ -241,9 +278,12 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	}
 	if (rc != -ENOENT)
 		return rc;
-	rc = draft_new(fs, tk, name, raw, inv, parent->obj->id);
-	if (!rc)
+	rc = draft_new(fs->drafts, tk, name, raw, inv, parent->obj->id);
+	if (!rc) {
+		/* Listed in its kind's folder and its target's. */
+		tgfs_folders_changed(fs);
 		inval_path(fs, top);
+	}
 	return rc;
 }
 
@@ -283,7 +323,9 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	}
 	if (!k->create) {
 		/* Only in this mount until it has what its create needs. */
-		rc = draft_new(fs, k, name, raw, -1, NULL);
+		rc = draft_new(fs->drafts, k, name, raw, -1, NULL);
+		if (!rc)
+			tgfs_folders_changed(fs);
 		goto out;
 	}
 	vars.name = raw;
@@ -345,7 +387,9 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 	}
 	if (n.draft) {
 		/* Never sent: it goes as it came. */
-		rc = draft_remove(fs, n.kind, n.draft_file);
+		rc = draft_remove(fs->drafts, n.kind, n.draft_file);
+		if (!rc)
+			tgfs_folders_changed(fs);
 		inval_path(fs, path);
 		goto out;
 	}
@@ -487,11 +531,13 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	if (n->draft) {
 		if (r->many)
 			return -EPERM;
-		rc = draft_set_link(fs, n->kind, n->draft_file,
+		rc = draft_set_link(fs->drafts, n->kind, n->draft_file,
 				    (size_t)(r - n->kind->rels),
 				    op == r->add ? tid : NULL);
-		if (!rc)
+		if (!rc) {
+			tgfs_folders_changed(fs);
 			rc = draft_changed(fs, path, n);
+		}
 		dirname_of(path, dir, sizeof(dir));
 		inval_path(fs, dir);
 		inval_path(fs, path);
