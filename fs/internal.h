@@ -13,6 +13,7 @@
 #include "inval.h"
 #include "mount.h"
 #include "secret.h"
+#include "status.h"
 
 /* ---- collections (tree.c) ---- */
 
@@ -158,19 +159,6 @@ int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
 	     unsigned depth,
 	     int (*fn)(void *arg, const char *name, const char *target),
 	     void *arg);
-
-/* ---- status files (status.c) ---- */
-
-extern const char *const tgfs_status_files[];
-extern const size_t tgfs_nstatus_files;
-#define TGFS_STATUS_DIR ".twingatefs"
-
-/* The content of status file @i in a new string (caller frees). */
-char *status_render(struct tgfs *fs, size_t i);
-/* True for the file that takes writes (refresh). */
-bool status_writable(size_t i);
-/* A write to status file @i: drops the cache for "refresh". */
-int status_write(struct tgfs *fs, size_t i);
 
 /* ---- scratch files (scratch.c) ---- */
 

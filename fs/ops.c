@@ -138,7 +138,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		st->st_mode = S_IFREG | (status_writable(n->field) ? 0200
 								   : 0444);
 		st->st_ino = ino_of(TGFS_STATUS_DIR,
-				    tgfs_status_files[n->field]);
+				    tgfs_status_files[n->field].name);
 		t = time(NULL);
 		break;
 	}
@@ -510,7 +510,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 		df->child.type = NODE_STATFILE;
 		for (size_t i = 0; i < tgfs_nstatus_files; i++) {
 			df->child.field = i;
-			if (add_entry(df, tgfs_status_files[i]))
+			if (add_entry(df, tgfs_status_files[i].name))
 				break;
 		}
 		break;

@@ -15,11 +15,6 @@
 
 #include "internal.h"
 
-const char *const tgfs_status_files[] = { "status", "stats", "errors",
-					  "refresh" };
-const size_t tgfs_nstatus_files =
-	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);
-
 static void rfc3339(int64_t t, char *out, size_t outsz)
 {
 	time_t tt = (time_t)t;
@@ -163,31 +158,39 @@ static char *render_errors(struct tgfs *fs)
 	return b.s;
 }
 
+/* refresh: drops the cache. */
+static int write_refresh(struct tgfs *fs)
+{
+	tg_cache_clear(fs->cache);
+	tgfs_folders_changed(fs);
+	tg_log(TG_LOG_INFO, "cache dropped on request");
+	return 0;
+}
+
+const struct status_file tgfs_status_files[] = {
+	{ "status", render_status, NULL },
+	{ "stats", render_stats, NULL },
+	{ "errors", render_errors, NULL },
+	{ "refresh", NULL, write_refresh },
+};
+const size_t tgfs_nstatus_files =
+	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);
+
 char *status_render(struct tgfs *fs, size_t i)
 {
-	switch (i) {
-	case 0:
-		return render_status(fs);
-	case 1:
-		return render_stats(fs);
-	case 2:
-		return render_errors(fs);
-	default:
-		return strdup("");
-	}
+	const struct status_file *f = &tgfs_status_files[i];
+
+	return f->render ? f->render(fs) : strdup("");
 }
 
 bool status_writable(size_t i)
 {
-	return i == 3;
+	return tgfs_status_files[i].write != NULL;
 }
 
 int status_write(struct tgfs *fs, size_t i)
 {
 	if (!status_writable(i))
 		return -EACCES;
-	tg_cache_clear(fs->cache);
-	tgfs_folders_changed(fs);
-	tg_log(TG_LOG_INFO, "cache dropped on request");
-	return 0;
+	return tgfs_status_files[i].write(fs);
 }

@@ -1034,7 +1034,7 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 		case NODE_STATDIR:
 			rc = -ENOENT;
 			for (size_t i = 0; i < tgfs_nstatus_files; i++)
-				if (strcmp(comp, tgfs_status_files[i]) == 0) {
+				if (!strcmp(comp, tgfs_status_files[i].name)) {
 					n->type = NODE_STATFILE;
 					n->field = i;
 					rc = 0;
