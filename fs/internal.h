@@ -9,109 +9,14 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "coll.h"
 #include "draft.h"
 #include "inval.h"
 #include "mount.h"
+#include "node.h"
 #include "secret.h"
+#include "state.h"
 #include "status.h"
-
-/* ---- collections (tree.c) ---- */
-
-/* One kind's objects as cached, with the indexes the tree needs. */
-struct coll;
-
-/*
- * Gets the whole collection of @kind (from the cache, or all its pages
- * from the API).  For an embedded kind, that of its parent.  Returns 0 and
- * a reference to put back with tg_cache_put(), or -errno.
- */
-int coll_get(struct tgfs *fs, const struct tg_kind *kind,
-	     struct tg_cache_ref **ref);
-
-/* As coll_get, for a listing of the objects' names (and ids, parents
- * and mtimes) only: the nested pages of big objects are not fetched. */
-int coll_get_names(struct tgfs *fs, const struct tg_kind *kind,
-		   struct tg_cache_ref **ref);
-
-/* The collection of @kind inside a cached value (itself, or its embedded
- * child kind's objects). */
-const struct coll *coll_of(const struct tg_cache_ref *ref,
-			   const struct tg_kind *kind);
-
-/* The object called @name among those with parent @parent_id (NULL for top
- * folders), or NULL. */
-const struct tg_object *coll_find(const struct coll *c, const char *parent_id,
-				  const char *name);
-
-/* The object with @id, and its file name, or NULL. */
-const struct tg_object *coll_by_id(const struct coll *c, const char *id,
-				   const char **name);
-
-/* Calls @fn for each object under @parent_id, in the API's order, with its
- * file name.  Stops early when @fn returns non-zero and returns that. */
-int coll_each(const struct coll *c, const char *parent_id,
-	      int (*fn)(void *arg, const struct tg_object *obj,
-			const char *name),
-	      void *arg);
-
-/* Calls @fn for each object whose forward rel @rel holds @target_id. */
-int coll_each_linked(const struct coll *c, size_t rel, const char *target_id,
-		     int (*fn)(void *arg, const struct tg_object *obj,
-			       const char *name),
-		     void *arg);
-
-/* ---- nodes (tree.c) ---- */
-
-/* What a path names. */
-enum node_type {
-	NODE_ROOT,     /* "/" */
-	NODE_KINDDIR,  /* a folder of objects of one kind: "/networks" */
-	NODE_OBJECT,   /* an object's folder */
-	NODE_FIELD,    /* a field file */
-	NODE_JSON,     /* object.json */
-	NODE_RELDIR,   /* a folder of links, or one on the way ("access") */
-	NODE_LINK,     /* a symlink to a related object */
-	NODE_STATDIR,  /* /.twingatefs */
-	NODE_STATFILE, /* a file in it */
-	NODE_DRAFTINFO, /* ".draft" in a draft's folder */
-};
-
-struct node {
-	enum node_type type;
-	const struct tg_kind *kind; /* KINDDIR: listed kind; else obj's kind */
-	char parent_id[256];        /* KINDDIR of a nested kind: its parent */
-	int64_t parent_mtime;       /* KINDDIR of a nested kind */
-	struct tg_cache_ref *ref;   /* holds obj's collection */
-	const struct tg_object *obj;
-	size_t field;               /* FIELD: index in kind->fields;
-				     * STATFILE: index of the file */
-	char rel[64];               /* RELDIR: the rel dir or a prefix */
-	int rel_index;              /* RELDIR of a whole rel, LINK: the rel */
-	char target[1024];          /* LINK: where it points */
-	unsigned depth;             /* components in the path */
-	bool draft;                 /* obj is a draft: own, a copy */
-	struct tg_object own;
-	char draft_file[TGFS_NAME_MAX + 1]; /* the draft's name */
-	char *shown; /* JSON: object.json as shown, once asked for */
-};
-
-/* Resolves @path.  Returns 0 (release the node with node_release()) or
- * -errno (ENOENT for a name that is not there). */
-int node_resolve(struct tgfs *fs, const char *path, struct node *n);
-void node_release(struct node *n);
-
-/* Makes sure the object of folder @n has all its nested content (links
- * past the first page), which a node resolved from a listing of names
- * may lack: before reading its files, links or entries.  0 or -errno. */
-int node_complete(struct tgfs *fs, const struct node *n);
-
-/* Steps from object folder @n (depth counting @rel's last component) to
- * its rel entry @rel ("network", "access", "access/groups"). */
-int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
-
-/* Whether node_step_rel() can tell single link @rel of object @obj
- * without a request: unset, or its target's collection is cached. */
-bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
 
 /* The mount's state: one a process, made by tgfs_init (ops.c). */
 struct tgfs *tgfs_get(void);
@@ -144,21 +49,6 @@ int tgfs_chown(const char *path, uid_t uid, gid_t gid,
 	       struct fuse_file_info *fi);
 int tgfs_utimens(const char *path, const struct timespec tv[2],
 		 struct fuse_file_info *fi);
-
-/* The content of a file node (FIELD, JSON): never NULL. */
-const char *node_content(struct node *n);
-/* Its length, without showing a compact object.json. */
-size_t node_content_len(const struct node *n);
-
-/*
- * Calls @fn for each link in the rel folder of @obj's rel @rel (folder
- * depth @depth), with the link's name and target.  Returns 0, the first
- * non-zero @fn result, or -errno when a collection cannot be had.
- */
-int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
-	     unsigned depth,
-	     int (*fn)(void *arg, const char *name, const char *target),
-	     void *arg);
 
 /* ---- scratch files (scratch.c) ---- */
 
@@ -297,27 +187,6 @@ void kcache_dir_filled(struct kcache *kc, const char *path,
 void kcache_counts(struct kcache *kc, uint64_t opens[3],
 		   uint64_t dir_opens[2]);
 
-/*
- * Puts @obj (a mutation's entity, taken over) into its cached collection
- * in place of the object with its id, or adds it; with @remove_id set,
- * removes that object instead; with neither, drops what is cached of
- * the kind.  Single-name lookups ("find:" entries) that hold the object,
- * or were made by its new name, take the change too.  A collection not
- * cached is left to be fetched again.
- */
-void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
-		 struct tg_object *obj, const char *remove_id);
-
-/* After a mutation whose outcome is unknown: the next read of @kind asks
- * the API again, and shows what is cached if that fails. */
-void cache_expire(struct tgfs *fs, const struct tg_kind *kind);
-/* Points the one-link @rel of the cached object @obj_id of @kind at @id
- * (named @name), as a mutation of the other side did; when the object is
- * not cached, drops what is cached of @kind. */
-void cache_set_link(struct tgfs *fs, const struct tg_kind *kind,
-		    const char *obj_id, size_t rel, const char *id,
-		    const char *name);
-
 /* Sends what was written to the field or object.json at @path (one
  * mutation; none when it equals what the tenant holds).  0 or -errno. */
 int commit_field(struct tgfs *fs, const char *path, const char *text,
@@ -332,14 +201,5 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
 /* ln -s / rm of a relation link.  -ENOTSUP: @path is no relation. */
 int tgfs_link_add(struct tgfs *fs, const char *target, const char *path);
 int tgfs_link_remove(struct tgfs *fs, const char *path);
-
-/* ---- first-seen times (state.c) ---- */
-
-/* Loads the state file for the endpoint @url (missing file: empty). */
-struct seen *seen_open(const char *url);
-void seen_close(struct seen *s);
-/* Sets the mtime of each object of @list (kinds without an updatedAt):
- * the time its content was first seen, kept across mounts. */
-void seen_stamp(struct seen *s, struct tg_list *list);
 
 #endif
