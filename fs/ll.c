@@ -27,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "inodes.h"
+#include "kcache.h"
+#include "ops.h"
 
 /* A listing made for the kernel without an OPENDIR, while it reads it in
  * pieces (see readdir_unopened). */

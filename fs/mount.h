@@ -91,7 +91,7 @@ static inline uint64_t fnv_add(uint64_t h, const void *p, size_t n)
 }
 
 /* The errno for an API error (EIO for transport and server failures),
- * positive; 0 for TG_OK.  Pure.  (Declared in tgfs.h too, for main.c.) */
+ * positive; 0 for TG_OK.  Pure. */
 int tgfs_errno(enum tg_err err);
 
 /* True for an error that leaves a mutation's outcome unknown: the request

@@ -1,7 +1,9 @@
 /*
- * ops.c - the FUSE operations (high-level libfuse 3 API).
+ * ops.c - the FUSE operations that read (attributes, listings, links), by
+ * path, with the signatures of libfuse's high-level API; ll.c serves them
+ * over the low-level API.  Also the mount's start and end (tgfs_init).
  *
- * Every operation resolves its path to a node (tree.c), answers from the
+ * Every operation resolves its path to a node (node.c), answers from the
  * node, and releases it.  Reads snapshot a file's content at open, so a
  * reader sees one consistent value even if the cache refreshes meanwhile.
  * The operations that change the tenant are in fileops.c and write.c.
@@ -16,7 +18,16 @@
 
 #include <curl/curl.h>
 
-#include "internal.h"
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "kcache.h"
+#include "node.h"
+#include "ops.h"
+#include "scratch.h"
+#include "secret.h"
+#include "state.h"
+#include "status.h"
 
 /* The mount's state: one a process, made by tgfs_init. */
 static struct tgfs *the_fs;

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "inodes.h"
+#include "kcache.h"
+#include "status.h"
 
 static void rfc3339(int64_t t, char *out, size_t outsz)
 {

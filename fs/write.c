@@ -1,7 +1,7 @@
 /*
- * write.c - what changes the tenant: committing what a user wrote to a
- * field or to object.json, and the secrets and kernel-cache upkeep that
- * follow a mutation.  The FUSE operations in ops.c decide *when* (the
+ * write.c - what changes the tenant (write.h): committing what a user
+ * wrote to a field or to object.json, making, removing, renaming and
+ * linking objects, and creating drafts once complete.  The FUSE operations in fileops.c decide *when* (the
  * write that completes a line, flush, fsync, rename); this file does it.
  *
  * Every change is one mutation (two for a key's revoke-then-delete) with
@@ -14,7 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "node.h"
+#include "secret.h"
+#include "write.h"
 
 /* ---- committing ---- */
 
