@@ -233,6 +233,14 @@ static bool group_add(struct group **h, const char *key, size_t item,
 	return true;
 }
 
+/* The index key of @o under its name as a file name (without a short
+ * id), which goes to @enc (TGFS_NAME_MAX + 1 bytes); NULL: no memory. */
+static char *name_key(const struct tg_object *o, char *enc)
+{
+	tgfs_entry_name(o->name, o->id, false, enc);
+	return index_key(parent_of(o), enc);
+}
+
 /* Counts objects per (parent, encoded name), to find duplicates. */
 static int count_names(struct coll *c, struct group **counts)
 {
@@ -243,8 +251,7 @@ static int count_names(struct coll *c, struct group **counts)
 		char *key;
 		bool ok;
 
-		tgfs_entry_name(o->name, o->id, false, enc);
-		key = index_key(parent_of(o), enc);
+		key = name_key(o, enc);
 		ok = key && group_add(counts, key, k, &(size_t){ 0 });
 		free(key);
 		if (!ok)
@@ -302,8 +309,7 @@ int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		const struct tg_object *o = &c->list.items[k];
 		char *key;
 
-		tgfs_entry_name(o->name, o->id, false, enc);
-		key = index_key(parent_of(o), enc);
+		key = name_key(o, enc);
 		if (!key)
 			goto out;
 		HASH_FIND_STR(counts, key, g);
@@ -323,8 +329,7 @@ int coll_build(const struct tg_kind *kind, struct tg_list *list,
 		struct group *gen;
 		char *key;
 
-		tgfs_entry_name(o->name, o->id, false, enc);
-		key = index_key(parent_of(o), enc);
+		key = name_key(o, enc);
 		if (!key)
 			goto out;
 		HASH_FIND_STR(counts, key, g);

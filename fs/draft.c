@@ -93,31 +93,41 @@ bool draft_takes(const struct tg_kind *k, const char *file)
 	return k->draft && has_word(k->draft->files, file);
 }
 
+/* The next file (field or one-link) of the create's needs, from *@p on,
+ * that draft @d still lacks, into @w; *@p moves past it.  False: none. */
+static bool next_missing(const struct draft *d, const char **p, char *w,
+			 size_t wsz)
+{
+	const struct tg_kind *k = d->obj.kind;
+
+	while (**p) {
+		size_t len = strcspn(*p, " ");
+		int f, r;
+
+		snprintf(w, wsz, "%.*s", (int)len, *p);
+		*p += len;
+		*p += strspn(*p, " ");
+		f = tg_field_index(k, w);
+		r = tg_rel_index(k, w);
+		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
+			return true;
+	}
+	return false;
+}
+
 /* obj.json of a draft: what .draft shows, the files still missing. */
 static int draft_render(struct draft *d)
 {
 	const struct tg_kind *k = d->obj.kind;
-	char out[1024];
+	char out[1024], w[64];
 	size_t o;
 	const char *p = k->draft->needs;
 
 	o = (size_t)snprintf(out, sizeof(out),
 			     "a draft: it is created when these are set:"
 			     " %s\nmissing:", p);
-	while (*p && o < sizeof(out)) {
-		size_t len = strcspn(p, " ");
-		char w[64];
-		int f, r;
-
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
-		f = tg_field_index(k, w);
-		r = tg_rel_index(k, w);
-		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
-			o += (size_t)snprintf(out + o, sizeof(out) - o, " %s",
-					      w);
-		p += len;
-		p += strspn(p, " ");
-	}
+	while (o < sizeof(out) && next_missing(d, &p, w, sizeof(w)))
+		o += (size_t)snprintf(out + o, sizeof(out) - o, " %s", w);
 	if (o < sizeof(out))
 		snprintf(out + o, sizeof(out) - o, "\n");
 	free(d->obj.json);
@@ -338,22 +348,11 @@ static int ready(const struct draft *d, struct draft_values *v)
 	const struct tg_kind *k = d->obj.kind;
 	const char *p = k->draft->needs;
 	size_t *fields = v->fields, *n = &v->n, *rels = v->rels, *nl = &v->nl;
-	char **values = v->values, **ids = v->ids;
+	char **values = v->values, **ids = v->ids, w[64];
 
 	*n = *nl = 0;
-	while (*p) {
-		size_t len = strcspn(p, " ");
-		char w[64];
-		int f, r;
-
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
-		f = tg_field_index(k, w);
-		r = tg_rel_index(k, w);
-		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
-			return 0;
-		p += len;
-		p += strspn(p, " ");
-	}
+	if (next_missing(d, &p, w, sizeof(w)))
+		return 0;
 	for (size_t i = 0; i < k->nfields && *n < TG_MAX_VALUES; i++) {
 		if (!d->json[i])
 			continue;
