@@ -17,6 +17,7 @@
 #include "coll.h"
 #include "draft.h"
 #include "node.h"
+#include "secret.h"
 #include "status.h"
 
 /* ---- relations ---- */
@@ -169,6 +170,40 @@ size_t node_content_len(const struct node *n)
 	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
 	return v ? strlen(v) : 0;
+}
+
+static bool is_secret(const struct node *n)
+{
+	return n->type == NODE_FIELD &&
+	       n->kind->fields[n->field].type == TG_FT_SECRET;
+}
+
+size_t node_text_len(struct tgfs *fs, const struct node *n)
+{
+	if (is_secret(n)) {
+		const char *s = secret_get(fs, n->obj->id,
+					   n->kind->fields[n->field].file);
+
+		return s ? strlen(s) : 0;
+	}
+	return node_content_len(n);
+}
+
+const char *node_text(struct tgfs *fs, struct node *n)
+{
+	if (is_secret(n)) {
+		const char *s = secret_get(fs, n->obj->id,
+					   n->kind->fields[n->field].file);
+
+		return s ? s : "";
+	}
+	return node_content(n);
+}
+
+bool page_cacheable(const struct node *n)
+{
+	return !n->draft && (n->type == NODE_JSON ||
+			     (n->type == NODE_FIELD && !is_secret(n)));
 }
 
 /* True when some rel dir of @k is @prefix or starts with "@prefix/". */

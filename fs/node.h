@@ -2,7 +2,7 @@
  * node.h - path resolution: what a path of the mount names (a node), and
  * what a file node shows.  node.c steps through a path one component at
  * a time over the collections (coll.h), the drafts (draft.h) and the
- * status files (status.h).
+ * status files (status.h); a secret file shows what secret.h keeps.
  *
  * Any thread may resolve; a node belongs to the caller, who releases it.
  * Functions that may fetch block on the API and fail with the -errno of
@@ -84,6 +84,16 @@ bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
 const char *node_content(struct node *n);
 /* Its length, without showing a compact object.json. */
 size_t node_content_len(const struct node *n);
+
+/* What a file node shows, secrets included (secret.h): valid until @n is
+ * released (a secret's until unmount), never NULL. */
+const char *node_text(struct tgfs *fs, struct node *n);
+/* The length of node_text(@n), without showing a compact object.json. */
+size_t node_text_len(struct tgfs *fs, const struct node *n);
+
+/* Whether reads of @n may come from the kernel's page cache (kcache.h):
+ * values of the tenant, not secrets, drafts or status files.  Pure. */
+bool page_cacheable(const struct node *n);
 
 /*
  * Calls @fn for each link in the rel folder of @obj's rel @rel (folder

@@ -54,41 +54,6 @@ static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 	return ino_of(obj->id, obj->kind->rels[rel].dir);
 }
 
-static bool is_secret(const struct node *n)
-{
-	return n->type == NODE_FIELD &&
-	       n->kind->fields[n->field].type == TG_FT_SECRET;
-}
-
-/* The length of node_text(@n), without showing a compact object.json. */
-static size_t node_text_len(struct tgfs *fs, const struct node *n)
-{
-	if (is_secret(n)) {
-		const char *s = secret_get(fs, n->obj->id,
-					   n->kind->fields[n->field].file);
-
-		return s ? strlen(s) : 0;
-	}
-	return node_content_len(n);
-}
-
-const char *node_text(struct tgfs *fs, struct node *n)
-{
-	if (is_secret(n)) {
-		const char *s = secret_get(fs, n->obj->id,
-					   n->kind->fields[n->field].file);
-
-		return s ? s : "";
-	}
-	return node_content(n);
-}
-
-bool page_cacheable(const struct node *n)
-{
-	return !n->draft && (n->type == NODE_JSON ||
-			     (n->type == NODE_FIELD && !is_secret(n)));
-}
-
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 {
 	const struct tgfs_config *cfg = fs->cfg;

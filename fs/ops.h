@@ -13,22 +13,13 @@
 #include <sys/types.h>
 
 #include "mount.h"
-#include "node.h"
 
 /* Largest write the kernel sends in one request (conn->max_write). */
 #define TGFS_MAX_WRITE (128u * 1024)
 
-/* The mount's state: one a process, made by tgfs_init, NULL after
- * tgfs_destroy. */
+/* The mount's state: one a process, made by tgfs_init (ops.c), NULL
+ * after tgfs_destroy. */
 struct tgfs *tgfs_get(void);
-
-/* What a file node shows, secrets included (secret.h): valid until @n is
- * released (a secret: until unmount), never NULL. */
-const char *node_text(struct tgfs *fs, struct node *n);
-
-/* Whether reads of @n may come from the kernel's page cache (kcache.h):
- * values of the tenant, not secrets, drafts or status files.  Pure. */
-bool page_cacheable(const struct node *n);
 
 /* The operations that open, write and change (fileops.c). */
 int tgfs_open(const char *path, struct fuse_file_info *fi);
