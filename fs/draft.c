@@ -7,9 +7,9 @@
  * holding the files its create takes.  What is written to them is checked
  * by the same parsers as any write and kept here; the create is sent by
  * the caller (write.c) when the last file the draft needs is written.
- * This file sends nothing and tells no one: it is a store, as scratch.c.  A node that
- * resolves to a draft holds its own copy of the draft's object, so the
- * store can change under it.  Drafts are never sent anywhere else and
+ * This file sends nothing and tells no one: it is a store, as scratch.c.  A
+ * node that resolves to a draft holds its own copy of the draft's object, so
+ * the store can change under it.  Drafts are never sent anywhere else and
  * vanish at unmount.
  */
 #include <errno.h>
@@ -264,7 +264,8 @@ int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 	return rc;
 }
 
-int draft_remove(struct draft_store *s, const struct tg_kind *k, const char *file)
+int draft_remove(struct draft_store *s, const struct tg_kind *k,
+		 const char *file)
 {
 	struct draft **pp, *d = NULL;
 

@@ -37,18 +37,16 @@ bool draft_takes(const struct tg_kind *k, const char *file);
  * @rel (or -1) set to @target_id.  0, -EEXIST when there is one, -EINVAL
  * when @raw_name is no name, -ENOMEM (nothing is made).
  */
-int draft_new(struct draft_store *s, const struct tg_kind *k,
-	      const char *file, const char *raw_name, int rel,
-	      const char *target_id);
+int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
+	      const char *raw_name, int rel, const char *target_id);
 
 /*
  * Copies the draft @file of @k into *@copy, which the caller then owns
  * (tg_object_release); with @rel >= 0, only when its one-link @rel is
  * @target_id.  False when there is none (or no memory for the copy).
  */
-bool draft_get(struct draft_store *s, const struct tg_kind *k,
-	       const char *file, int rel, const char *target_id,
-	       struct tg_object *copy);
+bool draft_get(struct draft_store *s, const struct tg_kind *k, const char *file,
+	       int rel, const char *target_id, struct tg_object *copy);
 
 /*
  * Calls @fn for each draft of @k (whose one-link @rel is @target_id, with

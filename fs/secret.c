@@ -31,8 +31,7 @@ const char *secret_get(struct tgfs *fs, const char *id, const char *file)
 	return v;
 }
 
-void secret_put(struct tgfs *fs, const char *id, const char *file,
-		       char *value)
+void secret_put(struct tgfs *fs, const char *id, const char *file, char *value)
 {
 	struct secret *s = calloc(1, sizeof(*s));
 

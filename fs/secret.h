@@ -22,8 +22,7 @@ const char *secret_get(struct tgfs *fs, const char *id, const char *file);
  * of object @id.  Out of memory: the value is wiped and freed, the
  * secret is lost, and that is logged.
  */
-void secret_put(struct tgfs *fs, const char *id, const char *file,
-		char *value);
+void secret_put(struct tgfs *fs, const char *id, const char *file, char *value);
 
 /* Wipes and frees every secret: at unmount, when no thread can use them. */
 void secrets_free(struct tgfs *fs);
