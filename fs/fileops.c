@@ -20,7 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kcache.h"
+#include "node.h"
+#include "ops.h"
+#include "scratch.h"
+#include "status.h"
+#include "write.h"
 
 enum fh_type { FH_READ, FH_FIELD, FH_SCRATCH, FH_STATUS };
 

@@ -34,7 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "inodes.h"
+#include "kcache.h"
+#include "ops.h"
 
 /* A listing made for the kernel without an OPENDIR, while it reads it in
  * pieces (see readdir_unopened). */
@@ -835,7 +837,7 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* The inval queue's way to the kernel (write.c). */
+/* The inval queue's way to the kernel (inval.c). */
 static void invalidate(void *arg, const char *path)
 {
 	struct ll *ll = arg;

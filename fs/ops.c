@@ -3,8 +3,9 @@
  * mount's state made and freed.
  *
  * ll.c calls them with the path of a node id; each resolves it to a node
- * (tree.c), answers from the node, and releases it.  Reads snapshot a file's content at open, so a
- * reader sees one consistent value even if the cache refreshes meanwhile.
+ * (node.c), answers from the node, and releases it.  Reads snapshot a
+ * file's content at open, so a reader sees one consistent value even if
+ * the cache refreshes meanwhile.
  * The operations that change the tenant are in fileops.c and write.c.
  */
 #include <errno.h>
@@ -17,40 +18,16 @@
 
 #include <curl/curl.h>
 
-#include "internal.h"
-
-int tgfs_errno(enum tg_err err)
-{
-	switch (err) {
-	case TG_OK:
-		return 0;
-	case TG_ENOMEM:
-		return ENOMEM;
-	case TG_EAUTH:
-	case TG_EPERM:
-		return EACCES;
-	case TG_ERATE:
-		return EAGAIN;
-	case TG_ENOTFOUND:
-		return ENOENT;
-	case TG_EINVAL:
-	case TG_EQUERY:
-		return EINVAL;
-	case TG_EEXIST:
-		return EEXIST;
-	case TG_ENOTEMPTY:
-		return ENOTEMPTY;
-	case TG_EDENIED:
-		return EPERM;
-	case TG_E2BIG:
-		return EFBIG;
-	case TG_ENET:
-	case TG_ESERVER:
-	case TG_EPROTO:
-		return EIO;
-	}
-	return EIO;
-}
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "kcache.h"
+#include "node.h"
+#include "ops.h"
+#include "scratch.h"
+#include "secret.h"
+#include "state.h"
+#include "status.h"
 
 /* A stable inode number from the identity of what a node shows. */
 static ino_t ino_of(const char *a, const char *b)
@@ -67,41 +44,6 @@ static ino_t ino_of(const char *a, const char *b)
 static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 {
 	return ino_of(obj->id, obj->kind->rels[rel].dir);
-}
-
-static bool is_secret(const struct node *n)
-{
-	return n->type == NODE_FIELD &&
-	       tg_field_secret(&n->kind->fields[n->field]);
-}
-
-/* The length of node_text(@n), without showing a compact object.json. */
-static size_t node_text_len(struct tgfs *fs, const struct node *n)
-{
-	if (is_secret(n)) {
-		const char *s = secret_get(fs, n->obj->id,
-					   n->kind->fields[n->field].file);
-
-		return s ? strlen(s) : 0;
-	}
-	return node_content_len(n);
-}
-
-const char *node_text(struct tgfs *fs, struct node *n)
-{
-	if (is_secret(n)) {
-		const char *s = secret_get(fs, n->obj->id,
-					   n->kind->fields[n->field].file);
-
-		return s ? s : "";
-	}
-	return node_content(n);
-}
-
-bool page_cacheable(const struct node *n)
-{
-	return !n->draft && (n->type == NODE_JSON ||
-			     (n->type == NODE_FIELD && !is_secret(n)));
 }
 
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
@@ -164,7 +106,7 @@ static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 		st->st_mode = S_IFREG | (status_writable(n->field) ? 0200
 								   : 0444);
 		st->st_ino = ino_of(TGFS_STATUS_DIR,
-				    tgfs_status_files[n->field]);
+				    tgfs_status_files[n->field].name);
 		t = time(NULL);
 		break;
 	}
@@ -275,12 +217,6 @@ struct dir_fill {
 	uint64_t hash;     /* of the entries given so far */
 	double age;        /* of the cached content listed, in seconds */
 };
-
-void tgfs_folders_changed(struct tgfs *fs)
-{
-	if (fs->folders_changed)
-		fs->folders_changed(fs->folders_arg);
-}
 
 /* The age of what @ref holds, if older than what @df knew. */
 static void dir_age(struct dir_fill *df, const struct tg_cache_ref *ref)
@@ -515,7 +451,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 		c = coll_of(n.ref, n.kind);
 		if (c && !coll_each(c, parent, add_object, df) &&
 		    !n.kind->parent)
-			draft_each(fs, n.kind, -1, NULL, add_draft, df);
+			draft_each(fs->drafts, n.kind, -1, NULL, add_draft, df);
 		break;
 	}
 	case NODE_OBJECT: {
@@ -577,7 +513,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 					  : -1;
 
 			if (inv >= 0)
-				rc = draft_each(fs, tk, inv, n.obj->id,
+				rc = draft_each(fs->drafts, tk, inv, n.obj->id,
 						add_draft, df);
 		}
 		if (rc > 0)
@@ -588,7 +524,7 @@ static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 		df->child.type = NODE_STATFILE;
 		for (size_t i = 0; i < tgfs_nstatus_files; i++) {
 			df->child.field = i;
-			if (add_entry(df, tgfs_status_files[i]))
+			if (add_entry(df, tgfs_status_files[i].name))
 				break;
 		}
 		break;

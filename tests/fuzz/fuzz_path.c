@@ -1,5 +1,5 @@
 /*
- * fuzz_path.c - path resolution (fs/tree.c node_resolve) over a fixed
+ * fuzz_path.c - path resolution (fs/node.c node_resolve) over a fixed
  * tenant, with the cache (cache/cache.c) and without a network.
  *
  * Link with -Wl,--wrap=tg_api_list,--wrap=tg_api_lookup,
@@ -42,7 +42,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../fs/internal.h"
+#include "../../fs/coll.h"
+#include "../../fs/draft.h"
+#include "../../fs/mount.h"
+#include "../../fs/node.h"
+#include "../../fs/ops.h"
+#include "../../fs/scratch.h"
+#include "../../fs/secret.h"
+#include "../../fs/status.h"
+#include "../../fs/write.h"
 #include "fuzz_common.h"
 
 #ifndef FUZZ_TENANT_FILE

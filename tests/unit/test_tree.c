@@ -19,7 +19,9 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "internal.h"
+#include "coll.h"
+#include "node.h"
+#include "ops.h"
 #include "../fixture/tenant.h"
 
 static struct tgfs_config conf;
