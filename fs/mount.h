@@ -34,6 +34,7 @@ struct secret;        /* secrets made by this mount (secret.h) */
 struct inval_queue;   /* kernel cache invalidations (inval.h) */
 struct kcache;        /* what the kernel caches (kcache.h) */
 struct inodes;        /* the kernel's node ids (inodes.h) */
+struct node_ops;      /* what each node type does (node.h) */
 
 /*
  * The mount's state, made by tgfs_new (ops.c) and freed by tgfs_free.
@@ -42,6 +43,9 @@ struct inodes;        /* the kernel's node ids (inodes.h) */
  */
 struct tgfs {
 	const struct tgfs_config *cfg;
+	/* by enum node_type: how each type of node steps, stats, lists and
+	 * opens (ops.c tgfs_node_types) */
+	const struct node_ops *node_types;
 	struct tg_api *api;
 	struct tg_cache *cache;
 	time_t mount_time;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -133,6 +135,27 @@ static void test_every_node_type(void **state)
 	/* names a file cannot hold, and names shared */
 	expect_node(fs, "/networks/Office \xef\xbc\x8f HQ", NODE_OBJECT);
 	expect_err(fs, "/networks/Duplicate", -ENOENT);
+}
+
+/* Every row of the node-type table: a folder steps, lists and stats and
+ * does not open; a file or a link stats and opens and does neither of
+ * the others. */
+static void test_node_type_table(void **state)
+{
+	struct tgfs *fs = *state;
+
+	assert_ptr_equal(fs->node_types, tgfs_node_types);
+	for (int t = 0; t < NODE_TYPES; t++) {
+		const struct node_ops *o = &tgfs_node_types[t];
+		bool folder = t == NODE_ROOT || t == NODE_KINDDIR ||
+			      t == NODE_OBJECT || t == NODE_RELDIR ||
+			      t == NODE_STATDIR;
+
+		assert_non_null(o->stat);
+		assert_true((o->step != NULL) == folder);
+		assert_true((o->list != NULL) == folder);
+		assert_true((o->open != NULL) == !folder);
+	}
 }
 
 static void test_errors(void **state)
@@ -255,6 +278,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_node_type, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_node_type_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_name_costs_one_lookup,
