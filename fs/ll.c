@@ -86,6 +86,103 @@ int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
 	return inodes_path(ll->nodes, ino, child, path);
 }
 
+int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
+	       int (*fn)(struct ll *ll, const char *path, void *arg),
+	       void *arg)
+{
+	int rc = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		rc = ll_path_for(ll, ino, child, tries, path);
+		if (!rc)
+			rc = fn(ll, *path, arg);
+		if (!ll_gone(rc, tries))
+			break;
+	}
+	return rc;
+}
+
+/* ---- the operations as ll_on_path calls them ---- */
+
+static int call_getattr(struct ll *ll, const char *path, void *st)
+{
+	return tgfs_getattr(ll->fs, path, st, NULL, 0);
+}
+
+struct setattr_args {
+	const struct stat *attr;
+	int valid;
+	struct fuse_file_info *fi;
+};
+
+static int set_attrs(struct tgfs *fs, const char *path,
+		     const struct stat *attr, int valid,
+		     struct fuse_file_info *fi);
+
+static int call_setattr(struct ll *ll, const char *path, void *arg)
+{
+	struct setattr_args *a = arg;
+
+	return set_attrs(ll->fs, path, a->attr, a->valid, a->fi);
+}
+
+static int call_readlink(struct ll *ll, const char *path, void *target)
+{
+	return tgfs_readlink(ll->fs, path, target, PATH_MAX + 1);
+}
+
+/* mkdir (@target NULL) or symlink */
+static int call_make(struct ll *ll, const char *path, void *target)
+{
+	return target ? tgfs_symlink(ll->fs, target, path)
+		      : tgfs_mkdir(ll->fs, path);
+}
+
+struct remove_args {
+	int (*op)(struct tgfs *fs, const char *path);
+};
+
+static int call_remove(struct ll *ll, const char *path, void *arg)
+{
+	return ((struct remove_args *)arg)->op(ll->fs, path);
+}
+
+static int call_open(struct ll *ll, const char *path, void *fi)
+{
+	return tgfs_open(ll->fs, path, fi);
+}
+
+struct create_args {
+	mode_t mode;
+	struct fuse_file_info *fi;
+};
+
+static int call_create(struct ll *ll, const char *path, void *arg)
+{
+	struct create_args *a = arg;
+
+	return tgfs_create(ll->fs, path, a->mode, a->fi);
+}
+
+struct write_args {
+	const char *buf;
+	size_t size;
+	off_t off;
+	struct fuse_file_info *fi;
+};
+
+static int call_write(struct ll *ll, const char *path, void *arg)
+{
+	struct write_args *a = arg;
+
+	return tgfs_write(ll->fs, path, a->buf, a->size, a->off, a->fi);
+}
+
+static int call_flush(struct ll *ll, const char *path, void *fi)
+{
+	return tgfs_flush(ll->fs, path, fi);
+}
+
 /*
  * The attribute timeout of @st, the attributes of @path.  Without
  * OPENDIR, a folder's mtime carries its generation in its nanoseconds
@@ -195,13 +292,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 	int rc = 0;
 
 	(void)fi;
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_getattr(ll->fs, path, &st, NULL, 0);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_getattr, &st);
 	if (rc)
 		ll_reply_rc(req, rc);
 	else
@@ -245,13 +336,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = set_attrs(ll->fs, path, attr, valid, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_setattr, &(struct setattr_args){ attr, valid, fi });
 	reply_attr(req, rc, path, &st);
 	free(path);
 }
@@ -262,14 +347,7 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	char *path = NULL, target[PATH_MAX + 1];
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_readlink(ll->fs, path, target,
-					   sizeof(target));
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_readlink, target);
 	if (rc)
 		ll_reply_rc(req, rc);
 	else
@@ -286,14 +364,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = target ? tgfs_symlink(ll->fs, target, path)
-				    : tgfs_mkdir(ll->fs, path);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_make, (void *)target);
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	if (rc)
@@ -322,13 +393,7 @@ static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = op(ll->fs, path);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_remove, &(struct remove_args){ op });
 	if (!rc)
 		inodes_unlink(ll->nodes, parent, name);
 	ll_reply_rc(req, rc);
@@ -382,13 +447,7 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_open(ll->fs, path, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_open, fi);
 	if (rc)
 		ll_reply_rc(req, rc);
 	/* An interrupted open: the kernel never got the handle. */
@@ -405,13 +464,7 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = tgfs_create(ll->fs, path, mode, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_create, &(struct create_args){ mode, fi });
 	if (rc)
 		goto out;
 	rc = tgfs_getattr(ll->fs, path, &e.attr, NULL, 0);
@@ -462,13 +515,7 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_write(ll->fs, path, buf, size, off, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_write, &(struct write_args){ buf, size, off, fi });
 	if (rc < 0)
 		ll_reply_rc(req, rc);
 	else
@@ -484,13 +531,7 @@ static void sync_handle(fuse_req_t req, fuse_ino_t ino,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_flush(ll->fs, path, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_flush, fi);
 	ll_reply_rc(req, rc);
 	free(path);
 }

@@ -65,6 +65,16 @@ static inline void ll_reply_rc(fuse_req_t req, int rc)
 int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
 		char **path);
 
+/*
+ * Calls @fn(@ll, path, @arg) with the path of @ino (its entry @child,
+ * when not NULL), and once more on the new path when it said the path is
+ * gone and a rename of a folder on the way was followed.  Its result;
+ * *@path is the last path made (the caller frees it, NULL or not).
+ */
+int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
+	       int (*fn)(struct ll *ll, const char *path, void *arg),
+	       void *arg);
+
 /* True when @rc says the path is gone and try @tries was the first: try
  * once more with ll_path_for(..., true, ...). */
 static inline bool ll_gone(int rc, int tries)

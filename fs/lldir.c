@@ -26,6 +26,11 @@ struct ll_dir {
 	fuse_req_t req;
 };
 
+static int call_opendir(struct ll *ll, const char *path, void *fi)
+{
+	return tgfs_opendir(ll->fs, path, fi);
+}
+
 void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -42,13 +47,7 @@ void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_opendir(ll->fs, path, fi);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_opendir, fi);
 	if (!rc && !(d = calloc(1, sizeof(*d))))
 		rc = -ENOMEM;
 	if (rc) {
@@ -146,6 +145,16 @@ static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
 	return s;
 }
 
+/* Lists the folder at @path into @d (a second try starts afresh). */
+static int call_readdir(struct ll *ll, const char *path, void *arg)
+{
+	struct ll_dir *d = arg;
+
+	d->len = 0;
+	d->error = 0;
+	return tgfs_readdir(ll->fs, path, d, add_entry);
+}
+
 /* Lists the folder @ino into @d (its buffer emptied first).  0 or
  * -errno. */
 static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
@@ -154,16 +163,8 @@ static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		d->len = 0;
-		d->error = 0;
-		d->req = req;
-		rc = ll_path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_readdir(ll->fs, path, d, add_entry);
-		if (!ll_gone(rc, tries))
-			break;
-	}
+	d->req = req;
+	rc = ll_on_path(ll, ino, NULL, &path, call_readdir, d);
 	free(path);
 	return rc ? rc : d->error;
 }
