@@ -406,10 +406,11 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	       size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
-	size_t end;
+	size_t end, had;
 
 	if (!h || off < 0)
 		return -EBADF;
+	had = h->len;
 	if (h->type == FH_FIELD && h->append)
 		off = (off_t)h->len;
 	end = (size_t)off + size;
@@ -443,6 +444,10 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	if (h->oneline && (memchr(h->data, '\n', h->len) || secret_field(h))) {
 		int rc = send(fs, path, h);
 
+		/* Nothing was sent: ll.c writes it again on the new path
+		 * (an append would otherwise be appended twice). */
+		if (rc == -ESTALE)
+			h->len = had;
 		if (rc)
 			return rc;
 	}
