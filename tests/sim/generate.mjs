@@ -422,9 +422,10 @@ function buildSmall(t, opts) {
   grant('wiki', G.okta, { expiresAt: formatTs(T1 - 30 * DAY, 0) });
 
   // Pending requests; each is granted through a group that reaches the resource.
-  addAccessRequest(t, U[2], R.db, G.ops, 'on call this week', T1 - 3 * 3600000);
-  addAccessRequest(t, U[4], R.graf, G.ops, null, T1 - 26 * 3600000);
-  addAccessRequest(t, U[6], R.stg, G.eng, 'quarterly access review', T1 - 50 * 3600000);
+  // (none of these users reaches the resource yet; Service Desk has no email)
+  addAccessRequest(t, U[4], R.db, G.ops, 'on call this week', T1 - 3 * 3600000);
+  addAccessRequest(t, U[6], R.graf, G.ops, null, T1 - 26 * 3600000);
+  addAccessRequest(t, U[9], R.stg, G.eng, 'quarterly access review', T1 - 50 * 3600000);
 
   const devs = t.list('Device').filter((d) => d.serialNumber);
   for (const d of [devs[0], devs[2], devs[4]]) if (d) addSerialNumber(t, d.serialNumber, 0.7);
@@ -450,7 +451,7 @@ function buildSmall(t, opts) {
   t.setAccess(S.id, ci.id);
   t.setAccess(W.id, G.all.id);
   t.setAccess(W.id, G.eng.id, { expiresAt: formatTs(T1 + 1900 * DAY, 500) });
-  addAccessRequest(t, U[2], K, G.ops, 'cluster upgrade', T1 - 5 * 3600000);
+  addAccessRequest(t, U[3], K, G.ops, 'cluster upgrade', T1 - 5 * 3600000);
 }
 
 // ---------------------------------------------------------- large / scaled
