@@ -22,9 +22,6 @@ export const TYPES = [
 // them left every id, name and time of the kinds above as it was.
 export const EXTRA_TYPES = ['AccessRequest', 'SerialNumber', 'Gateway'];
 
-// Concrete GraphQL types of a stored Resource (`_rtype`; absent = network).
-export const RESOURCE_TYPES = ['NetworkResource', 'KubernetesResource', 'SSHResource', 'WebAppResource'];
-
 // Types whose pk is a UUID rather than an increasing integer.
 const UUID_TYPES = new Set(['ServiceAccount', 'ServiceAccountKey']);
 
@@ -204,7 +201,10 @@ export class Tenant {
     return out;
   }
 
-  /** GraphQL type name of a stored resource. */
+  /**
+   * GraphQL type name of a stored resource: `_rtype` (KubernetesResource,
+   * SSHResource, WebAppResource) or, when absent, NetworkResource.
+   */
   resourceType(r) {
     return r._rtype ?? 'NetworkResource';
   }
