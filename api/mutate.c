@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -422,4 +423,55 @@ out:
 		cJSON_free(quoted[i]);
 	buf_release(&call);
 	return err;
+}
+
+/* ---- a create whose answer was lost ---- */
+
+/* Monotonic seconds. */
+static double mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+bool tg_api_find_lost_create(struct tg_api *api, const struct tg_kind *kind,
+			     const char *name, const char *parent_id,
+			     double wait_s, struct tg_object *out)
+{
+	double deadline = mono_now() + wait_s, step = 0.25;
+
+	for (;;) {
+		struct tg_list found = { 0 };
+		size_t hits = 0, at = 0;
+		double left;
+
+		/* A lookup that fails (retries included) says the API is
+		 * not answering: asking again would only make the writer
+		 * wait longer. */
+		if (tg_api_lookup(api, kind, name, &found) != TG_OK)
+			return false;
+		for (size_t i = 0; i < found.n; i++) {
+			const char *pid = found.items[i].parent_id;
+
+			if (parent_id && (!pid || strcmp(pid, parent_id)))
+				continue;
+			hits++;
+			at = i;
+		}
+		if (hits == 1) {
+			*out = found.items[at];
+			memset(&found.items[at], 0, sizeof(found.items[at]));
+		}
+		tg_list_release(&found);
+		left = deadline - mono_now();
+		if (hits || left <= 0)
+			return hits == 1;
+		step = step * 2 < left ? step * 2 : left;
+		nanosleep(&(struct timespec){
+				  (time_t)step,
+				  (long)((step - (double)(time_t)step) * 1e9) },
+			  NULL);
+	}
 }

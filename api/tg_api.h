@@ -663,6 +663,22 @@ enum tg_err tg_api_create(struct tg_api *api, const struct tg_kind *kind,
 			  const size_t *rels, char *const *ids, size_t nl,
 			  struct tg_result *out) TG_WARN_UNUSED;
 
+/*
+ * After a create whose answer was lost (TG_ENET, TG_EPROTO, TG_ESERVER
+ * from tg_api_mutate or tg_api_create: it may have taken effect), looks
+ * the object of @kind up by @name (with @parent_id, only one whose parent
+ * that is) until exactly one shows or @wait_s seconds (one more request
+ * timeout: the create may still be running at the API) have passed,
+ * sleeping between lookups.  Stops at a lookup that fails (the API is not
+ * answering), or when two match (it cannot tell which is ours).  True
+ * with the object in @out, which the caller owns (tg_object_release);
+ * false leaves @out as it was.  Any thread; blocks for up to @wait_s
+ * plus the lookups' time.
+ */
+bool tg_api_find_lost_create(struct tg_api *api, const struct tg_kind *kind,
+			     const char *name, const char *parent_id,
+			     double wait_s, struct tg_object *out);
+
 /* True when field @f's mutation may be sent again (struct tg_vars
  * idempotent): it sets a value.  A state change (transitions) may refuse
  * to run twice; a secret's makes a new secret each time.  Pure: any

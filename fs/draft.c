@@ -6,9 +6,10 @@
  * needs an address and a network) is made by mkdir as a draft: a folder
  * holding the files its create takes.  What is written to them is checked
  * by the same parsers as any write and kept here; the create is sent by
- * write.c when the last file the draft needs is written.  A node that
- * resolves to a draft holds its own copy of the draft's object, so the
- * store can change under it.  Drafts are never sent anywhere else and
+ * the caller (write.c) when the last file the draft needs is written.
+ * This file sends nothing and tells no one: it is a store, as scratch.c.  A
+ * node that resolves to a draft holds its own copy of the draft's object, so
+ * the store can change under it.  Drafts are never sent anywhere else and
  * vanish at unmount.
  */
 #include <errno.h>
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "draft.h"
 
 struct draft {
 	char *file;            /* its name in the kind's folder */
@@ -92,31 +93,41 @@ bool draft_takes(const struct tg_kind *k, const char *file)
 	return k->draft && has_word(k->draft->files, file);
 }
 
+/* The next file (field or one-link) of the create's needs, from *@p on,
+ * that draft @d still lacks, into @w; *@p moves past it.  False: none. */
+static bool next_missing(const struct draft *d, const char **p, char *w,
+			 size_t wsz)
+{
+	const struct tg_kind *k = d->obj.kind;
+
+	while (**p) {
+		size_t len = strcspn(*p, " ");
+		int f, r;
+
+		snprintf(w, wsz, "%.*s", (int)len, *p);
+		*p += len;
+		*p += strspn(*p, " ");
+		f = tg_field_index(k, w);
+		r = tg_rel_index(k, w);
+		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
+			return true;
+	}
+	return false;
+}
+
 /* obj.json of a draft: what .draft shows, the files still missing. */
 static int draft_render(struct draft *d)
 {
 	const struct tg_kind *k = d->obj.kind;
-	char out[1024];
+	char out[1024], w[64];
 	size_t o;
 	const char *p = k->draft->needs;
 
 	o = (size_t)snprintf(out, sizeof(out),
 			     "a draft: it is created when these are set:"
 			     " %s\nmissing:", p);
-	while (*p && o < sizeof(out)) {
-		size_t len = strcspn(p, " ");
-		char w[64];
-		int f, r;
-
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
-		f = tg_field_index(k, w);
-		r = tg_rel_index(k, w);
-		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
-			o += (size_t)snprintf(out + o, sizeof(out) - o, " %s",
-					      w);
-		p += len;
-		p += strspn(p, " ");
-	}
+	while (o < sizeof(out) && next_missing(d, &p, w, sizeof(w)))
+		o += (size_t)snprintf(out + o, sizeof(out) - o, " %s", w);
 	if (o < sizeof(out))
 		snprintf(out + o, sizeof(out) - o, "\n");
 	free(d->obj.json);
@@ -154,10 +165,9 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	return 0;
 }
 
-int draft_new(struct tgfs *fs, const struct tg_kind *k, const char *file,
+int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
 	      const char *raw_name, int rel, const char *target_id)
 {
-	struct draft_store *s = fs->drafts;
 	int nf = tg_field_index(k, "name");
 	struct draft *d = calloc(1, sizeof(*d));
 	char *json = NULL;
@@ -204,19 +214,15 @@ int draft_new(struct tgfs *fs, const struct tg_kind *k, const char *file,
 		d = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
-	/* Drafts are listed in their kind's folder and their target's. */
-	if (!rc)
-		tgfs_folders_changed(fs);
 fail:
 	free(json);
 	draft_free(d);
 	return rc;
 }
 
-bool draft_get(struct tgfs *fs, const struct tg_kind *k, const char *file,
+bool draft_get(struct draft_store *s, const struct tg_kind *k, const char *file,
 	       int rel, const char *target_id, struct tg_object *copy)
 {
-	struct draft_store *s = fs->drafts;
 	struct draft *d;
 	bool ok = false;
 
@@ -235,13 +241,12 @@ bool draft_get(struct tgfs *fs, const struct tg_kind *k, const char *file,
 	return ok;
 }
 
-int draft_each(struct tgfs *fs, const struct tg_kind *k, int rel,
+int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 	       const char *target_id,
 	       int (*fn)(void *arg, const struct tg_object *obj,
 			 const char *file),
 	       void *arg)
 {
-	struct draft_store *s = fs->drafts;
 	int rc = 0;
 
 	if (!k->draft)
@@ -259,9 +264,9 @@ int draft_each(struct tgfs *fs, const struct tg_kind *k, int rel,
 	return rc;
 }
 
-int draft_remove(struct tgfs *fs, const struct tg_kind *k, const char *file)
+int draft_remove(struct draft_store *s, const struct tg_kind *k,
+		 const char *file)
 {
-	struct draft_store *s = fs->drafts;
 	struct draft **pp, *d = NULL;
 
 	pthread_mutex_lock(&s->lock);
@@ -275,26 +280,21 @@ int draft_remove(struct tgfs *fs, const struct tg_kind *k, const char *file)
 	if (!d)
 		return -ENOENT;
 	draft_free(d);
-	tgfs_folders_changed(fs);
 	return 0;
 }
 
-int draft_set_field(struct tgfs *fs, const struct tg_kind *k,
+int draft_set_field(struct draft_store *s, const struct tg_kind *k,
 		    const char *file, size_t field, const char *text,
 		    size_t len)
 {
-	struct draft_store *s = fs->drafts;
 	struct draft *d;
 	char *json = NULL;
 	int rc;
 
 	if (!draft_takes(k, k->fields[field].file))
 		return -EACCES;
-	if (tg_value_parse(&k->fields[field], text, len, &json) != TG_OK) {
-		tgfs_record_error(fs, file, -EINVAL,
-				  "not a value this file takes");
+	if (tg_value_parse(&k->fields[field], text, len, &json) != TG_OK)
 		return -EINVAL;
-	}
 	pthread_mutex_lock(&s->lock);
 	d = find(s, k, file);
 	rc = !d ? -ENOENT : set_value(d, (int)field, text, len, json);
@@ -306,10 +306,9 @@ int draft_set_field(struct tgfs *fs, const struct tg_kind *k,
 	return rc;
 }
 
-int draft_set_link(struct tgfs *fs, const struct tg_kind *k,
+int draft_set_link(struct draft_store *s, const struct tg_kind *k,
 		   const char *file, size_t rel, const char *target_id)
 {
-	struct draft_store *s = fs->drafts;
 	struct tg_ids *ids;
 	struct draft *d;
 	char *id = target_id ? strdup(target_id) : NULL;
@@ -340,33 +339,21 @@ int draft_set_link(struct tgfs *fs, const struct tg_kind *k,
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(id);
-	if (!rc)
-		tgfs_folders_changed(fs);
 	return rc;
 }
 
-/* The values a create of @d sends, when it has all it needs: 1, with the
- * arrays filled (copies); 0 when something is missing. */
-static int ready(const struct draft *d, size_t *fields, char **values,
-		 size_t *n, size_t *rels, char **ids, size_t *nl)
+/* The values a create of @d sends, when it has all it needs: 1, with
+ * @v filled (copies); 0 when something is missing. */
+static int ready(const struct draft *d, struct draft_values *v)
 {
 	const struct tg_kind *k = d->obj.kind;
 	const char *p = k->draft->needs;
+	size_t *fields = v->fields, *n = &v->n, *rels = v->rels, *nl = &v->nl;
+	char **values = v->values, **ids = v->ids, w[64];
 
 	*n = *nl = 0;
-	while (*p) {
-		size_t len = strcspn(p, " ");
-		char w[64];
-		int f, r;
-
-		snprintf(w, sizeof(w), "%.*s", (int)len, p);
-		f = tg_field_index(k, w);
-		r = tg_rel_index(k, w);
-		if ((f >= 0 && !d->json[f]) || (r >= 0 && !d->obj.links[r].n))
-			return 0;
-		p += len;
-		p += strspn(p, " ");
-	}
+	if (next_missing(d, &p, w, sizeof(w)))
+		return 0;
 	for (size_t i = 0; i < k->nfields && *n < TG_MAX_VALUES; i++) {
 		if (!d->json[i])
 			continue;
@@ -388,47 +375,36 @@ static int ready(const struct draft *d, size_t *fields, char **values,
 	return 1;
 }
 
-int draft_create(struct tgfs *fs, const struct tg_kind *k, const char *file,
-		 struct tg_result *res, bool *sent)
+int draft_create(struct draft_store *s, const struct tg_kind *k,
+		 const char *file,
+		 int (*send)(void *arg, const struct tg_kind *k,
+			     const struct draft_values *v),
+		 void *arg, bool *sent)
 {
-	struct draft_store *s = fs->drafts;
-	size_t fields[TG_MAX_VALUES], rels[TG_MAX_VALUES], n = 0, nl = 0;
-	char *values[TG_MAX_VALUES] = { 0 }, *ids[TG_MAX_VALUES] = { 0 };
-	char raw[4 * TGFS_NAME_MAX];
+	struct draft_values v = { 0 };
 	struct draft *d;
-	enum tg_err err = TG_OK;
 	int rc;
 
 	*sent = false;
-	memset(res, 0, sizeof(*res));
 	/* Two writers completing the same draft make one create. */
 	pthread_mutex_lock(&s->create_lock);
 	pthread_mutex_lock(&s->lock);
 	d = find(s, k, file);
-	rc = d ? ready(d, fields, values, &n, rels, ids, &nl) : -ENOENT;
+	rc = d ? ready(d, &v) : -ENOENT;
 	if (d)
-		snprintf(raw, sizeof(raw), "%s", d->obj.name);
+		snprintf(v.name, sizeof(v.name), "%s", d->obj.name);
 	pthread_mutex_unlock(&s->lock);
 	if (rc <= 0)
 		goto out;
 	*sent = true;
-	err = tg_api_create(fs->api, k, fields, values, n, rels, ids, nl, res);
-	/* The answer was lost: did the create happen?  Ask by name rather
-	 * than create again (the API is not idempotent). */
-	if (tgfs_outcome_unknown(err) &&
-	    tgfs_find_lost_create(fs, k, raw, NULL, &res->entity)) {
-		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
-		       file);
-		err = TG_OK;
-	}
-	rc = err == TG_OK ? 0 : -tgfs_errno(err);
+	rc = send(arg, k, &v);
 	if (!rc)
-		draft_remove(fs, k, file);
+		draft_remove(s, k, file);
 out:
 	pthread_mutex_unlock(&s->create_lock);
 	for (size_t i = 0; i < TG_MAX_VALUES; i++) {
-		free(values[i]);
-		free(ids[i]);
+		free(v.values[i]);
+		free(v.ids[i]);
 	}
 	return rc < 0 ? rc : 0;
 }

@@ -28,7 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "inodes.h"
+#include "mount.h"
 
 #define NONE UINT32_MAX /* a free slot's parent */
 

@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kcache.h"
+#include "mount.h"
 
 /* 16 bytes: the large tenant's walks touch every page of the tables. */
 struct kslot {

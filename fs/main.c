@@ -152,7 +152,7 @@ static const struct fuse_custom_io session_io = {
 /*
  * Serves the kernel's first request (INIT) here, from a buffer freed
  * after it.  libfuse sizes its receive buffers from max_write only once
- * INIT is done (tgfs_init sets 128 KiB): the workers that start before
+ * INIT is done (ll.c's .init sets 128 KiB): the workers that start before
  * it would keep 1 MiB buffers for good, and after a walk of the large
  * tenant such buffers were wholly resident.  A failure is left for the
  * loop to meet again.

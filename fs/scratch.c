@@ -9,12 +9,13 @@
  * memory.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "internal.h"
+#include "scratch.h"
 
 static __thread bool hash_oom;
 #define HASH_NONFATAL_OOM 1

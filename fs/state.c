@@ -38,7 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "mount.h"
+#include "state.h"
 
 /* 24 bytes an entry: devices are most of a tenant, 20,000 in the large
  * one, and a uthash entry with its own copy of the id took ~130. */

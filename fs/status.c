@@ -13,12 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
-
-const char *const tgfs_status_files[] = { "status", "stats", "errors",
-					  "refresh" };
-const size_t tgfs_nstatus_files =
-	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);
+#include "inodes.h"
+#include "kcache.h"
+#include "status.h"
 
 static void rfc3339(int64_t t, char *out, size_t outsz)
 {
@@ -38,12 +35,9 @@ static char *render_status(struct tgfs *fs)
 	char ok[32], until[32], *s = NULL;
 	double age = tg_cache_oldest_age(fs->cache);
 	time_t now = time(NULL);
-	bool stale;
+	bool stale = tgfs_serving_stale(fs);
 
 	tg_api_get_health(fs->api, &h);
-	pthread_mutex_lock(&fs->lock);
-	stale = fs->serving_stale;
-	pthread_mutex_unlock(&fs->lock);
 	rfc3339(h.last_ok, ok, sizeof(ok));
 	rfc3339(h.limited_until, until, sizeof(until));
 	if (asprintf(&s,
@@ -149,68 +143,56 @@ static char *render_errors(struct tgfs *fs)
 		char *s;
 		size_t len;
 	} b = { NULL, 0 };
+	struct tgfs_error errors[TGFS_ERRORS_KEPT];
+	unsigned n = tgfs_errors(fs, errors);
 	FILE *f = open_memstream(&b.s, &b.len);
-	unsigned first, n;
 
 	if (!f)
 		return NULL;
-	pthread_mutex_lock(&fs->lock);
-	n = fs->nerrors < TGFS_ERRORS_KEPT ? fs->nerrors : TGFS_ERRORS_KEPT;
-	first = fs->nerrors - n;
-	for (unsigned i = first; i < fs->nerrors; i++) {
-		const struct tgfs_error *e =
-			&fs->errors[i % TGFS_ERRORS_KEPT];
+	for (unsigned i = 0; i < n; i++) {
 		char when[32];
 
-		rfc3339(e->when, when, sizeof(when));
-		fprintf(f, "%s %s: %s\n", when, e->path, e->message);
+		rfc3339(errors[i].when, when, sizeof(when));
+		fprintf(f, "%s %s: %s\n", when, errors[i].path,
+			errors[i].message);
 	}
-	pthread_mutex_unlock(&fs->lock);
 	fclose(f);
 	return b.s;
 }
 
-char *status_render(struct tgfs *fs, size_t i)
+/* refresh: drops the cache. */
+static int write_refresh(struct tgfs *fs)
 {
-	switch (i) {
-	case 0:
-		return render_status(fs);
-	case 1:
-		return render_stats(fs);
-	case 2:
-		return render_errors(fs);
-	default:
-		return strdup("");
-	}
-}
-
-bool status_writable(size_t i)
-{
-	return i == 3;
-}
-
-int status_write(struct tgfs *fs, size_t i)
-{
-	if (!status_writable(i))
-		return -EACCES;
 	tg_cache_clear(fs->cache);
 	tgfs_folders_changed(fs);
 	tg_log(TG_LOG_INFO, "cache dropped on request");
 	return 0;
 }
 
-void tgfs_record_error(struct tgfs *fs, const char *path, int err,
-		       const char *message)
-{
-	struct tgfs_error *e;
+const struct status_file tgfs_status_files[] = {
+	{ "status", render_status, NULL },
+	{ "stats", render_stats, NULL },
+	{ "errors", render_errors, NULL },
+	{ "refresh", NULL, write_refresh },
+};
+const size_t tgfs_nstatus_files =
+	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);
 
-	tg_log(TG_LOG_WARN, "%s: %s%s%s", path, strerror(-err),
-	       message && *message ? ": " : "", message ? message : "");
-	pthread_mutex_lock(&fs->lock);
-	e = &fs->errors[fs->nerrors++ % TGFS_ERRORS_KEPT];
-	e->when = time(NULL);
-	snprintf(e->path, sizeof(e->path), "%s", path);
-	snprintf(e->message, sizeof(e->message), "%s%s%s", strerror(-err),
-		 message && *message ? ": " : "", message ? message : "");
-	pthread_mutex_unlock(&fs->lock);
+char *status_render(struct tgfs *fs, size_t i)
+{
+	const struct status_file *f = &tgfs_status_files[i];
+
+	return f->render ? f->render(fs) : strdup("");
+}
+
+bool status_writable(size_t i)
+{
+	return tgfs_status_files[i].write != NULL;
+}
+
+int status_write(struct tgfs *fs, size_t i)
+{
+	if (!status_writable(i))
+		return -EACCES;
+	return tgfs_status_files[i].write(fs);
 }

@@ -1,9 +1,11 @@
 /*
  * tgfs.h - the filesystem: the tree of a Twingate tenant, served by FUSE.
+ * What main.c sees of fs/, and the names every module uses (names.c).
  *
  * fs/ turns the kinds table and the objects of api/ into folders, files and
- * (later) symlinks.  Every operation returns 0 or -errno; tgfs_errno() is
- * the one place where api/'s enum tg_err becomes an errno.
+ * symlinks.  Every operation returns 0 or -errno; tgfs_errno() (mount.h) is
+ * the one place where api/'s enum tg_err becomes an errno.  The modules of
+ * fs/ have one header each; mount.h is the base they all may use.
  */
 #ifndef TGFS_H
 #define TGFS_H
@@ -57,9 +59,6 @@ void tgfs_ll_free(struct ll *ll);
 /* Set by .init when the kernel offers parallel lookups and readdirs in
  * one folder and we asked for them (main.c makes sure the kernel hears). */
 extern bool tgfs_want_parallel_dirops;
-
-/* The errno for an API error (EIO for transport and server failures). */
-int tgfs_errno(enum tg_err err);
 
 /* ------------------------------------------------------------------ */
 /* Names (pure functions, unit-tested)                                 */

@@ -1,7 +1,7 @@
 /*
- * write.c - what changes the tenant: committing what a user wrote to a
- * field or to object.json, and the secrets and kernel-cache upkeep that
- * follow a mutation.  The FUSE operations in ops.c decide *when* (the
+ * write.c - what changes the tenant (write.h): committing what a user
+ * wrote to a field or to object.json, making, removing, renaming and
+ * linking objects, and creating drafts once complete.  The FUSE operations in fileops.c decide *when* (the
  * write that completes a line, flush, fsync, rename); this file does it.
  *
  * Every change is one mutation (two for a key's revoke-then-delete) with
@@ -10,179 +10,16 @@
  * cached of the object's files.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-
-/* ---- secrets ---- */
-
-struct secret {
-	char *key; /* id "/" file */
-	char *value;
-	struct secret *next;
-};
-
-const char *secret_get(struct tgfs *fs, const char *id, const char *file)
-{
-	size_t n = strlen(id);
-	const char *v = NULL;
-
-	pthread_mutex_lock(&fs->lock);
-	for (struct secret *s = fs->secrets; s && !v; s = s->next)
-		if (strncmp(s->key, id, n) == 0 && s->key[n] == '/' &&
-		    strcmp(s->key + n + 1, file) == 0)
-			v = s->value;
-	pthread_mutex_unlock(&fs->lock);
-	/* Entries are never freed before unmount: v stays valid. */
-	return v;
-}
-
-/* Keeps @value (taken over) as the secret file @file of object @id. */
-static void secret_put(struct tgfs *fs, const char *id, const char *file,
-		       char *value)
-{
-	struct secret *s = calloc(1, sizeof(*s));
-
-	if (!s || asprintf(&s->key, "%s/%s", id, file) < 0) {
-		free(s);
-		explicit_bzero(value, strlen(value));
-		free(value);
-		tg_log(TG_LOG_ERR, "out of memory keeping a secret");
-		return;
-	}
-	s->value = value;
-	pthread_mutex_lock(&fs->lock);
-	s->next = fs->secrets;
-	fs->secrets = s;
-	pthread_mutex_unlock(&fs->lock);
-}
-
-void secrets_free(struct tgfs *fs)
-{
-	while (fs->secrets) {
-		struct secret *s = fs->secrets;
-
-		fs->secrets = s->next;
-		explicit_bzero(s->value, strlen(s->value));
-		free(s->value);
-		free(s->key);
-		free(s);
-	}
-}
-
-/* ---- kernel cache invalidation ---- */
-
-struct inval_item {
-	char *path;
-	struct inval_item *next;
-};
-
-struct inval_queue {
-	void (*inval)(void *arg, const char *path);
-	void *arg;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	struct inval_item *head, *tail;
-	bool stop;
-};
-
-static void *inval_main(void *arg)
-{
-	struct inval_queue *q = arg;
-
-	pthread_mutex_lock(&q->lock);
-	for (;;) {
-		struct inval_item *it;
-
-		while (!q->head && !q->stop)
-			pthread_cond_wait(&q->cv, &q->lock);
-		if (!q->head)
-			break;
-		it = q->head;
-		q->head = it->next;
-		if (!q->head)
-			q->tail = NULL;
-		pthread_mutex_unlock(&q->lock);
-		q->inval(q->arg, it->path);
-		free(it->path);
-		free(it);
-		pthread_mutex_lock(&q->lock);
-	}
-	pthread_mutex_unlock(&q->lock);
-	return NULL;
-}
-
-struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
-				void *arg)
-{
-	struct inval_queue *q = calloc(1, sizeof(*q));
-	sigset_t all, old;
-
-	if (!q)
-		return NULL;
-	q->inval = inval;
-	q->arg = arg;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	/* Signals stay with the threads FUSE made for them. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	if (pthread_create(&q->thread, NULL, inval_main, q) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		free(q);
-		return NULL;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return q;
-}
-
-void inval_stop(struct inval_queue *q)
-{
-	if (!q)
-		return;
-	pthread_mutex_lock(&q->lock);
-	q->stop = true;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->lock);
-	pthread_join(q->thread, NULL);
-	while (q->head) {
-		struct inval_item *it = q->head;
-
-		q->head = it->next;
-		free(it->path);
-		free(it);
-	}
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cv);
-	free(q);
-}
-
-void inval_path(struct tgfs *fs, const char *path)
-{
-	struct inval_queue *q = fs->inval;
-	struct inval_item *it;
-
-	if (!q)
-		return;
-	it = calloc(1, sizeof(*it));
-	if (!it || !(it->path = strdup(path))) {
-		free(it);
-		return;
-	}
-	pthread_mutex_lock(&q->lock);
-	if (q->tail)
-		q->tail->next = it;
-	else
-		q->head = it;
-	q->tail = it;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->lock);
-}
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "node.h"
+#include "secret.h"
+#include "write.h"
 
 /* ---- committing ---- */
 
@@ -235,6 +72,35 @@ static int failed(struct tgfs *fs, const char *path, enum tg_err err)
 	return rc;
 }
 
+struct send_arg {
+	struct tgfs *fs;
+	const char *file;
+	struct tg_result *res;
+};
+
+/* Sends the create of a complete draft (draft_create's @send). */
+static int send_create(void *arg, const struct tg_kind *k,
+		       const struct draft_values *v)
+{
+	struct send_arg *sa = arg;
+	struct tgfs *fs = sa->fs;
+	enum tg_err err;
+
+	err = tg_api_create(fs->api, k, v->fields, v->values, v->n, v->rels,
+			    v->ids, v->nl, sa->res);
+	/* The answer was lost: did the create happen?  Ask by name rather
+	 * than create again (the API is not idempotent). */
+	if (tgfs_outcome_unknown(err) &&
+	    tg_api_find_lost_create(fs->api, k, v->name, NULL,
+				    fs->cfg->api.timeout_s,
+				    &sa->res->entity)) {
+		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
+		       sa->file);
+		err = TG_OK;
+	}
+	return -tgfs_errno(err);
+}
+
 /*
  * A draft whose field or link at @path (in draft folder @n) was just set:
  * creates the object if the draft now has all it needs.  A refused create
@@ -244,11 +110,13 @@ static int draft_changed(struct tgfs *fs, const char *path,
 			 const struct node *n)
 {
 	struct tg_result res = { 0 };
+	struct send_arg sa = { fs, n->draft_file, &res };
 	char dir[4096], top[4096 + TGFS_NAME_MAX + 2];
 	bool sent;
 	int rc;
 
-	rc = draft_create(fs, n->kind, n->draft_file, &res, &sent);
+	rc = draft_create(fs->drafts, n->kind, n->draft_file, send_create,
+			  &sa, &sent);
 	if (rc) {
 		const char *msg = tg_api_last_message();
 
@@ -258,6 +126,8 @@ static int draft_changed(struct tgfs *fs, const char *path,
 	}
 	if (!sent)
 		return 0;
+	/* The draft is gone from its folders. */
+	tgfs_folders_changed(fs);
 	take_result(fs, &res, n->kind);
 	tg_result_release(&res);
 	/* Where it was written, and where it now lives. */
@@ -290,8 +160,12 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 	if (node.draft) {
 		rc = node.type != NODE_FIELD
 			     ? -EACCES
-			     : draft_set_field(fs, node.kind, node.draft_file,
-					       node.field, text, len);
+			     : draft_set_field(fs->drafts, node.kind,
+					       node.draft_file, node.field,
+					       text, len);
+		if (rc == -EINVAL)
+			tgfs_record_error(fs, node.draft_file, rc,
+					  "not a value this file takes");
 		if (!rc)
 			rc = draft_changed(fs, path, &node);
 		goto out;
@@ -409,50 +283,13 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	}
 	if (rc != -ENOENT)
 		return rc;
-	rc = draft_new(fs, tk, name, raw, inv, parent->obj->id);
-	if (!rc)
+	rc = draft_new(fs->drafts, tk, name, raw, inv, parent->obj->id);
+	if (!rc) {
+		/* Listed in its kind's folder and its target's. */
+		tgfs_folders_changed(fs);
 		inval_path(fs, top);
-	return rc;
-}
-
-bool tgfs_find_lost_create(struct tgfs *fs, const struct tg_kind *k,
-			   const char *name, const char *parent_id,
-			   struct tg_object *out)
-{
-	double deadline = mono_now() + fs->cfg->api.timeout_s, step = 0.25;
-
-	for (;;) {
-		struct tg_list found = { 0 };
-		size_t hits = 0, at = 0;
-		double left;
-
-		/* A lookup that fails (retries included) says the API is
-		 * not answering: asking again would only make the writer
-		 * wait longer. */
-		if (tg_api_lookup(fs->api, k, name, &found) != TG_OK)
-			return false;
-		for (size_t i = 0; i < found.n; i++) {
-			const char *pid = found.items[i].parent_id;
-
-			if (parent_id && (!pid || strcmp(pid, parent_id)))
-				continue;
-			hits++;
-			at = i;
-		}
-		if (hits == 1) {
-			*out = found.items[at];
-			memset(&found.items[at], 0, sizeof(found.items[at]));
-		}
-		tg_list_release(&found);
-		left = deadline - mono_now();
-		if (hits || left <= 0)
-			return hits == 1;
-		step = step * 2 < left ? step * 2 : left;
-		nanosleep(&(struct timespec){
-				  (time_t)step,
-				  (long)((step - (double)(time_t)step) * 1e9) },
-			  NULL);
 	}
+	return rc;
 }
 
 int tgfs_make_object(struct tgfs *fs, const char *path)
@@ -491,14 +328,17 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	}
 	if (!k->create) {
 		/* Only in this mount until it has what its create needs. */
-		rc = draft_new(fs, k, name, raw, -1, NULL);
+		rc = draft_new(fs->drafts, k, name, raw, -1, NULL);
+		if (!rc)
+			tgfs_folders_changed(fs);
 		goto out;
 	}
 	vars.name = raw;
 	vars.parent = k->parent ? parent.parent_id : NULL;
 	err = tg_api_mutate(fs->api, k->create, &vars, &res);
 	if (tgfs_outcome_unknown(err) && k->list_field &&
-	    tgfs_find_lost_create(fs, k, raw, vars.parent, &res.entity)) {
+	    tg_api_find_lost_create(fs->api, k, raw, vars.parent,
+				    fs->cfg->api.timeout_s, &res.entity)) {
 		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
 		       path);
 		err = TG_OK;
@@ -552,7 +392,9 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 	}
 	if (n.draft) {
 		/* Never sent: it goes as it came. */
-		rc = draft_remove(fs, n.kind, n.draft_file);
+		rc = draft_remove(fs->drafts, n.kind, n.draft_file);
+		if (!rc)
+			tgfs_folders_changed(fs);
 		inval_path(fs, path);
 		goto out;
 	}
@@ -694,11 +536,13 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	if (n->draft) {
 		if (r->many)
 			return -EPERM;
-		rc = draft_set_link(fs, n->kind, n->draft_file,
+		rc = draft_set_link(fs->drafts, n->kind, n->draft_file,
 				    (size_t)(r - n->kind->rels),
 				    op == r->add ? tid : NULL);
-		if (!rc)
+		if (!rc) {
+			tgfs_folders_changed(fs);
 			rc = draft_changed(fs, path, n);
+		}
 		dirname_of(path, dir, sizeof(dir));
 		inval_path(fs, dir);
 		inval_path(fs, path);

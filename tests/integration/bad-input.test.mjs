@@ -32,8 +32,8 @@ function cDefine(file, name) {
 }
 const FIELD_MAX = cDefine('api/tg_api.h', 'TG_FIELD_MAX');
 const JSON_MAX = cDefine('api/tg_api.h', 'TG_JSON_MAX');
-const SCRATCH_MAX = cDefine('fs/internal.h', 'TGFS_SCRATCH_MAX');
-const SCRATCH_TOTAL = cDefine('fs/internal.h', 'TGFS_SCRATCH_TOTAL');
+const SCRATCH_MAX = cDefine('fs/scratch.h', 'TGFS_SCRATCH_MAX');
+const SCRATCH_TOTAL = cDefine('fs/scratch.h', 'TGFS_SCRATCH_TOTAL');
 const NAME_MAX = cDefine('fs/tgfs.h', 'TGFS_NAME_MAX');
 
 // ---- the kinds table, read from api/kinds.c ----

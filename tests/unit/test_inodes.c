@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "inodes.h"
 
 #define ROOT 1
 

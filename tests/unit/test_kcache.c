@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "kcache.h"
+#include "mount.h"
 
 #define F "/networks/AWS prod/location"
 

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "state.h"
 
 #define URL "https://acme.twingate.com/api/graphql/"
 #define N 3000 /* more than a first table holds: it grows */

@@ -1,0 +1,70 @@
+/*
+ * inodes.h - the node ids the kernel holds (inodes.c): for each, its
+ * name in its parent folder, its generation and its lookup count, as
+ * the kernel counts them, and whether it was listed to the kernel.
+ *
+ * Node id 1 is the root.  Every function takes the table's lock, so any
+ * thread may call it; ids the table does not have are ignored (or
+ * -ENOENT where a result is asked).  Uses nothing of fs/ (the hash of
+ * mount.h only).
+ */
+#ifndef TGFS_INODES_H
+#define TGFS_INODES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct inodes;
+
+/* A table holding the root (id 1) alone, or NULL when out of memory.
+ * Free with inodes_free() (NULL: nothing). */
+struct inodes *inodes_new(void);
+void inodes_free(struct inodes *t);
+/* The id and generation of @name in folder @parent, made when new, with
+ * one more lookup to forget.  @id: the object id when @name is an
+ * object's folder (NULL otherwise); a node of that name for another
+ * object (or none) is left to its own.  -ENOENT (no such @parent),
+ * -ENOMEM. */
+int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
+		  const char *id, uint64_t *ino, uint64_t *gen);
+/* Takes @nlookup lookups back; the id goes with its last (once nothing
+ * under it is left). */
+void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup);
+/* The path of @ino (the root's is "/"), or of its entry @child when not
+ * NULL, into *@path, which the caller frees.  -ENOENT, -ENOMEM. */
+int inodes_path(struct inodes *t, uint64_t ino, const char *child,
+		char **path);
+/* The id the kernel holds for @path, 0 when none. */
+uint64_t inodes_find(struct inodes *t, const char *path);
+/* @name in @parent is gone (its id stays until forgotten). */
+void inodes_unlink(struct inodes *t, uint64_t parent, const char *name);
+/* @name in @parent is now @newname in @newparent, in place of what was
+ * there.  -ENOMEM: it is gone instead. */
+int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
+		  uint64_t newparent, const char *newname);
+/* The object folder @ino is now called @newname in the same folder (its
+ * object was renamed): its node id, and those under it, stay valid.  0,
+ * or -ENOMEM (nothing changed). */
+int inodes_rehash(struct inodes *t, uint64_t ino, const char *newname);
+/* The ids of the object folders from the root down to @ino (itself
+ * included), at most @max, in @ids: how many (0: none, or more than
+ * @max). */
+size_t inodes_objects(struct inodes *t, uint64_t ino, uint64_t *ids,
+		      size_t max);
+/* The path of object folder @ino's folder, its name and its object's id,
+ * each a new string the caller frees.  -ENOENT (no such node, or not an
+ * object's folder), -ENOMEM. */
+int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
+		  char **id);
+/* The folder @ino was listed to the kernel.  inodes_take_listed puts in
+ * @ids up to @max ids of those marked since their last take, from id
+ * *@from on, clears their marks and moves *@from past them (start at 0;
+ * 0 ids: no more). */
+void inodes_mark_listed(struct inodes *t, uint64_t ino);
+size_t inodes_take_listed(struct inodes *t, uint64_t *from, uint64_t *ids,
+			  size_t max);
+/* Node ids the kernel holds now (the root too), and the most it held at
+ * once. */
+void inodes_count(struct inodes *t, size_t *held, size_t *most);
+
+#endif /* TGFS_INODES_H */

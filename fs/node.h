@@ -1,0 +1,148 @@
+/*
+ * node.h - path resolution: what a path of the mount names (a node), and
+ * what a file node shows.  node.c steps through a path one component at
+ * a time over the collections (coll.h), the drafts (draft.h) and the
+ * status files (status.h); a secret file shows what secret.h keeps.
+ *
+ * Any thread may resolve; a node belongs to the caller, who releases it.
+ * Functions that may fetch block on the API and fail with the -errno of
+ * tgfs_errno() (recorded in the errors log by the collections).
+ */
+#ifndef TGFS_NODE_H
+#define TGFS_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mount.h"
+
+/* What a path names. */
+enum node_type {
+	NODE_ROOT,     /* "/" */
+	NODE_KINDDIR,  /* a folder of objects of one kind: "/networks" */
+	NODE_OBJECT,   /* an object's folder */
+	NODE_FIELD,    /* a field file */
+	NODE_JSON,     /* object.json */
+	NODE_RELDIR,   /* a folder of links, or one on the way ("access") */
+	NODE_LINK,     /* a symlink to a related object */
+	NODE_STATDIR,  /* /.twingatefs */
+	NODE_STATFILE, /* a file in it */
+	NODE_DRAFTINFO, /* ".draft" in a draft's folder */
+	NODE_TYPES
+};
+
+struct node {
+	enum node_type type;
+	const struct tg_kind *kind; /* KINDDIR: listed kind; else obj's kind */
+	char parent_id[256];        /* KINDDIR of a nested kind: its parent */
+	int64_t parent_mtime;       /* KINDDIR of a nested kind */
+	struct tg_cache_ref *ref;   /* holds obj's collection */
+	const struct tg_object *obj;
+	size_t field;               /* FIELD: index in kind->fields;
+				     * STATFILE: index in tgfs_status_files */
+	char rel[64];               /* RELDIR: the rel dir or a prefix */
+	int rel_index;              /* RELDIR of a whole rel, LINK: the rel */
+	char target[1024];          /* LINK: where it points */
+	unsigned depth;             /* components in the path */
+	bool draft;                 /* obj is a draft: own, a copy */
+	struct tg_object own;
+	char draft_file[TGFS_NAME_MAX + 1]; /* the draft's name */
+	char *shown; /* JSON: object.json as shown, once asked for */
+};
+
+struct dir_fill;
+struct fuse_file_info;
+struct stat;
+
+/*
+ * What a node of one type does: a row of the table of node types (ops.c
+ * tgfs_node_types, reached through fs->node_types), as redis's dictType.
+ * A NULL member: the type has no such operation (a file has no step or
+ * listing: ENOTDIR; a folder no open: EISDIR).  Each returns 0 or -errno.
+ */
+struct node_ops {
+	/* Steps folder node @n into its entry @name, in place (node.c). */
+	int (*step)(struct tgfs *fs, struct node *n, const char *name);
+	/* @n's st_mode (type and permissions), st_ino, st_size, and
+	 * st_mtime when the type has a time of its own (ops.c). */
+	void (*stat)(struct tgfs *fs, const struct node *n, struct stat *st);
+	/* Gives folder @n's entries (at @path) to @df (ops.c). */
+	int (*list)(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		    const char *path);
+	/* Opens file @n (at @path) as @fi asks (fileops.c). */
+	int (*open)(struct tgfs *fs, struct node *n, const char *path,
+		    struct fuse_file_info *fi);
+};
+
+/* The table itself, a row for each enum node_type: defined by the
+ * operations above this module (ops.c), which fill it with their stat,
+ * list and open and these steps, and handed to node_resolve through
+ * fs->node_types (tgfs_new). */
+extern const struct node_ops tgfs_node_types[NODE_TYPES];
+
+/* The steps of the folder types (rows of the table): from the root, a
+ * kind folder, an object's folder, a rel folder, the status folder. */
+int node_step_root(struct tgfs *fs, struct node *n, const char *name);
+int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name);
+int node_step_object(struct tgfs *fs, struct node *n, const char *name);
+int node_step_reldir(struct tgfs *fs, struct node *n, const char *name);
+int node_step_statdir(struct tgfs *fs, struct node *n, const char *name);
+
+/*
+ * Resolves @path ("/" or "/a/b", an absolute path in the mount) into
+ * *@n.  Returns 0, and the caller owns @n until node_release(); or
+ * -errno (ENOENT for a name that is not there, ENOTDIR, ENAMETOOLONG,
+ * or a failed fetch), with nothing to release.
+ */
+int node_resolve(struct tgfs *fs, const char *path, struct node *n);
+
+/* Lets go of what @n holds (its collection, its draft copy, what it
+ * showed); @n may then be resolved again.  Twice is harmless. */
+void node_release(struct node *n);
+
+/* Makes sure the object of folder @n has all its nested content (links
+ * past the first page), which a node resolved from a listing of names
+ * may lack: before reading its files, links or entries.  0 or -errno. */
+int node_complete(struct tgfs *fs, const struct node *n);
+
+/* Steps from object folder @n (depth counting @rel's last component) to
+ * its rel entry @rel ("network", "access", "access/groups"): a LINK or a
+ * RELDIR.  0, -ENOENT (no such rel, or a one-link not set or not
+ * found), or -errno of a fetch. */
+int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
+
+/* Whether node_step_rel() can tell single link @rel of object @obj
+ * without a request: unset, or its target's collection is cached.
+ * Never fetches. */
+bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
+
+/* The content of a file node (FIELD, JSON, DRAFTINFO), secrets aside
+ * (see node_text): valid until @n is released, never NULL ("" when it
+ * cannot be rendered). */
+const char *node_content(struct node *n);
+/* Its length, without showing a compact object.json. */
+size_t node_content_len(const struct node *n);
+
+/* What a file node shows, secrets included (secret.h): valid until @n is
+ * released (a secret's until unmount), never NULL. */
+const char *node_text(struct tgfs *fs, struct node *n);
+/* The length of node_text(@n), without showing a compact object.json. */
+size_t node_text_len(struct tgfs *fs, const struct node *n);
+
+/* Whether reads of @n may come from the kernel's page cache (kcache.h):
+ * values of the tenant, not secrets, drafts or status files.  Pure. */
+bool page_cacheable(const struct node *n);
+
+/*
+ * Calls @fn for each link in the rel folder of @obj's rel @rel (folder
+ * depth @depth), with the link's name and target (valid during the call).
+ * Returns 0, the first non-zero @fn result, or -errno when a collection
+ * cannot be had.
+ */
+int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
+	     unsigned depth,
+	     int (*fn)(void *arg, const char *name, const char *target),
+	     void *arg);
+
+#endif /* TGFS_NODE_H */

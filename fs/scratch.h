@@ -1,0 +1,61 @@
+/*
+ * scratch.h - files that are not the tenant's (editors' swap, backup and
+ * temporary files, emacs lock links, `touch notes`), kept in memory for
+ * this mount only, by path (DESIGN.md §3).  A store of its own, using
+ * nothing of fs/.  Every function takes the store's lock: any thread.
+ * Failures are -errno, with the store as it was.
+ */
+#ifndef TGFS_SCRATCH_H
+#define TGFS_SCRATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define TGFS_SCRATCH_MAX (1u << 20)   /* one file */
+#define TGFS_SCRATCH_TOTAL (64u << 20) /* all of them */
+
+struct scratch_store;
+
+/* A new empty store, or NULL when out of memory.  Free it with
+ * scratch_free(), which frees its files too. */
+struct scratch_store *scratch_new(void);
+void scratch_free(struct scratch_store *s);
+
+/* A new empty file (or, with @link_target, a symlink to it) at @path,
+ * with the permission bits of @mode.  0, -EEXIST, -ENOMEM. */
+int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
+		   const char *link_target);
+/* Sets the type, mode, size, inode number and times of @path into @st
+ * (other members untouched).  0 or -ENOENT. */
+int scratch_stat(struct scratch_store *s, const char *path, struct stat *st);
+/* A copy of the content (or link target) of @path, NUL-terminated, with
+ * its length in *@len and whether it is a link in *@is_link; the caller
+ * frees it.  NULL: no such file, or no memory. */
+char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
+		  bool *is_link);
+/* Writes @size bytes at @off: the number written, or -ENOENT, -EINVAL (a
+ * link, a negative offset), -EFBIG (past TGFS_SCRATCH_MAX), -ENOSPC (past
+ * TGFS_SCRATCH_TOTAL), -ENOMEM. */
+int scratch_write(struct scratch_store *s, const char *path, const char *buf,
+		  size_t size, off_t off);
+/* Cuts or extends @path to @size (zeros).  0, or as scratch_write. */
+int scratch_truncate(struct scratch_store *s, const char *path, off_t size);
+/* Sets the permission bits (@mode (mode_t)-1: kept) and the mtime (NULL
+ * or UTIME_OMIT: kept; UTIME_NOW: now).  0 or -ENOENT. */
+int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
+		     const struct timespec *mtime);
+/* Drops @path.  0 or -ENOENT. */
+int scratch_remove(struct scratch_store *s, const char *path);
+/* Moves @from to @to, in place of any file there.  0, -ENOENT, -ENOMEM. */
+int scratch_rename(struct scratch_store *s, const char *from, const char *to);
+/* Calls @fn for each file directly in folder @dir, with its name and a
+ * stat (valid during the call), under the store's lock (@fn must not
+ * call the store).  Stops at @fn's first non-zero result, returned. */
+int scratch_each(struct scratch_store *s, const char *dir,
+		 int (*fn)(void *arg, const char *name, const struct stat *st),
+		 void *arg);
+
+#endif /* TGFS_SCRATCH_H */
