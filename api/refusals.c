@@ -48,8 +48,8 @@ static const struct refusal_row rows[] = {
 	 * operator's samples), "Gateway does not exist.", "Resource not
 	 * found" (Twingate-Labs' CLI), Django's "… matching query does not
 	 * exist." */
-	{ { "does not exist", "do not exist", "doesn't exist", "not found",
-	    "no such", NULL },
+	{ { "does not exist", "do not exist", "doesn't exist", "don't exist",
+	    "not found", "no such", NULL },
 	  TG_ENOTFOUND },
 	/* "A Remote Network with this name already exists" (Terraform
 	 * provider), Django's "… with this Email already exists.",
