@@ -418,6 +418,39 @@ static void test_payload_refusals_keep_the_message(void **state)
 	assert_string_equal(m, "");
 }
 
+/* A lookup by id: an id the API cannot parse, or says does not exist,
+ * is no such object; a permission error stays an error. */
+static void test_lookup_reads_no_such_object_from_the_words(void **state)
+{
+	struct tg_api_config cfg = {
+		.url = "http://127.0.0.1:1/api/graphql/",
+		.token = "t",
+		.max_wait_s = 1,
+	};
+	struct tg_api *api = tg_api_new(&cfg);
+	const struct tg_kind *k = tg_kind_by_dir(NULL, "devices");
+	struct tg_list l;
+
+	(void)state;
+	assert_non_null(api);
+	assert_non_null(k);
+	reply(200, "{\"errors\":[{\"message\":\"{'id': ['Unable to parse "
+		   "global ID']}\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	reply(200, "{\"errors\":[{\"message\":\"Device matching query does "
+		   "not exist.\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	reply(200, "{\"errors\":[{\"message\":\"Permission denied\","
+		   "\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	assert_int_equal(tg_api_lookup(api, k, "bad", &l), TG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(tg_api_lookup(api, k, "RGV2aWNlOjk=", &l), TG_OK);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(tg_api_lookup(api, k, "RGV2aWNlOjk=", &l), TG_EPERM);
+	assert_int_equal(l.n, 0);
+	assert_string_equal(tg_api_last_message(), "Permission denied");
+	tg_api_free(api);
+	nreplies = next_reply = nsent = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +461,8 @@ int main(void)
 		cmocka_unit_test(test_structure_beats_words),
 		cmocka_unit_test(test_status_decides_before_the_body),
 		cmocka_unit_test(test_payload_refusals_keep_the_message),
+		cmocka_unit_test(
+			test_lookup_reads_no_such_object_from_the_words),
 	};
 
 	tg_log_set_level(TG_LOG_ERR);
