@@ -44,33 +44,33 @@ struct refusal_row {
 };
 
 static const struct refusal_row rows[] = {
-	/* "Resource with id '…' does not exist" (REFERENCE §3, the
+	/* "Resource with id '...' does not exist" (REFERENCE §3, the
 	 * operator's samples), "Gateway does not exist.", "Resource not
-	 * found" (Twingate-Labs' CLI), Django's "… matching query does not
+	 * found" (Twingate-Labs' CLI), Django's "... matching query does not
 	 * exist." */
 	{ { "does not exist", "do not exist", "doesn't exist", "don't exist",
 	    "not found", "no such", NULL },
 	  TG_ENOTFOUND },
 	/* "A Remote Network with this name already exists" (Terraform
-	 * provider), Django's "… with this Email already exists.",
+	 * provider), Django's "... with this Email already exists.",
 	 * Postgres' "duplicate key value violates unique constraint". */
 	{ { "already exist*", "is taken", "already taken", "already in use",
 	    "duplicate*", NULL },
 	  TG_EEXIST },
 	/* "Cannot delete. This Gateway is being used by Resource.", "This
 	 * CA is currently in use and cannot be deleted." (the operator's
-	 * samples), Django's "… referenced through protected foreign keys",
-	 * the simulator's "… still has 2 connector(s) …". */
+	 * samples), Django's "... referenced through protected foreign keys",
+	 * the simulator's "... still has 2 connector(s) ...". */
 	{ { "still has", "still have", "not empty", "being used", "in use",
 	    "referenced through", NULL },
 	  TG_ENOTEMPTY },
 	/* The level of the token (REFERENCE §2: no client shows the
-	 * wording): "Permission denied: …", "You do not have permission to
+	 * wording): "Permission denied: ...", "You do not have permission to
 	 * perform this action" (graphene-django's default). */
 	{ { "permission*", "not authorized", "unauthorized", NULL },
 	  TG_EPERM },
-	/* The object's own rules: the simulator's "… is a system group and
-	 * cannot be modified.", "… cannot be changed here.". */
+	/* The object's own rules: the simulator's "... is a system group and
+	 * cannot be modified.", "... cannot be changed here.". */
 	{ { "cannot be modified", "cannot be deleted", "cannot be changed",
 	    "not allowed", NULL },
 	  TG_EDENIED },
