@@ -242,19 +242,6 @@ unsigned tg_api_page_size(struct tg_api *api)
 	return __atomic_load_n(&api->page_size, __ATOMIC_RELAXED);
 }
 
-/* The first message of an errors[] array, or NULL. */
-static const char *first_error(const cJSON *root)
-{
-	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(root, "errors");
-	const cJSON *msg;
-
-	if (!cJSON_IsArray(errs) || !cJSON_GetArraySize(errs))
-		return NULL;
-	msg = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errs, 0),
-					       "message");
-	return cJSON_IsString(msg) ? msg->valuestring : "unknown error";
-}
-
 /* True when every root field of @data is set (none nulled by an error). */
 static bool all_set(const cJSON *data)
 {
@@ -264,15 +251,6 @@ static bool all_set(const cJSON *data)
 		if (cJSON_IsNull(f))
 			return false;
 	return true;
-}
-
-static enum tg_err classify_message(const char *msg)
-{
-	if (strstr(msg, "ermission"))
-		return TG_EPERM;
-	if (strstr(msg, "Unable to parse global ID"))
-		return TG_EINVAL;
-	return TG_EQUERY;
 }
 
 /* Replaces string values under keys that name a secret, recursively. */
@@ -320,7 +298,8 @@ static void log_operation(const char *doc, const cJSON *vars, enum tg_err err,
  * *@msg, if not NULL, and as this thread's last message). */
 static enum tg_err take_answer(cJSON *root, cJSON **data, char **msg)
 {
-	const char *m = first_error(root);
+	const char *m;
+	enum tg_err err = api_answer_err(root, &m);
 	cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
 
 	/* errors[] next to complete data (a null node inside a list, say)
@@ -334,7 +313,7 @@ static enum tg_err take_answer(cJSON *root, cJSON **data, char **msg)
 		set_message("%s", m);
 		if (msg)
 			*msg = strdup(m);
-		return classify_message(m);
+		return err;
 	}
 	if (!cJSON_IsObject(d))
 		return TG_EPROTO;

@@ -135,10 +135,12 @@ struct tg_api {
  * On TG_OK *data is the "data" object: the caller now owns it and
  * cJSON_Delete()s it.  On error *data is NULL and the error is TG_ENOMEM,
  * TG_ENET, TG_ESERVER, TG_EPROTO (after the retries a query gets),
- * TG_EAUTH, TG_ERATE, or from the API's errors[] TG_EQUERY, TG_EPERM or
- * TG_EINVAL.  This thread's tg_api_last_message() is emptied first and
- * says what went wrong where there are words for it; *msg (when @msg is not NULL) gets the API's errors[]
- * message as a copy the caller frees (NULL for other failures).
+ * TG_EAUTH, TG_ERATE, or from the API's errors[] what api_answer_err
+ * says (TG_EQUERY, or from its words TG_EPERM, TG_EINVAL, TG_ENOTFOUND,
+ * TG_EEXIST, TG_ENOTEMPTY or TG_EDENIED).  This thread's
+ * tg_api_last_message() is emptied first and says what went wrong where
+ * there are words for it; *msg (when @msg is not NULL) gets the API's
+ * errors[] message as a copy the caller frees (NULL for other failures).
  */
 enum gql_kind {
 	GQL_QUERY,                /* retried */
@@ -192,6 +194,30 @@ enum tg_err ahead_run(struct tg_api *api, struct ahead *a, size_t n,
 /* Sets this thread's tg_api_last_message() to @msg (copied, cut at 511
  * bytes).  Cannot fail. */
 void api_set_message(const char *msg);
+
+/*
+ * What an answer says went wrong (refusals.c): the structure first, then
+ * the one table of wordings.
+ *
+ * api_answer_err reads a whole answer @root: TG_OK when it has no
+ * errors[]; else *msg is the first error's message (in @root) and the
+ * error TG_EQUERY when @root has no "data" (the request was refused
+ * before it ran), else what the words say, TG_EQUERY when they say
+ * nothing known.  *msg is NULL on TG_OK.
+ *
+ * api_payload_err reads a mutation's payload {ok error ...}: TG_OK for
+ * ok:true (*msg NULL), TG_EPROTO without a boolean ok (*msg NULL), and for
+ * ok:false a refusal whatever it says: *msg its error (in @payload), or
+ * "refused" when it has none, and the error what the words say, TG_EINVAL
+ * when they say nothing known.
+ *
+ * api_refusal_words is the table alone: the error that the first row
+ * with a pattern in @msg gives (case-insensitive, whole words), else
+ * @otherwise (also for @msg NULL).
+ */
+enum tg_err api_answer_err(const cJSON *root, const char **msg);
+enum tg_err api_payload_err(const cJSON *payload, const char **msg);
+enum tg_err api_refusal_words(const char *msg, enum tg_err otherwise);
 
 /*
  * Paging (paging.c, nested.c).  A lister gathers one listing: the objects

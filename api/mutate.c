@@ -44,26 +44,6 @@ static bool uses(const char *call, const char *name)
 	return false;
 }
 
-/* The wording of an ok:false error, as an error code. */
-static enum tg_err classify_refusal(const char *msg)
-{
-	if (strstr(msg, "does not exist") || strstr(msg, "not found"))
-		return TG_ENOTFOUND;
-	if (strstr(msg, "already exists") || strstr(msg, "is taken") ||
-	    strstr(msg, "duplicate"))
-		return TG_EEXIST;
-	if (strstr(msg, "still has") || strstr(msg, "not empty") ||
-	    strstr(msg, "being used"))
-		return TG_ENOTEMPTY;
-	if (strstr(msg, "ermission"))
-		return TG_EPERM;
-	if (strstr(msg, "cannot be modified") ||
-	    strstr(msg, "cannot be deleted") ||
-	    strstr(msg, "cannot be changed"))
-		return TG_EDENIED;
-	return TG_EINVAL;
-}
-
 /* Renders the secret of payload @r as op->secret_fmt says. */
 static char *render_secret(const struct tg_op *op, const cJSON *r)
 {
@@ -136,7 +116,8 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 					      : NULL;
 	struct buf decl = { 0 }, doc = { 0 };
 	enum tg_err err = TG_ENOMEM;
-	cJSON *v = cJSON_CreateObject(), *data = NULL, *r, *ok, *e;
+	cJSON *v = cJSON_CreateObject(), *data = NULL, *r, *e;
+	const char *msg;
 	char name[64];
 
 	memset(out, 0, sizeof(*out));
@@ -184,21 +165,15 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 	if (err != TG_OK)
 		goto out;
 	r = json_at(data, "r");
-	ok = json_at(r, "ok");
-	if (!cJSON_IsBool(ok)) {
-		err = TG_EPROTO;
-		goto out;
-	}
-	if (!cJSON_IsTrue(ok)) {
-		const cJSON *m = json_at(r, "error");
-		const char *msg = cJSON_IsString(m) ? m->valuestring
-						    : "refused";
-
+	/* ok:false is a refusal whatever its message says; the words only
+	 * tell which. */
+	err = api_payload_err(r, &msg);
+	if (msg) {
 		tg_log(TG_LOG_WARN, "%s refused: %s", name, msg);
 		api_set_message(msg);
-		err = classify_refusal(msg);
-		goto out;
 	}
+	if (err != TG_OK)
+		goto out;
 	if (op->secret_sel) {
 		out->secret = render_secret(op, r);
 		if (!out->secret) {

@@ -425,7 +425,9 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 		    !buf_add(&doc, " } }", 4))
 			goto out;
 		err = api_gql(api, GQL_QUERY, doc.s, vars, &data, NULL);
-		if (err == TG_EINVAL) { /* "Unable to parse global ID" */
+		/* "Unable to parse global ID", or an API that says so
+		 * rather than answering null: no such object. */
+		if (err == TG_EINVAL || err == TG_ENOTFOUND) {
 			err = TG_OK;
 			goto out;
 		}

@@ -524,7 +524,7 @@ enum tg_err tg_api_complete_one(struct tg_api *api, struct tg_list *list,
  * nested pages past the first, or a page size the API refuses.  Nested
  * kinds with their own root list are filtered by name across all
  * parents.  An empty list (TG_OK) means no such object, an id the API
- * cannot parse included.  On error @out is empty: TG_EINVAL for a kind
+ * cannot parse or says does not exist included.  On error @out is empty: TG_EINVAL for a kind
  * looked up by name without a root list, else as tg_api_list.  Any
  * thread.
  */
@@ -624,9 +624,10 @@ void tg_result_release(struct tg_result *r);
  * must find out whether it took effect before trying again.  On TG_OK
  * @out (emptied first) holds what the payload gave back: the caller now
  * owns it and tg_result_release()s it.  On error @out is empty.  On
- * ok:false the API's message is logged and in tg_api_last_message(), and
- * the error is TG_ENOTFOUND, TG_EEXIST, TG_ENOTEMPTY, TG_EDENIED, TG_EPERM
- * or TG_EINVAL from its wording.  Else TG_EINVAL for a variable the call
+ * ok:false (a refusal, whatever its message says) the API's message is
+ * logged and in tg_api_last_message(), and the error is TG_ENOTFOUND,
+ * TG_EEXIST, TG_ENOTEMPTY, TG_EDENIED or TG_EPERM when its wording says
+ * so (refusals.c's table), else TG_EINVAL.  Else TG_EINVAL for a variable the call
  * uses that @vars lacks or that is not JSON, TG_EPROTO for a payload
  * without ok or its secret, TG_ENOMEM, or a request's error (TG_ENET,
  * TG_ERATE, TG_EAUTH...).  Any thread.
