@@ -187,6 +187,14 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	int rc = path_for(ll, parent, name, false, &path);
 
+	/* A field its caller removed to write anew (mv from another
+	 * filesystem): gone for it alone, and not a negative entry the
+	 * kernel would keep for everyone. */
+	if (!rc && tgfs_replaced_next(ll->fs, path, fuse_req_ctx(req)->pid)) {
+		reply_rc(req, -ENOENT);
+		free(path);
+		return;
+	}
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
@@ -367,9 +375,16 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target);
 }
 
-/* Removes @name from @parent with @op (unlink or rmdir). */
+static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
+{
+	(void)pid;
+	return tgfs_rmdir(fs, path);
+}
+
+/* Removes @name from @parent with @op (unlink or rmdir), for the caller
+ * of @req. */
 static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     int (*op)(struct tgfs *fs, const char *path))
+		     int (*op)(struct tgfs *fs, const char *path, pid_t pid))
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL;
@@ -378,7 +393,7 @@ static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
 	for (int tries = 0; tries < 2; tries++) {
 		rc = path_for(ll, parent, name, tries, &path);
 		if (!rc)
-			rc = op(ll->fs, path);
+			rc = op(ll->fs, path, fuse_req_ctx(req)->pid);
 		if (!gone(rc, tries))
 			break;
 	}
@@ -395,7 +410,7 @@ static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	take_out(req, parent, name, tgfs_rmdir);
+	take_out(req, parent, name, rmdir_by);
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
