@@ -157,6 +157,24 @@ bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid)
 	return hidden;
 }
 
+bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid)
+{
+	double now = mono_now();
+	size_t n = strlen(dir);
+	bool some = false;
+
+	pthread_mutex_lock(&replaced_lock);
+	for (size_t i = 0; i < REPLACED_MAX && !some; i++) {
+		const struct replaced *r = &replaced[i];
+
+		some = r->path && r->fs == fs && r->pid == pid &&
+		       r->until >= now && !strncmp(r->path, dir, n) &&
+		       r->path[n] == '/';
+	}
+	pthread_mutex_unlock(&replaced_lock);
+	return some;
+}
+
 static struct fh *fh_of(struct fuse_file_info *fi)
 {
 	return (struct fh *)(uintptr_t)fi->fh;

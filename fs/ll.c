@@ -375,9 +375,12 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target);
 }
 
+/* rm -r of an object removes its files (which changes nothing), then
+ * the folder: that is no delete (use rmdir alone). */
 static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
 {
-	(void)pid;
+	if (tgfs_replaced_under(fs, path, pid))
+		return -ENOTEMPTY;
 	return tgfs_rmdir(fs, path);
 }
 

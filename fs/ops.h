@@ -80,6 +80,9 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid);
 /* True when a lookup of @path by @pid must say ENOENT (not cached by the
  * kernel: others still see it), after tgfs_unlink. */
 bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid);
+/* True when @pid removed a file in folder @dir that way lately: its rmdir
+ * of @dir (rm -r of an object) must not delete the object (ENOTEMPTY). */
+bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid);
 int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		unsigned int flags);
 int tgfs_symlink(struct tgfs *fs, const char *target, const char *path);
