@@ -104,6 +104,15 @@ describe('Unix writes mean what the user meant', () => {
     assert.equal(JSON.parse(sh(`cat ${q(`${R}/object.json`)}`, m.dir)).id, o.id);
   });
 
+  test('rm -r of an object deletes nothing (its fields\' removals change nothing): use rmdir', async () => {
+    const t = await sim.tenant();
+    const { r, st } = await sent(() => fails(`rm -r 'networks/AWS prod'`, m.dir, /Directory not empty|Operation not permitted/));
+    assertNoMutation(st, 'rm -r');
+    assert.doesNotMatch(r.stderr, /cannot remove '[^']*\/(name|id|object\.json)'/, 'fields are removed without error');
+    await assertUnchanged(sim, t, 'rm -r');
+    assert.equal(sh(`cat 'networks/AWS prod/name'`, m.dir), 'AWS prod\n');
+  });
+
   // ---- item 3: appends ----
 
   test('>> to protocols adds ports: one update with the whole new list', async () => {
