@@ -192,10 +192,17 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			goto done;
 		}
 		/* The bytes it holds (rsync rewrites a file whose time
-		 * changed): nothing to send, read-only fields too. */
-		if (!tg_field_secret(f) && len == strlen(now) &&
-		    memcmp(text, now, len) == 0)
-			goto out;
+		 * changed): nothing to send, read-only fields too, and a
+		 * secret written back as the mount shows it. */
+		{
+			const char *shown = tg_field_secret(f)
+						    ? node_text(fs, &node)
+						    : now;
+
+			if (len == strlen(shown) &&
+			    memcmp(text, shown, len) == 0)
+				goto out;
+		}
 		if (!f->writable || (!f->set && !f->ntrans)) {
 			rc = -EACCES;
 			tgfs_record_error(fs, path, rc,
