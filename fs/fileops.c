@@ -91,6 +91,16 @@ static struct replaced {
 	double until;
 } replaced[REPLACED_MAX];
 static pthread_mutex_t replaced_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Slots in use: a lookup with none takes no lock (every lookup asks). */
+static unsigned replaced_used;
+
+/* Frees slot @r (the lock held). */
+static void replaced_free(struct replaced *r)
+{
+	free(r->path);
+	r->path = NULL;
+	__atomic_fetch_sub(&replaced_used, 1, __ATOMIC_RELEASE);
+}
 
 /* Takes @path of @fs out of the table (the lock held). */
 static void replaced_drop(const struct tgfs *fs, const char *path)
@@ -98,10 +108,8 @@ static void replaced_drop(const struct tgfs *fs, const char *path)
 	for (size_t i = 0; i < REPLACED_MAX; i++) {
 		struct replaced *r = &replaced[i];
 
-		if (r->path && r->fs == fs && !strcmp(r->path, path)) {
-			free(r->path);
-			r->path = NULL;
-		}
+		if (r->path && r->fs == fs && !strcmp(r->path, path))
+			replaced_free(r);
 	}
 }
 
@@ -120,16 +128,16 @@ static int replaced_add(const struct tgfs *fs, const char *path, pid_t pid)
 	for (size_t i = 0; i < REPLACED_MAX; i++) {
 		struct replaced *r = &replaced[i];
 
-		if (r->path && r->until < now) {
-			free(r->path);
-			r->path = NULL;
-		}
+		if (r->path && r->until < now)
+			replaced_free(r);
 		if (!slot || (slot->path && (!r->path ||
 					     r->until < slot->until)))
 			slot = r;
 	}
-	free(slot->path);
+	if (slot->path)
+		replaced_free(slot);
 	*slot = (struct replaced){ fs, copy, pid, now + REPLACED_SECS };
+	__atomic_fetch_add(&replaced_used, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&replaced_lock);
 	return 0;
 }
@@ -143,15 +151,20 @@ static void replaced_clear(const struct tgfs *fs, const char *path)
 
 bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid)
 {
-	double now = mono_now();
+	double now;
 	bool hidden = false;
 
+	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
+		return false;
+	now = mono_now();
 	pthread_mutex_lock(&replaced_lock);
 	for (size_t i = 0; i < REPLACED_MAX && !hidden; i++) {
-		const struct replaced *r = &replaced[i];
+		struct replaced *r = &replaced[i];
 
+		if (r->path && r->until < now)
+			replaced_free(r); /* so that lookups take no lock */
 		hidden = r->path && r->fs == fs && r->pid == pid &&
-			 r->until >= now && !strcmp(r->path, path);
+			 !strcmp(r->path, path);
 	}
 	pthread_mutex_unlock(&replaced_lock);
 	return hidden;
@@ -159,10 +172,13 @@ bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid)
 
 bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid)
 {
-	double now = mono_now();
+	double now;
 	size_t n = strlen(dir);
 	bool some = false;
 
+	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
+		return false;
+	now = mono_now();
 	pthread_mutex_lock(&replaced_lock);
 	for (size_t i = 0; i < REPLACED_MAX && !some; i++) {
 		const struct replaced *r = &replaced[i];
@@ -832,6 +848,7 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		if (rc == 0 && !link &&
 		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
 			node_release(&n);
+			replaced_clear(fs, to);
 			rc = commit_field(fs, to, data, len);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)

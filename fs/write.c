@@ -193,13 +193,15 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		}
 		/* The bytes it holds (rsync rewrites a file whose time
 		 * changed): nothing to send, read-only fields too, and a
-		 * secret written back as the mount shows it. */
+		 * secret written back as the mount shows it (not "": a
+		 * touch of it makes a new one, DESIGN.md §5). */
 		{
 			const char *shown = tg_field_secret(f)
 						    ? node_text(fs, &node)
 						    : now;
 
-			if (len == strlen(shown) &&
+			if ((len || !tg_field_secret(f)) &&
+			    len == strlen(shown) &&
 			    memcmp(text, shown, len) == 0)
 				goto out;
 		}

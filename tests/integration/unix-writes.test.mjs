@@ -26,7 +26,8 @@ const mutations = (st) => Object.fromEntries(Object.entries(st.fields)
 describe('Unix writes mean what the user meant', () => {
   let sim, m, tmp;
   before(async () => {
-    ({ sim, m } = await setup());
+    // A provision token: a key's token is shown (and written back) too.
+    ({ sim, m } = await setup({ token: 'sim-provision' }));
     tmp = tempDir();
   });
   after(async () => {
@@ -321,6 +322,18 @@ describe('Unix writes mean what the user meant', () => {
     });
     assert.equal(st.mutations, 0, `no mutation (${JSON.stringify(st.fields)})`);
     await assertUnchanged(sim, t, 'rewrites');
+    assert.equal(errors().split('\n').length, n, 'no error line');
+    // A secret the mount holds, copied back as it shows: no new one.
+    const keys = 'service-accounts/ci-runner/keys';
+    run(`ls -A ${q(keys)} > /dev/null && mkdir ${q(`${keys}/restore-me`)}`, m.dir);
+    const tok = `${keys}/restore-me/token`;
+    run(`cp ${q(tok)} ${q(`${tmp}/token`)}`, m.dir);
+    const { st: st3 } = await sent(() => {
+      run(`cp ${q(`${tmp}/token`)} ${q(tok)} && touch ${q(tok)}`, m.dir);
+      run(`rsync -a ${q(`${tmp}/token`)} ${q(tok)}`, m.dir);
+    });
+    assert.equal(st3.mutations, 0, `a secret written back (${JSON.stringify(st3.fields)})`);
+    assert.equal(sh(`cat ${q(tok)}`, m.dir), sh(`cat ${q(`${tmp}/token`)}`, tmp), 'the same secret');
     assert.equal(errors().split('\n').length, n, 'no error line');
     // A different value of a read-only field: EACCES, at write(2).
     const { st: st2 } = await sent(() => fails(`echo x > ${q(`${R}/id`)}`, m.dir, EACCES));
