@@ -103,6 +103,24 @@ bool tg_time_parse(const char *s, int64_t *secs)
 	return time_split(s, secs, &frac, &fraclen);
 }
 
+bool tg_time_parse_ns(const char *s, int64_t *ns)
+{
+	const int64_t giga = 1000000000;
+	const char *frac;
+	size_t fraclen;
+	int64_t secs, sub = 0;
+
+	if (!time_split(s, &secs, &frac, &fraclen))
+		return false;
+	/* int64_t nanoseconds reach from 1677 to 2262. */
+	if (secs <= INT64_MIN / giga || secs >= INT64_MAX / giga)
+		return false;
+	for (size_t i = 0; i < 9; i++)
+		sub = sub * 10 + (i < fraclen ? frac[i] - '0' : 0);
+	*ns = secs * giga + sub;
+	return true;
+}
+
 bool tg_time_render(const char *s, char *out, size_t outsz)
 {
 	const char *frac;

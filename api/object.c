@@ -398,7 +398,7 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
 			goto out;
 	}
 	if (kind->mtime_path && (s = str_at(node, kind->mtime_path)) &&
-	    !tg_time_parse(s, &o.mtime))
+	    !tg_time_parse_ns(s, &o.mtime))
 		o.mtime = 0;
 	flatten_conns(kind, node);
 	err = keep_json(node, &o);

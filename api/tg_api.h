@@ -294,7 +294,9 @@ struct tg_object {
 	uint32_t packed_size;
 	uint32_t json_len;
 	char *json;      /* a draft's object.json: the text shown */
-	int64_t mtime;   /* seconds since the epoch; 0 when unknown */
+	/* nanoseconds since the epoch: the API's updatedAt as parsed, then
+	 * the time shown (fs/state.c seen_stamp); 0 when unknown */
+	int64_t mtime;
 	uint64_t hash;   /* of object.json as shown: tells changed content */
 	struct tg_ids *links;    /* kind->nrels entries (forward rels) */
 	struct tg_list children; /* objects of the embedded kind */
@@ -351,6 +353,14 @@ size_t tg_list_bytes(const struct tg_list *list);
  * on a malformed time (or @s NULL), and *@secs is then untouched.
  */
 bool tg_time_parse(const char *s, int64_t *secs);
+
+/*
+ * The same time in nanoseconds since the epoch, its fraction kept to the
+ * digit (up to 9; "…51.059028+00:00" ends in 059028000).  False as
+ * tg_time_parse, or outside int64_t nanoseconds (years 1678 to 2261 fit);
+ * *@ns is then untouched.
+ */
+bool tg_time_parse_ns(const char *s, int64_t *ns);
 
 /*
  * Renders the API's time @s as RFC 3339 UTC with its fraction kept

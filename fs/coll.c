@@ -433,8 +433,7 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 		tgfs_record_error(fa->fs, key, rc, tg_api_last_message());
 		return rc;
 	}
-	if (!fa->kind->mtime_path)
-		seen_stamp(fa->fs->seen, &list);
+	seen_stamp(fa->fs->seen, &list, pending);
 	rc = coll_build(fa->kind, &list, &c);
 	if (rc) {
 		tg_pending_free(pending);
@@ -486,6 +485,8 @@ static int coll_finish(struct tgfs *fs, const char *key,
 		for (size_t r = 0; r < c->kind->nrels; r++)
 			group_free(&c->by_link[r]);
 		rc = index_links(c) ? 0 : -ENOMEM;
+		/* Judged now that they are whole. */
+		seen_stamp(fs->seen, &c->list, c->pending);
 	}
 	if (rc) {
 		c->failed = rc;

@@ -96,8 +96,7 @@ static int coll_change(struct tgfs *fs, const struct coll *c,
 	}
 	if (rc)
 		goto out;
-	if (!holder->mtime_path)
-		seen_stamp(fs->seen, &list);
+	seen_stamp(fs->seen, &list, NULL);
 	rc = coll_build(holder, &list, out);
 out:
 	tg_list_release(&list);
@@ -161,8 +160,7 @@ static int seed_fill(void *arg, const char *key, struct tg_cache_fill *out)
 		return -ENOMEM;
 	}
 	list.n = 1;
-	if (!a->kind->mtime_path)
-		seen_stamp(a->fs->seen, &list);
+	seen_stamp(a->fs->seen, &list, NULL);
 	rc = coll_build(a->kind, &list, &nc);
 	if (rc)
 		return rc;

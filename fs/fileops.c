@@ -341,100 +341,109 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	return 0;
 }
 
+/* ---- opens, by node type (rows of the node-type table, ops.c) ---- */
+
+/* Keeps @h as @fi's handle, read and written direct; -ENOMEM for none. */
+static int hand_out(struct fuse_file_info *fi, struct fh *h)
+{
+	if (!h)
+		return -ENOMEM;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	return 0;
+}
+
+int tgfs_open_statfile(struct tgfs *fs, struct node *n, const char *path,
+		       struct fuse_file_info *fi)
+{
+	struct fh *h;
+	char *status;
+
+	/* Its size changes under the kernel's feet: no caching. */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		if (!status_writable(n->field))
+			return -EACCES;
+		h = fh_new(FH_STATUS, path, "", 0);
+	} else {
+		status = status_render(fs, n->field);
+		h = status ? fh_new(FH_READ, path, status, strlen(status))
+			   : NULL;
+		free(status);
+	}
+	if (h)
+		h->status_file = n->field;
+	return hand_out(fi, h);
+}
+
+int tgfs_open_value(struct tgfs *fs, struct node *n, const char *path,
+		    struct fuse_file_info *fi)
+{
+	enum kcache_use use = KC_DIRECT;
+	struct fh *h;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return open_for_write(fs, n, path, fi, fi->flags & O_TRUNC);
+	/* Through the kernel's page cache when the size it holds is this
+	 * content's; a warm cat is then an OPEN and a RELEASE (kcache.c),
+	 * and the file of an object as listed is not even rendered: its
+	 * object's hash tells its content.  Otherwise (secrets, drafts)
+	 * every read asks us. */
+	if (page_cacheable(n) && n->obj->packed && !n->obj->values) {
+		h = fh_unread(path, n, node_content_len(n));
+		if (h)
+			use = kcache_open(fs->kcache, path, n->obj->hash,
+					  h->len);
+	} else {
+		const char *text = node_text(fs, n);
+
+		h = fh_new(FH_READ, path, text, strlen(text));
+	}
+	if (!h)
+		return -ENOMEM;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = use == KC_DIRECT;
+	fi->keep_cache = use == KC_KEEP;
+	/* Nothing to send at close(2) of a reader: spare the kernel the
+	 * FLUSH round trip (a third of a warm cat's requests). */
+	fi->noflush = 1;
+	return 0;
+}
+
+int tgfs_open_draftinfo(struct tgfs *fs, struct node *n, const char *path,
+			struct fuse_file_info *fi)
+{
+	/* read like a field, never written */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		return -EACCES;
+	return tgfs_open_value(fs, n, path, fi);
+}
+
+int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
+		   struct fuse_file_info *fi)
+{
+	(void)fs;
+	(void)n;
+	(void)path;
+	(void)fi;
+	return -ELOOP;
+}
+
 int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 {
-	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	struct node n;
-	struct fh *h = NULL;
-	char *status = NULL;
-	const char *text;
-	enum kcache_use use;
-	int rc;
+	int rc = node_resolve(fs, path, &n);
 
-	rc = node_resolve(fs, path, &n);
-	if (rc == -ENOENT && scratch_stat(fs->scratch, path,
-					  &(struct stat){ 0 }) == 0) {
+	if (rc == -ENOENT &&
+	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0) {
 		if (fi->flags & O_TRUNC)
 			scratch_truncate(fs->scratch, path, 0);
-		h = fh_new(FH_SCRATCH, path, "", 0);
-		if (!h)
-			return -ENOMEM;
-		fi->fh = (uint64_t)(uintptr_t)h;
-		fi->direct_io = 1;
-		return 0;
+		return hand_out(fi, fh_new(FH_SCRATCH, path, "", 0));
 	}
 	if (rc)
 		return rc;
-	switch (n.type) {
-	case NODE_STATFILE:
-		if (writing) {
-			rc = status_writable(n.field) ? 0 : -EACCES;
-			h = fh_new(FH_STATUS, path, "", 0);
-		} else {
-			status = status_render(fs, n.field);
-			h = status ? fh_new(FH_READ, path, status,
-					    strlen(status))
-				   : NULL;
-		}
-		if (!h) {
-			rc = rc ? rc : -ENOMEM;
-			break;
-		}
-		h->status_file = n.field;
-		fi->fh = (uint64_t)(uintptr_t)h;
-		/* Its size changes under the kernel's feet: no caching. */
-		fi->direct_io = 1;
-		break;
-	case NODE_DRAFTINFO:
-		if (writing) {
-			rc = -EACCES;
-			break;
-		}
-		/* read like a field */
-		__attribute__((fallthrough));
-	case NODE_FIELD:
-	case NODE_JSON:
-		if (writing) {
-			rc = open_for_write(fs, &n, path, fi,
-					    fi->flags & O_TRUNC);
-			break;
-		}
-		/* Through the kernel's page cache when the size it holds is
-		 * this content's; a warm cat is then an OPEN and a RELEASE
-		 * (kcache.c), and the file of an object as listed is not
-		 * even rendered: its object's hash tells its content.
-		 * Otherwise (secrets, drafts) every read asks us. */
-		if (page_cacheable(&n) && n.obj->packed && !n.obj->values) {
-			h = fh_unread(path, &n, node_content_len(&n));
-			use = h ? kcache_open(fs->kcache, path, n.obj->hash,
-					      h->len)
-				: KC_DIRECT;
-		} else {
-			text = node_text(fs, &n);
-			h = fh_new(FH_READ, path, text, strlen(text));
-			use = KC_DIRECT;
-		}
-		if (!h) {
-			rc = -ENOMEM;
-			break;
-		}
-		fi->fh = (uint64_t)(uintptr_t)h;
-		fi->direct_io = use == KC_DIRECT;
-		fi->keep_cache = use == KC_KEEP;
-		/* Nothing to send at close(2) of a reader: spare the kernel
-		 * the FLUSH round trip (a third of a warm cat's requests). */
-		fi->noflush = 1;
-		break;
-	case NODE_LINK:
-		rc = -ELOOP;
-		break;
-	default:
-		rc = -EISDIR;
-		break;
-	}
-	if (rc && h && !fi->fh)
-		fh_free(h);
-	free(status);
+	rc = fs->node_types[n.type].open
+		     ? fs->node_types[n.type].open(fs, &n, path, fi)
+		     : -EISDIR;
 	node_release(&n);
 	return rc;
 }
@@ -571,11 +580,12 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	       size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
-	size_t end;
+	size_t end, had;
 	bool plain;
 
 	if (!h || off < 0)
 		return -EBADF;
+	had = h->len;
 	if (h->type == FH_FIELD && h->append)
 		off = (off_t)h->len;
 	end = (size_t)off + size;
@@ -632,6 +642,10 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	    (h->oneline && plain && memchr(h->data, '\n', h->len))) {
 		int rc = send(fs, path, h);
 
+		/* Nothing was sent: ll.c writes it again on the new path
+		 * (an append would otherwise be appended twice). */
+		if (rc == -ESTALE)
+			h->len = had;
 		if (rc)
 			return rc;
 	}

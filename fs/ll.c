@@ -20,7 +20,7 @@
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
  * generation in its mtime, or a drop after a change, tells it when not
- * to (readdir_unopened, attrs_for, folders_changed).  A file unlinked (or
+ * to (lldir.c; attrs_for, folders_changed here).  A file unlinked (or
  * replaced by a rename) while open goes at once, not to a .fuse_hidden*
  * name until its last release: the RELEASE of a close(2) comes after
  * close(2) has returned, so vim's swap file, closed then removed, could
@@ -36,54 +36,7 @@
 
 #include "inodes.h"
 #include "kcache.h"
-#include "ops.h"
-
-/* A listing made for the kernel without an OPENDIR, while it reads it in
- * pieces (see readdir_unopened). */
-struct snap {
-	uint64_t ino;
-	uint32_t tag; /* 0: a free slot */
-	uint64_t used;
-	char *buf;
-	size_t len;
-};
-#define SNAPS 16
-
-struct ll {
-	struct tgfs_config *conf;
-	struct inodes *nodes;
-	struct fuse_session *se;
-	struct {
-		double entry_timeout, attr_timeout, negative_timeout;
-	} cfg; /* the kernel's timeouts, seconds (set at .init) */
-	struct tgfs *fs; /* fs->no_opendir: folders are never opened */
-	pthread_mutex_t snap_lock;
-	struct snap snaps[SNAPS];
-	uint64_t snap_clock;
-};
-
-/* An open folder: its listing, made at the readdir of offset 0. */
-struct ll_dir {
-	pthread_mutex_t lock;
-	char *buf;
-	size_t len, cap;
-	bool filled;
-	int error;
-	fuse_req_t req;
-};
-
-static struct ll *ll_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
-static void reply_rc(fuse_req_t req, int rc)
-{
-	/* -ESTALE: a path that a rename took, and no rename to follow. */
-	if (rc == -ESTALE)
-		rc = -ENOENT;
-	fuse_reply_err(req, rc < 0 ? -rc : 0);
-}
+#include "ll.h"
 
 /*
  * After an operation said ENOENT: the object folders on the way to @ino
@@ -123,8 +76,8 @@ static bool follow(struct ll *ll, fuse_ino_t ino)
  * first said ENOENT, and after following renames on the way: -ENOENT
  * when there was none.
  */
-static int path_for(struct ll *ll, fuse_ino_t ino, const char *child,
-		    bool again, char **path)
+int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
+		char **path)
 {
 	free(*path);
 	*path = NULL;
@@ -133,10 +86,104 @@ static int path_for(struct ll *ll, fuse_ino_t ino, const char *child,
 	return inodes_path(ll->nodes, ino, child, path);
 }
 
-/* True when a result says the path is gone: try once more. */
-static bool gone(int rc, int tries)
+int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
+	       int (*fn)(struct ll *ll, const char *path, void *arg),
+	       void *arg)
 {
-	return tries == 0 && (rc == -ENOENT || rc == -ESTALE);
+	int rc = 0;
+
+	for (int tries = 0; tries < 2; tries++) {
+		rc = ll_path_for(ll, ino, child, tries, path);
+		if (!rc)
+			rc = fn(ll, *path, arg);
+		if (!ll_gone(rc, tries))
+			break;
+	}
+	return rc;
+}
+
+/* ---- the operations as ll_on_path calls them ---- */
+
+static int call_getattr(struct ll *ll, const char *path, void *st)
+{
+	return tgfs_getattr(ll->fs, path, st, NULL, 0);
+}
+
+struct setattr_args {
+	const struct stat *attr;
+	int valid;
+	struct fuse_file_info *fi;
+};
+
+static int set_attrs(struct tgfs *fs, const char *path,
+		     const struct stat *attr, int valid,
+		     struct fuse_file_info *fi);
+
+static int call_setattr(struct ll *ll, const char *path, void *arg)
+{
+	struct setattr_args *a = arg;
+
+	return set_attrs(ll->fs, path, a->attr, a->valid, a->fi);
+}
+
+static int call_readlink(struct ll *ll, const char *path, void *target)
+{
+	return tgfs_readlink(ll->fs, path, target, PATH_MAX + 1);
+}
+
+/* mkdir (@target NULL) or symlink */
+static int call_make(struct ll *ll, const char *path, void *target)
+{
+	return target ? tgfs_symlink(ll->fs, target, path)
+		      : tgfs_mkdir(ll->fs, path);
+}
+
+struct remove_args {
+	int (*op)(struct tgfs *fs, const char *path, pid_t pid);
+	pid_t pid; /* the caller's */
+};
+
+static int call_remove(struct ll *ll, const char *path, void *arg)
+{
+	struct remove_args *a = arg;
+
+	return a->op(ll->fs, path, a->pid);
+}
+
+static int call_open(struct ll *ll, const char *path, void *fi)
+{
+	return tgfs_open(ll->fs, path, fi);
+}
+
+struct create_args {
+	mode_t mode;
+	struct fuse_file_info *fi;
+};
+
+static int call_create(struct ll *ll, const char *path, void *arg)
+{
+	struct create_args *a = arg;
+
+	return tgfs_create(ll->fs, path, a->mode, a->fi);
+}
+
+struct write_args {
+	const char *buf;
+	size_t size;
+	off_t off;
+	struct fuse_file_info *fi;
+};
+
+static int call_write(struct ll *ll, const char *path, void *arg)
+{
+	struct write_args *a = arg;
+
+	return tgfs_write(ll->fs, path, a->buf, a->size, a->off, a->fi);
+}
+
+static int call_flush(struct ll *ll, const char *path, void *fi)
+{
+	return tgfs_flush(ll->fs, path, fi);
 }
 
 /*
@@ -185,13 +232,13 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct ll *ll = ll_of(req);
 	char *path = NULL, *dir = NULL;
 	struct stat st;
-	int rc = path_for(ll, parent, name, false, &path);
+	int rc = ll_path_for(ll, parent, name, false, &path);
 
 	/* A field its caller removed to write anew (mv from another
 	 * filesystem): gone for it alone, and not a negative entry the
 	 * kernel would keep for everyone. */
 	if (!rc && tgfs_replaced_next(ll->fs, path, fuse_req_ctx(req)->pid)) {
-		reply_rc(req, -ENOENT);
+		ll_reply_rc(req, -ENOENT);
 		free(path);
 		return;
 	}
@@ -200,9 +247,9 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
 	 * worth a second look; a name that is simply not there (vim's swap
 	 * file) is not. */
-	if (rc == -ENOENT && !path_for(ll, parent, NULL, false, &dir) &&
+	if (rc == -ENOENT && !ll_path_for(ll, parent, NULL, false, &dir) &&
 	    tgfs_getattr(ll->fs, dir, &st, NULL, 0) == -ENOENT &&
-	    !path_for(ll, parent, name, true, &path))
+	    !ll_path_for(ll, parent, name, true, &path))
 		rc = reply_entry(req, parent, name, path);
 	/* An entry the kernel may keep: after a mkdir or a symlink, that
 	 * would be an EIO (ENOENT there). */
@@ -215,7 +262,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		rc = 0;
 	}
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	free(path);
 	free(dir);
 }
@@ -242,7 +289,7 @@ static void reply_attr(fuse_req_t req, int rc, const char *path,
 	if (!rc)
 		rc = tgfs_getattr(ll_of(req)->fs, path, st, NULL, 0);
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	else
 		fuse_reply_attr(req, st, attrs_for(ll_of(req), path, st));
 }
@@ -256,15 +303,9 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 	int rc = 0;
 
 	(void)fi;
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_getattr(ll->fs, path, &st, NULL, 0);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_getattr, &st);
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	else
 		fuse_reply_attr(req, &st, attrs_for(ll, path, &st));
 	free(path);
@@ -306,13 +347,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = set_attrs(ll->fs, path, attr, valid, fi);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_setattr, &(struct setattr_args){ attr, valid, fi });
 	reply_attr(req, rc, path, &st);
 	free(path);
 }
@@ -323,16 +358,9 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 	char *path = NULL, target[PATH_MAX + 1];
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_readlink(ll->fs, path, target,
-					   sizeof(target));
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_readlink, target);
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	else
 		fuse_reply_readlink(req, target);
 	free(path);
@@ -347,18 +375,11 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = target ? tgfs_symlink(ll->fs, target, path)
-				    : tgfs_mkdir(ll->fs, path);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_make, (void *)target);
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	free(path);
 }
 
@@ -393,16 +414,11 @@ static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = op(ll->fs, path, fuse_req_ctx(req)->pid);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_remove,
+			&(struct remove_args){ op, fuse_req_ctx(req)->pid });
 	if (!rc)
 		inodes_unlink(ll->nodes, parent, name);
-	reply_rc(req, rc);
+	ll_reply_rc(req, rc);
 	free(path);
 }
 
@@ -428,12 +444,12 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		/* Either folder may be the one renamed. */
 		if (tries && !follow(ll, parent) && !follow(ll, newparent))
 			break;
-		rc = path_for(ll, parent, name, false, &from);
+		rc = ll_path_for(ll, parent, name, false, &from);
 		if (!rc)
-			rc = path_for(ll, newparent, newname, false, &to);
+			rc = ll_path_for(ll, newparent, newname, false, &to);
 		if (!rc)
 			rc = tgfs_rename(ll->fs, from, to, flags);
-		if (!gone(rc, tries))
+		if (!ll_gone(rc, tries))
 			break;
 	}
 	/* RENAME_EXCHANGE is refused (fileops.c).  The tenant has it now,
@@ -442,7 +458,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (!rc && inodes_rename(ll->nodes, parent, name, newparent,
 				 newname) != 0)
 		tg_log(TG_LOG_ERR, "%s: out of memory after rename", to);
-	reply_rc(req, rc);
+	ll_reply_rc(req, rc);
 	free(from);
 	free(to);
 }
@@ -453,15 +469,9 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_open(ll->fs, path, fi);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_open, fi);
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	/* An interrupted open: the kernel never got the handle. */
 	else if (fuse_reply_open(req, fi) == -ENOENT)
 		tgfs_release(ll->fs, fi);
@@ -476,13 +486,7 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, parent, name, tries, &path);
-		if (!rc)
-			rc = tgfs_create(ll->fs, path, mode, fi);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, parent, name, &path, call_create, &(struct create_args){ mode, fi });
 	if (rc)
 		goto out;
 	rc = tgfs_getattr(ll->fs, path, &e.attr, NULL, 0);
@@ -501,7 +505,7 @@ static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 out:
 	if (rc)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	free(path);
 }
 
@@ -514,7 +518,7 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (rc < 0)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	else
 		fuse_reply_buf(req, buf, (size_t)rc);
 	free(buf);
@@ -533,15 +537,9 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_write(ll->fs, path, buf, size, off, fi);
-		if (!gone(rc, tries))
-			break;
-	}
+	rc = ll_on_path(ll, ino, NULL, &path, call_write, &(struct write_args){ buf, size, off, fi });
 	if (rc < 0)
-		reply_rc(req, rc);
+		ll_reply_rc(req, rc);
 	else
 		fuse_reply_write(req, (size_t)rc);
 	free(path);
@@ -555,14 +553,8 @@ static void sync_handle(fuse_req_t req, fuse_ino_t ino,
 	char *path = NULL;
 	int rc = 0;
 
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_flush(ll->fs, path, fi);
-		if (!gone(rc, tries))
-			break;
-	}
-	reply_rc(req, rc);
+	rc = ll_on_path(ll, ino, NULL, &path, call_flush, fi);
+	ll_reply_rc(req, rc);
 	free(path);
 }
 
@@ -584,265 +576,6 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	tgfs_release(ll_of(req)->fs, fi);
-	fuse_reply_err(req, 0);
-}
-
-static void ll_opendir(fuse_req_t req, fuse_ino_t ino,
-		       struct fuse_file_info *fi)
-{
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	struct ll_dir *d = NULL;
-	int rc = 0;
-
-	/* The kernel takes this as "never ask again": it lists every
-	 * folder from its cache (FOPEN_CACHE_DIR, FOPEN_KEEP_CACHE) until
-	 * the folder's mtime changes or we drop its entries, and sends no
-	 * RELEASEDIR. */
-	if (ll->fs->no_opendir) {
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
-	for (int tries = 0; tries < 2; tries++) {
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_opendir(ll->fs, path, fi);
-		if (!gone(rc, tries))
-			break;
-	}
-	if (!rc && !(d = calloc(1, sizeof(*d))))
-		rc = -ENOMEM;
-	if (rc) {
-		free(d);
-		reply_rc(req, rc);
-		goto out;
-	}
-	pthread_mutex_init(&d->lock, NULL);
-	fi->fh = (uint64_t)(uintptr_t)d;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		pthread_mutex_destroy(&d->lock);
-		free(d);
-	}
-out:
-	free(path);
-}
-
-/* Adds an entry to the listing being made (a tgfs_fill_fn). */
-static int add_entry(void *buf, const char *name, const struct stat *st)
-{
-	struct ll_dir *d = buf;
-	size_t need = fuse_add_direntry(d->req, NULL, 0, name, NULL, 0);
-	/* "." and "..": an inode number unknown (as libfuse's filler) */
-	struct stat unknown = { .st_ino = 0xffffffff };
-
-	if (!st)
-		st = &unknown;
-	if (d->len + need > d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 4096;
-		char *b;
-
-		while (cap < d->len + need)
-			cap *= 2;
-		if (!(b = realloc(d->buf, cap))) {
-			d->error = -ENOMEM;
-			return 1;
-		}
-		d->buf = b;
-		d->cap = cap;
-	}
-	fuse_add_direntry(d->req, d->buf + d->len, d->cap - d->len, name, st,
-			  (off_t)(d->len + need));
-	d->len += need;
-	return 0;
-}
-
-/* The high half of an offset given out without OPENDIR: 31 bits of the
- * listing's hash, never 0 (offset 0 is the start). */
-static uint32_t tag_listing(char *buf, size_t len)
-{
-	uint32_t tag = (uint32_t)(fnv_add(FNV_INIT, buf, len) >> 33) | 1;
-
-	/* Each entry: ino (8 bytes), off (8), namelen (4), type (4), the
-	 * name, padded to 8 bytes (struct fuse_dirent). */
-	for (size_t p = 0; p + 24 <= len;) {
-		uint64_t off;
-		uint32_t namelen;
-
-		memcpy(&off, buf + p + 8, sizeof(off));
-		memcpy(&namelen, buf + p + 16, sizeof(namelen));
-		off |= (uint64_t)tag << 32;
-		memcpy(buf + p + 8, &off, sizeof(off));
-		p += (24 + (size_t)namelen + 7) & ~(size_t)7;
-	}
-	return tag;
-}
-
-/* Under snap_lock: the snapshot of @ino tagged @tag, or NULL. */
-static struct snap *snap_find(struct ll *ll, uint64_t ino, uint32_t tag)
-{
-	for (size_t i = 0; i < SNAPS; i++)
-		if (ll->snaps[i].tag == tag && ll->snaps[i].ino == ino) {
-			ll->snaps[i].used = ++ll->snap_clock;
-			return &ll->snaps[i];
-		}
-	return NULL;
-}
-
-/* Under snap_lock: keeps @buf (taken over) as the snapshot of @ino, in
- * place of the same or of the one used longest ago. */
-static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
-			     char *buf, size_t len)
-{
-	struct snap *s = snap_find(ll, ino, tag);
-
-	if (!s) {
-		s = &ll->snaps[0];
-		for (size_t i = 1; i < SNAPS; i++)
-			if (ll->snaps[i].used < s->used)
-				s = &ll->snaps[i];
-	}
-	free(s->buf);
-	*s = (struct snap){ .ino = ino, .tag = tag, .buf = buf, .len = len,
-			    .used = ++ll->snap_clock };
-	return s;
-}
-
-/* Lists the folder @ino into @d (its buffer emptied first).  0 or
- * -errno. */
-static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
-{
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = 0;
-
-	for (int tries = 0; tries < 2; tries++) {
-		d->len = 0;
-		d->error = 0;
-		d->req = req;
-		rc = path_for(ll, ino, NULL, tries, &path);
-		if (!rc)
-			rc = tgfs_readdir(ll->fs, path, d, add_entry);
-		if (!gone(rc, tries))
-			break;
-	}
-	free(path);
-	return rc ? rc : d->error;
-}
-
-/* Replies the piece of @buf (@len bytes of entries) at byte @at, at most
- * @size bytes; past the end, an empty one.  True at the end.  The kernel
- * drops an entry the piece cuts, and asks from it next time. */
-static bool reply_piece(fuse_req_t req, const char *buf, size_t len,
-			size_t at, size_t size)
-{
-	if (at >= len) {
-		fuse_reply_buf(req, NULL, 0);
-		return true;
-	}
-	fuse_reply_buf(req, buf + at, len - at < size ? len - at : size);
-	return false;
-}
-
-/* Under snap_lock: the piece of @s at byte @at; the last (empty) one
- * frees it. */
-static void snap_reply(fuse_req_t req, struct snap *s, size_t at,
-		       size_t size)
-{
-	if (reply_piece(req, s->buf, s->len, at, size)) {
-		free(s->buf);
-		memset(s, 0, sizeof(*s));
-	}
-}
-
-/*
- * A readdir without OPENDIR.  At offset 0 the folder is listed whole, as
- * it is now, and kept while the kernel reads it in pieces.  Offsets carry
- * a hash of the listing in their high half, so a piece is only ever cut
- * from the listing its offset came from: one no longer kept is made
- * again, and a listing that changed meanwhile fails that read with EIO
- * rather than hand out entries cut at the wrong places.
- */
-static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
-			     off_t off)
-{
-	struct ll *ll = ll_of(req);
-	uint32_t tag = (uint32_t)((uint64_t)off >> 32), made;
-	size_t at = (size_t)((uint64_t)off & 0xffffffffu);
-	struct ll_dir d = { 0 };
-	struct snap *s;
-	int rc;
-
-	if (off < 0 || (off > 0 && !tag)) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	pthread_mutex_lock(&ll->snap_lock);
-	s = off ? snap_find(ll, ino, tag) : NULL;
-	if (s) {
-		snap_reply(req, s, at, size);
-		pthread_mutex_unlock(&ll->snap_lock);
-		return;
-	}
-	pthread_mutex_unlock(&ll->snap_lock);
-	rc = list_folder(req, ino, &d);
-	if (!rc && !d.buf)
-		rc = -EIO; /* "." and ".." at least */
-	if (rc) {
-		free(d.buf);
-		reply_rc(req, rc);
-		return;
-	}
-	made = tag_listing(d.buf, d.len);
-	if (off && made != tag) {
-		free(d.buf);
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	/* Entries the kernel holds: dropped after a change (folders_changed). */
-	inodes_mark_listed(ll->nodes, ino);
-	pthread_mutex_lock(&ll->snap_lock);
-	s = snap_put(ll, ino, made, d.buf, d.len);
-	snap_reply(req, s, at, size);
-	pthread_mutex_unlock(&ll->snap_lock);
-}
-
-static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi)
-{
-	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
-	int rc = 0;
-
-	if (!d) {
-		readdir_unopened(req, ino, size, off);
-		return;
-	}
-	pthread_mutex_lock(&d->lock);
-	if (off == 0 || !d->filled) {
-		rc = list_folder(req, ino, d);
-		d->filled = rc == 0;
-	}
-	/* Replied under the lock: once the reply is in, the folder may be
-	 * closed, and its RELEASEDIR waits for the lock to free @d. */
-	if (rc)
-		reply_rc(req, rc);
-	else
-		reply_piece(req, d->buf, d->len, off < 0 ? d->len : (size_t)off,
-			    size);
-	pthread_mutex_unlock(&d->lock);
-}
-
-static void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
-			  struct fuse_file_info *fi)
-{
-	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
-
-	(void)ino;
-	/* a readdir of it may still be writing its reply */
-	pthread_mutex_lock(&d->lock);
-	pthread_mutex_unlock(&d->lock);
-	pthread_mutex_destroy(&d->lock);
-	free(d->buf);
-	free(d);
 	fuse_reply_err(req, 0);
 }
 

@@ -27,13 +27,14 @@ struct tgfs_error {
 	char message[256];
 };
 
-struct seen;          /* first-seen times (state.h) */
+struct seen;          /* the mtimes shown (state.h) */
 struct scratch_store; /* scratch files (scratch.h) */
 struct draft_store;   /* drafts (draft.h) */
 struct secret;        /* secrets made by this mount (secret.h) */
 struct inval_queue;   /* kernel cache invalidations (inval.h) */
 struct kcache;        /* what the kernel caches (kcache.h) */
 struct inodes;        /* the kernel's node ids (inodes.h) */
+struct node_ops;      /* what each node type does (node.h) */
 
 /*
  * The mount's state, made by tgfs_new (ops.c) and freed by tgfs_free.
@@ -42,6 +43,9 @@ struct inodes;        /* the kernel's node ids (inodes.h) */
  */
 struct tgfs {
 	const struct tgfs_config *cfg;
+	/* by enum node_type: how each type of node steps, stats, lists and
+	 * opens (ops.c tgfs_node_types) */
+	const struct node_ops *node_types;
 	struct tg_api *api;
 	struct tg_cache *cache;
 	time_t mount_time;

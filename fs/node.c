@@ -275,7 +275,7 @@ int node_complete(struct tgfs *fs, const struct node *n)
 }
 
 /* Steps from an object folder @n to its entry @name. */
-static int step_object(struct tgfs *fs, struct node *n, const char *name)
+int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind, *child;
 	int rc = node_complete(fs, n);
@@ -319,7 +319,7 @@ static int step_object(struct tgfs *fs, struct node *n, const char *name)
 }
 
 /* Steps from a rel folder (or a prefix of one) to @name. */
-static int step_reldir(struct tgfs *fs, struct node *n, const char *name)
+int node_step_reldir(struct tgfs *fs, struct node *n, const char *name)
 {
 	char rel[sizeof(n->rel)];
 	struct rel_find f = { name, n->target, sizeof(n->target), false };
@@ -364,7 +364,7 @@ static bool named_by_id(const struct tg_kind *k, const char *name)
 }
 
 /* Steps from a kind folder to the object @name. */
-static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
+int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind;
 	const char *parent = k->parent ? n->parent_id : NULL;
@@ -395,6 +395,32 @@ static int step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 	return 0;
 }
 
+int node_step_root(struct tgfs *fs, struct node *n, const char *name)
+{
+	(void)fs;
+	if (strcmp(name, TGFS_STATUS_DIR) == 0) {
+		n->type = NODE_STATDIR;
+		return 0;
+	}
+	n->kind = tg_kind_by_dir(NULL, name);
+	if (!n->kind)
+		return -ENOENT;
+	n->type = NODE_KINDDIR;
+	return 0;
+}
+
+int node_step_statdir(struct tgfs *fs, struct node *n, const char *name)
+{
+	(void)fs;
+	for (size_t i = 0; i < tgfs_nstatus_files; i++)
+		if (strcmp(name, tgfs_status_files[i].name) == 0) {
+			n->type = NODE_STATFILE;
+			n->field = i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 {
 	char comp[TGFS_NAME_MAX + 1];
@@ -421,45 +447,9 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 		p += len;
 		n->depth++;
 
-		switch (n->type) {
-		case NODE_ROOT:
-			if (strcmp(comp, TGFS_STATUS_DIR) == 0) {
-				n->type = NODE_STATDIR;
-				break;
-			}
-			n->kind = tg_kind_by_dir(NULL, comp);
-			if (!n->kind) {
-				rc = -ENOENT;
-				goto fail;
-			}
-			n->type = NODE_KINDDIR;
-			break;
-		case NODE_KINDDIR:
-			rc = step_kinddir(fs, n, comp);
-			break;
-		case NODE_OBJECT:
-			rc = step_object(fs, n, comp);
-			break;
-		case NODE_RELDIR:
-			rc = step_reldir(fs, n, comp);
-			break;
-		case NODE_STATDIR:
-			rc = -ENOENT;
-			for (size_t i = 0; i < tgfs_nstatus_files; i++)
-				if (!strcmp(comp, tgfs_status_files[i].name)) {
-					n->type = NODE_STATFILE;
-					n->field = i;
-					rc = 0;
-				}
-			break;
-		case NODE_FIELD:
-		case NODE_JSON:
-		case NODE_LINK:
-		case NODE_STATFILE:
-		case NODE_DRAFTINFO:
-			rc = -ENOTDIR;
-			break;
-		}
+		rc = fs->node_types[n->type].step
+			     ? fs->node_types[n->type].step(fs, n, comp)
+			     : -ENOTDIR;
 		if (rc)
 			goto fail;
 	}

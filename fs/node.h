@@ -29,6 +29,7 @@ enum node_type {
 	NODE_STATDIR,  /* /.twingatefs */
 	NODE_STATFILE, /* a file in it */
 	NODE_DRAFTINFO, /* ".draft" in a draft's folder */
+	NODE_TYPES
 };
 
 struct node {
@@ -49,6 +50,44 @@ struct node {
 	char draft_file[TGFS_NAME_MAX + 1]; /* the draft's name */
 	char *shown; /* JSON: object.json as shown, once asked for */
 };
+
+struct dir_fill;
+struct fuse_file_info;
+struct stat;
+
+/*
+ * What a node of one type does: a row of the table of node types (ops.c
+ * tgfs_node_types, reached through fs->node_types), as redis's dictType.
+ * A NULL member: the type has no such operation (a file has no step or
+ * listing: ENOTDIR; a folder no open: EISDIR).  Each returns 0 or -errno.
+ */
+struct node_ops {
+	/* Steps folder node @n into its entry @name, in place (node.c). */
+	int (*step)(struct tgfs *fs, struct node *n, const char *name);
+	/* @n's st_mode (type and permissions), st_ino, st_size, and
+	 * st_mtime when the type has a time of its own (ops.c). */
+	void (*stat)(struct tgfs *fs, const struct node *n, struct stat *st);
+	/* Gives folder @n's entries (at @path) to @df (ops.c). */
+	int (*list)(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		    const char *path);
+	/* Opens file @n (at @path) as @fi asks (fileops.c). */
+	int (*open)(struct tgfs *fs, struct node *n, const char *path,
+		    struct fuse_file_info *fi);
+};
+
+/* The table itself, a row for each enum node_type: defined by the
+ * operations above this module (ops.c), which fill it with their stat,
+ * list and open and these steps, and handed to node_resolve through
+ * fs->node_types (tgfs_new). */
+extern const struct node_ops tgfs_node_types[NODE_TYPES];
+
+/* The steps of the folder types (rows of the table): from the root, a
+ * kind folder, an object's folder, a rel folder, the status folder. */
+int node_step_root(struct tgfs *fs, struct node *n, const char *name);
+int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name);
+int node_step_object(struct tgfs *fs, struct node *n, const char *name);
+int node_step_reldir(struct tgfs *fs, struct node *n, const char *name);
+int node_step_statdir(struct tgfs *fs, struct node *n, const char *name);
 
 /*
  * Resolves @path ("/" or "/a/b", an absolute path in the mount) into

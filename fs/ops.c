@@ -46,92 +46,130 @@ static ino_t single_link_ino(const struct tg_object *obj, size_t rel)
 	return ino_of(obj->id, obj->kind->rels[rel].dir);
 }
 
+/* ---- attributes, by node type: st_mode, st_ino, st_size and, where
+ * the type has a time of its own, st_mtime ---- */
+
+static void stat_folder(struct stat *st, ino_t ino)
+{
+	st->st_mode = S_IFDIR | 0755;
+	st->st_ino = ino;
+	st->st_size = 4096;
+}
+
+static void stat_root(struct tgfs *fs, const struct node *n, struct stat *st)
+{
+	(void)fs;
+	(void)n;
+	stat_folder(st, 1);
+}
+
+static void stat_kinddir(struct tgfs *fs, const struct node *n,
+			 struct stat *st)
+{
+	(void)fs;
+	stat_folder(st, ino_of(n->parent_id, n->kind->dir));
+	if (n->kind->parent && n->parent_mtime)
+		st->st_mtime = (time_t)(n->parent_mtime / 1000000000);
+}
+
+static void stat_object(struct tgfs *fs, const struct node *n,
+			struct stat *st)
+{
+	(void)fs;
+	stat_folder(st, ino_of(n->obj->id, NULL));
+}
+
+static void stat_reldir(struct tgfs *fs, const struct node *n,
+			struct stat *st)
+{
+	(void)fs;
+	stat_folder(st, ino_of(n->obj->id, n->rel));
+}
+
+static void stat_statdir(struct tgfs *fs, const struct node *n,
+			 struct stat *st)
+{
+	(void)fs;
+	(void)n;
+	stat_folder(st, ino_of(TGFS_STATUS_DIR, NULL));
+}
+
+static void stat_field(struct tgfs *fs, const struct node *n,
+		       struct stat *st)
+{
+	const struct tg_field *f = &n->kind->fields[n->field];
+
+	st->st_mode = S_IFREG | (tg_field_secret(f) ? 0600
+				 : f->writable	     ? 0644
+						     : 0444);
+	st->st_ino = ino_of(n->obj->id, f->file);
+	st->st_size = (off_t)node_text_len(fs, n);
+}
+
+static void stat_json(struct tgfs *fs, const struct node *n, struct stat *st)
+{
+	st->st_mode = S_IFREG | 0644;
+	st->st_ino = ino_of(n->obj->id, "object.json");
+	st->st_size = (off_t)node_text_len(fs, n);
+}
+
+static void stat_draftinfo(struct tgfs *fs, const struct node *n,
+			   struct stat *st)
+{
+	st->st_mode = S_IFREG | 0444;
+	st->st_ino = ino_of(n->obj->id, TGFS_DRAFT_FILE);
+	st->st_size = (off_t)node_text_len(fs, n);
+}
+
+static void stat_link(struct tgfs *fs, const struct node *n, struct stat *st)
+{
+	(void)fs;
+	st->st_mode = S_IFLNK | 0777;
+	if (n->rel_index >= 0 && !n->kind->rels[n->rel_index].many)
+		st->st_ino = single_link_ino(n->obj, (size_t)n->rel_index);
+	else
+		st->st_ino = ino_of(n->obj->id, n->target);
+	st->st_size = (off_t)strlen(n->target);
+}
+
+static void stat_statfile(struct tgfs *fs, const struct node *n,
+			  struct stat *st)
+{
+	char *s = status_render(fs, n->field);
+
+	st->st_mode = S_IFREG | (status_writable(n->field) ? 0200 : 0444);
+	st->st_ino = ino_of(TGFS_STATUS_DIR, tgfs_status_files[n->field].name);
+	st->st_size = s ? (off_t)strlen(s) : 0;
+	st->st_mtime = time(NULL);
+	free(s);
+}
+
 static void fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 {
 	const struct tgfs_config *cfg = fs->cfg;
-	time_t t = fs->mount_time;
+	time_t t;
+	int64_t mtime;
+	long nsec = 0;
 
 	memset(st, 0, sizeof(*st));
+	tgfs_node_types[n->type].stat(fs, n, st);
+	t = st->st_mtime ? st->st_mtime : fs->mount_time;
+	if (n->obj && (mtime = __atomic_load_n(&n->obj->mtime,
+					      __ATOMIC_RELAXED))) {
+		/* Files and links to the nanosecond; a folder's nanoseconds
+		 * are its generation's (ll.c attrs_for). */
+		t = (time_t)(mtime / 1000000000);
+		if (!S_ISDIR(st->st_mode))
+			nsec = (long)(mtime % 1000000000);
+	}
 	st->st_uid = cfg->uid;
 	st->st_gid = cfg->gid;
-	switch (n->type) {
-	case NODE_ROOT:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_ino = 1;
-		break;
-	case NODE_KINDDIR:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_ino = ino_of(n->parent_id, n->kind->dir);
-		if (n->kind->parent && n->parent_mtime)
-			t = (time_t)n->parent_mtime;
-		break;
-	case NODE_OBJECT:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_ino = ino_of(n->obj->id, NULL);
-		break;
-	case NODE_FIELD: {
-		const struct tg_field *f = &n->kind->fields[n->field];
-
-		st->st_mode = S_IFREG | (tg_field_secret(f) ? 0600
-					 : f->writable		 ? 0644
-								 : 0444);
-		st->st_ino = ino_of(n->obj->id, f->file);
-		break;
-	}
-	case NODE_JSON:
-		st->st_mode = S_IFREG | 0644;
-		st->st_ino = ino_of(n->obj->id, "object.json");
-		break;
-	case NODE_RELDIR:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_ino = ino_of(n->obj->id, n->rel);
-		break;
-	case NODE_LINK:
-		st->st_mode = S_IFLNK | 0777;
-		if (n->rel_index >= 0 && !n->kind->rels[n->rel_index].many)
-			st->st_ino = single_link_ino(n->obj,
-						     (size_t)n->rel_index);
-		else
-			st->st_ino = ino_of(n->obj->id, n->target);
-		break;
-	case NODE_STATDIR:
-		st->st_mode = S_IFDIR | 0755;
-		st->st_ino = ino_of(TGFS_STATUS_DIR, NULL);
-		break;
-	case NODE_DRAFTINFO:
-		st->st_mode = S_IFREG | 0444;
-		st->st_ino = ino_of(n->obj->id, TGFS_DRAFT_FILE);
-		break;
-	case NODE_STATFILE:
-		st->st_mode = S_IFREG | (status_writable(n->field) ? 0200
-								   : 0444);
-		st->st_ino = ino_of(TGFS_STATUS_DIR,
-				    tgfs_status_files[n->field].name);
-		t = time(NULL);
-		break;
-	}
-	if (n->obj && n->obj->mtime)
-		t = (time_t)n->obj->mtime;
-	if (S_ISDIR(st->st_mode)) {
-		st->st_nlink = 2;
-		st->st_size = 4096;
-	} else if (n->type == NODE_LINK) {
-		st->st_nlink = 1;
-		st->st_size = (off_t)strlen(n->target);
-	} else if (n->type == NODE_STATFILE) {
-		char *s = status_render(fs, n->field);
-
-		st->st_nlink = 1;
-		st->st_size = s ? (off_t)strlen(s) : 0;
-		free(s);
-	} else {
-		st->st_nlink = 1;
-		st->st_size = (off_t)node_text_len(fs, n);
-	}
+	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
 	st->st_mode &= ~cfg->umask | S_IFMT;
 	st->st_blksize = 4096;
 	st->st_blocks = (st->st_size + 511) / 512;
-	st->st_atime = st->st_mtime = st->st_ctime = t;
+	st->st_mtim = (struct timespec){ .tv_sec = t, .tv_nsec = nsec };
+	st->st_atim = st->st_ctim = st->st_mtim;
 }
 
 int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
@@ -409,139 +447,176 @@ static int skip_entry(void *buf, const char *name, const struct stat *st)
 	return 0;
 }
 
+/* ---- listings, by node type: the entries of a folder node @n (at
+ * @path) given to @df, past "." and ".."; 0 or -errno ---- */
+
+static int list_root(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		     const char *path)
+{
+	(void)fs;
+	(void)n;
+	(void)path;
+	for (size_t i = 0; i < tg_nkinds; i++) {
+		if (tg_kinds[i]->parent)
+			continue;
+		df->child = (struct node){ .type = NODE_KINDDIR,
+					  .kind = tg_kinds[i] };
+		if (add_entry(df, tg_kinds[i]->dir))
+			break;
+	}
+	return 0;
+}
+
+static int list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+			const char *path)
+{
+	const char *parent = n->kind->parent ? n->parent_id : NULL;
+	const struct coll *c;
+	int rc;
+
+	(void)path;
+	/* Listing needs the names of the whole collection, not the nested
+	 * pages of its big objects (an embedded kind's is already held:
+	 * its parent's). */
+	if (!n->ref || !n->kind->parent_conn) {
+		node_release(n);
+		rc = coll_get_names(fs, n->kind, &n->ref);
+		if (rc)
+			return rc;
+		dir_age(df, n->ref);
+	}
+	c = coll_of(n->ref, n->kind);
+	if (c && !coll_each(c, parent, add_object, df) && !n->kind->parent)
+		draft_each(fs->drafts, n->kind, -1, NULL, add_draft, df);
+	return 0;
+}
+
+static int list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		       const char *path)
+{
+	const struct tg_kind *k = n->kind;
+	int rc = node_complete(fs, n);
+
+	if (rc)
+		return rc;
+	if (n->draft) {
+		rc = list_draft(fs, df, n);
+		if (!rc)
+			scratch_each(fs->scratch, path, add_scratch, df);
+		return rc;
+	}
+	df->child = *n;
+	df->child.type = NODE_FIELD;
+	for (size_t i = 0; i < k->nfields; i++) {
+		df->child.field = i;
+		if (add_entry(df, k->fields[i].file))
+			return 0;
+	}
+	df->child.type = NODE_JSON;
+	if (add_entry(df, "object.json"))
+		return 0;
+	for (size_t i = 0; i < tg_nkinds; i++) {
+		if (tg_kinds[i]->parent != k)
+			continue;
+		df->child = (struct node){ .type = NODE_KINDDIR,
+					  .kind = tg_kinds[i],
+					  .parent_mtime = n->obj->mtime };
+		snprintf(df->child.parent_id, sizeof(df->child.parent_id), "%s",
+			 n->obj->id);
+		if (add_entry(df, tg_kinds[i]->dir))
+			return 0;
+	}
+	rc = list_rels(fs, df, n, "");
+	if (!rc)
+		scratch_each(fs->scratch, path, add_scratch, df);
+	return rc;
+}
+
+static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		       const char *path)
+{
+	const struct tg_rel *r;
+	const struct tg_kind *tk;
+	int rc, inv;
+
+	(void)path;
+	if (n->rel_index < 0)
+		return list_rels(fs, df, n, n->rel);
+	df->child = *n;
+	df->child.type = NODE_LINK;
+	rc = rel_each(fs, n->obj, (size_t)n->rel_index, n->depth, add_link,
+		      df);
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	/* Drafts tied to this object, as folders. */
+	r = &n->kind->rels[n->rel_index];
+	tk = tg_kind_by_dir(NULL, r->target);
+	inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+	if (inv >= 0)
+		rc = draft_each(fs->drafts, tk, inv, n->obj->id, add_draft, df);
+	return rc > 0 ? 0 : rc;
+}
+
+static int list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+			const char *path)
+{
+	(void)fs;
+	(void)path;
+	df->child = *n;
+	df->child.type = NODE_STATFILE;
+	for (size_t i = 0; i < tgfs_nstatus_files; i++) {
+		df->child.field = i;
+		if (add_entry(df, tgfs_status_files[i].name))
+			break;
+	}
+	return 0;
+}
+
 /* Gives the entries of the folder at @path to @df; its hash is theirs. */
 static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 {
-	void *buf = df->buf;
-	tgfs_fill_fn filler = df->filler;
 	struct node n;
-	int rc;
+	int rc = node_resolve(fs, path, &n);
 
-	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
+	if (!tgfs_node_types[n.type].list) {
+		node_release(&n);
+		return -ENOTDIR;
+	}
 	dir_age(df, n.ref);
-	filler(buf, ".", NULL);
-	filler(buf, "..", NULL);
-	switch (n.type) {
-	case NODE_ROOT:
-		for (size_t i = 0; i < tg_nkinds; i++) {
-			if (tg_kinds[i]->parent)
-				continue;
-			df->child = (struct node){ .type = NODE_KINDDIR,
-						  .kind = tg_kinds[i] };
-			if (add_entry(df, tg_kinds[i]->dir))
-				break;
-		}
-		break;
-	case NODE_KINDDIR: {
-		const char *parent = n.kind->parent ? n.parent_id : NULL;
-		const struct coll *c;
-
-		/* Listing needs the names of the whole collection, not the
-		 * nested pages of its big objects (an embedded kind's is
-		 * already held: its parent's). */
-		if (!n.ref || !n.kind->parent_conn) {
-			node_release(&n);
-			rc = coll_get_names(fs, n.kind, &n.ref);
-			if (rc)
-				break;
-			dir_age(df, n.ref);
-		}
-		c = coll_of(n.ref, n.kind);
-		if (c && !coll_each(c, parent, add_object, df) &&
-		    !n.kind->parent)
-			draft_each(fs->drafts, n.kind, -1, NULL, add_draft, df);
-		break;
-	}
-	case NODE_OBJECT: {
-		const struct tg_kind *k = n.kind;
-
-		rc = node_complete(fs, &n);
-		if (rc)
-			break;
-		if (n.draft) {
-			rc = list_draft(fs, df, &n);
-			if (!rc)
-				scratch_each(fs->scratch, path, add_scratch,
-					     df);
-			break;
-		}
-
-		df->child = n;
-		df->child.type = NODE_FIELD;
-		for (size_t i = 0; i < k->nfields; i++) {
-			df->child.field = i;
-			if (add_entry(df, k->fields[i].file))
-				goto done;
-		}
-		df->child.type = NODE_JSON;
-		if (add_entry(df, "object.json"))
-			goto done;
-		for (size_t i = 0; i < tg_nkinds; i++) {
-			if (tg_kinds[i]->parent != k)
-				continue;
-			df->child = (struct node){ .type = NODE_KINDDIR,
-						  .kind = tg_kinds[i],
-						  .parent_mtime = n.obj->mtime };
-			snprintf(df->child.parent_id,
-				 sizeof(df->child.parent_id), "%s", n.obj->id);
-			if (add_entry(df, tg_kinds[i]->dir))
-				goto done;
-		}
-		rc = list_rels(fs, df, &n, "");
-		if (!rc)
-			scratch_each(fs->scratch, path, add_scratch, df);
-		break;
-	}
-	case NODE_RELDIR:
-		if (n.rel_index < 0) {
-			rc = list_rels(fs, df, &n, n.rel);
-			break;
-		}
-		df->child = n;
-		df->child.type = NODE_LINK;
-		rc = rel_each(fs, n.obj, (size_t)n.rel_index, n.depth,
-			      add_link, df);
-		if (!rc) {
-			/* Drafts tied to this object, as folders. */
-			const struct tg_rel *r = &n.kind->rels[n.rel_index];
-			const struct tg_kind *tk =
-				tg_kind_by_dir(NULL, r->target);
-			int inv = tk && !r->path
-					  ? tg_rel_index(tk, r->inverse)
-					  : -1;
-
-			if (inv >= 0)
-				rc = draft_each(fs->drafts, tk, inv, n.obj->id,
-						add_draft, df);
-		}
-		if (rc > 0)
-			rc = 0;
-		break;
-	case NODE_STATDIR:
-		df->child = n;
-		df->child.type = NODE_STATFILE;
-		for (size_t i = 0; i < tgfs_nstatus_files; i++) {
-			df->child.field = i;
-			if (add_entry(df, tgfs_status_files[i].name))
-				break;
-		}
-		break;
-	case NODE_LINK:
-	case NODE_STATFILE:
-	case NODE_DRAFTINFO:
-		rc = -ENOTDIR;
-		break;
-	case NODE_FIELD:
-	case NODE_JSON:
-		rc = -ENOTDIR;
-		break;
-	}
-done:
+	df->filler(df->buf, ".", NULL);
+	df->filler(df->buf, "..", NULL);
+	rc = tgfs_node_types[n.type].list(fs, df, &n, path);
 	node_release(&n);
 	return rc;
 }
+
+/*
+ * What each type of node does, as redis's dictType: how a folder steps
+ * into an entry (node.c), a node's attributes and a folder's listing
+ * (here), a file's open (fileops.c).  node_resolve reaches it through
+ * fs->node_types (tgfs_new).
+ */
+const struct node_ops tgfs_node_types[NODE_TYPES] = {
+	[NODE_ROOT] = { .step = node_step_root, .stat = stat_root,
+			.list = list_root },
+	[NODE_KINDDIR] = { .step = node_step_kinddir, .stat = stat_kinddir,
+			   .list = list_kinddir },
+	[NODE_OBJECT] = { .step = node_step_object, .stat = stat_object,
+			  .list = list_object },
+	[NODE_FIELD] = { .stat = stat_field, .open = tgfs_open_value },
+	[NODE_JSON] = { .stat = stat_json, .open = tgfs_open_value },
+	[NODE_RELDIR] = { .step = node_step_reldir, .stat = stat_reldir,
+			  .list = list_reldir },
+	[NODE_LINK] = { .stat = stat_link, .open = tgfs_open_link },
+	[NODE_STATDIR] = { .step = node_step_statdir, .stat = stat_statdir,
+			   .list = list_statdir },
+	[NODE_STATFILE] = { .stat = stat_statfile,
+			    .open = tgfs_open_statfile },
+	[NODE_DRAFTINFO] = { .stat = stat_draftinfo,
+			     .open = tgfs_open_draftinfo },
+};
 
 int tgfs_readdir(struct tgfs *fs, const char *path, void *buf,
 		 tgfs_fill_fn filler)
@@ -628,6 +703,7 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	if (!fs)
 		return NULL;
 	fs->cfg = conf;
+	fs->node_types = tgfs_node_types;
 	fs->mount_time = time(NULL);
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_mutex_init(&fs->apply_lock, NULL);

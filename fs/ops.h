@@ -60,6 +60,18 @@ int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
 		     const char *id, char *out);
 
 int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
+
+struct node;
+/* The opens of the table of node types (node.h tgfs_node_types) (fileops.c): a field or object.json, .draft, a link (ELOOP),
+ * a status file. */
+int tgfs_open_value(struct tgfs *fs, struct node *n, const char *path,
+		    struct fuse_file_info *fi);
+int tgfs_open_draftinfo(struct tgfs *fs, struct node *n, const char *path,
+			struct fuse_file_info *fi);
+int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
+		   struct fuse_file_info *fi);
+int tgfs_open_statfile(struct tgfs *fs, struct node *n, const char *path,
+		       struct fuse_file_info *fi);
 int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 		struct fuse_file_info *fi);
 int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,

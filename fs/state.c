@@ -1,13 +1,31 @@
 /*
- * state.c - first-seen times for objects the API gives no updatedAt
- * (devices), so their files keep the same mtime across mounts and
- * `rsync -a` copies nothing twice (DESIGN.md §6).
+ * state.c - the mtimes shown for objects, so that a change of content is
+ * always a new mtime, and an unchanged one keeps its mtime, across mounts
+ * too (DESIGN.md §6): `rsync -a` copies every change and nothing twice.
+ *
+ * rsync's quick check compares sizes and whole seconds of mtimes, so an
+ * object's mtime (in nanoseconds) follows these rules, per object, by the
+ * hash of its rendered content:
+ *   - content never seen before: its updatedAt as the API gives it, to
+ *     the digit; for kinds without one (devices), the time it was seen;
+ *   - the content last seen: the mtime it was shown with then;
+ *   - new content: its updatedAt if that is past the last mtime shown,
+ *     else (a change the API made without moving updatedAt, or one within
+ *     the same second) the time it is seen; and at least the next whole
+ *     second after the last mtime shown, so that each content of an object
+ *     has a second of its own.  Two changes within one second therefore
+ *     show one second apart, the later one up to a second ahead of its
+ *     updatedAt.
+ * An object still lacking nested pages (a partial listing) shows what it
+ * would if nothing changed there, and is judged once complete.
  *
  * The state file, $XDG_STATE_HOME/twingatefs/seen-<hash of the endpoint>
  * (default ~/.local/state), holds one line per object: its id, a hash of
- * its rendered content and the time that content was first seen.  Never a
+ * its rendered content and the mtime shown for it, "<secs>.<9 digits>"
+ * (files of older versions have whole seconds, read as such).  Never a
  * value or a secret.  It is rewritten (to a temporary file, then renamed)
- * when something new was seen; mode 0600.
+ * when something new was seen, at most once a second and at the close;
+ * mode 0600.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +46,10 @@
 struct seen_entry {
 	uint32_t id;    /* offset of the id in seen->ids; 0: a free slot */
 	uint64_t hash;
-	int64_t first;
+	int64_t first; /* the mtime shown for that content, nanoseconds */
 };
+
+#define GIGA INT64_C(1000000000)
 
 struct seen {
 	pthread_mutex_t lock;
@@ -38,6 +58,10 @@ struct seen {
 	size_t nslots, n;
 	char *ids; /* every id once, each after a NUL (offset 0: none) */
 	size_t ids_len, ids_cap;
+	/* Something new not written yet: written at most once a second
+	 * (a walk fills many collections), and at the close. */
+	bool dirty;
+	int64_t saved_at; /* CLOCK_MONOTONIC, nanoseconds */
 };
 
 static uint64_t fnv64(const char *s)
@@ -135,6 +159,34 @@ static bool put(struct seen *s, const char *id, uint64_t hash, int64_t first)
 	return true;
 }
 
+/* One line of the state file into its parts: false when it is none. */
+static bool parse_line(const char *line, char *id, size_t idsz,
+		       uint64_t *hash, int64_t *ns)
+{
+	char idbuf[400];
+	int64_t secs, sub = 0;
+	int end = 0, digits = 0;
+	const char *p;
+
+	if (idsz < sizeof(idbuf) ||
+	    sscanf(line, "%399s %" SCNx64 " %" SCNd64 "%n", idbuf, hash,
+		   &secs, &end) != 3 ||
+	    secs < 0 || secs >= INT64_MAX / GIGA)
+		return false;
+	p = line + end;
+	if (*p == '.') /* this version's; older ones wrote whole seconds */
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (digits++ < 9)
+				sub = sub * 10 + (*p - '0');
+	while (digits++ < 9)
+		sub *= 10;
+	if (*p && *p != '\n')
+		return false;
+	strcpy(id, idbuf);
+	*ns = secs * GIGA + sub;
+	return true;
+}
+
 struct seen *seen_open(const char *url)
 {
 	struct seen *s = calloc(1, sizeof(*s));
@@ -162,18 +214,21 @@ struct seen *seen_open(const char *url)
 		uint64_t hash;
 		int64_t first;
 
-		if (sscanf(line, "%399s %" SCNx64 " %" SCNd64, id, &hash,
-			   &first) == 3)
+		if (parse_line(line, id, sizeof(id), &hash, &first))
 			put(s, id, hash, first);
 	}
 	fclose(f);
 	return s;
 }
 
+static void save(struct seen *s);
+
 void seen_close(struct seen *s)
 {
 	if (!s)
 		return;
+	if (s->dirty && s->path)
+		save(s);
 	free(s->slot);
 	free(s->ids);
 	pthread_mutex_destroy(&s->lock);
@@ -204,9 +259,12 @@ static void save(struct seen *s)
 		const struct seen_entry *e = &s->slot[i];
 
 		if (e->id)
-			fprintf(f, "%s %016" PRIx64 " %" PRId64 "\n",
-				s->ids + e->id, e->hash, e->first);
+			fprintf(f, "%s %016" PRIx64 " %" PRId64 ".%09" PRId64
+				   "\n",
+				s->ids + e->id, e->hash, e->first / GIGA,
+				e->first % GIGA);
 	}
+	s->dirty = false;
 	if (fclose(f) != 0 || rename(tmpname, s->path) != 0) {
 		tg_log(TG_LOG_WARN, "cannot keep first-seen times in %s",
 		       s->path);
@@ -215,27 +273,64 @@ static void save(struct seen *s)
 	free(tmpname);
 }
 
-void seen_stamp(struct seen *s, struct tg_list *list)
+/* The mtime for new content of the object of entry @e, whose API time is
+ * @api (0: none), seen at @now: a second past the last one shown. */
+static int64_t changed_mtime(const struct seen_entry *e, int64_t api,
+			     int64_t now)
 {
-	int64_t now = (int64_t)time(NULL);
-	bool changed = false;
+	int64_t t = api > e->first ? api : now;
+	int64_t next = (e->first / GIGA + 1) * GIGA;
+
+	return t < next ? next : t;
+}
+
+/* Sets @o's mtime (its API time on entry); true when its entry changed. */
+static bool stamp_one(struct seen *s, struct tg_object *o,
+		      const struct tg_pending *pending, int64_t now)
+{
+	const struct seen_entry *e = s->nslots ? slot_of(s, o->id) : NULL;
+	int64_t api = o->mtime, t;
+	bool whole = !tg_pending_has(pending, o->id);
+
+	if (e && !e->id)
+		e = NULL;
+	if (!e)
+		t = api ? api : now;
+	else if (whole ? e->hash == o->hash : api <= e->first)
+		t = e->first; /* an incomplete object: judged once whole */
+	else
+		t = changed_mtime(e, api, now);
+	/* A partial list's objects are read without its lock. */
+	__atomic_store_n(&o->mtime, t, __ATOMIC_RELAXED);
+	return whole && !(e && e->hash == o->hash) &&
+	       put(s, o->id, o->hash, t);
+}
+
+void seen_stamp(struct seen *s, struct tg_list *list,
+		const struct tg_pending *pending)
+{
+	struct timespec ts, mono;
+	int64_t now;
 
 	if (!s)
 		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now = (int64_t)ts.tv_sec * GIGA + ts.tv_nsec;
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < list->n; i++) {
 		struct tg_object *o = &list->items[i];
-		const struct seen_entry *e = s->nslots ? slot_of(s, o->id)
-						       : NULL;
 
-		if (e && e->id && e->hash == o->hash) {
-			o->mtime = e->first;
-			continue;
-		}
-		o->mtime = now;
-		changed |= put(s, o->id, o->hash, now);
+		s->dirty |= stamp_one(s, o, pending, now);
+		for (size_t j = 0; j < o->children.n; j++)
+			s->dirty |= stamp_one(s, &o->children.items[j], NULL,
+					      now);
 	}
-	if (changed && s->path)
+	if (s->dirty && s->path &&
+	    (!s->saved_at || mono.tv_sec * GIGA + mono.tv_nsec - s->saved_at >=
+				     GIGA)) {
 		save(s);
+		s->saved_at = mono.tv_sec * GIGA + mono.tv_nsec;
+	}
 	pthread_mutex_unlock(&s->lock);
 }

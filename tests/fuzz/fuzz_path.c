@@ -2,8 +2,8 @@
  * fuzz_path.c - path resolution (fs/node.c node_resolve) over a fixed
  * tenant, with the cache (cache/cache.c) and without a network.
  *
- * Link with -Wl,--wrap=tg_api_list,--wrap=tg_api_lookup,
- * --wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create: reads
+ * The mount is made as the daemon makes it (tgfs_new), over the fixed
+ * tenant of tests/fixture (linked with its --wrap flags, run.sh): reads
  * are answered from tests/fuzz/tenant.json (the simulator's "small"
  * tenant plus a few awkward names: ".", "..", quote marks, a long name,
  * an empty one, an id that is no global ID), and every change the mount
@@ -52,6 +52,7 @@
 #include "../../fs/status.h"
 #include "../../fs/write.h"
 #include "fuzz_common.h"
+#include "../fixture/tenant.h"
 
 #ifndef FUZZ_TENANT_FILE
 #define FUZZ_TENANT_FILE "tests/fuzz/tenant.json"
@@ -63,111 +64,15 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum tg_err __wrap_tg_api_list(struct tg_api *api, const struct tg_kind *kind,
-			       struct tg_list *out);
-enum tg_err __wrap_tg_api_lookup(struct tg_api *api,
-				 const struct tg_kind *kind, const char *name,
-				 struct tg_list *out);
-enum tg_err __wrap_tg_api_mutate(struct tg_api *api, const struct tg_op *op,
-				 const struct tg_vars *vars,
-				 struct tg_result *out);
-enum tg_err __wrap_tg_api_update(struct tg_api *api,
-				 const struct tg_object *obj,
-				 const size_t *fields, char *const *values,
-				 size_t n, struct tg_result *out);
-enum tg_err __wrap_tg_api_create(struct tg_api *api,
-				 const struct tg_kind *kind,
-				 const size_t *fields, char *const *values,
-				 size_t n, const size_t *rels,
-				 char *const *ids, size_t nl,
-				 struct tg_result *out);
-
 /* ---- the tenant ---- */
 
-/* Per kind (index in tg_kinds): its objects; embedded kinds' objects are
- * in their parents' and, flattened, in their own row. */
-static struct tg_list tenant[64];
-static bool failing[64];
-static struct tg_api *api;
 static struct tgfs_config cfg;
 static bool trace; /* FUZZ_PATH_TRACE=1: say what each command did */
 
-static size_t kind_index(const struct tg_kind *k)
+static void no_inval(void *arg, const char *path)
 {
-	for (size_t i = 0; i < tg_nkinds; i++)
-		if (tg_kinds[i] == k)
-			return i;
-	abort();
-}
-
-static void load_tenant(void)
-{
-	const char *path = getenv("FUZZ_TENANT");
-	FILE *f;
-	char *text;
-	long len;
-	cJSON *root, *arr;
-
-	if (!path || !*path)
-		path = FUZZ_TENANT_FILE;
-	f = fopen(path, "rb");
-	FZ_CHECK(f, "cannot open the tenant %s (set FUZZ_TENANT)", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = malloc((size_t)len + 1);
-	FZ_CHECK(text && fread(text, 1, (size_t)len, f) == (size_t)len,
-		 "cannot read %s", path);
-	fclose(f);
-	text[len] = '\0';
-	root = cJSON_Parse(text);
-	free(text);
-	FZ_CHECK(cJSON_IsObject(root), "%s is not a JSON object", path);
-	FZ_CHECK(tg_nkinds <= 64, "too many kinds");
-	cJSON_ArrayForEach(arr, root) {
-		const struct tg_kind *k = tg_kind_named(arr->string);
-		struct tg_list *l;
-		cJSON *node;
-
-		FZ_CHECK(k && k->list_field, "%s: no listed kind", arr->string);
-		l = &tenant[kind_index(k)];
-		l->items = calloc((size_t)cJSON_GetArraySize(arr) + 1,
-				  sizeof(*l->items));
-		FZ_CHECK(l->items, "oom");
-		cJSON_ArrayForEach(node, arr) {
-			char *s = cJSON_PrintUnformatted(node);
-			enum tg_err err;
-
-			FZ_CHECK(s, "oom");
-			err = tg_object_from_json(k, s, strlen(s),
-						  &l->items[l->n]);
-			FZ_CHECK(err == TG_OK, "%s: a node does not parse: %s",
-				 k->dir, s);
-			cJSON_free(s);
-			l->n++;
-		}
-	}
-	cJSON_Delete(root);
-	/* Embedded kinds: their objects, flattened, for the commands. */
-	for (size_t i = 0; i < tg_nkinds; i++) {
-		const struct tg_kind *child = tg_kind_embedded(tg_kinds[i]);
-		struct tg_list *p = &tenant[i], *c;
-		size_t total = 0;
-
-		if (!child)
-			continue;
-		c = &tenant[kind_index(child)];
-		for (size_t j = 0; j < p->n; j++)
-			total += p->items[j].children.n;
-		c->items = calloc(total + 1, sizeof(*c->items));
-		FZ_CHECK(c->items, "oom");
-		for (size_t j = 0; j < p->n; j++)
-			for (size_t m = 0; m < p->items[j].children.n; m++)
-				FZ_CHECK(tg_object_copy(
-						 &p->items[j].children.items[m],
-						 &c->items[c->n++]) == TG_OK,
-					 "oom");
-	}
+	(void)arg;
+	(void)path;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -177,126 +82,30 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	const char *tenant = getenv("FUZZ_TENANT");
+	static char state[] = "/tmp/fuzz_path.XXXXXX";
+
 	tg_log_set_level(TG_LOG_ERR);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	load_tenant();
+	fixture_load(tenant && *tenant ? tenant : FUZZ_TENANT_FILE);
+	/* first-seen times of this run's own */
+	FZ_CHECK(mkdtemp(state), "mkdtemp");
+	setenv("XDG_STATE_HOME", state, 1);
 	cfg.api = acfg;
 	cfg.cache_ttl = 3600;
 	trace = getenv("FUZZ_PATH_TRACE") && *getenv("FUZZ_PATH_TRACE") == '1';
-	api = tg_api_new(&acfg); /* makes no request; for the status files */
-	FZ_CHECK(api, "tg_api_new");
 	return 0;
-}
-
-static enum tg_err copy_matching(const struct tg_kind *kind,
-				 const char *name, struct tg_list *out)
-{
-	const struct tg_list *src = &tenant[kind_index(kind)];
-
-	memset(out, 0, sizeof(*out));
-	if (failing[kind_index(kind)])
-		return TG_ENET; /* as a lost connection */
-	out->items = calloc(src->n + 1, sizeof(*out->items));
-	if (!out->items)
-		return TG_ENOMEM;
-	for (size_t i = 0; i < src->n; i++) {
-		const struct tg_object *o = &src->items[i];
-
-		if (name && strcmp(kind->lookup == TG_LOOKUP_ID ? o->id
-							       : o->name,
-				   name) != 0)
-			continue;
-		FZ_CHECK(tg_object_copy(o, &out->items[out->n]) == TG_OK,
-			 "oom");
-		out->n++;
-	}
-	return TG_OK;
-}
-
-enum tg_err __wrap_tg_api_list(struct tg_api *a, const struct tg_kind *kind,
-			       struct tg_list *out)
-{
-	(void)a;
-	FZ_CHECK(kind->list_field, "listing %s, which has no list", kind->dir);
-	return copy_matching(kind, NULL, out);
-}
-
-enum tg_err __wrap_tg_api_lookup(struct tg_api *a, const struct tg_kind *kind,
-				 const char *name, struct tg_list *out)
-{
-	(void)a;
-	FZ_CHECK(name, "lookup without a name");
-	return copy_matching(kind, name, out);
-}
-
-enum tg_err __wrap_tg_api_mutate(struct tg_api *a, const struct tg_op *op,
-				 const struct tg_vars *vars,
-				 struct tg_result *out)
-{
-	(void)a;
-	(void)op;
-	(void)vars;
-	memset(out, 0, sizeof(*out));
-	return TG_ENET;
-}
-
-enum tg_err __wrap_tg_api_update(struct tg_api *a, const struct tg_object *obj,
-				 const size_t *fields, char *const *values,
-				 size_t n, struct tg_result *out)
-{
-	(void)a;
-	(void)obj;
-	(void)fields;
-	(void)values;
-	(void)n;
-	memset(out, 0, sizeof(*out));
-	return TG_ENET;
-}
-
-enum tg_err __wrap_tg_api_create(struct tg_api *a, const struct tg_kind *kind,
-				 const size_t *fields, char *const *values,
-				 size_t n, const size_t *rels,
-				 char *const *ids, size_t nl,
-				 struct tg_result *out)
-{
-	(void)a;
-	(void)kind;
-	(void)fields;
-	(void)values;
-	(void)n;
-	(void)rels;
-	(void)ids;
-	(void)nl;
-	memset(out, 0, sizeof(*out));
-	return TG_ENET;
 }
 
 /* ---- the mount ---- */
 
 static struct tgfs *mount_new(void)
 {
-	struct tgfs *fs = calloc(1, sizeof(*fs));
+	struct tgfs *fs = tgfs_new(&cfg, no_inval, NULL);
 
 	FZ_CHECK(fs, "oom");
-	fs->cfg = &cfg;
-	fs->api = api;
-	fs->cache = tg_cache_new(cfg.cache_ttl, 0);
-	fs->drafts = draft_store_new();
-	fs->scratch = scratch_new();
-	FZ_CHECK(fs->cache && fs->drafts && fs->scratch, "oom");
-	pthread_mutex_init(&fs->lock, NULL);
-	memset(failing, 0, sizeof(failing));
+	fixture_reset();
 	return fs;
-}
-
-static void mount_free(struct tgfs *fs)
-{
-	secrets_free(fs);
-	scratch_free(fs->scratch);
-	draft_store_free(fs->drafts);
-	tg_cache_free(fs->cache);
-	pthread_mutex_destroy(&fs->lock);
-	free(fs);
 }
 
 /* ---- checks ---- */
@@ -460,7 +269,7 @@ static const struct tg_object *tenant_object(const char *dir, long idx,
 
 	if (!k)
 		return NULL;
-	l = &tenant[kind_index(k)];
+	l = fixture_objects(k);
 	if (!l->n)
 		return NULL;
 	*kind = k;
@@ -526,7 +335,7 @@ static void command(struct tgfs *fs, char *line)
 	case '?':
 		if (sscanf(line + 1, " %63s", dir) == 1 &&
 		    (k = tg_kind_named(dir)))
-			failing[kind_index(k)] = !failing[kind_index(k)];
+			fixture_fail(k, !fixture_failing(k));
 		return;
 	case '#':
 		tg_cache_clear(fs->cache);
@@ -619,7 +428,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		command(fs, line);
 		count++;
 	}
-	mount_free(fs);
+	tgfs_free(fs);
 	free(text);
 	return 0;
 }

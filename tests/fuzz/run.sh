@@ -84,7 +84,18 @@ done
 wraps() {
 	case $1 in
 	response) echo "-Wl,--wrap=http_post,--wrap=clock_nanosleep" ;;
-	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create" ;;
+	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_list_partial,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create" ;;
+	*) echo "" ;;
+	esac
+}
+
+# The fixed tenant served with no network (tests/fixture), for path.
+compile "$top/tests/fixture/tenant.c" "$build/obj/fixture-tenant.o" \
+	"-fsanitize=fuzzer-no-link -Wall -Wextra" "$top/api $top/tests/fixture"
+
+extra() {
+	case $1 in
+	path) echo "$build/obj/fixture-tenant.o" ;;
 	*) echo "" ;;
 	esac
 }
@@ -95,7 +106,7 @@ for t in $targets; do
 		"-fsanitize=fuzzer-no-link -Wall -Wextra -Wno-missing-field-initializers -DFUZZ_TENANT_FILE=\"$here/tenant.json\"" \
 		"$top/api $top/cache $top/fs $here"
 	# shellcheck disable=SC2086,SC2046
-	$CC $san -fsanitize=fuzzer "$build/obj/fuzz_$t.o" $(wraps "$t") \
+	$CC $san -fsanitize=fuzzer "$build/obj/fuzz_$t.o" $(extra "$t") $(wraps "$t") \
 		"$build/libtgfs.a" "$build/libtgcache.a" "$build/libtgapi.a" \
 		$deps_libs -o "$build/fuzz_$t"
 done

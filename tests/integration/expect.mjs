@@ -7,11 +7,14 @@
 //   expectTree(tenant) -> {
 //     entries: Map(path -> entry)   every path below the mount root:
 //        { type: 'dir' }
-//        { type: 'file', content, mode, mtime }   mode: '444' | '600' | '644'
+//        { type: 'file', content, mode, mtime, mtimeNs }
+//                                                 mode: '444' | '600' | '644'
 //                                                 | null (0644 or 0444);
-//                                                 mtime: seconds | null
-//        { type: 'link', target, to }             to: the folder it resolves to
-//     objects: [{ kind, obj, path, mtime }]       one per object folder
+//                                                 mtime: seconds | null,
+//                                                 mtimeNs: a BigInt | null
+//        { type: 'link', target, to, mtime, mtimeNs }
+//                                                 to: the folder it resolves to
+//     objects: [{ kind, obj, path, mtime, mtimeNs }]  one per object folder
 //     byKind: { kindKey: [object records] }
 //   }
 //
@@ -49,6 +52,16 @@ const FIXED_MODES = { id: '444', 'created-at': '444', 'updated-at': '444',
 export function epochSeconds(t) {
   if (!t) return null;
   return Math.floor(Date.parse(t.replace(/(\.\d{3})\d+/, '$1')) / 1000);
+}
+
+// The same time in nanoseconds (a BigInt), every digit of its fraction
+// kept: what a file's mtime shows (lstatSync(p, { bigint: true }).mtimeNs).
+export function epochNs(t) {
+  if (!t) return null;
+  const m = t.match(/^(.{19})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i);
+  if (!m) throw new Error(`expect.mjs: not an API time: ${t}`);
+  const secs = Date.parse(`${m[1]}${m[3]}`) / 1000;
+  return BigInt(secs) * 1000000000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 // ---- the kinds ----
@@ -267,7 +280,8 @@ export function expectTree(t) {
       const path = `${folder}/${names[i]}`;
       pathOf.set(o.id, path);
       const rec = { kind: kind.key, obj: o, path, name: names[i],
-        mtime: kind.mtime ? epochSeconds(o[kind.mtime]) : null };
+        mtime: kind.mtime ? epochSeconds(o[kind.mtime]) : null,
+        mtimeNs: kind.mtime ? epochNs(o[kind.mtime]) : null };
       objects.push(rec);
       byKind[kind.key].push(rec);
     });
@@ -287,10 +301,10 @@ export function expectTree(t) {
     add(rec.path, { type: 'dir', mtime: rec.mtime });
     for (const [file, key, render] of kind.fields) {
       add(`${rec.path}/${file}`, { type: 'file', content: render(key === null ? null : o[key]),
-        mode: FIXED_MODES[file] ?? null, mtime: rec.mtime });
+        mode: FIXED_MODES[file] ?? null, mtime: rec.mtime, mtimeNs: rec.mtimeNs });
     }
     add(`${rec.path}/object.json`, { type: 'file', content: null, json: true,
-      mode: FIXED_MODES['object.json'], mtime: rec.mtime });
+      mode: FIXED_MODES['object.json'], mtime: rec.mtime, mtimeNs: rec.mtimeNs });
     for (const child of KINDS.filter((k) => k.parent?.key === kind.key)) {
       add(`${rec.path}/${child.dir}`, { type: 'dir' });
     }
@@ -298,7 +312,8 @@ export function expectTree(t) {
       const linkTo = (path, id) => {
         const to = pathOf.get(id);
         if (!to) throw new Error(`expect.mjs: ${path} points to unknown ${id}`);
-        add(path, { type: 'link', target: linkTarget(path, to), to });
+        add(path, { type: 'link', target: linkTarget(path, to), to,
+          mtime: rec.mtime, mtimeNs: rec.mtimeNs });
       };
       if (l.one) {
         const id = l.one(t, o);
@@ -416,8 +431,13 @@ export function diffTree(root, tree, { owners = null, mtimes = true, modes = tru
         if (!e.mode && mode !== '644' && mode !== '444') bad.push(`${p}: mode ${mode}`);
       }
     }
-    if (mtimes && e.mtime !== null && e.mtime !== undefined && e.type !== 'link'
-        && (e.type === 'file' || p === e.owner)) {
+    // Files and links: updatedAt to its last digit.  An object's folder:
+    // its second (a folder's nanoseconds carry the mount's generation).
+    if (mtimes && e.mtimeNs !== null && e.mtimeNs !== undefined
+        && (e.type === 'file' || e.type === 'link')) {
+      const got = lstatSync(at(p), { bigint: true }).mtimeNs;
+      if (got !== e.mtimeNs) bad.push(`${p}: mtime ${got} ns, not ${e.mtimeNs} (updatedAt)`);
+    } else if (mtimes && e.mtime !== null && e.mtime !== undefined && p === e.owner) {
       const got = Math.floor(st.mtimeMs / 1000);
       if (got !== e.mtime) bad.push(`${p}: mtime ${got}, not ${e.mtime} (updatedAt)`);
     }

@@ -55,8 +55,9 @@ describe('a folder renamed under a shell or an open file', () => {
       t.remoteNetworks.filter((y) => y.name === x.name).length === 1 && x.location !== 'GOOGLE_CLOUD');
     assert.ok(n, 'a network with a plain unique name');
     const dir = pathOf(t, n);
-    // fd 3 stays open across the rename, made by a second process
-    const cmd = `exec 3> ${q(`${dir}/location`)}; sh -c ${q(`echo TgfsNet > ${q(`${dir}/name`)}`)}; ` +
+    // fd 3 stays open across the rename, made by a second process (which
+    // does not inherit it: its exit would flush the file)
+    const cmd = `exec 3> ${q(`${dir}/location`)}; sh -c ${q(`echo TgfsNet > ${q(`${dir}/name`)}`)} 3>&-; ` +
       'echo google_cloud >&3; exec 3>&-; cat networks/TgfsNet/location';
     const { r, st } = await cost(sim, () => run(cmd, m.dir));
     assert.equal(r.trim(), 'google_cloud');
@@ -64,6 +65,23 @@ describe('a folder renamed under a shell or an open file', () => {
     const now = (await sim.tenant()).remoteNetworks.find((x) => x.id === n.id);
     assert.equal(now.name, 'TgfsNet');
     assert.equal(now.location, 'GOOGLE_CLOUD', 'the write reached the renamed network');
+  });
+
+  test('a list file held open for appending while its resource is renamed: closed, it adds to the renamed resource once', async () => {
+    const t = await sim.tenant();
+    const r = t.resources.find((x) => /^[A-Za-z][A-Za-z-]*$/.test(x.name) &&
+      t.resources.filter((y) => y.name === x.name).length === 1 && Array.isArray(x.tags));
+    assert.ok(r, 'a resource with a plain unique name');
+    const dir = pathOf(t, r);
+    const before = (r.tags || []).length;
+    const cmd = `exec 3>> ${q(`${dir}/tags`)}; echo 'tgfs=held' >&3; ` +
+      `sh -c ${q(`echo TgfsRes > ${q(`${dir}/name`)}`)} 3>&-; exec 3>&-`;
+    const { st } = await cost(sim, () => run(cmd, m.dir));
+    assert.deepEqual(mutationFields(st, ['resourceUpdate', 'resourceCreate']), { resourceUpdate: 2 });
+    const now = (await sim.tenant()).resources.find((x) => x.id === r.id);
+    assert.equal(now.name, 'TgfsRes');
+    assert.equal(now.tags.length, before + 1, 'one tag added, once');
+    assert.ok(now.tags.some((x) => x.key === 'tgfs' && x.value === 'held'), JSON.stringify(now.tags));
   });
 
   test('renamed by someone else, seen at a refresh: the cwd follows', async () => {

@@ -139,16 +139,33 @@ const SPECS = {
   },
   // Access edges carry principalType (set by the access resolver).
   Access: { principalType: (op) => enumPred(op, field('principalType')) },
+  AccessRequest: {
+    resourceId: (op) => idInPred(op, field('resourceId')),
+    userId: (op) => idInPred(op, field('userId')),
+  },
+  SerialNumber: {
+    serialNumber: (op) => strPred(op, field('serialNumber')),
+    hasMatchedDevices: (op, t) => boolPred(op, (sn) => t.devicesWithSerial(sn.serialNumber).length > 0),
+  },
 };
 
-/** Apply a filter input object to records of `type`. Explicit nulls are ignored. */
-export function applyFilter(type, filter, items) {
+function idInPred(op, get) {
+  if (op.in == null) return null;
+  const set = new Set(op.in.map(canonId));
+  return (rec) => set.has(get(rec));
+}
+
+/**
+ * Apply a filter input object to records of `type`. Explicit nulls are
+ * ignored. `tenant` is for filters that look at other records.
+ */
+export function applyFilter(type, filter, items, tenant) {
   if (!filter) return items;
   const preds = [];
   for (const [k, op] of Object.entries(filter)) {
     if (op == null) continue;
     const mk = SPECS[type][k];
-    const p = mk && mk(op);
+    const p = mk && mk(op, tenant);
     if (p) preds.push(p);
   }
   return preds.length ? items.filter((r) => preds.every((p) => p(r))) : items;

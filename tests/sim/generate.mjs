@@ -89,6 +89,51 @@ function addResource(t, net, frac, spec) {
   });
 }
 
+/**
+ * A resource of another type than network (KubernetesResource, SSHResource,
+ * WebAppResource): no routingMode, a gateway. `st` are its stamps.
+ */
+function addTypedResource(t, rtype, net, st, spec) {
+  return t.add('Resource', {
+    _rtype: rtype,
+    name: spec.name,
+    address: addressOf(spec.address),
+    alias: spec.alias ?? null,
+    remoteNetworkId: net.id,
+    protocols: spec.protocols ?? defaultProtocols(),
+    isActive: spec.isActive ?? true,
+    isVisible: spec.isVisible ?? true,
+    isBrowserShortcutEnabled: false,
+    securityPolicyId: spec.securityPolicyId ?? null,
+    tags: spec.tags ?? [],
+    approvalMode: spec.approvalMode ?? null,
+    accessPolicy: spec.accessPolicy ?? null,
+    usageBasedAutolockDurationDays: spec.usageBasedAutolockDurationDays ?? null,
+    gatewayId: t.newId('Gateway'),
+    ...st,
+  });
+}
+
+/** Turn a generated network resource into another type, in place. */
+function retype(t, r, rtype) {
+  r._rtype = rtype;
+  delete r.routingMode;
+  r.isBrowserShortcutEnabled = false;
+  r.gatewayId = t.newId('Gateway');
+}
+
+/** A pending request of @user for @resource, granted through @group. */
+function addAccessRequest(t, user, resource, group, reason, ms) {
+  return t.add('AccessRequest', {
+    userId: user.id, resourceId: resource.id, groupId: group.id, reason,
+    requestedAt: formatTs(ms, t.extraRng.int(0, 999)),
+  });
+}
+
+function addSerialNumber(t, serialNumber, frac) {
+  return t.add('SerialNumber', { serialNumber, createdAt: stamps(t.extraRng, frac).createdAt });
+}
+
 function addGroup(t, name, frac, o = {}) {
   return t.add('Group', {
     name,
@@ -218,7 +263,7 @@ const tcp = (...ports) => ({
 
 // --------------------------------------------------------------------- tiny
 
-function buildTiny(t) {
+function buildTiny(t, opts) {
   const def = addPolicy(t, 'Default Policy', 'DEFAULT_RESOURCE', 0);
   const mfa = addPolicy(t, 'Require MFA', 'RESOURCE', 0.05);
   const net = addNetwork(t, 'tiny-net', 0.1, { location: 'AWS', networkType: 'REGULAR', isActive: true });
@@ -233,11 +278,32 @@ function buildTiny(t) {
   t.setAccess(res.id, grp.id);
   t.setAccess(res.id, sa.id);
   void def;
+
+  // ---- the 2026 revision (own random stream) ----
+  const x = t.extraRng;
+  const serial = t.list('Device')[0]?.serialNumber;
+  if (serial) addSerialNumber(t, serial, 0.6);
+  addSerialNumber(t, 'TINYSERIAL01', 0.61);
+  if (!opts.resourceTypes) return;
+  const k8s = addTypedResource(t, 'KubernetesResource', net, stamps(x, 0.5), {
+    name: 'tiny-k8s', address: 'k8s.tiny.internal', protocols: tcp(443),
+    approvalMode: 'MANUAL', accessPolicy: { mode: 'ACCESS_REQUEST', durationSeconds: 3600 },
+  });
+  const ssh = addTypedResource(t, 'SSHResource', net, stamps(x, 0.51), {
+    name: 'tiny-ssh', address: 'ssh.tiny.internal', protocols: tcp(22), usageBasedAutolockDurationDays: 7,
+  });
+  const web = addTypedResource(t, 'WebAppResource', net, stamps(x, 0.52), {
+    name: 'tiny-web', address: 'web.tiny.internal', protocols: tcp(443),
+  });
+  t.setAccess(k8s.id, grp.id, { approvalMode: 'AUTOMATIC', accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 86400 } });
+  t.setAccess(ssh.id, grp.id, { usageBasedAutolockDurationDays: 30 });
+  t.setAccess(web.id, grp.id, { securityPolicyId: mfa.id });
+  t.setAccess(ssh.id, sa.id);
 }
 
 // -------------------------------------------------------------------- small
 
-function buildSmall(t) {
+function buildSmall(t, opts) {
   const rng = t.rng;
   addPolicy(t, 'Default Policy', 'DEFAULT_RESOURCE', 0);
   const mfa = addPolicy(t, 'Require MFA', 'RESOURCE', 0.02);
@@ -330,18 +396,62 @@ function buildSmall(t) {
   grant('graf', G.ops);
   grant('wiki', G.all);
   grant('printer', G.all);
-  grant('tokyo', G.tokyo, { expiresAt: formatTs(T1 + 400 * DAY, 0) });
+  // Far enough ahead to stay listed: an edge past its expiresAt is gone.
+  grant('tokyo', G.tokyo, { expiresAt: formatTs(T1 + 2400 * DAY, 0) });
   grant('wild', G.ops);
   grant('adm1', G.okta, { usageBasedAutolockDurationDays: 30 });
   grant('adm2', G.okta);
   grant('dot', G.dot);
-  grant('stg', G.dot, { expiresAt: formatTs(T1 + 60 * DAY, 123) });
+  grant('stg', G.dot, { expiresAt: formatTs(T1 + 2000 * DAY, 123) });
   grant('db', ci);
   grant('stg', ci);
   grant('db', backup);
   grant('graf', mon);
   grant('vpc', mon);
   void rng;
+
+  // ---- the 2026 revision (own random stream: nothing above moves) ----
+  const x = t.extraRng;
+  // Edge settings the tree did not show before (JIT access).
+  grant('db', G.ops, { approvalMode: 'MANUAL', accessPolicy: { mode: 'ACCESS_REQUEST', durationSeconds: 8 * 3600 } });
+  grant('graf', G.ops, { usageBasedAutolockDurationDays: 30, approvalMode: 'AUTOMATIC',
+    accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 7 * 86400 } });
+  Object.assign(R.db, { approvalMode: 'MANUAL', accessPolicy: { mode: 'ACCESS_REQUEST', durationSeconds: 4 * 3600 } });
+  R.graf.usageBasedAutolockDurationDays = 60;
+  // Expired long ago: never listed anywhere.
+  grant('wiki', G.okta, { expiresAt: formatTs(T1 - 30 * DAY, 0) });
+
+  // Pending requests; each is granted through a group that reaches the resource.
+  // (none of these users reaches the resource yet; Service Desk has no email)
+  addAccessRequest(t, U[4], R.db, G.ops, 'on call this week', T1 - 3 * 3600000);
+  addAccessRequest(t, U[6], R.graf, G.ops, null, T1 - 26 * 3600000);
+  addAccessRequest(t, U[9], R.stg, G.eng, 'quarterly access review', T1 - 50 * 3600000);
+
+  const devs = t.list('Device').filter((d) => d.serialNumber);
+  for (const d of [devs[0], devs[2], devs[4]]) if (d) addSerialNumber(t, d.serialNumber, 0.7);
+  addSerialNumber(t, 'C02UNKNOWN01', 0.71);
+  addSerialNumber(t, 'PF3XQ9ZZ', 0.72);
+
+  if (!opts.resourceTypes) return;
+  const xs = (frac) => stamps(x, frac);
+  const K = addTypedResource(t, 'KubernetesResource', nets.aws, xs(0.6), {
+    name: 'prod-k8s', address: 'k8s.prod.internal', protocols: tcp(443), tags: [{ key: 'cluster', value: 'eu-1' }],
+    approvalMode: 'MANUAL', accessPolicy: { mode: 'ACCESS_REQUEST', durationSeconds: 8 * 3600 },
+  });
+  const S = addTypedResource(t, 'SSHResource', nets.hq, xs(0.61), {
+    name: 'bastion ssh', address: 'bastion.corp.example.com', protocols: tcp(22),
+    usageBasedAutolockDurationDays: 14, approvalMode: 'AUTOMATIC', accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 7 * 86400 },
+  });
+  const W = addTypedResource(t, 'WebAppResource', nets.aws, xs(0.62), {
+    name: 'Kibana (web)', address: 'kibana.monitoring.svc', protocols: tcp(443),
+  });
+  t.setAccess(K.id, G.ops.id, { approvalMode: 'MANUAL', accessPolicy: { mode: 'ACCESS_REQUEST', durationSeconds: 8 * 3600 } });
+  t.setAccess(K.id, G.eng.id, { securityPolicyId: mfa.id, expiresAt: formatTs(T1 + 2200 * DAY, 0) });
+  t.setAccess(S.id, G.ops.id, { usageBasedAutolockDurationDays: 30, approvalMode: 'AUTOMATIC', accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 7 * 86400 } });
+  t.setAccess(S.id, ci.id);
+  t.setAccess(W.id, G.all.id);
+  t.setAccess(W.id, G.eng.id, { expiresAt: formatTs(T1 + 1900 * DAY, 500) });
+  addAccessRequest(t, U[3], K, G.ops, 'cluster upgrade', T1 - 5 * 3600000);
 }
 
 // ---------------------------------------------------------- large / scaled
@@ -380,7 +490,7 @@ function sample(rng, arr, k) {
   return out;
 }
 
-function buildScaled(t, devices) {
+function buildScaled(t, devices, opts) {
   const rng = t.rng;
   const scale = (n) => Math.max(1, Math.round((devices * n) / 20000));
   const n = {
@@ -464,15 +574,72 @@ function buildScaled(t, devices) {
   const signedIn = users.filter((u) => u.state !== 'PENDING');
   const owners = signedIn.length ? signedIn : users;
   for (let i = 0; i < n.devices; i++) addDevice(t, owners[rng.int(0, owners.length - 1)]);
+
+  // ---- the 2026 revision (own random stream: nothing above moves) ----
+  const x = t.extraRng;
+  const per = Math.max(1, Math.round(n.res / 1000));
+  // With resourceTypes, a few resources become Kubernetes, SSH and web-app
+  // resources (their names say so where they can: k8s-*, ssh-*, web-*);
+  // the counts of every kind stay. Network ones stay the majority.
+  const picked = [];
+  if (opts.resourceTypes) {
+    const each = Math.min(per, Math.floor((res.length - 1) / 3));
+    const plainDns = (r) => r.address.type === 'DNS' && !r.address.value.includes('*') && !r._rtype;
+    for (const [prefix, rtype] of [['k8s-', 'KubernetesResource'], ['ssh-', 'SSHResource'], ['web-', 'WebAppResource']]) {
+      let pool = res.filter((r) => plainDns(r) && r.name.startsWith(prefix));
+      if (pool.length < each) pool = pool.concat(res.filter((r) => plainDns(r) && !r.name.startsWith(prefix)));
+      for (const r of sample(x, pool, each)) {
+        if (r._rtype) continue;
+        retype(t, r, rtype);
+        picked.push(r);
+      }
+    }
+  } else {
+    picked.push(...sample(x, res, Math.min(res.length, 3 * per)));
+  }
+  // Edge settings and resource defaults on those; a request for each that a
+  // manual group reaches, by someone outside the group.
+  const pol = { approvalMode: 'AUTOMATIC', accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 7 * 86400 } };
+  const groupsOf = (r) => t.accessOfResource(r.id).map((e) => t.get('Group', e.principalId)).filter(Boolean);
+  for (const r of picked) {
+    const g = groupsOf(r);
+    if (g.length) t.setAccess(r.id, g[0].id, pol);
+    if (x.chance(0.5)) r.usageBasedAutolockDurationDays = x.int(1, 90);
+  }
+  let nreq = 0;
+  for (const r of [...picked, ...sample(x, res, Math.min(res.length, 40))]) {
+    if (nreq >= 3 * per) break;
+    const mg = groupsOf(r).find((gg) => gg.type === 'MANUAL' && gg.isActive);
+    const u = mg && sample(x, users, Math.min(users.length, 20)).find((uu) => uu.state === 'ACTIVE' && !mg.userIds.has(uu.id));
+    if (!u || t.list('AccessRequest').some((q) => q.userId === u.id && q.resourceId === r.id)) continue;
+    addAccessRequest(t, u, r, mg, x.chance(0.5) ? `ticket OPS-${x.int(100, 9999)}` : null, T1 - x.int(1, 96) * 3600000);
+    nreq++;
+  }
+  // Trusted serial numbers: most match a device, some match none.
+  const withSerial = t.list('Device').filter((d) => d.serialNumber);
+  const nSerial = Math.max(2, Math.round(n.devices / 200));
+  const seen = new Set();
+  for (let i = 0; i < nSerial; i++) {
+    let sn = i % 5 !== 4 && withSerial.length ? withSerial[x.int(0, withSerial.length - 1)].serialNumber : `NOMATCH${x.int(100000, 999999)}`;
+    if (seen.has(sn)) sn = `NOMATCH${x.int(100000, 999999)}`;
+    if (seen.has(sn)) continue;
+    seen.add(sn);
+    addSerialNumber(t, sn, 0.9 + (i / nSerial) * 0.05);
+  }
 }
 
-/** Build a tenant. size: 'tiny' | 'small' | 'large' | number of devices. */
-export function generateTenant({ size = 'small', seed = 1 } = {}) {
+/**
+ * Build a tenant. size: 'tiny' | 'small' | 'large' | number of devices.
+ * resourceTypes: include Kubernetes, SSH and web-app resources (off by
+ * default: the tree tests written before them compare every resource).
+ */
+export function generateTenant({ size = 'small', seed = 1, resourceTypes = false } = {}) {
   const t = new Tenant(seed);
-  if (size === 'tiny') buildTiny(t);
-  else if (size === 'small') buildSmall(t);
-  else if (size === 'large') buildScaled(t, 20000);
-  else if (Number.isInteger(Number(size)) && Number(size) >= 0) buildScaled(t, Number(size));
+  const opts = { resourceTypes };
+  if (size === 'tiny') buildTiny(t, opts);
+  else if (size === 'small') buildSmall(t, opts);
+  else if (size === 'large') buildScaled(t, 20000, opts);
+  else if (Number.isInteger(Number(size)) && Number(size) >= 0) buildScaled(t, Number(size), opts);
   else throw new Error(`unknown --size '${size}' (tiny, small, large or a number of devices)`);
   return t;
 }

@@ -8,14 +8,76 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildSchema, parse, validate, execute, getOperationAST, Kind, GraphQLError } from 'graphql';
+import { buildASTSchema, parse, validate, execute, getOperationAST, Kind, GraphQLError } from 'graphql';
 import { queryResolvers } from './resolvers.mjs';
 import { mutationResolvers } from './mutations.mjs';
 
 const SCHEMA_FILE = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
+// ------------------------------------------------------------------ variants
+//
+// A variant is the default schema changed the way the real API might differ
+// from it; the simulator builds it from the default SDL's AST and validates
+// every request against it. `drop`: fields ["Type", "field"] taken out (of
+// object types, interfaces and extensions alike); `dropTypes`: types that
+// only the dropped fields used; `add`: SDL of type extensions added.
+
+export const SCHEMA_VARIANTS = {
+  // The other reading of the "# unconfirmed" isBrowserShortcutEnabled: only
+  // on NetworkResource (kubernetes-operator, terraform provider), so
+  // selecting it on the Resource interface fails validation (HTTP 400).
+  'browser-shortcut-on-network-resource': {
+    drop: ['Resource', 'KubernetesResource', 'SSHResource', 'WebAppResource'].map((t) => [t, 'isBrowserShortcutEnabled']),
+  },
+  'no-connector-hostname': { drop: [['Connector', 'hostname']] },
+  'no-serial-numbers-create': {
+    drop: [['MutationsRoot', 'serialNumbersCreate']],
+    dropTypes: ['SerialNumbersCreateMutation'],
+  },
+  // A field no client knows yet, with real state behind it.
+  'extra-field': {
+    add: 'extend type RemoteNetwork {\n  "Connectors of this network whose state is ALIVE."\n  aliveConnectorCount: Int!\n}\n',
+  },
+};
+
+/** Variant names from "a,b" / ["a","b"] / null; throws on an unknown name. */
+export function parseVariants(v) {
+  if (v == null || v === '' || v === 'default') return [];
+  const names = (Array.isArray(v) ? v : String(v).split(',')).map((x) => String(x).trim()).filter(Boolean);
+  for (const n of names) {
+    if (!SCHEMA_VARIANTS[n]) {
+      throw new Error(`unknown schema variant '${n}' (known: ${Object.keys(SCHEMA_VARIANTS).join(', ')})`);
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** The SDL document of the default schema with @variants applied. */
+function variantDocument(variants) {
+  let doc = parse(readFileSync(SCHEMA_FILE, 'utf8'));
+  const drop = new Set();
+  const dropTypes = new Set();
+  const adds = [];
+  for (const n of variants) {
+    const v = SCHEMA_VARIANTS[n];
+    for (const [t, f] of v.drop ?? []) drop.add(`${t}.${f}`);
+    for (const t of v.dropTypes ?? []) dropTypes.add(t);
+    if (v.add) adds.push(v.add);
+  }
+  const definitions = [];
+  for (const d of doc.definitions) {
+    if (d.name && dropTypes.has(d.name.value)) continue;
+    if (d.fields && d.kind !== Kind.INPUT_OBJECT_TYPE_DEFINITION) {
+      definitions.push({ ...d, fields: d.fields.filter((f) => !drop.has(`${d.name.value}.${f.name.value}`)) });
+    } else definitions.push(d);
+  }
+  for (const sdl of adds) definitions.push(...parse(sdl).definitions);
+  doc = { ...doc, definitions };
+  return { doc, dropped: drop };
+}
+
 /** Attach {Type: {field: fn, __resolveType: fn}} maps to a built schema. */
-function attachResolvers(schema, maps) {
+function attachResolvers(schema, maps, dropped = new Set()) {
   for (const map of maps) {
     for (const [typeName, fields] of Object.entries(map)) {
       const type = schema.getType(typeName);
@@ -26,6 +88,7 @@ function attachResolvers(schema, maps) {
           continue;
         }
         const field = type.getFields()[name];
+        if (!field && dropped.has(`${typeName}.${name}`)) continue; // not in this variant
         if (!field) throw new Error(`resolver for unknown field ${typeName}.${name}`);
         field.resolve = fn;
       }
@@ -33,9 +96,21 @@ function attachResolvers(schema, maps) {
   }
 }
 
-export function buildSimSchema() {
-  const schema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
-  attachResolvers(schema, [queryResolvers, mutationResolvers]);
+/** Resolvers of fields only some variants have. */
+const variantResolvers = {
+  RemoteNetwork: {
+    aliveConnectorCount: (n, _a, ctx) => ctx.tenant.childrenOfNetwork(n.id).connectors.filter((c) => c.state === 'ALIVE').length,
+  },
+};
+
+/** The executable schema: the default one, or it changed by @variants (names). */
+export function buildSimSchema(variants = []) {
+  const { doc, dropped } = variantDocument(parseVariants(variants));
+  const schema = buildASTSchema(doc);
+  for (const [typeName, fields] of Object.entries(variantResolvers)) {
+    for (const name of Object.keys(fields)) if (!schema.getType(typeName)?.getFields()[name]) dropped.add(`${typeName}.${name}`);
+  }
+  attachResolvers(schema, [queryResolvers, mutationResolvers, variantResolvers], dropped);
   // Every root field must be implemented; catch schema drift at startup.
   for (const root of [schema.getQueryType(), schema.getMutationType()]) {
     for (const f of Object.values(root.getFields())) {
@@ -45,7 +120,11 @@ export function buildSimSchema() {
   return schema;
 }
 
-/** Root field names of an operation (through fragments), introspection excluded. */
+// Introspection root fields count as root fields (a read, in the stats and
+// for faults); __typename does not.
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
+/** Root field names of an operation (through fragments); __typename excluded. */
 function rootFieldsOf(doc, op) {
   const frags = new Map();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) frags.set(d.name.value, d);
@@ -54,7 +133,7 @@ function rootFieldsOf(doc, op) {
   const walk = (set) => {
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
-        if (!s.name.value.startsWith('__')) out.push(s.name.value);
+        if (!s.name.value.startsWith('__') || INTROSPECTION_ROOTS.has(s.name.value)) out.push(s.name.value);
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
         walk(s.selectionSet);
       } else if (s.kind === Kind.FRAGMENT_SPREAD && !seen.has(s.name.value)) {

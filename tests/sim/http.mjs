@@ -9,7 +9,8 @@
 
 import http from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { prepare, run } from './graphql.mjs';
+import { printSchema } from 'graphql';
+import { prepare, run, buildSimSchema, parseVariants } from './graphql.mjs';
 import { Stats, RateLimiter } from './accounting.mjs';
 import { Faults } from './faults.mjs';
 
@@ -22,7 +23,7 @@ export const TOKENS = {
 };
 
 const ROOT_CONNECTIONS = new Set(['remoteNetworks', 'connectors', 'resources', 'groups', 'securityPolicies',
-  'serviceAccounts', 'users', 'devices']);
+  'serviceAccounts', 'users', 'devices', 'accessRequests', 'serialNumbers']);
 
 const sleep = (ms) => (ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 const errBody = (message) => ({ errors: [{ message }] });
@@ -180,7 +181,15 @@ export function createServer(state) {
         limiter.reset();
         return sendJson(res, 200, { ok: true });
       }
-      if (path === '/_sim/tenant' && m === 'GET') return sendJson(res, 200, state.tenant.snapshot());
+      if (path === '/_sim/tenant' && m === 'GET') {
+        const all = ['1', 'true', 'yes'].includes(new URL(req.url, 'http://x').searchParams.get('all'));
+        return sendJson(res, 200, state.tenant.snapshot({ all }));
+      }
+      if (path === '/_sim/schema' && m === 'GET') {
+        const text = printSchema(state.schema);
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+        return res.end(text);
+      }
       if (path === '/_sim/faults') {
         if (m === 'GET') return sendJson(res, 200, faults.toJSON());
         if (m === 'DELETE') {
@@ -199,7 +208,10 @@ export function createServer(state) {
           applyConfig(state, body);
         }
         if (m === 'POST' || m === 'GET') {
-          return sendJson(res, 200, { ...state.config, cascadeNetworkDelete: state.tenant.cascadeNetworkDelete });
+          return sendJson(res, 200, {
+            ...state.config, cascadeNetworkDelete: state.tenant.cascadeNetworkDelete,
+            schemaVariant: (state.schemaVariants ?? []).join(',') || null,
+          });
         }
       }
       if (path === '/_sim/reset' && m === 'POST') {
@@ -245,7 +257,15 @@ const CONFIG_KEYS = ['latencyMs', 'rateRead', 'rateWrite', 'pageMax'];
 /** Apply a (partial) runtime config; throws on bad values (-> HTTP 400). */
 export function applyConfig(state, body) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('config must be a JSON object');
+  let schema = null;
+  let variants = null;
   for (const [k, v] of Object.entries(body)) {
+    if (k === 'schemaVariant') {
+      if (v !== null && typeof v !== 'string' && !Array.isArray(v)) throw new Error('schemaVariant must be a name, a list of names or null');
+      variants = parseVariants(v);
+      schema = buildSimSchema(variants);
+      continue;
+    }
     if (k === 'cascadeNetworkDelete') {
       if (typeof v !== 'boolean') throw new Error('cascadeNetworkDelete must be a boolean');
       continue;
@@ -255,4 +275,8 @@ export function applyConfig(state, body) {
   }
   for (const k of CONFIG_KEYS) if (k in body) state.config[k] = body[k];
   if ('cascadeNetworkDelete' in body) state.tenant.cascadeNetworkDelete = body.cascadeNetworkDelete;
+  if (schema) {
+    state.schema = schema;
+    state.schemaVariants = variants;
+  }
 }

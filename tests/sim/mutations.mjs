@@ -105,6 +105,7 @@ function parseAccess(t, list) {
       else {
         const ms = parseTs(a.expiresAt);
         if (ms == null) refuse(`'${a.expiresAt}' is not a valid expiresAt timestamp.`);
+        if (ms <= Date.now()) refuse(`expiresAt '${a.expiresAt}' is in the past.`);
         fields.expiresAt = formatTs(ms, 0);
       }
     }
@@ -113,13 +114,23 @@ function parseAccess(t, list) {
     if (principal._type === 'ServiceAccount' && Object.values(fields).some((v) => v != null)) {
       refuse('Security policy, expiry and approval settings apply to Groups only, not to Service Accounts.');
     }
-    const p = checkAccessPolicy(fields.accessPolicy, fields.approvalMode);
-    if (p) refuse(p);
     if (fields.usageBasedAutolockDurationDays != null && (fields.usageBasedAutolockDurationDays < 1 || fields.usageBasedAutolockDurationDays > 365)) {
       refuse('usageBasedAutolockDurationDays must be between 1 and 365.');
     }
     return { principal, fields };
   });
+}
+
+const BLANK_EDGE = { securityPolicyId: null, expiresAt: null, usageBasedAutolockDurationDays: null, approvalMode: null, accessPolicy: null };
+
+/** The JIT rules hold for the edge as it will be (its kept settings included). */
+function checkEdges(t, resourceId, parsed, replace) {
+  for (const { principal, fields } of parsed) {
+    const base = replace ? BLANK_EDGE : t.edge(resourceId, principal.id) ?? BLANK_EDGE;
+    const e = { ...base, ...fields };
+    const p = checkAccessPolicy(e.accessPolicy, e.approvalMode);
+    if (p) refuse(p);
+  }
 }
 
 /** Make `principalIds` exactly the principals of `type` with access to a resource. */
@@ -158,6 +169,58 @@ function deviceTransition(name) {
     }
     d.activeState = to;
     return { entity: d };
+  });
+}
+
+/** An existing Resource of concrete type @rtype (refusal otherwise). */
+function needResourceOf(t, id, rtype) {
+  const r = need(t, 'Resource', id);
+  const actual = t.resourceType(r);
+  if (actual !== rtype) {
+    refuse(`Resource with id '${id}' is a ${actual}, not a ${rtype}; update it with ${UPDATE_MUTATION[actual]}.`);
+  }
+  return r;
+}
+
+const UPDATE_MUTATION = {
+  NetworkResource: 'resourceUpdate',
+  KubernetesResource: 'kubernetesResourceUpdate',
+  SSHResource: 'sshResourceUpdate',
+  WebAppResource: 'webAppResourceUpdate',
+};
+
+/** kubernetesResourceUpdate & co: the arguments the type's mutation has. */
+function typedResourceUpdate(rtype) {
+  return mutation('write', (a, t) => {
+    const r = needResourceOf(t, a.id, rtype);
+    const c = { ...r };
+    if (a.name != null) {
+      checkName(a.name);
+      c.name = a.name;
+    }
+    if (a.address != null) {
+      const e = checkAddress(a.address);
+      if (e) refuse(e);
+      c.address = addressOf(a.address);
+    }
+    if (a.remoteNetworkId != null) c.remoteNetworkId = need(t, 'RemoteNetwork', a.remoteNetworkId).id;
+    if (a.gatewayId != null) c.gatewayId = parseIdOf(a.gatewayId, 'Gateway');
+    if (has(a, 'alias')) c.alias = checkAlias(a.alias);
+    if (a.protocols != null) {
+      const p = normaliseProtocols(a.protocols);
+      if (p.error) refuse(p.error);
+      c.protocols = p.protocols;
+    }
+    for (const k of ['isActive', 'isVisible']) if (a[k] != null) c[k] = a[k];
+    if (has(a, 'securityPolicyId')) c.securityPolicyId = a.securityPolicyId == null ? null : need(t, 'SecurityPolicy', a.securityPolicyId).id;
+    if (has(a, 'tags')) c.tags = checkTags(a.tags);
+    for (const k of ['usageBasedAutolockDurationDays', 'approvalMode']) if (has(a, k)) c[k] = a[k];
+    if (has(a, 'accessPolicy')) c.accessPolicy = a.accessPolicy == null ? null : { mode: a.accessPolicy.mode, durationSeconds: a.accessPolicy.durationSeconds ?? null };
+    const rule = checkResourceRules(c);
+    if (rule) refuse(rule);
+    Object.assign(r, c);
+    t.touch(r);
+    return { entity: r };
   });
 }
 
@@ -258,7 +321,7 @@ export const mutationResolvers = {
       return { entity };
     }),
     resourceUpdate: mutation('write', (a, t) => {
-      const r = need(t, 'Resource', a.id);
+      const r = needResourceOf(t, a.id, 'NetworkResource');
       const c = { ...r }; // candidate, validated as a whole before commit
       if (a.name != null) {
         checkName(a.name);
@@ -297,23 +360,29 @@ export const mutationResolvers = {
       t.touch(r);
       return { entity: r };
     }),
+    kubernetesResourceUpdate: typedResourceUpdate('KubernetesResource'),
+    sshResourceUpdate: typedResourceUpdate('SSHResource'),
+    webAppResourceUpdate: typedResourceUpdate('WebAppResource'),
     resourceDelete: mutation('write', ({ id }, t) => {
       t.remove('Resource', need(t, 'Resource', id).id);
       return {};
     }),
     resourceAccessAdd: mutation('write', ({ resourceId, access }, t) => {
       const r = need(t, 'Resource', resourceId);
-      for (const { principal, fields } of parseAccess(t, access)) t.setAccess(r.id, principal.id, fields);
+      const parsed = parseAccess(t, access);
+      checkEdges(t, r.id, parsed, false);
+      // Upsert: settings not given keep their value, explicit nulls clear.
+      for (const { principal, fields } of parsed) t.setAccess(r.id, principal.id, fields);
       t.touch(r);
       return { entity: r };
     }),
     resourceAccessSet: mutation('write', ({ resourceId, access }, t) => {
       const r = need(t, 'Resource', resourceId);
       const parsed = parseAccess(t, access);
+      checkEdges(t, r.id, parsed, true);
       const keep = new Set(parsed.map((p) => p.principal.id));
       for (const e of t.accessOfResource(r.id)) if (!keep.has(e.principalId)) t.removeAccess(r.id, e.principalId);
-      const blank = { securityPolicyId: null, expiresAt: null, usageBasedAutolockDurationDays: null, approvalMode: null, accessPolicy: null };
-      for (const { principal, fields } of parsed) t.setAccess(r.id, principal.id, { ...blank, ...fields });
+      for (const { principal, fields } of parsed) t.setAccess(r.id, principal.id, { ...BLANK_EDGE, ...fields });
       t.touch(r);
       return { entity: r };
     }),
@@ -513,6 +582,50 @@ export const mutationResolvers = {
     userResetMfa: mutation('write', ({ id }, t) => {
       const u = need(t, 'User', id);
       if (u.state === 'PENDING') refuse('User in PENDING state');
+      return {};
+    }),
+
+    // ------------------------------------------------------ access requests
+    accessRequestApprove: mutation('write', ({ id }, t) => {
+      const q = need(t, 'AccessRequest', id);
+      const g = t.get('Group', q.groupId);
+      const r = t.get('Resource', q.resourceId);
+      if (!g || !r || !t.edge(r.id, g.id)) {
+        refuse('This access request can no longer be approved: the access it asks for is gone.');
+      }
+      // The access asked for: membership of the group that reaches the resource.
+      if (!g.userIds.has(q.userId)) {
+        g.userIds.add(q.userId);
+        g.updatedAt = nowTs();
+      }
+      t.stores.AccessRequest.delete(q.id);
+      return {};
+    }),
+    accessRequestReject: mutation('write', ({ id }, t) => {
+      t.stores.AccessRequest.delete(need(t, 'AccessRequest', id).id);
+      return {};
+    }),
+
+    // ------------------------------------------------------- serial numbers
+    serialNumbersCreate: mutation('write', ({ serialNumbers }, t) => {
+      const wanted = [];
+      for (const raw of serialNumbers) {
+        const sn = raw.trim();
+        if (sn === '') refuse('Serial numbers cannot be empty.');
+        if (/\s/.test(sn) || sn.length > 128) refuse(`'${raw}' is not a valid serial number.`);
+        if (t.serialNumberByValue(sn)) refuse(`Serial number '${sn}' already exists.`);
+        if (!wanted.includes(sn)) wanted.push(sn);
+      }
+      const ts = nowTs();
+      return { entities: wanted.map((sn) => t.add('SerialNumber', { serialNumber: sn, createdAt: ts })) };
+    }),
+    serialNumbersDelete: mutation('write', ({ serialNumbers }, t) => {
+      const recs = serialNumbers.map((raw) => {
+        const rec = t.serialNumberByValue(raw.trim());
+        if (!rec) refuse(`Serial number '${raw}' does not exist`);
+        return rec;
+      });
+      for (const rec of recs) t.stores.SerialNumber.delete(rec.id);
       return {};
     }),
 

@@ -10,7 +10,7 @@ import { paginate, applyFilter } from './connections.mjs';
 
 /** filter + paginate; the connection name in errors is the field name. */
 function conn(type, items, args, ctx, info, toEdge) {
-  return paginate(applyFilter(type, args.filter, items), args, info.fieldName, ctx, toEdge);
+  return paginate(applyFilter(type, args.filter, items, ctx.tenant), args, info.fieldName, ctx, toEdge);
 }
 
 const byId = (type) => (_root, { id }, ctx) => ctx.tenant.get(type, parseIdOf(id, type));
@@ -52,10 +52,12 @@ const resourceFields = {
     conn('ServiceAccount', ctx.tenant.principalsOfResource(r.id, 'ServiceAccount'), args, ctx, info),
 };
 
-/** GraphQL type name of a stored record. */
+/** GraphQL type name of a stored record (a Resource: its concrete type). */
 export function typeNameOf(rec) {
-  return rec._type === 'Resource' ? 'NetworkResource' : rec._type;
+  return rec._type === 'Resource' ? rec._rtype ?? 'NetworkResource' : rec._type;
 }
+
+const gatewayField = { gateway: (r) => (r.gatewayId ? { id: r.gatewayId } : null) };
 
 export const queryResolvers = {
   QueriesRoot: {
@@ -76,6 +78,9 @@ export const queryResolvers = {
     users: list('User'),
     device: byId('Device'),
     devices: list('Device'),
+    accessRequest: byId('AccessRequest'),
+    accessRequests: list('AccessRequest'),
+    serialNumbers: list('SerialNumber'),
   },
 
   RemoteNetwork: {
@@ -88,6 +93,9 @@ export const queryResolvers = {
   },
 
   NetworkResource: resourceFields,
+  KubernetesResource: { ...resourceFields, ...gatewayField },
+  SSHResource: { ...resourceFields, ...gatewayField },
+  WebAppResource: { ...resourceFields, ...gatewayField },
 
   Group: {
     securityPolicy: (g, _a, ctx) => ctx.tenant.get('SecurityPolicy', g.securityPolicyId) ?? ctx.tenant.defaultPolicy,
@@ -118,8 +126,17 @@ export const queryResolvers = {
     user: (d, _a, ctx) => ctx.tenant.get('User', d.userId),
   },
 
-  // Abstract types: every stored resource is a NetworkResource.
-  Resource: { __resolveType: () => 'NetworkResource' },
+  AccessRequest: {
+    user: (q, _a, ctx) => ctx.tenant.get('User', q.userId),
+    resource: (q, _a, ctx) => ctx.tenant.get('Resource', q.resourceId),
+  },
+
+  SerialNumber: {
+    matchedDevices: (sn, _a, ctx) => ctx.tenant.devicesWithSerial(sn.serialNumber),
+  },
+
+  // Abstract types.
+  Resource: { __resolveType: (rec) => typeNameOf(rec) },
   Node: { __resolveType: (rec) => typeNameOf(rec) },
   Principal: { __resolveType: (rec) => rec._type },
 };

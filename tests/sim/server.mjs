@@ -2,20 +2,22 @@
 // server.mjs — command-line entry point of the Twingate Admin API simulator.
 //
 //   node tests/sim/server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N]
-//        [--latency-ms N] [--rate-read N] [--rate-write N] [--page-max N] [--verbose]
+//        [--latency-ms N] [--rate-read N] [--rate-write N] [--page-max N]
+//        [--schema-variant NAME[,NAME...]] [--resource-types] [--verbose]
 //
 // Prints exactly one line to stdout when ready: the endpoint URL. Other
 // tools read that line, so nothing else may ever go to stdout.
 
 import { generateTenant } from './generate.mjs';
-import { buildSimSchema } from './graphql.mjs';
+import { buildSimSchema, parseVariants } from './graphql.mjs';
 import { createServer } from './http.mjs';
 
 const USAGE = 'usage: server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N] [--latency-ms N] '
-  + '[--rate-read N] [--rate-write N] [--page-max N] [--verbose]';
+  + '[--rate-read N] [--rate-write N] [--page-max N] [--schema-variant NAME[,NAME...]] [--resource-types] [--verbose]';
 
 function parseArgs(argv) {
-  const o = { port: 0, size: 'small', seed: 1, latencyMs: 0, rateRead: 60, rateWrite: 20, pageMax: 100, verbose: false };
+  const o = { port: 0, size: 'small', seed: 1, latencyMs: 0, rateRead: 60, rateWrite: 20, pageMax: 100, verbose: false,
+    variants: [], resourceTypes: false };
   const ints = { '--port': 'port', '--seed': 'seed', '--latency-ms': 'latencyMs', '--rate-read': 'rateRead',
     '--rate-write': 'rateWrite', '--page-max': 'pageMax' };
   for (let i = 0; i < argv.length; i++) {
@@ -27,10 +29,18 @@ function parseArgs(argv) {
       a = a.slice(0, eq);
     }
     if (a === '--verbose') o.verbose = true;
+    else if (a === '--resource-types') o.resourceTypes = true;
     else if (a === '--help' || a === '-h') {
       process.stderr.write(`${USAGE}\n`);
       process.exit(0);
     } else if (a === '--size') o.size = v ?? argv[++i];
+    else if (a === '--schema-variant') {
+      try {
+        o.variants = [...new Set([...o.variants, ...parseVariants(v ?? argv[++i] ?? '')])];
+      } catch (e) {
+        fail(e.message);
+      }
+    }
     else if (ints[a]) {
       const s = v ?? argv[++i];
       if (s === undefined || !/^\d+$/.test(s)) fail(`${a} needs a non-negative integer`);
@@ -51,12 +61,13 @@ function fail(msg) {
 
 const opts = parseArgs(process.argv.slice(2));
 const state = {
-  schema: buildSimSchema(),
-  tenant: generateTenant({ size: opts.size, seed: opts.seed }),
+  schema: buildSimSchema(opts.variants),
+  schemaVariants: opts.variants,
+  tenant: generateTenant({ size: opts.size, seed: opts.seed, resourceTypes: opts.resourceTypes }),
   config: { latencyMs: opts.latencyMs, rateRead: opts.rateRead, rateWrite: opts.rateWrite, pageMax: opts.pageMax },
   verbose: opts.verbose,
   regenerate() {
-    state.tenant = generateTenant({ size: opts.size, seed: opts.seed });
+    state.tenant = generateTenant({ size: opts.size, seed: opts.seed, resourceTypes: opts.resourceTypes });
   },
 };
 
@@ -69,7 +80,7 @@ server.on('error', (e) => {
 server.listen(opts.port, '127.0.0.1', () => {
   const { port } = server.address();
   process.stdout.write(`http://127.0.0.1:${port}/api/graphql/\n`);
-  if (opts.verbose) process.stderr.write(`[sim] size=${opts.size} seed=${opts.seed} ready\n`);
+  if (opts.verbose) process.stderr.write(`[sim] size=${opts.size} seed=${opts.seed} schema=${opts.variants.join(',') || 'default'} ready\n`);
 });
 
 function shutdown() {

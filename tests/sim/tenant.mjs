@@ -17,6 +17,11 @@ export const TYPES = [
   'Device', 'ServiceAccount', 'ServiceAccountKey',
 ];
 
+// Kinds of the 2026 revision. Their ids, and every random value generated
+// for them, come from a stream of their own (extraRng/extraIdRng), so adding
+// them left every id, name and time of the kinds above as it was.
+export const EXTRA_TYPES = ['AccessRequest', 'SerialNumber', 'Gateway'];
+
 // Types whose pk is a UUID rather than an increasing integer.
 const UUID_TYPES = new Set(['ServiceAccount', 'ServiceAccountKey']);
 
@@ -26,10 +31,13 @@ export class Tenant {
     // shift ids of every other kind.
     this.rng = makeRng(seed);
     this.idRng = makeRng((seed * 2654435761) ^ 0x5bd1e995);
-    this.stores = Object.fromEntries(TYPES.map((t) => [t, new Map()]));
+    this.stores = Object.fromEntries([...TYPES, ...EXTRA_TYPES].map((t) => [t, new Map()]));
     this.seq = 0;
     this.nextPk = {};
     for (const t of TYPES) this.nextPk[t] = this.idRng.int(1000, 90000) * 10;
+    this.extraRng = makeRng((seed * 40503) ^ 0x2026);
+    this.extraIdRng = makeRng((seed * 69069) ^ 0x7e57);
+    for (const t of EXTRA_TYPES) this.nextPk[t] = this.extraIdRng.int(1000, 90000) * 10;
     this.access = new Map(); // "rid pid" -> edge
     this.accessByResource = new Map(); // rid -> Map(pid -> edge)
     this.accessByPrincipal = new Map(); // pid -> Map(rid -> edge)
@@ -41,8 +49,9 @@ export class Tenant {
 
   newId(type) {
     if (UUID_TYPES.has(type)) return toGlobalId(type, this.idRng.uuid());
+    const rng = EXTRA_TYPES.includes(type) ? this.extraIdRng : this.idRng;
     const pk = this.nextPk[type];
-    this.nextPk[type] += this.idRng.int(1, 3);
+    this.nextPk[type] += rng.int(1, 3);
     return toGlobalId(type, pk);
   }
 
@@ -72,10 +81,31 @@ export class Tenant {
 
   // ------------------------------------------------------------------ access
 
+  /**
+   * The edge of a resource and a principal, or null. An edge past its
+   * expiresAt is gone: it is dropped here, the first time anyone looks.
+   */
+  edge(resourceId, principalId, now = Date.now()) {
+    const edge = this.access.get(`${resourceId} ${principalId}`);
+    if (!edge) return null;
+    if (edge._expMs != null && edge._expMs <= now) {
+      this.removeAccess(resourceId, principalId);
+      return null;
+    }
+    return edge;
+  }
+
+  /** Drop every edge past its expiry. */
+  purgeExpired(now = Date.now()) {
+    for (const e of Array.from(this.access.values())) {
+      if (e._expMs != null && e._expMs <= now) this.removeAccess(e.resourceId, e.principalId);
+    }
+  }
+
   /** Upsert an edge. `fields` may hold securityPolicyId, expiresAt, ... */
   setAccess(resourceId, principalId, fields = {}) {
     const key = `${resourceId} ${principalId}`;
-    let edge = this.access.get(key);
+    let edge = this.edge(resourceId, principalId);
     if (!edge) {
       edge = {
         resourceId, principalId, _seq: ++this.seq,
@@ -87,6 +117,7 @@ export class Tenant {
       mapOfMap(this.accessByPrincipal, principalId).set(resourceId, edge);
     }
     Object.assign(edge, fields);
+    edge._expMs = edge.expiresAt ? Date.parse(edge.expiresAt.replace(/(\.\d{3})\d+/, '$1')) : null;
     return edge;
   }
 
@@ -98,9 +129,11 @@ export class Tenant {
     return true;
   }
 
-  /** Edges of a resource in edge creation order. */
+  /** Live edges of a resource in edge creation order. */
   accessOfResource(resourceId) {
-    return Array.from(this.accessByResource.get(resourceId)?.values() ?? []);
+    const now = Date.now();
+    return Array.from(this.accessByResource.get(resourceId)?.keys() ?? [])
+      .map((pid) => this.edge(resourceId, pid, now)).filter(Boolean);
   }
 
   /** Resources a group / service account can reach, in resource pk order. */
@@ -108,7 +141,9 @@ export class Tenant {
     const m = this.accessByPrincipal.get(principalId);
     if (!m) return [];
     const out = [];
-    for (const rid of m.keys()) {
+    const now = Date.now();
+    for (const rid of Array.from(m.keys())) {
+      if (!this.edge(rid, principalId, now)) continue;
       const r = this.get('Resource', rid);
       if (r) out.push(r);
     }
@@ -166,6 +201,33 @@ export class Tenant {
     return out;
   }
 
+  /**
+   * GraphQL type name of a stored resource: `_rtype` (KubernetesResource,
+   * SSHResource, WebAppResource) or, when absent, NetworkResource.
+   */
+  resourceType(r) {
+    return r._rtype ?? 'NetworkResource';
+  }
+
+  /** Devices whose serialNumber is exactly @serial, in pk order. */
+  devicesWithSerial(serial) {
+    const out = [];
+    for (const d of this.stores.Device.values()) if (d.serialNumber === serial) out.push(d);
+    return out;
+  }
+
+  serialNumberByValue(serial) {
+    for (const s of this.stores.SerialNumber.values()) if (s.serialNumber === serial) return s;
+    return null;
+  }
+
+  /** Access requests touching a record (user, resource or group). */
+  requestsOf(key, id) {
+    const out = [];
+    for (const q of this.stores.AccessRequest.values()) if (q[key] === id) out.push(q);
+    return out;
+  }
+
   /** ACTIVE keys past their expiry read as EXPIRED (time moves on). */
   keyStatus(key) {
     if (key.status === 'ACTIVE' && key.expiresAt && Date.parse(key.expiresAt.slice(0, 23) + 'Z') <= Date.now()) {
@@ -191,12 +253,14 @@ export class Tenant {
         this.connectorTokens.delete(id);
         break;
       case 'Resource':
-        for (const e of this.accessOfResource(id)) this.removeAccess(id, e.principalId);
+        for (const pid of Array.from(this.accessByResource.get(id)?.keys() ?? [])) this.removeAccess(id, pid);
+        for (const q of this.requestsOf('resourceId', id)) this.stores.AccessRequest.delete(q.id);
         break;
       case 'Group':
       case 'ServiceAccount':
         for (const rid of Array.from(this.accessByPrincipal.get(id)?.keys() ?? [])) this.removeAccess(rid, id);
         this.accessByPrincipal.delete(id);
+        for (const q of this.requestsOf('groupId', id)) this.stores.AccessRequest.delete(q.id);
         if (type === 'ServiceAccount') {
           for (const k of this.keysOfServiceAccount(id)) this.stores.ServiceAccountKey.delete(k.id);
         }
@@ -204,6 +268,7 @@ export class Tenant {
       case 'User':
         for (const g of this.stores.Group.values()) g.userIds.delete(id);
         for (const d of this.list('Device')) if (d.userId === id) this.stores.Device.delete(d.id);
+        for (const q of this.requestsOf('userId', id)) this.stores.AccessRequest.delete(q.id);
         break;
       case 'SecurityPolicy':
         // Not reachable through the API; keep references consistent anyway.
@@ -219,8 +284,12 @@ export class Tenant {
 
   // --------------------------------------------------------------- snapshot
 
-  /** Whole state as plain JSON for GET /_sim/tenant (no secrets). */
-  snapshot() {
+  /**
+   * Whole state as plain JSON for GET /_sim/tenant (no secrets). The
+   * collections of the 2026 revision (accessRequests, serialNumbers) only
+   * with `all`: tests written before them compare the key list.
+   */
+  snapshot({ all: withNew = false } = {}) {
     const plain = (rec) => {
       const o = {};
       for (const [k, v] of Object.entries(rec)) {
@@ -230,10 +299,11 @@ export class Tenant {
       return o;
     };
     const all = (t) => this.list(t).map(plain);
-    return {
+    this.purgeExpired();
+    const out = {
       remoteNetworks: all('RemoteNetwork'),
       connectors: all('Connector'),
-      resources: all('Resource'),
+      resources: this.list('Resource').map((r) => ({ __typename: this.resourceType(r), ...plain(r) })),
       groups: all('Group'),
       users: all('User').map((u) => ({ ...u, isAdmin: u.role === 'ADMIN' })),
       devices: all('Device'),
@@ -245,6 +315,12 @@ export class Tenant {
         principalType: this.get('Group', e.principalId) ? 'GROUP' : 'SERVICE_ACCOUNT',
       })),
     };
+    if (!withNew) return out;
+    out.accessRequests = all('AccessRequest');
+    out.serialNumbers = this.list('SerialNumber').map((s) => ({
+      ...plain(s), matchedDeviceIds: this.devicesWithSerial(s.serialNumber).map((d) => d.id),
+    }));
+    return out;
   }
 }
 

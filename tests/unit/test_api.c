@@ -65,6 +65,49 @@ static void test_time_parse_offsets_and_fractions(void **state)
 	assert_int_equal(t, 1707959631);
 }
 
+/* mtimes carry updatedAt to its last digit: two changes within a second
+ * are two times. */
+static void test_time_parse_ns_keeps_the_fraction(void **state)
+{
+	const int64_t G = INT64_C(1000000000);
+	int64_t t = 7;
+
+	(void)state;
+	assert_true(tg_time_parse_ns("1970-01-01T00:00:00Z", &t));
+	assert_int_equal(t, 0);
+	/* the API's microseconds, the example */
+	assert_true(tg_time_parse_ns("2026-12-03T13:48:40.950442+00:00", &t));
+	assert_int_equal(t, 1796305720 * G + 950442000);
+	assert_true(tg_time_parse_ns("2024-02-15T01:13:51.059028+00:00", &t));
+	assert_int_equal(t, 1707959631 * G + 59028000);
+	assert_true(tg_time_parse_ns("2024-02-14T20:13:51.5-05:00", &t));
+	assert_int_equal(t, 1707959631 * G + 500000000);
+	assert_true(tg_time_parse_ns("2024-02-15T01:13:51.000000001Z", &t));
+	assert_int_equal(t, 1707959631 * G + 1);
+	assert_true(tg_time_parse_ns("2024-02-15T01:13:51.123456789Z", &t));
+	assert_int_equal(t, 1707959631 * G + 123456789);
+	assert_true(tg_time_parse_ns("2024-02-15T03:13:51+02:00", &t));
+	assert_int_equal(t, 1707959631 * G);
+	/* equal seconds, different fractions: different times */
+	{
+		int64_t a, b;
+
+		assert_true(tg_time_parse_ns("2024-02-15T01:13:51.100000Z",
+					     &a));
+		assert_true(tg_time_parse_ns("2024-02-15T01:13:51.100001Z",
+					     &b));
+		assert_int_equal(b - a, 1000);
+	}
+	/* malformed, or past what int64_t nanoseconds hold: untouched */
+	t = 7;
+	assert_false(tg_time_parse_ns("2024-02-15T01:13:51.1234567890Z", &t));
+	assert_false(tg_time_parse_ns("2024-02-15T01:13:51.Z", &t));
+	assert_false(tg_time_parse_ns("2300-01-01T00:00:00Z", &t));
+	assert_false(tg_time_parse_ns("1600-01-01T00:00:00Z", &t));
+	assert_false(tg_time_parse_ns(NULL, &t));
+	assert_int_equal(t, 7);
+}
+
 static void test_time_parse_rejects_malformed(void **state)
 {
 	static const char *const bad[] = {
@@ -209,7 +252,7 @@ static void test_network_fields_render(void **state)
 	assert_string_equal(value(&o, "created-at"),
 			    "2024-02-15T01:13:51.059028Z\n");
 	assert_string_equal(value(&o, "updated-at"), "2024-03-01T09:00:00Z\n");
-	assert_int_equal(o.mtime, 1709283600);
+	assert_int_equal(o.mtime, 1709283600 * INT64_C(1000000000));
 	/* object.json: the node pretty-printed, keys in the API's order;
 	 * kept compact, shown pretty, its length known without showing. */
 	{
@@ -481,7 +524,8 @@ static void test_service_account_embeds_its_keys(void **state)
 	assert_int_equal(o.children.n, 2);
 	assert_string_equal(o.children.items[0].parent_id, "U0E6MQ==");
 	assert_string_equal(o.children.items[1].name, "k2");
-	assert_int_equal(o.children.items[0].mtime, 1706745600);
+	assert_int_equal(o.children.items[0].mtime,
+			 1706745600 * INT64_C(1000000000));
 	tg_object_release(&o);
 }
 
@@ -785,6 +829,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_parse_offsets_and_fractions),
+		cmocka_unit_test(test_time_parse_ns_keeps_the_fraction),
 		cmocka_unit_test(test_time_parse_rejects_malformed),
 		cmocka_unit_test(test_time_render_is_utc_rfc3339),
 		cmocka_unit_test(test_global_id_decode),

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdbool.h>
+
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -135,6 +137,27 @@ static void test_every_node_type(void **state)
 	expect_err(fs, "/networks/Duplicate", -ENOENT);
 }
 
+/* Every row of the node-type table: a folder steps, lists and stats and
+ * does not open; a file or a link stats and opens and does neither of
+ * the others. */
+static void test_node_type_table(void **state)
+{
+	struct tgfs *fs = *state;
+
+	assert_ptr_equal(fs->node_types, tgfs_node_types);
+	for (int t = 0; t < NODE_TYPES; t++) {
+		const struct node_ops *o = &tgfs_node_types[t];
+		bool folder = t == NODE_ROOT || t == NODE_KINDDIR ||
+			      t == NODE_OBJECT || t == NODE_RELDIR ||
+			      t == NODE_STATDIR;
+
+		assert_non_null(o->stat);
+		assert_true((o->step != NULL) == folder);
+		assert_true((o->list != NULL) == folder);
+		assert_true((o->open != NULL) == !folder);
+	}
+}
+
 static void test_errors(void **state)
 {
 	struct tgfs *fs = *state;
@@ -159,6 +182,21 @@ static void test_a_name_costs_one_lookup(void **state)
 	assert_int_equal(reads(), 1);
 }
 
+/* The whole collection of @k cached, and the id of the object at
+ * @path in @id (256 bytes). */
+static void cached_id(struct tgfs *fs, const struct tg_kind *k,
+		      const char *path, char *id)
+{
+	struct tg_cache_ref *ref;
+	struct node n;
+
+	assert_int_equal(coll_get(fs, k, &ref), 0);
+	tg_cache_put(ref);
+	assert_int_equal(node_resolve(fs, path, &n), 0);
+	snprintf(id, 256, "%s", n.obj->id);
+	node_release(&n);
+}
+
 /* A rename applied from a mutation's answer: the old name is gone, the
  * new one is the same object with what is under it, and the look-up of
  * the object's file name by its id finds it; none of it reads. */
@@ -166,17 +204,12 @@ static void test_applied_rename(void **state)
 {
 	struct tgfs *fs = *state;
 	const struct tg_kind *nets = tg_kind_named("networks");
-	struct tg_cache_ref *ref;
 	struct tg_object renamed;
 	char id[256], now[TGFS_NAME_MAX + 1];
 	struct node n;
 	unsigned before;
 
-	assert_int_equal(coll_get(fs, nets, &ref), 0);
-	tg_cache_put(ref);
-	assert_int_equal(node_resolve(fs, "/networks/AWS prod", &n), 0);
-	snprintf(id, sizeof(id), "%s", n.obj->id);
-	node_release(&n);
+	cached_id(fs, nets, "/networks/AWS prod", id);
 	expect_node(fs, "/networks/AWS prod/connectors/quiet-heron",
 		    NODE_OBJECT);
 	before = reads();
@@ -222,16 +255,10 @@ static void test_applied_delete(void **state)
 {
 	struct tgfs *fs = *state;
 	const struct tg_kind *groups = tg_kind_named("groups");
-	struct tg_cache_ref *ref;
 	char id[256];
-	struct node n;
 	unsigned before;
 
-	assert_int_equal(coll_get(fs, groups, &ref), 0);
-	tg_cache_put(ref);
-	assert_int_equal(node_resolve(fs, "/groups/Engineering", &n), 0);
-	snprintf(id, sizeof(id), "%s", n.obj->id);
-	node_release(&n);
+	cached_id(fs, groups, "/groups/Engineering", id);
 	before = reads();
 	cache_apply(fs, groups, NULL, id);
 	expect_err(fs, "/groups/Engineering", -ENOENT);
@@ -255,6 +282,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_node_type, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_node_type_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_name_costs_one_lookup,
