@@ -431,7 +431,46 @@ struct protocols {
 	bool icmp, tcp, udp;
 };
 
-/* One of the lines "icmp: ...", "tcp: ...", "udp: ...", each once. */
+/*
+ * A second line of one protocol adds to the first (`>>` adds ports): the
+ * union of what each allows, allow-all being all ports and deny-all none.
+ * @into gets what @more allows; ranges already there are not repeated.
+ */
+static bool protocol_merge(cJSON *into, const cJSON *more)
+{
+	const cJSON *mp = cJSON_GetObjectItem(more, "policy");
+	cJSON *ip = cJSON_GetObjectItem(into, "policy");
+	cJSON *ports = cJSON_GetObjectItem(into, "ports"), *r;
+
+	if (!cJSON_IsString(ip) || !cJSON_IsString(mp) || !ports)
+		return false;
+	if (strcmp(ip->valuestring, "ALLOW_ALL") == 0)
+		return true;
+	if (strcmp(mp->valuestring, "ALLOW_ALL") == 0)
+		return cJSON_ReplaceItemInObject(into, "policy",
+						 cJSON_CreateString("ALLOW_ALL")) &&
+		       cJSON_ReplaceItemInObject(into, "ports",
+						 cJSON_CreateArray());
+	cJSON_ArrayForEach(r, cJSON_GetObjectItem(more, "ports")) {
+		const cJSON *have;
+		bool dup = false;
+		cJSON *copy;
+
+		cJSON_ArrayForEach(have, ports)
+			dup = dup || cJSON_Compare(have, r, true);
+		if (dup)
+			continue;
+		copy = cJSON_Duplicate(r, true);
+		if (!copy || !cJSON_AddItemToArray(ports, copy)) {
+			cJSON_Delete(copy);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One of the lines "icmp: ..." (once), "tcp: ...", "udp: ..." (a second
+ * line of a protocol adds to the first). */
 static bool protocol_line(void *ctx, char *line)
 {
 	struct protocols *ps = ctx;
@@ -448,14 +487,17 @@ static bool protocol_line(void *ctx, char *line)
 			cJSON_AddBoolToObject(ps->out, "allowIcmp",
 					      ieq(val, "allow"));
 			ok = ps->icmp = true;
-		} else if ((ieq(key, "tcp") && !ps->tcp) ||
-			   (ieq(key, "udp") && !ps->udp)) {
+		} else if (ieq(key, "tcp") || ieq(key, "udp")) {
 			cJSON *p = protocol(val);
 			bool tcp = ieq(key, "tcp");
+			const char *name = tcp ? "tcp" : "udp";
 
-			if (p) {
-				cJSON_AddItemToObject(ps->out,
-						      tcp ? "tcp" : "udp", p);
+			if (p && *(tcp ? &ps->tcp : &ps->udp)) {
+				ok = protocol_merge(
+					cJSON_GetObjectItem(ps->out, name), p);
+				cJSON_Delete(p);
+			} else if (p) {
+				cJSON_AddItemToObject(ps->out, name, p);
 				*(tcp ? &ps->tcp : &ps->udp) = true;
 				ok = true;
 			}
@@ -466,7 +508,8 @@ static bool protocol_line(void *ctx, char *line)
 	return ok;
 }
 
-/* The three lines "icmp: ...", "tcp: ...", "udp: ...", in any order. */
+/* The three lines "icmp: ...", "tcp: ...", "udp: ...", in any order; more
+ * tcp: and udp: lines add ports. */
 static cJSON *parse_protocols(const struct tg_field *f, char *text,
 			      const char *word)
 {
@@ -592,7 +635,7 @@ static cJSON *parse_int(const struct tg_field *f, char *body,
  * A secret is in no node (its file is empty until the mount holds one)
  * and takes any write, which makes a new one (values.c).  Protocols and
  * tags are the files of several lines: appending to them adds a line,
- * where appending to any other gives it a new value.
+ * where appending to any other is refused (EINVAL).
  */
 static const struct field_type types[TG_FT_COUNT] = {
 	[TG_FT_STRING]    = { render_string,    parse_string,    false, false },

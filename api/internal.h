@@ -29,7 +29,8 @@ struct field_type {
 	cJSON *(*parse)(const struct tg_field *f, char *body,
 			const char *word);
 	/* The file holds several lines (protocols, tags): appending adds
-	 * to it; any other takes one line, and appending replaces it. */
+	 * to it; any other takes one line, and appending to it is refused
+	 * (EINVAL: it cannot mean replace). */
 	bool multiline;
 	/* Not in the API's objects but held by the mount (tokens): shown
 	 * to the owner alone, any write makes a new one. */

@@ -12,6 +12,7 @@
  * field by field through the same grammar (tg_json_diff).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,62 @@ char *trimmed(const char *s, size_t len)
 	return out;
 }
 
+/* Why @word (trimmed, @body as written) is not a value of field @f, in
+ * plain words, as this thread's message; nothing when out of memory. */
+static void say_why(const struct tg_field *f, const char *body,
+		    const char *word)
+{
+	struct buf b = { 0 };
+
+	if (!field_type(f->type)->parse) {
+		api_set_message("the API sets this field: it cannot be written");
+		return;
+	}
+	if (!*word && f->type != TG_FT_PROTOCOLS) {
+		api_set_message("empty, and this field cannot be null");
+		return;
+	}
+	switch (f->type) {
+	case TG_FT_STRING:
+		api_set_message(strchr(body, '\t') ? "a tab in the value"
+						    : "not a value this file takes");
+		return;
+	case TG_FT_BOOL:
+		api_set_message("not true or false");
+		return;
+	case TG_FT_TRUST:
+		api_set_message("not trusted or untrusted");
+		return;
+	case TG_FT_INT:
+		api_set_message("not a whole number");
+		return;
+	case TG_FT_PROTOCOLS:
+		api_set_message("not the lines icmp: allow|deny, tcp: and udp: "
+				"allow-all|deny-all|PORTS (ports 1-65535, "
+				"icmp once)");
+		return;
+	case TG_FT_TAGS:
+		api_set_message("not key=value lines");
+		return;
+	case TG_FT_ENUM:
+		if (!buf_addf(&b, "not one of:"))
+			break;
+		for (const char *const *e = f->values; e && *e; e++) {
+			if (!buf_addf(&b, " %s", *e))
+				break;
+		}
+		for (char *c = b.s; c && *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (b.s)
+			api_set_message(b.s);
+		buf_release(&b);
+		return;
+	default:
+		break;
+	}
+	api_set_message("not a value this file takes");
+}
+
 enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 			   size_t len, char **json)
 {
@@ -105,14 +162,23 @@ enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 	const struct field_type *t = field_type(f->type);
 
 	*json = NULL;
-	if (len > TG_FIELD_MAX)
+	/* A refusal says why, in this thread's message; a value leaves it
+	 * empty (no older request's words on a refusal of ours). */
+	api_set_message("");
+	if (len > TG_FIELD_MAX) {
+		api_set_message("longer than a field file may be (4096 bytes)");
 		return TG_E2BIG;
-	if (!clean_utf8((const unsigned char *)text, len))
+	}
+	if (!clean_utf8((const unsigned char *)text, len)) {
+		api_set_message("not UTF-8 text, or a control character in it");
 		return TG_EINVAL;
+	}
 	if (len && text[len - 1] == '\n')
 		len--;
-	if (!t->multiline && memchr(text, '\n', len))
+	if (!t->multiline && memchr(text, '\n', len)) {
+		api_set_message("two lines in a one-line field");
 		return TG_EINVAL; /* one line, one value */
+	}
 	body = malloc(len + 1);
 	if (!body)
 		return TG_ENOMEM;
@@ -130,8 +196,10 @@ enum tg_err tg_value_parse(const struct tg_field *f, const char *text,
 	}
 	if (t->parse)
 		v = t->parse(f, body, word);
-	if (!v)
+	if (!v) {
+		say_why(f, body, word);
 		goto out;
+	}
 	*json = cJSON_PrintUnformatted(v);
 	err = *json ? TG_OK : TG_ENOMEM;
 out:
@@ -139,6 +207,15 @@ out:
 	free(body);
 	free(word);
 	return err;
+}
+
+/* "KEY WHY" as this thread's message. */
+static void say_key(const char *key, const char *why)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "%.300s %.600s", key, why);
+	api_set_message(msg);
 }
 
 enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
@@ -155,8 +232,11 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	*changed = NULL;
 	*values = NULL;
 	*n = 0;
-	if (len > TG_JSON_MAX)
+	api_set_message("");
+	if (len > TG_JSON_MAX) {
+		api_set_message("longer than object.json may be (256 KiB)");
 		return TG_E2BIG;
+	}
 	/* Saved as shown: nothing to send (whatever bytes the API gave). */
 	shown = tg_object_json(obj, &shown_buf);
 	if (!shown)
@@ -181,11 +261,16 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			api_set_message("a control character in the JSON");
 			return TG_EINVAL;
+		}
 	}
-	if (!no_nul_escape(text, len))
+	if (!no_nul_escape(text, len)) {
+		api_set_message("a \\u0000 in a JSON string");
 		return TG_EINVAL;
+	}
+	api_set_message("not one JSON object");
 	new = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	for (const char *p = end; new && p < text + len; p++)
 		if (!strchr(" \t\n\r", *p))
@@ -193,6 +278,7 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	old = object_node(obj);
 	if (!cJSON_IsObject(new) || !old)
 		goto out;
+	api_set_message("");
 	*changed = calloc(k->nfields + 1, sizeof(**changed));
 	*values = calloc(k->nfields + 1, sizeof(**values));
 	if (!*changed || !*values) {
@@ -213,6 +299,7 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 		}
 		if (!is_field &&
 		    !cJSON_Compare(item, json_at(old, item->string), true)) {
+			say_key(item->string, "is the API's: it cannot change");
 			err = TG_EPERM;
 			goto out;
 		}
@@ -229,12 +316,14 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 		if (!nv || cJSON_Compare(nv, ov, true))
 			continue;
 		if (!f->writable || (!f->set && !f->ntrans)) {
+			say_key(f->path, "is read-only: it cannot change");
 			err = TG_EPERM;
 			goto out;
 		}
 		/* The value through the file's own grammar: the same
 		 * checks as `echo`. */
 		if (!render_value(f, nv, &shown)) {
+			say_key(f->path, "is not of the type the API gives");
 			err = TG_EINVAL;
 			goto out;
 		}
@@ -242,8 +331,14 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 				     shown ? strlen(shown) : 0,
 				     &(*values)[*n]);
 		free(shown);
-		if (err != TG_OK)
+		if (err != TG_OK) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%.500s",
+				 tg_api_last_message());
+			say_key(f->path, why);
 			goto out;
+		}
 		(*changed)[(*n)++] = i;
 	}
 	err = TG_OK;

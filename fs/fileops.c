@@ -1,13 +1,26 @@
 /*
  * fileops.c - the FUSE operations that open, write and change things.
  *
- * When a change is sent (DESIGN.md §3): a single-line field at the
- * write(2) that completes its line, so the writer's write fails if the
- * API refuses; anything else (protocols, tags, object.json, a value
- * without its newline) at flush or fsync, whose return carries the error;
- * or at the rename(2) of a scratch file onto a field (sed -i, os.replace).
- * O_TRUNC and ftruncate(0) only mean "new content follows".  Only a handle
- * that wrote bytes sends, and content equal to the tenant's sends nothing.
+ * When a change is sent (DESIGN.md §3): a single-line field written
+ * plainly (O_TRUNC or ftruncate(0), then writes one after the other from
+ * offset 0: echo, printf, cp, vim) at the write(2) that completes its
+ * line, so the writer's write fails if the API refuses; anything else
+ * (protocols, tags, object.json, a value without its newline, a writer
+ * that overlays bytes in place: rsync --inplace, dd conv=notrunc) at
+ * flush or fsync, whose return carries the error, judged on the content
+ * as the writer left it; or at the rename(2) of a scratch file onto a
+ * field (sed -i, os.replace).  O_TRUNC and ftruncate(0) mean "new content
+ * follows": a file still empty at close is the value (null, or EINVAL
+ * for a field that takes no null).  Content equal to the tenant's sends
+ * nothing.  A write is judged whole: a write(2) that would leave a
+ * plainly written one-line field with two lines, or a list appended to
+ * (>>) with a line it refuses, is refused and kept out of the file.
+ * `>>` adds to a list (protocols, tags); to a one-value file it is EINVAL.
+ *
+ * Removing a field or object.json (mv from another filesystem removes the
+ * target, then copies) sends nothing: the file stays, but the process
+ * that removed it is told it is gone until it creates it again (for
+ * REPLACED_SECS at most), so that its O_CREAT|O_EXCL finds no file.
  *
  * Files that are not the tenant's (editors' swap and backup files) go to
  * the scratch store; renaming a field onto a scratch name (vim's backup)
@@ -15,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,12 +63,133 @@ struct fh {
 	char *data;
 	size_t len, cap, max;
 	struct unread *unread;
-	bool dirty;   /* bytes written since the last send */
+	const struct tg_field *field; /* NULL: object.json */
+	bool dirty;   /* written (or cut to a size > 0) since the last send */
+	bool emptied; /* made empty (O_TRUNC, ftruncate(0)) and not written
+		       * since: the empty value, set at release */
+	bool fresh;   /* new content follows: empty at the open or at an
+		       * ftruncate(0), written one write after the other */
 	bool oneline; /* sent at the write that completes the line */
 	bool secret;  /* a secret: sent at the first write */
 	bool append;  /* O_APPEND: every write goes at the end of ours */
 	size_t status_file;
 };
+
+/*
+ * Fields removed to be written anew ("replaced next"): the process that
+ * removed one is told it is not there (its lookups say ENOENT) until it
+ * creates it, or for REPLACED_SECS; everyone else still sees the field.
+ * A few at a time: mv removes and copies one file at once.
+ */
+#define REPLACED_MAX 16
+#define REPLACED_SECS 5.0
+
+static struct replaced {
+	const struct tgfs *fs;
+	char *path;
+	pid_t pid;
+	double until;
+} replaced[REPLACED_MAX];
+static pthread_mutex_t replaced_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Slots in use: a lookup with none takes no lock (every lookup asks). */
+static unsigned replaced_used;
+
+/* Frees slot @r (the lock held). */
+static void replaced_free(struct replaced *r)
+{
+	free(r->path);
+	r->path = NULL;
+	__atomic_fetch_sub(&replaced_used, 1, __ATOMIC_RELEASE);
+}
+
+/* Takes @path of @fs out of the table (the lock held). */
+static void replaced_drop(const struct tgfs *fs, const char *path)
+{
+	for (size_t i = 0; i < REPLACED_MAX; i++) {
+		struct replaced *r = &replaced[i];
+
+		if (r->path && r->fs == fs && !strcmp(r->path, path))
+			replaced_free(r);
+	}
+}
+
+/* @pid removed @path: hidden from it until it creates it. */
+static int replaced_add(const struct tgfs *fs, const char *path, pid_t pid)
+{
+	double now = mono_now();
+	struct replaced *slot = NULL;
+	char *copy = strdup(path);
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&replaced_lock);
+	replaced_drop(fs, path);
+	/* A free slot, else the one that ends first. */
+	for (size_t i = 0; i < REPLACED_MAX; i++) {
+		struct replaced *r = &replaced[i];
+
+		if (r->path && r->until < now)
+			replaced_free(r);
+		if (!slot || (slot->path && (!r->path ||
+					     r->until < slot->until)))
+			slot = r;
+	}
+	if (slot->path)
+		replaced_free(slot);
+	*slot = (struct replaced){ fs, copy, pid, now + REPLACED_SECS };
+	__atomic_fetch_add(&replaced_used, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&replaced_lock);
+	return 0;
+}
+
+static void replaced_clear(const struct tgfs *fs, const char *path)
+{
+	pthread_mutex_lock(&replaced_lock);
+	replaced_drop(fs, path);
+	pthread_mutex_unlock(&replaced_lock);
+}
+
+bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid)
+{
+	double now;
+	bool hidden = false;
+
+	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
+		return false;
+	now = mono_now();
+	pthread_mutex_lock(&replaced_lock);
+	for (size_t i = 0; i < REPLACED_MAX && !hidden; i++) {
+		struct replaced *r = &replaced[i];
+
+		if (r->path && r->until < now)
+			replaced_free(r); /* so that lookups take no lock */
+		hidden = r->path && r->fs == fs && r->pid == pid &&
+			 !strcmp(r->path, path);
+	}
+	pthread_mutex_unlock(&replaced_lock);
+	return hidden;
+}
+
+bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid)
+{
+	double now;
+	size_t n = strlen(dir);
+	bool some = false;
+
+	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
+		return false;
+	now = mono_now();
+	pthread_mutex_lock(&replaced_lock);
+	for (size_t i = 0; i < REPLACED_MAX && !some; i++) {
+		const struct replaced *r = &replaced[i];
+
+		some = r->path && r->fs == fs && r->pid == pid &&
+		       r->until >= now && !strncmp(r->path, dir, n) &&
+		       r->path[n] == '/';
+	}
+	pthread_mutex_unlock(&replaced_lock);
+	return some;
+}
 
 static struct fh *fh_of(struct fuse_file_info *fi)
 {
@@ -152,41 +287,52 @@ static struct fh *fh_new(enum fh_type type, const char *path,
 	return h;
 }
 
+/* Refuses a write of ours (-errno @rc) with @why in the errors file. */
+static int refuse(struct tgfs *fs, const char *path, int rc, const char *why)
+{
+	tgfs_record_error(fs, path, rc, why);
+	return rc;
+}
+
 /* Sets @h up to take a field's new value (content @now, kept unless the
- * open truncated). */
+ * open truncated).  A read-only field opens too: writing it the bytes it
+ * holds is no change (rsync --inplace), anything else fails at its send. */
 static int open_for_write(struct tgfs *fs, struct node *n,
 			  const char *path, struct fuse_file_info *fi,
 			  bool truncated)
 {
-	const char *now = node_text(fs, n);
+	const struct tg_field *f =
+		n->type == NODE_FIELD ? &n->kind->fields[n->field] : NULL;
+	const char *now;
 	struct fh *h;
 
 	if (fs->cfg->read_only)
 		return -EROFS;
-	if (n->type == NODE_FIELD) {
-		const struct tg_field *f = &n->kind->fields[n->field];
-
-		if (!f->writable || (!f->set && !f->ntrans))
-			return -EACCES;
-	}
-	/* Appending to a one-value field (echo v >> f) gives it a new value;
-	 * appending to a list (tags) adds to it. */
-	if (n->type == NODE_FIELD && (fi->flags & O_APPEND) &&
-	    !tg_field_multiline(&n->kind->fields[n->field]))
-		truncated = true;
+	/* Appending adds to a list; to a one-value file (or object.json)
+	 * it cannot mean replace. */
+	if ((fi->flags & O_APPEND) && !truncated &&
+	    (!f || !tg_field_multiline(f)))
+		return refuse(fs, path, -EINVAL,
+			      "appending (>>) to a one-value file: write "
+			      "it with > instead");
+	replaced_clear(fs, path);
+	now = node_text(fs, n);
 	h = fh_new(FH_FIELD, path, truncated ? "" : now,
 		   truncated ? 0 : strlen(now));
 	if (!h)
 		return -ENOMEM;
 	/* A write through the kernel changes the size it holds. */
 	kcache_forget(fs->kcache, path);
+	h->field = f;
 	h->max = n->type == NODE_JSON ? TG_JSON_MAX : TG_FIELD_MAX;
 	/* Secrets too: any write generates, and the write carries the
 	 * error (shells ignore close errors). */
-	h->oneline = n->type == NODE_FIELD &&
-		     !tg_field_multiline(&n->kind->fields[n->field]);
-	h->secret = n->type == NODE_FIELD &&
-		    tg_field_secret(&n->kind->fields[n->field]);
+	h->oneline = f && !tg_field_multiline(f);
+	h->secret = f && tg_field_secret(f);
+	h->fresh = h->len == 0;
+	/* Emptied by the open: if nothing is written, empty is the value
+	 * (but only a write makes a new secret). */
+	h->emptied = truncated && !h->secret;
 	/* The kernel puts an appending write at the size it knows, which
 	 * is the old value's, not what this handle holds. */
 	h->append = fi->flags & O_APPEND;
@@ -381,11 +527,6 @@ int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
-static bool secret_field(const struct fh *h)
-{
-	return h->secret;
-}
-
 /* Sends what @h holds, if anything new, to the file at @path (its path
  * now: the folders on the way may have been renamed since the open).
  * -ESTALE: @path names nothing now, and nothing was sent. */
@@ -402,11 +543,45 @@ static int send(struct tgfs *fs, const char *path, struct fh *h)
 	return rc;
 }
 
+/* True when @old (@olen bytes) followed by @buf (@n) holds more than one
+ * line: a newline before its last byte. */
+static bool two_lines(const char *old, size_t olen, const char *buf, size_t n)
+{
+	const char *nl = memchr(old, '\n', olen);
+
+	if (nl)
+		return n > 0 || (size_t)(nl - old) + 1 < olen;
+	nl = memchr(buf, '\n', n);
+	return nl && (size_t)(nl - buf) + 1 < n;
+}
+
+/* An append to a list (>>) adds lines, which no later write can take
+ * back: a complete content its field refuses fails the write that
+ * leaves it (-EINVAL, the words in this thread's API message). */
+static int append_check(const struct fh *h, const char *buf, size_t size)
+{
+	char *text, *json = NULL;
+	enum tg_err err;
+
+	if (!h->field || !size || buf[size - 1] != '\n')
+		return 0;
+	text = malloc(h->len + size + 1);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, h->data, h->len);
+	memcpy(text + h->len, buf, size);
+	err = tg_value_parse(h->field, text, h->len + size, &json);
+	free(json);
+	free(text);
+	return -tgfs_errno(err);
+}
+
 int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	       size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
 	size_t end, had;
+	bool plain;
 
 	if (!h || off < 0)
 		return -EBADF;
@@ -425,6 +600,26 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 		return -EBADF;
 	if (end > h->max)
 		return -EFBIG;
+	/* Written plainly: one write after the other from an empty file. */
+	plain = h->fresh && (size_t)off == h->len;
+	if (!plain)
+		h->fresh = false; /* an overlay: judged at close */
+	/* Refused whole: kept out of the file, and the file not taken
+	 * for emptied either (a value was meant, and refused). */
+	if (plain && h->oneline && !h->secret &&
+	    two_lines(h->data, h->len, buf, size)) {
+		h->emptied = false;
+		return refuse(fs, path, -EINVAL,
+			      "two lines in a one-line field");
+	}
+	if (h->append && !h->oneline) {
+		int rc = append_check(h, buf, size);
+
+		if (rc) {
+			h->emptied = false;
+			return refuse(fs, path, rc, tg_api_last_message());
+		}
+	}
 	if (end > h->cap) {
 		size_t cap = end * 2 > h->max ? h->max : end * 2;
 		char *d = realloc(h->data, cap + 1);
@@ -440,8 +635,11 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	if (end > h->len)
 		h->len = end;
 	h->dirty = true;
-	/* The line is complete: send now, so the write carries the error. */
-	if (h->oneline && (memchr(h->data, '\n', h->len) || secret_field(h))) {
+	h->emptied = false;
+	/* The line is complete: send now, so the write carries the error.
+	 * An overlay waits for close: its first newline may be an old one. */
+	if (h->secret ||
+	    (h->oneline && plain && memchr(h->data, '\n', h->len))) {
 		int rc = send(fs, path, h);
 
 		/* Nothing was sent: ll.c writes it again on the new path
@@ -454,18 +652,91 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	return (int)size;
 }
 
+/*
+ * What sending the empty value to the file at @path would say, without
+ * sending it or recording anything: 0 (it takes null, or is empty
+ * already, or is a draft's), -EINVAL (a field that needs a value,
+ * object.json), -EACCES (a read-only field).
+ */
+static int empty_refused(struct tgfs *fs, const char *path)
+{
+	struct node n;
+	const char *now;
+	char *json = NULL;
+	int rc = node_resolve(fs, path, &n);
+
+	if (rc)
+		return rc == -ENOENT ? -ESTALE : rc;
+	now = node_text(fs, &n);
+	if (!*now || n.draft) {
+		rc = 0;
+	} else if (n.type == NODE_JSON) {
+		rc = -EINVAL;
+	} else if (n.type == NODE_FIELD) {
+		const struct tg_field *f = &n.kind->fields[n.field];
+
+		if (!f->writable || (!f->set && !f->ntrans))
+			rc = -EACCES;
+		else
+			rc = -tgfs_errno(tg_value_parse(f, "", 0, &json));
+		free(json);
+	}
+	node_release(&n);
+	return rc;
+}
+
+/*
+ * FLUSH comes at every close(2), of every descriptor: bash opens `> f` as
+ * a descriptor it moves to 1, closing the first before echo writes.  So a
+ * file emptied and not written is set at the RELEASE of its last close;
+ * its FLUSH says what that will say, for truncate(1) and `: >` to see.
+ */
 int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
 
-	return h ? send(fs, path, h) : 0;
+	if (!h)
+		return 0;
+	if (h->type == FH_FIELD && h->emptied && !h->dirty && !h->len)
+		return empty_refused(fs, path);
+	return send(fs, path, h);
 }
 
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi)
 {
-	(void)fs;
-	fh_free(fh_of(fi));
+	struct fh *h = fh_of(fi);
+
+	/* Emptied and left empty: that is its value (null), or a refusal
+	 * in the errors file.  Sent to its path at the open: if its
+	 * folder was renamed since, -ESTALE and nothing is sent. */
+	if (h && h->type == FH_FIELD && h->emptied && !h->dirty && !h->len)
+		commit_field(fs, h->path, "", 0);
+	fh_free(h);
 	return 0;
+}
+
+/* truncate(2) by name of field @n at @path: its content cut (or made
+ * longer with NUL bytes, which no field takes) to @size is its value,
+ * sent at once; the same content sends nothing. */
+static int truncate_field(struct tgfs *fs, const char *path,
+			  struct node *n, size_t size)
+{
+	const char *now = node_text(fs, n);
+	size_t len = strlen(now);
+	char *text;
+	int rc;
+
+	if (size == len)
+		return 0;
+	if (size > (n->type == NODE_JSON ? TG_JSON_MAX : TG_FIELD_MAX))
+		return -EFBIG;
+	text = calloc(1, size + 1);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, now, size < len ? size : len);
+	rc = commit_field(fs, path, text, size);
+	free(text);
+	return rc;
 }
 
 int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
@@ -478,7 +749,9 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 	if (size < 0)
 		return -EINVAL;
 	if (h && h->type == FH_FIELD) {
-		/* "New content follows": nothing is sent for this. */
+		/* The content is what the writer leaves: sent at close (a
+		 * size of 0 means "new content follows", and an empty file
+		 * at close is the value; only a write makes a secret). */
 		if ((size_t)size > h->max)
 			return -EFBIG;
 		if ((size_t)size > h->len) {
@@ -491,6 +764,13 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 			h->cap = (size_t)size;
 		}
 		h->len = (size_t)size;
+		if (size == 0) {
+			h->fresh = true;
+			h->emptied = !h->secret;
+			h->dirty = false;
+		} else if (!h->secret) {
+			h->dirty = true;
+		}
 		return 0;
 	}
 	rc = scratch_truncate(fs->scratch, path, size);
@@ -506,9 +786,10 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 	else if (fs->cfg->read_only)
 		rc = -EROFS;
 	else if (n.type == NODE_FIELD &&
-		 !n.kind->fields[n.field].writable)
-		rc = -EACCES;
-	/* truncate(2) by name sets nothing: a value comes with a write. */
+		 tg_field_secret(&n.kind->fields[n.field]))
+		rc = 0; /* only a write makes a new secret */
+	else
+		rc = truncate_field(fs, path, &n, (size_t)size);
 	node_release(&n);
 	return rc;
 }
@@ -523,8 +804,9 @@ int tgfs_rmdir(struct tgfs *fs, const char *path)
 	return tgfs_remove_object(fs, path);
 }
 
-int tgfs_unlink(struct tgfs *fs, const char *path)
+int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 {
+	struct node n;
 	int rc;
 
 	if (scratch_remove(fs->scratch, path) == 0)
@@ -532,7 +814,17 @@ int tgfs_unlink(struct tgfs *fs, const char *path)
 	if (fs->cfg->read_only)
 		return -EROFS;
 	rc = tgfs_link_remove(fs, path);
-	return rc == -ENOTSUP ? -EPERM : rc;
+	if (rc != -ENOTSUP)
+		return rc;
+	/* A field or object.json: "replaced next" (mv from another
+	 * filesystem, rsync's --delete-before of a file it sends again).
+	 * Nothing is sent; the copy that follows commits. */
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	rc = n.type == NODE_FIELD || n.type == NODE_JSON ? 0 : -EPERM;
+	node_release(&n);
+	return rc ? rc : replaced_add(fs, path, pid);
 }
 
 int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
@@ -570,6 +862,7 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		if (rc == 0 && !link &&
 		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
 			node_release(&n);
+			replaced_clear(fs, to);
 			rc = commit_field(fs, to, data, len);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)

@@ -139,12 +139,15 @@ static int call_make(struct ll *ll, const char *path, void *target)
 }
 
 struct remove_args {
-	int (*op)(struct tgfs *fs, const char *path);
+	int (*op)(struct tgfs *fs, const char *path, pid_t pid);
+	pid_t pid; /* the caller's */
 };
 
 static int call_remove(struct ll *ll, const char *path, void *arg)
 {
-	return ((struct remove_args *)arg)->op(ll->fs, path);
+	struct remove_args *a = arg;
+
+	return a->op(ll->fs, path, a->pid);
 }
 
 static int call_open(struct ll *ll, const char *path, void *fi)
@@ -231,6 +234,14 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct stat st;
 	int rc = ll_path_for(ll, parent, name, false, &path);
 
+	/* A field its caller removed to write anew (mv from another
+	 * filesystem): gone for it alone, and not a negative entry the
+	 * kernel would keep for everyone. */
+	if (!rc && tgfs_replaced_next(ll->fs, path, fuse_req_ctx(req)->pid)) {
+		ll_reply_rc(req, -ENOENT);
+		free(path);
+		return;
+	}
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
@@ -385,15 +396,26 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target);
 }
 
-/* Removes @name from @parent with @op (unlink or rmdir). */
+/* rm -r of an object removes its files (which changes nothing), then
+ * the folder: that is no delete (use rmdir alone). */
+static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
+{
+	if (tgfs_replaced_under(fs, path, pid))
+		return -ENOTEMPTY;
+	return tgfs_rmdir(fs, path);
+}
+
+/* Removes @name from @parent with @op (unlink or rmdir), for the caller
+ * of @req. */
 static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     int (*op)(struct tgfs *fs, const char *path))
+		     int (*op)(struct tgfs *fs, const char *path, pid_t pid))
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL;
 	int rc = 0;
 
-	rc = ll_on_path(ll, parent, name, &path, call_remove, &(struct remove_args){ op });
+	rc = ll_on_path(ll, parent, name, &path, call_remove,
+			&(struct remove_args){ op, fuse_req_ctx(req)->pid });
 	if (!rc)
 		inodes_unlink(ll->nodes, parent, name);
 	ll_reply_rc(req, rc);
@@ -407,7 +429,7 @@ static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	take_out(req, parent, name, tgfs_rmdir);
+	take_out(req, parent, name, rmdir_by);
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

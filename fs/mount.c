@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mount.h"
 
@@ -44,16 +45,23 @@ int tgfs_errno(enum tg_err err)
 void tgfs_record_error(struct tgfs *fs, const char *path, int err,
 		       const char *message)
 {
+	const char *what = strerror(-err);
 	struct tgfs_error *e;
 
-	tg_log(TG_LOG_WARN, "%s: %s%s%s", path, strerror(-err),
-	       message && *message ? ": " : "", message ? message : "");
+	/* A message that says its errno already ("Permission denied: this
+	 * API key...") is not prefixed with it a second time. */
+	if (message && strncasecmp(message, what, strlen(what)) == 0)
+		what = "";
+	tg_log(TG_LOG_WARN, "%s: %s%s%s", path, what,
+	       *what && message && *message ? ": " : "",
+	       message ? message : "");
 	pthread_mutex_lock(&fs->lock);
 	e = &fs->errors[fs->nerrors++ % TGFS_ERRORS_KEPT];
 	e->when = time(NULL);
 	snprintf(e->path, sizeof(e->path), "%s", path);
-	snprintf(e->message, sizeof(e->message), "%s%s%s", strerror(-err),
-		 message && *message ? ": " : "", message ? message : "");
+	snprintf(e->message, sizeof(e->message), "%s%s%s", what,
+		 *what && message && *message ? ": " : "",
+		 message ? message : "");
 	pthread_mutex_unlock(&fs->lock);
 }
 

@@ -181,10 +181,6 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		const struct tg_op *op;
 		const char *now;
 
-		if (!f->writable || (!f->set && !f->ntrans)) {
-			rc = -EACCES;
-			goto out;
-		}
 		/* A value is rendered from the object's node: no memory for
 		 * that is an error, not an empty value. */
 		now = tg_field_secret(f)
@@ -194,6 +190,26 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		if (!now) {
 			err = TG_ENOMEM;
 			goto done;
+		}
+		/* The bytes it holds (rsync rewrites a file whose time
+		 * changed): nothing to send, read-only fields too, and a
+		 * secret written back as the mount shows it (not "": a
+		 * touch of it makes a new one, DESIGN.md §5). */
+		{
+			const char *shown = tg_field_secret(f)
+						    ? node_text(fs, &node)
+						    : now;
+
+			if ((len || !tg_field_secret(f)) &&
+			    len == strlen(shown) &&
+			    memcmp(text, shown, len) == 0)
+				goto out;
+		}
+		if (!f->writable || (!f->set && !f->ntrans)) {
+			rc = -EACCES;
+			tgfs_record_error(fs, path, rc,
+					  "a read-only file: the API sets it");
+			goto out;
 		}
 		if (!tg_field_secret(f)) {
 			err = tg_value_parse(f, text, len, &json);
@@ -207,8 +223,11 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		}
 		op = tg_field_op(f, now, json);
 		if (!op) {
-			err = TG_EINVAL;
-			goto done;
+			rc = -EINVAL;
+			tgfs_record_error(fs, path, rc,
+					  "no change this file makes from "
+					  "the value it holds");
+			goto out;
 		}
 		vars.v_json = json;
 		vars.idempotent = tg_field_idempotent(f);

@@ -120,7 +120,8 @@ const WRONG = {
     ['tcp: some (not a policy or ports)', proto('icmp: allow', 'tcp: some', 'udp: allow-all')],
     ['a port that is not a number', proto('icmp: allow', 'tcp: 22,abc', 'udp: allow-all')],
     ['an unknown protocol line', proto(...PROTO_OK, 'sctp: allow-all')],
-    ['a line twice', proto(...PROTO_OK, 'tcp: deny-all')],
+    // A second tcp: or udp: line adds ports (>> to protocols); icmp is one value.
+    ['icmp twice', proto(...PROTO_OK, 'icmp: deny')],
     ['a line missing', proto('icmp: allow', 'tcp: allow-all')],
     ['a blank policy', proto('icmp: allow', 'tcp:', 'udp: allow-all')],
   ],

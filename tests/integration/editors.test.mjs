@@ -39,8 +39,10 @@ describe('editors with default settings change exactly one field', () => {
     ['tee', U('alan.turing'), 'first-name', 'Alan M.', (f, v) => `echo ${q(v)} | tee ${f} > /dev/null`],
     ['cp of a local file', U('jurgen.muller'), 'last-name', 'Mueller',
       (f, v) => `t=$(mktemp) && echo ${q(v)} > "$t" && cp "$t" ${f}; r=$?; rm -f "$t"; exit $r`],
-    ['truncate -s 0 then echo >>', U('yuki.tanaka'), 'last-name', 'Tanaka-san',
-      (f, v) => `truncate -s 0 ${f} && echo ${q(v)} >> ${f}`],
+    // (truncate -s 0 then echo >> was here: issue 20 makes >> to a one-value
+    // field EINVAL, and emptying a field that takes no null EINVAL too.)
+    ['rsync --inplace of a shorter value (overlay, then ftruncate)', U('yuki.tanaka'), 'last-name', 'Tan',
+      (f, v) => `t=$(mktemp) && echo ${q(v)} > "$t" && rsync --inplace "$t" ${f}; r=$?; rm -f "$t"; exit $r`],
     ['dd of=', U('margaret.hamilton'), 'first-name', 'Maggie',
       (f, v) => `echo ${q(v)} | dd of=${f} status=none`],
     ['sed -i', U('ken.thompson'), 'first-name', 'Kenneth', (f) => `sed -i 's/^Ken$/Kenneth/' ${f}`],

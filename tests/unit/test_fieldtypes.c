@@ -181,6 +181,109 @@ static void test_type_out_of_range_does_nothing(void **state)
 	cJSON_Delete(v);
 }
 
+/* The JSON tg_value_parse makes of @text for field @f, or NULL (the
+ * caller frees it). */
+static char *parsed(const struct tg_field *f, const char *text)
+{
+	char *json = NULL;
+
+	if (tg_value_parse(f, text, strlen(text), &json) != TG_OK)
+		return NULL;
+	return json;
+}
+
+#define SAMPLE_PROTOCOLS "icmp: allow\ntcp: 22,8000-8080\nudp: allow-all\n"
+
+/* A second tcp: or udp: line adds to the first (what `>>` to protocols
+ * leaves): the union of the two, allow-all being every port and
+ * deny-all none; icmp is one value and comes once. */
+static void test_protocol_lines_add_up(void **state)
+{
+	struct tg_field f = field_of(TG_FT_PROTOCOLS);
+	char *json;
+
+	(void)state;
+	json = parsed(&f, SAMPLE_PROTOCOLS "tcp: 5432,8080\n");
+	assert_non_null(json);
+	assert_string_equal(
+		json, "{\"allowIcmp\":true,\"tcp\":{\"policy\":\"RESTRICTED\","
+		      "\"ports\":[{\"start\":22,\"end\":22},{\"start\":8000,"
+		      "\"end\":8080},{\"start\":5432,\"end\":5432},"
+		      "{\"start\":8080,\"end\":8080}]},\"udp\":{\"policy\":"
+		      "\"ALLOW_ALL\",\"ports\":[]}}");
+	free(json);
+	/* A port there already changes nothing; allow-all takes all. */
+	json = parsed(&f, SAMPLE_PROTOCOLS "tcp: 22\nudp: 53\n");
+	assert_non_null(json);
+	assert_string_equal(json, PROTOCOLS_JSON);
+	free(json);
+	json = parsed(&f, SAMPLE_PROTOCOLS "tcp: allow-all\n");
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"tcp\":{\"policy\":\"ALLOW_ALL\","
+				     "\"ports\":[]}"));
+	free(json);
+	/* deny-all is no port: ports added to it are those ports. */
+	json = parsed(&f, "icmp: deny\ntcp: deny-all\nudp: deny-all\n"
+			  "udp: 53\n");
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"udp\":{\"policy\":\"RESTRICTED\","
+				     "\"ports\":[{\"start\":53,\"end\":53}]}"));
+	free(json);
+	/* icmp twice, a bad port in the added line: refused whole. */
+	assert_null(parsed(&f, SAMPLE_PROTOCOLS "icmp: deny\n"));
+	assert_null(parsed(&f, SAMPLE_PROTOCOLS "tcp: 70000\n"));
+	assert_non_null(strstr(tg_api_last_message(), "icmp once"));
+}
+
+/* A refusal of ours says why in plain words (what the errors file
+ * shows), never an older request's message; a value leaves it empty. */
+static void test_refusals_say_why(void **state)
+{
+	struct tg_field name = field_of(TG_FT_STRING);
+	struct tg_op nullable = { .call = "x(v: $v)", .vtype = "String" };
+	struct tg_field alias = field_of(TG_FT_STRING);
+	struct {
+		struct tg_field f;
+		const char *text, *why;
+	} cases[] = {
+		{ name, "a.example.com\nb.example.com\n",
+		  "two lines in a one-line field" },
+		{ name, "a\n\n", "two lines in a one-line field" },
+		{ name, "\n", "empty, and this field cannot be null" },
+		{ name, "a\tb\n", "a tab in the value" },
+		{ name, "a\001b\n", "not UTF-8 text, or a control character in it" },
+		{ field_of(TG_FT_BOOL), "yes\n", "not true or false" },
+		{ field_of(TG_FT_TRUST), "yes\n", "not trusted or untrusted" },
+		{ field_of(TG_FT_ENUM), "paused\n", "not one of: active inactive" },
+		{ field_of(TG_FT_INT), "4x\n", "not a whole number" },
+		{ field_of(TG_FT_TAGS), "novalue\n", "not key=value lines" },
+		{ field_of(TG_FT_TIME), "2024-01-01T00:00:00Z\n",
+		  "the API sets this field: it cannot be written" },
+	};
+	char *json;
+
+	(void)state;
+	name.required = true;
+	cases[0].f = cases[1].f = cases[2].f = cases[3].f = cases[4].f = name;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		api_set_message("Permission denied: an older request");
+		assert_null(parsed(&cases[i].f, cases[i].text));
+		assert_string_equal(tg_api_last_message(), cases[i].why);
+	}
+	/* Empty is null where the mutation takes null: a value. */
+	alias.set = &nullable;
+	api_set_message("an older request");
+	json = parsed(&alias, "\n");
+	assert_non_null(json);
+	assert_string_equal(json, "null");
+	assert_string_equal(tg_api_last_message(), "");
+	free(json);
+	json = parsed(&alias, "");
+	assert_non_null(json);
+	assert_string_equal(json, "null");
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +291,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_and_null_values),
 		cmocka_unit_test(test_flags_are_what_the_switches_decided),
 		cmocka_unit_test(test_type_out_of_range_does_nothing),
+		cmocka_unit_test(test_protocol_lines_add_up),
+		cmocka_unit_test(test_refusals_say_why),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
