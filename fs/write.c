@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "coll.h"
 #include "draft.h"
 #include "inval.h"
@@ -141,6 +143,113 @@ static int draft_changed(struct tgfs *fs, const char *path,
 	return 0;
 }
 
+
+/* ---- names stay unique through the mount (DESIGN.md §2) ---- */
+
+struct name_probe {
+	const char *file;   /* the bare file name asked for */
+	const char *except; /* the object being renamed, or NULL */
+	bool held;
+};
+
+static int probe_name(void *arg, const struct tg_object *o, const char *name)
+{
+	struct name_probe *p = arg;
+	char enc[TGFS_NAME_MAX + 1];
+
+	(void)name;
+	if (p->except && strcmp(o->id, p->except) == 0)
+		return 0;
+	/* Its name as a file name, without the "~<short id>" duplicates
+	 * get: several objects sharing the name are caught too. */
+	tgfs_entry_name(o->name, o->id, false, enc);
+	if (strcmp(enc, p->file) != 0)
+		return 0;
+	p->held = true;
+	return 1;
+}
+
+/*
+ * 0 when no object in the kind folder @kdir (a KINDDIR node), other than
+ * @except_id, is named @raw (a raw name) and no draft holds it there;
+ * -EEXIST when one or several do (shown as "<name>~<short id>"); -errno
+ * of the read that tells.  The name was looked up by the kernel before a
+ * mkdir, so that costs no request; a rename's new name may cost one.
+ */
+static int name_free(struct tgfs *fs, const struct node *kdir,
+		     const char *raw, const char *except_id)
+{
+	const struct tg_kind *k = kdir->kind;
+	char file[TGFS_NAME_MAX + 1];
+	struct name_probe p = { file, except_id, false };
+	struct tg_cache_ref *ref = NULL;
+	const struct coll *c;
+	struct tg_object copy;
+	int rc;
+
+	tgfs_entry_name(raw, "", false, file);
+	if (!k->parent && k->draft &&
+	    draft_get(fs->drafts, k, file, -1, NULL, &copy)) {
+		tg_object_release(&copy);
+		return -EEXIST;
+	}
+	if (kdir->ref && k->parent_conn) {
+		c = coll_of(kdir->ref, k);
+	} else {
+		rc = coll_for_name(fs, k, file, &ref);
+		if (rc)
+			return rc;
+		c = coll_of(ref, k);
+	}
+	if (c)
+		coll_each(c, k->parent ? kdir->parent_id : NULL, probe_name,
+			  &p);
+	tg_cache_put(ref);
+	return p.held ? -EEXIST : 0;
+}
+
+/* As name_free, for the kind folder holding the object folder @objdir. */
+static int name_free_at(struct tgfs *fs, const char *objdir, const char *raw,
+			const char *except_id)
+{
+	char kdir[4096];
+	struct node n;
+	int rc;
+
+	dirname_of(objdir, kdir, sizeof(kdir));
+	rc = node_resolve(fs, kdir[0] ? kdir : "/", &n);
+	if (rc)
+		return rc;
+	rc = n.type == NODE_KINDDIR ? name_free(fs, &n, raw, except_id) : 0;
+	node_release(&n);
+	return rc;
+}
+
+/* Whether field @f of @k is the one its folders are named by. */
+static bool names_folder(const struct tg_kind *k, const struct tg_field *f)
+{
+	return f->path && k->name_path && strcmp(f->path, k->name_path) == 0;
+}
+
+/* A new name (@json, a JSON string as tg_value_parse makes it) for the
+ * object in folder @objdir: -EEXIST when another object there has it,
+ * recorded in the errors log. */
+static int rename_allowed(struct tgfs *fs, const char *path,
+			  const char *objdir, const struct tg_object *obj,
+			  const char *json)
+{
+	cJSON *v = cJSON_Parse(json);
+	int rc = 0;
+
+	if (cJSON_IsString(v) && v->valuestring)
+		rc = name_free_at(fs, objdir, v->valuestring, obj->id);
+	cJSON_Delete(v);
+	if (rc == -EEXIST)
+		tgfs_record_error(fs, path, rc,
+				  "that name is already held in this folder");
+	return rc;
+}
+
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len)
 {
@@ -172,6 +281,12 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 	}
 	if (node.type == NODE_JSON) {
 		err = tg_json_diff(node.obj, text, len, &changed, &values, &n);
+		for (size_t i = 0; err == TG_OK && i < n; i++)
+			if (names_folder(node.kind,
+					 &node.kind->fields[changed[i]]) &&
+			    (rc = rename_allowed(fs, path, dir, node.obj,
+						 values[i])))
+				goto out;
 		if (err == TG_OK && n)
 			err = tg_api_update(fs->api, node.obj, changed, values,
 					    n, &res);
@@ -203,6 +318,10 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			if (tg_value_parse(f, now, strlen(now), &cur) ==
 				    TG_OK &&
 			    strcmp(cur, json) == 0)
+				goto out;
+			if (names_folder(node.kind, f) &&
+			    (rc = rename_allowed(fs, path, dir, node.obj,
+						 json)))
 				goto out;
 		}
 		op = tg_field_op(f, now, json);
@@ -275,14 +394,20 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 		return -EROFS;
 	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0])
 		return -EINVAL;
-	snprintf(top, sizeof(top), "/%s/%s", tk->dir, name);
+	snprintf(top, sizeof(top), "/%s", tk->dir);
 	rc = node_resolve(fs, top, &other);
-	if (rc == 0) {
-		node_release(&other);
-		return -EEXIST;
-	}
-	if (rc != -ENOENT)
+	if (rc)
 		return rc;
+	rc = name_free(fs, &other, raw, NULL);
+	node_release(&other);
+	if (rc) {
+		if (rc == -EEXIST)
+			tgfs_record_error(fs, top, rc,
+					  "that name is already held in this"
+					  " folder");
+		return rc;
+	}
+	snprintf(top, sizeof(top), "/%s/%s", tk->dir, name);
 	rc = draft_new(fs->drafts, tk, name, raw, inv, parent->obj->id);
 	if (!rc) {
 		/* Listed in its kind's folder and its target's. */
@@ -324,6 +449,16 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 	}
 	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0]) {
 		rc = -EINVAL;
+		goto out;
+	}
+	/* Names stay unique: one object or several (<name>~<id>) holding
+	 * it already, or a draft, and nothing is sent. */
+	rc = name_free(fs, &parent, raw, NULL);
+	if (rc) {
+		if (rc == -EEXIST)
+			tgfs_record_error(fs, path, rc,
+					  "that name is already held in this"
+					  " folder");
 		goto out;
 	}
 	if (!k->create) {
@@ -469,6 +604,8 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
 	rc = node_resolve(fs, to, &n);
 	if (rc == 0) {
 		node_release(&n);
+		tgfs_record_error(fs, to, -EEXIST,
+				  "that name is already held in this folder");
 		return -EEXIST;
 	}
 	rc = node_resolve(fs, from, &n);
