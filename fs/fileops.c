@@ -499,9 +499,9 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 	return rc;
 }
 
-int tgfs_mkdir(struct tgfs *fs, const char *path)
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
 {
-	return tgfs_make_object(fs, path);
+	return tgfs_make_object_as(fs, path, mode);
 }
 
 int tgfs_rmdir(struct tgfs *fs, const char *path)

@@ -333,7 +333,7 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 /* Makes @name in @parent with mkdir (@target NULL) or symlink, and gives
  * the kernel its entry. */
 static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 const char *target)
+		 const char *target, mode_t mode)
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL;
@@ -343,7 +343,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = path_for(ll, parent, name, tries, &path);
 		if (!rc)
 			rc = target ? tgfs_symlink(ll->fs, target, path)
-				    : tgfs_mkdir(ll->fs, path);
+				    : tgfs_mkdir(ll->fs, path, mode);
 		if (!gone(rc, tries))
 			break;
 	}
@@ -357,14 +357,13 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	(void)mode;
-	make(req, parent, name, NULL);
+	make(req, parent, name, NULL, mode);
 }
 
 static void ll_symlink(fuse_req_t req, const char *target,
 		       fuse_ino_t parent, const char *name)
 {
-	make(req, parent, name, target);
+	make(req, parent, name, target, 0777);
 }
 
 /* Removes @name from @parent with @op (unlink or rmdir). */

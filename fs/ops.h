@@ -70,7 +70,7 @@ int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi);
 int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 		  struct fuse_file_info *fi);
-int tgfs_mkdir(struct tgfs *fs, const char *path);
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
 int tgfs_rmdir(struct tgfs *fs, const char *path);
 int tgfs_unlink(struct tgfs *fs, const char *path);
 int tgfs_rename(struct tgfs *fs, const char *from, const char *to,

@@ -16,6 +16,7 @@
 #define TGFS_WRITE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "mount.h"
 
@@ -31,6 +32,12 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
  * side takes drafts, a draft linked to its object.  -EEXIST, -EINVAL
  * (no name). */
 int tgfs_make_object(struct tgfs *fs, const char *path);
+
+/* As tgfs_make_object, for a mkdir asking for @mode: with no group or
+ * other permissions (rsync, tar), a kind created from its name alone
+ * makes a restore folder, which its first file written decides (its id:
+ * the object it is, renamed back if need be; anything else: a create). */
+int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode);
 
 /* rmdir of an object: its delete (after a revoke, for active keys); a
  * draft goes as it came.  -ENOTDIR for a file. */
