@@ -555,8 +555,14 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		rc = node_resolve(fs, to, &n);
 		if (rc == 0 && !link &&
 		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
+			struct stat st = { 0 };
+
 			node_release(&n);
-			rc = commit_field(fs, to, data, len);
+			/* Its mtime says which version it is of (rsync sets
+			 * it before the rename). */
+			scratch_stat(fs->scratch, from, &st);
+			rc = commit_field_from(fs, to, data, len,
+					       (int64_t)st.st_mtime);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)
 				node_release(&n);

@@ -167,3 +167,20 @@ bool versions_find(struct versions *v, const char *id, const char *stamp,
 	pthread_mutex_unlock(&v->lock);
 	return ok;
 }
+
+bool versions_find_at(struct versions *v, const char *id, int64_t sec,
+		      struct tg_object *out)
+{
+	struct entry *e;
+	bool ok = false;
+
+	if (!v || !id || !sec)
+		return false;
+	pthread_mutex_lock(&v->lock);
+	HASH_FIND_STR(v->by_id, id, e);
+	for (size_t i = 0; e && i < e->n && !ok; i++)
+		if (e->v[i].obj.mtime == sec)
+			ok = tg_object_copy(&e->v[i].obj, out) == TG_OK;
+	pthread_mutex_unlock(&v->lock);
+	return ok;
+}

@@ -449,6 +449,48 @@ static int pending_commit(struct tgfs *fs, const char *path,
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len)
 {
+	return commit_field_from(fs, path, text, len, 0);
+}
+
+/*
+ * A field file put in place with the mtime of an older version of its
+ * object (rsync sets the backup's mtime before it renames the file into
+ * place): -EALREADY when the value is that version's (the writer did not
+ * change it: a change made since is not undone); -EAGAIN (recorded) when
+ * the writer changed it and so did someone since, to another value; 0 to
+ * send it.
+ */
+static int field_version(struct tgfs *fs, const char *path,
+			 const struct node *node, const char *json,
+			 int64_t mtime)
+{
+	struct tg_object base = { 0 };
+	char *b, *c;
+	int rc = 0;
+
+	if (!mtime || !node->kind->mtime_path || mtime == node->obj->mtime ||
+	    !versions_find_at(fs->versions, node->obj->id, mtime, &base))
+		return 0;
+	b = field_json(&base, node->field);
+	c = field_json(node->obj, node->field);
+	if (b && strcmp(b, json) == 0)
+		rc = -EALREADY;
+	else if (!b || !c || strcmp(b, c) != 0)
+		rc = -EAGAIN;
+	if (rc == -EAGAIN)
+		tgfs_record_error(fs, path, rc,
+				  "this file is of an older version of its"
+				  " object, and its value was changed since:"
+				  " nothing sent; read it again and write that");
+	free(b);
+	free(c);
+	tg_object_release(&base);
+	return rc;
+}
+
+int commit_field_from(struct tgfs *fs, const char *path, const char *text,
+		      size_t len, int64_t mtime)
+{
 	struct tg_result res = { 0 };
 	enum tg_err err = TG_OK;
 	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
@@ -524,6 +566,15 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 			if (tg_value_parse(f, now, strlen(now), &cur) ==
 				    TG_OK &&
 			    strcmp(cur, json) == 0)
+				goto out;
+			/* A copy of an older version: what it did not
+			 * change is not sent back. */
+			rc = field_version(fs, path, &node, json, mtime);
+			if (rc == -EALREADY) {
+				rc = 0;
+				goto out;
+			}
+			if (rc)
 				goto out;
 			if (names_folder(node.kind, f) &&
 			    (rc = rename_allowed(fs, path, dir, node.obj,

@@ -16,6 +16,7 @@
 #define TGFS_WRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "mount.h"
@@ -26,6 +27,15 @@
  * -EISDIR for a folder, -EINVAL for a value that does not parse. */
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len);
+
+/* As commit_field, for a file put in place (renamed onto the field) with
+ * mtime @mtime (seconds; 0: none): when that is the updatedAt of an older
+ * version of the object this mount saw, a value equal to that version's
+ * is a copy of it and sends nothing, so a restore never undoes a change
+ * made since; a value changed from it while the tenant's changed too is
+ * -EAGAIN (recorded). */
+int commit_field_from(struct tgfs *fs, const char *path, const char *text,
+		      size_t len, int64_t mtime);
 
 /* mkdir of an object: its create mutation, or a draft (a kind whose
  * create needs more than a name), or in a folder of links whose other
