@@ -453,6 +453,39 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 }
 
 /*
+ * A read-only field put in place: accepted with no request when it holds
+ * the bytes it shows, or (renamed into place with the mtime of an older
+ * version of the object, as rsync does) that version's bytes: a restore
+ * copies created-at, id and updated-at back.  Else -EACCES, recorded.
+ */
+static int read_only_copy(struct tgfs *fs, const char *path,
+			  const struct node *node, const char *text,
+			  size_t len, int64_t mtime)
+{
+	struct tg_object base = { 0 };
+	char *shown = NULL;
+	const char *v = tg_field_secret(&node->kind->fields[node->field])
+				? NULL
+				: tg_object_value(node->obj, node->field,
+						  &shown);
+	bool same = v && strlen(v) == len && memcmp(v, text, len) == 0;
+
+	free(shown);
+	shown = NULL;
+	if (!same && mtime && v &&
+	    versions_find_at(fs->versions, node->obj->id, mtime, &base)) {
+		v = tg_object_value(&base, node->field, &shown);
+		same = v && strlen(v) == len && memcmp(v, text, len) == 0;
+		free(shown);
+		tg_object_release(&base);
+	}
+	if (same)
+		return 0;
+	tgfs_record_error(fs, path, -EACCES, "a read-only field");
+	return -EACCES;
+}
+
+/*
  * A field file put in place with the mtime of an older version of its
  * object (rsync sets the backup's mtime before it renames the file into
  * place): -EALREADY when the value is that version's (the writer did not
@@ -545,7 +578,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		const char *now;
 
 		if (!f->writable || (!f->set && !f->ntrans)) {
-			rc = -EACCES;
+			rc = read_only_copy(fs, path, &node, text, len, mtime);
 			goto out;
 		}
 		/* A value is rendered from the object's node: no memory for
