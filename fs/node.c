@@ -309,6 +309,8 @@ static int step_object(struct tgfs *fs, struct node *n, const char *name)
 	child = tg_kind_by_dir(k, name);
 	if (!child)
 		return node_step_rel(fs, n, name);
+	if (n->draft)
+		return -ENOENT; /* nothing is nested in a draft */
 	if (strlen(n->obj->id) >= sizeof(n->parent_id))
 		return -ENOENT;
 	strcpy(n->parent_id, n->obj->id);
