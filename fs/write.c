@@ -528,6 +528,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 	enum tg_err err = TG_OK;
 	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
 	size_t *changed = NULL, n = 0;
+	const char *local = NULL; /* a refusal of ours: what to record */
 	struct node node;
 	int rc;
 
@@ -559,6 +560,14 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 				    &values, &n, &err);
 		if (rc)
 			goto out;
+		/* Refused here: its own words, not the API's last ones. */
+		if (err == TG_EPERM)
+			local = "object.json changes a read-only field or key";
+		else if (err == TG_EINVAL)
+			local = "object.json is not one JSON object, or holds"
+				" a value its field does not take";
+		else if (err == TG_E2BIG)
+			local = "object.json is too large";
 		for (size_t i = 0; err == TG_OK && i < n; i++)
 			if (names_folder(node.kind,
 					 &node.kind->fields[changed[i]]) &&
@@ -593,8 +602,13 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		}
 		if (!tg_field_secret(f)) {
 			err = tg_value_parse(f, text, len, &json);
-			if (err != TG_OK)
+			if (err != TG_OK) {
+				local = err == TG_E2BIG
+						? "too long for this file"
+						: "not a value this file takes"
+						  " (one line, of its kind)";
 				goto done;
+			}
 			/* What the tenant holds already: nothing to send. */
 			if (tg_value_parse(f, now, strlen(now), &cur) ==
 				    TG_OK &&
@@ -617,6 +631,8 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		op = tg_field_op(f, now, json);
 		if (!op) {
 			err = TG_EINVAL;
+			local = "no change of state leads from the value now"
+				" to that one";
 			goto done;
 		}
 		vars.v_json = json;
@@ -633,6 +649,11 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		goto out;
 	}
 done:
+	if (err != TG_OK && (local || err == TG_ENOMEM)) {
+		rc = -tgfs_errno(err);
+		tgfs_record_error(fs, path, rc, local ? local : "out of memory");
+		goto out;
+	}
 	if (err != TG_OK) {
 		rc = failed(fs, path, err);
 		goto out;
@@ -790,6 +811,8 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 	}
 	k = parent.kind;
 	if (!k->create && !(k->draft && !k->parent)) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "objects of this kind cannot be made here");
 		rc = -EPERM;
 		goto out;
 	}
@@ -1035,6 +1058,8 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 		goto out;
 	}
 	if (!n.kind->remove) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "objects of this kind cannot be deleted");
 		rc = -EPERM;
 		goto out;
 	}
@@ -1100,8 +1125,12 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
 
 	dirname_of(from, fdir, sizeof(fdir));
 	dirname_of(to, tdir, sizeof(tdir));
-	if (strcmp(fdir, tdir) != 0)
-		return -EPERM; /* an object stays in its folder */
+	if (strcmp(fdir, tdir) != 0) {
+		/* An object stays in its folder. */
+		tgfs_record_error(fs, to, -EPERM,
+				  "an object is renamed within its folder only");
+		return -EPERM;
+	}
 	rc = node_resolve(fs, to, &n);
 	if (rc == 0) {
 		node_release(&n);
