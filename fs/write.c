@@ -353,7 +353,8 @@ static int versioned_diff(struct tgfs *fs, const char *path,
 			goto plain;
 		if (!versions_find(fs->versions, id, ws->valuestring, 0,
 				   &base))
-			goto unknown;
+			/* Another object's id: a read-only key changed. */
+			goto unknown_or_plain;
 	} else {
 		/* No updatedAt: an older version is known by its bytes. */
 		uint64_t h = fnv_add(FNV_INIT, text, len);
@@ -399,7 +400,9 @@ static int versioned_diff(struct tgfs *fs, const char *path,
 		i++;
 	}
 	goto out;
-unknown:
+unknown_or_plain:
+	if (strcmp(id, cur->id) != 0)
+		goto plain;
 	/* Never seen here: no field may differ from the tenant's. */
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct tg_field *f = &k->fields[i];

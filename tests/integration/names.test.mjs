@@ -117,6 +117,20 @@ describe('names stay unique through the mount', () => {
     await refused(`mkdir ${q('networks/AWS prod/resources/admin panel')}`, '/resources');
   });
 
+  test("a refusal of the daemon's own is recorded in its own words (item 9)", async () => {
+    // The API refuses first, then the daemon refuses a value itself: the
+    // second line must not repeat the API's message.
+    fails('echo All > groups/Everyone/name', m.dir, /./);
+    fails("echo maybe > 'networks/AWS prod/is-active'", m.dir, /Invalid argument/);
+    const last = sh('cat .twingatefs/errors', m.dir).trim().split('\n').pop();
+    assert.match(last, /\/networks\/AWS prod\/is-active: Invalid argument: not a value this file takes/, last);
+    assert.ok(!/system group/.test(last), last);
+    fails("rmdir 'devices'", m.dir, /./);
+    fails("mv 'groups/Engineering' 'networks/Engineering'", m.dir, /./);
+    const mv = sh('cat .twingatefs/errors', m.dir).trim().split('\n').pop();
+    assert.match(mv, /\/networks\/Engineering: Operation not permitted: an object is renamed within its folder only/, mv);
+  });
+
   test('a name that is free still works: mkdir, then mv, one mutation each', async () => {
     const { st } = await cost(sim, () => sh('mkdir groups/Unique', m.dir));
     assert.deepEqual(st.fields.groupCreate, 1);

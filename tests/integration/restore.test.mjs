@@ -120,6 +120,75 @@ describe('rsync -a backup/ MNT/: restore', () => {
     await assertUnchanged(sim, t2);
   });
 
+  test('an object made since the backup: left alone by rsync -a', async () => {
+    const b = backup();
+    run('mkdir groups/Later', m.dir);
+    const t = await sim.tenant();
+    const res = await restore(b);
+    ok(res, 'restore');
+    assert.deepEqual(res.sent, {});
+    await assertUnchanged(sim, t);
+    assert.ok(readdirSync(m.path('groups')).includes('Later'));
+  });
+  test('an edit of an older object.json that conflicts with a change since: EAGAIN, nothing sent', async () => {
+    const b = backup();
+    const n = obj(await sim.tenant(), 'remoteNetworks', 'AWS prod');
+    await gql(`mutation { remoteNetworkUpdate(id: "${n.id}", location: OTHER) { ok } }`);
+    refresh();
+    const t1 = await sim.tenant();
+    // The backup's object.json (older: location AWS) sets AZURE: the
+    // location was changed since, to another value.
+    editJson(b, 'networks/AWS prod/object.json', (j) => ({ ...j, location: 'AZURE' }));
+    const text = readFileSync(join(b, 'networks/AWS prod/object.json'), 'utf8');
+    const py = `import sys\ntry:\n f=open(sys.argv[1],'w'); f.write(sys.argv[2]); f.close(); print('ok')\nexcept OSError as e:\n print(e.strerror)`;
+    const { r, st } = await cost(sim, () =>
+      sh(`python3 -c ${q(py)} ${q('networks/AWS prod/object.json')} ${q(text)}`, m.dir));
+    assert.equal(r.trim(), 'Resource temporarily unavailable');
+    assert.deepEqual(MUTATIONS(st), {});
+    await assertUnchanged(sim, t1);
+    const line = sh('cat .twingatefs/errors', m.dir).trim().split('\n').pop();
+    assert.match(line, /object\.json: Resource temporarily unavailable: object\.json of updatedAt \S+ changes location, which was changed since/);
+  });
+
+});
+
+// Objects changed elsewhere, renamed or deleted since: a mount each, as
+// the kernel keeps the names and sizes it saw for a while.
+describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () => {
+  let sim, m;
+  const dirs = [];
+  beforeEach(async () => { ({ sim, m } = await setup()); });
+  afterEach(async () => {
+    await teardown(m, sim);
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const backup = () => {
+    const b = tempDir();
+    dirs.push(b);
+    run(`rsync -a ${X} ${q(`${m.dir}/`)} ${q(`${b}/`)}`);
+    return b;
+  };
+  const restore = async (b, opts = '') => {
+    const { r, st } = await cost(sim, () =>
+      shStatus(`rsync -a ${opts} ${X} ${q(`${b}/`)} ${q(`${m.dir}/`)}`));
+    return { r, st, sent: MUTATIONS(st) };
+  };
+  const ok = (res, what) => {
+    assert.equal(res.r.stderr, '', `${what}: rsync says nothing`);
+    assert.equal(res.r.status, 0, `${what}: rsync exits 0`);
+  };
+
+  const editJson = (b, path, fn) => {
+    const f = join(b, path);
+    writeFileSync(f, `${JSON.stringify(fn(JSON.parse(readFileSync(f, 'utf8'))), null, 2)}\n`);
+  };
+  const gql = async (query) => {
+    const r = await sim.gql(query);
+    assert.ok(!r.body.errors, JSON.stringify(r.body));
+    return r.body.data;
+  };
+  const refresh = () => sh('echo 1 > .twingatefs/refresh', m.dir);
+
   test('the tenant changed by someone else after the backup: the restore keeps the change', async () => {
     const b = backup();
     const t = await sim.tenant();
@@ -155,64 +224,6 @@ describe('rsync -a backup/ MNT/: restore', () => {
     assert.deepEqual(again.sent, {});
     await assertUnchanged(sim, t2);
   });
-
-  test('an object made since the backup: left alone by rsync -a', async () => {
-    const b = backup();
-    run('mkdir groups/Later', m.dir);
-    const t = await sim.tenant();
-    const res = await restore(b);
-    ok(res, 'restore');
-    assert.deepEqual(res.sent, {});
-    await assertUnchanged(sim, t);
-    assert.ok(readdirSync(m.path('groups')).includes('Later'));
-  });
-  test('an edit of an older object.json that conflicts with a change since: EAGAIN, nothing sent', async () => {
-    const b = backup();
-    const n = obj(await sim.tenant(), 'remoteNetworks', 'AWS prod');
-    await gql(`mutation { remoteNetworkUpdate(id: "${n.id}", location: OTHER) { ok } }`);
-    refresh();
-    const t1 = await sim.tenant();
-    // The backup's object.json (older: location AWS) sets AZURE: the
-    // location was changed since, to another value.
-    editJson(b, 'networks/AWS prod/object.json', (j) => ({ ...j, location: 'AZURE' }));
-    const text = readFileSync(join(b, 'networks/AWS prod/object.json'), 'utf8');
-    const py = `import sys\ntry:\n f=open(sys.argv[1],'w'); f.write(sys.argv[2]); f.close(); print('ok')\nexcept OSError as e:\n print(e.strerror)`;
-    const { r, st } = await cost(sim, () =>
-      sh(`python3 -c ${q(py)} ${q('networks/AWS prod/object.json')} ${q(text)}`, m.dir));
-    assert.equal(r.trim(), 'Resource temporarily unavailable');
-    assert.deepEqual(MUTATIONS(st), {});
-    await assertUnchanged(sim, t1);
-    const line = sh('cat .twingatefs/errors', m.dir).trim().split('\n').pop();
-    assert.match(line, /object\.json: Resource temporarily unavailable: object\.json of updatedAt \S+ changes location, which was changed since/);
-  });
-
-});
-
-// Objects renamed or deleted since: a mount each, as the kernel keeps
-// the names it saw for a while.
-describe('rsync -a backup/ MNT/: objects renamed or deleted since', () => {
-  let sim, m;
-  const dirs = [];
-  beforeEach(async () => { ({ sim, m } = await setup()); });
-  afterEach(async () => {
-    await teardown(m, sim);
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  const backup = () => {
-    const b = tempDir();
-    dirs.push(b);
-    run(`rsync -a ${X} ${q(`${m.dir}/`)} ${q(`${b}/`)}`);
-    return b;
-  };
-  const restore = async (b, opts = '') => {
-    const { r, st } = await cost(sim, () =>
-      shStatus(`rsync -a ${opts} ${X} ${q(`${b}/`)} ${q(`${m.dir}/`)}`));
-    return { r, st, sent: MUTATIONS(st) };
-  };
-  const ok = (res, what) => {
-    assert.equal(res.r.stderr, '', `${what}: rsync says nothing`);
-    assert.equal(res.r.status, 0, `${what}: rsync exits 0`);
-  };
 
   test('an object renamed since the backup is found by its id and renamed back, never created', async () => {
     const b = backup();
