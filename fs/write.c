@@ -345,6 +345,16 @@ static int versioned_diff(struct tgfs *fs, const char *path,
 			   : NULL;
 	if (!cJSON_IsObject(w) || !now)
 		goto plain;
+	{
+		/* A byte copy of a version shown before (a backup's, even
+		 * where updatedAt did not move: a service account whose key
+		 * was renamed) carries no edit of its own. */
+		uint64_t h = fnv_add(FNV_INIT, text, len);
+
+		if (h != cur->hash &&
+		    versions_find(fs->versions, id, NULL, h, &base))
+			goto merge;
+	}
 	if (k->mtime_path) {
 		if (!cJSON_IsString(ws) ||
 		    (cJSON_IsString(cs) &&
@@ -356,13 +366,11 @@ static int versioned_diff(struct tgfs *fs, const char *path,
 			/* Another object's id: a read-only key changed. */
 			goto unknown_or_plain;
 	} else {
-		/* No updatedAt: an older version is known by its bytes. */
-		uint64_t h = fnv_add(FNV_INIT, text, len);
-
-		if (h == cur->hash ||
-		    !versions_find(fs->versions, id, NULL, h, &base))
-			goto plain;
+		/* No updatedAt: an older version is known by its bytes
+		 * only (above). */
+		goto plain;
 	}
+merge:
 	/* What the writer changed from the version it had. */
 	*err = tg_json_diff(&base, text, len, changed, values, n);
 	if (*err != TG_OK)
