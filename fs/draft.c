@@ -31,7 +31,22 @@ struct draft_store {
 	pthread_mutex_t lock;
 	pthread_mutex_t create_lock; /* one create at a time */
 	struct draft *list;
+	unsigned npending; /* restore folders among them (atomic) */
 };
+
+#define PENDING_ID "pending:"
+
+bool draft_is_pending(const struct tg_object *obj)
+{
+	return obj->id && strncmp(obj->id, PENDING_ID,
+				  sizeof(PENDING_ID) - 1) == 0;
+}
+
+/* Whether the store may hold a draft of @k. */
+static bool may_hold(struct draft_store *s, const struct tg_kind *k)
+{
+	return k->draft || __atomic_load_n(&s->npending, __ATOMIC_RELAXED);
+}
 
 struct draft_store *draft_store_new(void)
 {
@@ -121,8 +136,17 @@ static int draft_render(struct draft *d)
 	const struct tg_kind *k = d->obj.kind;
 	char out[1024], w[64];
 	size_t o;
-	const char *p = k->draft->needs;
+	const char *p = k->draft ? k->draft->needs : "";
 
+	if (draft_is_pending(&d->obj)) {
+		free(d->obj.json);
+		d->obj.json = strdup("a restore folder: its first file written"
+				     " decides; an id naming an object of"
+				     " this folder makes it that object"
+				     " (renamed back if need be), any other"
+				     " file creates it\n");
+		return d->obj.json ? 0 : -ENOMEM;
+	}
 	o = (size_t)snprintf(out, sizeof(out),
 			     "a draft: it is created when these are set:"
 			     " %s\nmissing:", p);
@@ -165,8 +189,9 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	return 0;
 }
 
-int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
-	      const char *raw_name, int rel, const char *target_id)
+static int new_draft(struct draft_store *s, const struct tg_kind *k,
+		     const char *file, const char *raw_name, int rel,
+		     const char *target_id, bool pending)
 {
 	int nf = tg_field_index(k, "name");
 	struct draft *d = calloc(1, sizeof(*d));
@@ -182,7 +207,8 @@ int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
 	}
 	d->obj.kind = k;
 	d->file = strdup(file);
-	if (asprintf(&d->obj.id, "draft:%s/%s", k->dir, file) < 0)
+	if (asprintf(&d->obj.id, "%s%s/%s", pending ? PENDING_ID : "draft:",
+		     k->dir, file) < 0)
 		d->obj.id = NULL;
 	d->obj.name = strdup(raw_name);
 	d->obj.values = calloc(k->nfields + 1, sizeof(*d->obj.values));
@@ -212,6 +238,8 @@ int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
 		d->next = s->list;
 		s->list = d;
 		d = NULL;
+		if (pending)
+			__atomic_fetch_add(&s->npending, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&s->lock);
 fail:
@@ -220,13 +248,25 @@ fail:
 	return rc;
 }
 
+int draft_new(struct draft_store *s, const struct tg_kind *k, const char *file,
+	      const char *raw_name, int rel, const char *target_id)
+{
+	return new_draft(s, k, file, raw_name, rel, target_id, false);
+}
+
+int draft_new_pending(struct draft_store *s, const struct tg_kind *k,
+		      const char *file, const char *raw_name)
+{
+	return new_draft(s, k, file, raw_name, -1, NULL, true);
+}
+
 bool draft_get(struct draft_store *s, const struct tg_kind *k, const char *file,
 	       int rel, const char *target_id, struct tg_object *copy)
 {
 	struct draft *d;
 	bool ok = false;
 
-	if (!k->draft)
+	if (!may_hold(s, k))
 		return false;
 	pthread_mutex_lock(&s->lock);
 	d = find(s, k, file);
@@ -249,7 +289,7 @@ int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 {
 	int rc = 0;
 
-	if (!k->draft)
+	if (!may_hold(s, k))
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	for (struct draft *d = s->list; d && !rc; d = d->next) {
@@ -274,6 +314,9 @@ int draft_remove(struct draft_store *s, const struct tg_kind *k,
 		if ((*pp)->obj.kind == k && strcmp((*pp)->file, file) == 0) {
 			d = *pp;
 			*pp = d->next;
+			if (draft_is_pending(&d->obj))
+				__atomic_fetch_sub(&s->npending, 1,
+						   __ATOMIC_RELAXED);
 			break;
 		}
 	pthread_mutex_unlock(&s->lock);

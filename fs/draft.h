@@ -60,6 +60,20 @@ int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 			 const char *file),
 	       void *arg);
 
+/*
+ * A restore folder (DESIGN.md §3, "Rewrites and restores"): a folder made
+ * by mkdir with no group or other permissions (rsync and tar make the
+ * folders they fill so) in the folder of a kind whose create needs only a
+ * name, kept here as a draft of @k named @file (@raw_name) until its
+ * first file is written: its `id` tells whether it is an object that
+ * exists (write.c).  0, -EEXIST, -EINVAL, -ENOMEM.
+ */
+int draft_new_pending(struct draft_store *s, const struct tg_kind *k,
+		      const char *file, const char *raw_name);
+
+/* Whether @obj (a draft's copy) is a restore folder.  Pure. */
+bool draft_is_pending(const struct tg_object *obj);
+
 /* Drops the draft @file of @k.  0 or -ENOENT. */
 int draft_remove(struct draft_store *s, const struct tg_kind *k,
 		 const char *file);

@@ -794,9 +794,9 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 	return rc;
 }
 
-int tgfs_mkdir(struct tgfs *fs, const char *path)
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
 {
-	return tgfs_make_object(fs, path);
+	return tgfs_make_object_as(fs, path, mode);
 }
 
 int tgfs_rmdir(struct tgfs *fs, const char *path)
@@ -861,9 +861,15 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		rc = node_resolve(fs, to, &n);
 		if (rc == 0 && !link &&
 		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
+			struct stat st = { 0 };
+
 			node_release(&n);
 			replaced_clear(fs, to);
-			rc = commit_field(fs, to, data, len);
+			/* Its mtime says which version it is of (rsync sets
+			 * it before the rename). */
+			scratch_stat(fs->scratch, from, &st);
+			rc = commit_field_from(fs, to, data, len,
+					       (int64_t)st.st_mtime);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)
 				node_release(&n);

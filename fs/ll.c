@@ -131,11 +131,18 @@ static int call_readlink(struct ll *ll, const char *path, void *target)
 	return tgfs_readlink(ll->fs, path, target, PATH_MAX + 1);
 }
 
-/* mkdir (@target NULL) or symlink */
-static int call_make(struct ll *ll, const char *path, void *target)
+struct make_args {
+	const char *target; /* NULL: mkdir */
+	mode_t mode;
+};
+
+/* mkdir or symlink */
+static int call_make(struct ll *ll, const char *path, void *arg)
 {
-	return target ? tgfs_symlink(ll->fs, target, path)
-		      : tgfs_mkdir(ll->fs, path);
+	struct make_args *a = arg;
+
+	return a->target ? tgfs_symlink(ll->fs, a->target, path)
+			 : tgfs_mkdir(ll->fs, path, a->mode);
 }
 
 struct remove_args {
@@ -369,13 +376,14 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 /* Makes @name in @parent with mkdir (@target NULL) or symlink, and gives
  * the kernel its entry. */
 static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
-		 const char *target)
+		 const char *target, mode_t mode)
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL;
 	int rc = 0;
 
-	rc = ll_on_path(ll, parent, name, &path, call_make, (void *)target);
+	rc = ll_on_path(ll, parent, name, &path, call_make,
+			&(struct make_args){ target, mode });
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	if (rc)
@@ -386,14 +394,13 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
-	(void)mode;
-	make(req, parent, name, NULL);
+	make(req, parent, name, NULL, mode);
 }
 
 static void ll_symlink(fuse_req_t req, const char *target,
 		       fuse_ino_t parent, const char *name)
 {
-	make(req, parent, name, target);
+	make(req, parent, name, target, 0777);
 }
 
 /* rm -r of an object removes its files (which changes nothing), then

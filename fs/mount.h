@@ -60,6 +60,7 @@ struct tgfs {
 	bool serving_stale; /* the last read was answered from stale data */
 	struct scratch_store *scratch;
 	struct draft_store *drafts;
+	struct versions *versions; /* versions of objects seen (versions.h) */
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
 	struct kcache *kcache;

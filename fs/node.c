@@ -19,6 +19,7 @@
 #include "node.h"
 #include "secret.h"
 #include "status.h"
+#include "versions.h"
 
 /* ---- relations ---- */
 
@@ -131,8 +132,7 @@ static bool step_draft(struct tgfs *fs, struct node *n,
 {
 	struct tg_object copy;
 
-	if (!k->draft ||
-	    !draft_get(fs->drafts, k, name, rel, target_id, &copy))
+	if (!draft_get(fs->drafts, k, name, rel, target_id, &copy))
 		return false;
 	node_release(n);
 	n->own = copy;
@@ -289,7 +289,8 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 			n->type = NODE_DRAFTINFO;
 			return 0;
 		}
-		if (!draft_takes(k, name))
+		/* A restore folder takes any file of its kind. */
+		if (!draft_is_pending(n->obj) && !draft_takes(k, name))
 			return -ENOENT;
 	}
 	for (size_t i = 0; i < k->nfields; i++)
@@ -299,12 +300,17 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 			return 0;
 		}
 	if (strcmp(name, "object.json") == 0) {
+		/* What a backup took: a restore writes it back. */
+		if (!n->draft)
+			versions_note(fs->versions, n->obj);
 		n->type = NODE_JSON;
 		return 0;
 	}
 	child = tg_kind_by_dir(k, name);
 	if (!child)
 		return node_step_rel(fs, n, name);
+	if (n->draft)
+		return -ENOENT; /* nothing is nested in a draft */
 	if (strlen(n->obj->id) >= sizeof(n->parent_id))
 		return -ENOENT;
 	strcpy(n->parent_id, n->obj->id);

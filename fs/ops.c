@@ -28,6 +28,7 @@
 #include "secret.h"
 #include "state.h"
 #include "status.h"
+#include "versions.h"
 
 /* A stable inode number from the identity of what a node shows. */
 static ino_t ino_of(const char *a, const char *b)
@@ -715,10 +716,11 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	fs->seen = seen_open(conf->api.url);
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();
+	fs->versions = versions_new();
 	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
 	if (!fs->api || !fs->cache || !fs->seen || !fs->scratch ||
-	    !fs->drafts || !fs->inval || !fs->kcache) {
+	    !fs->drafts || !fs->versions || !fs->inval || !fs->kcache) {
 		tgfs_free(fs);
 		return NULL;
 	}
@@ -743,6 +745,7 @@ void tgfs_free(struct tgfs *fs)
 		scratch_free(fs->scratch);
 	if (fs->drafts)
 		draft_store_free(fs->drafts);
+	versions_free(fs->versions);
 	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);
 	pthread_mutex_destroy(&fs->apply_lock);

@@ -82,7 +82,7 @@ int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi);
 int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 		  struct fuse_file_info *fi);
-int tgfs_mkdir(struct tgfs *fs, const char *path);
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
 int tgfs_rmdir(struct tgfs *fs, const char *path);
 /* unlink: a relation link is removed; a field or object.json is
  * "replaced next": nothing is sent, and until @pid (the caller) creates it

@@ -16,6 +16,8 @@
 #define TGFS_WRITE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "mount.h"
 
@@ -26,11 +28,26 @@
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len);
 
+/* As commit_field, for a file put in place (renamed onto the field) with
+ * mtime @mtime (seconds; 0: none): when that is the updatedAt of an older
+ * version of the object this mount saw, a value equal to that version's
+ * is a copy of it and sends nothing, so a restore never undoes a change
+ * made since; a value changed from it while the tenant's changed too is
+ * -EAGAIN (recorded). */
+int commit_field_from(struct tgfs *fs, const char *path, const char *text,
+		      size_t len, int64_t mtime);
+
 /* mkdir of an object: its create mutation, or a draft (a kind whose
  * create needs more than a name), or in a folder of links whose other
  * side takes drafts, a draft linked to its object.  -EEXIST, -EINVAL
  * (no name). */
 int tgfs_make_object(struct tgfs *fs, const char *path);
+
+/* As tgfs_make_object, for a mkdir asking for @mode: with no group or
+ * other permissions (rsync, tar), a kind created from its name alone
+ * makes a restore folder, which its first file written decides (its id:
+ * the object it is, renamed back if need be; anything else: a create). */
+int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode);
 
 /* rmdir of an object: its delete (after a revoke, for active keys); a
  * draft goes as it came.  -ENOTDIR for a file. */

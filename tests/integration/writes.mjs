@@ -165,6 +165,9 @@ export async function checkFieldWrite(sim, m, coll, pick, file, cmdOf, shows, mu
   const f = `${pathOf(t, o)}/${file}`;
   assert.notEqual(sh(`cat ${q(f)}`, m.dir), shows, 'the field does not hold the value yet');
   sh(`ls -A ${q(pathOf(t, o))} > /dev/null`, m.dir); // warm
+  // A new name is checked against the folder's names (names stay unique,
+  // issue 20): listed first, that costs no request.
+  if (file === 'name') sh(`ls -A ${q(pathOf(t, o).replace(/\/[^/]*$/, ''))} > /dev/null`, m.dir);
   const { st } = await cost(sim, () => run(cmdOf(q(f)), m.dir));
   assertOneMutation(st, mutation, `${f}`);
   const now = await assertChanges(sim, t, patchLines(coll, o, patch), f);
