@@ -20,7 +20,8 @@
  * Removing a field or object.json (mv from another filesystem removes the
  * target, then copies) sends nothing: the file stays, but the process
  * that removed it is told it is gone until it creates it again (for
- * REPLACED_SECS at most), so that its O_CREAT|O_EXCL finds no file.
+ * REMOVALS_HIDDEN_S at most, removals.h), so that its O_CREAT|O_EXCL
+ * finds no file.
  *
  * Files that are not the tenant's (editors' swap and backup files) go to
  * the scratch store; renaming a field onto a scratch name (vim's backup)
@@ -37,6 +38,7 @@
 #include "kcache.h"
 #include "node.h"
 #include "ops.h"
+#include "removals.h"
 #include "scratch.h"
 #include "status.h"
 #include "write.h"
@@ -74,122 +76,6 @@ struct fh {
 	bool append;  /* O_APPEND: every write goes at the end of ours */
 	size_t status_file;
 };
-
-/*
- * Fields removed to be written anew ("replaced next"): the process that
- * removed one is told it is not there (its lookups say ENOENT) until it
- * creates it, or for REPLACED_SECS; everyone else still sees the field.
- * A few at a time: mv removes and copies one file at once.
- */
-#define REPLACED_MAX 16
-#define REPLACED_SECS 5.0
-
-static struct replaced {
-	const struct tgfs *fs;
-	char *path;
-	pid_t pid;
-	double until;
-} replaced[REPLACED_MAX];
-static pthread_mutex_t replaced_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Slots in use: a lookup with none takes no lock (every lookup asks). */
-static unsigned replaced_used;
-
-/* Frees slot @r (the lock held). */
-static void replaced_free(struct replaced *r)
-{
-	free(r->path);
-	r->path = NULL;
-	__atomic_fetch_sub(&replaced_used, 1, __ATOMIC_RELEASE);
-}
-
-/* Takes @path of @fs out of the table (the lock held). */
-static void replaced_drop(const struct tgfs *fs, const char *path)
-{
-	for (size_t i = 0; i < REPLACED_MAX; i++) {
-		struct replaced *r = &replaced[i];
-
-		if (r->path && r->fs == fs && !strcmp(r->path, path))
-			replaced_free(r);
-	}
-}
-
-/* @pid removed @path: hidden from it until it creates it. */
-static int replaced_add(const struct tgfs *fs, const char *path, pid_t pid)
-{
-	double now = mono_now();
-	struct replaced *slot = NULL;
-	char *copy = strdup(path);
-
-	if (!copy)
-		return -ENOMEM;
-	pthread_mutex_lock(&replaced_lock);
-	replaced_drop(fs, path);
-	/* A free slot, else the one that ends first. */
-	for (size_t i = 0; i < REPLACED_MAX; i++) {
-		struct replaced *r = &replaced[i];
-
-		if (r->path && r->until < now)
-			replaced_free(r);
-		if (!slot || (slot->path && (!r->path ||
-					     r->until < slot->until)))
-			slot = r;
-	}
-	if (slot->path)
-		replaced_free(slot);
-	*slot = (struct replaced){ fs, copy, pid, now + REPLACED_SECS };
-	__atomic_fetch_add(&replaced_used, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&replaced_lock);
-	return 0;
-}
-
-static void replaced_clear(const struct tgfs *fs, const char *path)
-{
-	pthread_mutex_lock(&replaced_lock);
-	replaced_drop(fs, path);
-	pthread_mutex_unlock(&replaced_lock);
-}
-
-bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid)
-{
-	double now;
-	bool hidden = false;
-
-	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
-		return false;
-	now = mono_now();
-	pthread_mutex_lock(&replaced_lock);
-	for (size_t i = 0; i < REPLACED_MAX && !hidden; i++) {
-		struct replaced *r = &replaced[i];
-
-		if (r->path && r->until < now)
-			replaced_free(r); /* so that lookups take no lock */
-		hidden = r->path && r->fs == fs && r->pid == pid &&
-			 !strcmp(r->path, path);
-	}
-	pthread_mutex_unlock(&replaced_lock);
-	return hidden;
-}
-
-bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid)
-{
-	double now;
-	size_t n = strlen(dir);
-	bool some = false;
-
-	if (!__atomic_load_n(&replaced_used, __ATOMIC_ACQUIRE))
-		return false;
-	now = mono_now();
-	pthread_mutex_lock(&replaced_lock);
-	for (size_t i = 0; i < REPLACED_MAX && !some; i++) {
-		const struct replaced *r = &replaced[i];
-
-		some = r->path && r->fs == fs && r->pid == pid &&
-		       r->until >= now && !strncmp(r->path, dir, n) &&
-		       r->path[n] == '/';
-	}
-	pthread_mutex_unlock(&replaced_lock);
-	return some;
-}
 
 static struct fh *fh_of(struct fuse_file_info *fi)
 {
@@ -315,7 +201,7 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 		return refuse(fs, path, -EINVAL,
 			      "appending (>>) to a one-value file: write "
 			      "it with > instead");
-	replaced_clear(fs, path);
+	removals_clear(fs->removals, path);
 	now = node_text(fs, n);
 	h = fh_new(FH_FIELD, path, truncated ? "" : now,
 		   truncated ? 0 : strlen(now));
@@ -824,7 +710,7 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 		return rc;
 	rc = n.type == NODE_FIELD || n.type == NODE_JSON ? 0 : -EPERM;
 	node_release(&n);
-	return rc ? rc : replaced_add(fs, path, pid);
+	return rc ? rc : removals_add(fs->removals, path, pid);
 }
 
 int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
@@ -864,12 +750,14 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 			struct stat st = { 0 };
 
 			node_release(&n);
-			replaced_clear(fs, to);
+			removals_clear(fs->removals, to);
 			/* Its mtime says which version it is of (rsync sets
 			 * it before the rename). */
 			scratch_stat(fs->scratch, from, &st);
 			rc = commit_field_from(fs, to, data, len,
-					       (int64_t)st.st_mtime);
+					       (int64_t)st.st_mtim.tv_sec *
+							       1000000000 +
+						       st.st_mtim.tv_nsec);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)
 				node_release(&n);

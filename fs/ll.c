@@ -37,6 +37,7 @@
 #include "inodes.h"
 #include "kcache.h"
 #include "ll.h"
+#include "removals.h"
 
 /*
  * After an operation said ENOENT: the object folders on the way to @ino
@@ -244,7 +245,8 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* A field its caller removed to write anew (mv from another
 	 * filesystem): gone for it alone, and not a negative entry the
 	 * kernel would keep for everyone. */
-	if (!rc && tgfs_replaced_next(ll->fs, path, fuse_req_ctx(req)->pid)) {
+	if (!rc && removals_hidden(ll->fs->removals, path,
+				   fuse_req_ctx(req)->pid)) {
 		ll_reply_rc(req, -ENOENT);
 		free(path);
 		return;
@@ -407,7 +409,7 @@ static void ll_symlink(fuse_req_t req, const char *target,
  * the folder: that is no delete (use rmdir alone). */
 static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
 {
-	if (tgfs_replaced_under(fs, path, pid))
+	if (removals_under(fs->removals, path, pid))
 		return -ENOTEMPTY;
 	return tgfs_rmdir(fs, path);
 }

@@ -35,6 +35,7 @@ struct inval_queue;   /* kernel cache invalidations (inval.h) */
 struct kcache;        /* what the kernel caches (kcache.h) */
 struct inodes;        /* the kernel's node ids (inodes.h) */
 struct node_ops;      /* what each node type does (node.h) */
+struct removals;      /* files removed lately (removals.h) */
 
 /*
  * The mount's state, made by tgfs_new (ops.c) and freed by tgfs_free.
@@ -63,6 +64,7 @@ struct tgfs {
 	struct versions *versions; /* versions of objects seen (versions.h) */
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
+	struct removals *removals; /* files removed lately, not sent */
 	struct kcache *kcache;
 	struct inodes *nodes; /* the kernel's node ids (ll.c sets it) */
 	/* Set by ll.c: the kernel lists folders from its cache, without

@@ -24,6 +24,7 @@
 #include "kcache.h"
 #include "node.h"
 #include "ops.h"
+#include "removals.h"
 #include "scratch.h"
 #include "secret.h"
 #include "state.h"
@@ -719,8 +720,10 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	fs->versions = versions_new();
 	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
+	fs->removals = removals_new();
 	if (!fs->api || !fs->cache || !fs->seen || !fs->scratch ||
-	    !fs->drafts || !fs->versions || !fs->inval || !fs->kcache) {
+	    !fs->drafts || !fs->versions || !fs->inval || !fs->kcache ||
+	    !fs->removals) {
 		tgfs_free(fs);
 		return NULL;
 	}
@@ -745,6 +748,7 @@ void tgfs_free(struct tgfs *fs)
 		scratch_free(fs->scratch);
 	if (fs->drafts)
 		draft_store_free(fs->drafts);
+	removals_free(fs->removals);
 	versions_free(fs->versions);
 	secrets_free(fs);
 	pthread_mutex_destroy(&fs->lock);

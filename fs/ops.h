@@ -86,15 +86,8 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
 int tgfs_rmdir(struct tgfs *fs, const char *path);
 /* unlink: a relation link is removed; a field or object.json is
  * "replaced next": nothing is sent, and until @pid (the caller) creates it
- * again, or for a few seconds, tgfs_replaced_next says it is gone to @pid
- * alone. */
+ * again, or for a few seconds, it is gone to @pid alone (removals.h). */
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid);
-/* True when a lookup of @path by @pid must say ENOENT (not cached by the
- * kernel: others still see it), after tgfs_unlink. */
-bool tgfs_replaced_next(struct tgfs *fs, const char *path, pid_t pid);
-/* True when @pid removed a file in folder @dir that way lately: its rmdir
- * of @dir (rm -r of an object) must not delete the object (ENOTEMPTY). */
-bool tgfs_replaced_under(struct tgfs *fs, const char *dir, pid_t pid);
 int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		unsigned int flags);
 int tgfs_symlink(struct tgfs *fs, const char *target, const char *path);

@@ -28,7 +28,7 @@ struct scratch {
 	mode_t mode;
 	char *data; /* content, or the link's target */
 	size_t len;
-	time_t mtime;
+	struct timespec mtime; /* to the nanosecond: rsync sets it so */
 	ino_t ino;
 	UT_hash_handle hh;
 };
@@ -97,7 +97,7 @@ int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 	f->len = link_target ? strlen(link_target) : 0;
 	s->total += f->len; /* drop() takes it off again */
 	f->mode = mode & 07777;
-	f->mtime = time(NULL);
+	clock_gettime(CLOCK_REALTIME, &f->mtime);
 	f->ino = s->next_ino++;
 	hash_oom = false;
 	HASH_ADD_KEYPTR(hh, s->table, f->path, strlen(f->path), f);
@@ -124,7 +124,7 @@ int scratch_stat(struct scratch_store *s, const char *path, struct stat *st)
 		st->st_nlink = 1;
 		st->st_size = (off_t)f->len;
 		st->st_ino = f->ino;
-		st->st_mtime = st->st_ctime = st->st_atime = f->mtime;
+		st->st_mtim = st->st_ctim = st->st_atim = f->mtime;
 		st->st_blocks = (st->st_size + 511) / 512;
 		rc = 0;
 	}
@@ -188,7 +188,7 @@ int scratch_write(struct scratch_store *s, const char *path, const char *buf,
 			f->len = end;
 		}
 		memcpy(f->data + off, buf, size);
-		f->mtime = time(NULL);
+		clock_gettime(CLOCK_REALTIME, &f->mtime);
 		rc = (int)size;
 	}
 out:
@@ -226,7 +226,7 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
 		f->len = (size_t)size;
 	}
 	if (f && !rc)
-		f->mtime = time(NULL);
+		clock_gettime(CLOCK_REALTIME, &f->mtime);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
@@ -243,9 +243,9 @@ int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
 		if (mode != (mode_t)-1)
 			f->mode = mode & 07777;
 		if (mtime && mtime->tv_nsec == UTIME_NOW)
-			f->mtime = time(NULL);
+			clock_gettime(CLOCK_REALTIME, &f->mtime);
 		else if (mtime && mtime->tv_nsec != UTIME_OMIT)
-			f->mtime = mtime->tv_sec;
+			f->mtime = *mtime;
 		rc = 0;
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -316,7 +316,7 @@ int scratch_each(struct scratch_store *s, const char *dir,
 		st.st_nlink = 1;
 		st.st_size = (off_t)f->len;
 		st.st_ino = f->ino;
-		st.st_mtime = f->mtime;
+		st.st_mtim = f->mtime;
 		rc = fn(arg, name, &st);
 		if (rc)
 			break;

@@ -168,18 +168,18 @@ bool versions_find(struct versions *v, const char *id, const char *stamp,
 	return ok;
 }
 
-bool versions_find_at(struct versions *v, const char *id, int64_t sec,
+bool versions_find_at(struct versions *v, const char *id, int64_t ns,
 		      struct tg_object *out)
 {
 	struct entry *e;
 	bool ok = false;
 
-	if (!v || !id || !sec)
+	if (!v || !id || !ns)
 		return false;
 	pthread_mutex_lock(&v->lock);
 	HASH_FIND_STR(v->by_id, id, e);
 	for (size_t i = 0; e && i < e->n && !ok; i++)
-		if (e->v[i].obj.mtime == sec)
+		if (e->v[i].obj.mtime == ns)
 			ok = tg_object_copy(&e->v[i].obj, out) == TG_OK;
 	pthread_mutex_unlock(&v->lock);
 	return ok;

@@ -39,10 +39,10 @@ void versions_note(struct versions *v, const struct tg_object *obj);
 bool versions_find(struct versions *v, const char *id, const char *stamp,
 		   uint64_t hash, struct tg_object *out);
 
-/* Copies into *@out the version of object @id whose mtime (its
- * updatedAt, in seconds) is @sec; false when none is known (or @sec is
- * 0).  The caller owns *@out. */
-bool versions_find_at(struct versions *v, const char *id, int64_t sec,
+/* Copies into *@out the version of object @id whose mtime (as its files
+ * showed it, in nanoseconds: state.h) is @ns; false when none is known
+ * (or @ns is 0).  The caller owns *@out. */
+bool versions_find_at(struct versions *v, const char *id, int64_t ns,
 		      struct tg_object *out);
 
 #endif /* TGFS_VERSIONS_H */

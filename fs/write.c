@@ -21,6 +21,7 @@
 #include "draft.h"
 #include "inval.h"
 #include "node.h"
+#include "removals.h"
 #include "secret.h"
 #include "versions.h"
 #include "write.h"
@@ -630,14 +631,11 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 			goto out;
 		}
 		if (!tg_field_secret(f)) {
+			/* A refusal says why (the parser's words, through
+			 * tg_api_last_message: failed()). */
 			err = tg_value_parse(f, text, len, &json);
-			if (err != TG_OK) {
-				local = err == TG_E2BIG
-						? "too long for this file"
-						: "not a value this file takes"
-						  " (one line, of its kind)";
+			if (err != TG_OK)
 				goto done;
-			}
 			/* What the tenant holds already: nothing to send. */
 			if (tg_value_parse(f, now, strlen(now), &cur) ==
 				    TG_OK &&
@@ -982,77 +980,16 @@ static int pending_commit(struct tgfs *fs, const char *path,
  * stays), but removing links one by one would be a partial change of an
  * object its user meant to delete whole.  So the removal of a file of an
  * object marks the object (its top folder, /<kind>/<name>) as being taken
- * apart for TAKE_APART_S seconds: meanwhile the removal of a link, a
+ * apart for REMOVALS_APART_S seconds (removals.h; tgfs_unlink records it): meanwhile the removal of a link, a
  * folder of links, an access edge or a nested object under it is refused
  * with EPERM and sends nothing.  rmdir of the object itself deletes it
  * with one delete, as always.
  */
-#define TAKE_APART_S 30
-#define TAKE_APART_MAX 16
-
-static struct {
-	pthread_mutex_t lock;
-	struct {
-		const struct tgfs *fs;
-		char top[2 * TGFS_NAME_MAX + 4];
-		double until;
-	} m[TAKE_APART_MAX];
-} apart = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-/* The object folder at the top of @path ("/groups/G" of
- * "/groups/G/users/x") into @top; false when @path is not below one. */
-static bool top_of(const char *path, char *top, size_t topsz)
-{
-	const char *p = path + strspn(path, "/");
-	const char *a = strchr(p, '/');
-	const char *b = a ? strchr(a + 1, '/') : NULL;
-	size_t n = b ? (size_t)(b - path) : strlen(path);
-
-	if (!a || n >= topsz)
-		return false;
-	snprintf(top, topsz, "%.*s", (int)n, path);
-	return true;
-}
-
-static void mark_apart(const struct tgfs *fs, const char *path)
-{
-	char top[sizeof(apart.m[0].top)];
-	size_t slot = 0;
-	double now = mono_now();
-
-	if (!top_of(path, top, sizeof(top)))
-		return;
-	pthread_mutex_lock(&apart.lock);
-	for (size_t i = 0; i < TAKE_APART_MAX; i++) {
-		if (apart.m[i].fs == fs && strcmp(apart.m[i].top, top) == 0) {
-			slot = i;
-			break;
-		}
-		if (apart.m[i].until < apart.m[slot].until)
-			slot = i;
-	}
-	apart.m[slot].fs = fs;
-	snprintf(apart.m[slot].top, sizeof(apart.m[slot].top), "%s", top);
-	apart.m[slot].until = now + TAKE_APART_S;
-	pthread_mutex_unlock(&apart.lock);
-}
-
 /* -EPERM (recorded) when @path is strictly below an object being taken
  * apart; 0 otherwise. */
 static int taken_apart(struct tgfs *fs, const char *path)
 {
-	char top[sizeof(apart.m[0].top)];
-	bool hit = false;
-	double now = mono_now();
-
-	if (!top_of(path, top, sizeof(top)) || strcmp(top, path) == 0)
-		return 0;
-	pthread_mutex_lock(&apart.lock);
-	for (size_t i = 0; i < TAKE_APART_MAX && !hit; i++)
-		hit = apart.m[i].fs == fs && apart.m[i].until > now &&
-		      strcmp(apart.m[i].top, top) == 0;
-	pthread_mutex_unlock(&apart.lock);
-	if (!hit)
+	if (!removals_apart(fs->removals, path))
 		return 0;
 	tgfs_record_error(fs, path, -EPERM,
 			  "its object is being removed file by file (rm -r,"
@@ -1332,8 +1269,6 @@ int tgfs_link_remove(struct tgfs *fs, const char *path)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type == NODE_FIELD || n.type == NODE_JSON)
-		mark_apart(fs, path); /* rm -r or rsync --delete, or a mv */
 	if (n.type != NODE_LINK) {
 		rc = -ENOTSUP;
 		goto out;

@@ -29,8 +29,8 @@ int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len);
 
 /* As commit_field, for a file put in place (renamed onto the field) with
- * mtime @mtime (seconds; 0: none): when that is the updatedAt of an older
- * version of the object this mount saw, a value equal to that version's
+ * mtime @mtime (nanoseconds; 0: none): when that is the mtime an older
+ * version of the object this mount saw showed, a value equal to that version's
  * is a copy of it and sends nothing, so a restore never undoes a change
  * made since; a value changed from it while the tenant's changed too is
  * -EAGAIN (recorded). */

@@ -123,7 +123,7 @@ describe('names stay unique through the mount', () => {
     fails('echo All > groups/Everyone/name', m.dir, /./);
     fails("echo maybe > 'networks/AWS prod/is-active'", m.dir, /Invalid argument/);
     const last = sh('cat .twingatefs/errors', m.dir).trim().split('\n').pop();
-    assert.match(last, /\/networks\/AWS prod\/is-active: Invalid argument: not a value this file takes/, last);
+    assert.match(last, /\/networks\/AWS prod\/is-active: Invalid argument: not true or false/, last);
     assert.ok(!/system group/.test(last), last);
     fails("rmdir 'devices'", m.dir, /./);
     fails("mv 'groups/Engineering' 'networks/Engineering'", m.dir, /./);

@@ -1,0 +1,46 @@
+/*
+ * removals.h - files of the tenant a process removed lately, which the
+ * removal did not take from the tenant (removals.c).
+ *
+ * Removing a field or object.json sends nothing (DESIGN.md §3): mv from
+ * another filesystem removes the target, then copies, so the remover is
+ * told the file is gone until it creates it again (removals_hidden);
+ * rm -r of an object removes its files before the folder, so neither
+ * that rmdir (removals_under) nor the removal of its links one by one
+ * while the object is being taken apart (removals_apart) is a change.
+ * A store belongs to one mount (struct tgfs); any thread may call these,
+ * under the store's lock.  Few at a time (REMOVALS_MAX): the oldest goes.
+ */
+#ifndef TGFS_REMOVALS_H
+#define TGFS_REMOVALS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define REMOVALS_MAX 16
+#define REMOVALS_HIDDEN_S 5.0 /* the remover is told it is gone */
+#define REMOVALS_APART_S 30.0 /* its object is being taken apart */
+
+struct removals;
+
+/* An empty store, or NULL when out of memory; free with removals_free()
+ * (NULL: nothing). */
+struct removals *removals_new(void);
+void removals_free(struct removals *s);
+
+/* @pid removed the file at @path (/<kind>/<object>/<file>...).  -ENOMEM:
+ * nothing is kept. */
+int removals_add(struct removals *s, const char *path, pid_t pid);
+/* The file at @path was made again: no longer hidden from anyone. */
+void removals_clear(struct removals *s, const char *path);
+/* True when @pid removed @path in the last REMOVALS_HIDDEN_S and has not
+ * made it again.  Takes no lock while the store is empty. */
+bool removals_hidden(struct removals *s, const char *path, pid_t pid);
+/* True when @pid removed a file in folder @dir in the last
+ * REMOVALS_HIDDEN_S (its rmdir of @dir is rm -r's). */
+bool removals_under(struct removals *s, const char *dir, pid_t pid);
+/* True when @path is strictly below an object folder (/<kind>/<name>) a
+ * file of which anyone removed in the last REMOVALS_APART_S. */
+bool removals_apart(struct removals *s, const char *path);
+
+#endif /* TGFS_REMOVALS_H */

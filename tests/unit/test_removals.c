@@ -1,0 +1,76 @@
+/*
+ * test_removals.c - files removed lately (fs/removals.c): hidden from
+ * their remover alone until made again, an rmdir after rm -r's removals,
+ * and an object being taken apart, each for its own time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "removals.h"
+
+static void test_hidden_from_the_remover_alone(void **state)
+{
+	struct removals *s = removals_new();
+
+	(void)state;
+	assert_false(removals_hidden(s, "/groups/G/name", 10));
+	assert_int_equal(removals_add(s, "/groups/G/name", 10), 0);
+	assert_true(removals_hidden(s, "/groups/G/name", 10));
+	assert_false(removals_hidden(s, "/groups/G/name", 11));
+	assert_false(removals_hidden(s, "/groups/G/id", 10));
+	/* made again: hidden from no one, the object still taken apart */
+	removals_clear(s, "/groups/G/name");
+	assert_false(removals_hidden(s, "/groups/G/name", 10));
+	assert_true(removals_apart(s, "/groups/G/users/a@example.com"));
+	removals_free(s);
+}
+
+static void test_rm_r_and_taken_apart(void **state)
+{
+	struct removals *s = removals_new();
+
+	(void)state;
+	assert_int_equal(removals_add(s, "/networks/N/location", 7), 0);
+	assert_true(removals_under(s, "/networks/N", 7));
+	assert_false(removals_under(s, "/networks/N", 8));
+	assert_false(removals_under(s, "/networks/NN", 7));
+	/* below the object, by anyone; not the object itself, nor another */
+	assert_true(removals_apart(s, "/networks/N/resources/R"));
+	assert_false(removals_apart(s, "/networks/N"));
+	assert_false(removals_apart(s, "/networks/M/resources/R"));
+	assert_false(removals_apart(s, "/networks"));
+	removals_free(s);
+}
+
+/* More removals than slots: the oldest goes, the newest stay. */
+static void test_the_oldest_goes(void **state)
+{
+	struct removals *s = removals_new();
+	char path[64];
+
+	(void)state;
+	for (int i = 0; i < REMOVALS_MAX + 4; i++) {
+		snprintf(path, sizeof(path), "/groups/G/f%d", i);
+		assert_int_equal(removals_add(s, path, 1), 0);
+	}
+	assert_false(removals_hidden(s, "/groups/G/f0", 1));
+	snprintf(path, sizeof(path), "/groups/G/f%d", REMOVALS_MAX + 3);
+	assert_true(removals_hidden(s, path, 1));
+	removals_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hidden_from_the_remover_alone),
+		cmocka_unit_test(test_rm_r_and_taken_apart),
+		cmocka_unit_test(test_the_oldest_goes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
