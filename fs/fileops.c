@@ -1,5 +1,6 @@
 /*
- * fileops.c - the FUSE operations that open, write and change things.
+ * fileops.c - open files: opens (by node type), reads, writes, flush,
+ * truncate and release; names are nameops.c's.
  *
  * When a change is sent (DESIGN.md §3): a single-line field written
  * plainly (O_TRUNC or ftruncate(0), then writes one after the other from
@@ -17,15 +18,8 @@
  * (>>) with a line it refuses, is refused and kept out of the file.
  * `>>` adds to a list (protocols, tags); to a one-value file it is EINVAL.
  *
- * Removing a field or object.json (mv from another filesystem removes the
- * target, then copies) sends nothing: the file stays, but the process
- * that removed it is told it is gone until it creates it again (for
- * REMOVALS_HIDDEN_S at most, removals.h), so that its O_CREAT|O_EXCL
- * finds no file.
- *
  * Files that are not the tenant's (editors' swap and backup files) go to
- * the scratch store; renaming a field onto a scratch name (vim's backup)
- * only snapshots it, the field stays.
+ * the scratch store.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -336,7 +330,7 @@ int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 
 /* 0 when @path is directly in an object folder (where scratch files may
  * be made), -EPERM elsewhere, or the error resolving its folder. */
-static int in_object_folder(struct tgfs *fs, const char *path)
+int tgfs_in_object_folder(struct tgfs *fs, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char dir[4096];
@@ -371,7 +365,7 @@ int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = in_object_folder(fs, path);
+	rc = tgfs_in_object_folder(fs, path);
 	if (rc)
 		return rc;
 	rc = scratch_create(fs->scratch, path, mode, NULL);
@@ -678,190 +672,4 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 		rc = truncate_field(fs, path, &n, (size_t)size);
 	node_release(&n);
 	return rc;
-}
-
-int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
-{
-	return tgfs_make_object_as(fs, path, mode);
-}
-
-int tgfs_rmdir(struct tgfs *fs, const char *path)
-{
-	return tgfs_remove_object(fs, path);
-}
-
-int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
-{
-	struct node n;
-	int rc;
-
-	if (scratch_remove(fs->scratch, path) == 0)
-		return 0;
-	if (fs->cfg->read_only)
-		return -EROFS;
-	rc = tgfs_link_remove(fs, path);
-	if (rc != -ENOTSUP)
-		return rc;
-	/* A field or object.json: "replaced next" (mv from another
-	 * filesystem, rsync's --delete-before of a file it sends again).
-	 * Nothing is sent; the copy that follows commits. */
-	rc = node_resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	rc = n.type == NODE_FIELD || n.type == NODE_JSON ? 0 : -EPERM;
-	node_release(&n);
-	return rc ? rc : removals_add(fs->removals, path, pid);
-}
-
-int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
-{
-	int rc;
-
-	if (fs->cfg->read_only)
-		return -EROFS;
-	rc = tgfs_link_add(fs, target, path);
-	if (rc != -ENOTSUP)
-		return rc;
-	/* Not a relation: a lock link or a temporary name, in memory. */
-	rc = in_object_folder(fs, path);
-	return rc ? rc : scratch_create(fs->scratch, path, 0777, target);
-}
-
-int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
-		unsigned int flags)
-{
-	struct node n;
-	size_t len;
-	bool link = false;
-	char *data;
-	int rc;
-
-	if (flags & RENAME_EXCHANGE)
-		return -EINVAL;
-	if (fs->cfg->read_only)
-		return -EROFS;
-	data = scratch_get(fs->scratch, from, &len, &link);
-	if (data) {
-		/* A scratch file onto a field or object.json commits it; a
-		 * scratch link onto a relation sets it (ln -sfn). */
-		rc = node_resolve(fs, to, &n);
-		if (rc == 0 && !link &&
-		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
-			struct stat st = { 0 };
-
-			node_release(&n);
-			removals_clear(fs->removals, to);
-			/* Its mtime says which version it is of (rsync sets
-			 * it before the rename). */
-			scratch_stat(fs->scratch, from, &st);
-			rc = commit_field_from(fs, to, data, len,
-					       (int64_t)st.st_mtim.tv_sec *
-							       1000000000 +
-						       st.st_mtim.tv_nsec);
-		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
-			if (rc == 0)
-				node_release(&n);
-			rc = tgfs_link_add(fs, data, to);
-			if (rc == -ENOTSUP)
-				rc = scratch_rename(fs->scratch, from, to);
-			else if (rc == 0)
-				scratch_remove(fs->scratch, from);
-			free(data);
-			return rc;
-		} else if (rc == -ENOENT) {
-			rc = scratch_rename(fs->scratch, from, to);
-			free(data);
-			return rc;
-		} else {
-			if (rc == 0)
-				node_release(&n);
-			rc = -EPERM;
-		}
-		if (rc == 0)
-			scratch_remove(fs->scratch, from);
-		explicit_bzero(data, len);
-		free(data);
-		return rc;
-	}
-	rc = node_resolve(fs, from, &n);
-	if (rc)
-		return rc;
-	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
-		/* vim's backup: the field stays; its copy is scratch. */
-		const char *text = node_text(fs, &n);
-
-		rc = scratch_create(fs->scratch, to, 0644, NULL);
-		if (rc == -EEXIST) {
-			scratch_truncate(fs->scratch, to, 0);
-			rc = 0;
-		}
-		if (!rc && *text)
-			rc = scratch_write(fs->scratch, to, text, strlen(text),
-					   0);
-		rc = rc < 0 ? rc : 0;
-	} else if (n.type == NODE_OBJECT) {
-		rc = 1;
-	} else {
-		rc = -EPERM;
-	}
-	node_release(&n);
-	if (rc == 1)
-		rc = tgfs_rename_object(fs, from, to);
-	return rc;
-}
-
-/* chmod, chown and touch change nothing real: they succeed where the
- * path exists, and scratch files keep what they are told.  A touch of a
- * connector's tokens generates new ones (DESIGN.md §5). */
-static int exists(struct tgfs *fs, const char *path, struct node *n)
-{
-	int rc = node_resolve(fs, path, n);
-
-	return rc;
-}
-
-int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode)
-{
-	struct node n;
-	int rc;
-
-	if (scratch_set_mode(fs->scratch, path, mode, NULL) == 0)
-		return 0;
-	rc = exists(fs, path, &n);
-	if (!rc)
-		node_release(&n);
-	return rc;
-}
-
-int tgfs_chown(struct tgfs *fs, const char *path)
-{
-	struct node n;
-	int rc;
-
-	if (scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0)
-		return 0;
-	rc = exists(fs, path, &n);
-	if (!rc)
-		node_release(&n);
-	return rc;
-}
-
-int tgfs_utimens(struct tgfs *fs, const char *path,
-		 const struct timespec tv[2])
-{
-	struct node n;
-	bool secret;
-	int rc;
-
-	if (scratch_set_mode(fs->scratch, path, (mode_t)-1,
-			     tv ? &tv[1] : NULL) == 0)
-		return 0;
-	rc = exists(fs, path, &n);
-	if (rc)
-		return rc;
-	secret = n.type == NODE_FIELD &&
-		 tg_field_secret(&n.kind->fields[n.field]) &&
-		 n.kind->fields[n.field].set;
-	node_release(&n);
-	return secret ? commit_field(fs, path, "", 0) : 0;
 }

@@ -82,6 +82,9 @@ int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi);
 int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 		  struct fuse_file_info *fi);
+/* 0 when @path is directly in an object folder (where scratch files may
+ * be made), -EPERM elsewhere, or the error resolving its folder. */
+int tgfs_in_object_folder(struct tgfs *fs, const char *path);
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
 int tgfs_rmdir(struct tgfs *fs, const char *path);
 /* unlink: a relation link is removed; a field or object.json is

@@ -63,4 +63,89 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
 int tgfs_link_add(struct tgfs *fs, const char *target, const char *path);
 int tgfs_link_remove(struct tgfs *fs, const char *path);
 
+
+/* ---- shared by write.c, objects.c and links.c only ---- */
+
+struct node;
+struct tg_result;
+struct draft_values;
+
+/* Splits @path into its folder (resolved into @n: release it) and last
+ * component (@name, @namesz bytes).  0 or -errno. */
+int wr_resolve_parent(struct tgfs *fs, const char *path, struct node *n,
+		      char *name, size_t namesz);
+
+struct send_arg {
+	struct tgfs *fs;
+	const char *file;
+	struct tg_result *res;
+};
+
+/* The folder part of @path into @dir. */
+void wr_dirname_of(const char *path, char *dir, size_t dirsz);
+
+/* The kernel forgets the object folder @dir and every file in it. */
+void wr_inval_object(struct tgfs *fs, const char *dir,
+			 const struct tg_kind *k);
+
+/* Takes a mutation's result into the cache; a result without an entity
+ * makes the collection of @holder be read again. */
+void wr_take_result(struct tgfs *fs, struct tg_result *r,
+			const struct tg_kind *holder);
+
+/* Logs and records a failed change; returns -errno. */
+int wr_failed(struct tgfs *fs, const char *path, enum tg_err err);
+
+/* Sends the create of a complete draft (draft_create's @send). */
+int wr_send_create(void *arg, const struct tg_kind *k,
+		       const struct draft_values *v);
+
+/*
+ * A draft whose field or link at @path (in draft folder @n) was just set:
+ * creates the object if the draft now has all it needs.  A refused create
+ * fails the write that completed the draft, and the draft stays.
+ */
+int wr_draft_changed(struct tgfs *fs, const char *path,
+			 const struct node *n);
+
+/*
+ * 0 when no object in the kind folder @kdir (a KINDDIR node), other than
+ * @except_id, is named @raw (a raw name) and no draft holds it there;
+ * -EEXIST when one or several do (shown as "<name>~<short id>"); -errno
+ * of the read that tells.  The name was looked up by the kernel before a
+ * mkdir, so that costs no request; a rename's new name may cost one.
+ */
+int wr_name_free(struct tgfs *fs, const struct node *kdir,
+		     const char *raw, const char *except_id);
+
+/* As wr_name_free, for the kind folder holding the object folder @objdir. */
+int wr_name_free_at(struct tgfs *fs, const char *objdir, const char *raw,
+			const char *except_id);
+
+/* A new name (@json, a JSON string as tg_value_parse makes it) for the
+ * object in folder @objdir: -EEXIST when another object there has it,
+ * recorded in the errors log. */
+int wr_rename_allowed(struct tgfs *fs, const char *path,
+			  const char *objdir, const struct tg_object *obj,
+			  const char *json);
+
+/* Whether field @f of @k is the one its folders are named by. */
+bool wr_names_folder(const struct tg_kind *k, const struct tg_field *f);
+
+/*
+ * A file written in restore folder @n at @path: an `id` naming an object
+ * of the kind makes the folder that object (renamed to the folder's name
+ * when it was renamed since: one update); an `id` naming none (the object
+ * was deleted since) creates it anew under the folder's name, and so does
+ * the first writable field or object.json, which is then written to it.
+ * A read-only field before the id (created-at) is taken with no effect:
+ * the object shows its own once it is there.
+ */
+int wr_pending_commit(struct tgfs *fs, const char *path,
+			  const struct node *n, const char *text, size_t len);
+
+/* -EPERM (recorded) when @path is strictly below an object being taken
+ * apart; 0 otherwise. */
+int wr_taken_apart(struct tgfs *fs, const char *path);
+
 #endif /* TGFS_WRITE_H */

@@ -1,0 +1,182 @@
+/*
+ * links.c - relations changed by links (DESIGN.md §3): ln -s in a folder
+ * of links adds one (groupUpdate, resourceAccessAdd, securityPolicyUpdate
+ * ...), rm removes it, ln -sfn sets a single one; the other side's
+ * folders show it at once (cache_set_link).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "node.h"
+#include "removals.h"
+#include "secret.h"
+#include "versions.h"
+#include "write.h"
+
+/* The object named @name in top folder @dir: its id copied to @id. */
+static int find_target(struct tgfs *fs, const char *dir, const char *name,
+		       char *id, size_t idsz)
+{
+	/* As a lookup finds it: from the cached list, else by its name
+	 * alone (one object, where the list is pages). */
+	char path[TGFS_NAME_MAX * 2 + 8];
+	struct node n;
+	int rc;
+
+	if (!tg_kind_by_dir(NULL, dir) || strchr(name, '/') ||
+	    snprintf(path, sizeof(path), "/%s/%s", dir, name) >=
+		    (int)sizeof(path))
+		return -ENOENT;
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_OBJECT || n.draft)
+		rc = -ENOENT;
+	else
+		snprintf(id, idsz, "%s", n.obj->id);
+	node_release(&n);
+	return rc;
+}
+
+/* Sends rel op @op of @obj against target @tid, and takes its result. */
+static int rel_change(struct tgfs *fs, const char *path, struct node *n,
+		      const struct tg_rel *r, const struct tg_op *op,
+		      const char *tid)
+{
+	/* Adding a link that is there, or removing one that is not,
+	 * changes nothing: safe to send again. */
+	struct tg_vars vars = { .id = n->obj->id, .t = tid,
+				.idempotent = true };
+	const struct tg_kind *holder =
+		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);
+	struct tg_result res = { 0 };
+	char dir[4096];
+	enum tg_err err;
+	int fwd, rc;
+
+	if (n->draft) {
+		if (r->many)
+			return -EPERM;
+		rc = draft_set_link(fs->drafts, n->kind, n->draft_file,
+				    (size_t)(r - n->kind->rels),
+				    op == r->add ? tid : NULL);
+		if (!rc) {
+			tgfs_folders_changed(fs);
+			rc = wr_draft_changed(fs, path, n);
+		}
+		wr_dirname_of(path, dir, sizeof(dir));
+		inval_path(fs, dir);
+		inval_path(fs, path);
+		return rc;
+	}
+	if (!op)
+		return -EPERM;
+	if (fs->cfg->read_only)
+		return -EROFS;
+	err = tg_api_mutate(fs->api, op, &vars, &res);
+	if (err != TG_OK)
+		return wr_failed(fs, path, err);
+	/* The forward side holds the data: what the payload says of it, or
+	 * for a one-link (a group's policy) moved by the other side's
+	 * mutation, the link set here; anything else is read again. */
+	fwd = r->path ? -1 : tg_rel_index(holder, r->inverse);
+	if (res.entity.kind == holder)
+		wr_take_result(fs, &res, holder);
+	else if (op == r->add && fwd >= 0 && !holder->rels[fwd].many)
+		cache_set_link(fs, holder, tid, (size_t)fwd, n->obj->id,
+			       n->obj->name);
+	else
+		cache_apply(fs, holder, NULL, NULL);
+	tg_result_release(&res);
+	wr_dirname_of(path, dir, sizeof(dir));
+	inval_path(fs, dir);
+	inval_path(fs, path);
+	return 0;
+}
+
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
+{
+	char name[TGFS_NAME_MAX + 1], tid[256];
+	const char *tbase = strrchr(target, '/');
+	const struct tg_rel *r;
+	struct node n;
+	int rc, ri = -1;
+
+	rc = wr_resolve_parent(fs, path, &n, name, sizeof(name));
+	if (rc)
+		return rc;
+	tbase = tbase ? tbase + 1 : target;
+	if (n.type == NODE_RELDIR && n.rel_index >= 0) {
+		ri = n.rel_index; /* a folder of links */
+	} else if (n.type == NODE_OBJECT) {
+		ri = tg_rel_index(n.kind, name); /* one link */
+		if (ri >= 0 && n.kind->rels[ri].many)
+			ri = -1;
+		if (ri >= 0)
+			snprintf(name, sizeof(name), "%s", tbase);
+	}
+	if (ri < 0 && n.type == NODE_OBJECT && strchr(target, '/') &&
+	    strcmp(tbase, name) == 0) {
+		/* ln -s onto a one-link that is set: the kernel follows it
+		 * and asks for the link inside the folder it points at,
+		 * named as its target.  Never a scratch link there (backups
+		 * would copy it): the relation is set already. */
+		tgfs_record_error(fs, path, -EEXIST,
+				  "a link named as what it points to belongs"
+				  " in a folder of links; to replace a link"
+				  " that is set, use ln -sfn");
+		rc = -EEXIST;
+		goto out;
+	}
+	if (ri < 0) {
+		rc = -ENOTSUP; /* not a relation: the caller makes scratch */
+		goto out;
+	}
+	r = &n.kind->rels[ri];
+	if (strcmp(tbase, name) != 0) {
+		rc = -EINVAL; /* a link is named as what it points to */
+		goto out;
+	}
+	rc = find_target(fs, r->target, name, tid, sizeof(tid));
+	if (rc)
+		goto out;
+	rc = rel_change(fs, path, &n, r, r->add, tid);
+out:
+	node_release(&n);
+	return rc;
+}
+
+int tgfs_link_remove(struct tgfs *fs, const char *path)
+{
+	const char *base = strrchr(path, '/') + 1;
+	const struct tg_rel *r;
+	char tid[256] = "";
+	struct node n;
+	int rc;
+
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_LINK) {
+		rc = -ENOTSUP;
+		goto out;
+	}
+	if (!n.draft && (rc = wr_taken_apart(fs, path)))
+		goto out;
+	r = &n.kind->rels[n.rel_index];
+	if (r->many) {
+		rc = find_target(fs, r->target, base, tid, sizeof(tid));
+		if (rc)
+			goto out;
+	}
+	rc = rel_change(fs, path, &n, r, r->remove, r->many ? tid : NULL);
+out:
+	node_release(&n);
+	return rc;
+}

@@ -1,0 +1,450 @@
+/*
+ * objects.c - the changes of whole objects (DESIGN.md §3): mkdir makes an
+ * object (or a draft, or a restore folder that waits for its id file),
+ * rmdir deletes one (a key revoked first), mv renames one within its
+ * folder; and an object being taken apart file by file (rm -r, rsync
+ * --delete) keeps its links.  Each is one mutation, its result taken into
+ * the cache (coll_apply.c); a create whose answer was lost is looked up,
+ * never sent twice.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll.h"
+#include "draft.h"
+#include "inval.h"
+#include "node.h"
+#include "removals.h"
+#include "secret.h"
+#include "versions.h"
+#include "write.h"
+
+/* Splits @path into its folder (resolved) and last component. */
+int wr_resolve_parent(struct tgfs *fs, const char *path, struct node *n,
+			  char *name, size_t namesz)
+{
+	char dir[4096];
+	const char *base = strrchr(path, '/');
+
+	if (!base || strlen(base + 1) >= namesz)
+		return -ENAMETOOLONG;
+	snprintf(name, namesz, "%s", base + 1);
+	wr_dirname_of(path, dir, sizeof(dir));
+	return node_resolve(fs, dir[0] ? dir : "/", n);
+}
+
+/*
+ * mkdir in a folder of links whose other side takes drafts
+ * (networks/N/resources/R): a draft with its link to N set.  The name must
+ * not be taken in the kind's own folder, where the draft shows too.
+ */
+static int make_draft_in(struct tgfs *fs, const struct node *parent,
+			 const char *name)
+{
+	const struct tg_rel *r = &parent->kind->rels[parent->rel_index];
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+	char raw[4 * TGFS_NAME_MAX], top[TGFS_NAME_MAX + 128];
+	struct node other;
+	int rc;
+
+	if (inv < 0 || !tk->draft || tk->parent)
+		return -EPERM;
+	if (fs->cfg->read_only)
+		return -EROFS;
+	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0])
+		return -EINVAL;
+	snprintf(top, sizeof(top), "/%s", tk->dir);
+	rc = node_resolve(fs, top, &other);
+	if (rc)
+		return rc;
+	rc = wr_name_free(fs, &other, raw, NULL);
+	node_release(&other);
+	if (rc) {
+		if (rc == -EEXIST)
+			tgfs_record_error(fs, top, rc,
+					  "that name is already held in this"
+					  " folder");
+		return rc;
+	}
+	snprintf(top, sizeof(top), "/%s/%s", tk->dir, name);
+	rc = draft_new(fs->drafts, tk, name, raw, inv, parent->obj->id);
+	if (!rc) {
+		/* Listed in its kind's folder and its target's. */
+		tgfs_folders_changed(fs);
+		inval_path(fs, top);
+	}
+	return rc;
+}
+
+/* Sends the create of @k named @raw (with parent @parent_id for a nested
+ * kind), for the folder @path, and takes the new object in. */
+static int create_named(struct tgfs *fs, const char *path,
+			const struct tg_kind *k, const char *raw,
+			const char *parent_id)
+{
+	struct tg_result res = { 0 };
+	struct tg_vars vars = { 0 };
+	enum tg_err err;
+	int rc = 0;
+
+	vars.name = raw;
+	vars.parent = k->parent ? parent_id : NULL;
+	err = tg_api_mutate(fs->api, k->create, &vars, &res);
+	if (tgfs_outcome_unknown(err) && k->list_field &&
+	    tg_api_find_lost_create(fs->api, k, raw, vars.parent,
+				    fs->cfg->api.timeout_s, &res.entity)) {
+		tg_log(TG_LOG_WARN, "%s: created, though its answer was lost",
+		       path);
+		err = TG_OK;
+	}
+	if (err != TG_OK) {
+		rc = wr_failed(fs, path, err);
+		if (tgfs_outcome_unknown(err)) {
+			/* It may still appear: the next look asks the API,
+			 * so a second mkdir says EEXIST rather than make
+			 * another. */
+			cache_expire(fs, k);
+			inval_path(fs, path);
+		}
+		goto out;
+	}
+	if (res.secret && res.entity.kind) {
+		const struct tg_field *f = NULL;
+
+		for (size_t i = 0; i < k->nfields; i++)
+			if (tg_field_secret(&k->fields[i]))
+				f = &k->fields[i];
+		if (f) {
+			secret_put(fs, res.entity.id, f->file, res.secret);
+			res.secret = NULL;
+		}
+	}
+	if (res.entity.kind && !res.entity.parent_id && vars.parent)
+		res.entity.parent_id = strdup(vars.parent);
+	wr_take_result(fs, &res, k);
+	inval_path(fs, path);
+out:
+	tg_result_release(&res);
+	return rc;
+}
+
+/* Whether a mkdir of @k with @mode makes a restore folder: a top kind
+ * created from a name alone, asked for with no group or other
+ * permissions, as rsync and tar make the folders they fill. */
+static bool restore_folder(const struct tg_kind *k, mode_t mode)
+{
+	return k->create && !k->parent && !k->draft && k->name_path &&
+	       strcmp(k->name_path, "name") == 0 && (mode & 077) == 0;
+}
+
+int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
+{
+	char name[TGFS_NAME_MAX + 1], raw[4 * TGFS_NAME_MAX];
+	struct node parent;
+	const struct tg_kind *k;
+	int rc;
+
+	rc = wr_resolve_parent(fs, path, &parent, name, sizeof(name));
+	if (rc)
+		return rc;
+	if (parent.type == NODE_RELDIR && parent.rel_index >= 0) {
+		rc = make_draft_in(fs, &parent, name);
+		goto out;
+	}
+	if (parent.type != NODE_KINDDIR) {
+		rc = -EPERM;
+		goto out;
+	}
+	k = parent.kind;
+	if (!k->create && !(k->draft && !k->parent)) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "objects of this kind cannot be made here");
+		rc = -EPERM;
+		goto out;
+	}
+	if (fs->cfg->read_only) {
+		rc = -EROFS;
+		goto out;
+	}
+	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0]) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Names stay unique: one object or several (<name>~<id>) holding
+	 * it already, or a draft, and nothing is sent. */
+	rc = wr_name_free(fs, &parent, raw, NULL);
+	if (rc) {
+		if (rc == -EEXIST)
+			tgfs_record_error(fs, path, rc,
+					  "that name is already held in this"
+					  " folder");
+		goto out;
+	}
+	if (!k->create || restore_folder(k, mode)) {
+		/* Only in this mount until it has what its create needs,
+		 * or (a restore folder) until its id says what it is. */
+		rc = k->create ? draft_new_pending(fs->drafts, k, name, raw)
+			       : draft_new(fs->drafts, k, name, raw, -1, NULL);
+		if (!rc)
+			tgfs_folders_changed(fs);
+		goto out;
+	}
+	rc = create_named(fs, path, k, raw, parent.parent_id);
+out:
+	node_release(&parent);
+	return rc;
+}
+
+int tgfs_make_object(struct tgfs *fs, const char *path)
+{
+	return tgfs_make_object_as(fs, path, 0755);
+}
+
+/* ---- restore folders (DESIGN.md §3, "Rewrites and restores") ---- */
+
+/* Creates the object restore folder @n (a pending draft) stands for,
+ * under its own name, and drops the folder. */
+static int pending_create(struct tgfs *fs, const struct node *n)
+{
+	char path[TGFS_NAME_MAX + 128];
+	int rc;
+
+	snprintf(path, sizeof(path), "/%s/%s", n->kind->dir, n->draft_file);
+	rc = create_named(fs, path, n->kind, n->obj->name, NULL);
+	if (!rc) {
+		draft_remove(fs->drafts, n->kind, n->draft_file);
+		tgfs_folders_changed(fs);
+		inval_path(fs, path);
+	}
+	return rc;
+}
+
+/*
+ * A file written in restore folder @n at @path: an `id` naming an object
+ * of the kind makes the folder that object (renamed to the folder's name
+ * when it was renamed since: one update); an `id` naming none (the object
+ * was deleted since) creates it anew under the folder's name, and so does
+ * the first writable field or object.json, which is then written to it.
+ * A read-only field before the id (created-at) is taken with no effect:
+ * the object shows its own once it is there.
+ */
+int wr_pending_commit(struct tgfs *fs, const char *path,
+			  const struct node *n, const char *text, size_t len)
+{
+	const struct tg_kind *k = n->kind;
+	const struct tg_field *f =
+		n->type == NODE_FIELD ? &k->fields[n->field] : NULL;
+	char top[TGFS_NAME_MAX + 128];
+	int rc;
+
+	snprintf(top, sizeof(top), "/%s/%s", k->dir, n->draft_file);
+	if (f && f->path && strcmp(f->path, "id") == 0) {
+		struct tg_cache_ref *ref;
+		const struct tg_object *o;
+		const char *fname = NULL;
+		char id[256], now[TGFS_NAME_MAX + 1] = "";
+		size_t l = len;
+
+		while (l && (text[l - 1] == '\n' || text[l - 1] == ' '))
+			l--;
+		snprintf(id, sizeof(id), "%.*s", (int)l, text);
+		rc = coll_get_names(fs, k, &ref);
+		if (rc)
+			return rc;
+		o = coll_by_id(coll_of(ref, k), id, &fname);
+		if (o)
+			snprintf(now, sizeof(now), "%s", fname);
+		tg_cache_put(ref);
+		if (!now[0])
+			return pending_create(fs, n);
+		/* That object: the folder is it, under the folder's name. */
+		draft_remove(fs->drafts, k, n->draft_file);
+		tgfs_folders_changed(fs);
+		inval_path(fs, top);
+		if (strcmp(now, n->draft_file) != 0) {
+			char npath[2 * TGFS_NAME_MAX + 128];
+			char *nl = NULL;
+
+			snprintf(npath, sizeof(npath), "/%s/%s/name", k->dir,
+				 now);
+			if (asprintf(&nl, "%s\n", n->obj->name) < 0)
+				return -ENOMEM;
+			rc = commit_field(fs, npath, nl, strlen(nl));
+			free(nl);
+			if (rc) {
+				/* Not renamed back: the folder stays to try
+				 * again, and says why in errors. */
+				draft_new_pending(fs->drafts, k, n->draft_file,
+						  n->obj->name);
+				tgfs_folders_changed(fs);
+				return rc;
+			}
+			snprintf(npath, sizeof(npath), "/%s/%s", k->dir, now);
+			inval_path(fs, npath);
+		}
+		inval_path(fs, path);
+		return 0;
+	}
+	if (f && !f->writable)
+		return 0;
+	rc = pending_create(fs, n);
+	return rc ? rc : commit_field(fs, path, text, len);
+}
+
+/* ---- taking an object apart (rm -r, rsync --delete) ---- */
+
+/*
+ * rm -r and rsync --delete remove a folder's files and links before the
+ * folder.  Removing a field file or object.json changes nothing (the file
+ * stays), but removing links one by one would be a partial change of an
+ * object its user meant to delete whole.  So the removal of a file of an
+ * object marks the object (its top folder, /<kind>/<name>) as being taken
+ * apart for REMOVALS_APART_S seconds (removals.h; tgfs_unlink records it): meanwhile the removal of a link, a
+ * folder of links, an access edge or a nested object under it is refused
+ * with EPERM and sends nothing.  rmdir of the object itself deletes it
+ * with one delete, as always.
+ */
+/* -EPERM (recorded) when @path is strictly below an object being taken
+ * apart; 0 otherwise. */
+int wr_taken_apart(struct tgfs *fs, const char *path)
+{
+	if (!removals_apart(fs->removals, path))
+		return 0;
+	tgfs_record_error(fs, path, -EPERM,
+			  "its object is being removed file by file (rm -r,"
+			  " rsync --delete): its links are not removed one by"
+			  " one; rmdir the object to delete it whole");
+	return -EPERM;
+}
+
+int tgfs_remove_object(struct tgfs *fs, const char *path)
+{
+	struct tg_result res = { 0 };
+	struct node n;
+	enum tg_err err = TG_OK;
+	int rc;
+
+	rc = node_resolve(fs, path, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_OBJECT) {
+		rc = n.type == NODE_FIELD || n.type == NODE_JSON ? -ENOTDIR
+								 : -EPERM;
+		goto out;
+	}
+	if (!n.draft && (rc = wr_taken_apart(fs, path)))
+		goto out;
+	if (n.draft) {
+		/* Never sent: it goes as it came. */
+		rc = draft_remove(fs->drafts, n.kind, n.draft_file);
+		if (!rc)
+			tgfs_folders_changed(fs);
+		inval_path(fs, path);
+		goto out;
+	}
+	if (!n.kind->remove) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "objects of this kind cannot be deleted");
+		rc = -EPERM;
+		goto out;
+	}
+	if (fs->cfg->read_only) {
+		rc = -EROFS;
+		goto out;
+	}
+	{
+		struct tg_vars vars = { .id = n.obj->id };
+		const struct tg_op *pre = n.kind->pre_delete;
+		int wf = pre ? tg_field_index(n.kind, pre->when_file) : -1;
+		char *shown = NULL;
+		const char *now = wf < 0 ? NULL
+				       : tg_object_value(n.obj, (size_t)wf,
+							 &shown);
+
+		/* Nothing is sent when the value deciding the first
+		 * mutation cannot be rendered. */
+		if (wf >= 0 && !now)
+			err = TG_ENOMEM;
+		else if (pre && (wf < 0 || !strcmp(now, pre->when_value))) {
+			err = tg_api_mutate(fs->api, pre, &vars, &res);
+			tg_result_release(&res);
+		}
+		free(shown);
+		if (err == TG_OK)
+			err = tg_api_mutate(fs->api, n.kind->remove, &vars,
+					    &res);
+	}
+	if (err != TG_OK) {
+		rc = wr_failed(fs, path, err);
+		if (tgfs_outcome_unknown(err)) {
+			const struct tg_kind *k = n.kind;
+
+			node_release(&n);
+			cache_expire(fs, k);
+			inval_path(fs, path);
+		}
+		goto out;
+	}
+	{
+		char *id = strdup(n.obj->id);
+		const struct tg_kind *k = n.kind;
+
+		node_release(&n);
+		if (id)
+			cache_apply(fs, k, NULL, id);
+		free(id);
+	}
+	inval_path(fs, path);
+out:
+	tg_result_release(&res);
+	node_release(&n);
+	return rc;
+}
+
+int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
+{
+	char fdir[4096], tdir[4096], raw[4 * TGFS_NAME_MAX + 2];
+	const char *base = strrchr(to, '/');
+	struct node n;
+	int rc, name;
+
+	wr_dirname_of(from, fdir, sizeof(fdir));
+	wr_dirname_of(to, tdir, sizeof(tdir));
+	if (strcmp(fdir, tdir) != 0) {
+		/* An object stays in its folder. */
+		tgfs_record_error(fs, to, -EPERM,
+				  "an object is renamed within its folder only");
+		return -EPERM;
+	}
+	rc = node_resolve(fs, to, &n);
+	if (rc == 0) {
+		node_release(&n);
+		tgfs_record_error(fs, to, -EEXIST,
+				  "that name is already held in this folder");
+		return -EEXIST;
+	}
+	rc = node_resolve(fs, from, &n);
+	if (rc)
+		return rc;
+	/* A draft keeps the name it was made with (rmdir and mkdir it). */
+	name = n.type == NODE_OBJECT && !n.draft
+		       ? tg_field_index(n.kind, "name")
+		       : -1;
+	node_release(&n);
+	if (name < 0)
+		return -EPERM;
+	if (tgfs_name_decode(base + 1, raw, sizeof(raw) - 1) < 0)
+		return -EINVAL;
+	strcat(raw, "\n");
+	{
+		char fpath[4096 + 16];
+
+		snprintf(fpath, sizeof(fpath), "%s/name", from);
+		return commit_field(fs, fpath, raw, strlen(raw));
+	}
+}
+
