@@ -19,25 +19,22 @@ const X = '--exclude=tokens --exclude=token';
 const MUTATIONS = (st) => Object.fromEntries(Object.entries(st.fields)
   .filter(([k]) => /(Create|Update|Delete|Add|Remove|Revoke|Archive|Unarchive|Block|Unblock|Tokens)$/.test(k)));
 
-describe('rsync -a backup/ MNT/: restore', () => {
-  let sim, m;
-  const dirs = [];
-  before(async () => { ({ sim, m } = await setup()); });
-  after(async () => {
-    await teardown(m, sim);
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
-
+// The helpers of the restore tests, over the mount and the simulator
+// ctx() gives now (each describe sets them up its own way): a backup made
+// with rsync -a (its folder kept in @dirs for the clean-up), a restore
+// with what it sent, rsync's silence, a JSON file of the backup edited, a
+// GraphQL read, and a refresh.
+function kit(ctx, dirs) {
   const backup = () => {
     const b = tempDir();
     dirs.push(b);
-    run(`rsync -a ${X} ${q(`${m.dir}/`)} ${q(`${b}/`)}`);
+    run(`rsync -a ${X} ${q(`${ctx().m.dir}/`)} ${q(`${b}/`)}`);
     return b;
   };
   // One restore: { r: {status, stderr}, st, sent: {mutation: count} }.
   const restore = async (b, opts = '') => {
-    const { r, st } = await cost(sim, () =>
-      shStatus(`rsync -a ${opts} ${X} ${q(`${b}/`)} ${q(`${m.dir}/`)}`));
+    const { r, st } = await cost(ctx().sim, () =>
+      shStatus(`rsync -a ${opts} ${X} ${q(`${b}/`)} ${q(`${ctx().m.dir}/`)}`));
     return { r, st, sent: MUTATIONS(st) };
   };
   const ok = (res, what) => {
@@ -50,11 +47,24 @@ describe('rsync -a backup/ MNT/: restore', () => {
     writeFileSync(f, `${JSON.stringify(fn(JSON.parse(readFileSync(f, 'utf8'))), null, 2)}\n`);
   };
   const gql = async (query) => {
-    const r = await sim.gql(query);
+    const r = await ctx().sim.gql(query);
     assert.ok(!r.body.errors, JSON.stringify(r.body));
     return r.body.data;
   };
-  const refresh = () => sh('echo 1 > .twingatefs/refresh', m.dir);
+  const refresh = () => sh('echo 1 > .twingatefs/refresh', ctx().m.dir);
+  return { backup, restore, ok, editJson, gql, refresh };
+}
+
+describe('rsync -a backup/ MNT/: restore', () => {
+  let sim, m;
+  const dirs = [];
+  before(async () => { ({ sim, m } = await setup()); });
+  after(async () => {
+    await teardown(m, sim);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  const { backup, restore, ok, editJson, gql, refresh } = kit(() => ({ sim, m }), dirs);
 
   test('an unchanged backup restores with no mutation, exit 0', async () => {
     const b = backup();
@@ -162,32 +172,7 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     await teardown(m, sim);
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-  const backup = () => {
-    const b = tempDir();
-    dirs.push(b);
-    run(`rsync -a ${X} ${q(`${m.dir}/`)} ${q(`${b}/`)}`);
-    return b;
-  };
-  const restore = async (b, opts = '') => {
-    const { r, st } = await cost(sim, () =>
-      shStatus(`rsync -a ${opts} ${X} ${q(`${b}/`)} ${q(`${m.dir}/`)}`));
-    return { r, st, sent: MUTATIONS(st) };
-  };
-  const ok = (res, what) => {
-    assert.equal(res.r.stderr, '', `${what}: rsync says nothing`);
-    assert.equal(res.r.status, 0, `${what}: rsync exits 0`);
-  };
-
-  const editJson = (b, path, fn) => {
-    const f = join(b, path);
-    writeFileSync(f, `${JSON.stringify(fn(JSON.parse(readFileSync(f, 'utf8'))), null, 2)}\n`);
-  };
-  const gql = async (query) => {
-    const r = await sim.gql(query);
-    assert.ok(!r.body.errors, JSON.stringify(r.body));
-    return r.body.data;
-  };
-  const refresh = () => sh('echo 1 > .twingatefs/refresh', m.dir);
+  const { backup, restore, ok, editJson, gql, refresh } = kit(() => ({ sim, m }), dirs);
 
   test('the tenant changed by someone else after the backup: the restore keeps the change', async () => {
     const b = backup();
