@@ -68,9 +68,9 @@ function addConnector(t, net, name, frac, state) {
   return t.add('Connector', c);
 }
 
-function addResource(t, net, frac, spec) {
-  const rng = t.rng;
-  return t.add('Resource', {
+/** The fields every resource type has, from @spec, in network @net. */
+function resourceFields(net, spec) {
+  return {
     name: spec.name,
     address: addressOf(spec.address),
     alias: spec.alias ?? null,
@@ -78,14 +78,21 @@ function addResource(t, net, frac, spec) {
     protocols: spec.protocols ?? defaultProtocols(),
     isActive: spec.isActive ?? true,
     isVisible: spec.isVisible ?? true,
-    isBrowserShortcutEnabled: spec.isBrowserShortcutEnabled ?? false,
     securityPolicyId: spec.securityPolicyId ?? null,
     tags: spec.tags ?? [],
-    approvalMode: null,
-    accessPolicy: null,
-    usageBasedAutolockDurationDays: null,
+    approvalMode: spec.approvalMode ?? null,
+    accessPolicy: spec.accessPolicy ?? null,
+    usageBasedAutolockDurationDays: spec.usageBasedAutolockDurationDays ?? null,
+  };
+}
+
+function addResource(t, net, frac, spec) {
+  return t.add('Resource', {
+    ...resourceFields(net, { ...spec, approvalMode: null, accessPolicy: null,
+      usageBasedAutolockDurationDays: null }),
+    isBrowserShortcutEnabled: spec.isBrowserShortcutEnabled ?? false,
     routingMode: spec.routingMode ?? 'THROUGH_TWINGATE',
-    ...stamps(rng, frac),
+    ...stamps(t.rng, frac),
   });
 }
 
@@ -96,19 +103,8 @@ function addResource(t, net, frac, spec) {
 function addTypedResource(t, rtype, net, st, spec) {
   return t.add('Resource', {
     _rtype: rtype,
-    name: spec.name,
-    address: addressOf(spec.address),
-    alias: spec.alias ?? null,
-    remoteNetworkId: net.id,
-    protocols: spec.protocols ?? defaultProtocols(),
-    isActive: spec.isActive ?? true,
-    isVisible: spec.isVisible ?? true,
+    ...resourceFields(net, spec),
     isBrowserShortcutEnabled: false,
-    securityPolicyId: spec.securityPolicyId ?? null,
-    tags: spec.tags ?? [],
-    approvalMode: spec.approvalMode ?? null,
-    accessPolicy: spec.accessPolicy ?? null,
-    usageBasedAutolockDurationDays: spec.usageBasedAutolockDurationDays ?? null,
     gatewayId: t.newId('Gateway'),
     ...st,
   });

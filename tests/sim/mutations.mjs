@@ -189,33 +189,44 @@ const UPDATE_MUTATION = {
   WebAppResource: 'webAppResourceUpdate',
 };
 
+/**
+ * What every resource update takes from @a, validated, onto a copy of @r
+ * (committed only once the whole is checked): the fields all types share
+ * and @own, the type's own plain ones.  Explicit null clears; omitted
+ * leaves unchanged.
+ */
+function resourceChanges(a, t, r, own) {
+  const c = { ...r };
+  if (a.name != null) {
+    checkName(a.name);
+    c.name = a.name;
+  }
+  if (a.address != null) {
+    const e = checkAddress(a.address);
+    if (e) refuse(e);
+    c.address = addressOf(a.address);
+  }
+  if (a.remoteNetworkId != null) c.remoteNetworkId = need(t, 'RemoteNetwork', a.remoteNetworkId).id;
+  if (a.gatewayId != null) c.gatewayId = parseIdOf(a.gatewayId, 'Gateway');
+  if (has(a, 'alias')) c.alias = checkAlias(a.alias);
+  if (a.protocols != null) {
+    const p = normaliseProtocols(a.protocols);
+    if (p.error) refuse(p.error);
+    c.protocols = p.protocols;
+  }
+  for (const k of ['isActive', 'isVisible', ...own]) if (a[k] != null) c[k] = a[k];
+  if (has(a, 'securityPolicyId')) c.securityPolicyId = a.securityPolicyId == null ? null : need(t, 'SecurityPolicy', a.securityPolicyId).id;
+  if (has(a, 'tags')) c.tags = checkTags(a.tags);
+  for (const k of ['usageBasedAutolockDurationDays', 'approvalMode']) if (has(a, k)) c[k] = a[k];
+  if (has(a, 'accessPolicy')) c.accessPolicy = a.accessPolicy == null ? null : { mode: a.accessPolicy.mode, durationSeconds: a.accessPolicy.durationSeconds ?? null };
+  return c;
+}
+
 /** kubernetesResourceUpdate & co: the arguments the type's mutation has. */
 function typedResourceUpdate(rtype) {
   return mutation('write', (a, t) => {
     const r = needResourceOf(t, a.id, rtype);
-    const c = { ...r };
-    if (a.name != null) {
-      checkName(a.name);
-      c.name = a.name;
-    }
-    if (a.address != null) {
-      const e = checkAddress(a.address);
-      if (e) refuse(e);
-      c.address = addressOf(a.address);
-    }
-    if (a.remoteNetworkId != null) c.remoteNetworkId = need(t, 'RemoteNetwork', a.remoteNetworkId).id;
-    if (a.gatewayId != null) c.gatewayId = parseIdOf(a.gatewayId, 'Gateway');
-    if (has(a, 'alias')) c.alias = checkAlias(a.alias);
-    if (a.protocols != null) {
-      const p = normaliseProtocols(a.protocols);
-      if (p.error) refuse(p.error);
-      c.protocols = p.protocols;
-    }
-    for (const k of ['isActive', 'isVisible']) if (a[k] != null) c[k] = a[k];
-    if (has(a, 'securityPolicyId')) c.securityPolicyId = a.securityPolicyId == null ? null : need(t, 'SecurityPolicy', a.securityPolicyId).id;
-    if (has(a, 'tags')) c.tags = checkTags(a.tags);
-    for (const k of ['usageBasedAutolockDurationDays', 'approvalMode']) if (has(a, k)) c[k] = a[k];
-    if (has(a, 'accessPolicy')) c.accessPolicy = a.accessPolicy == null ? null : { mode: a.accessPolicy.mode, durationSeconds: a.accessPolicy.durationSeconds ?? null };
+    const c = resourceChanges(a, t, r, []);
     const rule = checkResourceRules(c);
     if (rule) refuse(rule);
     Object.assign(r, c);
@@ -322,29 +333,7 @@ export const mutationResolvers = {
     }),
     resourceUpdate: mutation('write', (a, t) => {
       const r = needResourceOf(t, a.id, 'NetworkResource');
-      const c = { ...r }; // candidate, validated as a whole before commit
-      if (a.name != null) {
-        checkName(a.name);
-        c.name = a.name;
-      }
-      if (a.address != null) {
-        const e = checkAddress(a.address);
-        if (e) refuse(e);
-        c.address = addressOf(a.address);
-      }
-      if (a.remoteNetworkId != null) c.remoteNetworkId = need(t, 'RemoteNetwork', a.remoteNetworkId).id;
-      if (has(a, 'alias')) c.alias = checkAlias(a.alias);
-      if (a.protocols != null) {
-        const p = normaliseProtocols(a.protocols);
-        if (p.error) refuse(p.error);
-        c.protocols = p.protocols;
-      }
-      for (const k of ['isActive', 'isVisible', 'isBrowserShortcutEnabled', 'routingMode']) if (a[k] != null) c[k] = a[k];
-      // Explicit null clears; omitted leaves unchanged.
-      if (has(a, 'securityPolicyId')) c.securityPolicyId = a.securityPolicyId == null ? null : need(t, 'SecurityPolicy', a.securityPolicyId).id;
-      if (has(a, 'tags')) c.tags = checkTags(a.tags);
-      for (const k of ['usageBasedAutolockDurationDays', 'approvalMode']) if (has(a, k)) c[k] = a[k];
-      if (has(a, 'accessPolicy')) c.accessPolicy = a.accessPolicy == null ? null : { mode: a.accessPolicy.mode, durationSeconds: a.accessPolicy.durationSeconds ?? null };
+      const c = resourceChanges(a, t, r, ['isBrowserShortcutEnabled', 'routingMode']);
       const { hasWhole, hasDelta } = deltaArgs(a, 'groupIds', 'addedGroupIds', 'removedGroupIds', 'groups');
       const whole = needAll(t, 'Group', a.groupIds);
       const added = needAll(t, 'Group', a.addedGroupIds);
