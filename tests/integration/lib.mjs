@@ -98,8 +98,13 @@ export async function mount(sim, { token = 'sim-read', opts = [], env = {},
     m = await harness.mount(sim, dir, {
       token, args, source,
       opts: [...(FAULTS ? [`timeout=${FAULT_TIMEOUT_S}`] : []), ...opts],
+      // Each mount keeps its first-seen times in its own folder unless the
+      // test passes one: a state file in ~/.local/state is keyed by the
+      // endpoint, and a later simulator on a reused port would find the
+      // times another test's tenant left there (an mtime of "now").
       env: { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',
-             UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1', ...env },
+             UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+             XDG_STATE_HOME: join(top, 'state'), ...env },
     });
   } catch (e) {
     rmSync(top, { recursive: true, force: true });
