@@ -72,7 +72,11 @@ const state = {
 };
 
 const { server } = createServer(state);
-server.keepAliveTimeout = 30_000;
+// Idle connections stay open until the client closes them (0: no
+// timeout).  A test process blocked in execSync cannot run its HTTP
+// client's own idle timer, so after a long synchronous step it reused a
+// connection the server had closed meanwhile: "fetch failed" (ECONNRESET).
+server.keepAliveTimeout = 0;
 server.on('error', (e) => {
   process.stderr.write(`server.mjs: ${e.message}\n`);
   process.exit(1);
