@@ -531,16 +531,20 @@ enum tg_err tg_object_set_link(const struct tg_object *src, size_t rel,
 			       struct tg_object *out)
 {
 	const struct tg_kind *k = src->kind;
-	const struct tg_rel *r = &k->rels[rel];
+	const struct tg_rel *r;
 	char obj_path[128];
-	const char *dot = r->path ? strrchr(r->path, '.') : NULL;
+	const char *dot;
 	cJSON *node = NULL, *link = NULL, *old, *parent;
 	const char *pdot;
 	enum tg_err err;
 	size_t plen;
 
 	memset(out, 0, sizeof(*out));
-	if (rel >= k->nrels || r->many || !dot ||
+	if (rel >= k->nrels)
+		return TG_EINVAL;
+	r = &k->rels[rel];
+	dot = r->path ? strrchr(r->path, '.') : NULL;
+	if (r->many || !dot ||
 	    (plen = (size_t)(dot - r->path)) >= sizeof(obj_path))
 		return TG_EINVAL;
 	memcpy(obj_path, r->path, plen);

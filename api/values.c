@@ -343,8 +343,8 @@ enum tg_err tg_json_diff(const struct tg_object *obj, const char *text,
 	}
 	err = TG_OK;
 out:
-	if (err != TG_OK && *values) {
-		for (size_t i = 0; i < *n; i++)
+	if (err != TG_OK) {
+		for (size_t i = 0; *values && i < *n; i++)
 			free((*values)[i]);
 		free(*values);
 		free(*changed);
