@@ -44,6 +44,21 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 	return rc;
 }
 
+/* Whether @name in top folder @dir is a restore folder (objects.c):
+ * links to it are held until it knows its object. */
+static bool held_target(struct tgfs *fs, const char *dir, const char *name)
+{
+	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
+	struct tg_object copy;
+	bool pending;
+
+	if (!k || !draft_get(fs->drafts, k, name, -1, NULL, &copy))
+		return false;
+	pending = draft_is_pending(&copy);
+	tg_object_release(&copy);
+	return pending;
+}
+
 /* Sends rel op @op of @obj against target @tid, and takes its result. */
 static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 		      const struct tg_rel *r, const struct tg_op *op,
@@ -144,6 +159,17 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
 		goto out;
 	}
 	rc = find_target(fs, r->target, name, tid, sizeof(tid));
+	if (rc == -ENOENT && held_target(fs, r->target, name)) {
+		/* To a restore folder: made once it knows its object. */
+		rc = wr_pending_hold(fs, tg_kind_by_dir(NULL, r->target),
+				     name, target, path);
+		goto out;
+	}
+	if (!rc && n.draft && draft_is_pending(n.obj)) {
+		/* In a restore folder: the same. */
+		rc = wr_pending_hold(fs, n.kind, n.draft_file, target, path);
+		goto out;
+	}
 	if (rc)
 		goto out;
 	rc = rel_change(fs, path, &n, r, r->add, tid);

@@ -144,6 +144,12 @@ bool wr_names_folder(const struct tg_kind *k, const struct tg_field *f);
 int wr_pending_commit(struct tgfs *fs, const char *path,
 			  const struct node *n, const char *text, size_t len);
 
+/* ln -s in or to restore folder @file of @k before its id arrived: held
+ * as a scratch link at @path (to @target), made once the folder is an
+ * object.  0 or -errno. */
+int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
+		    const char *file, const char *target, const char *path);
+
 /* -EPERM (recorded) when @path is strictly below an object being taken
  * apart; 0 otherwise. */
 int wr_taken_apart(struct tgfs *fs, const char *path);
