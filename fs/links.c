@@ -178,7 +178,7 @@ out:
 	return rc;
 }
 
-int tgfs_link_remove(struct tgfs *fs, const char *path)
+int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid)
 {
 	const char *base = strrchr(path, '/') + 1;
 	const struct tg_rel *r;
@@ -193,8 +193,8 @@ int tgfs_link_remove(struct tgfs *fs, const char *path)
 		rc = -ENOTSUP;
 		goto out;
 	}
-	if (!n.draft && (rc = wr_taken_apart(fs, path)))
-		goto out;
+	if (!n.draft && wr_taken_apart(fs, path, pid))
+		goto out; /* its object's rmdir deletes it whole */
 	r = &n.kind->rels[n.rel_index];
 	if (r->many) {
 		rc = find_target(fs, r->target, base, tid, sizeof(tid));

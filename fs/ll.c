@@ -405,13 +405,11 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target, 0777);
 }
 
-/* rm -r of an object removes its files (which changes nothing), then
- * the folder: that is no delete (use rmdir alone). */
+/* rm -r of an object removes its files, links and inner folders (which
+ * change nothing), then the folder: one delete (objects.c). */
 static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
 {
-	if (removals_under(fs->removals, path, pid))
-		return -ENOTEMPTY;
-	return tgfs_rmdir(fs, path);
+	return tgfs_rmdir(fs, path, pid);
 }
 
 /* Removes @name from @parent with @op (unlink or rmdir), for the caller

@@ -31,9 +31,9 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
 	return tgfs_make_object_as(fs, path, mode);
 }
 
-int tgfs_rmdir(struct tgfs *fs, const char *path)
+int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid)
 {
-	return tgfs_remove_object(fs, path);
+	return tgfs_remove_object(fs, path, pid);
 }
 
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
@@ -45,7 +45,7 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 		return 0;
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_remove(fs, path);
+	rc = tgfs_link_remove(fs, path, pid);
 	if (rc != -ENOTSUP)
 		return rc;
 	/* A field or object.json: "replaced next" (mv from another

@@ -398,28 +398,44 @@ int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 /*
  * rm -r and rsync --delete remove a folder's files and links before the
  * folder.  Removing a field file or object.json changes nothing (the file
- * stays), but removing links one by one would be a partial change of an
- * object its user meant to delete whole.  So the removal of a file of an
- * object marks the object (its top folder, /<kind>/<name>) as being taken
- * apart for REMOVALS_APART_S seconds (removals.h; tgfs_unlink records it): meanwhile the removal of a link, a
- * folder of links, an access edge or a nested object under it is refused
- * with EPERM and sends nothing.  rmdir of the object itself deletes it
- * with one delete, as always.
+ * stays), and so does the rmdir of an emptied folder of links (rsync
+ * empties subfolders first).  Once a process did either, its removals of
+ * that object's links and inner folders (folders of links, access edges,
+ * nested objects) are taking the object apart: each is accepted with nothing
+ * sent and is gone for that process alone (removals.h), and the rmdir of
+ * the object that ends it deletes it whole, with one delete.  Anyone
+ * else's removals are changes, as always.
  */
-/* -EPERM (recorded) when @path is strictly below an object being taken
- * apart; 0 otherwise. */
-int wr_taken_apart(struct tgfs *fs, const char *path)
+bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid)
 {
-	if (!removals_apart(fs->removals, path))
-		return 0;
-	tgfs_record_error(fs, path, -EPERM,
-			  "its object is being removed file by file (rm -r,"
-			  " rsync --delete): its links are not removed one by"
-			  " one; rmdir the object to delete it whole");
-	return -EPERM;
+	if (!removals_apart(fs->removals, path, pid))
+		return false;
+	removals_add(fs->removals, path, pid); /* no memory: still shown */
+	return true;
 }
 
-int tgfs_remove_object(struct tgfs *fs, const char *path)
+static int count_link(void *arg, const char *name, const char *target)
+{
+	(void)name;
+	(void)target;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* Whether @n is a folder of links that holds none (which no one can
+ * remove but by taking its object apart). */
+static bool links_folder_empty(struct tgfs *fs, const struct node *n)
+{
+	size_t count = 0;
+
+	return n->type == NODE_RELDIR && n->rel_index >= 0 &&
+	       n->kind->rels[n->rel_index].many &&
+	       rel_each(fs, n->obj, (size_t)n->rel_index, n->depth,
+			count_link, &count) >= 0 &&
+	       count == 0;
+}
+
+int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid)
 {
 	struct tg_result res = { 0 };
 	struct node n;
@@ -429,13 +445,22 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type != NODE_OBJECT) {
-		rc = n.type == NODE_FIELD || n.type == NODE_JSON ? -ENOTDIR
-								 : -EPERM;
+	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
+		rc = -ENOTDIR;
 		goto out;
 	}
-	if (!n.draft && (rc = wr_taken_apart(fs, path)))
+	if (!n.draft && wr_taken_apart(fs, path, pid))
+		goto out; /* its object's rmdir deletes it */
+	if (!n.draft && links_folder_empty(fs, &n)) {
+		/* rsync --delete empties a folder's subfolders first: the
+		 * rmdir of one, emptied, starts taking the object apart. */
+		removals_add(fs->removals, path, pid);
 		goto out;
+	}
+	if (n.type != NODE_OBJECT) {
+		rc = -EPERM;
+		goto out;
+	}
 	if (n.draft) {
 		/* Never sent: it goes as it came, with what it held. */
 		size_t nh;
@@ -501,6 +526,7 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 			cache_apply(fs, k, NULL, id);
 		free(id);
 	}
+	removals_forget(fs->removals, path);
 	inval_path(fs, path);
 out:
 	tg_result_release(&res);

@@ -86,7 +86,7 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
  * be made), -EPERM elsewhere, or the error resolving its folder. */
 int tgfs_in_object_folder(struct tgfs *fs, const char *path);
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
-int tgfs_rmdir(struct tgfs *fs, const char *path);
+int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid);
 /* unlink: a relation link is removed; a field or object.json is
  * "replaced next": nothing is sent, and until @pid (the caller) creates it
  * again, or for a few seconds, it is gone to @pid alone (removals.h). */

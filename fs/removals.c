@@ -2,7 +2,7 @@
  * removals.c - files of the tenant a process removed lately (removals.h):
  * a few slots of {path, pid, when}, with the time each was removed, so
  * that one record answers both the remover's "is it gone" (for a few
- * seconds) and "is its object being taken apart" (for longer).
+ * seconds) and "is it taking its object apart" (for longer).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -118,14 +118,6 @@ static bool same(const struct removal *r, const char *path, pid_t pid)
 	return !r->made && r->pid == pid && strcmp(r->path, path) == 0;
 }
 
-static bool inside(const struct removal *r, const char *dir, pid_t pid)
-{
-	size_t n = strlen(dir);
-
-	return r->pid == pid && strncmp(r->path, dir, n) == 0 &&
-	       r->path[n] == '/';
-}
-
 /* The length of the object folder at the top of @path ("/groups/G" of
  * "/groups/G/users/x"), 0 when @path is not below one. */
 static size_t top_len(const char *path)
@@ -141,8 +133,7 @@ static bool same_top(const struct removal *r, const char *path, pid_t pid)
 {
 	size_t n = top_len(path);
 
-	(void)pid;
-	return n && top_len(r->path) == n && strncmp(r->path, path, n) == 0;
+	return r->pid == pid && n && top_len(r->path) == n && strncmp(r->path, path, n) == 0;
 }
 
 bool removals_hidden(struct removals *s, const char *path, pid_t pid)
@@ -150,17 +141,24 @@ bool removals_hidden(struct removals *s, const char *path, pid_t pid)
 	return any(s, REMOVALS_HIDDEN_S, same, path, pid);
 }
 
-bool removals_under(struct removals *s, const char *dir, pid_t pid)
-{
-	return any(s, REMOVALS_HIDDEN_S, inside, dir, pid);
-}
-
-bool removals_apart(struct removals *s, const char *path)
+bool removals_apart(struct removals *s, const char *path, pid_t pid)
 {
 	size_t n = top_len(path);
 
 	/* the object folder itself is not below it */
 	if (!n || path[n] == '\0')
 		return false;
-	return any(s, REMOVALS_APART_S, same_top, path, 0);
+	return any(s, REMOVALS_APART_S, same_top, path, pid);
+}
+
+void removals_forget(struct removals *s, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < REMOVALS_MAX; i++)
+		if (s->r[i].path && strncmp(s->r[i].path, dir, n) == 0 &&
+		    s->r[i].path[n] == '/')
+			slot_free(s, &s->r[i]);
+	pthread_mutex_unlock(&s->lock);
 }

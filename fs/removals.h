@@ -4,10 +4,11 @@
  *
  * Removing a field or object.json sends nothing (DESIGN.md §3): mv from
  * another filesystem removes the target, then copies, so the remover is
- * told the file is gone until it creates it again (removals_hidden);
- * rm -r of an object removes its files before the folder, so neither
- * that rmdir (removals_under) nor the removal of its links one by one
- * while the object is being taken apart (removals_apart) is a change.
+ * told the file is gone until it creates it again (removals_hidden).
+ * rm -r and rsync --delete remove an object's files before its folder:
+ * once a process removed a file of an object, its removals of the
+ * object's links and inner folders are part of taking the object apart
+ * (removals_apart), which the rmdir of the object then deletes whole.
  * A store belongs to one mount (struct tgfs); any thread may call these,
  * under the store's lock.  Few at a time (REMOVALS_MAX): the oldest goes.
  */
@@ -19,7 +20,7 @@
 
 #define REMOVALS_MAX 16
 #define REMOVALS_HIDDEN_S 5.0 /* the remover is told it is gone */
-#define REMOVALS_APART_S 30.0 /* its object is being taken apart */
+#define REMOVALS_APART_S 30.0 /* its remover is taking its object apart */
 
 struct removals;
 
@@ -36,11 +37,10 @@ void removals_clear(struct removals *s, const char *path);
 /* True when @pid removed @path in the last REMOVALS_HIDDEN_S and has not
  * made it again.  Takes no lock while the store is empty. */
 bool removals_hidden(struct removals *s, const char *path, pid_t pid);
-/* True when @pid removed a file in folder @dir in the last
- * REMOVALS_HIDDEN_S (its rmdir of @dir is rm -r's). */
-bool removals_under(struct removals *s, const char *dir, pid_t pid);
 /* True when @path is strictly below an object folder (/<kind>/<name>) a
- * file of which anyone removed in the last REMOVALS_APART_S. */
-bool removals_apart(struct removals *s, const char *path);
+ * file of which @pid removed in the last REMOVALS_APART_S. */
+bool removals_apart(struct removals *s, const char *path, pid_t pid);
+/* Forgets the removals below folder @dir (its object was deleted). */
+void removals_forget(struct removals *s, const char *dir);
 
 #endif /* TGFS_REMOVALS_H */

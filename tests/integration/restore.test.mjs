@@ -263,23 +263,53 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.ok(diff.includes('+serviceAccounts Backup Bot'), diff.join('\n'));
   });
 
-  test('an object made since the backup, rsync --delete: never a partial change',
-    { todo: 'rsync --delete empties a folder in reverse name order: a group\'s users/ links go first, before anything marks the group as being removed; links elsewhere to it (users/U/groups/G) are removed too' },
+  // --delete makes the tenant like the backup: an object made since is
+  // deleted, with one delete (DESIGN.md §3, rmdir of an object); its files,
+  // inner folders and links, which rsync removes first, send nothing once
+  // it removed a file of the object or an emptied folder of links in it.
+  test('an object made since the backup, rsync --delete: one delete; again: nothing', async () => {
+    const b = backup();
+    run('mkdir groups/Latest && ln -sfn ../../security-policies/Require\\ MFA groups/Latest/security-policy', m.dir);
+    const t = await sim.tenant();
+    const g = obj(t, 'groups', 'Latest');
+    const res = await restore(b, '--delete');
+    ok(res, 'restore --delete');
+    assert.deepEqual(res.sent, { groupDelete: 1 });
+    const t2 = await sim.tenant();
+    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
+    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
+    const again = await restore(b, '--delete');
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+    await assertUnchanged(sim, t2);
+  });
+
+  test('an object made since, with members, rsync --delete: deleted; its members\' links are removed first', async () => {
+    // rsync empties a folder's subfolders before its files: the links in
+    // groups/G/users go before anything shows the group is being removed,
+    // each one update (the state at the end is the backup's all the same).
+    const b = backup();
+    run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/', m.dir);
+    const t = await sim.tenant();
+    const g = obj(t, 'groups', 'Latest');
+    const res = await restore(b, '--delete');
+    ok(res, 'restore --delete');
+    assert.deepEqual(res.sent, { groupUpdate: 1, groupDelete: 1 });
+    const t2 = await sim.tenant();
+    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
+    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
+    const again = await restore(b, '--delete');
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+  });
+
+  test('an object made since, with members, rsync --delete: one delete alone',
+    { todo: 'the removal of groups/G/users/U comes before any sign that G is being removed (rsync removes users/ first); holding a removal already answered 0 would hide its failure from its caller' },
     async () => {
       const b = backup();
       run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/', m.dir);
-      const t = await sim.tenant();
       const res = await restore(b, '--delete');
-      const g = t.groups.find((x) => x.name === 'Latest');
-      const now = await sim.tenant();
-      const after = now.groups.find((x) => x.id === g.id);
-      // Either deleted with one groupDelete, or untouched with no mutation.
-      if (after) {
-        assert.deepEqual(res.sent, {});
-        await assertUnchanged(sim, t);
-      } else {
-        assert.deepEqual(res.sent, { groupDelete: 1 });
-      }
+      assert.deepEqual(res.sent, { groupDelete: 1 });
     });
 
   test('tar x of a backup into the mount: an edited field is sent, the rest is the same bytes',

@@ -1,7 +1,7 @@
 /*
  * test_removals.c - files removed lately (fs/removals.c): hidden from
- * their remover alone until made again, an rmdir after rm -r's removals,
- * and an object being taken apart, each for its own time.
+ * their remover alone until made again, and an object being taken apart
+ * by its remover, each for its own time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +26,7 @@ static void test_hidden_from_the_remover_alone(void **state)
 	/* made again: hidden from no one, the object still taken apart */
 	removals_clear(s, "/groups/G/name");
 	assert_false(removals_hidden(s, "/groups/G/name", 10));
-	assert_true(removals_apart(s, "/groups/G/users/a@example.com"));
+	assert_true(removals_apart(s, "/groups/G/users/a@example.com", 10));
 	removals_free(s);
 }
 
@@ -36,14 +36,17 @@ static void test_rm_r_and_taken_apart(void **state)
 
 	(void)state;
 	assert_int_equal(removals_add(s, "/networks/N/location", 7), 0);
-	assert_true(removals_under(s, "/networks/N", 7));
-	assert_false(removals_under(s, "/networks/N", 8));
-	assert_false(removals_under(s, "/networks/NN", 7));
-	/* below the object, by anyone; not the object itself, nor another */
-	assert_true(removals_apart(s, "/networks/N/resources/R"));
-	assert_false(removals_apart(s, "/networks/N"));
-	assert_false(removals_apart(s, "/networks/M/resources/R"));
-	assert_false(removals_apart(s, "/networks"));
+	/* below the object, by its remover alone; not the object itself,
+	 * nor another */
+	assert_true(removals_apart(s, "/networks/N/resources/R", 7));
+	assert_false(removals_apart(s, "/networks/N/resources/R", 8));
+	assert_false(removals_apart(s, "/networks/N", 7));
+	assert_false(removals_apart(s, "/networks/NN/resources/R", 7));
+	assert_false(removals_apart(s, "/networks/M/resources/R", 7));
+	assert_false(removals_apart(s, "/networks", 7));
+	/* the object deleted: forgotten */
+	removals_forget(s, "/networks/N");
+	assert_false(removals_apart(s, "/networks/N/resources/R", 7));
 	removals_free(s);
 }
 
