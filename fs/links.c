@@ -59,6 +59,19 @@ static bool held_target(struct tgfs *fs, const char *dir, const char *name)
 	return pending;
 }
 
+/* Whether @path is a link to @target already. */
+static bool same_link(struct tgfs *fs, const char *path, const char *target)
+{
+	struct node n;
+	bool same;
+
+	if (node_resolve(fs, path, &n))
+		return false;
+	same = n.type == NODE_LINK && strcmp(n.target, target) == 0;
+	node_release(&n);
+	return same;
+}
+
 /* Sends rel op @op of @obj against target @tid, and takes its result. */
 static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 		      const struct tg_rel *r, const struct tg_op *op,
@@ -156,6 +169,10 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
 	r = &n.kind->rels[ri];
 	if (strcmp(tbase, name) != 0) {
 		rc = -EINVAL; /* a link is named as what it points to */
+		goto out;
+	}
+	if (same_link(fs, path, target)) {
+		rc = 0; /* there already (tar makes links anew) */
 		goto out;
 	}
 	rc = find_target(fs, r->target, name, tid, sizeof(tid));

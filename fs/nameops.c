@@ -41,8 +41,18 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	struct node n;
 	int rc;
 
-	if (scratch_remove(fs->scratch, path) == 0)
+	if (scratch_remove(fs->scratch, path) == 0) {
+		struct node n;
+
+		/* tar's placeholder in a link's place: the link is gone for
+		 * tar alone, which makes it anew next (fileops.c). */
+		if (node_resolve(fs, path, &n) == 0) {
+			if (n.type == NODE_LINK)
+				removals_add(fs->removals, path, pid);
+			node_release(&n);
+		}
 		return 0;
+	}
 	if (fs->cfg->read_only)
 		return -EROFS;
 	rc = tgfs_link_remove(fs, path, pid);
@@ -66,6 +76,8 @@ int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
 	if (fs->cfg->read_only)
 		return -EROFS;
 	rc = tgfs_link_add(fs, target, path);
+	if (rc == 0)
+		removals_clear(fs->removals, path); /* made again */
 	if (rc != -ENOTSUP)
 		return rc;
 	/* Not a relation: a lock link or a temporary name, in memory. */
@@ -205,9 +217,12 @@ int tgfs_utimens(struct tgfs *fs, const char *path,
 	rc = exists(fs, path, &n);
 	if (rc)
 		return rc;
+	/* touch (times set to now) of a secret generates it; times copied
+	 * from elsewhere (tar, rsync, cp -p) are not a touch. */
 	secret = n.type == NODE_FIELD &&
 		 tg_field_secret(&n.kind->fields[n.field]) &&
-		 n.kind->fields[n.field].set;
+		 n.kind->fields[n.field].set &&
+		 (!tv || tv[1].tv_nsec == UTIME_NOW);
 	node_release(&n);
 	return secret ? commit_field(fs, path, "", 0) : 0;
 }
