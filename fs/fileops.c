@@ -396,8 +396,11 @@ int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 	if (rc == 0) {
 		enum node_type type = n.type;
 
-		if (type == NODE_FIELD || type == NODE_JSON)
+		/* (In an object cp -r made: the copy's file.) */
+		if (type == NODE_FIELD || type == NODE_JSON) {
+			removals_copied(fs->removals, path);
 			rc = open_for_write(fs, &n, path, fi, true);
+		}
 		else
 			rc = -EEXIST;
 		node_release(&n);

@@ -59,6 +59,19 @@ static bool held_target(struct tgfs *fs, const char *dir, const char *name)
 	return pending;
 }
 
+/* Whether a link by relation @r at @path, made by @pid, is in an object
+ * @pid just made (cp -r, nameops.c) and would move its target there:
+ * the target holds one such link (a resource's network). */
+static bool moves_target(struct tgfs *fs, const struct tg_rel *r,
+			 const char *path, pid_t pid)
+{
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+
+	return inv >= 0 && !tk->rels[inv].many &&
+	       pid && removals_in_fresh(fs->removals, path, pid);
+}
+
 /* Whether @path is a link to @target already. */
 static bool same_link(struct tgfs *fs, const char *path, const char *target)
 {
@@ -128,7 +141,8 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	return 0;
 }
 
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
+		  pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1], tid[256];
 	const char *tbase = strrchr(target, '/');
@@ -169,6 +183,14 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
 	r = &n.kind->rels[ri];
 	if (strcmp(tbase, name) != 0) {
 		rc = -EINVAL; /* a link is named as what it points to */
+		goto out;
+	}
+	if (moves_target(fs, r, path, pid)) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "a copy of an object does not take this"
+				  " link's target from the original (it has"
+				  " one such link)");
+		rc = -EPERM;
 		goto out;
 	}
 	if (same_link(fs, path, target)) {

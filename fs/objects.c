@@ -238,7 +238,7 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 				node_release(&ln);
 			}
 			if (r)
-				r = tgfs_link_add(fs, target, held[i]);
+				r = tgfs_link_add(fs, target, held[i], 0);
 			inval_path(fs, held[i]);
 		}
 		if (r && !rc)

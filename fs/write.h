@@ -59,10 +59,12 @@ int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid);
  * file).  -EEXIST when @to is taken, -EPERM across folders. */
 int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
 
-/* ln -s @target @path / rm @path of a relation link.  -ENOTSUP: @path is
- * no relation (the caller makes a scratch file); -EINVAL when a link is
- * not named as what it points to; -ENOENT for no such target. */
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path);
+/* ln -s @target @path (by @pid; 0: the mount's own) / rm @path of a
+ * relation link.  -ENOTSUP: @path is no relation (the caller makes a
+ * scratch file); -EINVAL when a link is not named as what it points to;
+ * -ENOENT for no such target; 0 with nothing sent when it is there. */
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
+		  pid_t pid);
 int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid);
 
 

@@ -346,16 +346,49 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
   });
 });
 
+// cp -r groups/A groups/B clones A (issue 20, item 8): mkdir makes B, and
+// the copy of A's files into it reaches the mount (what B has is hidden
+// from cp until it makes it anew): A's writable fields and links are B's,
+// what the API sets for B itself (id, times, name, object.json) stays B's.
 describe('cp -r of an object folder', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
   after(() => teardown(m, sim));
 
-  test('cp -r groups/A groups/B: one clear outcome',
-    { todo: 'cp -r makes B with a plain mkdir (mode 0755, as a user would), then opens each file O_CREAT|O_EXCL: the kernel refuses each with EEXIST before the daemon hears of it' },
-    async () => {
-      const { r, st } = await cost(sim, () => shStatus('cp -r groups/Engineering groups/Engineering2', m.dir));
-      assert.ok(r.status !== 0 ? MUTATIONS(st).groupCreate === undefined : true, r.stderr);
-      assert.ok(r.stderr.split('\n').filter(Boolean).length <= 1, r.stderr);
-    });
+  test('cp -r groups/A groups/B: a clone, one mutation per link, exit 0', async () => {
+    const t = await sim.tenant();
+    const a = obj(t, 'groups', 'Engineering');
+    const { r, st } = await cost(sim, () => shStatus('cp -r groups/Engineering groups/Engineering2', m.dir));
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    // The create, a member (groupUpdate) or resource (resourceAccessAdd)
+    // each as cp makes its link, and the security policy.
+    assert.deepEqual(MUTATIONS(st), { groupCreate: 1, groupUpdate: a.userIds.length + 1,
+      resourceAccessAdd: 5 });
+    const now = await sim.tenant();
+    const b = obj(now, 'groups', 'Engineering2');
+    assert.notEqual(b.id, a.id);
+    assert.deepEqual([...b.userIds].sort(), [...a.userIds].sort());
+    assert.equal(b.securityPolicyId, a.securityPolicyId);
+    assert.equal(b.isActive, a.isActive);
+    const access = (id) => now.access.filter((e) => e.principalId === id).map((e) => e.resourceId).sort();
+    assert.deepEqual(access(b.id), access(a.id));
+    assert.deepEqual(tenantDiff(t, now).filter((l) => !/Engineering2/.test(l)), [], 'nothing else changed');
+    assert.equal(sh('cat groups/Engineering2/name', m.dir), 'Engineering2\n');
+  });
+
+  test('cp -r of a network: its resources are not taken from it (EPERM, one line each), the rest is cloned', async () => {
+    const t = await sim.tenant();
+    const { r, st } = await cost(sim, () => shStatus(`cp -r ${q('networks/Office ／ HQ')} networks/Office2`, m.dir));
+    assert.notEqual(r.status, 0);
+    assert.deepEqual(r.stderr.trim().split('\n').map((l) => l.replace(/'.*'/, "'R'")),
+      ["cp: cannot create symbolic link 'R': Operation not permitted",
+       "cp: cannot create symbolic link 'R': Operation not permitted"]);
+    assert.equal(MUTATIONS(st).remoteNetworkCreate, 1);
+    assert.equal(MUTATIONS(st).resourceUpdate, undefined, 'no resource moved');
+    const now = await sim.tenant();
+    const hq = obj(t, 'remoteNetworks', 'Office / HQ');
+    assert.deepEqual(now.resources.filter((x) => x.remoteNetworkId === hq.id).map((x) => x.id).sort(),
+      t.resources.filter((x) => x.remoteNetworkId === hq.id).map((x) => x.id).sort());
+  });
 });

@@ -50,6 +50,37 @@ static void test_rm_r_and_taken_apart(void **state)
 	removals_free(s);
 }
 
+/* An object folder a process made (cp -r's mkdir): what is in it is
+ * hidden from that process alone until it makes it anew, and what it
+ * made so is the copy's. */
+static void test_a_copy_into_a_new_folder(void **state)
+{
+	struct removals *s = removals_new();
+
+	(void)state;
+	assert_int_equal(removals_fresh_add(s, "/groups/B", 5), 0);
+	assert_true(removals_hidden(s, "/groups/B/name", 5));
+	assert_true(removals_hidden(s, "/groups/B/users/x", 5));
+	assert_false(removals_hidden(s, "/groups/B/name", 6));
+	assert_false(removals_hidden(s, "/groups/B", 5));
+	assert_false(removals_hidden(s, "/groups/BB/name", 5));
+	assert_true(removals_in_fresh(s, "/groups/B/name", 5));
+	assert_true(removals_in_fresh(s, "/groups/B/name", 0));
+	assert_false(removals_in_fresh(s, "/groups/B/name", 6));
+	/* not taken apart by its maker: links there are added */
+	assert_false(removals_apart(s, "/groups/B/users/x", 5));
+	/* written by the copy: shown again, and the copy's */
+	assert_false(removals_is_copy(s, "/groups/B/name"));
+	assert_true(removals_copied(s, "/groups/B/name"));
+	assert_false(removals_hidden(s, "/groups/B/name", 5));
+	assert_true(removals_is_copy(s, "/groups/B/name"));
+	assert_false(removals_copied(s, "/groups/B/name")); /* once */
+	/* outside a new folder: nothing */
+	assert_false(removals_copied(s, "/groups/A/name"));
+	assert_false(removals_is_copy(s, "/groups/A/name"));
+	removals_free(s);
+}
+
 /* More removals than slots: the oldest goes, the newest stay. */
 static void test_the_oldest_goes(void **state)
 {
@@ -72,6 +103,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hidden_from_the_remover_alone),
 		cmocka_unit_test(test_rm_r_and_taken_apart),
+		cmocka_unit_test(test_a_copy_into_a_new_folder),
 		cmocka_unit_test(test_the_oldest_goes),
 	};
 
