@@ -4,9 +4,11 @@
 // none; object.json (its updatedAt is its version) and field files put in
 // place with an older version's mtime never undo a change made since; an
 // object renamed since is found by its id and renamed back, never created
-// twice; one deleted since is created anew; one made since is left alone
-// without --delete.  Each case checks the tenant through the simulator and
-// the mutations sent.
+// twice, the links rsync makes before its id arrives changing nothing; one
+// deleted since is created anew; one made since is left alone without
+// --delete and deleted with it.  tar x of an archive of the mount into it
+// sends only what differs; cp -r of an object clones it (issue 20, item 8).
+// Each case checks the tenant through the simulator and the mutations sent.
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
