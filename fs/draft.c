@@ -24,6 +24,8 @@ struct draft {
 	char *file;            /* its name in the kind's folder */
 	struct tg_object obj;  /* values as written; obj.json: .draft */
 	char **json;           /* per field: the value to send, or NULL */
+	char **held;           /* a restore folder's held links (paths) */
+	size_t nheld;
 	struct draft *next;
 };
 
@@ -66,6 +68,9 @@ static void draft_free(struct draft *d)
 	for (size_t i = 0; d->json && i < d->obj.kind->nfields; i++)
 		free(d->json[i]);
 	free(d->json);
+	for (size_t i = 0; i < d->nheld; i++)
+		free(d->held[i]);
+	free(d->held);
 	if (d->obj.kind)
 		tg_object_release(&d->obj);
 	free(d->file);
@@ -324,6 +329,56 @@ int draft_remove(struct draft_store *s, const struct tg_kind *k,
 		return -ENOENT;
 	draft_free(d);
 	return 0;
+}
+
+int draft_hold(struct draft_store *s, const struct tg_kind *k,
+	       const char *file, const char *path)
+{
+	struct draft *d;
+	char *copy = strdup(path);
+	char **more;
+	int rc = -ENOMEM;
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	if (!d || !draft_is_pending(&d->obj)) {
+		rc = -ENOENT;
+	} else {
+		for (size_t i = 0; i < d->nheld && rc; i++)
+			if (strcmp(d->held[i], path) == 0)
+				rc = 0; /* held already */
+		if (rc && (more = realloc(d->held, (d->nheld + 1) *
+							   sizeof(*more)))) {
+			d->held = more;
+			d->held[d->nheld++] = copy;
+			copy = NULL;
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(copy);
+	return rc;
+}
+
+char **draft_take_held(struct draft_store *s, const struct tg_kind *k,
+		       const char *file, size_t *n)
+{
+	struct draft *d;
+	char **held = NULL;
+
+	*n = 0;
+	pthread_mutex_lock(&s->lock);
+	d = find(s, k, file);
+	if (d) {
+		held = d->held;
+		*n = d->nheld;
+		d->held = NULL;
+		d->nheld = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return held;
 }
 
 int draft_set_field(struct draft_store *s, const struct tg_kind *k,

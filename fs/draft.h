@@ -74,7 +74,22 @@ int draft_new_pending(struct draft_store *s, const struct tg_kind *k,
 /* Whether @obj (a draft's copy) is a restore folder.  Pure. */
 bool draft_is_pending(const struct tg_object *obj);
 
-/* Drops the draft @file of @k.  0 or -ENOENT. */
+/*
+ * A link made in or to restore folder @file of @k before its id said what
+ * it is (the caller keeps it as a scratch link at @path, and makes it
+ * once the folder is an object).  0 (held already: 0), -ENOENT when
+ * @file is no restore folder, -ENOMEM.
+ */
+int draft_hold(struct draft_store *s, const struct tg_kind *k,
+	       const char *file, const char *path);
+
+/* The paths held for @file of @k (their number in *@n), which the caller
+ * then owns (each path and the array: free); the folder holds none after.
+ * NULL with *@n 0 when none. */
+char **draft_take_held(struct draft_store *s, const struct tg_kind *k,
+		       const char *file, size_t *n);
+
+/* Drops the draft @file of @k (and what it held).  0 or -ENOENT. */
 int draft_remove(struct draft_store *s, const struct tg_kind *k,
 		 const char *file);
 

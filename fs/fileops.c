@@ -207,7 +207,9 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	h->max = n->type == NODE_JSON ? TG_JSON_MAX : TG_FIELD_MAX;
 	/* Secrets too: any write generates, and the write carries the
 	 * error (shells ignore close errors). */
-	h->oneline = f && !tg_field_multiline(f);
+	/* (A list the API alone sets, private-ips, is lines too: a
+	 * rewrite of it with its bytes is taken, tar x makes one.) */
+	h->oneline = f && !tg_field_multiline(f) && f->type != TG_FT_LIST;
 	h->secret = f && tg_field_secret(f);
 	h->fresh = h->len == 0;
 	/* Emptied by the open: if nothing is written, empty is the value
@@ -313,6 +315,13 @@ int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 	struct node n;
 	int rc = node_resolve(fs, path, &n);
 
+	if (rc == 0 && n.type == NODE_LINK) {
+		/* tar's placeholder in a link's place (tgfs_create) */
+		node_release(&n);
+		rc = scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0
+			     ? -ENOENT
+			     : node_resolve(fs, path, &n);
+	}
 	if (rc == -ENOENT &&
 	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0) {
 		if (fi->flags & O_TRUNC)
@@ -346,6 +355,35 @@ int tgfs_in_object_folder(struct tgfs *fs, const char *path)
 	return rc;
 }
 
+/*
+ * GNU tar makes each symlink at the end of its run: first an empty file of
+ * mode 0 in its place (removing what is there: a link's removal by the
+ * process taking its object apart changes nothing, objects.c), then it
+ * removes that placeholder and makes the link, which is the same as the
+ * tenant's (nothing sent) or a new one.  A placeholder is a scratch file,
+ * also where a link is (which it shows in place of) or in a folder of
+ * links.
+ */
+static bool placeholder(mode_t mode)
+{
+	return (mode & 07777) == 0;
+}
+
+static bool in_links_folder(struct tgfs *fs, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct node n;
+	bool yes;
+
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (node_resolve(fs, dir[0] ? dir : "/", &n))
+		return false;
+	yes = n.type == NODE_RELDIR && n.rel_index >= 0;
+	node_release(&n);
+	return yes;
+}
+
 int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 		struct fuse_file_info *fi)
 {
@@ -356,18 +394,28 @@ int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 	 * name): writing it anew is writing the field. */
 	rc = node_resolve(fs, path, &n);
 	if (rc == 0) {
-		if (n.type == NODE_FIELD || n.type == NODE_JSON)
+		enum node_type type = n.type;
+
+		/* (In an object cp -r made: the copy's file.) */
+		if (type == NODE_FIELD || type == NODE_JSON) {
+			removals_copied(fs->removals, path);
 			rc = open_for_write(fs, &n, path, fi, true);
+		}
 		else
 			rc = -EEXIST;
 		node_release(&n);
-		return rc;
+		if (type != NODE_LINK || !placeholder(mode))
+			return rc;
+	} else if (!placeholder(mode) || !in_links_folder(fs, path)) {
+		rc = tgfs_in_object_folder(fs, path);
+		if (rc)
+			return rc;
 	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_in_object_folder(fs, path);
-	if (rc)
-		return rc;
+	/* tar's placeholder of a link it makes at the end: a scratch file
+	 * shown in the link's place until tar replaces it (ops.c). */
+	removals_clear(fs->removals, path);
 	rc = scratch_create(fs->scratch, path, mode, NULL);
 	if (rc)
 		return rc;

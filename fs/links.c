@@ -44,6 +44,47 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 	return rc;
 }
 
+/* Whether @name in top folder @dir is a restore folder (objects.c):
+ * links to it are held until it knows its object. */
+static bool held_target(struct tgfs *fs, const char *dir, const char *name)
+{
+	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
+	struct tg_object copy;
+	bool pending;
+
+	if (!k || !draft_get(fs->drafts, k, name, -1, NULL, &copy))
+		return false;
+	pending = draft_is_pending(&copy);
+	tg_object_release(&copy);
+	return pending;
+}
+
+/* Whether a link by relation @r at @path, made by @pid, is in an object
+ * @pid just made (cp -r, nameops.c) and would move its target there:
+ * the target holds one such link (a resource's network). */
+static bool moves_target(struct tgfs *fs, const struct tg_rel *r,
+			 const char *path, pid_t pid)
+{
+	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
+	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+
+	return inv >= 0 && !tk->rels[inv].many &&
+	       pid && removals_in_fresh(fs->removals, path, pid);
+}
+
+/* Whether @path is a link to @target already. */
+static bool same_link(struct tgfs *fs, const char *path, const char *target)
+{
+	struct node n;
+	bool same;
+
+	if (node_resolve(fs, path, &n))
+		return false;
+	same = n.type == NODE_LINK && strcmp(n.target, target) == 0;
+	node_release(&n);
+	return same;
+}
+
 /* Sends rel op @op of @obj against target @tid, and takes its result. */
 static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 		      const struct tg_rel *r, const struct tg_op *op,
@@ -100,7 +141,8 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	return 0;
 }
 
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
+		  pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1], tid[256];
 	const char *tbase = strrchr(target, '/');
@@ -143,7 +185,30 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
 		rc = -EINVAL; /* a link is named as what it points to */
 		goto out;
 	}
+	if (moves_target(fs, r, path, pid)) {
+		tgfs_record_error(fs, path, -EPERM,
+				  "a copy of an object does not take this"
+				  " link's target from the original (it has"
+				  " one such link)");
+		rc = -EPERM;
+		goto out;
+	}
+	if (same_link(fs, path, target)) {
+		rc = 0; /* there already (tar makes links anew) */
+		goto out;
+	}
 	rc = find_target(fs, r->target, name, tid, sizeof(tid));
+	if (rc == -ENOENT && held_target(fs, r->target, name)) {
+		/* To a restore folder: made once it knows its object. */
+		rc = wr_pending_hold(fs, tg_kind_by_dir(NULL, r->target),
+				     name, target, path);
+		goto out;
+	}
+	if (!rc && n.draft && draft_is_pending(n.obj)) {
+		/* In a restore folder: the same. */
+		rc = wr_pending_hold(fs, n.kind, n.draft_file, target, path);
+		goto out;
+	}
 	if (rc)
 		goto out;
 	rc = rel_change(fs, path, &n, r, r->add, tid);
@@ -152,7 +217,7 @@ out:
 	return rc;
 }
 
-int tgfs_link_remove(struct tgfs *fs, const char *path)
+int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid)
 {
 	const char *base = strrchr(path, '/') + 1;
 	const struct tg_rel *r;
@@ -167,8 +232,8 @@ int tgfs_link_remove(struct tgfs *fs, const char *path)
 		rc = -ENOTSUP;
 		goto out;
 	}
-	if (!n.draft && (rc = wr_taken_apart(fs, path)))
-		goto out;
+	if (!n.draft && wr_taken_apart(fs, path, pid))
+		goto out; /* its object's rmdir deletes it whole */
 	r = &n.kind->rels[n.rel_index];
 	if (r->many) {
 		rc = find_target(fs, r->target, base, tid, sizeof(tid));

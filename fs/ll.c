@@ -135,6 +135,7 @@ static int call_readlink(struct ll *ll, const char *path, void *target)
 struct make_args {
 	const char *target; /* NULL: mkdir */
 	mode_t mode;
+	pid_t pid; /* the caller's */
 };
 
 /* mkdir or symlink */
@@ -142,8 +143,8 @@ static int call_make(struct ll *ll, const char *path, void *arg)
 {
 	struct make_args *a = arg;
 
-	return a->target ? tgfs_symlink(ll->fs, a->target, path)
-			 : tgfs_mkdir(ll->fs, path, a->mode);
+	return a->target ? tgfs_symlink(ll->fs, a->target, path, a->pid)
+			 : tgfs_mkdir(ll->fs, path, a->mode, a->pid);
 }
 
 struct remove_args {
@@ -385,7 +386,8 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int rc = 0;
 
 	rc = ll_on_path(ll, parent, name, &path, call_make,
-			&(struct make_args){ target, mode });
+			&(struct make_args){ target, mode,
+					     fuse_req_ctx(req)->pid });
 	if (!rc)
 		rc = reply_entry(req, parent, name, path);
 	if (rc)
@@ -405,13 +407,11 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target, 0777);
 }
 
-/* rm -r of an object removes its files (which changes nothing), then
- * the folder: that is no delete (use rmdir alone). */
+/* rm -r of an object removes its files, links and inner folders (which
+ * change nothing), then the folder: one delete (objects.c). */
 static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
 {
-	if (removals_under(fs->removals, path, pid))
-		return -ENOTEMPTY;
-	return tgfs_rmdir(fs, path);
+	return tgfs_rmdir(fs, path, pid);
 }
 
 /* Removes @name from @parent with @op (unlink or rmdir), for the caller

@@ -26,14 +26,44 @@
 #include "status.h"
 #include "write.h"
 
-int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
+/*
+ * cp -r groups/A groups/B clones A (DESIGN.md §3): its mkdir of B creates
+ * B, then it copies A's files into B, which has files of those names
+ * already.  So what is in B is hidden from the process that made it for a
+ * few seconds (removals.h) until it makes each anew: a folder B has (a
+ * folder of links) is "made" with nothing sent, a writable field it
+ * writes is sent if it differs, a link is added; what the API sets for B
+ * itself (its id, times, name, object.json) is taken with no effect
+ * (write.c), and a link that would move its target from A (a resource's
+ * network) is refused (links.c).
+ */
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
-	return tgfs_make_object_as(fs, path, mode);
+	struct node n;
+	int rc;
+
+	if (removals_in_fresh(fs->removals, path, pid) &&
+	    node_resolve(fs, path, &n) == 0) {
+		/* There already: it reached us hidden, in a clone. */
+		rc = n.type == NODE_RELDIR || n.type == NODE_KINDDIR ? 0
+								      : -EEXIST;
+		node_release(&n);
+		if (!rc)
+			removals_copied(fs->removals, path);
+		return rc;
+	}
+	rc = tgfs_make_object_as(fs, path, mode);
+	if (!rc && node_resolve(fs, path, &n) == 0) {
+		if (n.type == NODE_OBJECT && !n.draft)
+			removals_fresh_add(fs->removals, path, pid);
+		node_release(&n);
+	}
+	return rc;
 }
 
-int tgfs_rmdir(struct tgfs *fs, const char *path)
+int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid)
 {
-	return tgfs_remove_object(fs, path);
+	return tgfs_remove_object(fs, path, pid);
 }
 
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
@@ -41,11 +71,21 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	struct node n;
 	int rc;
 
-	if (scratch_remove(fs->scratch, path) == 0)
+	if (scratch_remove(fs->scratch, path) == 0) {
+		struct node n;
+
+		/* tar's placeholder in a link's place: the link is gone for
+		 * tar alone, which makes it anew next (fileops.c). */
+		if (node_resolve(fs, path, &n) == 0) {
+			if (n.type == NODE_LINK)
+				removals_add(fs->removals, path, pid);
+			node_release(&n);
+		}
 		return 0;
+	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_remove(fs, path);
+	rc = tgfs_link_remove(fs, path, pid);
 	if (rc != -ENOTSUP)
 		return rc;
 	/* A field or object.json: "replaced next" (mv from another
@@ -59,13 +99,19 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	return rc ? rc : removals_add(fs->removals, path, pid);
 }
 
-int tgfs_symlink(struct tgfs *fs, const char *target, const char *path)
+int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
+		 pid_t pid)
 {
 	int rc;
 
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_add(fs, target, path);
+	rc = tgfs_link_add(fs, target, path, pid);
+	if (rc == 0) {
+		/* made again (by tar, by cp -r into a new object) */
+		removals_clear(fs->removals, path);
+		removals_copied(fs->removals, path);
+	}
 	if (rc != -ENOTSUP)
 		return rc;
 	/* Not a relation: a lock link or a temporary name, in memory. */
@@ -107,7 +153,7 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)
 				node_release(&n);
-			rc = tgfs_link_add(fs, data, to);
+			rc = tgfs_link_add(fs, data, to, 0);
 			if (rc == -ENOTSUP)
 				rc = scratch_rename(fs->scratch, from, to);
 			else if (rc == 0)
@@ -205,9 +251,12 @@ int tgfs_utimens(struct tgfs *fs, const char *path,
 	rc = exists(fs, path, &n);
 	if (rc)
 		return rc;
+	/* touch (times set to now) of a secret generates it; times copied
+	 * from elsewhere (tar, rsync, cp -p) are not a touch. */
 	secret = n.type == NODE_FIELD &&
 		 tg_field_secret(&n.kind->fields[n.field]) &&
-		 n.kind->fields[n.field].set;
+		 n.kind->fields[n.field].set &&
+		 (!tv || tv[1].tv_nsec == UTIME_NOW);
 	node_release(&n);
 	return secret ? commit_field(fs, path, "", 0) : 0;
 }

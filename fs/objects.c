@@ -18,6 +18,7 @@
 #include "inval.h"
 #include "node.h"
 #include "removals.h"
+#include "scratch.h"
 #include "secret.h"
 #include "versions.h"
 #include "write.h"
@@ -206,8 +207,62 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 
 /* ---- restore folders (DESIGN.md §3, "Rewrites and restores") ---- */
 
+/*
+ * The links made in or to a restore folder before its id arrived (rsync's
+ * generator makes links while its receiver still copies the files): each
+ * was kept as a scratch link (its path in @held, @n of them: freed here)
+ * and is made now that the folder is an object, as ln -s makes it; where
+ * the object has that link already, nothing is sent.  The first failure
+ * is returned (each is in errors); the others are still made.
+ */
+static int apply_held(struct tgfs *fs, char **held, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool link = false;
+		size_t len;
+		char *target = scratch_get(fs->scratch, held[i], &len, &link);
+		struct node ln;
+		int r = 0;
+
+		if (target && link) {
+			/* Gone by then (rm of the held link): nothing. */
+			scratch_remove(fs->scratch, held[i]);
+			r = node_resolve(fs, held[i], &ln);
+			if (r == 0) {
+				r = ln.type == NODE_LINK &&
+						    strcmp(ln.target, target) == 0
+					    ? 0
+					    : 1;
+				node_release(&ln);
+			}
+			if (r)
+				r = tgfs_link_add(fs, target, held[i], 0);
+			inval_path(fs, held[i]);
+		}
+		if (r && !rc)
+			rc = r;
+		free(target);
+		free(held[i]);
+	}
+	free(held);
+	return rc;
+}
+
+/* Drops the scratch links a restore folder held (it was removed). */
+static void drop_held(struct tgfs *fs, char **held, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		scratch_remove(fs->scratch, held[i]);
+		inval_path(fs, held[i]);
+		free(held[i]);
+	}
+	free(held);
+}
+
 /* Creates the object restore folder @n (a pending draft) stands for,
- * under its own name, and drops the folder. */
+ * under its own name, drops the folder, and makes the links it held. */
 static int pending_create(struct tgfs *fs, const struct node *n)
 {
 	char path[TGFS_NAME_MAX + 128];
@@ -216,11 +271,61 @@ static int pending_create(struct tgfs *fs, const struct node *n)
 	snprintf(path, sizeof(path), "/%s/%s", n->kind->dir, n->draft_file);
 	rc = create_named(fs, path, n->kind, n->obj->name, NULL);
 	if (!rc) {
+		size_t nh;
+		char **held = draft_take_held(fs->drafts, n->kind,
+					      n->draft_file, &nh);
+
 		draft_remove(fs->drafts, n->kind, n->draft_file);
 		tgfs_folders_changed(fs);
 		inval_path(fs, path);
+		rc = apply_held(fs, held, nh);
 	}
 	return rc;
+}
+
+/* Restore folder @n's id named object @now of its kind: the folder is
+ * that object, renamed to the folder's name if need be (one update),
+ * and the links it held are made. */
+static int pending_is(struct tgfs *fs, const struct node *n, const char *now)
+{
+	const struct tg_kind *k = n->kind;
+	char top[TGFS_NAME_MAX + 128];
+	size_t nh;
+	char **held = draft_take_held(fs->drafts, k, n->draft_file, &nh);
+	int rc = 0;
+
+	snprintf(top, sizeof(top), "/%s/%s", k->dir, n->draft_file);
+	draft_remove(fs->drafts, k, n->draft_file);
+	tgfs_folders_changed(fs);
+	inval_path(fs, top);
+	if (strcmp(now, n->draft_file) != 0) {
+		char npath[2 * TGFS_NAME_MAX + 128];
+		char *nl = NULL;
+
+		snprintf(npath, sizeof(npath), "/%s/%s/name", k->dir, now);
+		if (asprintf(&nl, "%s\n", n->obj->name) < 0)
+			rc = -ENOMEM;
+		else
+			rc = commit_field(fs, npath, nl, strlen(nl));
+		free(nl);
+		if (rc) {
+			/* Not renamed back: the folder stays, with what it
+			 * held, to try again, and says why in errors. */
+			draft_new_pending(fs->drafts, k, n->draft_file,
+					  n->obj->name);
+			for (size_t i = 0; i < nh; i++)
+				draft_hold(fs->drafts, k, n->draft_file,
+					   held[i]);
+			for (size_t i = 0; i < nh; i++)
+				free(held[i]);
+			free(held);
+			tgfs_folders_changed(fs);
+			return rc;
+		}
+		snprintf(npath, sizeof(npath), "/%s/%s", k->dir, now);
+		inval_path(fs, npath);
+	}
+	return apply_held(fs, held, nh);
 }
 
 /*
@@ -230,7 +335,8 @@ static int pending_create(struct tgfs *fs, const struct node *n)
  * was deleted since) creates it anew under the folder's name, and so does
  * the first writable field or object.json, which is then written to it.
  * A read-only field before the id (created-at) is taken with no effect:
- * the object shows its own once it is there.
+ * the object shows its own once it is there.  Either way, the links made
+ * in or to the folder meanwhile are made then (apply_held).
  */
 int wr_pending_commit(struct tgfs *fs, const char *path,
 			  const struct node *n, const char *text, size_t len)
@@ -238,10 +344,8 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 	const struct tg_kind *k = n->kind;
 	const struct tg_field *f =
 		n->type == NODE_FIELD ? &k->fields[n->field] : NULL;
-	char top[TGFS_NAME_MAX + 128];
 	int rc;
 
-	snprintf(top, sizeof(top), "/%s/%s", k->dir, n->draft_file);
 	if (f && f->path && strcmp(f->path, "id") == 0) {
 		struct tg_cache_ref *ref;
 		const struct tg_object *o;
@@ -261,33 +365,9 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 		tg_cache_put(ref);
 		if (!now[0])
 			return pending_create(fs, n);
-		/* That object: the folder is it, under the folder's name. */
-		draft_remove(fs->drafts, k, n->draft_file);
-		tgfs_folders_changed(fs);
-		inval_path(fs, top);
-		if (strcmp(now, n->draft_file) != 0) {
-			char npath[2 * TGFS_NAME_MAX + 128];
-			char *nl = NULL;
-
-			snprintf(npath, sizeof(npath), "/%s/%s/name", k->dir,
-				 now);
-			if (asprintf(&nl, "%s\n", n->obj->name) < 0)
-				return -ENOMEM;
-			rc = commit_field(fs, npath, nl, strlen(nl));
-			free(nl);
-			if (rc) {
-				/* Not renamed back: the folder stays to try
-				 * again, and says why in errors. */
-				draft_new_pending(fs->drafts, k, n->draft_file,
-						  n->obj->name);
-				tgfs_folders_changed(fs);
-				return rc;
-			}
-			snprintf(npath, sizeof(npath), "/%s/%s", k->dir, now);
-			inval_path(fs, npath);
-		}
+		rc = pending_is(fs, n, now);
 		inval_path(fs, path);
-		return 0;
+		return rc;
 	}
 	if (f && !f->writable)
 		return 0;
@@ -295,33 +375,67 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 	return rc ? rc : commit_field(fs, path, text, len);
 }
 
+/*
+ * ln -s in or to restore folder @file of @k (at @path, to @target) before
+ * its id arrived: kept as a scratch link, which shows at once, and made
+ * when the folder is an object (apply_held).  0 or -errno.
+ */
+int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
+		    const char *file, const char *target, const char *path)
+{
+	int rc = scratch_create(fs->scratch, path, 0777, target);
+
+	if (rc)
+		return rc;
+	rc = draft_hold(fs->drafts, k, file, path);
+	if (rc)
+		scratch_remove(fs->scratch, path);
+	return rc;
+}
+
 /* ---- taking an object apart (rm -r, rsync --delete) ---- */
 
 /*
  * rm -r and rsync --delete remove a folder's files and links before the
  * folder.  Removing a field file or object.json changes nothing (the file
- * stays), but removing links one by one would be a partial change of an
- * object its user meant to delete whole.  So the removal of a file of an
- * object marks the object (its top folder, /<kind>/<name>) as being taken
- * apart for REMOVALS_APART_S seconds (removals.h; tgfs_unlink records it): meanwhile the removal of a link, a
- * folder of links, an access edge or a nested object under it is refused
- * with EPERM and sends nothing.  rmdir of the object itself deletes it
- * with one delete, as always.
+ * stays), and so does the rmdir of an emptied folder of links (rsync
+ * empties subfolders first).  Once a process did either, its removals of
+ * that object's links and inner folders (folders of links, access edges,
+ * nested objects) are taking the object apart: each is accepted with nothing
+ * sent and is gone for that process alone (removals.h), and the rmdir of
+ * the object that ends it deletes it whole, with one delete.  Anyone
+ * else's removals are changes, as always.
  */
-/* -EPERM (recorded) when @path is strictly below an object being taken
- * apart; 0 otherwise. */
-int wr_taken_apart(struct tgfs *fs, const char *path)
+bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid)
 {
-	if (!removals_apart(fs->removals, path))
-		return 0;
-	tgfs_record_error(fs, path, -EPERM,
-			  "its object is being removed file by file (rm -r,"
-			  " rsync --delete): its links are not removed one by"
-			  " one; rmdir the object to delete it whole");
-	return -EPERM;
+	if (!removals_apart(fs->removals, path, pid))
+		return false;
+	removals_add(fs->removals, path, pid); /* no memory: still shown */
+	return true;
 }
 
-int tgfs_remove_object(struct tgfs *fs, const char *path)
+static int count_link(void *arg, const char *name, const char *target)
+{
+	(void)name;
+	(void)target;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* Whether @n is a folder of links that holds none (which no one can
+ * remove but by taking its object apart). */
+static bool links_folder_empty(struct tgfs *fs, const struct node *n)
+{
+	size_t count = 0;
+
+	return n->type == NODE_RELDIR && n->rel_index >= 0 &&
+	       n->kind->rels[n->rel_index].many &&
+	       rel_each(fs, n->obj, (size_t)n->rel_index, n->depth,
+			count_link, &count) >= 0 &&
+	       count == 0;
+}
+
+int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid)
 {
 	struct tg_result res = { 0 };
 	struct node n;
@@ -331,15 +445,29 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	if (n.type != NODE_OBJECT) {
-		rc = n.type == NODE_FIELD || n.type == NODE_JSON ? -ENOTDIR
-								 : -EPERM;
+	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
+		rc = -ENOTDIR;
 		goto out;
 	}
-	if (!n.draft && (rc = wr_taken_apart(fs, path)))
+	if (!n.draft && wr_taken_apart(fs, path, pid))
+		goto out; /* its object's rmdir deletes it */
+	if (!n.draft && links_folder_empty(fs, &n)) {
+		/* rsync --delete empties a folder's subfolders first: the
+		 * rmdir of one, emptied, starts taking the object apart. */
+		removals_add(fs->removals, path, pid);
 		goto out;
+	}
+	if (n.type != NODE_OBJECT) {
+		rc = -EPERM;
+		goto out;
+	}
 	if (n.draft) {
-		/* Never sent: it goes as it came. */
+		/* Never sent: it goes as it came, with what it held. */
+		size_t nh;
+		char **held = draft_take_held(fs->drafts, n.kind,
+					      n.draft_file, &nh);
+
+		drop_held(fs, held, nh);
 		rc = draft_remove(fs->drafts, n.kind, n.draft_file);
 		if (!rc)
 			tgfs_folders_changed(fs);
@@ -398,6 +526,7 @@ int tgfs_remove_object(struct tgfs *fs, const char *path)
 			cache_apply(fs, k, NULL, id);
 		free(id);
 	}
+	removals_forget(fs->removals, path);
 	inval_path(fs, path);
 out:
 	tg_result_release(&res);

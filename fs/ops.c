@@ -183,6 +183,13 @@ int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
 	if (id && idsz)
 		id[0] = '\0';
 	rc = node_resolve(fs, path, &n);
+	/* A link's place may hold tar's placeholder (fileops.c), shown
+	 * instead of it. */
+	if (rc == 0 && n.type == NODE_LINK &&
+	    scratch_stat(fs->scratch, path, st) == 0) {
+		node_release(&n);
+		rc = -ENOENT;
+	}
 	if (rc == -ENOENT && scratch_stat(fs->scratch, path, st) == 0) {
 		st->st_uid = fs->cfg->uid;
 		st->st_gid = fs->cfg->gid;

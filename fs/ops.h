@@ -85,15 +85,16 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 /* 0 when @path is directly in an object folder (where scratch files may
  * be made), -EPERM elsewhere, or the error resolving its folder. */
 int tgfs_in_object_folder(struct tgfs *fs, const char *path);
-int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode);
-int tgfs_rmdir(struct tgfs *fs, const char *path);
+int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid);
+int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid);
 /* unlink: a relation link is removed; a field or object.json is
  * "replaced next": nothing is sent, and until @pid (the caller) creates it
  * again, or for a few seconds, it is gone to @pid alone (removals.h). */
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid);
 int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		unsigned int flags);
-int tgfs_symlink(struct tgfs *fs, const char *target, const char *path);
+int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
+		 pid_t pid);
 int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode);
 int tgfs_chown(struct tgfs *fs, const char *path);
 int tgfs_utimens(struct tgfs *fs, const char *path,

@@ -2,7 +2,7 @@
  * removals.c - files of the tenant a process removed lately (removals.h):
  * a few slots of {path, pid, when}, with the time each was removed, so
  * that one record answers both the remover's "is it gone" (for a few
- * seconds) and "is its object being taken apart" (for longer).
+ * seconds) and "is it taking its object apart" (for longer).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +17,7 @@ struct removal {
 	pid_t pid;
 	double at;  /* mono_now() of the removal */
 	bool made;  /* made again since: hidden from no one */
+	bool fresh; /* an object folder @pid made (removals_fresh_add) */
 };
 
 struct removals {
@@ -52,7 +53,8 @@ void removals_free(struct removals *s)
 	free(s);
 }
 
-int removals_add(struct removals *s, const char *path, pid_t pid)
+static int add(struct removals *s, const char *path, pid_t pid, bool made,
+	       bool fresh)
 {
 	double now = mono_now();
 	struct removal *slot = NULL;
@@ -73,19 +75,106 @@ int removals_add(struct removals *s, const char *path, pid_t pid)
 	}
 	if (slot->path)
 		slot_free(s, slot);
-	*slot = (struct removal){ copy, pid, now, false };
+	*slot = (struct removal){ copy, pid, now, made, fresh };
 	__atomic_fetch_add(&s->used, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int removals_add(struct removals *s, const char *path, pid_t pid)
+{
+	return add(s, path, pid, false, false);
+}
+
+int removals_fresh_add(struct removals *s, const char *dir, pid_t pid)
+{
+	return add(s, dir, pid, false, true);
+}
+
+/* Whether @path is strictly below folder @dir. */
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+/* The fresh record @path is below (made by @pid, or by anyone with @pid
+ * 0), within REMOVALS_HIDDEN_S; NULL when none.  The lock held. */
+static const struct removal *fresh_of(struct removals *s, const char *path,
+				      pid_t pid, double now)
+{
+	for (size_t i = 0; i < REMOVALS_MAX; i++) {
+		const struct removal *r = &s->r[i];
+
+		if (r->path && r->fresh && !r->made &&
+		    now - r->at <= REMOVALS_HIDDEN_S &&
+		    (!pid || r->pid == pid) && below(path, r->path))
+			return r;
+	}
+	return NULL;
+}
+
+/* Whether @path was made again lately (a made record).  The lock held. */
+static bool made_again(struct removals *s, const char *path)
+{
+	for (size_t i = 0; i < REMOVALS_MAX; i++)
+		if (s->r[i].path && s->r[i].made &&
+		    strcmp(s->r[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+bool removals_in_fresh(struct removals *s, const char *path, pid_t pid)
+{
+	bool yes;
+
+	if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	yes = fresh_of(s, path, pid, mono_now()) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return yes;
 }
 
 void removals_clear(struct removals *s, const char *path)
 {
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < REMOVALS_MAX; i++)
-		if (s->r[i].path && strcmp(s->r[i].path, path) == 0)
+		if (s->r[i].path && !s->r[i].fresh &&
+		    strcmp(s->r[i].path, path) == 0)
 			s->r[i].made = true;
 	pthread_mutex_unlock(&s->lock);
+}
+
+bool removals_copied(struct removals *s, const char *path)
+{
+	bool copy;
+
+	if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	copy = fresh_of(s, path, 0, mono_now()) && !made_again(s, path);
+	pthread_mutex_unlock(&s->lock);
+	/* made (shown again), by a copy (fresh) */
+	return copy && add(s, path, 0, true, true) == 0;
+}
+
+bool removals_is_copy(struct removals *s, const char *path)
+{
+	double now;
+	bool yes = false;
+
+	if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+		return false;
+	now = mono_now();
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < REMOVALS_MAX && !yes; i++)
+		yes = s->r[i].path && s->r[i].fresh && s->r[i].made &&
+		      now - s->r[i].at <= REMOVALS_HIDDEN_S &&
+		      strcmp(s->r[i].path, path) == 0;
+	pthread_mutex_unlock(&s->lock);
+	return yes;
 }
 
 /* The first record @match takes, within the last @secs (the lock taken
@@ -115,15 +204,8 @@ static bool any(struct removals *s, double secs,
 
 static bool same(const struct removal *r, const char *path, pid_t pid)
 {
-	return !r->made && r->pid == pid && strcmp(r->path, path) == 0;
-}
-
-static bool inside(const struct removal *r, const char *dir, pid_t pid)
-{
-	size_t n = strlen(dir);
-
-	return r->pid == pid && strncmp(r->path, dir, n) == 0 &&
-	       r->path[n] == '/';
+	return !r->made && !r->fresh && r->pid == pid &&
+	       strcmp(r->path, path) == 0;
 }
 
 /* The length of the object folder at the top of @path ("/groups/G" of
@@ -141,26 +223,39 @@ static bool same_top(const struct removal *r, const char *path, pid_t pid)
 {
 	size_t n = top_len(path);
 
-	(void)pid;
-	return n && top_len(r->path) == n && strncmp(r->path, path, n) == 0;
+	return !r->fresh && r->pid == pid && n && top_len(r->path) == n && strncmp(r->path, path, n) == 0;
 }
 
 bool removals_hidden(struct removals *s, const char *path, pid_t pid)
 {
-	return any(s, REMOVALS_HIDDEN_S, same, path, pid);
+	bool fresh;
+
+	if (any(s, REMOVALS_HIDDEN_S, same, path, pid))
+		return true;
+	if (!__atomic_load_n(&s->used, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&s->lock);
+	fresh = pid && fresh_of(s, path, pid, mono_now()) &&
+		!made_again(s, path);
+	pthread_mutex_unlock(&s->lock);
+	return fresh;
 }
 
-bool removals_under(struct removals *s, const char *dir, pid_t pid)
-{
-	return any(s, REMOVALS_HIDDEN_S, inside, dir, pid);
-}
-
-bool removals_apart(struct removals *s, const char *path)
+bool removals_apart(struct removals *s, const char *path, pid_t pid)
 {
 	size_t n = top_len(path);
 
 	/* the object folder itself is not below it */
 	if (!n || path[n] == '\0')
 		return false;
-	return any(s, REMOVALS_APART_S, same_top, path, 0);
+	return any(s, REMOVALS_APART_S, same_top, path, pid);
+}
+
+void removals_forget(struct removals *s, const char *dir)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < REMOVALS_MAX; i++)
+		if (s->r[i].path && below(s->r[i].path, dir))
+			slot_free(s, &s->r[i]);
+	pthread_mutex_unlock(&s->lock);
 }

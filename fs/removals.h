@@ -4,10 +4,11 @@
  *
  * Removing a field or object.json sends nothing (DESIGN.md §3): mv from
  * another filesystem removes the target, then copies, so the remover is
- * told the file is gone until it creates it again (removals_hidden);
- * rm -r of an object removes its files before the folder, so neither
- * that rmdir (removals_under) nor the removal of its links one by one
- * while the object is being taken apart (removals_apart) is a change.
+ * told the file is gone until it creates it again (removals_hidden).
+ * rm -r and rsync --delete remove an object's files before its folder:
+ * once a process removed a file of an object, its removals of the
+ * object's links and inner folders are part of taking the object apart
+ * (removals_apart), which the rmdir of the object then deletes whole.
  * A store belongs to one mount (struct tgfs); any thread may call these,
  * under the store's lock.  Few at a time (REMOVALS_MAX): the oldest goes.
  */
@@ -17,9 +18,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define REMOVALS_MAX 16
+#define REMOVALS_MAX 64
 #define REMOVALS_HIDDEN_S 5.0 /* the remover is told it is gone */
-#define REMOVALS_APART_S 30.0 /* its object is being taken apart */
+#define REMOVALS_APART_S 30.0 /* its remover is taking its object apart */
 
 struct removals;
 
@@ -33,14 +34,28 @@ void removals_free(struct removals *s);
 int removals_add(struct removals *s, const char *path, pid_t pid);
 /* The file at @path was made again: no longer hidden from anyone. */
 void removals_clear(struct removals *s, const char *path);
-/* True when @pid removed @path in the last REMOVALS_HIDDEN_S and has not
- * made it again.  Takes no lock while the store is empty. */
+/* True when @pid removed @path in the last REMOVALS_HIDDEN_S, or @path
+ * is in a folder @pid made then, and it was not made again since.  Takes
+ * no lock while the store is empty. */
 bool removals_hidden(struct removals *s, const char *path, pid_t pid);
-/* True when @pid removed a file in folder @dir in the last
- * REMOVALS_HIDDEN_S (its rmdir of @dir is rm -r's). */
-bool removals_under(struct removals *s, const char *dir, pid_t pid);
 /* True when @path is strictly below an object folder (/<kind>/<name>) a
- * file of which anyone removed in the last REMOVALS_APART_S. */
-bool removals_apart(struct removals *s, const char *path);
+ * file of which @pid removed in the last REMOVALS_APART_S. */
+bool removals_apart(struct removals *s, const char *path, pid_t pid);
+/* @pid made object folder @dir (mkdir): for REMOVALS_HIDDEN_S, what is
+ * in it is hidden from @pid until made again (removals_clear), so that a
+ * copy into it (cp -r) reaches the mount.  0 or -ENOMEM. */
+int removals_fresh_add(struct removals *s, const char *dir, pid_t pid);
+/* True when @path is strictly below a folder made so lately, by @pid (0:
+ * by anyone). */
+bool removals_in_fresh(struct removals *s, const char *path, pid_t pid);
+/* @path, below a folder made so lately and hidden from its maker, was
+ * made anew (a create, mkdir or symlink that reached the mount because
+ * it was hidden: the copy's): shown again, and true; false otherwise. */
+bool removals_copied(struct removals *s, const char *path);
+/* True when @path was made so (removals_copied) lately: what is written
+ * to it is the copy's. */
+bool removals_is_copy(struct removals *s, const char *path);
+/* Forgets the removals below folder @dir (its object was deleted). */
+void removals_forget(struct removals *s, const char *dir);
 
 #endif /* TGFS_REMOVALS_H */

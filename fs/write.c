@@ -527,6 +527,22 @@ static int field_version(struct tgfs *fs, const char *path,
 	return rc;
 }
 
+/* Whether @n at @path is in an object just made by mkdir (cp -r A B,
+ * nameops.c) and is what the API sets for the new object itself: its
+ * id, times, type, name (its folder's) and object.json, which a copy of
+ * A's files writes and which the clone keeps as they are. */
+static bool clone_keeps_own(struct tgfs *fs, const char *path,
+			    const struct node *n)
+{
+	const struct tg_field *f =
+		n->type == NODE_FIELD ? &n->kind->fields[n->field] : NULL;
+
+	if (n->draft || !removals_is_copy(fs->removals, path))
+		return false;
+	return n->type == NODE_JSON ||
+	       (f && (!f->writable || wr_names_folder(n->kind, f)));
+}
+
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		      size_t len, int64_t mtime)
 {
@@ -559,6 +575,10 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 					  "not a value this file takes");
 		if (!rc)
 			rc = wr_draft_changed(fs, path, &node);
+		goto out;
+	}
+	if (clone_keeps_own(fs, path, &node)) {
+		rc = 0; /* cp -r into a new object: B keeps its own */
 		goto out;
 	}
 	if (node.type == NODE_JSON) {

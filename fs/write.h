@@ -15,6 +15,7 @@
 #ifndef TGFS_WRITE_H
 #define TGFS_WRITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,19 +50,22 @@ int tgfs_make_object(struct tgfs *fs, const char *path);
  * the object it is, renamed back if need be; anything else: a create). */
 int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode);
 
-/* rmdir of an object: its delete (after a revoke, for active keys); a
- * draft goes as it came.  -ENOTDIR for a file. */
-int tgfs_remove_object(struct tgfs *fs, const char *path);
+/* rmdir of an object by @pid: its delete (after a revoke, for active
+ * keys); a draft goes as it came; a folder inside an object @pid is taking
+ * apart (wr_taken_apart): nothing.  -ENOTDIR for a file. */
+int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid);
 
 /* mv of an object within its folder: a rename (a write of its name
  * file).  -EEXIST when @to is taken, -EPERM across folders. */
 int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
 
-/* ln -s @target @path / rm @path of a relation link.  -ENOTSUP: @path is
- * no relation (the caller makes a scratch file); -EINVAL when a link is
- * not named as what it points to; -ENOENT for no such target. */
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path);
-int tgfs_link_remove(struct tgfs *fs, const char *path);
+/* ln -s @target @path (by @pid; 0: the mount's own) / rm @path of a
+ * relation link.  -ENOTSUP: @path is no relation (the caller makes a
+ * scratch file); -EINVAL when a link is not named as what it points to;
+ * -ENOENT for no such target; 0 with nothing sent when it is there. */
+int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
+		  pid_t pid);
+int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid);
 
 
 /* ---- shared by write.c, objects.c and links.c only ---- */
@@ -144,8 +148,16 @@ bool wr_names_folder(const struct tg_kind *k, const struct tg_field *f);
 int wr_pending_commit(struct tgfs *fs, const char *path,
 			  const struct node *n, const char *text, size_t len);
 
-/* -EPERM (recorded) when @path is strictly below an object being taken
- * apart; 0 otherwise. */
-int wr_taken_apart(struct tgfs *fs, const char *path);
+/* ln -s in or to restore folder @file of @k before its id arrived: held
+ * as a scratch link at @path (to @target), made once the folder is an
+ * object.  0 or -errno. */
+int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
+		    const char *file, const char *target, const char *path);
+
+/* True when @path is strictly below an object @pid is taking apart (rm
+ * -r, rsync --delete: it removed a file of it lately): its removal is
+ * then accepted with nothing sent, gone for @pid alone, as the rmdir of
+ * the object deletes it whole. */
+bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid);
 
 #endif /* TGFS_WRITE_H */

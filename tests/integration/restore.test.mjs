@@ -4,9 +4,11 @@
 // none; object.json (its updatedAt is its version) and field files put in
 // place with an older version's mtime never undo a change made since; an
 // object renamed since is found by its id and renamed back, never created
-// twice; one deleted since is created anew; one made since is left alone
-// without --delete.  Each case checks the tenant through the simulator and
-// the mutations sent.
+// twice, the links rsync makes before its id arrives changing nothing; one
+// deleted since is created anew; one made since is left alone without
+// --delete and deleted with it.  tar x of an archive of the mount into it
+// sends only what differs; cp -r of an object clones it (issue 20, item 8).
+// Each case checks the tenant through the simulator and the mutations sent.
 import { test, describe, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
@@ -222,14 +224,27 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.ok(!readdirSync(m.path('groups')).includes('Tokyo'));
   });
 
-  test('renamed since: rsync exits 0 (links inside the folder are made before its id arrives)',
-    { todo: 'rsync makes the symlinks of a restore folder before it writes its id file; they fail with EPERM until the folder knows which object it is' },
-    async () => {
-      const b = backup();
-      run('mv groups/Engineering groups/Eng', m.dir);
-      const res = await restore(b);
-      ok(res, 'restore of a renamed group');
-    });
+  test('renamed since: rsync exits 0, the links made before the id arrived change nothing; again: nothing', async () => {
+    // rsync's generator makes the folder's links (users/, resources/,
+    // security-policy) and the links to it elsewhere (users/U/groups/...)
+    // while its receiver still copies the files: they are held until the
+    // id file says which group the folder is.
+    const b = backup();
+    run('mv groups/Engineering groups/Eng', m.dir);
+    const t = await sim.tenant();
+    const res = await restore(b);
+    ok(res, 'restore of a renamed group');
+    assert.deepEqual(res.sent, { groupUpdate: 1 }, 'one rename: no create, no link sent again');
+    const t2 = await assertChanges(sim, t, ['groups Eng name: "Engineering"']);
+    assert.ok(!readdirSync(m.path('groups')).includes('Eng'));
+    // No held link is left over: the folder shows the group's own.
+    assert.deepEqual(readdirSync(m.path('groups/Engineering/users')).sort(),
+      readdirSync(join(b, 'groups/Engineering/users')).sort());
+    const again = await restore(b);
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+    await assertUnchanged(sim, t2);
+  });
 
   test('an object deleted since the backup is created anew, with its fields from the backup', async () => {
     const b = backup();
@@ -250,45 +265,132 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.ok(diff.includes('+serviceAccounts Backup Bot'), diff.join('\n'));
   });
 
-  test('an object made since the backup, rsync --delete: never a partial change',
-    { todo: 'rsync --delete empties a folder in reverse name order: a group\'s users/ links go first, before anything marks the group as being removed; links elsewhere to it (users/U/groups/G) are removed too' },
+  // --delete makes the tenant like the backup: an object made since is
+  // deleted, with one delete (DESIGN.md §3, rmdir of an object); its files,
+  // inner folders and links, which rsync removes first, send nothing once
+  // it removed a file of the object or an emptied folder of links in it.
+  test('an object made since the backup, rsync --delete: one delete; again: nothing', async () => {
+    const b = backup();
+    run('mkdir groups/Latest && ln -sfn ../../security-policies/Require\\ MFA groups/Latest/security-policy', m.dir);
+    const t = await sim.tenant();
+    const g = obj(t, 'groups', 'Latest');
+    const res = await restore(b, '--delete');
+    ok(res, 'restore --delete');
+    assert.deepEqual(res.sent, { groupDelete: 1 });
+    const t2 = await sim.tenant();
+    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
+    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
+    const again = await restore(b, '--delete');
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+    await assertUnchanged(sim, t2);
+  });
+
+  test('an object made since, with members, rsync --delete: deleted; its members\' links are removed first', async () => {
+    // rsync empties a folder's subfolders before its files: the links in
+    // groups/G/users go before anything shows the group is being removed,
+    // each one update (the state at the end is the backup's all the same).
+    const b = backup();
+    run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/', m.dir);
+    const t = await sim.tenant();
+    const g = obj(t, 'groups', 'Latest');
+    const res = await restore(b, '--delete');
+    ok(res, 'restore --delete');
+    assert.deepEqual(res.sent, { groupUpdate: 1, groupDelete: 1 });
+    const t2 = await sim.tenant();
+    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
+    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
+    const again = await restore(b, '--delete');
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+  });
+
+  test('an object made since, with members, rsync --delete: one delete alone',
+    { todo: 'the removal of groups/G/users/U comes before any sign that G is being removed (rsync removes users/ first); holding a removal already answered 0 would hide its failure from its caller' },
     async () => {
       const b = backup();
       run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/', m.dir);
-      const t = await sim.tenant();
       const res = await restore(b, '--delete');
-      const g = t.groups.find((x) => x.name === 'Latest');
-      const now = await sim.tenant();
-      const after = now.groups.find((x) => x.id === g.id);
-      // Either deleted with one groupDelete, or untouched with no mutation.
-      if (after) {
-        assert.deepEqual(res.sent, {});
-        await assertUnchanged(sim, t);
-      } else {
-        assert.deepEqual(res.sent, { groupDelete: 1 });
-      }
+      assert.deepEqual(res.sent, { groupDelete: 1 });
     });
 
-  test('tar x of a backup into the mount: an edited field is sent, the rest is the same bytes',
-    { todo: 'tar opens existing files O_CREAT|O_EXCL, then unlinks them: the removal of a field file (fileops.c, another developer) must be accepted first' },
-    async () => {
-      const b = backup();
-      writeFileSync(join(b, 'networks/AWS prod/location'), 'other\n');
-      const r = shStatus(`tar -C ${q(b)} -cf - networks | tar -C ${q(m.dir)} -xf -`);
-      assert.equal(r.status, 0, r.stderr);
-    });
+  // GNU tar x removes each file it finds in its way, then makes it anew:
+  // a field file's removal changes nothing and the same bytes send
+  // nothing; a link is made at the end, after a placeholder file of mode 0
+  // in its place, and made anew the same it sends nothing.
+  test('tar x of an archive of the mount into it: nothing sent, exit 0; again: the same', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    const t = await sim.tenant();
+    run(`tar -C ${q(m.dir)} -cf ${q(`${d}/t.tar`)} .`);
+    for (let i = 0; i < 2; i++) {
+      const { r, st } = await cost(sim, () => shStatus(`tar -C ${q(m.dir)} -xf ${q(`${d}/t.tar`)}`));
+      assert.equal(r.stderr, '', `tar x (${i + 1}) says nothing`);
+      assert.equal(r.status, 0, `tar x (${i + 1}) exits 0`);
+      assert.deepEqual(MUTATIONS(st), {}, `tar x (${i + 1}): nothing sent (no token generated either)`);
+    }
+    await assertUnchanged(sim, t);
+    // No placeholder is left in a link's place: the links are links.
+    assert.equal(sh('find . -type f -perm 0000', m.dir), '', 'no placeholder left');
+    assert.equal(sh('find groups/Engineering/users groups/Engineering/security-policy -type l | wc -l', m.dir).trim(),
+      String(obj(t, 'groups', 'Engineering').userIds.length + 1));
+  });
+
+  test('tar x of a backup into the mount: an edited field is sent, the rest is the same bytes', async () => {
+    const b = backup();
+    const t = await sim.tenant();
+    writeFileSync(join(b, 'networks/AWS prod/location'), 'other\n');
+    const { r, st } = await cost(sim, () => shStatus(`tar -C ${q(b)} -cf - networks | tar -C ${q(m.dir)} -xf -`));
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    assert.deepEqual(MUTATIONS(st), { remoteNetworkUpdate: 1 });
+    await assertChanges(sim, t, ['remoteNetworks AWS prod location: "OTHER"']);
+  });
 });
 
+// cp -r groups/A groups/B clones A (issue 20, item 8): mkdir makes B, and
+// the copy of A's files into it reaches the mount (what B has is hidden
+// from cp until it makes it anew): A's writable fields and links are B's,
+// what the API sets for B itself (id, times, name, object.json) stays B's.
 describe('cp -r of an object folder', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
   after(() => teardown(m, sim));
 
-  test('cp -r groups/A groups/B: one clear outcome',
-    { todo: 'cp -r makes B with a plain mkdir (mode 0755, as a user would), then opens each file O_CREAT|O_EXCL: the kernel refuses each with EEXIST before the daemon hears of it' },
-    async () => {
-      const { r, st } = await cost(sim, () => shStatus('cp -r groups/Engineering groups/Engineering2', m.dir));
-      assert.ok(r.status !== 0 ? MUTATIONS(st).groupCreate === undefined : true, r.stderr);
-      assert.ok(r.stderr.split('\n').filter(Boolean).length <= 1, r.stderr);
-    });
+  test('cp -r groups/A groups/B: a clone, one mutation per link, exit 0', async () => {
+    const t = await sim.tenant();
+    const a = obj(t, 'groups', 'Engineering');
+    const { r, st } = await cost(sim, () => shStatus('cp -r groups/Engineering groups/Engineering2', m.dir));
+    assert.equal(r.stderr, '');
+    assert.equal(r.status, 0);
+    // The create, a member (groupUpdate) or resource (resourceAccessAdd)
+    // each as cp makes its link, and the security policy.
+    assert.deepEqual(MUTATIONS(st), { groupCreate: 1, groupUpdate: a.userIds.length + 1,
+      resourceAccessAdd: 5 });
+    const now = await sim.tenant();
+    const b = obj(now, 'groups', 'Engineering2');
+    assert.notEqual(b.id, a.id);
+    assert.deepEqual([...b.userIds].sort(), [...a.userIds].sort());
+    assert.equal(b.securityPolicyId, a.securityPolicyId);
+    assert.equal(b.isActive, a.isActive);
+    const access = (id) => now.access.filter((e) => e.principalId === id).map((e) => e.resourceId).sort();
+    assert.deepEqual(access(b.id), access(a.id));
+    assert.deepEqual(tenantDiff(t, now).filter((l) => !/Engineering2/.test(l)), [], 'nothing else changed');
+    assert.equal(sh('cat groups/Engineering2/name', m.dir), 'Engineering2\n');
+  });
+
+  test('cp -r of a network: its resources are not taken from it (EPERM, one line each), the rest is cloned', async () => {
+    const t = await sim.tenant();
+    const { r, st } = await cost(sim, () => shStatus(`cp -r ${q('networks/Office ／ HQ')} networks/Office2`, m.dir));
+    assert.notEqual(r.status, 0);
+    assert.deepEqual(r.stderr.trim().split('\n').map((l) => l.replace(/'.*'/, "'R'")),
+      ["cp: cannot create symbolic link 'R': Operation not permitted",
+       "cp: cannot create symbolic link 'R': Operation not permitted"]);
+    assert.equal(MUTATIONS(st).remoteNetworkCreate, 1);
+    assert.equal(MUTATIONS(st).resourceUpdate, undefined, 'no resource moved');
+    const now = await sim.tenant();
+    const hq = obj(t, 'remoteNetworks', 'Office / HQ');
+    assert.deepEqual(now.resources.filter((x) => x.remoteNetworkId === hq.id).map((x) => x.id).sort(),
+      t.resources.filter((x) => x.remoteNetworkId === hq.id).map((x) => x.id).sort());
+  });
 });

@@ -105,13 +105,30 @@ describe('Unix writes mean what the user meant', () => {
     assert.equal(JSON.parse(sh(`cat ${q(`${R}/object.json`)}`, m.dir)).id, o.id);
   });
 
-  test('rm -r of an object deletes nothing (its fields\' removals change nothing): use rmdir', async () => {
+  test('rm -r of an object deletes it whole: one delete (its files, links and folders inside send nothing)', async () => {
+    // DESIGN.md §3: removing a field changes nothing, rmdir of an object
+    // deletes it.  rm -r does both, and removes the links in between: they
+    // are part of taking the object apart, not one mutation each.
     const t = await sim.tenant();
-    const { r, st } = await sent(() => fails(`rm -r 'networks/AWS prod'`, m.dir, /Directory not empty|Operation not permitted/));
-    assertNoMutation(st, 'rm -r');
-    assert.doesNotMatch(r.stderr, /cannot remove '[^']*\/(name|id|object\.json)'/, 'fields are removed without error');
-    await assertUnchanged(sim, t, 'rm -r');
+    const g = obj(t, 'groups', 'Ops / SRE');
+    const G = 'groups/Ops ／ SRE';
+    assert.ok(sh(`ls ${q(`${G}/users`)}`, m.dir).trim(), 'the group has members to remove');
+    const { st } = await sent(() => run(`rm -r ${q(G)}`, m.dir));
+    assert.deepEqual(mutations(st), { groupDelete: 1 }, 'one delete, no member removed one by one');
+    assert.ok(!(await sim.tenant()).groups.some((x) => x.id === g.id), 'the group is gone');
+    assert.ok(!sh('ls groups', m.dir).split('\n').includes('Ops ／ SRE'));
+  });
+
+  test('rm -r of an object the API refuses to delete: its one delete fails (ENOTEMPTY), nothing else is sent', async () => {
+    const t = await sim.tenant();
+    const { r, st } = await sent(() => fails(`rm -r 'networks/AWS prod'`, m.dir, /Directory not empty/));
+    // The network holds connectors and resources: the API refuses it,
+    // and neither its connectors nor its links were taken one by one.
+    assert.deepEqual(mutations(st), { remoteNetworkDelete: 1 });
+    assert.doesNotMatch(r.stderr, /cannot remove '[^']*\/(name|id|object\.json|connectors[^']*)'/, 'only the network itself fails');
+    await assertUnchanged(sim, t, 'rm -r refused');
     assert.equal(sh(`cat 'networks/AWS prod/name'`, m.dir), 'AWS prod\n');
+    assert.match(lastError(), /AWS prod: Directory not empty: .*connector/);
   });
 
   // ---- item 3: appends ----

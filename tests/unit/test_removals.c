@@ -1,7 +1,7 @@
 /*
  * test_removals.c - files removed lately (fs/removals.c): hidden from
- * their remover alone until made again, an rmdir after rm -r's removals,
- * and an object being taken apart, each for its own time.
+ * their remover alone until made again, and an object being taken apart
+ * by its remover, each for its own time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +26,7 @@ static void test_hidden_from_the_remover_alone(void **state)
 	/* made again: hidden from no one, the object still taken apart */
 	removals_clear(s, "/groups/G/name");
 	assert_false(removals_hidden(s, "/groups/G/name", 10));
-	assert_true(removals_apart(s, "/groups/G/users/a@example.com"));
+	assert_true(removals_apart(s, "/groups/G/users/a@example.com", 10));
 	removals_free(s);
 }
 
@@ -36,14 +36,48 @@ static void test_rm_r_and_taken_apart(void **state)
 
 	(void)state;
 	assert_int_equal(removals_add(s, "/networks/N/location", 7), 0);
-	assert_true(removals_under(s, "/networks/N", 7));
-	assert_false(removals_under(s, "/networks/N", 8));
-	assert_false(removals_under(s, "/networks/NN", 7));
-	/* below the object, by anyone; not the object itself, nor another */
-	assert_true(removals_apart(s, "/networks/N/resources/R"));
-	assert_false(removals_apart(s, "/networks/N"));
-	assert_false(removals_apart(s, "/networks/M/resources/R"));
-	assert_false(removals_apart(s, "/networks"));
+	/* below the object, by its remover alone; not the object itself,
+	 * nor another */
+	assert_true(removals_apart(s, "/networks/N/resources/R", 7));
+	assert_false(removals_apart(s, "/networks/N/resources/R", 8));
+	assert_false(removals_apart(s, "/networks/N", 7));
+	assert_false(removals_apart(s, "/networks/NN/resources/R", 7));
+	assert_false(removals_apart(s, "/networks/M/resources/R", 7));
+	assert_false(removals_apart(s, "/networks", 7));
+	/* the object deleted: forgotten */
+	removals_forget(s, "/networks/N");
+	assert_false(removals_apart(s, "/networks/N/resources/R", 7));
+	removals_free(s);
+}
+
+/* An object folder a process made (cp -r's mkdir): what is in it is
+ * hidden from that process alone until it makes it anew, and what it
+ * made so is the copy's. */
+static void test_a_copy_into_a_new_folder(void **state)
+{
+	struct removals *s = removals_new();
+
+	(void)state;
+	assert_int_equal(removals_fresh_add(s, "/groups/B", 5), 0);
+	assert_true(removals_hidden(s, "/groups/B/name", 5));
+	assert_true(removals_hidden(s, "/groups/B/users/x", 5));
+	assert_false(removals_hidden(s, "/groups/B/name", 6));
+	assert_false(removals_hidden(s, "/groups/B", 5));
+	assert_false(removals_hidden(s, "/groups/BB/name", 5));
+	assert_true(removals_in_fresh(s, "/groups/B/name", 5));
+	assert_true(removals_in_fresh(s, "/groups/B/name", 0));
+	assert_false(removals_in_fresh(s, "/groups/B/name", 6));
+	/* not taken apart by its maker: links there are added */
+	assert_false(removals_apart(s, "/groups/B/users/x", 5));
+	/* written by the copy: shown again, and the copy's */
+	assert_false(removals_is_copy(s, "/groups/B/name"));
+	assert_true(removals_copied(s, "/groups/B/name"));
+	assert_false(removals_hidden(s, "/groups/B/name", 5));
+	assert_true(removals_is_copy(s, "/groups/B/name"));
+	assert_false(removals_copied(s, "/groups/B/name")); /* once */
+	/* outside a new folder: nothing */
+	assert_false(removals_copied(s, "/groups/A/name"));
+	assert_false(removals_is_copy(s, "/groups/A/name"));
 	removals_free(s);
 }
 
@@ -69,6 +103,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hidden_from_the_remover_alone),
 		cmocka_unit_test(test_rm_r_and_taken_apart),
+		cmocka_unit_test(test_a_copy_into_a_new_folder),
 		cmocka_unit_test(test_the_oldest_goes),
 	};
 
