@@ -12,6 +12,14 @@
  * the new name (follow) and the operation is tried once more, so a
  * shell's cwd and an editor's open file outlive the rename.
  *
+ * What the kernel must forget after a change is said by what changed
+ * (inval.h): the store names the object by its id (coll_apply.c), and
+ * invalidate() here finds every node the kernel holds of it, under
+ * whatever name, and the entry of its old name; a followed rename drops
+ * the old name's entry, and a refresh expires every object folder's.
+ * All of it goes through the queue's thread; a write, flush, fsync or
+ * release waits for it (settle), so the next command sees the change.
+ *
  * The kernel keeps a node id for each file and folder it looked up until
  * memory runs short, so a walk of a large tenant keeps one for every
  * folder (find) or every file (rsync): a node here is 32 bytes (libfuse's
@@ -35,6 +43,7 @@
 #include <string.h>
 
 #include "inodes.h"
+#include "inval.h"
 #include "kcache.h"
 #include "ll.h"
 #include "removals.h"
@@ -54,14 +63,23 @@ static bool follow(struct ll *ll, fuse_ino_t ino)
 
 	for (size_t i = 0; i < n; i++) {
 		char *dir, *name, *id, now[TGFS_NAME_MAX + 1];
+		uint64_t parent;
+		bool hashed;
 
 		if (inodes_object(ll->nodes, ids[i], &dir, &name, &id))
 			break;
 		if (!tgfs_object_file(ll->fs, dir, name, id, now) &&
 		    strcmp(now, name) != 0 &&
+		    !inodes_entry(ll->nodes, ids[i], &parent, NULL, 0,
+				  &hashed) &&
 		    !inodes_rehash(ll->nodes, ids[i], now)) {
 			tg_log(TG_LOG_DEBUG, "%s/%s is %s now", dir, name,
 			       now);
+			/* The kernel forgets the old name at once (from the
+			 * queue's thread: this request may hold the lock of
+			 * the folder that entry is in). */
+			if (hashed)
+				inval_entry(ll->fs, parent, name);
 			moved = true;
 		}
 		free(dir);
@@ -518,6 +536,22 @@ out:
 	free(path);
 }
 
+/*
+ * What a change made through a file (a write, or its flush, fsync or
+ * release) told the kernel to forget has reached it before the change
+ * is answered: a name file's rename is seen by the next command (the old
+ * name gone), not cache_ttl later.  These requests hold no folder's lock
+ * that the queue's thread could wait on; the wait is bounded all the
+ * same (a queue behind a slow lookup's folder lock).
+ */
+#define SETTLE_MS 1000
+
+static void settle(struct ll *ll)
+{
+	if (!inval_wait(ll->fs, SETTLE_MS))
+		tg_log(TG_LOG_DEBUG, "kernel invalidations still queued");
+}
+
 /* A read needs its handle only. */
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
@@ -547,6 +581,7 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	int rc = 0;
 
 	rc = ll_on_path(ll, ino, NULL, &path, call_write, &(struct write_args){ buf, size, off, fi });
+	settle(ll);
 	if (rc < 0)
 		ll_reply_rc(req, rc);
 	else
@@ -563,6 +598,7 @@ static void sync_handle(fuse_req_t req, fuse_ino_t ino,
 	int rc = 0;
 
 	rc = ll_on_path(ll, ino, NULL, &path, call_flush, fi);
+	settle(ll);
 	ll_reply_rc(req, rc);
 	free(path);
 }
@@ -585,6 +621,7 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	tgfs_release(ll_of(req)->fs, fi);
+	settle(ll_of(req));
 	fuse_reply_err(req, 0);
 }
 
@@ -597,15 +634,85 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* The inval queue's way to the kernel (inval.c). */
-static void invalidate(void *arg, const char *path)
+/* The kernel forgets object folder @ino and every file in it; when its
+ * object's name is now @name ("" gone, NULL unknown) and the kernel
+ * finds it by another, that entry too. */
+static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
+{
+	char old[TGFS_NAME_MAX + 1];
+	uint64_t parent, kids[64], from = 0;
+	bool hashed;
+	size_t n;
+
+	if (name &&
+	    !inodes_entry(ll->nodes, ino, &parent, old, sizeof(old),
+			  &hashed) &&
+	    hashed && strcmp(old, name) != 0) {
+		fuse_lowlevel_notify_inval_entry(ll->se, parent, old,
+						 strlen(old));
+		/* A name looked up while it was free (a negative entry):
+		 * asked again at its next use. */
+		if (*name)
+			fuse_lowlevel_notify_expire_entry(ll->se, parent, name,
+							  strlen(name),
+							  FUSE_LL_EXPIRE_ONLY);
+	}
+	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+	while ((n = inodes_children(ll->nodes, ino, &from, kids, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(ll->se, kids[i], 0, 0);
+}
+
+/* Every object folder's entry expires: the kernel asks for each again
+ * at its next use (after a refresh, which may have seen renames). */
+static void expire_names(struct ll *ll)
+{
+	char name[TGFS_NAME_MAX + 1];
+	uint64_t ids[256], from = 0, parent;
+	bool hashed;
+	size_t n;
+
+	while ((n = inodes_with_id(ll->nodes, NULL, &from, ids, 256)) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (!inodes_entry(ll->nodes, ids[i], &parent, name,
+					  sizeof(name), &hashed) &&
+			    hashed)
+				fuse_lowlevel_notify_expire_entry(
+					ll->se, parent, name, strlen(name),
+					FUSE_LL_EXPIRE_ONLY);
+}
+
+/* The inval queue's way to the kernel (inval.c), on its thread: each
+ * note turned into the node ids the kernel holds.  Errors (the kernel
+ * has no such node or entry) mean there was nothing to forget. */
+static void invalidate(void *arg, const struct inval_note *note)
 {
 	struct ll *ll = arg;
-	uint64_t ino = inodes_find(ll->nodes, path);
+	uint64_t ids[64], from = 0, ino;
+	size_t n;
 
-	/* 0: the kernel never looked it up; nothing to do. */
-	if (ino)
-		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+	switch (note->kind) {
+	case INVAL_PATH:
+		/* 0: the kernel never looked it up; nothing to do. */
+		ino = inodes_find(ll->nodes, note->path);
+		if (ino)
+			fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+		break;
+	case INVAL_OBJECT:
+		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,
+					   64)) > 0)
+			for (size_t i = 0; i < n; i++)
+				forget_folder(ll, ids[i], note->name);
+		break;
+	case INVAL_ENTRY:
+		fuse_lowlevel_notify_inval_entry(ll->se, note->parent,
+						 note->name,
+						 strlen(note->name));
+		break;
+	case INVAL_NAMES:
+		expire_names(ll);
+		break;
+	}
 }
 
 /*
