@@ -621,7 +621,10 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	tgfs_release(ll_of(req)->fs, fi);
-	settle(ll_of(req));
+	/* A reader's release changed nothing (FLUSH has no flags to say
+	 * so; readers of values ask for none). */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		settle(ll_of(req));
 	fuse_reply_err(req, 0);
 }
 

