@@ -637,6 +637,17 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/* The kernel asks again for @name in @parent at its next use; a kernel
+ * before 6.2 (no expiry) drops the entry instead. */
+static void expire(struct ll *ll, uint64_t parent, const char *name)
+{
+	if (fuse_lowlevel_notify_expire_entry(ll->se, parent, name,
+					      strlen(name),
+					      FUSE_LL_EXPIRE_ONLY) == -ENOSYS)
+		fuse_lowlevel_notify_inval_entry(ll->se, parent, name,
+						 strlen(name));
+}
+
 /* The kernel forgets object folder @ino and every file in it; when its
  * object's name is now @name ("" gone, NULL unknown) and the kernel
  * finds it by another, that entry too. */
@@ -656,9 +667,7 @@ static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
 		/* A name looked up while it was free (a negative entry):
 		 * asked again at its next use. */
 		if (*name)
-			fuse_lowlevel_notify_expire_entry(ll->se, parent, name,
-							  strlen(name),
-							  FUSE_LL_EXPIRE_ONLY);
+			expire(ll, parent, name);
 	}
 	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 	while ((n = inodes_children(ll->nodes, ino, &from, kids, 64)) > 0)
@@ -680,9 +689,7 @@ static void expire_names(struct ll *ll)
 			if (!inodes_entry(ll->nodes, ids[i], &parent, name,
 					  sizeof(name), &hashed) &&
 			    hashed)
-				fuse_lowlevel_notify_expire_entry(
-					ll->se, parent, name, strlen(name),
-					FUSE_LL_EXPIRE_ONLY);
+				expire(ll, parent, name);
 }
 
 /* The inval queue's way to the kernel (inval.c), on its thread: each
