@@ -14,9 +14,10 @@
  *
  * What the kernel must forget after a change is said by what changed
  * (inval.h): the store names the object by its id (coll_apply.c), and
- * invalidate() here finds every node the kernel holds of it, under
- * whatever name, and the entry of its old name; a followed rename drops
- * the old name's entry, and a refresh expires every object folder's.
+ * ll_invalidate (llinval.c) finds every node the kernel holds of it,
+ * under whatever name, and the entry of its old name; a followed rename
+ * drops the old name's entry, and a refresh expires every object
+ * folder's.
  * All of it goes through the queue's thread; a write, flush, fsync or
  * release waits for it (settle), so the next command sees the change.
  *
@@ -28,11 +29,11 @@
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
  * generation in its mtime, or a drop after a change, tells it when not
- * to (lldir.c; attrs_for, folders_changed here).  A file unlinked (or
- * replaced by a rename) while open goes at once, not to a .fuse_hidden*
- * name until its last release: the RELEASE of a close(2) comes after
- * close(2) has returned, so vim's swap file, closed then removed, could
- * still be seen as .fuse_hidden* right after vim exited.
+ * to (lldir.c; attrs_for here, ll_folders_changed in llinval.c).  A file
+ * unlinked (or replaced by a rename) while open goes at once, not to a
+ * .fuse_hidden* name until its last release: the RELEASE of a close(2)
+ * comes after close(2) has returned, so vim's swap file, closed then
+ * removed, could still be seen as .fuse_hidden* right after vim exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -637,117 +638,6 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* The kernel asks again for @name in @parent at its next use; a kernel
- * before 6.2 (no expiry) drops the entry instead. */
-static void expire(struct ll *ll, uint64_t parent, const char *name)
-{
-	if (fuse_lowlevel_notify_expire_entry(ll->se, parent, name,
-					      strlen(name),
-					      FUSE_LL_EXPIRE_ONLY) == -ENOSYS)
-		fuse_lowlevel_notify_inval_entry(ll->se, parent, name,
-						 strlen(name));
-}
-
-/* The kernel forgets object folder @ino and every file in it; when its
- * object's name is now @name ("" gone, NULL unknown) and the kernel
- * finds it by another, that entry too. */
-static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
-{
-	char old[TGFS_NAME_MAX + 1];
-	uint64_t parent, kids[64], from = 0;
-	bool hashed;
-	size_t n;
-
-	if (name &&
-	    !inodes_entry(ll->nodes, ino, &parent, old, sizeof(old),
-			  &hashed) &&
-	    hashed && strcmp(old, name) != 0) {
-		fuse_lowlevel_notify_inval_entry(ll->se, parent, old,
-						 strlen(old));
-		/* A name looked up while it was free (a negative entry):
-		 * asked again at its next use. */
-		if (*name)
-			expire(ll, parent, name);
-	}
-	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
-	while ((n = inodes_children(ll->nodes, ino, &from, kids, 64)) > 0)
-		for (size_t i = 0; i < n; i++)
-			fuse_lowlevel_notify_inval_inode(ll->se, kids[i], 0, 0);
-}
-
-/* Every object folder's entry expires: the kernel asks for each again
- * at its next use (after a refresh, which may have seen renames). */
-static void expire_names(struct ll *ll)
-{
-	char name[TGFS_NAME_MAX + 1];
-	uint64_t ids[256], from = 0, parent;
-	bool hashed;
-	size_t n;
-
-	while ((n = inodes_with_id(ll->nodes, NULL, &from, ids, 256)) > 0)
-		for (size_t i = 0; i < n; i++)
-			if (!inodes_entry(ll->nodes, ids[i], &parent, name,
-					  sizeof(name), &hashed) &&
-			    hashed)
-				expire(ll, parent, name);
-}
-
-/* The inval queue's way to the kernel (inval.c), on its thread: each
- * note turned into the node ids the kernel holds.  Errors (the kernel
- * has no such node or entry) mean there was nothing to forget. */
-static void invalidate(void *arg, const struct inval_note *note)
-{
-	struct ll *ll = arg;
-	uint64_t ids[64], from = 0, ino;
-	size_t n;
-
-	switch (note->kind) {
-	case INVAL_PATH:
-		/* 0: the kernel never looked it up; nothing to do. */
-		ino = inodes_find(ll->nodes, note->path);
-		if (ino)
-			fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
-		break;
-	case INVAL_OBJECT:
-		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,
-					   64)) > 0)
-			for (size_t i = 0; i < n; i++)
-				forget_folder(ll, ids[i], note->name);
-		break;
-	case INVAL_ENTRY:
-		fuse_lowlevel_notify_inval_entry(ll->se, note->parent,
-						 note->name,
-						 strlen(note->name));
-		break;
-	case INVAL_NAMES:
-		expire_names(ll);
-		break;
-	}
-}
-
-/*
- * Something changed that folders' entries are made of (a change made
- * here, or the cache dropped): the kernel drops the entries it holds of
- * every folder it was given entries of, before the change's request is
- * answered, so that the next listing shows it.  Without OPENDIR nothing
- * else would tell it before the folder's generation goes stale.  Dropping
- * a folder's pages waits on nothing of ours, so this is safe from a
- * request's thread.
- */
-static void folders_changed(void *arg)
-{
-	struct ll *ll = arg;
-	uint64_t ids[256], from = 0;
-	size_t n;
-
-	if (!ll->fs->no_opendir)
-		return;
-	/* In batches, outside the table's lock: lookups go on meanwhile. */
-	while ((n = inodes_take_listed(ll->nodes, &from, ids, 256)) > 0)
-		for (size_t i = 0; i < n; i++)
-			fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
-}
-
 bool tgfs_want_parallel_dirops;
 
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
@@ -775,7 +665,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	ll->cfg.attr_timeout = ttl;
 	ll->cfg.negative_timeout = ttl < 5 ? ttl : 5;
 	/* Threads and curl handles are made here, after any fork. */
-	fs = tgfs_new(ll->conf, invalidate, ll);
+	fs = tgfs_new(ll->conf, ll_invalidate, ll);
 	if (!fs) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
@@ -786,7 +676,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	 * (FUSE_NO_OPENDIR_SUPPORT); before that it would fail the open. */
 	fs->no_opendir = !ll->conf->dir_open &&
 			 (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
-	fs->folders_changed = folders_changed;
+	fs->folders_changed = ll_folders_changed;
 	fs->folders_arg = ll;
 }
 
