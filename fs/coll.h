@@ -101,7 +101,10 @@ int coll_each_linked(const struct coll *c, size_t rel, const char *target_id,
  * entries) that hold the object, or were made by its new name, take the
  * change too.  A collection not cached, or that cannot be changed (out of
  * memory, partial), is dropped, to be fetched again: never wrong, at
- * worst a request.  Then says folders changed.  Takes fs->apply_lock.
+ * worst a request.  The kernel is told to forget the object, by its id
+ * and with its name now ("" when removed; inval_object), wherever it
+ * holds it; a drop with neither tells it nothing (the caller names what
+ * changed).  Then says folders changed.  Takes fs->apply_lock.
  */
 void cache_apply(struct tgfs *fs, const struct tg_kind *kind,
 		 struct tg_object *obj, const char *remove_id);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "coll.h"
+#include "inval.h"
 #include "state.h"
 
 /* Replaces (or adds) @obj in @list by id, or removes @remove_id. */
@@ -216,6 +217,13 @@ static void apply_locked(struct tgfs *fs, const struct tg_kind *kind,
 		coll_free(nc);
 out:
 	tg_cache_put(ref);
+	/* The kernel forgets what it holds of the object, under whatever
+	 * name it knows it (renamed, or shown as name~id). */
+	if (remove_id)
+		inval_object(fs, remove_id, "");
+	else if (obj && obj->kind)
+		inval_object(fs, obj->id, kind == holder && a.name[0] ? a.name
+								     : NULL);
 	if (obj && obj->kind)
 		tg_object_release(obj);
 }

@@ -564,6 +564,71 @@ int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
 	return rc;
 }
 
+int inodes_entry(struct inodes *t, uint64_t ino, uint64_t *parent,
+		 char *name, size_t size, bool *hashed)
+{
+	struct inode *n;
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = ino > 1 ? node_of(t, ino) : NULL;
+	if (n) {
+		*parent = n->parent;
+		if (name)
+			snprintf(name, size, "%s", n->name);
+		*hashed = n->hashed;
+	} else {
+		rc = -ENOENT;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+/* Up to @max ids of nodes from *@from on for which @want(node, @arg)
+ * says so; *@from moves past the last one looked at. */
+static size_t scan(struct inodes *t, uint64_t *from, uint64_t *ids,
+		   size_t max, bool (*want)(struct inodes *t, uint32_t i,
+					    const void *arg),
+		   const void *arg)
+{
+	size_t n = 0;
+	uint64_t i = *from < 2 ? 2 : *from;
+
+	pthread_mutex_lock(&t->lock);
+	for (; i < t->used && n < max; i++)
+		if (t->node[i].parent != NONE && want(t, (uint32_t)i, arg))
+			ids[n++] = i;
+	pthread_mutex_unlock(&t->lock);
+	*from = i;
+	return n;
+}
+
+static bool carries(struct inodes *t, uint32_t i, const void *id)
+{
+	const char *have = id_of(t->node[i].name);
+
+	return have && (!id || strcmp(have, id) == 0);
+}
+
+static bool child_of(struct inodes *t, uint32_t i, const void *parent)
+{
+	return t->node[i].parent == *(const uint32_t *)parent;
+}
+
+size_t inodes_with_id(struct inodes *t, const char *id, uint64_t *from,
+		      uint64_t *ids, size_t max)
+{
+	return scan(t, from, ids, max, carries, id);
+}
+
+size_t inodes_children(struct inodes *t, uint64_t parent, uint64_t *from,
+		       uint64_t *ids, size_t max)
+{
+	uint32_t p = (uint32_t)parent;
+
+	return parent < NONE ? scan(t, from, ids, max, child_of, &p) : 0;
+}
+
 void inodes_mark_listed(struct inodes *t, uint64_t ino)
 {
 	struct inode *n;

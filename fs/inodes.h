@@ -11,6 +11,7 @@
 #ifndef TGFS_INODES_H
 #define TGFS_INODES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,21 @@ size_t inodes_objects(struct inodes *t, uint64_t ino, uint64_t *ids,
  * object's folder), -ENOMEM. */
 int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
 		  char **id);
+/* Node @ino's folder and name (an object's without its id) into
+ * *@parent and @name (@size bytes, cut to fit; NULL: not wanted), and
+ * whether the kernel finds it by that name (not unlinked, nor taken by
+ * another).  0, or -ENOENT (no such node, or the root). */
+int inodes_entry(struct inodes *t, uint64_t ino, uint64_t *parent,
+		 char *name, size_t size, bool *hashed);
+/* Puts in @ids up to @max ids, from id *@from on, of the object folders
+ * of object @id (NULL: of any object), and moves *@from past them (start
+ * at 0; 0 ids: no more).  A scan of the table: for a change, not for
+ * every request. */
+size_t inodes_with_id(struct inodes *t, const char *id, uint64_t *from,
+		      uint64_t *ids, size_t max);
+/* The same for the nodes in folder @parent. */
+size_t inodes_children(struct inodes *t, uint64_t parent, uint64_t *from,
+		       uint64_t *ids, size_t max);
 /* The folder @ino was listed to the kernel.  inodes_take_listed puts in
  * @ids up to @max ids of those marked since their last take, from id
  * *@from on, clears their marks and moves *@from past them (start at 0;

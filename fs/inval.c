@@ -1,29 +1,43 @@
 /*
- * inval.c - telling the kernel to forget what it cached of paths
- * (inval.h), from a thread of ours, never inside the operation that
- * caused it (the kernel would wait on that operation's locks).
+ * inval.c - telling the kernel to forget what it holds (inval.h), from a
+ * thread of ours, never inside the operation that caused it (the kernel
+ * would wait on that operation's locks).  Notes are numbered as queued;
+ * inval_wait waits for the number it saw to be done.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "inval.h"
 
 struct inval_item {
-	char *path;
+	enum inval_kind kind;
+	uint64_t parent;
+	char *s;    /* the path, the id, or the entry's name */
+	char *name; /* an object's name now, or NULL */
 	struct inval_item *next;
 };
 
 struct inval_queue {
-	void (*inval)(void *arg, const char *path);
+	void (*inval)(void *arg, const struct inval_note *n);
 	void *arg;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t cv;
+	pthread_cond_t cv, done_cv;
 	struct inval_item *head, *tail;
+	uint64_t queued, done; /* notes queued, and done, since the start */
 	bool stop;
 };
+
+static void item_free(struct inval_item *it)
+{
+	free(it->s);
+	free(it->name);
+	free(it);
+}
 
 static void *inval_main(void *arg)
 {
@@ -32,6 +46,7 @@ static void *inval_main(void *arg)
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		struct inval_item *it;
+		struct inval_note n;
 
 		while (!q->head && !q->stop)
 			pthread_cond_wait(&q->cv, &q->lock);
@@ -42,19 +57,29 @@ static void *inval_main(void *arg)
 		if (!q->head)
 			q->tail = NULL;
 		pthread_mutex_unlock(&q->lock);
-		q->inval(q->arg, it->path);
-		free(it->path);
-		free(it);
+		n = (struct inval_note){
+			.kind = it->kind,
+			.path = it->kind == INVAL_PATH ? it->s : NULL,
+			.id = it->kind == INVAL_OBJECT ? it->s : NULL,
+			.name = it->kind == INVAL_ENTRY ? it->s : it->name,
+			.parent = it->parent,
+		};
+		q->inval(q->arg, &n);
+		item_free(it);
 		pthread_mutex_lock(&q->lock);
+		q->done++;
+		pthread_cond_broadcast(&q->done_cv);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
 }
 
-struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
+struct inval_queue *inval_start(void (*inval)(void *arg,
+					      const struct inval_note *n),
 				void *arg)
 {
 	struct inval_queue *q = calloc(1, sizeof(*q));
+	pthread_condattr_t ca;
 	sigset_t all, old;
 
 	if (!q)
@@ -63,11 +88,18 @@ struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
 	q->arg = arg;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	/* Signals stay with the threads FUSE made for them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&q->thread, NULL, inval_main, q) != 0) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_cond_destroy(&q->done_cv);
+		pthread_cond_destroy(&q->cv);
+		pthread_mutex_destroy(&q->lock);
 		free(q);
 		return NULL;
 	}
@@ -88,15 +120,17 @@ void inval_stop(struct inval_queue *q)
 		struct inval_item *it = q->head;
 
 		q->head = it->next;
-		free(it->path);
-		free(it);
+		item_free(it);
 	}
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cv);
+	pthread_cond_destroy(&q->done_cv);
 	free(q);
 }
 
-void inval_path(struct tgfs *fs, const char *path)
+/* Queues a note with copies of @s and @name (either may be NULL). */
+static void push(struct tgfs *fs, enum inval_kind kind, uint64_t parent,
+		 const char *s, const char *name)
 {
 	struct inval_queue *q = fs->inval;
 	struct inval_item *it;
@@ -104,8 +138,12 @@ void inval_path(struct tgfs *fs, const char *path)
 	if (!q)
 		return;
 	it = calloc(1, sizeof(*it));
-	if (!it || !(it->path = strdup(path))) {
-		free(it);
+	if (!it)
+		return;
+	it->kind = kind;
+	it->parent = parent;
+	if ((s && !(it->s = strdup(s))) || (name && !(it->name = strdup(name)))) {
+		item_free(it);
 		return;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -114,6 +152,53 @@ void inval_path(struct tgfs *fs, const char *path)
 	else
 		q->head = it;
 	q->tail = it;
+	q->queued++;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->lock);
+}
+
+void inval_path(struct tgfs *fs, const char *path)
+{
+	push(fs, INVAL_PATH, 0, path, NULL);
+}
+
+void inval_object(struct tgfs *fs, const char *id, const char *name)
+{
+	if (id && *id)
+		push(fs, INVAL_OBJECT, 0, id, name);
+}
+
+void inval_entry(struct tgfs *fs, uint64_t parent, const char *name)
+{
+	push(fs, INVAL_ENTRY, parent, name, NULL);
+}
+
+void inval_names(struct tgfs *fs)
+{
+	push(fs, INVAL_NAMES, 0, NULL, NULL);
+}
+
+bool inval_wait(struct tgfs *fs, unsigned ms)
+{
+	struct inval_queue *q = fs->inval;
+	struct timespec until;
+	uint64_t want;
+	int rc = 0;
+
+	if (!q)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	want = q->queued;
+	while (q->done < want && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&q->done_cv, &q->lock, &until);
+	rc = q->done >= want;
+	pthread_mutex_unlock(&q->lock);
+	return rc;
 }

@@ -12,6 +12,15 @@
  * the new name (follow) and the operation is tried once more, so a
  * shell's cwd and an editor's open file outlive the rename.
  *
+ * What the kernel must forget after a change is said by what changed
+ * (inval.h): the store names the object by its id (coll_apply.c), and
+ * ll_invalidate (llinval.c) finds every node the kernel holds of it,
+ * under whatever name, and the entry of its old name; a followed rename
+ * drops the old name's entry, and a refresh expires every object
+ * folder's.
+ * All of it goes through the queue's thread; a write, flush, fsync or
+ * release waits for it (settle), so the next command sees the change.
+ *
  * The kernel keeps a node id for each file and folder it looked up until
  * memory runs short, so a walk of a large tenant keeps one for every
  * folder (find) or every file (rsync): a node here is 32 bytes (libfuse's
@@ -20,11 +29,11 @@
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
  * generation in its mtime, or a drop after a change, tells it when not
- * to (lldir.c; attrs_for, folders_changed here).  A file unlinked (or
- * replaced by a rename) while open goes at once, not to a .fuse_hidden*
- * name until its last release: the RELEASE of a close(2) comes after
- * close(2) has returned, so vim's swap file, closed then removed, could
- * still be seen as .fuse_hidden* right after vim exited.
+ * to (lldir.c; attrs_for here, ll_folders_changed in llinval.c).  A file
+ * unlinked (or replaced by a rename) while open goes at once, not to a
+ * .fuse_hidden* name until its last release: the RELEASE of a close(2)
+ * comes after close(2) has returned, so vim's swap file, closed then
+ * removed, could still be seen as .fuse_hidden* right after vim exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +44,7 @@
 #include <string.h>
 
 #include "inodes.h"
+#include "inval.h"
 #include "kcache.h"
 #include "ll.h"
 #include "removals.h"
@@ -54,14 +64,23 @@ static bool follow(struct ll *ll, fuse_ino_t ino)
 
 	for (size_t i = 0; i < n; i++) {
 		char *dir, *name, *id, now[TGFS_NAME_MAX + 1];
+		uint64_t parent;
+		bool hashed;
 
 		if (inodes_object(ll->nodes, ids[i], &dir, &name, &id))
 			break;
 		if (!tgfs_object_file(ll->fs, dir, name, id, now) &&
 		    strcmp(now, name) != 0 &&
+		    !inodes_entry(ll->nodes, ids[i], &parent, NULL, 0,
+				  &hashed) &&
 		    !inodes_rehash(ll->nodes, ids[i], now)) {
 			tg_log(TG_LOG_DEBUG, "%s/%s is %s now", dir, name,
 			       now);
+			/* The kernel forgets the old name at once (from the
+			 * queue's thread: this request may hold the lock of
+			 * the folder that entry is in). */
+			if (hashed)
+				inval_entry(ll->fs, parent, name);
 			moved = true;
 		}
 		free(dir);
@@ -518,6 +537,22 @@ out:
 	free(path);
 }
 
+/*
+ * What a change made through a file (a write, or its flush, fsync or
+ * release) told the kernel to forget has reached it before the change
+ * is answered: a name file's rename is seen by the next command (the old
+ * name gone), not cache_ttl later.  These requests hold no folder's lock
+ * that the queue's thread could wait on; the wait is bounded all the
+ * same (a queue behind a slow lookup's folder lock).
+ */
+#define SETTLE_MS 1000
+
+static void settle(struct ll *ll)
+{
+	if (!inval_wait(ll->fs, SETTLE_MS))
+		tg_log(TG_LOG_DEBUG, "kernel invalidations still queued");
+}
+
 /* A read needs its handle only. */
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
@@ -547,6 +582,7 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	int rc = 0;
 
 	rc = ll_on_path(ll, ino, NULL, &path, call_write, &(struct write_args){ buf, size, off, fi });
+	settle(ll);
 	if (rc < 0)
 		ll_reply_rc(req, rc);
 	else
@@ -563,6 +599,7 @@ static void sync_handle(fuse_req_t req, fuse_ino_t ino,
 	int rc = 0;
 
 	rc = ll_on_path(ll, ino, NULL, &path, call_flush, fi);
+	settle(ll);
 	ll_reply_rc(req, rc);
 	free(path);
 }
@@ -585,6 +622,10 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino,
 {
 	(void)ino;
 	tgfs_release(ll_of(req)->fs, fi);
+	/* A reader's release changed nothing (FLUSH has no flags to say
+	 * so; readers of values ask for none). */
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		settle(ll_of(req));
 	fuse_reply_err(req, 0);
 }
 
@@ -595,40 +636,6 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 
 	(void)ino;
 	fuse_reply_statfs(req, &sv);
-}
-
-/* The inval queue's way to the kernel (inval.c). */
-static void invalidate(void *arg, const char *path)
-{
-	struct ll *ll = arg;
-	uint64_t ino = inodes_find(ll->nodes, path);
-
-	/* 0: the kernel never looked it up; nothing to do. */
-	if (ino)
-		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
-}
-
-/*
- * Something changed that folders' entries are made of (a change made
- * here, or the cache dropped): the kernel drops the entries it holds of
- * every folder it was given entries of, before the change's request is
- * answered, so that the next listing shows it.  Without OPENDIR nothing
- * else would tell it before the folder's generation goes stale.  Dropping
- * a folder's pages waits on nothing of ours, so this is safe from a
- * request's thread.
- */
-static void folders_changed(void *arg)
-{
-	struct ll *ll = arg;
-	uint64_t ids[256], from = 0;
-	size_t n;
-
-	if (!ll->fs->no_opendir)
-		return;
-	/* In batches, outside the table's lock: lookups go on meanwhile. */
-	while ((n = inodes_take_listed(ll->nodes, &from, ids, 256)) > 0)
-		for (size_t i = 0; i < n; i++)
-			fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
 }
 
 bool tgfs_want_parallel_dirops;
@@ -658,7 +665,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	ll->cfg.attr_timeout = ttl;
 	ll->cfg.negative_timeout = ttl < 5 ? ttl : 5;
 	/* Threads and curl handles are made here, after any fork. */
-	fs = tgfs_new(ll->conf, invalidate, ll);
+	fs = tgfs_new(ll->conf, ll_invalidate, ll);
 	if (!fs) {
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
@@ -669,7 +676,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	 * (FUSE_NO_OPENDIR_SUPPORT); before that it would fail the open. */
 	fs->no_opendir = !ll->conf->dir_open &&
 			 (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT);
-	fs->folders_changed = folders_changed;
+	fs->folders_changed = ll_folders_changed;
 	fs->folders_arg = ll;
 }
 

@@ -1,8 +1,9 @@
 /*
- * ll.h - what the files of the FUSE face (ll.c, lldir.c) share: the
- * session's state, taken from each request (ll_of), and the way a
- * handler gets the path of a node id, following renames (ll_path_for).
- * Nothing outside ll.c and lldir.c includes it.
+ * ll.h - what the files of the FUSE face (ll.c, lldir.c, llinval.c)
+ * share: the session's state, taken from each request (ll_of), and the
+ * way a handler gets the path of a node id, following renames
+ * (ll_path_for).
+ * Nothing outside ll.c, lldir.c and llinval.c includes it.
  */
 #ifndef TGFS_LL_H
 #define TGFS_LL_H
@@ -81,6 +82,13 @@ static inline bool ll_gone(int rc, int tries)
 {
 	return tries == 0 && (rc == -ENOENT || rc == -ESTALE);
 }
+
+/* The kernel told to forget (llinval.c): the queue's notes, on its
+ * thread (tgfs_new's @inval), and every folder's entries it was given,
+ * from any thread (fs->folders_changed). */
+struct inval_note;
+void ll_invalidate(void *arg, const struct inval_note *note);
+void ll_folders_changed(void *arg);
 
 /* Folders (lldir.c): opened only with -o dir_open, listed whole at
  * offset 0 and handed out in pieces. */

@@ -74,6 +74,9 @@ struct tgfs {
 	void *folders_arg;
 	uint64_t reads;    /* READs answered (atomic) */
 	uint64_t readdirs; /* folders listed to the kernel (atomic) */
+	/* paths resolved from the root, and the names stepped through on
+	 * the way (node.c; atomic) */
+	uint64_t resolves, resolve_steps;
 };
 
 /* Monotonic seconds.  Cannot fail. */

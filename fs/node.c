@@ -459,8 +459,12 @@ int node_resolve(struct tgfs *fs, const char *path, struct node *n)
 		if (rc)
 			goto fail;
 	}
+	__atomic_fetch_add(&fs->resolves, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fs->resolve_steps, n->depth, __ATOMIC_RELAXED);
 	return 0;
 fail:
+	__atomic_fetch_add(&fs->resolves, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fs->resolve_steps, n->depth, __ATOMIC_RELAXED);
 	node_release(n);
 	return rc;
 }

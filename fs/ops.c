@@ -704,7 +704,7 @@ int tgfs_readlink(struct tgfs *fs, const char *path, char *buf, size_t size)
 }
 
 struct tgfs *tgfs_new(const struct tgfs_config *conf,
-		      void (*inval)(void *arg, const char *path),
+		      void (*inval)(void *arg, const struct inval_note *n),
 		      void *inval_arg)
 {
 	struct tgfs *fs = calloc(1, sizeof(*fs));

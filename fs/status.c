@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "inodes.h"
+#include "inval.h"
 #include "kcache.h"
 #include "status.h"
 
@@ -95,7 +96,9 @@ static char *render_stats(struct tgfs *fs)
 		     "opendirs-keep: %llu\n"
 		     "readdirs: %llu\n"
 		     "kernel-nodes: %zu\n"
-		     "kernel-nodes-most: %zu\n",
+		     "kernel-nodes-most: %zu\n"
+		     "resolves: %llu\n"
+		     "resolve-steps: %llu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -116,7 +119,11 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)dir_opens[1],
 		     (unsigned long long)__atomic_load_n(&fs->readdirs,
 							 __ATOMIC_RELAXED),
-		     held, most) < 0)
+		     held, most,
+		     (unsigned long long)__atomic_load_n(&fs->resolves,
+							 __ATOMIC_RELAXED),
+		     (unsigned long long)__atomic_load_n(&fs->resolve_steps,
+							 __ATOMIC_RELAXED)) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */
 	{
@@ -160,11 +167,13 @@ static char *render_errors(struct tgfs *fs)
 	return b.s;
 }
 
-/* refresh: drops the cache. */
+/* refresh: drops the cache; the kernel asks again for every object
+ * folder it knows by name (someone may have renamed it). */
 static int write_refresh(struct tgfs *fs)
 {
 	tg_cache_clear(fs->cache);
 	tgfs_folders_changed(fs);
+	inval_names(fs);
 	tg_log(TG_LOG_INFO, "cache dropped on request");
 	return 0;
 }

@@ -35,14 +35,15 @@ struct tgfs_config {
 /*
  * Makes the mount's state from @conf, which must outlive it, with no
  * FUSE: the client, the cache and their threads (so: after any fork).
- * @inval (never NULL) tells the kernel to drop what it holds of a path,
- * from a thread of ours.  Tests and fuzzers make one for themselves.
+ * @inval (never NULL) tells the kernel to drop what it holds of what a
+ * note names (inval.h), from a thread of ours.  Tests and fuzzers make one for themselves.
  * NULL when out of memory (nothing is left made).  You own the result:
  * free it with tgfs_free(), which stops the threads.
  */
 struct tgfs;
+struct inval_note;
 struct tgfs *tgfs_new(const struct tgfs_config *conf,
-		      void (*inval)(void *arg, const char *path),
+		      void (*inval)(void *arg, const struct inval_note *n),
 		      void *inval_arg);
 void tgfs_free(struct tgfs *fs);
 

@@ -698,8 +698,11 @@ done:
 		rc = wr_failed(fs, path, err);
 		goto out;
 	}
+	/* The store tells the kernel what changed (cache_apply); with no
+	 * object in the answer, this does. */
+	if (!res.entity.kind)
+		inval_object(fs, node.obj->id, NULL);
 	wr_take_result(fs, &res, NULL);
-	wr_inval_object(fs, dir, node.kind);
 out:
 	tg_result_release(&res);
 	for (size_t i = 0; i < n; i++)

@@ -69,10 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct tgfs_config cfg;
 static bool trace; /* FUZZ_PATH_TRACE=1: say what each command did */
 
-static void no_inval(void *arg, const char *path)
+static void no_inval(void *arg, const struct inval_note *n)
 {
 	(void)arg;
-	(void)path;
+	(void)n;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

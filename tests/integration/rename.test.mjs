@@ -6,8 +6,8 @@
 // simulator's tenant, with the exact mutations sent.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { teardown } from './lib.mjs';
-import { setup, mountAs, run, q, cost, mutationFields, pathOf } from './writes.mjs';
+import { teardown, exactCounts } from './lib.mjs';
+import { setup, mountAs, run, fails, q, cost, mutationFields, pathOf } from './writes.mjs';
 
 // A group with a plain, unique name, found in the tenant.
 function plainGroup(t, skip = []) {
@@ -31,7 +31,7 @@ describe('a folder renamed under a shell or an open file', () => {
     const t = await sim.tenant();
     const g = plainGroup(t);
     const { r, st } = await cost(sim, () =>
-      run(`cd ${q(pathOf(t, g))} && echo TgfsRenamed > name && cat name && cat id && ls -d "$PWD"/../TgfsRenamed`, m.dir));
+      run(`cd ${q(pathOf(t, g))} && echo TgfsRenamed > name && cat name && cat id && ls -d ../TgfsRenamed`, m.dir));
     const out = r.split('\n');
     assert.equal(out[0], 'TgfsRenamed', 'name read in the cwd after the rename');
     assert.equal(out[1], g.id, 'the same group');
@@ -93,6 +93,45 @@ describe('a folder renamed under a shell or an open file', () => {
       `echo 1 > ${q(`${m.dir}/.twingatefs/refresh`)} && cat name && cat id`, m.dir).split('\n');
     assert.equal(out[0], 'TgfsElsewhere');
     assert.equal(out[1], g.id);
+  });
+
+  // The kernel held the old name's entry (and the folder's attributes)
+  // for cache_ttl after a rename was followed: `ls -d old` went on
+  // working.  Now the layer that saw the rename has the kernel forget the
+  // old name before the command that made it (or the refresh) returns.
+  test('renamed by its name file: the old name is gone at once, the new one is there', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const old = pathOf(t, g);
+    // The kernel holds the entry; the folder listed, the new name's
+    // uniqueness costs no request (issue 20).
+    run(`ls groups > /dev/null && ls -d ${q(old)} && cat ${q(`${old}/name`)} > /dev/null`, m.dir);
+    const { st } = await cost(sim, async () => {
+      run(`echo TgfsGone > ${q(`${old}/name`)}`, m.dir);
+      fails(`ls -d ${q(old)}`, m.dir, /No such file or directory/);
+      run('stat groups/TgfsGone > /dev/null', m.dir);
+    });
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 1 });
+    if (exactCounts()) assert.equal(st.requests, 1, `the rename alone is sent (${JSON.stringify(st.fields)})`);
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsGone');
+  });
+
+  test('renamed by a second mount, seen at a refresh: the old name is gone at once, the new one is there', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const old = pathOf(t, g);
+    run(`ls -d ${q(old)} && cat ${q(`${old}/name`)} > /dev/null`, m.dir); // the kernel holds the entry
+    run(`echo TgfsSeen > ${q(`${old}/name`)}`, m2.dir);
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsSeen');
+    run(`ls -d ${q(old)}`, m.dir); // not seen yet: the first mount's cache holds the old name
+    const { st } = await cost(sim, async () => {
+      run(`echo 1 > ${q(`${m.dir}/.twingatefs/refresh`)}`, m.dir);
+      fails(`ls -d ${q(old)}`, m.dir, /No such file or directory/);
+      assert.equal(run('cat groups/TgfsSeen/id', m.dir).trim(), g.id);
+    });
+    assert.equal(st.mutations, 0, 'nothing sent');
+    // The cache was dropped: one look-up of each name, as any first look.
+    if (exactCounts()) assert.equal(st.requests, 2, `a look-up of each name (${JSON.stringify(st.fields)})`);
   });
 
   test('a name that is not there costs no more than before: a lookup in a folder not renamed is not followed', async () => {

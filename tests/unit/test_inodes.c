@@ -313,6 +313,63 @@ static void test_object_rename(void **state)
 	inodes_free(t);
 }
 
+/* What a change to an object invalidates is found by its id, wherever
+ * the kernel holds it: renamed, duplicated, or taken by another. */
+static void test_by_object(void **state)
+{
+	struct inodes *t = inodes_new();
+	uint64_t groups, eng, dup, other, name, json, ids[8], from = 0,
+						      parent;
+	char old[64];
+	bool hashed;
+	size_t n;
+
+	(void)state;
+	groups = look(t, ROOT, "groups");
+	eng = look_obj(t, groups, "Eng", "R3JvdXA6MQ==");
+	name = look(t, eng, "name");
+	json = look(t, eng, "object.json");
+	other = look_obj(t, groups, "Ops", "R3JvdXA6Mg==");
+	look(t, other, "name");
+	/* the same object by another name (looked up before a rename was
+	 * followed): a node of its own, with the same id */
+	dup = look_obj(t, groups, "EngNew", "R3JvdXA6MQ==");
+
+	n = inodes_with_id(t, "R3JvdXA6MQ==", &from, ids, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], eng);
+	assert_int_equal(ids[1], dup);
+	assert_int_equal(inodes_with_id(t, "R3JvdXA6MQ==", &from, ids, 8), 0);
+	/* in batches */
+	from = 0;
+	assert_int_equal(inodes_with_id(t, "R3JvdXA6MQ==", &from, ids, 1), 1);
+	assert_int_equal(ids[0], eng);
+	assert_int_equal(inodes_with_id(t, "R3JvdXA6MQ==", &from, ids, 1), 1);
+	assert_int_equal(ids[0], dup);
+	/* any object */
+	from = 0;
+	assert_int_equal(inodes_with_id(t, NULL, &from, ids, 8), 3);
+
+	from = 0;
+	n = inodes_children(t, eng, &from, ids, 8);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], name);
+	assert_int_equal(ids[1], json);
+
+	assert_int_equal(inodes_entry(t, eng, &parent, old, sizeof(old),
+				      &hashed), 0);
+	assert_int_equal(parent, groups);
+	assert_string_equal(old, "Eng");
+	assert_true(hashed);
+	/* another object takes the name: the old node is not found by it */
+	look_obj(t, groups, "Eng", "R3JvdXA6Mw==");
+	assert_int_equal(inodes_entry(t, eng, &parent, NULL, 0, &hashed), 0);
+	assert_false(hashed);
+	assert_int_equal(inodes_entry(t, ROOT, &parent, old, sizeof(old),
+				      &hashed), -ENOENT);
+	inodes_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_shared_names),
 		cmocka_unit_test(test_object_rename),
+		cmocka_unit_test(test_by_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

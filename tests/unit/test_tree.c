@@ -7,6 +7,7 @@
  * one lookup, a listing one list, and an applied change none.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,24 +23,49 @@
 #include <curl/curl.h>
 
 #include "coll.h"
+#include "inval.h"
 #include "node.h"
 #include "ops.h"
 #include "../fixture/tenant.h"
 
 static struct tgfs_config conf;
 
-static void no_inval(void *arg, const char *path)
+/* What the store told the kernel to forget (on the queue's thread). */
+static pthread_mutex_t noted_lock = PTHREAD_MUTEX_INITIALIZER;
+static char noted[16][300];
+static size_t nnoted;
+
+static void note_inval(void *arg, const struct inval_note *n)
 {
 	(void)arg;
-	(void)path;
+	pthread_mutex_lock(&noted_lock);
+	if (nnoted < 16 && n->kind == INVAL_OBJECT)
+		snprintf(noted[nnoted++], sizeof(noted[0]), "%s %s", n->id,
+			 n->name ? n->name : "(unknown)");
+	pthread_mutex_unlock(&noted_lock);
+}
+
+/* Whether the store asked the kernel to forget @want ("id name") since
+ * the test began. */
+static bool was_noted(struct tgfs *fs, const char *want)
+{
+	bool found = false;
+
+	assert_true(inval_wait(fs, 5000));
+	pthread_mutex_lock(&noted_lock);
+	for (size_t i = 0; i < nnoted; i++)
+		found |= strcmp(noted[i], want) == 0;
+	pthread_mutex_unlock(&noted_lock);
+	return found;
 }
 
 static int setup(void **state)
 {
-	struct tgfs *fs = tgfs_new(&conf, no_inval, NULL);
+	struct tgfs *fs = tgfs_new(&conf, note_inval, NULL);
 
 	if (!fs)
 		return -1;
+	nnoted = 0;
 	fixture_lists = fixture_lookups = 0;
 	*state = fs;
 	return 0;
@@ -231,6 +257,14 @@ static void test_applied_rename(void **state)
 			 0);
 	assert_string_equal(now, "AWS renamed");
 	assert_int_equal(reads(), before);
+	/* The kernel is told by the object's id, with its new name: its
+	 * folder loses the old name's entry wherever it is held. */
+	{
+		char want[300];
+
+		snprintf(want, sizeof(want), "%s AWS renamed", id);
+		assert_true(was_noted(fs, want));
+	}
 }
 
 /* A rename onto a name another object holds: both show as name~id. */
@@ -264,6 +298,9 @@ static void test_applied_delete(void **state)
 	expect_err(fs, "/groups/Engineering", -ENOENT);
 	expect_node(fs, "/groups/Everyone", NODE_OBJECT);
 	assert_int_equal(reads(), before);
+	/* gone: "" as its name */
+	strcat(id, " ");
+	assert_true(was_noted(fs, id));
 }
 
 /* A read that fails with nothing cached is an EIO, and is not kept. */

@@ -1,0 +1,123 @@
+/*
+ * llinval.c - the kernel's side of invalidation (ll.h): what the store
+ * or a followed rename says changed (inval.h notes, on the queue's
+ * thread), and what folders' entries are made of (folders_changed, on a
+ * request's thread), turned into the node ids and entries the kernel
+ * holds (inodes.h) and told to it.
+ */
+#include <string.h>
+
+#include "inodes.h"
+#include "inval.h"
+#include "ll.h"
+
+/* The kernel asks again for @name in @parent at its next use; a kernel
+ * before 6.2 (no expiry) drops the entry instead. */
+static void expire(struct ll *ll, uint64_t parent, const char *name)
+{
+	if (fuse_lowlevel_notify_expire_entry(ll->se, parent, name,
+					      strlen(name),
+					      FUSE_LL_EXPIRE_ONLY) == -ENOSYS)
+		fuse_lowlevel_notify_inval_entry(ll->se, parent, name,
+						 strlen(name));
+}
+
+/* The kernel forgets object folder @ino and every file in it; when its
+ * object's name is now @name ("" gone, NULL unknown) and the kernel
+ * finds it by another, that entry too. */
+static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
+{
+	char old[TGFS_NAME_MAX + 1];
+	uint64_t parent, kids[64], from = 0;
+	bool hashed;
+	size_t n;
+
+	if (name &&
+	    !inodes_entry(ll->nodes, ino, &parent, old, sizeof(old),
+			  &hashed) &&
+	    hashed && strcmp(old, name) != 0) {
+		fuse_lowlevel_notify_inval_entry(ll->se, parent, old,
+						 strlen(old));
+		/* A name looked up while it was free (a negative entry):
+		 * asked again at its next use. */
+		if (*name)
+			expire(ll, parent, name);
+	}
+	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+	while ((n = inodes_children(ll->nodes, ino, &from, kids, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(ll->se, kids[i], 0, 0);
+}
+
+/* Every object folder's entry expires: the kernel asks for each again
+ * at its next use (after a refresh, which may have seen renames). */
+static void expire_names(struct ll *ll)
+{
+	char name[TGFS_NAME_MAX + 1];
+	uint64_t ids[256], from = 0, parent;
+	bool hashed;
+	size_t n;
+
+	while ((n = inodes_with_id(ll->nodes, NULL, &from, ids, 256)) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (!inodes_entry(ll->nodes, ids[i], &parent, name,
+					  sizeof(name), &hashed) &&
+			    hashed)
+				expire(ll, parent, name);
+}
+
+/* The inval queue's way to the kernel (inval.c), on its thread: each
+ * note turned into the node ids the kernel holds.  Errors (the kernel
+ * has no such node or entry) mean there was nothing to forget. */
+void ll_invalidate(void *arg, const struct inval_note *note)
+{
+	struct ll *ll = arg;
+	uint64_t ids[64], from = 0, ino;
+	size_t n;
+
+	switch (note->kind) {
+	case INVAL_PATH:
+		/* 0: the kernel never looked it up; nothing to do. */
+		ino = inodes_find(ll->nodes, note->path);
+		if (ino)
+			fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+		break;
+	case INVAL_OBJECT:
+		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,
+					   64)) > 0)
+			for (size_t i = 0; i < n; i++)
+				forget_folder(ll, ids[i], note->name);
+		break;
+	case INVAL_ENTRY:
+		fuse_lowlevel_notify_inval_entry(ll->se, note->parent,
+						 note->name,
+						 strlen(note->name));
+		break;
+	case INVAL_NAMES:
+		expire_names(ll);
+		break;
+	}
+}
+
+/*
+ * Something changed that folders' entries are made of (a change made
+ * here, or the cache dropped): the kernel drops the entries it holds of
+ * every folder it was given entries of, before the change's request is
+ * answered, so that the next listing shows it.  Without OPENDIR nothing
+ * else would tell it before the folder's generation goes stale.  Dropping
+ * a folder's pages waits on nothing of ours, so this is safe from a
+ * request's thread.
+ */
+void ll_folders_changed(void *arg)
+{
+	struct ll *ll = arg;
+	uint64_t ids[256], from = 0;
+	size_t n;
+
+	if (!ll->fs->no_opendir)
+		return;
+	/* In batches, outside the table's lock: lookups go on meanwhile. */
+	while ((n = inodes_take_listed(ll->nodes, &from, ids, 256)) > 0)
+		for (size_t i = 0; i < n; i++)
+			fuse_lowlevel_notify_inval_inode(ll->se, ids[i], 0, 0);
+}
