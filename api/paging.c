@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "schema.h"
 
 /* base64 of "arrayconnection:<offset>", the API's offset cursor. */
 void api_offset_cursor(long offset, char *out, size_t outsz)
@@ -54,17 +55,22 @@ bool api_safe_literal(const char *s)
 bool api_selection(struct buf *doc, const struct tg_kind *kind,
 		   unsigned first)
 {
-	if (!buf_add(doc, kind->selection, strlen(kind->selection)))
+	const char *sel = schema_kind_selection(kind);
+
+	if (!buf_add(doc, sel, strlen(sel)))
 		return false;
 	for (size_t i = 0; i < kind->nconns; i++) {
 		const struct tg_conn *c = &kind->conns[i];
 		const struct tg_kind *child = tg_kind_embedded(kind);
+		const char *node_sel = schema_conn_selection(kind, i);
 
+		if (!schema_conn_present(kind, i))
+			continue; /* the live schema lacks it */
 		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
 			      "hasNextPage endCursor } edges { node { ",
 			      c->field, first))
 			return false;
-		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
+		if (node_sel ? !buf_add(doc, node_sel, strlen(node_sel))
 				: !api_selection(doc, child, first))
 			return false;
 		if (!buf_add(doc, " } } }", 6))

@@ -50,6 +50,7 @@ enum tg_err {
 	TG_ENOTEMPTY, /* refused: the object still has things in it */
 	TG_EDENIED,   /* refused: the API does not allow it for this object */
 	TG_E2BIG,     /* a value past the size we accept */
+	TG_ENOTSUP,   /* the live schema lacks the mutation or argument */
 };
 
 /* A short English description of @err, in static storage: never NULL
