@@ -579,6 +579,19 @@ void tg_schema_use(struct tg_schema *s)
 		}
 	}
 	live_schema = s;
+	for (size_t i = 0; i < tg_nkinds; i++)
+		if (!tg_kind_listed(tg_kinds[i]))
+			tg_log(TG_LOG_WARN, "the live schema has no %s.%s: %s/ "
+			       "shows empty", s->query, tg_kinds[i]->list_field,
+			       tg_kinds[i]->dir);
+}
+
+bool tg_kind_listed(const struct tg_kind *kind)
+{
+	const struct tg_schema *s = live_schema;
+
+	return !s || !kind->list_field ||
+	       schema_field(schema_type(s, s->query), kind->list_field);
 }
 
 bool tg_field_present(const struct tg_kind *kind, size_t i)

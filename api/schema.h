@@ -106,6 +106,12 @@ const struct tg_schema *tg_schema_live(void);
  * True with no schema in use, and for fields the mount holds (secrets). */
 bool tg_field_present(const struct tg_kind *kind, size_t i);
 
+/* Whether @kind's root list is in the live schema: false when a schema
+ * is in use and its query type lacks kind->list_field (the folder then
+ * shows empty, and nothing is asked).  True with no schema in use and
+ * for kinds without a root list. */
+bool tg_kind_listed(const struct tg_kind *kind);
+
 /* For api/: the selection of one node of @kind (pruned; the table's with
  * no schema in use), whether nested connection @i is asked for at all,
  * and the selection of its nodes (NULL: the embedded kind's). */

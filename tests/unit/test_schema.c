@@ -335,6 +335,12 @@ static void test_use(void **state)
 	assert_string_equal(schema_conn_selection(res, 0),
 			    "__typename ... on Group { id name } "
 			    "... on ServiceAccount { id }");
+	/* a root list the query type lacks: the folder shows empty */
+	assert_true(tg_kind_listed(res));
+	assert_true(tg_kind_listed(conn));
+	assert_false(tg_kind_listed(tg_kind_named("networks")));
+	/* a kind embedded in its parent has no root list to lack */
+	assert_true(tg_kind_listed(tg_kind_named("keys")));
 }
 
 int main(void)
