@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "schema.h"
+#include "schema_int.h"
 
 void tg_result_release(struct tg_result *r)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "schema.h"
+#include "schema_int.h"
 
 /* One later page of a nested connection, as planned. */
 struct nested_page {

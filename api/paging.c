@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "schema.h"
+#include "schema_int.h"
 
 /* base64 of "arrayconnection:<offset>", the API's offset cursor. */
 void api_offset_cursor(long offset, char *out, size_t outsz)

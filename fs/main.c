@@ -23,7 +23,6 @@
 #include <curl/curl.h>
 
 #include "tgfs.h"
-#include "schema.h"
 
 #include <fuse_lowlevel.h>
 

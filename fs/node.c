@@ -17,7 +17,6 @@
 #include "coll.h"
 #include "draft.h"
 #include "node.h"
-#include "schema.h"
 #include "secret.h"
 #include "status.h"
 #include "versions.h"

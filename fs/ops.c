@@ -25,7 +25,6 @@
 #include "node.h"
 #include "ops.h"
 #include "removals.h"
-#include "schema.h"
 #include "scratch.h"
 #include "secret.h"
 #include "state.h"

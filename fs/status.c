@@ -16,7 +16,6 @@
 
 #include "inodes.h"
 #include "kcache.h"
-#include "schema.h"
 #include "status.h"
 
 static void rfc3339(int64_t t, char *out, size_t outsz)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "../../api/schema.h"
+#include "../../api/schema_int.h"
 
 /* Introspection JSON, written small. */
 #define Q(s) "\"" s "\""
