@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "schema_int.h"
 
 void tg_result_release(struct tg_result *r)
 {
@@ -118,13 +119,22 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 	enum tg_err err = TG_ENOMEM;
 	cJSON *v = cJSON_CreateObject(), *data = NULL, *r, *e;
 	const char *msg;
-	char name[64];
+	char name[64], why[256];
 
 	memset(out, 0, sizeof(*out));
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(op->call, "("),
 		 op->call);
 	if (!v)
 		goto out;
+	/* What the live schema lacks is never sent. */
+	err = tg_schema_check_call(tg_schema_live(), op->call, why,
+				   sizeof(why));
+	if (err != TG_OK) {
+		tg_log(TG_LOG_WARN, "%s: not sent", why);
+		api_set_message(why);
+		goto out;
+	}
+	err = TG_ENOMEM;
 	if (!declare(&decl, v, op->call, "$id", "ID!", vars->id, false) ||
 	    !declare(&decl, v, op->call, "$t", "ID!", vars->t, false) ||
 	    !declare(&decl, v, op->call, "$parent", "ID!", vars->parent,
@@ -151,7 +161,8 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 		      decl.len ? ")" : "", op->call))
 		goto out;
 	if (ek && (!buf_add(&doc, " entity { ", 10) ||
-		   !api_selection(&doc, ek, tg_api_page_size(api)) ||
+		   !schema_entity_selection(&doc, ek, tg_api_page_size(api),
+					    name) ||
 		   !buf_add(&doc, " }", 2)))
 		goto out;
 	if (op->secret_sel && !buf_addf(&doc, " %s", op->secret_sel))

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "schema_int.h"
 
 /* One later page of a nested connection, as planned. */
 struct nested_page {
@@ -82,6 +83,7 @@ static bool make_nested(void *ctx, size_t b, struct buf *doc)
 	for (size_t k = 0; k < batch; k++) {
 		const struct nested_page *np = &r->plan[done + k];
 		const struct tg_conn *c = &kind->conns[np->conn];
+		const char *sel = schema_conn_selection(kind, np->conn);
 		char after[64];
 
 		api_offset_cursor(r->offsets[done + k] - 1, after, sizeof(after));
@@ -91,8 +93,7 @@ static bool make_nested(void *ctx, size_t b, struct buf *doc)
 			      json_at(l->pending[np->pending].node,
 				      "id")->valuestring,
 			      c->field, l->first, after) ||
-		    !(c->node_sel ? buf_add(doc, c->node_sel,
-					    strlen(c->node_sel))
+		    !(sel ? buf_add(doc, sel, strlen(sel))
 				  : api_selection(doc, tg_kind_embedded(kind),
 						  l->first)) ||
 		    !buf_add(doc, " } } } }", 8))

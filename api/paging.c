@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "schema_int.h"
 
 /* base64 of "arrayconnection:<offset>", the API's offset cursor. */
 void api_offset_cursor(long offset, char *out, size_t outsz)
@@ -54,17 +55,22 @@ bool api_safe_literal(const char *s)
 bool api_selection(struct buf *doc, const struct tg_kind *kind,
 		   unsigned first)
 {
-	if (!buf_add(doc, kind->selection, strlen(kind->selection)))
+	const char *sel = schema_kind_selection(kind);
+
+	if (!buf_add(doc, sel, strlen(sel)))
 		return false;
 	for (size_t i = 0; i < kind->nconns; i++) {
 		const struct tg_conn *c = &kind->conns[i];
 		const struct tg_kind *child = tg_kind_embedded(kind);
+		const char *node_sel = schema_conn_selection(kind, i);
 
+		if (!schema_conn_present(kind, i))
+			continue; /* the live schema lacks it */
 		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
 			      "hasNextPage endCursor } edges { node { ",
 			      c->field, first))
 			return false;
-		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
+		if (node_sel ? !buf_add(doc, node_sel, strlen(node_sel))
 				: !api_selection(doc, child, first))
 			return false;
 		if (!buf_add(doc, " } } }", 6))
@@ -358,6 +364,8 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 		*pending = NULL;
 	if (!kind->list_field)
 		return TG_EINVAL;
+	if (!tg_kind_listed(kind))
+		return TG_OK; /* the live schema has no such list: empty */
 	err = first_page(&l, NULL, NULL, NULL, &has_next, cursor,
 			 sizeof(cursor), &total);
 	if (err != TG_OK)
@@ -412,6 +420,8 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 	bool has_next = false;
 
 	memset(out, 0, sizeof(*out));
+	if (!tg_kind_listed(kind))
+		return TG_OK; /* the live schema has no such list: none */
 	vars = cJSON_CreateObject();
 	if (!vars || !cJSON_AddStringToObject(vars, "v", name))
 		goto out;

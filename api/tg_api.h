@@ -1,7 +1,7 @@
 /*
  * tg_api.h - the Twingate Admin API as twingatefs sees it.
  *
- * Three things live behind this header:
+ * Four things live behind this header:
  *   - the kinds table: every Twingate object kind is one row (its folder,
  *     its GraphQL names and selection, its field files).  The generic code
  *     in fs/ and api/ walks the table; nothing else knows about kinds;
@@ -11,7 +11,9 @@
  *     (tg_object_value), so no JSON ever leaves this module;
  *   - the client: GraphQL over libcurl with pacing under the rate limits,
  *     retries for reads, and bounded timeouts on every request; whole
- *     collections read page by page, several pages to a request.
+ *     collections read page by page, several pages to a request;
+ *   - the live schema, read by introspection at mount: every selection is
+ *     the table's pruned to it, and what it lacks is never sent.
  *
  * Errors are reported as enum tg_err; fs/ maps them to errno in one place.
  * A call that fails leaves its outputs empty (NULL, 0, an empty list or
@@ -50,6 +52,7 @@ enum tg_err {
 	TG_ENOTEMPTY, /* refused: the object still has things in it */
 	TG_EDENIED,   /* refused: the API does not allow it for this object */
 	TG_E2BIG,     /* a value past the size we accept */
+	TG_ENOTSUP,   /* the live schema lacks the mutation or argument */
 };
 
 /* A short English description of @err, in static storage: never NULL
@@ -727,5 +730,116 @@ size_t tg_api_get_ops(struct tg_api *api, char (*names)[56], uint64_t *counts,
 
 /* The page size in use (after any halving).  Any thread. */
 unsigned tg_api_page_size(struct tg_api *api);
+
+/* ------------------------------------------------------------------ */
+/* The live schema                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What the tenant's API has, read once at mount by introspection, and
+ * what the kinds table asks of it (schema.c, prune.c).
+ *
+ * The kinds table states what twingatefs knows how to show and change;
+ * the live schema says what this API has today.  Once a schema is in use
+ * (tg_schema_use) every selection is the table's, pruned to the live
+ * schema: a field the API lacks is left out (its file absent, one log
+ * line at start-up), a field that lives only on a subtype of an
+ * interface is asked for inside "... on Subtype { f }", and a mutation
+ * or argument the API lacks makes the call fail with TG_ENOTSUP before
+ * anything is sent.  With no schema in use (introspection failed, unit
+ * tests), the table is used as written.
+ *
+ * Ownership: tg_schema_parse / tg_api_schema hand a schema to the caller
+ * (tg_schema_free); tg_schema_use takes it for good.  Strings returned by
+ * tg_schema_sdl and tg_schema_prune are the caller's to free.  Everything
+ * else returned points into the schema in use or the kinds table and is
+ * never freed.
+ *
+ * Threads: tg_schema_use must run before any other thread uses the client
+ * (at start-up); everything else is pure or read-only afterwards and may
+ * be called from any thread.
+ */
+struct tg_schema;
+
+/*
+ * Parses an introspection answer (the JSON text of {"data": {"__schema":
+ * ...}}, or of the data object, or of __schema itself) into *out, the
+ * caller's to tg_schema_free.  On error *out is NULL: TG_EPROTO for text
+ * that is not an introspection answer (no types, a type without a name),
+ * TG_ENOMEM.
+ */
+enum tg_err tg_schema_parse(const char *json, size_t len,
+			    struct tg_schema **out) TG_WARN_UNUSED;
+/* Frees @s.  NULL: nothing. */
+void tg_schema_free(struct tg_schema *s);
+
+/*
+ * Reads the live schema: one introspection query (a read, retried as
+ * one), parsed into *out, the caller's to tg_schema_free.  On error *out
+ * is NULL and the error is the request's (TG_ENET, TG_EAUTH, TG_EQUERY
+ * when the API refuses introspection...) or tg_schema_parse's; the API's
+ * message is this thread's tg_api_last_message().
+ */
+enum tg_err tg_api_schema(struct tg_api *api, struct tg_schema **out)
+	TG_WARN_UNUSED;
+
+/*
+ * The schema as SDL (types, fields with their arguments and types,
+ * interfaces, unions, enums, input types; built-in scalars and the
+ * introspection types left out), in the order the API gave its types.
+ * A new string the caller frees; NULL when out of memory.
+ */
+char *tg_schema_sdl(const struct tg_schema *s);
+
+/* What the schema has.  @type NULL or unknown: false. */
+bool tg_schema_has_type(const struct tg_schema *s, const char *type);
+bool tg_schema_has_field(const struct tg_schema *s, const char *type,
+			 const char *field);
+
+/*
+ * @selection (a selection set's content, as the kinds table writes it:
+ * fields, aliases, arguments, sub-selections, inline fragments) pruned to
+ * what type @type of @s has, in a new string the caller frees (NULL when
+ * out of memory or @selection does not parse).  Each field left out is
+ * handed to @dropped as "Type.field" (may be NULL).  A field @type lacks
+ * that some of its possible types have goes into "... on P { }" for each
+ * such P.  An unknown @type: the selection as it is.
+ */
+char *tg_schema_prune(const struct tg_schema *s, const char *type,
+		      const char *selection,
+		      void (*dropped)(void *ctx, const char *what),
+		      void *ctx);
+
+/*
+ * Checks a mutation call as the kinds table writes it
+ * ("resourceUpdate(id: $id, name: $v)") against @s: TG_OK when the
+ * mutation and every argument it passes exist, else TG_ENOTSUP with what
+ * is missing in @why ("no mutation serialNumbersCreate", "no argument
+ * alias of resourceUpdate").  @s NULL: TG_OK.
+ */
+enum tg_err tg_schema_check_call(const struct tg_schema *s, const char *call,
+				 char *why, size_t whysz);
+
+/*
+ * Puts @s in use for the rest of the program (it is taken, never freed):
+ * every kind's selection is pruned to it now, and each field left out is
+ * logged once.  @s NULL: the kinds table as written (and one log line
+ * saying so).  Call it once, at start-up, before other threads use the
+ * client.
+ */
+void tg_schema_use(struct tg_schema *s);
+/* The schema in use, or NULL. */
+const struct tg_schema *tg_schema_live(void);
+
+/* Whether field @i of @kind is in the live schema (its file shown).
+ * True with no schema in use, and for fields the mount holds (secrets). */
+bool tg_field_present(const struct tg_kind *kind, size_t i);
+
+/* Whether @kind's root list is in the live schema: false when a schema
+ * is in use and its query type lacks kind->list_field (the folder then
+ * shows empty, and nothing is asked).  True with no schema in use and
+ * for kinds without a root list. */
+bool tg_kind_listed(const struct tg_kind *kind);
+
 
 #endif /* TG_API_H */

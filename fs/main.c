@@ -166,6 +166,21 @@ static void first_request(struct fuse_session *se)
 	free(buf.mem);
 }
 
+/* The live schema, by one introspection query, put in use: selections
+ * follow it from now on.  When it cannot be read, the kinds table is
+ * used as written (one log line), and the mount goes on. */
+static void read_schema(struct tg_api *api)
+{
+	struct tg_schema *s = NULL;
+	enum tg_err err = tg_api_schema(api, &s);
+
+	if (err != TG_OK)
+		tg_log(TG_LOG_WARN, "introspection failed: %s%s%s",
+		       tg_err_str(err), *tg_api_last_message() ? ": " : "",
+		       tg_api_last_message());
+	tg_schema_use(s);
+}
+
 /* One cheap query before mounting, once every option is known good.  Its
  * curl handle is gone before the daemon forks.  False (said on stderr)
  * when the endpoint or the token does not work. */
@@ -181,6 +196,8 @@ static bool api_answers(const struct tg_api_config *cfg,
 		return false;
 	}
 	err = tg_api_check(check, &msg);
+	if (err == TG_OK)
+		read_schema(check);
 	tg_api_get_health(check, seen);
 	tg_api_free(check);
 	if (err != TG_OK)

@@ -294,7 +294,8 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 			return -ENOENT;
 	}
 	for (size_t i = 0; i < k->nfields; i++)
-		if (strcmp(k->fields[i].file, name) == 0) {
+		if (strcmp(k->fields[i].file, name) == 0 &&
+		    tg_field_present(k, i)) {
 			n->type = NODE_FIELD;
 			n->field = i;
 			return 0;

@@ -338,7 +338,8 @@ static int list_draft(struct tgfs *fs, struct dir_fill *df,
 		return 0;
 	df->child.type = NODE_FIELD;
 	for (size_t i = 0; i < k->nfields; i++) {
-		if (!draft_takes(k, k->fields[i].file))
+		if (!draft_takes(k, k->fields[i].file) ||
+		    !tg_field_present(k, i))
 			continue;
 		df->child.field = i;
 		if (add_entry(df, k->fields[i].file))
@@ -517,6 +518,8 @@ static int list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	df->child = *n;
 	df->child.type = NODE_FIELD;
 	for (size_t i = 0; i < k->nfields; i++) {
+		if (!tg_field_present(k, i))
+			continue; /* the live schema lacks it */
 		df->child.field = i;
 		if (add_entry(df, k->fields[i].file))
 			return 0;

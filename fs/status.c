@@ -6,6 +6,7 @@
  *   stats    requests by kind, pages, cache hits and misses, 429s, bytes
  *   errors   the last API errors: time, path, message
  *   refresh  write anything to drop the cache
+ *   schema.graphql  the live schema as read at mount (SDL)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -178,11 +179,23 @@ static int write_refresh(struct tgfs *fs)
 	return 0;
 }
 
+/* schema.graphql: the schema read at mount, or why there is none. */
+static char *render_schema(struct tgfs *fs)
+{
+	const struct tg_schema *s = tg_schema_live();
+
+	(void)fs;
+	return s ? tg_schema_sdl(s)
+		 : strdup("# The live schema could not be read at mount: "
+			  "selections are the built-in kinds table's.\n");
+}
+
 const struct status_file tgfs_status_files[] = {
 	{ "status", render_status, NULL },
 	{ "stats", render_stats, NULL },
 	{ "errors", render_errors, NULL },
 	{ "refresh", NULL, write_refresh },
+	{ "schema.graphql", render_schema, NULL },
 };
 const size_t tgfs_nstatus_files =
 	sizeof(tgfs_status_files) / sizeof(tgfs_status_files[0]);

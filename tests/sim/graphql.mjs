@@ -19,7 +19,8 @@ const SCHEMA_FILE = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 // A variant is the default schema changed the way the real API might differ
 // from it; the simulator builds it from the default SDL's AST and validates
 // every request against it. `drop`: fields ["Type", "field"] taken out (of
-// object types, interfaces and extensions alike); `dropTypes`: types that
+// object types, interfaces and extensions alike); `dropArgs`: arguments
+// ["Type", "field", "arg"] taken out; `dropTypes`: types that
 // only the dropped fields used; `add`: SDL of type extensions added.
 
 export const SCHEMA_VARIANTS = {
@@ -38,6 +39,8 @@ export const SCHEMA_VARIANTS = {
   'extra-field': {
     add: 'extend type RemoteNetwork {\n  "Connectors of this network whose state is ALIVE."\n  aliveConnectorCount: Int!\n}\n',
   },
+  // An argument gone from a mutation (the field stays readable).
+  'no-resource-alias-update': { dropArgs: [['MutationsRoot', 'resourceUpdate', 'alias']] },
 };
 
 /** Variant names from "a,b" / ["a","b"] / null; throws on an unknown name. */
@@ -57,10 +60,12 @@ function variantDocument(variants) {
   let doc = parse(readFileSync(SCHEMA_FILE, 'utf8'));
   const drop = new Set();
   const dropTypes = new Set();
+  const dropArgs = new Set();
   const adds = [];
   for (const n of variants) {
     const v = SCHEMA_VARIANTS[n];
     for (const [t, f] of v.drop ?? []) drop.add(`${t}.${f}`);
+    for (const [t, f, a] of v.dropArgs ?? []) dropArgs.add(`${t}.${f}.${a}`);
     for (const t of v.dropTypes ?? []) dropTypes.add(t);
     if (v.add) adds.push(v.add);
   }
@@ -68,7 +73,9 @@ function variantDocument(variants) {
   for (const d of doc.definitions) {
     if (d.name && dropTypes.has(d.name.value)) continue;
     if (d.fields && d.kind !== Kind.INPUT_OBJECT_TYPE_DEFINITION) {
-      definitions.push({ ...d, fields: d.fields.filter((f) => !drop.has(`${d.name.value}.${f.name.value}`)) });
+      const fields = d.fields.filter((f) => !drop.has(`${d.name.value}.${f.name.value}`)).map((f) => (f.arguments
+        ? { ...f, arguments: f.arguments.filter((a) => !dropArgs.has(`${d.name.value}.${f.name.value}.${a.name.value}`)) } : f));
+      definitions.push({ ...d, fields });
     } else definitions.push(d);
   }
   for (const sdl of adds) definitions.push(...parse(sdl).definitions);
@@ -182,6 +189,7 @@ export function prepare(rawBody) {
     operation,
     operationName,
     variables,
+    query: body.query,
     opType: operation?.operation ?? 'query',
     opLabel: operationName ?? operation?.name?.value ?? '(anonymous)',
     rootFields: rootFieldsOf(document, operation),

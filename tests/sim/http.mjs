@@ -117,6 +117,7 @@ export function createServer(state) {
       return answer(res, 413, errBody('Request body too large (limit 1 MiB).'));
     }
     const prep = prepare(raw);
+    if (state.documents && !prep.error) state.documents.add(prep.query);
     const action = faults.take({ parsed: !prep.error, opType: prep.opType, rootFields: prep.rootFields });
     log(req.headers['x-api-key'] ?? '-', prep.opLabel ?? '-', (prep.rootFields ?? []).join(','), action ? 'FAULT' : '');
 
@@ -221,6 +222,20 @@ export function createServer(state) {
         limiter.reset();
         faults.clear();
         return sendJson(res, 200, { ok: true });
+      }
+      if (path === '/_sim/documents') {
+        // GET: the distinct documents received while recording; POST
+        // {"record": bool}: start (emptied) or stop; DELETE: empty it.
+        if (m === 'POST') {
+          const body = (await readJson()) ?? {};
+          if (typeof body.record !== 'boolean') throw new Error('documents: {"record": true|false}');
+          state.documents = body.record ? new Set() : null;
+        } else if (m === 'DELETE') {
+          if (state.documents) state.documents.clear();
+        }
+        if (['GET', 'POST', 'DELETE'].includes(m)) {
+          return sendJson(res, 200, { recording: !!state.documents, documents: [...(state.documents ?? [])] });
+        }
       }
       if (path === '/_sim/health' && m === 'GET') return sendJson(res, 200, { ok: true });
       return sendJson(res, 404, { error: `no such sim endpoint: ${m} ${path}` });

@@ -3,7 +3,7 @@
 //
 //   node tests/sim/server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N]
 //        [--latency-ms N] [--rate-read N] [--rate-write N] [--page-max N]
-//        [--schema-variant NAME[,NAME...]] [--resource-types] [--verbose]
+//        [--schema-variant NAME[,NAME...]] [--resource-types] [--record-documents] [--verbose]
 //
 // Prints exactly one line to stdout when ready: the endpoint URL. Other
 // tools read that line, so nothing else may ever go to stdout.
@@ -13,11 +13,11 @@ import { buildSimSchema, parseVariants } from './graphql.mjs';
 import { createServer } from './http.mjs';
 
 const USAGE = 'usage: server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N] [--latency-ms N] '
-  + '[--rate-read N] [--rate-write N] [--page-max N] [--schema-variant NAME[,NAME...]] [--resource-types] [--verbose]';
+  + '[--rate-read N] [--rate-write N] [--page-max N] [--schema-variant NAME[,NAME...]] [--resource-types] [--record-documents] [--verbose]';
 
 function parseArgs(argv) {
   const o = { port: 0, size: 'small', seed: 1, latencyMs: 0, rateRead: 60, rateWrite: 20, pageMax: 100, verbose: false,
-    variants: [], resourceTypes: false };
+    variants: [], resourceTypes: false, recordDocuments: false };
   const ints = { '--port': 'port', '--seed': 'seed', '--latency-ms': 'latencyMs', '--rate-read': 'rateRead',
     '--rate-write': 'rateWrite', '--page-max': 'pageMax' };
   for (let i = 0; i < argv.length; i++) {
@@ -30,6 +30,7 @@ function parseArgs(argv) {
     }
     if (a === '--verbose') o.verbose = true;
     else if (a === '--resource-types') o.resourceTypes = true;
+    else if (a === '--record-documents') o.recordDocuments = true;
     else if (a === '--help' || a === '-h') {
       process.stderr.write(`${USAGE}\n`);
       process.exit(0);
@@ -66,6 +67,8 @@ const state = {
   tenant: generateTenant({ size: opts.size, seed: opts.seed, resourceTypes: opts.resourceTypes }),
   config: { latencyMs: opts.latencyMs, rateRead: opts.rateRead, rateWrite: opts.rateWrite, pageMax: opts.pageMax },
   verbose: opts.verbose,
+  // distinct GraphQL documents received (query text), when recording
+  documents: opts.recordDocuments ? new Set() : null,
   regenerate() {
     state.tenant = generateTenant({ size: opts.size, seed: opts.seed, resourceTypes: opts.resourceTypes });
   },

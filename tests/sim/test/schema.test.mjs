@@ -192,6 +192,48 @@ test('variant extra-field: RemoteNetwork.aliveConnectorCount, from the connector
   assert.equal((await s.gql('{ remoteNetworks { edges { node { aliveConnectorCount } } } }')).status, 400);
 });
 
+test('variant no-resource-alias-update: resourceUpdate takes no alias, Resource.alias stays readable', async () => {
+  const v = await startSim(['--size', 'small', '--schema-variant', 'no-resource-alias-update']);
+  try {
+    const live = await liveSchema(v);
+    const args = live.getMutationType().getFields().resourceUpdate.args.map((a) => a.name);
+    assert.ok(!args.includes('alias'));
+    assert.ok(args.includes('name') && args.includes('isVisible'));
+    const d = await v.data('{ resources(first: 1) { edges { node { id alias } } } }');
+    const id = d.resources.edges[0].node.id;
+    const bad = await v.gql(`mutation { resourceUpdate(id:"${id}", alias:"x") { ok } }`, null, { token: 'sim-write' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.errors[0].message, /Unknown argument 'alias'/);
+    const ok = await v.data(`mutation { resourceUpdate(id:"${id}", isVisible:false) { ok } }`, null, { token: 'sim-write' });
+    assert.equal(ok.resourceUpdate.ok, true);
+  } finally {
+    await v.stop();
+  }
+});
+
+test('/_sim/documents: the distinct documents received while recording', async () => {
+  const v = await startSim(['--size', 'tiny', '--record-documents']);
+  try {
+    const q1 = '{ users(first: 1) { totalCount } }';
+    await v.gql(q1);
+    await v.gql(q1);
+    await v.gql('{ groups { totalCount } }');
+    await v.gql('{ nope'); // does not parse: not a document
+    let r = await v.sim('/_sim/documents');
+    assert.deepEqual(r.body, { recording: true, documents: [q1, '{ groups { totalCount } }'] });
+    r = await v.sim('/_sim/documents', 'POST', { record: false });
+    await v.gql(q1.replace('1', '2'));
+    assert.deepEqual((await v.sim('/_sim/documents')).body, { recording: false, documents: [] });
+    r = await v.sim('/_sim/documents', 'POST', { record: true });
+    await v.gql(q1);
+    assert.deepEqual((await v.sim('/_sim/documents')).body.documents, [q1]);
+    assert.equal((await v.sim('/_sim/documents', 'POST', { record: 'yes' })).status, 400);
+  } finally {
+    await v.stop();
+  }
+  assert.equal((await s.sim('/_sim/documents')).body.recording, false);
+});
+
 test('variants through /_sim/config: switch at run time, combine, back to default; unknown names refused', async () => {
   try {
     let r = await s.sim('/_sim/config', 'POST', { schemaVariant: 'no-connector-hostname,extra-field' });
@@ -222,5 +264,5 @@ test('--schema-variant with an unknown name: exit 2 and the known names', () => 
   const r = spawnSync(process.execPath, [server, '--schema-variant', 'nope'], { encoding: 'utf8', timeout: 10000 });
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /unknown schema variant 'nope' \(known: browser-shortcut-on-network-resource, no-connector-hostname, no-serial-numbers-create, extra-field\)/);
+  assert.match(r.stderr, /unknown schema variant 'nope' \(known: browser-shortcut-on-network-resource, no-connector-hostname, no-serial-numbers-create, extra-field, no-resource-alias-update\)/);
 });
