@@ -148,8 +148,37 @@ static const struct tg_field resource_fields[] = {
 	{ "tags", "tags", TG_FT_TAGS, RW,
 	  SET("resourceUpdate(id: $id, tags: $v)", "[TagInput!]",
 	      "resources") },
+	{ "type", "__typename", TG_FT_VARIANT, RO },
+	/* The defaults of the resource's access edges; empty clears. */
+	{ "autolock-days", "usageBasedAutolockDurationDays", TG_FT_INT, RW,
+	  SET("resourceUpdate(id: $id, usageBasedAutolockDurationDays: $v)",
+	      "Int", "resources") },
+	{ "approval-mode", "approvalMode", TG_FT_ENUM, RW,
+	  SET("resourceUpdate(id: $id, approvalMode: $v)",
+	      "AccessApprovalMode", "resources"),
+	  ENUMS("MANUAL", "AUTOMATIC") },
+	{ "access-policy", "accessPolicy", TG_FT_ACCESS_POLICY, RW,
+	  SET("resourceUpdate(id: $id, accessPolicy: $v)",
+	      "AccessPolicyInput", "resources") },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
+};
+
+/*
+ * Resources are an interface: each concrete type is updated through its
+ * own mutation (REFERENCE.md §11; the provider's arguments), which takes
+ * no browser shortcut or routing mode, and for SSH and web apps no
+ * protocols.  Their fields not on the interface come in a fragment, so a
+ * type without them has no such key, and no such file.
+ */
+static const struct tg_variant resource_variants[] = {
+	{ "NetworkResource", "network", NULL, NULL },
+	{ "KubernetesResource", "kubernetes", "kubernetesResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode" },
+	{ "SSHResource", "ssh", "sshResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode protocols" },
+	{ "WebAppResource", "webapp", "webAppResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode protocols" },
 };
 
 static const struct tg_conn resource_conns[] = {
@@ -185,13 +214,19 @@ static const struct tg_kind resource_kind = {
 	.type_name = "Resource",
 	.list_field = "resources",
 	.one_field = "resource",
-	.selection = "id name address { type value } alias "
+	/* The NetworkResource fragment sits in one on Resource, so the
+	 * selection is valid on the interface and on every type (a typed
+	 * update's entity), where a bare one is not on another type. */
+	.selection = "__typename id name address { type value } alias "
 		     "remoteNetwork { id name } protocols { allowIcmp "
 		     "tcp { policy ports { start end } } "
 		     "udp { policy ports { start end } } } isActive isVisible "
-		     "isBrowserShortcutEnabled ... on NetworkResource { "
-		     "routingMode } securityPolicy { id name } "
-		     "tags { key value } createdAt updatedAt",
+		     "... on Resource { ... on NetworkResource { "
+		     "isBrowserShortcutEnabled routingMode } } "
+		     "securityPolicy { id name } tags { key value } "
+		     "usageBasedAutolockDurationDays approvalMode "
+		     "accessPolicy { mode durationSeconds } "
+		     "createdAt updatedAt",
 	.name_path = "name",
 	.mtime_path = "updatedAt",
 	.fields = resource_fields,
@@ -206,6 +241,9 @@ static const struct tg_kind resource_kind = {
 		"name address alias protocols is-visible browser-shortcut "
 		"routing-mode tags network security-policy",
 		"name address network" },
+	.variants = resource_variants,
+	.nvariants = N(resource_variants),
+	.update_call = "resourceUpdate",
 };
 
 /* ---- groups ---------------------------------------------------------- */
@@ -514,6 +552,16 @@ const struct tg_kind *tg_kind_named(const char *dir)
 	for (size_t i = 0; i < tg_nkinds; i++)
 		if (strcmp(tg_kinds[i]->dir, dir) == 0)
 			return tg_kinds[i];
+	return NULL;
+}
+
+const struct tg_variant *tg_variant_named(const char *type_name)
+{
+	for (size_t i = 0; type_name && i < tg_nkinds; i++)
+		for (size_t j = 0; j < tg_kinds[i]->nvariants; j++)
+			if (!strcmp(tg_kinds[i]->variants[j].type_name,
+				    type_name))
+				return &tg_kinds[i]->variants[j];
 	return NULL;
 }
 

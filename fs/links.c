@@ -52,6 +52,7 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	/* Adding a link that is there, or removing one that is not,
 	 * changes nothing: safe to send again. */
 	struct tg_vars vars = { .id = n->obj->id, .t = tid,
+				.obj = r->path ? n->obj : NULL,
 				.idempotent = true };
 	const struct tg_kind *holder =
 		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);

@@ -295,6 +295,9 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 	}
 	for (size_t i = 0; i < k->nfields; i++)
 		if (strcmp(k->fields[i].file, name) == 0) {
+			/* A field of another concrete type: no file. */
+			if (!tg_object_has_field(n->obj, i))
+				return -ENOENT;
 			n->type = NODE_FIELD;
 			n->field = i;
 			return 0;

@@ -510,6 +510,8 @@ static int list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	df->child = *n;
 	df->child.type = NODE_FIELD;
 	for (size_t i = 0; i < k->nfields; i++) {
+		if (!tg_object_has_field(n->obj, i))
+			continue;
 		df->child.field = i;
 		if (add_entry(df, k->fields[i].file))
 			return 0;

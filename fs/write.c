@@ -588,7 +588,8 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		}
 	} else if (node.type == NODE_FIELD) {
 		const struct tg_field *f = &node.kind->fields[node.field];
-		struct tg_vars vars = { .id = node.obj->id };
+		struct tg_vars vars = { .id = node.obj->id,
+					.obj = node.obj };
 		const struct tg_op *op;
 		const char *now;
 

@@ -41,6 +41,14 @@ function ports(p) {
   return p.ports.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`))
     .join(',');
 }
+// A resource's type (DESIGN.md §2 "Resource types"); the fields only a
+// network resource has are files of network resources only.
+const TYPE_WORDS = { NetworkResource: 'network', KubernetesResource: 'kubernetes',
+  SSHResource: 'ssh', WebAppResource: 'webapp' };
+const typeWord = (v) => text(TYPE_WORDS[v ?? 'NetworkResource'] ?? String(v).toLowerCase());
+const isNetwork = (o) => (o.__typename ?? 'NetworkResource') === 'NetworkResource';
+export const accessPolicy = (v) => (v ? `mode: ${v.mode.toLowerCase()}\nduration:${
+  v.durationSeconds === null || v.durationSeconds === undefined ? '' : ` ${v.durationSeconds}`}\n` : '');
 const protocols = (p) => (p ? `icmp: ${p.allowIcmp ? 'allow' : 'deny'}\n`
   + `tcp: ${ports(p.tcp)}\nudp: ${ports(p.udp)}\n` : '');
 
@@ -72,7 +80,8 @@ export function epochNs(t) {
 // parent    nested kinds: the parent kind's key and the parent id of a child
 // nameOf    what the folder name is made of
 // mtime     the tenant field giving the mtime (null: first-seen times)
-// fields    [file, tenant field (null: secret), render]
+// fields    [file, tenant field (null: secret), render, when (optional:
+//           the file is there only for objects it is true of)]
 // links     relations shown as symlinks:
 //           { at, to, one: (t, o) => id | null }  one link at <obj>/<at>
 //           { at, to, many: (t, o) => [ids] }     a folder of links
@@ -130,8 +139,11 @@ export const KINDS = [
       ['id', 'id', str], ['name', 'name', str], ['address', 'address', address],
       ['alias', 'alias', str], ['protocols', 'protocols', protocols],
       ['is-active', 'isActive', bool], ['is-visible', 'isVisible', bool],
-      ['browser-shortcut', 'isBrowserShortcutEnabled', bool],
-      ['routing-mode', 'routingMode', lower], ['tags', 'tags', tags],
+      ['browser-shortcut', 'isBrowserShortcutEnabled', bool, isNetwork],
+      ['routing-mode', 'routingMode', lower, isNetwork], ['tags', 'tags', tags],
+      ['type', '__typename', typeWord],
+      ['autolock-days', 'usageBasedAutolockDurationDays', text],
+      ['approval-mode', 'approvalMode', lower], ['access-policy', 'accessPolicy', accessPolicy],
       ['created-at', 'createdAt', time], ['updated-at', 'updatedAt', time],
     ],
     links: [
@@ -299,7 +311,8 @@ export function expectTree(t) {
     const o = rec.obj;
     owner = rec.path;
     add(rec.path, { type: 'dir', mtime: rec.mtime });
-    for (const [file, key, render] of kind.fields) {
+    for (const [file, key, render, when] of kind.fields) {
+      if (when && !when(o)) continue;
       add(`${rec.path}/${file}`, { type: 'file', content: render(key === null ? null : o[key]),
         mode: FIXED_MODES[file] ?? null, mtime: rec.mtime, mtimeNs: rec.mtimeNs });
     }
@@ -459,8 +472,8 @@ export function objectJsonProblems(kindKey, o, json, t) {
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   if (!json || typeof json !== 'object' || Array.isArray(json)) return ['not a JSON object'];
   // Every field a field file shows is there, equal to the tenant's.
-  for (const [, key] of kind.fields) {
-    if (key === null) continue;
+  for (const [, key, , when] of kind.fields) {
+    if (key === null || (when && !when(o))) continue;
     if (!(key in json)) bad.push(`${key} missing`);
     else if (!same(json[key], o[key])) {
       bad.push(`${key}: ${JSON.stringify(json[key])} != ${JSON.stringify(o[key])}`);
