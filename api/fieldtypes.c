@@ -684,6 +684,21 @@ bad:
 	return false;
 }
 
+/* An RFC 3339 time, sent as written once it reads as one (in UTC, as
+ * the file shows it); empty is null where the mutation takes it. */
+static cJSON *parse_deadline(const struct tg_field *f, char *body,
+			     const char *word)
+{
+	char buf[96];
+
+	(void)body;
+	if (!*word)
+		return nullable(f) ? cJSON_CreateNull() : NULL;
+	if (!tg_time_render(word, buf, sizeof(buf)))
+		return NULL;
+	return cJSON_CreateString(buf);
+}
+
 static const char *const policy_modes[] = { "MANUAL", "AUTO_LOCK",
 					    "ACCESS_REQUEST", NULL };
 
@@ -767,6 +782,7 @@ static const struct field_type types[TG_FT_COUNT] = {
 	[TG_FT_VARIANT]   = { render_variant,   NULL,            false, false },
 	[TG_FT_ACCESS_POLICY] = { render_access_policy, parse_access_policy,
 				  true, false },
+	[TG_FT_DEADLINE]  = { render_time,      parse_deadline,  false, false },
 };
 
 const struct field_type *field_type(enum tg_ftype type)

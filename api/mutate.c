@@ -241,7 +241,8 @@ static enum tg_err mutate_one(struct tg_api *api, const struct tg_op *op,
 		      decl.len ? "(" : "", decl.len ? decl.s : "",
 		      decl.len ? ")" : "", op->call))
 		goto out;
-	if (ek && (!buf_add(&doc, " entity { ", 10) ||
+	if (ek && (!buf_addf(&doc, " %s { ",
+			     op->entities ? op->entities : "entity") ||
 		   !api_selection(&doc, ek, tg_api_page_size(api)) ||
 		   !buf_add(&doc, " }", 2)))
 		goto out;
@@ -272,7 +273,9 @@ static enum tg_err mutate_one(struct tg_api *api, const struct tg_op *op,
 			goto out;
 		}
 	}
-	e = json_at(r, "entity");
+	e = json_at(r, op->entities ? op->entities : "entity");
+	if (op->entities)
+		e = cJSON_IsArray(e) ? cJSON_GetArrayItem(e, 0) : NULL;
 	if (ek && cJSON_IsObject(e)) {
 		err = object_from_node(ek, e, &out->entity);
 		if (err != TG_OK)

@@ -156,6 +156,15 @@ static enum tg_err read_rel(const struct tg_rel *rel, const cJSON *node,
 	edges = json_at(node, rel->path);
 	if (!edges || cJSON_IsNull(edges))
 		return TG_OK; /* not asked for */
+	/* A plain list of objects (a serial number's matchedDevices). */
+	if (cJSON_IsArray(edges)) {
+		cJSON_ArrayForEach(edge, edges) {
+			s = str_at(edge, "id");
+			if (s && !ids_add(ids, s))
+				return TG_ENOMEM;
+		}
+		return TG_OK;
+	}
 	edges = json_at(edges, "edges");
 	if (!cJSON_IsArray(edges))
 		return TG_EPROTO;
@@ -362,6 +371,56 @@ bool api_object_string(const struct tg_object *obj, const char *path,
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= size)
 		return false;
 	strcpy(out, v->valuestring);
+	return true;
+}
+
+/* The item of @obj's link @rel to @target_id in its node's (flattened)
+ * connection, or NULL. */
+static const cJSON *edge_item(const struct tg_object *obj, size_t rel,
+			      const char *target_id)
+{
+	const struct tg_rel *r = &obj->kind->rels[rel];
+	const cJSON *node, *list, *item;
+
+	if (obj->values || !obj->packed || !r->path || !r->many)
+		return NULL;
+	node = read_node(obj);
+	list = node ? json_at(node, r->path) : NULL;
+	cJSON_ArrayForEach(item, list) {
+		const char *id = str_at(item, "id");
+
+		if (id && !strcmp(id, target_id))
+			return item;
+	}
+	return NULL;
+}
+
+const char *tg_edge_value(const struct tg_object *obj, size_t rel,
+			  const char *target_id, size_t field, char **buf)
+{
+	const struct tg_field *f = &obj->kind->rels[rel].edge_fields[field];
+	const cJSON *item = edge_item(obj, rel, target_id);
+	char *v = NULL;
+
+	if (!item || !render_value(f, json_at(item, f->path), &v)) {
+		free(v);
+		return NULL;
+	}
+	free(*buf);
+	*buf = v;
+	return v ? v : "";
+}
+
+bool tg_edge_link(const struct tg_object *obj, size_t rel,
+		  const char *target_id, char *out, size_t size)
+{
+	const char *path = obj->kind->rels[rel].edge_link_path;
+	const cJSON *item = path ? edge_item(obj, rel, target_id) : NULL;
+	const char *id = item ? str_at(item, path) : NULL;
+
+	if (!id || !*id || strlen(id) >= size)
+		return false;
+	strcpy(out, id);
 	return true;
 }
 

@@ -61,8 +61,9 @@ bool api_selection(struct buf *doc, const struct tg_kind *kind,
 		const struct tg_kind *child = tg_kind_embedded(kind);
 
 		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
-			      "hasNextPage endCursor } edges { node { ",
-			      c->field, first))
+			      "hasNextPage endCursor } edges { %s%snode { ",
+			      c->field, first, c->edge_sel ? c->edge_sel : "",
+			      c->edge_sel ? " " : ""))
 			return false;
 		if (c->node_sel ? !buf_add(doc, c->node_sel, strlen(c->node_sel))
 				: !api_selection(doc, child, first))

@@ -99,6 +99,7 @@ enum tg_ftype {
 	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
 	TG_FT_VARIANT, /* a __typename shown as its variant's word (type) */
 	TG_FT_ACCESS_POLICY, /* mode: and duration: lines (DESIGN.md §2) */
+	TG_FT_DEADLINE, /* a time a user sets (RFC 3339 UTC); empty: none */
 	TG_FT_COUNT   /* not a type: how many there are */
 };
 
@@ -159,6 +160,10 @@ struct tg_conn {
 	const char *field;    /* connection field in the node, "users" */
 	const char *node_sel; /* selection of its nodes; NULL: the embedded
 			       * child kind's selection */
+	/* Fields of each edge itself, beside its node (an access edge's
+	 * settings); NULL: none.  object.json shows each of them after its
+	 * node's keys, in the item of the node. */
+	const char *edge_sel;
 };
 
 /*
@@ -177,6 +182,17 @@ struct tg_rel {
 	const char *inverse;   /* inverse: the target kind's rel dir */
 	const struct tg_op *add;    /* ln -s (or set, for one link) */
 	const struct tg_op *remove; /* rm; NULL: not allowed */
+	/* Settings of each link (an access edge's expiry, policy...), read
+	 * from the connection's edge (struct tg_conn edge_sel) and set with
+	 * $id the object and $t the target: files of the link's folder. */
+	const struct tg_field *edge_fields;
+	size_t nedge_fields;
+	/* The link's own one-link setting (its security policy): JSON path
+	 * of the target's id in the edge, its top folder, and the call that
+	 * sets it ($v the id as JSON, or null to clear). */
+	const char *edge_link_path;
+	const char *edge_link_target;
+	const struct tg_op *edge_link_set;
 };
 
 /* How one object is found when its collection is not cached. */
@@ -339,6 +355,19 @@ struct tg_object {
 #define TG_LEN_LONG UINT8_MAX
 /* lens[i] of a field the node has no key for (its type lacks it). */
 #define TG_LEN_ABSENT (UINT8_MAX - 1)
+
+/*
+ * The content of edge setting @field (rel->edge_fields) of @obj's link
+ * @rel to @target_id, as its file shows it: rendered into *@buf as
+ * tg_object_value does ("" when the edge has no value, NULL for a link
+ * @obj lacks, out of memory or a value of the wrong type).  Any thread.
+ */
+const char *tg_edge_value(const struct tg_object *obj, size_t rel,
+			  const char *target_id, size_t field, char **buf);
+/* The id the edge's one-link setting (rel->edge_link_path) points at,
+ * copied into @out (@size bytes): false when unset or no such link. */
+bool tg_edge_link(const struct tg_object *obj, size_t rel,
+		  const char *target_id, char *out, size_t size);
 
 /* Whether @obj shows field @i: false for one its node has no key for (a
  * field of another concrete type: a Kubernetes resource's routing mode),

@@ -527,6 +527,30 @@ static int field_version(struct tgfs *fs, const char *path,
 	return rc;
 }
 
+/* After a mutation that uses its object up (a request decided): the
+ * object leaves its folder @dir, and the kind it changed too is read
+ * again.  Releases @node. */
+static void consumed(struct tgfs *fs, struct node *node,
+		     const struct tg_op *op, const char *dir)
+{
+	const struct tg_kind *k = node->kind;
+	const struct tg_kind *other = op->touches ? tg_kind_named(op->touches)
+						  : NULL;
+	char *id = strdup(node->obj->id), parent[4096];
+
+	node_release(node);
+	if (other)
+		cache_apply(fs, other, NULL, NULL);
+	if (id)
+		cache_apply(fs, k, NULL, id);
+	else
+		cache_apply(fs, k, NULL, NULL);
+	free(id);
+	wr_inval_object(fs, dir, k);
+	wr_dirname_of(dir, parent, sizeof(parent));
+	inval_path(fs, parent);
+}
+
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		      size_t len, int64_t mtime)
 {
@@ -535,6 +559,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
 	size_t *changed = NULL, n = 0;
 	const char *local = NULL; /* a refusal of ours: what to record */
+	const struct tg_op *sent = NULL; /* a field's mutation */
 	struct node node;
 	int rc;
 
@@ -661,6 +686,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		if (!tg_field_secret(f))
 			versions_note(fs->versions, node.obj);
 		err = tg_api_mutate(fs->api, op, &vars, &res);
+		sent = op;
 		if (err == TG_OK && res.secret) {
 			secret_put(fs, node.obj->id, f->file, res.secret);
 			res.secret = NULL;
@@ -677,6 +703,10 @@ done:
 	}
 	if (err != TG_OK) {
 		rc = wr_failed(fs, path, err);
+		goto out;
+	}
+	if (sent && sent->consumes) {
+		consumed(fs, &node, sent, dir);
 		goto out;
 	}
 	wr_take_result(fs, &res, NULL);

@@ -84,6 +84,8 @@ const FOLDER = {
   'service-accounts': () => 'service-accounts/ci-runner',
   keys: () => 'service-accounts/ci-runner/keys/gitlab',
   'security-policies': () => 'security-policies/Default Policy',
+  'serial-numbers': () => 'serial-numbers/C02KXVCPF2UG',
+  'access-requests': (t) => `access-requests/${t.accessRequests[0].id}`,
 };
 
 // ---- the bad values ----

@@ -245,6 +245,26 @@ export const KINDS = [
     ],
     json: [],
   },
+  {
+    key: 'serialNumbers', dir: 'serial-numbers', nameOf: (s) => s.serialNumber, mtime: 'createdAt',
+    fields: [
+      ['id', 'id', str], ['serial-number', 'serialNumber', str], ['created-at', 'createdAt', time],
+    ],
+    links: [{ at: 'devices', to: 'devices', many: (t, o) => o.matchedDeviceIds }],
+    json: [{ key: 'matchedDevices', many: (t, o) => o.matchedDeviceIds }],
+  },
+  {
+    key: 'accessRequests', dir: 'access-requests', nameOf: (r) => r.id, mtime: 'requestedAt',
+    fields: [
+      ['id', 'id', str], ['reason', 'reason', str], ['requested-at', 'requestedAt', time],
+      ['decision', null, () => ''],
+    ],
+    links: [
+      { at: 'user', to: 'users', one: (t, o) => o.userId },
+      { at: 'resource', to: 'resources', one: (t, o) => o.resourceId },
+    ],
+    json: [{ key: 'user', one: (o) => o.userId }, { key: 'resource', one: (o) => o.resourceId }],
+  },
 ];
 
 export const KIND = Object.fromEntries(KINDS.map((k) => [k.key, k]));
@@ -255,7 +275,7 @@ export const TOP_DIRS = TOP_KINDS.map((k) => k.dir);
 // and the nested connections whose overflow costs extra pages: a group's
 // users, a resource's access, a service account's keys (DESIGN.md §9).
 export const ROOT_COLLECTIONS = ['remoteNetworks', 'connectors', 'resources', 'groups',
-  'users', 'devices', 'serviceAccounts', 'securityPolicies'];
+  'users', 'devices', 'serviceAccounts', 'securityPolicies', 'serialNumbers', 'accessRequests'];
 export const NESTED = {
   groups: [(t, o) => o.userIds.length],
   resources: [(t, o) => t.access.filter((e) => e.resourceId === o.id).length],

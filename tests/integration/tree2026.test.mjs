@@ -7,7 +7,7 @@
 // sent (/_sim/stats).  The simulator runs with --resource-types.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { sh, shStatus, teardown, waitFor } from './lib.mjs';
+import { sh, shStatus, teardown, waitFor, tempDir, rmSync } from './lib.mjs';
 import { expectTree, diffTree } from './expect.mjs';
 import { lines, sorted, q, setup, SIM_ARGS, obj, patchLines, assertChanges, assertUnchanged,
          cost, assertOneMutation, assertNoMutation, run, pyWrite } from './writes.mjs';
@@ -151,5 +151,165 @@ describe('resources when isBrowserShortcutEnabled is on NetworkResource only', (
     await assertChanges(sim, t, patchLines('resources', o, { isBrowserShortcutEnabled: true }));
     assert.equal(shStatus('ls resources/prod-k8s/browser-shortcut', m.dir).status, 2,
       'no browser-shortcut file on a Kubernetes resource');
+  });
+});
+
+// The simulator's answer to @query (read with a read-only token): its data.
+async function gql(sim, query, variables = {}) {
+  const r = await sim.gql(query, variables, 'sim-read');
+  assert.ok(!r.body.errors, JSON.stringify(r.body));
+  return r.body.data;
+}
+
+describe('/serial-numbers/', () => {
+  let sim, m;
+  before(async () => { ({ sim, m } = await setup()); });
+  after(() => teardown(m, sim));
+
+  test('lists the tenant\'s serial numbers, each with its matched devices as links', async () => {
+    const t = await sim.tenant();
+    assert.ok(t.serialNumbers.length >= 3, 'the tenant has serial numbers');
+    const tree = expectTree(t);
+    const owners = new Set(tree.byKind.serialNumbers.map((r) => r.path));
+    assert.deepEqual(diffTree(m.dir, tree, { owners, tenant: t }), []);
+    assert.deepEqual(sorted(lines(sh('ls -1A serial-numbers', m.dir))),
+      sorted(t.serialNumbers.map((s) => s.serialNumber)));
+    const matched = t.serialNumbers.find((s) => s.matchedDeviceIds.length > 0);
+    const dev = sh(`readlink serial-numbers/${q(matched.serialNumber)}/devices/*`, m.dir);
+    assert.equal(dev, `../../../devices/${matched.matchedDeviceIds[0]}\n`);
+  });
+
+  test('mkdir adds one (serialNumbersCreate), and a device with that serial shows as matched', async () => {
+    const t = await sim.tenant();
+    const listed = new Set(t.serialNumbers.map((s) => s.serialNumber));
+    const d = t.devices.find((x) => x.serialNumber && !listed.has(x.serialNumber));
+    assert.ok(d, 'a device whose serial is not listed yet');
+    sh('ls -A serial-numbers devices > /dev/null', m.dir); // warm
+    const { st } = await cost(sim, () => run(`mkdir serial-numbers/${q(d.serialNumber)}`, m.dir));
+    assertOneMutation(st, 'serialNumbersCreate', 'mkdir');
+    const now = await sim.tenant();
+    const made = now.serialNumbers.filter((s) => s.serialNumber === d.serialNumber);
+    assert.equal(made.length, 1, 'one serial number made');
+    assert.deepEqual(made[0].matchedDeviceIds, [d.id]);
+    assert.equal(now.serialNumbers.length, t.serialNumbers.length + 1, 'nothing else made');
+    const { st: st2 } = await cost(sim, () => {
+      assert.equal(sh(`ls serial-numbers/${q(d.serialNumber)}/devices`, m.dir), `${d.id}\n`);
+      assert.equal(sh(`cat serial-numbers/${q(d.serialNumber)}/id`, m.dir), `${made[0].id}\n`);
+    });
+    assert.equal(st2.requests, 0, 'shown from the mutation\'s answer');
+  });
+
+  test('mkdir of a serial already listed: EEXIST, nothing sent', async () => {
+    const t = await sim.tenant();
+    const s = t.serialNumbers[0].serialNumber;
+    const { st } = await cost(sim, () => assert.notEqual(
+      shStatus(`mkdir serial-numbers/${q(s)}`, m.dir).status, 0));
+    assertNoMutation(st, 'mkdir of an existing serial');
+    assert.deepEqual((await sim.tenant()).serialNumbers, t.serialNumbers);
+  });
+
+  test('rmdir removes one (serialNumbersDelete)', async () => {
+    const t = await sim.tenant();
+    const s = t.serialNumbers.find((x) => x.matchedDeviceIds.length === 0);
+    const { st } = await cost(sim, () => run(`rmdir serial-numbers/${q(s.serialNumber)}`, m.dir));
+    assertOneMutation(st, 'serialNumbersDelete', 'rmdir');
+    const now = await sim.tenant();
+    assert.deepEqual(now.serialNumbers.map((x) => x.id).sort(),
+      t.serialNumbers.filter((x) => x.id !== s.id).map((x) => x.id).sort());
+    assert.ok(!lines(sh('ls -1A serial-numbers', m.dir)).includes(s.serialNumber));
+  });
+});
+
+describe('/access-requests/', () => {
+  let sim, m;
+  before(async () => { ({ sim, m } = await setup({ simArgs: TYPED })); });
+  after(() => teardown(m, sim));
+
+  // Whether user @uid reaches resource @rid through a group, as the API says.
+  async function reaches(uid, rid) {
+    const d = await gql(sim, `query($u: ID!, $r: ID!) {
+      user(id: $u) { groups(first: 100) { edges { node { id } } } }
+      resource(id: $r) { access(first: 100) { edges { node { ... on Group { id } } } } } }`,
+    { u: uid, r: rid });
+    const groups = new Set(d.user.groups.edges.map((e) => e.node.id));
+    return d.resource.access.edges.some((e) => groups.has(e.node.id));
+  }
+
+  test('lists the requests, with reason, user and resource', async () => {
+    const t = await sim.tenant();
+    assert.ok(t.accessRequests.length >= 3);
+    const tree = expectTree(t);
+    const owners = new Set(tree.byKind.accessRequests.map((r) => r.path));
+    assert.deepEqual(diffTree(m.dir, tree, { owners, tenant: t }), []);
+    const r = t.accessRequests[0];
+    const user = t.users.find((u) => u.id === r.userId);
+    assert.equal(sh(`readlink access-requests/${q(r.id)}/user`, m.dir),
+      `../../users/${user.email ?? user.id}\n`);
+    assert.equal(sh(`cat access-requests/${q(r.id)}/decision`, m.dir), '');
+  });
+
+  test('echo approve > decision: accessRequestApprove; the request leaves; the user has the access', async () => {
+    const t = await sim.tenant();
+    const r = t.accessRequests[0];
+    assert.equal(await reaches(r.userId, r.resourceId), false, 'precondition: no access yet');
+    sh('ls -A access-requests > /dev/null', m.dir);
+    const { st } = await cost(sim, () => run(`echo approve > access-requests/${q(r.id)}/decision`, m.dir));
+    assertOneMutation(st, 'accessRequestApprove', 'approve');
+    const now = await sim.tenant();
+    assert.deepEqual(now.accessRequests.map((x) => x.id), t.accessRequests.slice(1).map((x) => x.id));
+    assert.ok(now.groups.find((g) => g.id === r.groupId).userIds.includes(r.userId),
+      'the user joined the group');
+    assert.equal(await reaches(r.userId, r.resourceId), true, 'the user reaches the resource');
+    const { st: st2 } = await cost(sim, () => assert.ok(
+      !lines(sh('ls -1A access-requests', m.dir)).includes(r.id), 'the request left the folder'));
+    assert.equal(st2.requests, 0, 'gone with no request');
+    // The group the user joined shows it (read again).
+    const g = now.groups.find((x) => x.id === r.groupId);
+    const user = now.users.find((u) => u.id === r.userId);
+    const gdir = expectTree(now).byKind.groups.find((x) => x.obj.id === g.id).path;
+    assert.ok(lines(sh(`ls -1A ${q(`${gdir}/users`)}`, m.dir)).includes(user.email ?? user.id));
+  });
+
+  test('echo reject > decision: accessRequestReject; the request leaves, no access given', async () => {
+    const t = await sim.tenant();
+    const r = t.accessRequests[0];
+    const { st } = await cost(sim, () => run(`echo reject > access-requests/${q(r.id)}/decision`, m.dir));
+    assertOneMutation(st, 'accessRequestReject', 'reject');
+    const now = await sim.tenant();
+    assert.ok(!now.accessRequests.some((x) => x.id === r.id));
+    assert.deepEqual(now.groups, t.groups, 'no group changed');
+    assert.equal(await reaches(r.userId, r.resourceId), false, 'no access');
+    assert.ok(!lines(sh('ls -1A access-requests', m.dir)).includes(r.id));
+  });
+
+  test('echo maybe > decision: EINVAL, nothing sent', async () => {
+    const t = await sim.tenant();
+    const r = t.accessRequests[0];
+    const { r: out, st } = await cost(sim, () => pyWrite(m.dir, `access-requests/${r.id}/decision`, 'maybe\n'));
+    assert.equal(out, 'write EINVAL');
+    assertNoMutation(st, 'a bad decision');
+    assert.deepEqual((await sim.tenant()).accessRequests, t.accessRequests);
+  });
+});
+
+describe('find and rsync backups hold the new folders', () => {
+  let sim, m, dir;
+  before(async () => { ({ sim, m } = await setup({ simArgs: TYPED })); dir = tempDir(); });
+  after(async () => { await teardown(m, sim); rmSync(dir, { recursive: true, force: true }); });
+
+  test('find lists, and rsync -a backs up, every file of the tree; restoring it sends nothing', async () => {
+    const t = await sim.tenant();
+    const tree = expectTree(t);
+    const want = [...tree.entries.keys()].filter((p) => /^(serial-numbers|access-requests)\//.test(p)
+      || /^resources\/[^/]+\/(type|autolock-days|approval-mode|access-policy)$/.test(p));
+    const found = new Set(lines(sh('find . -mindepth 1 | cut -c3-', m.dir)));
+    for (const p of want) assert.ok(found.has(p), `find lists ${p}`);
+    run(`rsync -a ./ ${q(`${dir}/b/`)}`, m.dir);
+    const backed = new Set(lines(sh('find . -mindepth 1 | cut -c3-', `${dir}/b`)));
+    for (const p of want) assert.ok(backed.has(p), `the backup holds ${p}`);
+    assert.equal(sh(`cat ${q(`${dir}/b/resources/prod-k8s/type`)}`, m.dir), 'kubernetes\n');
+    const { st } = await cost(sim, () => run(`rsync -a ${q(`${dir}/b/`)} ./`, m.dir));
+    assertNoMutation(st, 'restoring an unchanged backup');
+    await assertUnchanged(sim, t, 'the tenant');
   });
 });

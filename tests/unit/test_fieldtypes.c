@@ -59,6 +59,9 @@ static const struct sample samples[TG_FT_COUNT] = {
 			 "[{\"key\":\"env\"}]", true },
 	[TG_FT_TRUST] = { "false", "untrusted\n", "false", "\"untrusted\"" },
 	[TG_FT_SECRET] = { "\"s3cret\"", NULL, NULL, NULL, false, true },
+	[TG_FT_DEADLINE] = { "\"2024-02-15T01:13:51.059028+02:00\"",
+			     "2024-02-14T23:13:51.059028Z\n",
+			     "\"2024-02-14T23:13:51.059028Z\"", "\"soon\"" },
 	[TG_FT_VARIANT] = { "\"KubernetesResource\"", "kubernetes\n", NULL,
 			    "1" },
 	[TG_FT_ACCESS_POLICY] = { POLICY_JSON,
@@ -243,6 +246,19 @@ static void test_resource_types_and_access_policies(void **state)
 	parses_as(&n, "\n", "null");
 	parses_as(&e, "\n", "null");
 	parses_as(&n, "30\n", "30");
+	/* An expiry: any RFC 3339 time, sent in UTC; empty clears it. */
+	{
+		struct tg_field d = field_of(TG_FT_DEADLINE);
+		const struct tg_op dt = { .call = "u(id: $id, v: $v)",
+					  .vtype = "DateTime" };
+
+		d.set = &dt;
+		parses_as(&d, "2026-12-31T01:00:00+01:00\n",
+			  "\"2026-12-31T00:00:00Z\"");
+		parses_as(&d, "\n", "null");
+		parses_as(&d, "next week\n", NULL);
+		parses_as(&d, "2026-13-01T00:00:00Z\n", NULL);
+	}
 	n.set = &required;
 	e.set = &required;
 	parses_as(&n, "\n", NULL);
