@@ -478,8 +478,11 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	}
 	if (h->type != FH_FIELD)
 		return -EBADF;
-	if (end > h->max)
+	if (end > h->max) {
+		/* A value was meant, too long: not the empty value. */
+		h->emptied = false;
 		return -EFBIG;
+	}
 	/* Written plainly: one write after the other from an empty file. */
 	plain = h->fresh && (size_t)off == h->len;
 	if (!plain)
