@@ -109,6 +109,9 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path)
 	struct node n;
 	int rc, ri = -1;
 
+	/* In an access edge's folder: its policy (edges.c). */
+	if ((rc = edge_symlink(fs, target, path)) != -ENOTSUP)
+		return rc;
 	rc = wr_resolve_parent(fs, path, &n, name, sizeof(name));
 	if (rc)
 		return rc;
@@ -161,6 +164,8 @@ int tgfs_link_remove(struct tgfs *fs, const char *path)
 	struct node n;
 	int rc;
 
+	if ((rc = edge_unlink(fs, path)) != -ENOTSUP)
+		return rc;
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;

@@ -28,12 +28,16 @@
 
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode)
 {
-	return tgfs_make_object_as(fs, path, mode);
+	int rc = edge_mkdir(fs, path);
+
+	return rc != -ENOTSUP ? rc : tgfs_make_object_as(fs, path, mode);
 }
 
 int tgfs_rmdir(struct tgfs *fs, const char *path)
 {
-	return tgfs_remove_object(fs, path);
+	int rc = edge_rmdir(fs, path);
+
+	return rc != -ENOTSUP ? rc : tgfs_remove_object(fs, path);
 }
 
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
@@ -54,7 +58,10 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	rc = n.type == NODE_FIELD || n.type == NODE_JSON ? 0 : -EPERM;
+	rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
+			     n.type == NODE_EDGEFIELD
+		     ? 0
+		     : -EPERM;
 	node_release(&n);
 	return rc ? rc : removals_add(fs->removals, path, pid);
 }
@@ -92,7 +99,8 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		 * scratch link onto a relation sets it (ln -sfn). */
 		rc = node_resolve(fs, to, &n);
 		if (rc == 0 && !link &&
-		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
+		    (n.type == NODE_FIELD || n.type == NODE_JSON ||
+		     n.type == NODE_EDGEFIELD)) {
 			struct stat st = { 0 };
 
 			node_release(&n);
@@ -132,7 +140,8 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 	rc = node_resolve(fs, from, &n);
 	if (rc)
 		return rc;
-	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
+	if (n.type == NODE_FIELD || n.type == NODE_JSON ||
+	    n.type == NODE_EDGEFIELD) {
 		/* vim's backup: the field stays; its copy is scratch. */
 		const char *text = node_text(fs, &n);
 

@@ -54,6 +54,7 @@ void wr_inval_object(struct tgfs *fs, const char *dir,
 		snprintf(p, sizeof(p), "%s/%s", dir, k->rels[i].dir);
 		inval_path(fs, p);
 	}
+	edge_inval(fs, dir, k);
 }
 
 /* Takes a mutation's result into the cache; a result without an entity
@@ -584,6 +585,10 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 					  "not a value this file takes");
 		if (!rc)
 			rc = wr_draft_changed(fs, path, &node);
+		goto out;
+	}
+	if (node.type == NODE_EDGEFIELD) {
+		rc = edge_commit(fs, path, &node, text, len);
 		goto out;
 	}
 	if (node.type == NODE_JSON) {

@@ -41,6 +41,14 @@ function ports(p) {
   return p.ports.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`))
     .join(',');
 }
+// An access edge's setting files (DESIGN.md §2 "Access edges").
+export const EDGE_FIELDS = [
+  ['expires-at', 'expiresAt', (v) => utc(v)],
+  ['autolock-days', 'usageBasedAutolockDurationDays', (v) => text(v)],
+  ['approval-mode', 'approvalMode', (v) => lower(v)],
+  ['access-policy', 'accessPolicy', (v) => accessPolicy(v)],
+];
+
 // A resource's type (DESIGN.md §2 "Resource types"); the fields only a
 // network resource has are files of network resources only.
 const TYPE_WORDS = { NetworkResource: 'network', KubernetesResource: 'kubernetes',
@@ -85,6 +93,7 @@ export function epochNs(t) {
 // links     relations shown as symlinks:
 //           { at, to, one: (t, o) => id | null }  one link at <obj>/<at>
 //           { at, to, many: (t, o) => [ids] }     a folder of links
+//           { at, to, edge: 'group', many }       a folder of edge folders
 // json      relations object.json must carry by id:
 //           { key, one: (o) => id }  or  { key, many: (t, o) => [ids] };
 //           `optional` ones are checked only when present
@@ -149,8 +158,9 @@ export const KINDS = [
     links: [
       { at: 'network', to: 'networks', one: (t, o) => o.remoteNetworkId },
       { at: 'security-policy', to: 'security-policies', one: (t, o) => o.securityPolicyId },
-      { at: 'access/groups', to: 'groups', many: (t, o) => accessOf(t, o.id, 'GROUP') },
-      { at: 'access/service-accounts', to: 'service-accounts',
+      { at: 'access/groups', to: 'groups', edge: 'group',
+        many: (t, o) => accessOf(t, o.id, 'GROUP') },
+      { at: 'access/service-accounts', to: 'service-accounts', edge: 'service-account',
         many: (t, o) => accessOf(t, o.id, 'SERVICE_ACCOUNT') },
     ],
     json: [
@@ -362,7 +372,21 @@ export function expectTree(t) {
       // Links are named by the target's folder name.
       for (const id of l.many(t, o)) {
         const to = pathOf.get(id);
-        linkTo(`${rec.path}/${l.at}/${to.split('/').pop()}`, id);
+        const at = `${rec.path}/${l.at}/${to.split('/').pop()}`;
+        if (!l.edge) {
+          linkTo(at, id);
+          continue;
+        }
+        // An access edge: a folder with the principal's link, its policy
+        // link when it has one, and its settings (DESIGN.md §2).
+        const e = t.access.find((x) => x.resourceId === o.id && x.principalId === id);
+        add(at, { type: 'dir' });
+        linkTo(`${at}/${l.edge}`, id);
+        if (e.securityPolicyId) linkTo(`${at}/security-policy`, e.securityPolicyId);
+        for (const [file, key, render] of EDGE_FIELDS) {
+          add(`${at}/${file}`, { type: 'file', content: render(e[key]), mode: null,
+            mtime: rec.mtime, mtimeNs: rec.mtimeNs });
+        }
       }
     }
   }

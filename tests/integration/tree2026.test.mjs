@@ -313,3 +313,117 @@ describe('find and rsync backups hold the new folders', () => {
     await assertUnchanged(sim, t, 'the tenant');
   });
 });
+
+describe('access edges as folders', () => {
+  let sim, m;
+  before(async () => { ({ sim, m } = await setup({ simArgs: TYPED })); });
+  after(() => teardown(m, sim));
+
+  const R = 'corp wildcard';
+  const G = 'Engineering';
+  const D = `resources/${R}/access/groups/${G}`;
+  // The edge R <- G in the tenant now (undefined: none).
+  async function edgeNow() {
+    const t = await sim.tenant();
+    const r = obj(t, 'resources', R);
+    const g = obj(t, 'groups', G);
+    return t.access.find((e) => e.resourceId === r.id && e.principalId === g.id);
+  }
+  // Runs @cmd, asserting it sends exactly one @mutation and nothing else.
+  async function one(cmd, mutation = 'resourceAccessAdd') {
+    const { st } = await cost(sim, () => run(cmd, m.dir));
+    assertOneMutation(st, mutation, cmd);
+  }
+
+  test('an edge folder shows its link, its policy link and its settings, as the tenant has them', async () => {
+    const t = await sim.tenant();
+    const tree = expectTree(t);
+    const owners = new Set(tree.byKind.resources.map((r) => r.path));
+    assert.deepEqual(diffTree(m.dir, tree, { owners, tenant: t }), []);
+    // prod-db <- Ops / SRE is just-in-time (the tenant's own settings).
+    const jit = `resources/prod-db/access/groups/Ops ${'\uFF0F'} SRE`;
+    assert.deepEqual(sorted(lines(sh(`ls -1A ${q(jit)}`, m.dir))), sorted(['group',
+      'security-policy', 'expires-at', 'autolock-days', 'approval-mode', 'access-policy']));
+    assert.equal(sh(`cat ${q(`${jit}/approval-mode`)} ${q(`${jit}/access-policy`)}`, m.dir),
+      'manual\nmode: access_request\nduration: 28800\n');
+  });
+
+  test('mkdir grants (one resourceAccessAdd, no settings)', async () => {
+    assert.equal(await edgeNow(), undefined, 'precondition: no such edge');
+    sh(`ls -A resources/${q(R)}/access/groups groups security-policies > /dev/null`, m.dir);
+    await one(`mkdir ${q(D)}`);
+    const e = await edgeNow();
+    assert.ok(e, 'the edge is there');
+    assert.deepEqual([e.expiresAt, e.securityPolicyId, e.approvalMode, e.accessPolicy,
+      e.usageBasedAutolockDurationDays], [null, null, null, null, null]);
+    assert.equal(sh(`readlink ${q(`${D}/group`)}`, m.dir), `../../../../../groups/${G}\n`);
+  });
+
+  test('each setting written is one resourceAccessAdd carrying it; the others are kept', async () => {
+    const steps = [
+      ['expires-at', '2031-06-30T00:00:00Z\n', { expiresAt: '2031-06-30T00:00:00.000000+00:00' },
+        '2031-06-30T00:00:00.000000Z\n'],
+      ['autolock-days', '14\n', { usageBasedAutolockDurationDays: 14 }],
+      ['approval-mode', 'automatic\n', { approvalMode: 'AUTOMATIC' }],
+      ['access-policy', 'mode: auto_lock\nduration: 86400\n',
+        { accessPolicy: { mode: 'AUTO_LOCK', durationSeconds: 86400 } }],
+    ];
+    for (const [file, value, patch, shows] of steps) {
+      const before = await edgeNow();
+      const { r, st } = await cost(sim, () => pyWrite(m.dir, `${D}/${file}`, value));
+      assert.equal(r, 'ok', `${file}: ${sh('tail -1 .twingatefs/errors', m.dir)}`);
+      assertOneMutation(st, 'resourceAccessAdd', file);
+      assert.deepEqual(await edgeNow(), { ...before, ...patch }, `${file}: that setting alone`);
+      assert.equal(sh(`cat ${q(`${D}/${file}`)}`, m.dir), shows ?? value);
+    }
+    // The same value again: nothing sent.
+    const { st } = await cost(sim, () => pyWrite(m.dir, `${D}/autolock-days`, '14\n'));
+    assertNoMutation(st, 'the value it holds');
+  });
+
+  test('the edge\'s policy: ln -s sets it, ln -sfn changes it, rm clears it', async () => {
+    const t = await sim.tenant();
+    const mfa = obj(t, 'securityPolicies', 'Require MFA').id;
+    const tdo = obj(t, 'securityPolicies', 'Trusted Devices Only').id;
+    await one(`ln -s '../../../../../security-policies/Require MFA' ${q(`${D}/security-policy`)}`);
+    assert.equal((await edgeNow()).securityPolicyId, mfa);
+    assert.equal(sh(`readlink ${q(`${D}/security-policy`)}`, m.dir),
+      '../../../../../security-policies/Require MFA\n');
+    await one(`ln -sfn '../../../../../security-policies/Trusted Devices Only' ${q(`${D}/security-policy`)}`);
+    assert.equal((await edgeNow()).securityPolicyId, tdo);
+    const before = await edgeNow();
+    await one(`rm ${q(`${D}/security-policy`)}`);
+    assert.deepEqual(await edgeNow(), { ...before, securityPolicyId: null });
+    assert.notEqual(shStatus(`ls ${q(`${D}/security-policy`)}`, m.dir).status, 0);
+  });
+
+  test('an empty write clears a setting (null)', async () => {
+    const before = await edgeNow();
+    await sim.resetStats();
+    assert.equal(pyWrite(m.dir, `${D}/expires-at`, ''), 'ok');
+    // Sent when its last descriptor is released (after close returns).
+    await waitFor(async () => (await edgeNow()).expiresAt === null, 10000, 'expires-at cleared');
+    const st = await sim.stats();
+    assertOneMutation(st, 'resourceAccessAdd', 'clear expires-at');
+    assert.deepEqual(await edgeNow(), { ...before, expiresAt: null });
+  });
+
+  test('a refused value: EINVAL, nothing sent', async () => {
+    const before = await edgeNow();
+    const { r, st } = await cost(sim, () => pyWrite(m.dir, `${D}/expires-at`, 'next week\n'));
+    assert.equal(r, 'write EINVAL');
+    assertNoMutation(st, 'a bad time');
+    assert.deepEqual(await edgeNow(), before);
+  });
+
+  test('rmdir revokes (one resourceAccessRemove); ln -s grants again, shown as a folder', async () => {
+    await one(`rmdir ${q(D)}`, 'resourceAccessRemove');
+    assert.equal(await edgeNow(), undefined);
+    assert.ok(!lines(sh(`ls -1A resources/${q(R)}/access/groups`, m.dir)).includes(G));
+    await one(`ln -s ../../../../groups/${G} resources/${q(R)}/access/groups/`);
+    const e = await edgeNow();
+    assert.ok(e, 'granted again, a fresh edge');
+    assert.equal(e.expiresAt, null);
+    assert.ok(sh(`test -d ${q(D)} && echo dir`, m.dir).includes('dir'), 'shown as the edge folder');
+  });
+});
