@@ -560,6 +560,13 @@ static cJSON *parse_tags(const struct tg_field *f, char *text,
 	return NULL;
 }
 
+/* Whether @f's mutation takes null (its $v type has no '!'). */
+static bool nullable(const struct tg_field *f)
+{
+	return !f->required && f->set && f->set->vtype &&
+	       f->set->vtype[strlen(f->set->vtype) - 1] != '!';
+}
+
 /* The text as written; empty is null, where the mutation takes null. */
 static cJSON *parse_string(const struct tg_field *f, char *body,
 			   const char *word)
@@ -606,6 +613,8 @@ static cJSON *parse_enum(const struct tg_field *f, char *body,
 	const char *hit = NULL;
 
 	(void)body;
+	if (!*word && nullable(f))
+		return cJSON_CreateNull();
 	for (const char *const *e = f->values; e && *e; e++)
 		if (ieq(word, *e))
 			hit = *e;
@@ -618,9 +627,131 @@ static cJSON *parse_int(const struct tg_field *f, char *body,
 	char *end;
 	long n = strtol(word, &end, 10);
 
-	(void)f;
 	(void)body;
+	if (!*word && nullable(f))
+		return cJSON_CreateNull();
 	return *word && !*end ? cJSON_CreateNumber((double)n) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resource types and access policies (the 2026 revision)              */
+/* ------------------------------------------------------------------ */
+
+/* "KubernetesResource" -> "kubernetes" (its variant's word), or the
+ * type name in lower case for a type the table does not know. */
+static bool render_variant(const cJSON *v, char **out)
+{
+	const struct tg_variant *var;
+
+	if (!cJSON_IsString(v))
+		return false;
+	var = tg_variant_named(v->valuestring);
+	if (var) {
+		*out = line_of(var->shown);
+		return *out != NULL;
+	}
+	return render_enum(v, out);
+}
+
+/* {mode, durationSeconds} -> "mode: auto_lock\nduration: 604800\n"
+ * (duration empty when null). */
+static bool render_access_policy(const cJSON *v, char **out)
+{
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(v, "mode");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(v,
+							  "durationSeconds");
+	struct buf b = { 0 };
+
+	if (!cJSON_IsObject(v) || !cJSON_IsString(mode) ||
+	    (d && !cJSON_IsNull(d) && !cJSON_IsNumber(d)))
+		return false;
+	if (!buf_add(&b, "mode: ", 6))
+		return false;
+	for (const char *c = mode->valuestring; *c; c++) {
+		char l = (char)tolower((unsigned char)*c);
+
+		if (!buf_add(&b, &l, 1))
+			goto bad;
+	}
+	if (cJSON_IsNumber(d) ? !buf_addf(&b, "\nduration: %.0f\n",
+					  d->valuedouble)
+			      : !buf_addf(&b, "\nduration:\n"))
+		goto bad;
+	*out = b.s;
+	return true;
+bad:
+	buf_release(&b);
+	return false;
+}
+
+/* An RFC 3339 time, sent as written once it reads as one (in UTC, as
+ * the file shows it); empty is null where the mutation takes it. */
+static cJSON *parse_deadline(const struct tg_field *f, char *body,
+			     const char *word)
+{
+	char buf[96];
+
+	(void)body;
+	if (!*word)
+		return nullable(f) ? cJSON_CreateNull() : NULL;
+	if (!tg_time_render(word, buf, sizeof(buf)))
+		return NULL;
+	return cJSON_CreateString(buf);
+}
+
+static const char *const policy_modes[] = { "MANUAL", "AUTO_LOCK",
+					    "ACCESS_REQUEST", NULL };
+
+/* One "mode: X" or "duration: N" line into the object @ctx. */
+static bool policy_line(void *ctx, char *line)
+{
+	cJSON *out = ctx;
+	char *colon = strchr(line, ':'), *key, *val;
+	bool ok = false;
+
+	if (!colon)
+		return false;
+	*colon = '\0';
+	key = trimmed(line, strlen(line));
+	val = trimmed(colon + 1, strlen(colon + 1));
+	if (key && val && ieq(key, "mode")) {
+		for (const char *const *m = policy_modes; *m && !ok; m++)
+			if (ieq(val, *m)) {
+				cJSON_DeleteItemFromObject(out, "mode");
+				ok = cJSON_AddStringToObject(out, "mode", *m);
+			}
+	} else if (key && val && ieq(key, "duration")) {
+		char *end;
+		long n = strtol(val, &end, 10);
+
+		cJSON_DeleteItemFromObject(out, "durationSeconds");
+		if (!*val)
+			ok = cJSON_AddNullToObject(out, "durationSeconds");
+		else if (!*end && n >= 0 && n <= 0x7fffffffL)
+			ok = cJSON_AddNumberToObject(out, "durationSeconds",
+						     (double)n) != NULL;
+	}
+	free(key);
+	free(val);
+	return ok;
+}
+
+/* "mode: ..." and an optional "duration: ..." line, in any order (a
+ * later line of either replaces the earlier); empty is null. */
+static cJSON *parse_access_policy(const struct tg_field *f, char *text,
+				  const char *word)
+{
+	cJSON *out;
+
+	(void)f;
+	if (!*word)
+		return cJSON_CreateNull();
+	out = cJSON_CreateObject();
+	if (out && each_line(text, policy_line, out) &&
+	    cJSON_GetObjectItemCaseSensitive(out, "mode"))
+		return out;
+	cJSON_Delete(out);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -648,6 +779,10 @@ static const struct field_type types[TG_FT_COUNT] = {
 	[TG_FT_TAGS]      = { render_tags,      parse_tags,      true,  false },
 	[TG_FT_TRUST]     = { render_trust,     parse_trust,     false, false },
 	[TG_FT_SECRET]    = { render_none,      NULL,            false, true  },
+	[TG_FT_VARIANT]   = { render_variant,   NULL,            false, false },
+	[TG_FT_ACCESS_POLICY] = { render_access_policy, parse_access_policy,
+				  true, false },
+	[TG_FT_DEADLINE]  = { render_time,      parse_deadline,  false, false },
 };
 
 const struct field_type *field_type(enum tg_ftype type)

@@ -252,6 +252,12 @@ struct tg_pending {
 	size_t npending;
 };
 
+/* The string at JSON @path of @obj's node, copied into @out (@size
+ * bytes): false for a draft, no such string, one too long, or out of
+ * memory.  Any thread (object.c). */
+bool api_object_string(const struct tg_object *obj, const char *path,
+		       char *out, size_t size);
+
 /*
  * Appends to @doc the selection of one node of @kind, nested connections
  * included, asking for pages of @first (paging.c).  False when @doc would

@@ -26,7 +26,8 @@
 
 /* Kinds refer to each other: declare them all first. */
 static const struct tg_kind network_kind, connector_kind, resource_kind,
-	group_kind, user_kind, device_kind, sa_kind, key_kind, policy_kind;
+	group_kind, user_kind, device_kind, sa_kind, key_kind, policy_kind,
+	serial_kind, request_kind;
 
 /* ---- remote networks ------------------------------------------------ */
 
@@ -148,14 +149,73 @@ static const struct tg_field resource_fields[] = {
 	{ "tags", "tags", TG_FT_TAGS, RW,
 	  SET("resourceUpdate(id: $id, tags: $v)", "[TagInput!]",
 	      "resources") },
+	{ "type", "__typename", TG_FT_VARIANT, RO },
+	/* The defaults of the resource's access edges; empty clears. */
+	{ "autolock-days", "usageBasedAutolockDurationDays", TG_FT_INT, RW,
+	  SET("resourceUpdate(id: $id, usageBasedAutolockDurationDays: $v)",
+	      "Int", "resources") },
+	{ "approval-mode", "approvalMode", TG_FT_ENUM, RW,
+	  SET("resourceUpdate(id: $id, approvalMode: $v)",
+	      "AccessApprovalMode", "resources"),
+	  ENUMS("MANUAL", "AUTOMATIC") },
+	{ "access-policy", "accessPolicy", TG_FT_ACCESS_POLICY, RW,
+	  SET("resourceUpdate(id: $id, accessPolicy: $v)",
+	      "AccessPolicyInput", "resources") },
 	{ "created-at", "createdAt", TG_FT_TIME, RO },
 	{ "updated-at", "updatedAt", TG_FT_TIME, RO },
 };
 
+/*
+ * Resources are an interface: each concrete type is updated through its
+ * own mutation (REFERENCE.md §11; the provider's arguments), which takes
+ * no browser shortcut or routing mode, and for SSH and web apps no
+ * protocols.  Their fields not on the interface come in a fragment, so a
+ * type without them has no such key, and no such file.
+ */
+static const struct tg_variant resource_variants[] = {
+	{ "NetworkResource", "network", NULL, NULL },
+	{ "KubernetesResource", "kubernetes", "kubernetesResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode" },
+	{ "SSHResource", "ssh", "sshResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode protocols" },
+	{ "WebAppResource", "webapp", "webAppResourceUpdate",
+	  "isBrowserShortcutEnabled routingMode protocols" },
+};
+
 static const struct tg_conn resource_conns[] = {
 	{ "access", "__typename ... on Group { id name } "
-		    "... on ServiceAccount { id name }" },
+		    "... on ServiceAccount { id name }",
+	  "expiresAt securityPolicy { id name } "
+	  "usageBasedAutolockDurationDays approvalMode "
+	  "accessPolicy { mode durationSeconds }" },
 };
+
+/* An access edge's settings (DESIGN.md §2 "Access edges"): each written
+ * alone, one resourceAccessAdd for that principal carrying that setting
+ * (the API keeps those it is not given; null clears). */
+#define EDGE_OP(arg, vtype) \
+	(&(const struct tg_op){ "resourceAccessAdd(resourceId: $id, " \
+	  "access: [{principalId: $t, " arg ": $v}])", vtype, "resources" })
+#define EDGE_SET(arg, vtype) .set = EDGE_OP(arg, vtype)
+
+static const struct tg_field access_edge_fields[] = {
+	{ "expires-at", "expiresAt", TG_FT_DEADLINE, RW,
+	  EDGE_SET("expiresAt", "DateTime") },
+	{ "autolock-days", "usageBasedAutolockDurationDays", TG_FT_INT, RW,
+	  EDGE_SET("usageBasedAutolockDurationDays", "Int") },
+	{ "approval-mode", "approvalMode", TG_FT_ENUM, RW,
+	  EDGE_SET("approvalMode", "AccessApprovalMode"),
+	  ENUMS("MANUAL", "AUTOMATIC") },
+	{ "access-policy", "accessPolicy", TG_FT_ACCESS_POLICY, RW,
+	  EDGE_SET("accessPolicy", "AccessPolicyInput") },
+};
+
+#define EDGE_SETTINGS \
+	.edge_fields = access_edge_fields, \
+	.nedge_fields = N(access_edge_fields), \
+	.edge_link_path = "securityPolicy.id", \
+	.edge_link_target = "security-policies", \
+	.edge_link_set = EDGE_OP("securityPolicyId", "ID")
 
 static const struct tg_rel resource_rels[] = {
 	{ "network", false, "networks", "remoteNetwork.id", NULL, NULL,
@@ -171,13 +231,15 @@ static const struct tg_rel resource_rels[] = {
 	  .add = OP("resourceAccessAdd(resourceId: $id, "
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
-		       "principalIds: [$t])", "resources") },
+		       "principalIds: [$t])", "resources"),
+	  EDGE_SETTINGS },
 	{ "access/service-accounts", true, "service-accounts", "access",
 	  "ServiceAccount", NULL,
 	  .add = OP("resourceAccessAdd(resourceId: $id, "
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
-		       "principalIds: [$t])", "resources") },
+		       "principalIds: [$t])", "resources"),
+	  EDGE_SETTINGS },
 };
 
 static const struct tg_kind resource_kind = {
@@ -185,13 +247,19 @@ static const struct tg_kind resource_kind = {
 	.type_name = "Resource",
 	.list_field = "resources",
 	.one_field = "resource",
-	.selection = "id name address { type value } alias "
+	/* The NetworkResource fragment sits in one on Resource, so the
+	 * selection is valid on the interface and on every type (a typed
+	 * update's entity), where a bare one is not on another type. */
+	.selection = "__typename id name address { type value } alias "
 		     "remoteNetwork { id name } protocols { allowIcmp "
 		     "tcp { policy ports { start end } } "
 		     "udp { policy ports { start end } } } isActive isVisible "
-		     "isBrowserShortcutEnabled ... on NetworkResource { "
-		     "routingMode } securityPolicy { id name } "
-		     "tags { key value } createdAt updatedAt",
+		     "... on Resource { ... on NetworkResource { "
+		     "isBrowserShortcutEnabled routingMode } } "
+		     "securityPolicy { id name } tags { key value } "
+		     "usageBasedAutolockDurationDays approvalMode "
+		     "accessPolicy { mode durationSeconds } "
+		     "createdAt updatedAt",
 	.name_path = "name",
 	.mtime_path = "updatedAt",
 	.fields = resource_fields,
@@ -206,6 +274,9 @@ static const struct tg_kind resource_kind = {
 		"name address alias protocols is-visible browser-shortcut "
 		"routing-mode tags network security-policy",
 		"name address network" },
+	.variants = resource_variants,
+	.nvariants = N(resource_variants),
+	.update_call = "resourceUpdate",
 };
 
 /* ---- groups ---------------------------------------------------------- */
@@ -481,12 +552,86 @@ static const struct tg_kind policy_kind = {
 	.nrels = N(policy_rels),
 };
 
+/* ---- trusted serial numbers (2026) ------------------------------------ */
+
+static const struct tg_field serial_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "serial-number", "serialNumber", TG_FT_STRING, RO },
+	{ "created-at", "createdAt", TG_FT_TIME, RO },
+};
+
+static const struct tg_rel serial_rels[] = {
+	{ "devices", true, "devices", "matchedDevices", NULL, NULL },
+};
+
+/* Made and deleted by their serial (the folder's name), one a call,
+ * though the mutations take lists. */
+static const struct tg_kind serial_kind = {
+	.dir = "serial-numbers",
+	.type_name = "SerialNumber",
+	.list_field = "serialNumbers",
+	.selection = "id serialNumber createdAt matchedDevices { id }",
+	.name_path = "serialNumber",
+	.mtime_path = "createdAt",
+	.fields = serial_fields,
+	.nfields = N(serial_fields),
+	.rels = serial_rels,
+	.nrels = N(serial_rels),
+	.create = &(const struct tg_op){
+		.call = "serialNumbersCreate(serialNumbers: [$name])",
+		.entity = "serial-numbers", .entities = "entities" },
+	.remove = OP("serialNumbersDelete(serialNumbers: [$name])", NULL),
+};
+
+/* ---- access requests (just-in-time access, 2026) ---------------------- */
+
+/* approve grants the access asked for (the user joins the group that
+ * reaches the resource), reject only drops the request: either way the
+ * request is gone. */
+static const struct tg_transition request_decisions[] = {
+	{ "APPROVE", NULL,
+	  { .call = "accessRequestApprove(id: $id)", .touches = "groups",
+	    .consumes = true } },
+	{ "REJECT", NULL,
+	  { .call = "accessRequestReject(id: $id)", .consumes = true } },
+};
+
+static const struct tg_field request_fields[] = {
+	{ "id", "id", TG_FT_STRING, RO },
+	{ "reason", "reason", TG_FT_STRING, RO },
+	{ "requested-at", "requestedAt", TG_FT_TIME, RO },
+	/* Empty until written: approve or reject. */
+	{ "decision", NULL, TG_FT_ENUM, RW, ENUMS("APPROVE", "REJECT"),
+	  .trans = request_decisions, .ntrans = N(request_decisions) },
+};
+
+static const struct tg_rel request_rels[] = {
+	{ "user", false, "users", "user.id", NULL, NULL },
+	{ "resource", false, "resources", "resource.id", NULL, NULL },
+};
+
+static const struct tg_kind request_kind = {
+	.dir = "access-requests",
+	.type_name = "AccessRequest",
+	.list_field = "accessRequests",
+	.one_field = "accessRequest",
+	.selection = "id reason requestedAt user { id email } "
+		     "resource { id name }",
+	.name_path = "id",
+	.lookup = TG_LOOKUP_ID,
+	.mtime_path = "requestedAt",
+	.fields = request_fields,
+	.nfields = N(request_fields),
+	.rels = request_rels,
+	.nrels = N(request_rels),
+};
+
 /* ---- the table ------------------------------------------------------- */
 
 const struct tg_kind *const tg_kinds[] = {
 	&network_kind, &connector_kind, &resource_kind, &group_kind,
 	&user_kind,    &device_kind,    &sa_kind,       &key_kind,
-	&policy_kind,
+	&policy_kind,  &serial_kind,    &request_kind,
 };
 
 const size_t tg_nkinds = N(tg_kinds);
@@ -514,6 +659,16 @@ const struct tg_kind *tg_kind_named(const char *dir)
 	for (size_t i = 0; i < tg_nkinds; i++)
 		if (strcmp(tg_kinds[i]->dir, dir) == 0)
 			return tg_kinds[i];
+	return NULL;
+}
+
+const struct tg_variant *tg_variant_named(const char *type_name)
+{
+	for (size_t i = 0; type_name && i < tg_nkinds; i++)
+		for (size_t j = 0; j < tg_kinds[i]->nvariants; j++)
+			if (!strcmp(tg_kinds[i]->variants[j].type_name,
+				    type_name))
+				return &tg_kinds[i]->variants[j];
 	return NULL;
 }
 

@@ -19,6 +19,10 @@
 #include "internal.h"
 #include "schema_int.h"
 
+static enum tg_err mutate_one(struct tg_api *api, const struct tg_op *op,
+			      const struct tg_vars *vars,
+			      struct tg_result *out);
+
 void tg_result_release(struct tg_result *r)
 {
 	if (r->entity.kind)
@@ -110,8 +114,95 @@ static bool declare(struct buf *decl, cJSON *vars, const char *call,
 	return buf_addf(decl, "%s%s: %s", decl->len ? ", " : "", name, type);
 }
 
+/* Whether word @w (@len bytes) is one of the space-separated @words. */
+static bool in_words(const char *words, const char *w, size_t len)
+{
+	for (const char *p = words; p && *p;) {
+		size_t n = strcspn(p, " ");
+
+		if (n == len && !strncmp(p, w, len))
+			return true;
+		p += n + (p[n] == ' ');
+	}
+	return false;
+}
+
+/*
+ * The call @call for @obj's concrete type (kinds.c variants): NULL in
+ * *typed when it stays as it is, else the same arguments to the type's
+ * own update, a new string the caller frees.  TG_ENOTSUP, said in this
+ * thread's message, when that update lacks an argument @call passes;
+ * TG_ENOMEM.
+ */
+static enum tg_err typed_call(const struct tg_object *obj, const char *call,
+			      char **typed)
+{
+	const struct tg_kind *k = obj ? obj->kind : NULL;
+	const struct tg_variant *var;
+	size_t len = strcspn(call, "(");
+	char type[64], msg[256];
+
+	*typed = NULL;
+	if (!k || !k->nvariants || !k->update_call ||
+	    strlen(k->update_call) != len ||
+	    strncmp(call, k->update_call, len) != 0 ||
+	    !api_object_string(obj, "__typename", type, sizeof(type)))
+		return TG_OK;
+	var = tg_variant_named(type);
+	if (!var || !var->update)
+		return TG_OK;
+	for (const char *a = call + len + (call[len] == '('); *a;) {
+		size_t n = strcspn(a, ":,)");
+
+		while (*a == ' ') {
+			a++;
+			n--;
+		}
+		if (in_words(var->lacks, a, n)) {
+			snprintf(msg, sizeof(msg), "%s takes no %.*s (a %s)",
+				 var->update, (int)n, a, type);
+			tg_log(TG_LOG_WARN, "%s", msg);
+			api_set_message(msg);
+			return TG_ENOTSUP;
+		}
+		a += strcspn(a, ",");
+		a += *a == ',';
+	}
+	if (asprintf(typed, "%s%s", var->update, call + len) < 0) {
+		*typed = NULL;
+		return TG_ENOMEM;
+	}
+	return TG_OK;
+}
+
 enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 			  const struct tg_vars *vars, struct tg_result *out)
+{
+	struct tg_op typed_op;
+	char *typed = NULL;
+	enum tg_err terr;
+
+	memset(out, 0, sizeof(*out));
+	terr = typed_call(vars->obj, op->call, &typed);
+	if (terr != TG_OK)
+		return terr;
+	if (typed) {
+		struct tg_vars plain = *vars;
+
+		typed_op = *op;
+		typed_op.call = typed;
+		plain.obj = NULL;
+		terr = tg_api_mutate(api, &typed_op, &plain, out);
+		free(typed);
+		return terr;
+	}
+	return mutate_one(api, op, vars, out);
+}
+
+/* Sends @op as it is (tg_api_mutate, once its call is the type's). */
+static enum tg_err mutate_one(struct tg_api *api, const struct tg_op *op,
+			      const struct tg_vars *vars,
+			      struct tg_result *out)
 {
 	const struct tg_kind *ek = op->entity ? tg_kind_named(op->entity)
 					      : NULL;
@@ -160,9 +251,11 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 		      decl.len ? "(" : "", decl.len ? decl.s : "",
 		      decl.len ? ")" : "", op->call))
 		goto out;
-	if (ek && (!buf_add(&doc, " entity { ", 10) ||
+	if (ek && (!buf_addf(&doc, " %s { ",
+			     op->entities ? op->entities : "entity") ||
 		   !schema_entity_selection(&doc, ek, tg_api_page_size(api),
-					    name) ||
+					    name, op->entities ? op->entities
+							       : "entity") ||
 		   !buf_add(&doc, " }", 2)))
 		goto out;
 	if (op->secret_sel && !buf_addf(&doc, " %s", op->secret_sel))
@@ -192,7 +285,9 @@ enum tg_err tg_api_mutate(struct tg_api *api, const struct tg_op *op,
 			goto out;
 		}
 	}
-	e = json_at(r, "entity");
+	e = json_at(r, op->entities ? op->entities : "entity");
+	if (op->entities)
+		e = cJSON_IsArray(e) ? cJSON_GetArrayItem(e, 0) : NULL;
 	if (ek && cJSON_IsObject(e)) {
 		err = object_from_node(ek, e, &out->entity);
 		if (err != TG_OK)
@@ -294,7 +389,7 @@ enum tg_err tg_api_update(struct tg_api *api, const struct tg_object *obj,
 							      &shown)
 					    : NULL;
 		const struct tg_op *op = tg_field_op(f, now, values[i]);
-		struct tg_vars vars = { .id = obj->id };
+		struct tg_vars vars = { .id = obj->id, .obj = obj };
 		struct tg_op merged = { 0 };
 		struct buf call = { 0 };
 		char mut[64], arg[64];

@@ -88,11 +88,13 @@ static bool make_nested(void *ctx, size_t b, struct buf *doc)
 
 		api_offset_cursor(r->offsets[done + k] - 1, after, sizeof(after));
 		if (!buf_addf(doc, " n%zu: %s(id: \"%s\") { %s(first: %u, "
-			      "after: \"%s\") { edges { node { ", k,
+			      "after: \"%s\") { edges { %s%snode { ", k,
 			      kind->one_field,
 			      json_at(l->pending[np->pending].node,
 				      "id")->valuestring,
-			      c->field, l->first, after) ||
+			      c->field, l->first, after,
+			      c->edge_sel ? c->edge_sel : "",
+			      c->edge_sel ? " " : "") ||
 		    !(sel ? buf_add(doc, sel, strlen(sel))
 				  : api_selection(doc, tg_kind_embedded(kind),
 						  l->first)) ||

@@ -156,6 +156,15 @@ static enum tg_err read_rel(const struct tg_rel *rel, const cJSON *node,
 	edges = json_at(node, rel->path);
 	if (!edges || cJSON_IsNull(edges))
 		return TG_OK; /* not asked for */
+	/* A plain list of objects (a serial number's matchedDevices). */
+	if (cJSON_IsArray(edges)) {
+		cJSON_ArrayForEach(edge, edges) {
+			s = str_at(edge, "id");
+			if (s && !ids_add(ids, s))
+				return TG_ENOMEM;
+		}
+		return TG_OK;
+	}
 	edges = json_at(edges, "edges");
 	if (!cJSON_IsArray(edges))
 		return TG_EPROTO;
@@ -216,6 +225,26 @@ static bool numbers_finite(const cJSON *v)
 	return true;
 }
 
+/* Whether @node has the first key of @path ("address" of
+ * "address.value"), null or not: a fragment's field of another type has
+ * none. */
+static bool has_key(const cJSON *node, const char *path)
+{
+	char key[64];
+	size_t len = strcspn(path, ".");
+
+	if (len >= sizeof(key))
+		return true;
+	memcpy(key, path, len);
+	key[len] = '\0';
+	return cJSON_GetObjectItemCaseSensitive(node, key) != NULL;
+}
+
+bool tg_object_has_field(const struct tg_object *obj, size_t i)
+{
+	return obj->values || !obj->lens || obj->lens[i] != TG_LEN_ABSENT;
+}
+
 /*
  * Renders each field of @node to check it and keep its length in @lens
  * (what stat tells without rendering).  TG_EPROTO, said in the log, for
@@ -233,6 +262,10 @@ static enum tg_err measure_values(const struct tg_kind *kind,
 		lens[i] = 0;
 		if (!f->path)
 			continue;
+		if (!has_key(node, f->path)) {
+			lens[i] = TG_LEN_ABSENT;
+			continue;
+		}
 		if (!render_value(f, json_at(node, f->path), &v)) {
 			tg_log(TG_LOG_WARN, "%s %s: bad value for %s",
 			       kind->type_name, id, f->path);
@@ -240,7 +273,7 @@ static enum tg_err measure_values(const struct tg_kind *kind,
 			return TG_EPROTO;
 		}
 		n = v ? strlen(v) : 0;
-		lens[i] = n < TG_LEN_LONG ? (uint8_t)n : TG_LEN_LONG;
+		lens[i] = n < TG_LEN_ABSENT ? (uint8_t)n : TG_LEN_LONG;
 		free(v);
 	}
 	return TG_OK;
@@ -326,6 +359,71 @@ const char *tg_object_value(const struct tg_object *obj, size_t i,
 	return v ? v : "";
 }
 
+bool api_object_string(const struct tg_object *obj, const char *path,
+		       char *out, size_t size)
+{
+	const cJSON *node, *v;
+
+	if (obj->values || !obj->packed)
+		return false;
+	node = read_node(obj);
+	v = node ? json_at(node, path) : NULL;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= size)
+		return false;
+	strcpy(out, v->valuestring);
+	return true;
+}
+
+/* The item of @obj's link @rel to @target_id in its node's (flattened)
+ * connection, or NULL. */
+static const cJSON *edge_item(const struct tg_object *obj, size_t rel,
+			      const char *target_id)
+{
+	const struct tg_rel *r = &obj->kind->rels[rel];
+	const cJSON *node, *list, *item;
+
+	if (obj->values || !obj->packed || !r->path || !r->many)
+		return NULL;
+	node = read_node(obj);
+	list = node ? json_at(node, r->path) : NULL;
+	cJSON_ArrayForEach(item, list) {
+		const char *id = str_at(item, "id");
+
+		if (id && !strcmp(id, target_id))
+			return item;
+	}
+	return NULL;
+}
+
+const char *tg_edge_value(const struct tg_object *obj, size_t rel,
+			  const char *target_id, size_t field, char **buf)
+{
+	const struct tg_field *f = &obj->kind->rels[rel].edge_fields[field];
+	const cJSON *item = edge_item(obj, rel, target_id);
+	char *v = NULL;
+
+	if (!item || !render_value(f, json_at(item, f->path), &v)) {
+		free(v);
+		return NULL;
+	}
+	free(*buf);
+	*buf = v;
+	return v ? v : "";
+}
+
+bool tg_edge_link(const struct tg_object *obj, size_t rel,
+		  const char *target_id, char *out, size_t size)
+{
+	const char *path = obj->kind->rels[rel].edge_link_path;
+	const cJSON *item = path ? edge_item(obj, rel, target_id) : NULL;
+	const char *id = item ? str_at(item, path) : NULL;
+
+	if (!id || !*id || strlen(id) >= size)
+		return false;
+	strcpy(out, id);
+	return true;
+}
+
 size_t tg_object_value_len(const struct tg_object *obj, size_t i)
 {
 	char *buf = NULL;
@@ -334,6 +432,8 @@ size_t tg_object_value_len(const struct tg_object *obj, size_t i)
 
 	if (obj->values)
 		return obj->values[i] ? strlen(obj->values[i]) : 0;
+	if (obj->lens && obj->lens[i] == TG_LEN_ABSENT)
+		return 0;
 	if (obj->lens && obj->lens[i] != TG_LEN_LONG)
 		return obj->lens[i];
 	v = tg_object_value(obj, i, &buf);

@@ -115,6 +115,13 @@ void flatten_conns(const struct tg_kind *kind, cJSON *node)
 			cJSON *n = cJSON_GetObjectItemCaseSensitive(edge,
 								    "node");
 
+			/* The edge's own fields follow its node's keys. */
+			if (n && kind->conns[i].edge_sel && cJSON_IsObject(n))
+				for (cJSON *x = edge->child; x; x = x->next)
+					if (strcmp(x->string, "node") &&
+					    strcmp(x->string, "cursor"))
+						cJSON_AddItemReferenceToObject(
+							n, x->string, x);
 			if (n)
 				cJSON_AddItemReferenceToArray(list, n);
 		}

@@ -67,8 +67,9 @@ bool api_selection(struct buf *doc, const struct tg_kind *kind,
 		if (!schema_conn_present(kind, i))
 			continue; /* the live schema lacks it */
 		if (!buf_addf(doc, " %s(first: %u) { totalCount pageInfo { "
-			      "hasNextPage endCursor } edges { node { ",
-			      c->field, first))
+			      "hasNextPage endCursor } edges { %s%snode { ",
+			      c->field, first, c->edge_sel ? c->edge_sel : "",
+			      c->edge_sel ? " " : ""))
 			return false;
 		if (node_sel ? !buf_add(doc, node_sel, strlen(node_sel))
 				: !api_selection(doc, child, first))

@@ -625,7 +625,8 @@ const char *schema_conn_selection(const struct tg_kind *kind, size_t i)
 }
 
 bool schema_entity_selection(struct buf *doc, const struct tg_kind *kind,
-			     unsigned first, const char *mutation)
+			     unsigned first, const char *mutation,
+			     const char *field)
 {
 	const struct tg_schema *s = live_schema;
 	const struct sch_field *m, *e;
@@ -634,7 +635,7 @@ bool schema_entity_selection(struct buf *doc, const struct tg_kind *kind,
 	bool ok;
 
 	m = s ? schema_field(schema_type(s, s->mutation), mutation) : NULL;
-	e = m ? schema_field(schema_type(s, m->base), "entity") : NULL;
+	e = m ? schema_field(schema_type(s, m->base), field) : NULL;
 	if (!e || strcmp(e->base, kind->type_name) == 0)
 		return api_selection(doc, kind, first);
 	if (!api_selection(&full, kind, first)) {

@@ -58,12 +58,14 @@ enum tg_err schema_from_json(const cJSON *root, struct tg_schema **out)
 const char *schema_kind_selection(const struct tg_kind *kind);
 bool schema_conn_present(const struct tg_kind *kind, size_t i);
 const char *schema_conn_selection(const struct tg_kind *kind, size_t i);
-/* For api/: appends to @doc the selection of the entity of @mutation's
+/* For api/: appends to @doc the selection of the entity (the payload's
+ * field @field: "entity", or "entities" for a list) of @mutation's
  * payload, an object of @kind (api_selection's, pruned to the payload's
  * entity type when the live schema types it otherwise than @kind, e.g.
  * NetworkResource for Resource).  False when out of memory. */
 struct buf;
 bool schema_entity_selection(struct buf *doc, const struct tg_kind *kind,
-			     unsigned first, const char *mutation);
+			     unsigned first, const char *mutation,
+			     const char *field);
 
 #endif

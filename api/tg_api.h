@@ -52,7 +52,8 @@ enum tg_err {
 	TG_ENOTEMPTY, /* refused: the object still has things in it */
 	TG_EDENIED,   /* refused: the API does not allow it for this object */
 	TG_E2BIG,     /* a value past the size we accept */
-	TG_ENOTSUP,   /* the live schema lacks the mutation or argument */
+	TG_ENOTSUP,   /* the API (its live schema, or the kinds table for the
+			 object's type) has no mutation or argument for it */
 };
 
 /* A short English description of @err, in static storage: never NULL
@@ -99,6 +100,9 @@ enum tg_ftype {
 	TG_FT_TAGS,   /* one key=value a line */
 	TG_FT_TRUST,  /* a boolean shown as trusted / untrusted */
 	TG_FT_SECRET, /* not in the API's objects: held by the mount (tokens) */
+	TG_FT_VARIANT, /* a __typename shown as its variant's word (type) */
+	TG_FT_ACCESS_POLICY, /* mode: and duration: lines (DESIGN.md §2) */
+	TG_FT_DEADLINE, /* a time a user sets (RFC 3339 UTC); empty: none */
 	TG_FT_COUNT   /* not a type: how many there are */
 };
 
@@ -120,6 +124,14 @@ struct tg_op {
 	 * (revoke a key before deleting it, if it is still active). */
 	const char *when_file;
 	const char *when_value;
+	/* The payload's list holding the entity (its first), in place of
+	 * `entity` (serialNumbersCreate: "entities"); NULL: entity. */
+	const char *entities;
+	/* The dir of a kind whose cached objects the call changes too
+	 * (approving a request adds a user to a group): read again. */
+	const char *touches;
+	/* The object is gone once it has run (a decided request). */
+	bool consumes;
 };
 
 /* A change of state whose mutation depends on the state before it. */
@@ -151,6 +163,10 @@ struct tg_conn {
 	const char *field;    /* connection field in the node, "users" */
 	const char *node_sel; /* selection of its nodes; NULL: the embedded
 			       * child kind's selection */
+	/* Fields of each edge itself, beside its node (an access edge's
+	 * settings); NULL: none.  object.json shows each of them after its
+	 * node's keys, in the item of the node. */
+	const char *edge_sel;
 };
 
 /*
@@ -169,6 +185,17 @@ struct tg_rel {
 	const char *inverse;   /* inverse: the target kind's rel dir */
 	const struct tg_op *add;    /* ln -s (or set, for one link) */
 	const struct tg_op *remove; /* rm; NULL: not allowed */
+	/* Settings of each link (an access edge's expiry, policy...), read
+	 * from the connection's edge (struct tg_conn edge_sel) and set with
+	 * $id the object and $t the target: files of the link's folder. */
+	const struct tg_field *edge_fields;
+	size_t nedge_fields;
+	/* The link's own one-link setting (its security policy): JSON path
+	 * of the target's id in the edge, its top folder, and the call that
+	 * sets it ($v the id as JSON, or null to clear). */
+	const char *edge_link_path;
+	const char *edge_link_target;
+	const struct tg_op *edge_link_set;
 };
 
 /* How one object is found when its collection is not cached. */
@@ -206,6 +233,26 @@ struct tg_kind {
 	const struct tg_op *pre_delete; /* before delete, when it applies */
 	const struct tg_op *remove;     /* rmdir */
 	const struct tg_draft *draft;   /* mkdir of a draft, when no create */
+	/* Concrete types (an interface's), picked by the node's
+	 * __typename; update_call is the mutation they replace. */
+	const struct tg_variant *variants;
+	size_t nvariants;
+	const char *update_call;
+};
+
+/*
+ * A concrete type of a kind whose API type is an interface (a resource is
+ * a NetworkResource, KubernetesResource, SSHResource or WebAppResource):
+ * what its `type` file shows, and the update mutation it takes in place
+ * of the kind's own (kind->update_call), with the arguments that one
+ * lacks (a write that needs one fails with TG_ENOTSUP, nothing sent).
+ */
+struct tg_variant {
+	const char *type_name; /* "KubernetesResource" */
+	const char *shown;     /* "kubernetes" */
+	const char *update;    /* "kubernetesResourceUpdate"; NULL: the
+				* kind's own */
+	const char *lacks;     /* arguments, space-separated; NULL: none */
 };
 
 /*
@@ -244,6 +291,9 @@ const struct tg_kind *tg_kind_embedded(const struct tg_kind *kind);
 /* The row whose dir is @dir, at any level (the first in table order), or
  * NULL. */
 const struct tg_kind *tg_kind_named(const char *dir);
+
+/* The variant (of any kind) whose type_name is @type_name, or NULL. */
+const struct tg_variant *tg_variant_named(const char *type_name);
 
 /* The index of @kind's field shown as @file, or -1. */
 int tg_field_index(const struct tg_kind *kind, const char *file);
@@ -306,6 +356,26 @@ struct tg_object {
 };
 
 #define TG_LEN_LONG UINT8_MAX
+/* lens[i] of a field the node has no key for (its type lacks it). */
+#define TG_LEN_ABSENT (UINT8_MAX - 1)
+
+/*
+ * The content of edge setting @field (rel->edge_fields) of @obj's link
+ * @rel to @target_id, as its file shows it: rendered into *@buf as
+ * tg_object_value does ("" when the edge has no value, NULL for a link
+ * @obj lacks, out of memory or a value of the wrong type).  Any thread.
+ */
+const char *tg_edge_value(const struct tg_object *obj, size_t rel,
+			  const char *target_id, size_t field, char **buf);
+/* The id the edge's one-link setting (rel->edge_link_path) points at,
+ * copied into @out (@size bytes): false when unset or no such link. */
+bool tg_edge_link(const struct tg_object *obj, size_t rel,
+		  const char *target_id, char *out, size_t size);
+
+/* Whether @obj shows field @i: false for one its node has no key for (a
+ * field of another concrete type: a Kubernetes resource's routing mode),
+ * true for a draft's.  Pure: any thread. */
+bool tg_object_has_field(const struct tg_object *obj, size_t i);
 
 /*
  * Frees what @obj owns (not the struct itself) and leaves it zeroed, an
@@ -605,6 +675,9 @@ struct tg_vars {
 	size_t nv;
 	const char *vn_json[TG_MAX_VALUES];
 	const char *vn_type[TG_MAX_VALUES];
+	/* The object the call changes, when its concrete type may pick
+	 * another mutation (kind->variants): NULL, the call as stated. */
+	const struct tg_object *obj;
 	/* Sent twice, it leaves the tenant as sent once (it sets values,
 	 * adds or removes a link): retried like a query when its answer is
 	 * lost.  Never for a create, a delete, a state change or a token. */

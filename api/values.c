@@ -134,6 +134,14 @@ static void say_why(const struct tg_field *f, const char *body,
 	case TG_FT_TAGS:
 		api_set_message("not key=value lines");
 		return;
+	case TG_FT_DEADLINE:
+		api_set_message("not an RFC 3339 time "
+				"(2026-12-31T00:00:00Z)");
+		return;
+	case TG_FT_ACCESS_POLICY:
+		api_set_message("not the lines mode: manual|auto_lock|"
+				"access_request and duration: SECONDS");
+		return;
 	case TG_FT_ENUM:
 		if (!buf_addf(&b, "not one of:"))
 			break;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # grant-group-access.sh - give a group access to a list of resources.
 #
-# A group's access to a resource is the symlink
-#     resources/R/access/groups/G -> ../../../../groups/G
-# and `ln -s` of it is one resourceAccessAdd mutation (DESIGN.md §3).
-# Links that are already there are skipped, so the script is idempotent:
+# A group's access to a resource is the folder resources/R/access/groups/G
+# (an access edge, with its settings), made by `ln -s ../../../../groups/G`
+# into resources/R/access/groups/: one resourceAccessAdd (DESIGN.md §3).
+# Edges that are already there are skipped, so the script is idempotent:
 # run it again with the same list and nothing changes.
 #
 # Usage:   grant-group-access.sh [-m MOUNT] [-n] GROUP [RESOURCE...]
@@ -63,7 +63,8 @@ for r in "${resources[@]}"; do
 		failed=$((failed + 1))
 		continue
 	fi
-	if [[ -L $dir/$group ]]; then
+	# An access edge is a folder (DESIGN.md §2); a link before 2026.
+	if [[ -e $dir/$group || -L $dir/$group ]]; then
 		echo "already granted: $r"
 		present=$((present + 1))
 		continue

@@ -181,8 +181,7 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 			  const char *path, struct fuse_file_info *fi,
 			  bool truncated)
 {
-	const struct tg_field *f =
-		n->type == NODE_FIELD ? &n->kind->fields[n->field] : NULL;
+	const struct tg_field *f = node_field(n);
 	const char *now;
 	struct fh *h;
 
@@ -350,7 +349,7 @@ int tgfs_in_object_folder(struct tgfs *fs, const char *path)
 	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
 	if (rc)
 		return rc;
-	rc = n.type == NODE_OBJECT ? 0 : -EPERM;
+	rc = n.type == NODE_OBJECT || n.type == NODE_EDGE ? 0 : -EPERM;
 	node_release(&n);
 	return rc;
 }
@@ -526,8 +525,11 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	}
 	if (h->type != FH_FIELD)
 		return -EBADF;
-	if (end > h->max)
+	if (end > h->max) {
+		/* A value was meant, too long: not the empty value. */
+		h->emptied = false;
 		return -EFBIG;
+	}
 	/* Written plainly: one write after the other from an empty file. */
 	plain = h->fresh && (size_t)off == h->len;
 	if (!plain)
@@ -600,8 +602,8 @@ static int empty_refused(struct tgfs *fs, const char *path)
 		rc = 0;
 	} else if (n.type == NODE_JSON) {
 		rc = -EINVAL;
-	} else if (n.type == NODE_FIELD) {
-		const struct tg_field *f = &n.kind->fields[n.field];
+	} else if (n.type == NODE_FIELD || n.type == NODE_EDGEFIELD) {
+		const struct tg_field *f = node_field(&n);
 
 		if (!f->writable || (!f->set && !f->ntrans))
 			rc = -EACCES;
@@ -709,7 +711,8 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 		return rc;
 	if (n.type == NODE_STATFILE)
 		rc = status_writable(n.field) ? 0 : -EACCES;
-	else if (n.type != NODE_FIELD && n.type != NODE_JSON)
+	else if (n.type != NODE_FIELD && n.type != NODE_JSON &&
+		 n.type != NODE_EDGEFIELD)
 		rc = -EISDIR;
 	else if (fs->cfg->read_only)
 		rc = -EROFS;

@@ -93,6 +93,7 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	/* Adding a link that is there, or removing one that is not,
 	 * changes nothing: safe to send again. */
 	struct tg_vars vars = { .id = n->obj->id, .t = tid,
+				.obj = r->path ? n->obj : NULL,
 				.idempotent = true };
 	const struct tg_kind *holder =
 		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);
@@ -150,6 +151,9 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
 	struct node n;
 	int rc, ri = -1;
 
+	/* In an access edge's folder: its policy (edges.c). */
+	if ((rc = edge_symlink(fs, target, path)) != -ENOTSUP)
+		return rc;
 	rc = wr_resolve_parent(fs, path, &n, name, sizeof(name));
 	if (rc)
 		return rc;
@@ -225,6 +229,8 @@ int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid)
 	struct node n;
 	int rc;
 
+	if ((rc = edge_unlink(fs, path)) != -ENOTSUP)
+		return rc;
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;

@@ -235,7 +235,7 @@ static double attrs_for(struct ll *ll, const char *path, struct stat *st)
  * its attributes and a node id (an object's folder's by its object's
  * id).  0, or -errno not replied yet. */
 static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
-		       const char *path)
+		       const char *path, const char *link)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
@@ -249,6 +249,15 @@ static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return rc;
 	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = attrs_for(ll, path, &e.attr);
+	/* ln -s that made a folder (an access edge, edges.c): the kernel
+	 * takes only a link for its symlink(2), so it gets one it keeps
+	 * for no time; its next look finds the folder. */
+	if (link && !S_ISLNK(e.attr.st_mode)) {
+		e.attr.st_mode = S_IFLNK | 0777;
+		e.attr.st_size = (off_t)strlen(link);
+		e.attr.st_nlink = 1;
+		e.entry_timeout = e.attr_timeout = 0;
+	}
 	/* An interrupted lookup: the kernel never got the id. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
 		inodes_forget(ll->nodes, e.ino, 1);
@@ -272,14 +281,14 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (!rc)
-		rc = reply_entry(req, parent, name, path);
+		rc = reply_entry(req, parent, name, path, NULL);
 	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
 	 * worth a second look; a name that is simply not there (vim's swap
 	 * file) is not. */
 	if (rc == -ENOENT && !ll_path_for(ll, parent, NULL, false, &dir) &&
 	    tgfs_getattr(ll->fs, dir, &st, NULL, 0) == -ENOENT &&
 	    !ll_path_for(ll, parent, name, true, &path))
-		rc = reply_entry(req, parent, name, path);
+		rc = reply_entry(req, parent, name, path, NULL);
 	/* An entry the kernel may keep: after a mkdir or a symlink, that
 	 * would be an EIO (ENOENT there). */
 	if (rc == -ENOENT && ll->cfg.negative_timeout > 0) {
@@ -408,7 +417,7 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 			&(struct make_args){ target, mode,
 					     fuse_req_ctx(req)->pid });
 	if (!rc)
-		rc = reply_entry(req, parent, name, path);
+		rc = reply_entry(req, parent, name, path, target);
 	if (rc)
 		ll_reply_rc(req, rc);
 	free(path);

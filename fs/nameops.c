@@ -40,8 +40,10 @@
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
 	struct node n;
-	int rc;
+	int rc = edge_mkdir(fs, path);
 
+	if (rc != -ENOTSUP)
+		return rc;
 	if (removals_in_fresh(fs->removals, path, pid) &&
 	    node_resolve(fs, path, &n) == 0) {
 		/* There already: it reached us hidden, in a clone. */
@@ -63,7 +65,9 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 
 int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid)
 {
-	return tgfs_remove_object(fs, path, pid);
+	int rc = edge_rmdir(fs, path);
+
+	return rc != -ENOTSUP ? rc : tgfs_remove_object(fs, path, pid);
 }
 
 int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
@@ -94,7 +98,10 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	rc = node_resolve(fs, path, &n);
 	if (rc)
 		return rc;
-	rc = n.type == NODE_FIELD || n.type == NODE_JSON ? 0 : -EPERM;
+	rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
+			     n.type == NODE_EDGEFIELD
+		     ? 0
+		     : -EPERM;
 	node_release(&n);
 	return rc ? rc : removals_add(fs->removals, path, pid);
 }
@@ -138,7 +145,8 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		 * scratch link onto a relation sets it (ln -sfn). */
 		rc = node_resolve(fs, to, &n);
 		if (rc == 0 && !link &&
-		    (n.type == NODE_FIELD || n.type == NODE_JSON)) {
+		    (n.type == NODE_FIELD || n.type == NODE_JSON ||
+		     n.type == NODE_EDGEFIELD)) {
 			struct stat st = { 0 };
 
 			node_release(&n);
@@ -178,7 +186,8 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 	rc = node_resolve(fs, from, &n);
 	if (rc)
 		return rc;
-	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
+	if (n.type == NODE_FIELD || n.type == NODE_JSON ||
+	    n.type == NODE_EDGEFIELD) {
 		/* vim's backup: the field stays; its copy is scratch. */
 		const char *text = node_text(fs, &n);
 

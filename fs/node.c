@@ -146,9 +146,21 @@ static bool step_draft(struct tgfs *fs, struct node *n,
 	return true;
 }
 
+const struct tg_field *node_field(const struct node *n)
+{
+	if (n->type == NODE_FIELD)
+		return &n->kind->fields[n->field];
+	if (n->type == NODE_EDGEFIELD)
+		return &n->kind->rels[n->rel_index].edge_fields[n->field];
+	return NULL;
+}
+
 const char *node_content(struct node *n)
 {
 	const char *v = NULL;
+
+	if (n->type == NODE_EDGEFIELD)
+		return edge_content(n);
 
 	if (n->type == NODE_JSON)
 		v = tg_object_json(n->obj, &n->shown);
@@ -167,6 +179,8 @@ size_t node_content_len(const struct node *n)
 		return n->obj->json_len;
 	if (n->type == NODE_FIELD)
 		return tg_object_value_len(n->obj, n->field);
+	if (n->type == NODE_EDGEFIELD)
+		return edge_content_len(n);
 	if (n->type == NODE_JSON || n->type == NODE_DRAFTINFO)
 		v = n->obj->json;
 	return v ? strlen(v) : 0;
@@ -296,6 +310,9 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 	for (size_t i = 0; i < k->nfields; i++)
 		if (strcmp(k->fields[i].file, name) == 0 &&
 		    tg_field_present(k, i)) {
+			/* A field of another concrete type: no file. */
+			if (!tg_object_has_field(n->obj, i))
+				return -ENOENT;
 			n->type = NODE_FIELD;
 			n->field = i;
 			return 0;
@@ -356,6 +373,9 @@ int node_step_reldir(struct tgfs *fs, struct node *n, const char *name)
 		return rc;
 	if (!f.found)
 		return -ENOENT;
+	/* An access edge: a folder of its own. */
+	if (edge_rel(&n->kind->rels[n->rel_index]))
+		return edge_enter(fs, n, name);
 	n->type = NODE_LINK;
 	return 0;
 }

@@ -29,6 +29,8 @@ enum node_type {
 	NODE_STATDIR,  /* /.twingatefs */
 	NODE_STATFILE, /* a file in it */
 	NODE_DRAFTINFO, /* ".draft" in a draft's folder */
+	NODE_EDGE,     /* an access edge's folder (edges.c) */
+	NODE_EDGEFIELD, /* a setting file in it */
 	NODE_TYPES
 };
 
@@ -49,6 +51,12 @@ struct node {
 	struct tg_object own;
 	char draft_file[TGFS_NAME_MAX + 1]; /* the draft's name */
 	char *shown; /* JSON: object.json as shown, once asked for */
+	/* EDGE, EDGEFIELD and the links in an edge's folder: the edge's
+	 * target id (the principal) and folder name; edge_part 1 for its
+	 * principal link, 2 for its policy link, 0 elsewhere. */
+	char edge_id[256];
+	char edge_name[TGFS_NAME_MAX + 1];
+	unsigned char edge_part;
 };
 
 struct dir_fill;
@@ -116,6 +124,23 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
  * without a request: unset, or its target's collection is cached.
  * Never fetches. */
 bool link_known(struct tgfs *fs, const struct tg_object *obj, size_t rel);
+
+/* The field a FIELD or EDGEFIELD node shows (the kind's, or the edge's
+ * setting), or NULL for any other node.  Pure. */
+const struct tg_field *node_field(const struct node *n);
+
+/* ---- access edges as folders (edges.c) ---- */
+
+/* Whether rel @r of an object shows its links as edge folders. */
+bool edge_rel(const struct tg_rel *r);
+/* From the rel folder @n, found entry @name (n->target already set):
+ * makes @n the edge's folder.  0 or -errno. */
+int edge_enter(struct tgfs *fs, struct node *n, const char *name);
+/* Steps from an edge folder to its entry @name. */
+int node_step_edge(struct tgfs *fs, struct node *n, const char *name);
+/* The content of an EDGEFIELD node into n->shown: never NULL. */
+const char *edge_content(struct node *n);
+size_t edge_content_len(const struct node *n);
 
 /* The content of a file node (FIELD, JSON, DRAFTINFO), secrets aside
  * (see node_text): valid until @n is released, never NULL ("" when it

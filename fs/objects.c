@@ -485,7 +485,8 @@ int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid)
 		goto out;
 	}
 	{
-		struct tg_vars vars = { .id = n.obj->id };
+		struct tg_vars vars = { .id = n.obj->id,
+					.name = n.obj->name };
 		const struct tg_op *pre = n.kind->pre_delete;
 		int wf = pre ? tg_field_index(n.kind, pre->when_file) : -1;
 		char *shown = NULL;

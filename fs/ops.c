@@ -134,6 +134,22 @@ static void stat_link(struct tgfs *fs, const struct node *n, struct stat *st)
 	st->st_size = (off_t)strlen(n->target);
 }
 
+static void stat_edge(struct tgfs *fs, const struct node *n, struct stat *st)
+{
+	(void)fs;
+	stat_folder(st, ino_of(n->obj->id, n->target));
+}
+
+static void stat_edgefield(struct tgfs *fs, const struct node *n,
+			   struct stat *st)
+{
+	const struct tg_field *f = node_field(n);
+
+	st->st_mode = S_IFREG | (f->writable ? 0644 : 0444);
+	st->st_ino = ino_of(n->target, f->file);
+	st->st_size = (off_t)node_text_len(fs, n);
+}
+
 static void stat_statfile(struct tgfs *fs, const struct node *n,
 			  struct stat *st)
 {
@@ -518,8 +534,8 @@ static int list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	df->child = *n;
 	df->child.type = NODE_FIELD;
 	for (size_t i = 0; i < k->nfields; i++) {
-		if (!tg_field_present(k, i))
-			continue; /* the live schema lacks it */
+		if (!tg_field_present(k, i) || !tg_object_has_field(n->obj, i))
+			continue; /* the live schema or the type lacks it */
 		df->child.field = i;
 		if (add_entry(df, k->fields[i].file))
 			return 0;
@@ -555,7 +571,9 @@ static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	if (n->rel_index < 0)
 		return list_rels(fs, df, n, n->rel);
 	df->child = *n;
-	df->child.type = NODE_LINK;
+	/* Access edges are folders (edges.c). */
+	df->child.type = edge_rel(&n->kind->rels[n->rel_index]) ? NODE_EDGE
+								 : NODE_LINK;
 	rc = rel_each(fs, n->obj, (size_t)n->rel_index, n->depth, add_link,
 		      df);
 	if (rc)
@@ -567,6 +585,47 @@ static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	if (inv >= 0)
 		rc = draft_each(fs->drafts, tk, inv, n->obj->id, add_draft, df);
 	return rc > 0 ? 0 : rc;
+}
+
+/* An access edge's folder: its principal link, its policy link when it
+ * has one, its setting files. */
+static int list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		     const char *path)
+{
+	const struct tg_rel *r = &n->kind->rels[n->rel_index];
+	char link[64];
+	int rc;
+
+	(void)path;
+	snprintf(link, sizeof(link), "%.*s",
+		 (int)(strlen(r->target) - (r->target[strlen(r->target) - 1] ==
+					    's')),
+		 r->target);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "security-policy" : link;
+
+		df->child = *n;
+		df->child.ref = NULL;
+		df->child.shown = NULL;
+		df->child.depth = n->depth + 1;
+		rc = node_step_edge(fs, &df->child, name);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		if (add_entry(df, name))
+			return 0;
+	}
+	df->child = *n;
+	df->child.ref = NULL;
+	df->child.shown = NULL;
+	df->child.type = NODE_EDGEFIELD;
+	for (size_t i = 0; i < r->nedge_fields; i++) {
+		df->child.field = i;
+		if (add_entry(df, r->edge_fields[i].file))
+			return 0;
+	}
+	return 0;
 }
 
 static int list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
@@ -628,6 +687,9 @@ const struct node_ops tgfs_node_types[NODE_TYPES] = {
 			    .open = tgfs_open_statfile },
 	[NODE_DRAFTINFO] = { .stat = stat_draftinfo,
 			     .open = tgfs_open_draftinfo },
+	[NODE_EDGE] = { .step = node_step_edge, .stat = stat_edge,
+			.list = list_edge },
+	[NODE_EDGEFIELD] = { .stat = stat_edgefield, .open = tgfs_open_value },
 };
 
 int tgfs_readdir(struct tgfs *fs, const char *path, void *buf,

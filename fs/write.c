@@ -54,6 +54,7 @@ void wr_inval_object(struct tgfs *fs, const char *dir,
 		snprintf(p, sizeof(p), "%s/%s", dir, k->rels[i].dir);
 		inval_path(fs, p);
 	}
+	edge_inval(fs, dir, k);
 }
 
 /* Takes a mutation's result into the cache; a result without an entity
@@ -543,6 +544,30 @@ static bool clone_keeps_own(struct tgfs *fs, const char *path,
 	       (f && (!f->writable || wr_names_folder(n->kind, f)));
 }
 
+/* After a mutation that uses its object up (a request decided): the
+ * object leaves its folder @dir, and the kind it changed too is read
+ * again.  Releases @node. */
+static void consumed(struct tgfs *fs, struct node *node,
+		     const struct tg_op *op, const char *dir)
+{
+	const struct tg_kind *k = node->kind;
+	const struct tg_kind *other = op->touches ? tg_kind_named(op->touches)
+						  : NULL;
+	char *id = strdup(node->obj->id), parent[4096];
+
+	node_release(node);
+	if (other)
+		cache_apply(fs, other, NULL, NULL);
+	if (id)
+		cache_apply(fs, k, NULL, id);
+	else
+		cache_apply(fs, k, NULL, NULL);
+	free(id);
+	wr_inval_object(fs, dir, k);
+	wr_dirname_of(dir, parent, sizeof(parent));
+	inval_path(fs, parent);
+}
+
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		      size_t len, int64_t mtime)
 {
@@ -551,6 +576,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
 	size_t *changed = NULL, n = 0;
 	const char *local = NULL; /* a refusal of ours: what to record */
+	const struct tg_op *sent = NULL; /* a field's mutation */
 	struct node node;
 	int rc;
 
@@ -581,6 +607,10 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		rc = 0; /* cp -r into a new object: B keeps its own */
 		goto out;
 	}
+	if (node.type == NODE_EDGEFIELD) {
+		rc = edge_commit(fs, path, &node, text, len);
+		goto out;
+	}
 	if (node.type == NODE_JSON) {
 		rc = versioned_diff(fs, path, node.obj, text, len, &changed,
 				    &values, &n, &err);
@@ -608,7 +638,8 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		}
 	} else if (node.type == NODE_FIELD) {
 		const struct tg_field *f = &node.kind->fields[node.field];
-		struct tg_vars vars = { .id = node.obj->id };
+		struct tg_vars vars = { .id = node.obj->id,
+					.obj = node.obj };
 		const struct tg_op *op;
 		const char *now;
 
@@ -680,6 +711,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		if (!tg_field_secret(f))
 			versions_note(fs->versions, node.obj);
 		err = tg_api_mutate(fs->api, op, &vars, &res);
+		sent = op;
 		if (err == TG_OK && res.secret) {
 			secret_put(fs, node.obj->id, f->file, res.secret);
 			res.secret = NULL;
@@ -696,6 +728,10 @@ done:
 	}
 	if (err != TG_OK) {
 		rc = wr_failed(fs, path, err);
+		goto out;
+	}
+	if (sent && sent->consumes) {
+		consumed(fs, &node, sent, dir);
 		goto out;
 	}
 	/* The store tells the kernel what changed (cache_apply); with no

@@ -160,4 +160,28 @@ int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
  * the object deletes it whole. */
 bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid);
 
+/* ---- access edges as folders (edges.c) ---- */
+
+/* A write of an edge's setting file @n at @path: one resourceAccessAdd
+ * with that setting, nothing when it holds that value.  0 or -errno. */
+int edge_commit(struct tgfs *fs, const char *path, struct node *n,
+		const char *text, size_t len);
+/* Grants @name (a folder name of the rel's target kind) the access of
+ * rel folder @parent (mkdir at @path). */
+int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
+	       const char *name);
+/* Revokes the edge of folder @n (rmdir at @path). */
+int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
+/* Sets the edge's policy to the folder @target names (NULL: none). */
+int edge_policy(struct tgfs *fs, const char *path, struct node *n,
+		const char *target);
+/* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
+ * @path is not one of theirs (the caller goes on as before). */
+int edge_mkdir(struct tgfs *fs, const char *path);
+int edge_rmdir(struct tgfs *fs, const char *path);
+int edge_symlink(struct tgfs *fs, const char *target, const char *path);
+int edge_unlink(struct tgfs *fs, const char *path);
+/* The kernel forgets the edge folders of object folder @dir (edges.c). */
+void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k);
+
 #endif /* TGFS_WRITE_H */

@@ -71,7 +71,7 @@ const KINDS = readKinds();
 // The files a user writes a value to: writable, and not a secret (any
 // write to a secret generates it; there is no bad value).
 const writable = (k) => k.fields.filter((f) => f.rw && f.type !== 'SECRET');
-const MULTI = new Set(['PROTOCOLS', 'TAGS']);
+const MULTI = new Set(['PROTOCOLS', 'TAGS', 'ACCESS_POLICY']);
 
 // One object folder per kind in the small tenant (@t: the tenant, for ids).
 const FOLDER = {
@@ -84,6 +84,8 @@ const FOLDER = {
   'service-accounts': () => 'service-accounts/ci-runner',
   keys: () => 'service-accounts/ci-runner/keys/gitlab',
   'security-policies': () => 'security-policies/Default Policy',
+  'serial-numbers': () => 'serial-numbers/C02KXVCPF2UG',
+  'access-requests': (t) => `access-requests/${t.accessRequests[0].id}`,
 };
 
 // ---- the bad values ----
@@ -97,6 +99,7 @@ const proto = (...ls) => `${ls.join('\n')}\n`;
 function validOf(f, cur) {
   if (f.type === 'PROTOCOLS') return PROTO_OK.join('\n');
   if (f.type === 'TAGS') return 'env=prod';
+  if (f.type === 'ACCESS_POLICY') return 'mode: manual\nduration: 3600';
   return cur || 'x';
 }
 // @bytes put after the first character of @valid, newline-terminated.
@@ -124,6 +127,14 @@ const WRONG = {
     ['icmp twice', proto(...PROTO_OK, 'icmp: deny')],
     ['a line missing', proto('icmp: allow', 'tcp: allow-all')],
     ['a blank policy', proto('icmp: allow', 'tcp:', 'udp: allow-all')],
+  ],
+  ACCESS_POLICY: () => [
+    ['no mode line', 'duration: 3600\n'],
+    ['an unknown mode', 'mode: sometimes\nduration: 3600\n'],
+    ['a duration that is not a number', 'mode: manual\nduration: 1h\n'],
+    ['a negative duration', 'mode: manual\nduration: -5\n'],
+    ['a line without a colon', 'mode manual\n'],
+    ['an unknown line', 'mode: manual\nlength: 5\n'],
   ],
   TAGS: () => [
     ['a line without =', 'novalue\n'],
@@ -195,7 +206,7 @@ function fieldCases(dir, f) {
 // A value of the wrong JSON type for field @f inside object.json.
 const JSON_WRONG = {
   STRING: 42, BOOL: 'maybe', TRUST: 'maybe', ENUM: 'NOT_A_MEMBER', TIME: 'yesterday', INT: 'many',
-  PROTOCOLS: 'allow-all', TAGS: 'env=prod',
+  PROTOCOLS: 'allow-all', TAGS: 'env=prod', ACCESS_POLICY: 'manual',
 };
 
 // Sets @path ("a.b") of @o to @v.

@@ -449,9 +449,9 @@ describe('examples/grant-group-access.sh', () => {
       assert.equal(e.principalType, 'GROUP');
     }
     assert.match(r.stdout, /already granted: prod-db/);
-    // The mount shows the links.
-    assert.equal(sh(`readlink ${q(env.m.path('resources/Intranet ／ Wiki/access/groups/Ops ／ SRE'))}`),
-      '../../../../groups/Ops ／ SRE\n');
+    // The mount shows the edges, as folders holding the link.
+    assert.equal(sh(`readlink ${q(env.m.path('resources/Intranet ／ Wiki/access/groups/Ops ／ SRE/group'))}`),
+      '../../../../../groups/Ops ／ SRE\n');
   });
 
   test('a second run (names as arguments) changes nothing; an unknown resource is an error', async () => {

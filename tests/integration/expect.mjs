@@ -41,6 +41,22 @@ function ports(p) {
   return p.ports.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}`))
     .join(',');
 }
+// An access edge's setting files (DESIGN.md §2 "Access edges").
+export const EDGE_FIELDS = [
+  ['expires-at', 'expiresAt', (v) => utc(v)],
+  ['autolock-days', 'usageBasedAutolockDurationDays', (v) => text(v)],
+  ['approval-mode', 'approvalMode', (v) => lower(v)],
+  ['access-policy', 'accessPolicy', (v) => accessPolicy(v)],
+];
+
+// A resource's type (DESIGN.md §2 "Resource types"); the fields only a
+// network resource has are files of network resources only.
+const TYPE_WORDS = { NetworkResource: 'network', KubernetesResource: 'kubernetes',
+  SSHResource: 'ssh', WebAppResource: 'webapp' };
+const typeWord = (v) => text(TYPE_WORDS[v ?? 'NetworkResource'] ?? String(v).toLowerCase());
+const isNetwork = (o) => (o.__typename ?? 'NetworkResource') === 'NetworkResource';
+export const accessPolicy = (v) => (v ? `mode: ${v.mode.toLowerCase()}\nduration:${
+  v.durationSeconds === null || v.durationSeconds === undefined ? '' : ` ${v.durationSeconds}`}\n` : '');
 const protocols = (p) => (p ? `icmp: ${p.allowIcmp ? 'allow' : 'deny'}\n`
   + `tcp: ${ports(p.tcp)}\nudp: ${ports(p.udp)}\n` : '');
 
@@ -72,10 +88,12 @@ export function epochNs(t) {
 // parent    nested kinds: the parent kind's key and the parent id of a child
 // nameOf    what the folder name is made of
 // mtime     the tenant field giving the mtime (null: first-seen times)
-// fields    [file, tenant field (null: secret), render]
+// fields    [file, tenant field (null: secret), render, when (optional:
+//           the file is there only for objects it is true of)]
 // links     relations shown as symlinks:
 //           { at, to, one: (t, o) => id | null }  one link at <obj>/<at>
 //           { at, to, many: (t, o) => [ids] }     a folder of links
+//           { at, to, edge: 'group', many }       a folder of edge folders
 // json      relations object.json must carry by id:
 //           { key, one: (o) => id }  or  { key, many: (t, o) => [ids] };
 //           `optional` ones are checked only when present
@@ -130,15 +148,19 @@ export const KINDS = [
       ['id', 'id', str], ['name', 'name', str], ['address', 'address', address],
       ['alias', 'alias', str], ['protocols', 'protocols', protocols],
       ['is-active', 'isActive', bool], ['is-visible', 'isVisible', bool],
-      ['browser-shortcut', 'isBrowserShortcutEnabled', bool],
-      ['routing-mode', 'routingMode', lower], ['tags', 'tags', tags],
+      ['browser-shortcut', 'isBrowserShortcutEnabled', bool, isNetwork],
+      ['routing-mode', 'routingMode', lower, isNetwork], ['tags', 'tags', tags],
+      ['type', '__typename', typeWord],
+      ['autolock-days', 'usageBasedAutolockDurationDays', text],
+      ['approval-mode', 'approvalMode', lower], ['access-policy', 'accessPolicy', accessPolicy],
       ['created-at', 'createdAt', time], ['updated-at', 'updatedAt', time],
     ],
     links: [
       { at: 'network', to: 'networks', one: (t, o) => o.remoteNetworkId },
       { at: 'security-policy', to: 'security-policies', one: (t, o) => o.securityPolicyId },
-      { at: 'access/groups', to: 'groups', many: (t, o) => accessOf(t, o.id, 'GROUP') },
-      { at: 'access/service-accounts', to: 'service-accounts',
+      { at: 'access/groups', to: 'groups', edge: 'group',
+        many: (t, o) => accessOf(t, o.id, 'GROUP') },
+      { at: 'access/service-accounts', to: 'service-accounts', edge: 'service-account',
         many: (t, o) => accessOf(t, o.id, 'SERVICE_ACCOUNT') },
     ],
     json: [
@@ -233,6 +255,26 @@ export const KINDS = [
     ],
     json: [],
   },
+  {
+    key: 'serialNumbers', dir: 'serial-numbers', nameOf: (s) => s.serialNumber, mtime: 'createdAt',
+    fields: [
+      ['id', 'id', str], ['serial-number', 'serialNumber', str], ['created-at', 'createdAt', time],
+    ],
+    links: [{ at: 'devices', to: 'devices', many: (t, o) => o.matchedDeviceIds }],
+    json: [{ key: 'matchedDevices', many: (t, o) => o.matchedDeviceIds }],
+  },
+  {
+    key: 'accessRequests', dir: 'access-requests', nameOf: (r) => r.id, mtime: 'requestedAt',
+    fields: [
+      ['id', 'id', str], ['reason', 'reason', str], ['requested-at', 'requestedAt', time],
+      ['decision', null, () => ''],
+    ],
+    links: [
+      { at: 'user', to: 'users', one: (t, o) => o.userId },
+      { at: 'resource', to: 'resources', one: (t, o) => o.resourceId },
+    ],
+    json: [{ key: 'user', one: (o) => o.userId }, { key: 'resource', one: (o) => o.resourceId }],
+  },
 ];
 
 export const KIND = Object.fromEntries(KINDS.map((k) => [k.key, k]));
@@ -243,7 +285,7 @@ export const TOP_DIRS = TOP_KINDS.map((k) => k.dir);
 // and the nested connections whose overflow costs extra pages: a group's
 // users, a resource's access, a service account's keys (DESIGN.md §9).
 export const ROOT_COLLECTIONS = ['remoteNetworks', 'connectors', 'resources', 'groups',
-  'users', 'devices', 'serviceAccounts', 'securityPolicies'];
+  'users', 'devices', 'serviceAccounts', 'securityPolicies', 'serialNumbers', 'accessRequests'];
 export const NESTED = {
   groups: [(t, o) => o.userIds.length],
   resources: [(t, o) => t.access.filter((e) => e.resourceId === o.id).length],
@@ -299,7 +341,8 @@ export function expectTree(t) {
     const o = rec.obj;
     owner = rec.path;
     add(rec.path, { type: 'dir', mtime: rec.mtime });
-    for (const [file, key, render] of kind.fields) {
+    for (const [file, key, render, when] of kind.fields) {
+      if (when && !when(o)) continue;
       add(`${rec.path}/${file}`, { type: 'file', content: render(key === null ? null : o[key]),
         mode: FIXED_MODES[file] ?? null, mtime: rec.mtime, mtimeNs: rec.mtimeNs });
     }
@@ -329,7 +372,21 @@ export function expectTree(t) {
       // Links are named by the target's folder name.
       for (const id of l.many(t, o)) {
         const to = pathOf.get(id);
-        linkTo(`${rec.path}/${l.at}/${to.split('/').pop()}`, id);
+        const at = `${rec.path}/${l.at}/${to.split('/').pop()}`;
+        if (!l.edge) {
+          linkTo(at, id);
+          continue;
+        }
+        // An access edge: a folder with the principal's link, its policy
+        // link when it has one, and its settings (DESIGN.md §2).
+        const e = t.access.find((x) => x.resourceId === o.id && x.principalId === id);
+        add(at, { type: 'dir' });
+        linkTo(`${at}/${l.edge}`, id);
+        if (e.securityPolicyId) linkTo(`${at}/security-policy`, e.securityPolicyId);
+        for (const [file, key, render] of EDGE_FIELDS) {
+          add(`${at}/${file}`, { type: 'file', content: render(e[key]), mode: null,
+            mtime: rec.mtime, mtimeNs: rec.mtimeNs });
+        }
       }
     }
   }
@@ -459,8 +516,8 @@ export function objectJsonProblems(kindKey, o, json, t) {
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   if (!json || typeof json !== 'object' || Array.isArray(json)) return ['not a JSON object'];
   // Every field a field file shows is there, equal to the tenant's.
-  for (const [, key] of kind.fields) {
-    if (key === null) continue;
+  for (const [, key, , when] of kind.fields) {
+    if (key === null || (when && !when(o))) continue;
     if (!(key in json)) bad.push(`${key} missing`);
     else if (!same(json[key], o[key])) {
       bad.push(`${key}: ${JSON.stringify(json[key])} != ${JSON.stringify(o[key])}`);

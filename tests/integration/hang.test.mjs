@@ -240,8 +240,9 @@ for (const [name, mode] of Object.entries(MODES)) {
           await loop.stuck();
           let r = await timed('ls -1A', m.dir);
           assert.equal(r.status, 0, r.stderr);
-          assert.deepEqual(sorted(lines(r.stdout)), ['devices', 'groups', 'networks', 'resources',
-            'security-policies', 'service-accounts', 'users']);
+          assert.deepEqual(sorted(lines(r.stdout)), ['access-requests', 'devices', 'groups',
+            'networks', 'resources', 'security-policies', 'serial-numbers', 'service-accounts',
+            'users']);
           assert.ok(r.ms < AT_ONCE_MS, `ls of the root took ${r.ms} ms`);
           r = await timed('stat -c %F . devices', m.dir);
           assert.equal(r.status, 0, r.stderr);

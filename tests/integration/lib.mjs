@@ -64,7 +64,8 @@ export async function startSim(args = []) {
   Object.assign(sim, {
     stats() { return sim.get('/_sim/stats'); },
     resetStats() { return sim.post('/_sim/stats/reset'); },
-    tenant() { return sim.get('/_sim/tenant'); },
+    // With the 2026 revision's access requests and serial numbers.
+    tenant() { return sim.get('/_sim/tenant?all=1'); },
     // In fault mode the random faults stay armed behind a test's own list
     // (its entries match first; [] leaves only the random ones).
     faults(list) {

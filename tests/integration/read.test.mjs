@@ -42,8 +42,8 @@ describe('reading the small tenant, two objects a page', () => {
 
   test('the root shows a folder per kind, and hides the status folder', () => {
     assert.deepEqual(sorted(lines(sh('ls -1A', m.dir))),
-      ['devices', 'groups', 'networks', 'resources', 'security-policies',
-        'service-accounts', 'users']);
+      ['access-requests', 'devices', 'groups', 'networks', 'resources', 'security-policies',
+        'serial-numbers', 'service-accounts', 'users']);
     assert.match(sh('cat .twingatefs/status', m.dir), /^endpoint: /);
   });
 

@@ -205,7 +205,7 @@ describe('without the permission, or on a -o ro mount', () => {
     "rmdir 'groups/.contractors'",
     'mv resources/grafana resources/grafana2',
     "ln -s ../../../users/alan.turing@example.com 'groups/.contractors/users/alan.turing@example.com'",
-    "rm 'resources/prod-db/access/groups/Engineering'",
+    "rmdir 'resources/prod-db/access/groups/Engineering'",
   ];
 
   test('a read-only token: every change is EACCES, the tenant unchanged', async () => {

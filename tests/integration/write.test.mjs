@@ -240,7 +240,7 @@ describe('mkdir, rmdir and mv of objects', () => {
   }
 });
 
-describe('relations: ln -s adds, rm removes', () => {
+describe('relations: ln -s adds, rm (rmdir of an access edge) removes', () => {
   let sim, m;
   before(async () => { ({ sim, m } = await setup()); });
   after(() => teardown(m, sim));
@@ -252,11 +252,11 @@ describe('relations: ln -s adds, rm removes', () => {
       ['groups Ops / SRE -user linus.torvalds@example.com']],
     ['ln -s', `../../../../groups/Ops ${FW} SRE`, `resources/Web App (staging)/access/groups/Ops ${FW} SRE`,
       'resourceAccessAdd', ['+access Web App (staging) <- Ops / SRE']],
-    ['rm', null, 'resources/prod-db/access/groups/Engineering', 'resourceAccessRemove',
+    ['rmdir', null, 'resources/prod-db/access/groups/Engineering', 'resourceAccessRemove',
       ['-access prod-db <- Engineering']],
     ['ln -s', '../../../../service-accounts/Backup Bot', 'resources/grafana/access/service-accounts/Backup Bot',
       'resourceAccessAdd', ['+access grafana <- Backup Bot']],
-    ['rm', null, `resources/VPC subnet/access/service-accounts/monitoring${FW}agent`,
+    ['rmdir', null, `resources/VPC subnet/access/service-accounts/monitoring${FW}agent`,
       'resourceAccessRemove', ['-access VPC subnet <- monitoring/agent']],
     ['ln -s', '../../../resources/corp wildcard', 'groups/Engineering/resources/corp wildcard',
       'resourceAccessAdd', ['+access corp wildcard <- Engineering']],
@@ -286,14 +286,21 @@ describe('relations: ln -s adds, rm removes', () => {
       // to (the new link's target name is read back from that list).
       const to = target ? posix.dirname(posix.join(dir, target)) : dir;
       sh(`ls -A ${q(dir)} ${q(to)} > /dev/null`, m.dir);
-      const cmd = op === 'rm' ? `rm ${q(link)}` : `ln -s ${q(target)} ${q(link)}`;
+      const cmd = op === 'ln -s' ? `ln -s ${q(target)} ${q(link)}` : `${op} ${q(link)}`;
       const { st } = await cost(sim, () => run(cmd, m.dir));
       assertOneMutation(st, mutation, cmd);
       await assertChanges(sim, t, want, cmd);
+      // An access edge is a folder holding the link (DESIGN.md §2).
+      const edge = /\/access\//.test(link);
       const { st: st2 } = await cost(sim, () => {
-        const r = shStatus(`readlink ${q(link)}`, m.dir);
-        if (op === 'rm') assert.notEqual(r.status, 0, 'the link is gone');
-        else assert.equal(r.stdout, `${target}\n`, 'the link is there');
+        if (op !== 'ln -s') {
+          assert.notEqual(shStatus(`ls -d ${q(link)}`, m.dir).status, 0, 'it is gone');
+        } else if (edge) {
+          const inner = `${link}/${link.includes('/groups/') ? 'group' : 'service-account'}`;
+          assert.equal(sh(`readlink ${q(inner)}`, m.dir), `../${target}\n`, 'the edge is there');
+        } else {
+          assert.equal(sh(`readlink ${q(link)}`, m.dir), `${target}\n`, 'the link is there');
+        }
       });
       assert.equal(st2.requests, 0, `shown at once (${JSON.stringify(st2.fields)})`);
     });

@@ -677,6 +677,75 @@ static void test_draft_create_is_one_mutation_never_retried(void **state)
 	tg_api_free(api);
 }
 
+/* A resource's __typename picks its update (the kinds table's variants);
+ * an argument that update lacks fails before anything is sent. */
+static void test_a_typed_resource_is_updated_through_its_own_mutation(
+	void **state)
+{
+	struct tg_api *api = client(100, 10);
+	const struct tg_kind *k = kind("resources");
+	const char *node =
+		"{\"__typename\":\"SSHResource\",\"id\":\"UmVzb3VyY2U6OQ==\","
+		"\"name\":\"bastion\",\"address\":{\"type\":\"DNS\","
+		"\"value\":\"b\"},\"alias\":null,\"isActive\":true,"
+		"\"isVisible\":true}";
+	size_t fields[2] = { (size_t)tg_field_index(k, "alias"),
+			     (size_t)tg_field_index(k, "is-visible") };
+	char *values[2] = { "\"b.corp\"", "false" };
+	size_t proto = (size_t)tg_field_index(k, "protocols");
+	char *pv[1] = { "{\"allowIcmp\":true}" };
+	struct tg_object o;
+	struct tg_result res;
+	struct tg_vars vars = { .id = "UmVzb3VyY2U6OQ==", .v_json = "\"x\"" };
+
+	(void)state;
+	assert_int_equal(tg_object_from_json(k, node, strlen(node), &o),
+			 TG_OK);
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
+		   "\"entity\":{\"__typename\":\"SSHResource\",\"id\":"
+		   "\"UmVzb3VyY2U6OQ==\",\"name\":\"bastion\"}}}}");
+	assert_int_equal(tg_api_update(api, &o, fields, values, 2, &res),
+			 TG_OK);
+	assert_int_equal(nsent, 1);
+	assert_non_null(strstr(sent[0], "r: sshResourceUpdate(id: $id, "
+					"alias: $v0, isVisible: $v1)"));
+	assert_null(strstr(sent[0], "resourceUpdate("));
+	/* The payload's selection is valid on SSHResource: the network
+	 * resource's fields sit in a fragment inside one on Resource. */
+	assert_non_null(strstr(sent[0], "... on Resource { ... on "
+					"NetworkResource {"));
+	tg_result_release(&res);
+	assert_int_equal(tg_api_update(api, &o, &proto, pv, 1, &res),
+			 TG_ENOTSUP);
+	assert_int_equal(nsent, 1);
+	assert_non_null(strstr(tg_api_last_message(),
+			       "sshResourceUpdate takes no protocols"));
+	/* A one-link of the resource (ln -sfn security-policy) too. */
+	vars.obj = &o;
+	vars.t = "U2VjdXJpdHlQb2xpY3k6MQ==";
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	assert_int_equal(
+		tg_api_mutate(api,
+			      k->rels[tg_rel_index(k, "security-policy")].add,
+			      &vars, &res),
+		TG_OK);
+	assert_non_null(strstr(sent[1], "r: sshResourceUpdate(id: $id, "
+					"securityPolicyId: $t)"));
+	tg_result_release(&res);
+	/* Without the object, the call is sent as the table states it. */
+	vars.obj = NULL;
+	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	assert_int_equal(
+		tg_api_mutate(api,
+			      k->rels[tg_rel_index(k, "security-policy")].add,
+			      &vars, &res),
+		TG_OK);
+	assert_non_null(strstr(sent[2], "r: resourceUpdate(id: $id, "));
+	tg_result_release(&res);
+	tg_object_release(&o);
+	tg_api_free(api);
+}
+
 static void test_only_idempotent_mutations_are_retried(void **state)
 {
 	struct tg_api *api = client(100, 10);
@@ -866,6 +935,7 @@ int main(void)
 		T(test_lookup_by_name_uses_a_filter_variable),
 		T(test_draft_create_is_one_mutation_never_retried),
 		T(test_only_idempotent_mutations_are_retried),
+	T(test_a_typed_resource_is_updated_through_its_own_mutation),
 		T(test_later_pages_go_ahead_concurrently_and_in_order),
 		T(test_a_failure_ahead_fails_the_list_after_all_end),
 		T(test_an_unreadable_answer_ahead_is_sent_again),

@@ -38,6 +38,8 @@ struct sample {
 	"[{\"key\":\"env\",\"value\":\"prod\"},"                             \
 	"{\"key\":\"team\",\"value\":\"db\"}]"
 
+#define POLICY_JSON "{\"mode\":\"AUTO_LOCK\",\"durationSeconds\":604800}"
+
 /* One sample a row: a type added to the table without one fails. */
 static const struct sample samples[TG_FT_COUNT] = {
 	[TG_FT_STRING] = { "\"db.internal\"", "db.internal\n",
@@ -57,6 +59,14 @@ static const struct sample samples[TG_FT_COUNT] = {
 			 "[{\"key\":\"env\"}]", true },
 	[TG_FT_TRUST] = { "false", "untrusted\n", "false", "\"untrusted\"" },
 	[TG_FT_SECRET] = { "\"s3cret\"", NULL, NULL, NULL, false, true },
+	[TG_FT_DEADLINE] = { "\"2024-02-15T01:13:51.059028+02:00\"",
+			     "2024-02-14T23:13:51.059028Z\n",
+			     "\"2024-02-14T23:13:51.059028Z\"", "\"soon\"" },
+	[TG_FT_VARIANT] = { "\"KubernetesResource\"", "kubernetes\n", NULL,
+			    "1" },
+	[TG_FT_ACCESS_POLICY] = { POLICY_JSON,
+				  "mode: auto_lock\nduration: 604800\n",
+				  POLICY_JSON, "{\"mode\":1}", true },
 };
 
 static const char *const enum_values[] = { "ACTIVE", "INACTIVE", NULL };
@@ -141,7 +151,8 @@ static void test_flags_are_what_the_switches_decided(void **state)
 		enum tg_err err;
 
 		assert_int_equal(tg_field_multiline(&f),
-				 t == TG_FT_PROTOCOLS || t == TG_FT_TAGS);
+				 t == TG_FT_PROTOCOLS || t == TG_FT_TAGS ||
+					 t == TG_FT_ACCESS_POLICY);
 		assert_int_equal(tg_field_multiline(&f), s->multiline);
 		assert_int_equal(tg_field_secret(&f), t == TG_FT_SECRET);
 		assert_int_equal(tg_field_secret(&f), s->secret);
@@ -154,7 +165,8 @@ static void test_flags_are_what_the_switches_decided(void **state)
 		assert_non_null(field_type((enum tg_ftype)t)->render);
 		assert_int_equal(field_type((enum tg_ftype)t)->parse == NULL,
 				 t == TG_FT_TIME || t == TG_FT_LIST ||
-					 t == TG_FT_SECRET);
+					 t == TG_FT_SECRET ||
+					 t == TG_FT_VARIANT);
 		/* A second line is refused but where the type has lines. */
 		err = tg_value_parse(&f, "a\nb\n", 4, &json);
 		if (!s->multiline)
@@ -163,6 +175,94 @@ static void test_flags_are_what_the_switches_decided(void **state)
 		/* The idempotence of a mutation follows the secret flag. */
 		assert_int_equal(tg_field_idempotent(&f), !s->secret);
 	}
+}
+
+/* Parses @text as field @f and compares the JSON (NULL: EINVAL). */
+static void parses_as(const struct tg_field *f, const char *text,
+		      const char *want)
+{
+	char *json = NULL;
+	enum tg_err err = tg_value_parse(f, text, strlen(text), &json);
+
+	if (!want) {
+		assert_int_equal(err, TG_EINVAL);
+		assert_null(json);
+		return;
+	}
+	assert_int_equal(err, TG_OK);
+	assert_string_equal(json, want);
+	free(json);
+}
+
+static void test_resource_types_and_access_policies(void **state)
+{
+	struct tg_field pol = field_of(TG_FT_ACCESS_POLICY);
+	struct tg_field var = field_of(TG_FT_VARIANT);
+	const struct tg_op nullable = { .call = "u(id: $id, v: $v)",
+					.vtype = "Int" };
+	const struct tg_op required = { .call = "u(id: $id, v: $v)",
+					.vtype = "Int!" };
+	struct tg_field n = field_of(TG_FT_INT);
+	struct tg_field e = field_of(TG_FT_ENUM);
+	const char *shown[][2] = {
+		{ "\"NetworkResource\"", "network\n" },
+		{ "\"SSHResource\"", "ssh\n" },
+		{ "\"WebAppResource\"", "webapp\n" },
+		{ "\"GatewayResource\"", "gatewayresource\n" },
+		{ "{\"mode\":\"MANUAL\",\"durationSeconds\":null}",
+		  "mode: manual\nduration:\n" },
+		{ "{\"mode\":\"ACCESS_REQUEST\"}",
+		  "mode: access_request\nduration:\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		cJSON *v = cJSON_Parse(shown[i][0]);
+		char *out = NULL;
+
+		assert_true(render_value(i < 4 ? &var : &pol, v, &out));
+		assert_string_equal(out, shown[i][1]);
+		free(out);
+		cJSON_Delete(v);
+	}
+	/* Either order, either case, a later line replacing an earlier;
+	 * empty is null; no mode or a bad one is refused. */
+	parses_as(&pol, "duration: 28800\nmode: ACCESS_REQUEST\n",
+		  "{\"durationSeconds\":28800,\"mode\":\"ACCESS_REQUEST\"}");
+	parses_as(&pol, "mode: manual\n", "{\"mode\":\"MANUAL\"}");
+	parses_as(&pol, "mode: manual\nduration:\n",
+		  "{\"mode\":\"MANUAL\",\"durationSeconds\":null}");
+	parses_as(&pol, "mode: manual\nmode: auto_lock\n",
+		  "{\"mode\":\"AUTO_LOCK\"}");
+	parses_as(&pol, "\n", "null");
+	parses_as(&pol, "duration: 5\n", NULL);
+	parses_as(&pol, "mode: sometimes\n", NULL);
+	parses_as(&pol, "mode: manual\nduration: -1\n", NULL);
+	parses_as(&pol, "mode: manual\nduration: 1h\n", NULL);
+	parses_as(&pol, "mode manual\n", NULL);
+	/* Empty is null where the mutation takes it, else refused. */
+	n.set = &nullable;
+	e.set = &nullable;
+	parses_as(&n, "\n", "null");
+	parses_as(&e, "\n", "null");
+	parses_as(&n, "30\n", "30");
+	/* An expiry: any RFC 3339 time, sent in UTC; empty clears it. */
+	{
+		struct tg_field d = field_of(TG_FT_DEADLINE);
+		const struct tg_op dt = { .call = "u(id: $id, v: $v)",
+					  .vtype = "DateTime" };
+
+		d.set = &dt;
+		parses_as(&d, "2026-12-31T01:00:00+01:00\n",
+			  "\"2026-12-31T00:00:00Z\"");
+		parses_as(&d, "\n", "null");
+		parses_as(&d, "next week\n", NULL);
+		parses_as(&d, "2026-13-01T00:00:00Z\n", NULL);
+	}
+	n.set = &required;
+	e.set = &required;
+	parses_as(&n, "\n", NULL);
+	parses_as(&e, "\n", NULL);
 }
 
 static void test_type_out_of_range_does_nothing(void **state)
@@ -291,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_and_null_values),
 		cmocka_unit_test(test_flags_are_what_the_switches_decided),
 		cmocka_unit_test(test_type_out_of_range_does_nothing),
+		cmocka_unit_test(test_resource_types_and_access_policies),
 		cmocka_unit_test(test_protocol_lines_add_up),
 		cmocka_unit_test(test_refusals_say_why),
 	};

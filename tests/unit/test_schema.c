@@ -326,7 +326,7 @@ static void test_use(void **state)
 	assert_true(tg_field_present(res, (size_t)bs));
 	sel = schema_kind_selection(res);
 	assert_non_null(strstr(sel, "... on NetworkResource { "
-				    "isBrowserShortcutEnabled }"));
+				    "isBrowserShortcutEnabled "));
 	/* the address, a field of the interface, is kept as it is */
 	assert_non_null(strstr(sel, "address { type value }"));
 	/* the access connection: present, its union pruned (ServiceAccount

@@ -175,13 +175,42 @@ static void test_node_type_table(void **state)
 		const struct node_ops *o = &tgfs_node_types[t];
 		bool folder = t == NODE_ROOT || t == NODE_KINDDIR ||
 			      t == NODE_OBJECT || t == NODE_RELDIR ||
-			      t == NODE_STATDIR;
+			      t == NODE_STATDIR || t == NODE_EDGE;
 
 		assert_non_null(o->stat);
 		assert_true((o->step != NULL) == folder);
 		assert_true((o->list != NULL) == folder);
 		assert_true((o->open != NULL) == !folder);
 	}
+}
+
+/* An access edge is a folder: the principal's link, the settings. */
+static void test_access_edges_are_folders(void **state)
+{
+	struct tgfs *fs = *state;
+	const char *e = "/resources/prod-db/access/groups/Engineering";
+	char p[256];
+	struct node n;
+
+	expect_node(fs, e, NODE_EDGE);
+	snprintf(p, sizeof(p), "%s/group", e);
+	assert_int_equal(node_resolve(fs, p, &n), 0);
+	assert_int_equal(n.type, NODE_LINK);
+	assert_string_equal(n.target, "../../../../../groups/Engineering");
+	assert_int_equal(n.edge_part, 1);
+	node_release(&n);
+	snprintf(p, sizeof(p), "%s/expires-at", e);
+	assert_int_equal(node_resolve(fs, p, &n), 0);
+	assert_int_equal(n.type, NODE_EDGEFIELD);
+	assert_string_equal(node_field(&n)->file, "expires-at");
+	assert_string_equal(node_content(&n), "");
+	node_release(&n);
+	/* No policy of its own, no such file, no such edge. */
+	snprintf(p, sizeof(p), "%s/security-policy", e);
+	expect_err(fs, p, -ENOENT);
+	snprintf(p, sizeof(p), "%s/service-account", e);
+	expect_err(fs, p, -ENOENT);
+	expect_err(fs, "/resources/prod-db/access/groups/Everyone", -ENOENT);
 }
 
 static void test_errors(void **state)
@@ -322,6 +351,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_node_type_table, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_access_edges_are_folders,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_name_costs_one_lookup,
 						setup, teardown),
