@@ -87,6 +87,8 @@ const char *tg_err_str(enum tg_err err)
 		return "it still has things in it";
 	case TG_EDENIED:
 		return "not allowed for this object";
+	case TG_EINTR:
+		return "interrupted";
 	case TG_E2BIG:
 		return "value too large";
 	}

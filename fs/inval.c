@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "inval.h"
 
@@ -22,7 +23,8 @@ struct inval_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
 	struct inval_item *head, *tail;
-	bool stop;
+	bool stop, busy; /* busy: the thread is telling the kernel */
+	pthread_cond_t idle; /* signalled when the queue empties */
 };
 
 static void *inval_main(void *arg)
@@ -33,14 +35,18 @@ static void *inval_main(void *arg)
 	for (;;) {
 		struct inval_item *it;
 
-		while (!q->head && !q->stop)
+		while (!q->head && !q->stop) {
+			q->busy = false;
+			pthread_cond_broadcast(&q->idle);
 			pthread_cond_wait(&q->cv, &q->lock);
+		}
 		if (!q->head)
 			break;
 		it = q->head;
 		q->head = it->next;
 		if (!q->head)
 			q->tail = NULL;
+		q->busy = true;
 		pthread_mutex_unlock(&q->lock);
 		q->inval(q->arg, it->path);
 		free(it->path);
@@ -63,6 +69,7 @@ struct inval_queue *inval_start(void (*inval)(void *arg, const char *path),
 	q->arg = arg;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cv, NULL);
+	pthread_cond_init(&q->idle, NULL);
 	/* Signals stay with the threads FUSE made for them. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -93,6 +100,7 @@ void inval_stop(struct inval_queue *q)
 	}
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cv);
+	pthread_cond_destroy(&q->idle);
 	free(q);
 }
 
@@ -116,4 +124,28 @@ void inval_path(struct tgfs *fs, const char *path)
 	q->tail = it;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->lock);
+}
+
+bool inval_wait(struct tgfs *fs, double max_s)
+{
+	struct inval_queue *q = fs->inval;
+	struct timespec ts;
+	bool done;
+
+	if (!q)
+		return true;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)max_s;
+	ts.tv_nsec += (long)((max_s - (double)(time_t)max_s) * 1e9);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&q->lock);
+	while ((q->head || q->busy) && !q->stop)
+		if (pthread_cond_timedwait(&q->idle, &q->lock, &ts) != 0)
+			break;
+	done = !q->head && !q->busy;
+	pthread_mutex_unlock(&q->lock);
+	return done;
 }

@@ -29,4 +29,12 @@ void inval_stop(struct inval_queue *q);
  */
 void inval_path(struct tgfs *fs, const char *path);
 
+/*
+ * Waits until the kernel was told all that is queued, @max_s seconds at
+ * most (the kernel may wait on a call in the folder it is told of): true
+ * when it was.  For a request that must not be answered before (a
+ * refresh), so not from the queue's thread.
+ */
+bool inval_wait(struct tgfs *fs, double max_s);
+
 #endif /* TGFS_INVAL_H */

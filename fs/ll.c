@@ -267,6 +267,8 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			.entry_timeout = ll->cfg.negative_timeout
 		};
 
+		if (path)
+			kcache_negative(ll->fs->kcache, path);
 		fuse_reply_entry(req, &e);
 		rc = 0;
 	}
@@ -602,10 +604,22 @@ static void invalidate(void *arg, const char *path)
 {
 	struct ll *ll = arg;
 	uint64_t ino = inodes_find(ll->nodes, path);
+	const char *base = strrchr(path, '/');
+	char *dir;
 
-	/* 0: the kernel never looked it up; nothing to do. */
-	if (ino)
+	if (ino) {
 		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+		return;
+	}
+	/* No node: the kernel may hold the name as not there (a negative
+	 * entry, kcache_negative), dropped from its folder. */
+	if (!base || !base[1] || !(dir = strndup(path, base - path)))
+		return;
+	ino = *dir ? inodes_find(ll->nodes, dir) : FUSE_ROOT_ID;
+	if (ino)
+		fuse_lowlevel_notify_inval_entry(ll->se, ino, base + 1,
+						 strlen(base + 1));
+	free(dir);
 }
 
 /*
@@ -718,7 +732,8 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 	pthread_mutex_init(&ll->snap_lock, NULL);
 	ll->nodes = inodes_new();
 	if (ll->nodes)
-		ll->se = fuse_session_new(args, &ll_ops, sizeof(ll_ops), ll);
+		ll->se = fuse_session_new(args, ll_calls(&ll_ops),
+					  sizeof(ll_ops), ll);
 	if (!ll->se) {
 		inodes_free(ll->nodes);
 		pthread_mutex_destroy(&ll->snap_lock);

@@ -34,6 +34,8 @@ int tgfs_errno(enum tg_err err)
 		return EPERM;
 	case TG_E2BIG:
 		return EFBIG;
+	case TG_EINTR:
+		return EINTR;
 	case TG_ENET:
 	case TG_ESERVER:
 	case TG_EPROTO:
