@@ -362,6 +362,13 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 			err = TG_EINTR;
 			goto out;
 		}
+		/* Nothing is sent that could not end within the call (a
+		 * lost create looked up after its send used the time). */
+		if (!tg_call_attempt(op, api_now(), api->cfg.timeout_s)) {
+			set_message("%s", "no answer within the call's timeout");
+			err = TG_ENET;
+			goto out;
+		}
 		STAT_ADD(api, requests, 1);
 		count_op(api, doc);
 		STAT_ADD(api, queries, mutation ? 0 : 1);
@@ -454,7 +461,7 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 		/* The operation's time is up: no try is made that could
 		 * not end within it. */
 		if (!tg_call_may_retry(op, api_now(), pause)) {
-			tg_log(TG_LOG_WARN, "no try more: this call has waited "
+			tg_log(TG_LOG_WARN, "no more tries: this call has waited "
 			       "%.1f s for the API", api_now() - t0);
 			goto out;
 		}
