@@ -578,6 +578,42 @@ describe('Ctrl-C and kill -9 end a wait on the API (issue 22)', () => {
   }
 });
 
+describe('an interrupt ends one caller\'s wait, not the others\' (issue 22)', () => {
+  // `ls devices` in the background, once it waits on the filesystem:
+  // { p, pid, ended: a promise of { stderr, at (Date.now() at its exit) } }.
+  async function waitingLs(cwd) {
+    const t0 = Date.now();
+    const p = spawnGroup('ls', ['devices'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '', exited = false;
+    p.stderr.on('data', (d) => { stderr += d; });
+    const ended = new Promise((resolve) => p.once('close', () => { exited = true; resolve({ stderr, at: Date.now() }); }));
+    await waitFor(() => waitingIn(p.pid).length > 0 || exited, BOUND_MS, 'ls to wait on the API');
+    assert.equal(exited, false, 'ls did not wait');
+    return { p, t0, ended };
+  }
+
+  for (const which of ['the first (whose fill it is)', 'the second (waiting on the first\'s fill)']) {
+    test(`two cold ls of one folder, API frozen, timeout=5: Ctrl-C of ${which} ends it at once; the other still fails with EIO, not EINTR`, async (ctx) => {
+      await scenarioWith(['timeout=5', ...FAST], FROZEN, async ({ m }) => {
+        const a = await waitingLs(m.dir);
+        const b = await waitingLs(m.dir);
+        const [cut, other] = which.startsWith('the first') ? [a, b] : [b, a];
+        const t0 = Date.now();
+        process.kill(cut.p.pid, 'SIGINT');
+        const c = await cut.ended;
+        ctx.diagnostic(`the interrupted ls ended ${c.at - t0} ms after SIGINT`);
+        assert.ok(c.at - t0 < INTERRUPT_MS, `the interrupted ls took ${c.at - t0} ms`);
+        const o = await other.ended;
+        assert.match(o.stderr, EIO, 'the other ls fails as the API does');
+        assert.doesNotMatch(o.stderr, /Interrupted/);
+        // Its own timeout, from its start (a fill started again when the
+        // first's was cut: within one more timeout).
+        assert.ok(o.at - other.t0 < 2 * 5000 + DEADLINE_MARGIN_MS, `the other ls took ${o.at - other.t0} ms`);
+      });
+    });
+  }
+});
+
 describe('a refresh keeps what is cached (issue 22)', () => {
   test('echo 1 > .twingatefs/refresh while the API is frozen: every cached listing is still readable', async () => {
     const warm = 'ls networks groups > /dev/null && ls "networks/AWS prod" > /dev/null';
