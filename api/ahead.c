@@ -34,6 +34,8 @@ struct job {
 	int state;
 	bool queued; /* handed to the helpers (else sent by the lister) */
 	char msg[256]; /* the helper's tg_api_last_message() of a failure */
+	struct tg_call *op; /* the listing's operation, taken on by a helper:
+			   * it outlives the job (drop waits for it) */
 };
 
 struct ahead {
@@ -64,7 +66,9 @@ static void *helper(void *arg)
 			a->tail = &a->head;
 		j->state = RUNNING;
 		pthread_mutex_unlock(&a->lock);
+		tg_call_adopt(j->op);
 		j->err = api_gql_body(a->api, j->doc.s, &j->body);
+		tg_call_adopt(NULL);
 		if (j->err != TG_OK)
 			snprintf(j->msg, sizeof(j->msg), "%s",
 				 tg_api_last_message());
@@ -136,6 +140,7 @@ static bool hand_over(struct ahead *a, struct job *j)
 	}
 	j->state = QUEUED;
 	j->queued = true;
+	j->op = tg_call_current();
 	j->next = NULL;
 	*a->tail = j;
 	a->tail = &j->next;

@@ -12,7 +12,10 @@
  * blocks the whole class for Retry-After seconds.
  *
  * Retries: reads are retried on transport failures, 5xx and unreadable
- * bodies, with exponential backoff and a bound.  A mutation is retried
+ * bodies, with exponential backoff and a bound, and only while the
+ * thread's operation has time left (deadline.c): a user waits timeout
+ * seconds in all, not timeout a try.  Every wait here ends early when
+ * the operation is cancelled (an interrupt): TG_EINTR.  A mutation is retried
  * only when it sets a value (GQL_MUTATION_IDEMPOTENT): another may have
  * taken effect when its answer was lost, and the API is not idempotent.
  */
@@ -43,27 +46,6 @@ void api_set_message(const char *msg)
 	set_message("%s", msg);
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double t)
-{
-	struct timespec ts;
-
-	if (t <= now_mono())
-		return;
-	ts.tv_sec = (time_t)t;
-	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
-
 static bool pacer_init(struct pacer *p, unsigned limit)
 {
 	pthread_mutex_init(&p->lock, NULL);
@@ -80,24 +62,30 @@ static void pacer_destroy(struct pacer *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* Reserves the next send slot of the class and sleeps until it. */
-static void pacer_wait(struct pacer *p)
+/* Reserves the next send slot of the class and sleeps until it: false
+ * when the thread's operation was cancelled meanwhile.  The time it
+ * took moves the operation's deadline on (pacing is ours, not a wait
+ * for the API); a wait for a 429 (blocked_until) does not. */
+static bool pacer_wait(struct pacer *p)
 {
-	double now, slot;
+	double now, slot, paced = 0;
 
 	pthread_mutex_lock(&p->lock);
-	now = now_mono();
+	now = api_now();
 	slot = now > p->blocked_until ? now : p->blocked_until;
 	if (p->limit) {
 		if (p->count == p->limit && p->ring[p->head] + 60.0 > slot)
 			slot = p->ring[p->head] + 60.0;
+		paced = slot - (now > p->blocked_until ? now
+							   : p->blocked_until);
 		p->ring[p->head] = slot;
 		p->head = (p->head + 1) % p->limit;
 		if (p->count < p->limit)
 			p->count++;
 	}
 	pthread_mutex_unlock(&p->lock);
-	sleep_until(slot);
+	tg_call_paced(tg_call_current(), paced);
+	return api_sleep_until(slot);
 }
 
 static void pacer_block(struct pacer *p, double until)
@@ -290,7 +278,7 @@ static void log_operation(const char *doc, const cJSON *vars, enum tg_err err,
 	tg_log(TG_LOG_DEBUG, "graphql %.*s %s: %s, HTTP %ld, %zu bytes, "
 	       "%d root fields (pages), %u tries, %.0f ms",
 	       (int)strcspn(p, " ({"), p, v ? v : "{}", tg_err_str(err),
-	       status, bytes, fields, tries, (now_mono() - t0) * 1000);
+	       status, bytes, fields, tries, (api_now() - t0) * 1000);
 	cJSON_free(v);
 }
 
@@ -330,10 +318,14 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 		       struct buf *raw)
 {
 	bool mutation = kind != GQL_QUERY;
-	double t0 = now_mono();
+	double t0 = api_now();
 	long last_status = 0;
 	size_t bytes = 0;
-	double deadline = now_mono() + api->cfg.max_wait_s;
+	/* Without an operation (a thread no user waits on), 429s are
+	 * waited out up to max_wait as before operations had deadlines. */
+	double no_op_bound = api_now() + (api->cfg.max_wait_set
+					       ? api->cfg.max_wait_s : 120);
+	struct tg_call *op = tg_call_current();
 	struct pacer *pacer = mutation ? &api->write : &api->read;
 	unsigned attempt = 0;
 	enum tg_err err = TG_OK;
@@ -364,8 +356,19 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 	for (;;) {
 		struct http_resp r;
 		bool retry = false;
+		double pause;
 
-		pacer_wait(pacer);
+		if (!pacer_wait(pacer)) {
+			err = TG_EINTR;
+			goto out;
+		}
+		/* Nothing is sent that could not end within the call (a
+		 * lost create looked up after its send used the time). */
+		if (!tg_call_attempt(op, api_now(), api->cfg.timeout_s)) {
+			set_message("%s", "no answer within the call's timeout");
+			err = TG_ENET;
+			goto out;
+		}
 		STAT_ADD(api, requests, 1);
 		count_op(api, doc);
 		STAT_ADD(api, queries, mutation ? 0 : 1);
@@ -375,6 +378,12 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 		STAT_ADD(api, bytes, r.body.len);
 		bytes += r.body.len;
 		last_status = r.status;
+		if (err == TG_EINTR) {
+			/* The caller is gone; what the API is like is not
+			 * known from that. */
+			set_message("%s", "interrupted");
+			goto out;
+		}
 		__atomic_store_n(&api->reachable, err != TG_ENET,
 				 __ATOMIC_RELAXED);
 		if (err == TG_OK && r.status > 0 && r.status < 500 &&
@@ -390,7 +399,7 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 			retry = true;
 		} else if (r.status == 429) {
 			double wait = r.retry_after >= 0 ? r.retry_after : 60;
-			double until = now_mono() + (wait < 1 ? 1 : wait);
+			double until = api_now() + (wait < 1 ? 1 : wait);
 
 			STAT_ADD(api, rate_limited, 1);
 			buf_release(&r.body);
@@ -398,10 +407,10 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 					 (int64_t)(time(NULL) + wait),
 					 __ATOMIC_RELAXED);
 			set_message("%s", "rate limited (HTTP 429)");
-			if (until > deadline) {
+			if (!tg_call_rate_wait(op, until,
+					     no_op_bound)) {
 				tg_log(TG_LOG_WARN, "rate limited for %.0f s, "
-				       "more than the %u s we may wait", wait,
-				       api->cfg.max_wait_s);
+				       "more than this call may wait", wait);
 				err = TG_ERATE;
 				goto out;
 			}
@@ -442,16 +451,25 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 		 * only one that sets a value may go again. */
 		if (kind == GQL_MUTATION || attempt >= api->cfg.retries)
 			goto out;
+		/* The first send of a value that timed out may still be
+		 * running at the API: it gets one more timeout to finish,
+		 * so that it cannot land after a later write of the same
+		 * value (ln, rm, ln again). */
+		pause = kind == GQL_MUTATION_IDEMPOTENT && r.timed_out
+				? api->cfg.timeout_s
+				: 0.2 * pow(2, attempt);
+		/* The operation's time is up: no try is made that could
+		 * not end within it. */
+		if (!tg_call_may_retry(op, api_now(), pause)) {
+			tg_log(TG_LOG_WARN, "no more tries: this call has waited "
+			       "%.1f s for the API", api_now() - t0);
+			goto out;
+		}
 		attempt++;
 		STAT_ADD(api, retries, 1);
-		if (kind == GQL_MUTATION_IDEMPOTENT && r.timed_out) {
-			/* The first send may still be running at the API:
-			 * give it one more timeout to finish, so that it
-			 * cannot land after a later write of the same
-			 * value (ln, rm, ln again). */
-			sleep_until(now_mono() + api->cfg.timeout_s);
-		} else {
-			sleep_until(now_mono() + 0.2 * pow(2, attempt - 1));
+		if (!api_sleep_until(api_now() + pause)) {
+			err = TG_EINTR;
+			goto out;
 		}
 	}
 
@@ -463,7 +481,7 @@ static enum tg_err gql(struct tg_api *api, enum gql_kind kind,
 	}
 	err = take_answer(root, data, msg);
 out:
-	if (err != TG_OK)
+	if (err != TG_OK && err != TG_EINTR)
 		STAT_ADD(api, failures, 1);
 	log_operation(doc, vars, err, last_status, bytes, attempt + 1, *data,
 		      t0);

@@ -5,7 +5,10 @@
  * threads at once), created on a thread's first request and kept for
  * connection reuse.  A curl share holds only DNS and TLS sessions, which
  * curl supports sharing across threads (connections it does not).  Every
- * request has a connect timeout and a total timeout, runs with
+ * request has a connect timeout and a total timeout (the client's, or
+ * what the thread's operation has left: tg_call_attempt), runs on the
+ * thread's own curl multi handle so that an interrupt cuts it within
+ * TG_CALL_POLL_S (curl_easy_perform polls a second at a time), runs with
  * CURLOPT_NOSIGNAL (signals and threads do not mix), and collects the body
  * into a capped buffer.  The token lives in one header list built here.
  */
@@ -24,6 +27,7 @@
 
 struct handle {
 	CURL *curl;
+	CURLM *multi; /* runs curl's transfers, so that a wait can be cut */
 	struct http *owner;
 	struct handle *next;
 };
@@ -70,6 +74,7 @@ static void handle_free(void *p)
 			break;
 		}
 	pthread_mutex_unlock(&h->lock);
+	curl_multi_cleanup(hd->multi);
 	curl_easy_cleanup(hd->curl);
 	free(hd);
 }
@@ -192,18 +197,21 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
 }
 
 /* This thread's handle, made on first use. */
-static CURL *thread_handle(struct http *h)
+static struct handle *thread_handle(struct http *h)
 {
 	struct handle *hd = pthread_getspecific(h->key);
 	CURL *c;
 
 	if (hd)
-		return hd->curl;
+		return hd;
 	hd = calloc(1, sizeof(*hd));
 	if (!hd)
 		return NULL;
 	c = curl_easy_init();
-	if (!c) {
+	hd->multi = curl_multi_init();
+	if (!c || !hd->multi) {
+		curl_easy_cleanup(c);
+		curl_multi_cleanup(hd->multi);
 		free(hd);
 		return NULL;
 	}
@@ -212,8 +220,6 @@ static CURL *thread_handle(struct http *h)
 	curl_easy_setopt(c, CURLOPT_SHARE, h->share);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "twingatefs/" TG_VERSION);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)h->timeout_s);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)h->connect_timeout_s);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -229,23 +235,89 @@ static CURL *thread_handle(struct http *h)
 	h->handles = hd;
 	pthread_mutex_unlock(&h->lock);
 	pthread_setspecific(h->key, hd);
-	return c;
+	return hd;
+}
+
+/*
+ * Runs @hd's transfer to its end, as curl_easy_perform would, looking at
+ * the thread's operation every TG_CALL_POLL_S: *@cut set when it was
+ * cancelled and the transfer abandoned (curl closes its connection).
+ */
+static CURLcode run(struct handle *hd, const struct tg_call *op, bool *cut)
+{
+	CURLcode rc = CURLE_OK;
+	bool done = false;
+
+	*cut = false;
+	if (curl_multi_add_handle(hd->multi, hd->curl) != CURLM_OK)
+		return CURLE_OUT_OF_MEMORY;
+	for (;;) {
+		int running = 0, left;
+		CURLMsg *m;
+
+		if (curl_multi_perform(hd->multi, &running) != CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+		while ((m = curl_multi_info_read(hd->multi, &left)))
+			if (m->msg == CURLMSG_DONE && m->easy_handle == hd->curl) {
+				rc = m->data.result;
+				done = true;
+			}
+		if (done)
+			break;
+		if (!running) {
+			rc = CURLE_RECV_ERROR; /* ended without a result */
+			break;
+		}
+		if (tg_call_cancelled(op)) {
+			*cut = true;
+			rc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if (curl_multi_poll(hd->multi, NULL, 0,
+				    (int)(TG_CALL_POLL_S * 1000), NULL) !=
+		    CURLM_OK) {
+			rc = CURLE_FAILED_INIT;
+			break;
+		}
+	}
+	curl_multi_remove_handle(hd->multi, hd->curl);
+	return rc;
 }
 
 enum tg_err http_post(struct http *h, const char *body, bool fresh,
 		      struct http_resp *out, char *err, size_t errsz)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
-	CURL *c = thread_handle(h);
+	struct handle *hd = thread_handle(h);
+	const struct tg_call *op = tg_call_current();
+	double limit = tg_call_attempt(op, api_now(), h->timeout_s);
+	long ms = (long)(limit * 1000);
+	CURL *c;
 	CURLcode rc;
+	bool cut;
 
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	out->body.max = HTTP_MAX_BODY;
 	if (err && errsz)
 		err[0] = '\0';
-	if (!c)
+	if (!hd)
 		return TG_ENOMEM;
+	if (tg_call_cancelled(op))
+		return TG_EINTR;
+	if (ms < 1) {
+		out->timed_out = true;
+		if (err)
+			snprintf(err, errsz, "no time left to ask the API");
+		return TG_ENET;
+	}
+	c = hd->curl;
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 ms < (long)h->connect_timeout_s * 1000
+				 ? ms : (long)h->connect_timeout_s * 1000);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out->body);
@@ -255,8 +327,14 @@ enum tg_err http_post(struct http *h, const char *body, bool fresh,
 	 * answer: harmless for a query, a duplicate for a create.  A
 	 * mutation gets a connection of its own. */
 	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
-	rc = curl_easy_perform(c);
+	rc = run(hd, op, &cut);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	if (cut) {
+		buf_release(&out->body);
+		if (err)
+			snprintf(err, errsz, "interrupted");
+		return TG_EINTR;
+	}
 	if (rc == CURLE_WRITE_ERROR && out->body.len + CURL_MAX_WRITE_SIZE >
 						   HTTP_MAX_BODY) {
 		buf_release(&out->body);

@@ -192,6 +192,13 @@ enum tg_err ahead_run(struct tg_api *api, struct ahead *a, size_t n,
 		      enum tg_err (*take)(void *ctx, size_t i, cJSON *data),
 		      void *ctx) TG_WARN_UNUSED;
 
+/* Monotonic seconds (deadline.c). */
+double api_now(void);
+
+/* Sleeps until monotonic time @t; false, at once or within TG_CALL_POLL_S,
+ * when this thread's operation is cancelled (deadline.c). */
+bool api_sleep_until(double t) TG_WARN_UNUSED;
+
 /* Sets this thread's tg_api_last_message() to @msg (copied, cut at 511
  * bytes).  Cannot fail. */
 void api_set_message(const char *msg);
@@ -333,7 +340,11 @@ void http_free(struct http *h);
 /*
  * POSTs @body (JSON) to the endpoint.  TG_OK means an HTTP response came
  * back (any status); TG_ENET a transport failure (message logged at debug,
- * copied into @err when not NULL); TG_EPROTO a body past the size cap.
+ * copied into @err when not NULL); TG_EPROTO a body past the size cap;
+ * TG_EINTR when this thread's operation (tg_call_current) was cancelled
+ * meanwhile (the transfer is cut within TG_CALL_POLL_S).  The transfer
+ * takes the client's timeout at most, less when the operation has less
+ * left (tg_call_attempt; with none left, TG_ENET and timed_out at once).
  * @out is emptied first; the caller releases out->body.
  */
 enum tg_err http_post(struct http *h, const char *body, bool fresh,

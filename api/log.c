@@ -89,6 +89,8 @@ const char *tg_err_str(enum tg_err err)
 		return "not allowed for this object";
 	case TG_ENOTSUP:
 		return "the API's schema has no such mutation or argument";
+	case TG_EINTR:
+		return "interrupted";
 	case TG_E2BIG:
 		return "value too large";
 	}

@@ -550,9 +550,7 @@ bool tg_api_find_lost_create(struct tg_api *api, const struct tg_kind *kind,
 		if (hits || left <= 0)
 			return hits == 1;
 		step = step * 2 < left ? step * 2 : left;
-		nanosleep(&(struct timespec){
-				  (time_t)step,
-				  (long)((step - (double)(time_t)step) * 1e9) },
-			  NULL);
+		if (!api_sleep_until(mono_now() + step))
+			return false; /* the caller is gone */
 	}
 }

@@ -54,6 +54,8 @@ enum tg_err {
 	TG_E2BIG,     /* a value past the size we accept */
 	TG_ENOTSUP,   /* the API (its live schema, or the kinds table for the
 			 object's type) has no mutation or argument for it */
+	TG_EINTR,     /* the caller gave up (an interrupt): a request cut
+		       * short may still have taken effect */
 };
 
 /* A short English description of @err, in static storage: never NULL
@@ -482,7 +484,64 @@ struct tg_api_config {
 	unsigned connect_timeout_s; /* (0: 10) */
 	unsigned retries;    /* extra tries of a failed read */
 	unsigned max_wait_s; /* longest total wait on 429s for one call */
+	bool max_wait_set;   /* the user set max_wait: longer than the
+			      * timeout, a 429 may be waited out past a
+			      * call's timeout (else the timeout bounds
+			      * that wait too) */
 };
+
+/*
+ * One user operation's bound on the API (deadline.c).  tg_call_start
+ * starts its clock (timeout_s of @cfg from now, 30 for 0) and makes it
+ * this thread's: every request the thread sends until tg_call_finish ends
+ * by then, tries, pauses and waits on 429s included (past it only to
+ * wait out a 429 within a max_wait set longer than the timeout; a
+ * shorter one bounds the 429 waits within it), each try cut to
+ * the time left; no try starts with less than TG_CALL_MIN_TRY_S left.
+ * Pacing under rate_read/rate_write moves the deadline on by the time
+ * it took (it is not waiting for the API).  Without an operation (a
+ * thread that never started one) each try has timeout_s, and 429s are
+ * waited out up to max_wait_s (120 when not set).
+ *
+ * tg_call_cancel (any thread, an interrupt) makes whatever the operation
+ * waits on give up within TG_CALL_POLL_S with TG_EINTR: a transfer is cut
+ * (a mutation cut short may still take effect), a pause or a wait for
+ * a 429 ends.  The op stays the caller's; it must outlive tg_call_finish
+ * and every thread that adopted it (tg_call_adopt: a helper working for
+ * the operation).  None of these can fail.
+ */
+#define TG_CALL_MIN_TRY_S 0.05
+#define TG_CALL_POLL_S 0.1
+struct tg_call {
+	double start, timeout;
+	double deadline;      /* CLOCK_MONOTONIC seconds */
+	double rate_deadline; /* a 429 may be waited out until then */
+	bool rate_extends;    /* ... and then gets a timeout of its own */
+	int cancelled;        /* atomic */
+};
+void tg_call_start(struct tg_call *op, const struct tg_api_config *cfg);
+void tg_call_finish(void);
+struct tg_call *tg_call_current(void);
+void tg_call_adopt(struct tg_call *op);
+void tg_call_cancel(struct tg_call *op);
+/* True once @op (may be NULL: false) was cancelled. */
+bool tg_call_cancelled(const struct tg_call *op);
+
+/*
+ * The arithmetic (pure but for tg_call_rate_wait and tg_call_paced, which
+ * move @op's deadline; @op NULL: no operation).  tg_call_attempt: the
+ * seconds a try starting at @now may take, @timeout at most; 0 when
+ * less than TG_CALL_MIN_TRY_S is left.  tg_call_may_retry: whether a try
+ * after a pause of @pause seconds still has TG_CALL_MIN_TRY_S.
+ * tg_call_rate_wait: whether a 429 may be waited out until @until (without
+ * an operation: until @no_op_bound).  tg_call_paced: pacing took @waited
+ * seconds.
+ */
+double tg_call_attempt(const struct tg_call *op, double now, double timeout);
+bool tg_call_may_retry(const struct tg_call *op, double now, double pause);
+bool tg_call_rate_wait(struct tg_call *op, double until,
+		     double no_op_bound);
+void tg_call_paced(struct tg_call *op, double waited);
 
 struct tg_api;
 

@@ -54,7 +54,11 @@ struct tg_cache {
 	size_t max_bytes, bytes;
 	uint64_t gen;
 	struct tg_cache_stats stats; /* counters updated atomically */
+	bool (*gone)(void); /* tg_cache_set_gone: the caller gave up */
 };
+
+/* join_flight's word for "the filler gave up: fill again". */
+#define FILL_AGAIN (-100000)
 
 #define STAT_ADD(c, f) __atomic_add_fetch(&(c)->stats.f, 1, __ATOMIC_RELAXED)
 
@@ -165,7 +169,14 @@ static void flight_put(struct tg_cache *c, struct flight *fl)
 	free(fl);
 }
 
-/* Waits for a flight another thread runs and takes its result. */
+void tg_cache_set_gone(struct tg_cache *c, bool (*gone)(void))
+{
+	c->gone = gone;
+}
+
+/* Waits for a flight another thread runs and takes its result: -EINTR
+ * when our caller gives up first, -EAGAIN (for tg_cache_get to try
+ * again) when the flight's own caller did. */
 static int join_flight(struct tg_cache *c, struct flight *fl,
 		       struct tg_cache_ref **ref, bool *stale)
 {
@@ -173,9 +184,35 @@ static int join_flight(struct tg_cache *c, struct flight *fl,
 
 	STAT_ADD(c, waits);
 	pthread_mutex_lock(&fl->mu);
-	while (!fl->done)
-		pthread_cond_wait(&fl->cv, &fl->mu);
+	while (!fl->done) {
+		struct timespec ts;
+
+		if (!c->gone) {
+			pthread_cond_wait(&fl->cv, &fl->mu);
+			continue;
+		}
+		if (c->gone())
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&fl->cv, &fl->mu, &ts);
+	}
+	if (!fl->done) {
+		pthread_mutex_unlock(&fl->mu);
+		flight_put(c, fl);
+		return -EINTR;
+	}
 	err = fl->err;
+	if (err == -EINTR) {
+		/* The filler's caller gave up, not ours: fill again. */
+		pthread_mutex_unlock(&fl->mu);
+		flight_put(c, fl);
+		return FILL_AGAIN;
+	}
 	if (stale)
 		*stale = fl->stale;
 	*ref = err ? NULL : tg_cache_ref_dup(fl->ref);
@@ -210,6 +247,7 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 	uint64_t gen;
 	int err;
 
+again:
 	*ref = NULL;
 	if (stale)
 		*stale = false;
@@ -232,7 +270,10 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 		fl = e->flight;
 		fl->refs++;
 		pthread_rwlock_unlock(&c->lock);
-		return join_flight(c, fl, ref, stale);
+		err = join_flight(c, fl, ref, stale);
+		if (err == FILL_AGAIN)
+			goto again;
+		return err;
 	}
 	fl = calloc(1, sizeof(*fl));
 	if (!e && fl) {

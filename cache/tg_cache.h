@@ -63,6 +63,16 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 		 void *arg, struct tg_cache_ref **ref, bool *stale)
 	__attribute__((warn_unused_result));
 
+/*
+ * Lets callers give up waiting: a tg_cache_get that waits on another
+ * caller's fill asks @gone every 0.1 s and, when it says true, returns
+ * -EINTR at once (the fill goes on for the others).  A fill that fails
+ * with -EINTR (its own caller gave up) is neither stored nor served
+ * stale: that caller gets -EINTR, and one of those waiting fills again.
+ * Set once, before any get.
+ */
+void tg_cache_set_gone(struct tg_cache *c, bool (*gone)(void));
+
 /* Takes a fresh value of @key without ever filling: true and a reference
  * in *ref, or false when there is none or it expired (*held, when not
  * NULL, then tells whether an expired value is still held). */

@@ -18,7 +18,9 @@
  * made here are applied to both by coll_apply.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -466,7 +468,22 @@ static int coll_finish(struct tgfs *fs, const char *key,
 
 	if (!coll_partial(c))
 		return 0;
-	pthread_mutex_lock(&c->done_lock);
+	/* Another caller may be completing it: waited for, unless ours
+	 * gives up (an interrupt). */
+	for (;;) {
+		struct timespec ts;
+
+		if (tg_call_cancelled(tg_call_current()))
+			return -EINTR;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_mutex_timedlock(&c->done_lock, &ts) == 0)
+			break;
+	}
 	rc = c->failed;
 	if (rc || !c->partial || (id && !tg_pending_has(c->pending, id)))
 		goto out;
@@ -476,6 +493,13 @@ static int coll_finish(struct tgfs *fs, const char *key,
 	} else {
 		err = tg_api_complete(fs->api, &c->list, c->pending);
 		c->pending = NULL;
+		/* Interrupted with its pending pages gone: it cannot be
+		 * completed now, and is listed again (EAGAIN to those that
+		 * hold it meanwhile). */
+		if (err == TG_EINTR) {
+			c->failed = -EAGAIN;
+			tg_cache_invalidate(fs->cache, key);
+		}
 	}
 	if (err != TG_OK) {
 		rc = -tgfs_errno(err);
@@ -488,7 +512,9 @@ static int coll_finish(struct tgfs *fs, const char *key,
 		/* Judged now that they are whole. */
 		seen_stamp(fs->seen, &c->list, c->pending);
 	}
-	if (rc) {
+	if (rc == -EINTR) {
+		/* Our caller gave up: the next one tries again. */
+	} else if (rc) {
 		c->failed = rc;
 		tg_cache_invalidate(fs->cache, key);
 	} else if (tg_pending_empty(c->pending)) {

@@ -48,8 +48,15 @@ struct ktable {
 	struct kslot *slot;
 };
 
+/* Names the kernel was told are not there (negative entries), kept until
+ * a refresh makes it forget them: a table by hash, where a name takes
+ * the place of one that had its slot (which then lasts the kernel's
+ * negative_timeout, as before refreshes dropped them). */
+#define NEG_SLOTS 1024
+
 struct kcache {
 	pthread_mutex_t lock;
+	char *neg[NEG_SLOTS]; /* paths, or NULL */
 	uint64_t opens[3]; /* by enum kcache_use */
 	uint64_t dir_opens[2]; /* listings refilled, kept */
 	uint32_t next_gen;     /* the last folder generation given */
@@ -89,6 +96,8 @@ void kcache_free(struct kcache *kc)
 	if (!kc)
 		return;
 	pthread_mutex_destroy(&kc->lock);
+	for (size_t i = 0; i < NEG_SLOTS; i++)
+		free(kc->neg[i]);
 	free(kc->files.slot);
 	free(kc->dirs.slot);
 	free(kc);
@@ -97,6 +106,51 @@ void kcache_free(struct kcache *kc)
 static uint64_t hash(const char *text, size_t len)
 {
 	return fnv_add(FNV_INIT, text, len) | 1; /* never 0: "none" */
+}
+
+void kcache_negative(struct kcache *kc, const char *path)
+{
+	size_t i = hash(path, strlen(path)) % NEG_SLOTS;
+	char *old = NULL, *copy;
+
+	if (!kc)
+		return;
+	pthread_mutex_lock(&kc->lock);
+	if (kc->neg[i] && !strcmp(kc->neg[i], path)) {
+		pthread_mutex_unlock(&kc->lock);
+		return;
+	}
+	pthread_mutex_unlock(&kc->lock);
+	copy = strdup(path); /* out of memory: forgotten, as a clash is */
+	pthread_mutex_lock(&kc->lock);
+	old = kc->neg[i];
+	kc->neg[i] = copy;
+	pthread_mutex_unlock(&kc->lock);
+	free(old);
+}
+
+size_t kcache_take_negatives(struct kcache *kc,
+			     void (*fn)(void *arg, const char *path),
+			     void *arg)
+{
+	char **taken;
+	size_t n = 0;
+
+	if (!kc || !(taken = calloc(NEG_SLOTS, sizeof(*taken))))
+		return 0;
+	pthread_mutex_lock(&kc->lock);
+	for (size_t i = 0; i < NEG_SLOTS; i++)
+		if (kc->neg[i]) {
+			taken[n++] = kc->neg[i];
+			kc->neg[i] = NULL;
+		}
+	pthread_mutex_unlock(&kc->lock);
+	for (size_t i = 0; i < n; i++) {
+		fn(arg, taken[i]);
+		free(taken[i]);
+	}
+	free(taken);
+	return n;
 }
 
 /*

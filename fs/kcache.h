@@ -60,6 +60,19 @@ bool kcache_dir_open(struct kcache *kc, const char *path, uint64_t listing);
 void kcache_dir_listed(struct kcache *kc, const char *path, uint64_t listing);
 
 /*
+ * The kernel was told that nothing is at @path (a negative entry, which
+ * it keeps for negative_timeout).  kcache_take_negatives hands each path
+ * so told since the last take to @fn (outside the lock) and forgets
+ * them; it returns how many.  At most 1,024 are kept: a path may take
+ * the place of another, which the kernel then keeps as long as it
+ * likes.  Out of memory, a path is not kept.
+ */
+void kcache_negative(struct kcache *kc, const char *path);
+size_t kcache_take_negatives(struct kcache *kc,
+			     void (*fn)(void *arg, const char *path),
+			     void *arg);
+
+/*
  * Without OPENDIR (ll.c), the kernel lists a folder from the entries it
  * holds until the folder's mtime, as a getattr tells it, changes.  So a
  * folder's mtime carries a generation in its nanoseconds, which changes

@@ -296,6 +296,8 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			.entry_timeout = ll->cfg.negative_timeout
 		};
 
+		if (path)
+			kcache_negative(ll->fs->kcache, path);
 		fuse_reply_entry(req, &e);
 		rc = 0;
 	}
@@ -734,7 +736,8 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 	pthread_mutex_init(&ll->snap_lock, NULL);
 	ll->nodes = inodes_new();
 	if (ll->nodes)
-		ll->se = fuse_session_new(args, &ll_ops, sizeof(ll_ops), ll);
+		ll->se = fuse_session_new(args, ll_calls(&ll_ops),
+					  sizeof(ll_ops), ll);
 	if (!ll->se) {
 		inodes_free(ll->nodes);
 		pthread_mutex_destroy(&ll->snap_lock);

@@ -42,6 +42,13 @@ struct ll {
 	uint64_t snap_clock;
 };
 
+/*
+ * @ops with each operation that may wait on the API made one user call
+ * with a deadline and interruptible (llcall.c).  One table a process:
+ * the result is static, @ops must outlive the session.  Cannot fail.
+ */
+const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops);
+
 static inline struct ll *ll_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);

@@ -5,6 +5,7 @@
  * request's thread), turned into the node ids and entries the kernel
  * holds (inodes.h) and told to it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "inodes.h"
@@ -66,6 +67,23 @@ static void expire_names(struct ll *ll)
 				expire(ll, parent, name);
 }
 
+/* No node for @path: the kernel may hold its name as not there (a
+ * negative entry, kcache_negative), dropped from its folder. */
+static void forget_negative(struct ll *ll, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	uint64_t ino;
+	char *dir;
+
+	if (!base || !base[1] || !(dir = strndup(path, (size_t)(base - path))))
+		return;
+	ino = *dir ? inodes_find(ll->nodes, dir) : FUSE_ROOT_ID;
+	if (ino)
+		fuse_lowlevel_notify_inval_entry(ll->se, ino, base + 1,
+						 strlen(base + 1));
+	free(dir);
+}
+
 /* The inval queue's way to the kernel (inval.c), on its thread: each
  * note turned into the node ids the kernel holds.  Errors (the kernel
  * has no such node or entry) mean there was nothing to forget. */
@@ -77,10 +95,11 @@ void ll_invalidate(void *arg, const struct inval_note *note)
 
 	switch (note->kind) {
 	case INVAL_PATH:
-		/* 0: the kernel never looked it up; nothing to do. */
 		ino = inodes_find(ll->nodes, note->path);
 		if (ino)
 			fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+		else
+			forget_negative(ll, note->path);
 		break;
 	case INVAL_OBJECT:
 		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,

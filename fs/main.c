@@ -288,9 +288,9 @@ static void usage(const char *prog)
 	       "    -o concurrency=N       requests of one listing at once (3)\n"
 	       "    -o rate_read=N         queries per minute (60)\n"
 	       "    -o rate_write=N        mutations per minute (20)\n"
-	       "    -o timeout=SECONDS     time limit of one request (30)\n"
+	       "    -o timeout=SECONDS     longest a call waits on the API (30)\n"
 	       "    -o retries=N           extra tries of a failed read (3)\n"
-	       "    -o max_wait=SECONDS    longest wait on rate limits (120)\n"
+	       "    -o max_wait=SECONDS    longest wait on rate limits (timeout)\n"
 	       "    -o uid=N,gid=N,umask=M owner and mode bits of the files\n"
 	       "    -o dir_open            ask the daemon at every opendir (the\n"
 	       "                           kernel otherwise lists folders from\n"
@@ -419,6 +419,9 @@ static void fuse_log_to_tg(enum fuse_log_level level, const char *fmt,
 	       "%s", line);
 }
 
+/* max_wait not given: a call waits on 429s within its timeout. */
+#define MAX_WAIT_UNSET UINT_MAX
+
 /* Says which option is out of its range, if one is. */
 static bool options_in_range(const struct options *o)
 {
@@ -434,7 +437,8 @@ static bool options_in_range(const struct options *o)
 		{ "rate_write", o->rate_write, 0, 1000000 },
 		{ "timeout", o->timeout, 1, 3600 },
 		{ "retries", o->retries, 0, 20 },
-		{ "max_wait", o->max_wait, 0, 86400 },
+		{ "max_wait", o->max_wait == MAX_WAIT_UNSET ? 0 : o->max_wait,
+		  0, 86400 },
 	};
 	char *end = NULL;
 	unsigned long m;
@@ -474,7 +478,8 @@ int main(int argc, char *argv[])
 			     .batch_pages = 10, .concurrency = 3,
 			     .rate_read = 60,
 			     .rate_write = 20, .timeout = 30, .retries = 3,
-			     .max_wait = 120, .uid = -1, .gid = -1 };
+			     .max_wait = MAX_WAIT_UNSET, .uid = -1,
+			     .gid = -1 };
 	static struct tgfs_config conf;
 	char *url = NULL, *token = NULL, fsname[300];
 	const char *env;
@@ -593,7 +598,8 @@ int main(int argc, char *argv[])
 		.timeout_s = o.timeout,
 		.connect_timeout_s = o.timeout < 10 ? o.timeout : 10,
 		.retries = o.retries,
-		.max_wait_s = o.max_wait,
+		.max_wait_s = o.max_wait == MAX_WAIT_UNSET ? 0 : o.max_wait,
+		.max_wait_set = o.max_wait != MAX_WAIT_UNSET,
 	};
 	conf.cache_ttl = o.cache_ttl;
 	conf.cache_max_bytes = (size_t)1 << 30;

@@ -36,6 +36,8 @@ int tgfs_errno(enum tg_err err)
 		return EFBIG;
 	case TG_ENOTSUP:
 		return EOPNOTSUPP;
+	case TG_EINTR:
+		return EINTR;
 	case TG_ENET:
 	case TG_ESERVER:
 	case TG_EPROTO:

@@ -105,10 +105,12 @@ static inline uint64_t fnv_add(uint64_t h, const void *p, size_t n)
 int tgfs_errno(enum tg_err err);
 
 /* True for an error that leaves a mutation's outcome unknown: the request
- * may have taken effect (see tg_api_find_lost_create). */
+ * may have taken effect (see tg_api_find_lost_create); an interrupted one
+ * is accounted for as one that timed out. */
 static inline bool tgfs_outcome_unknown(enum tg_err err)
 {
-	return err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER;
+	return err == TG_ENET || err == TG_EPROTO || err == TG_ESERVER ||
+	       err == TG_EINTR;
 }
 
 /*

@@ -768,6 +768,13 @@ int tgfs_readlink(struct tgfs *fs, const char *path, char *buf, size_t size)
 	return rc;
 }
 
+/* The user call this thread works for was interrupted (llcall.c): a
+ * wait on another's fill ends. */
+static bool call_gone(void)
+{
+	return tg_call_cancelled(tg_call_current());
+}
+
 struct tgfs *tgfs_new(const struct tgfs_config *conf,
 		      void (*inval)(void *arg, const struct inval_note *n),
 		      void *inval_arg)
@@ -786,6 +793,8 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	if (fs->api)
 		tg_api_set_health(fs->api, &conf->checked);
 	fs->cache = tg_cache_new(conf->cache_ttl, conf->cache_max_bytes);
+	if (fs->cache)
+		tg_cache_set_gone(fs->cache, call_gone);
 	fs->seen = seen_open(conf->api.url);
 	fs->scratch = scratch_new();
 	fs->drafts = draft_store_new();

@@ -5,7 +5,8 @@
  *   status   endpoint, reachable or not, rate-limit state, cache age
  *   stats    requests by kind, pages, cache hits and misses, 429s, bytes
  *   errors   the last API errors: time, path, message
- *   refresh  write anything to drop the cache
+ *   refresh  write anything: everything cached is asked for again (and
+ *            shown stale while the API does not answer)
  *   schema.graphql  the live schema as read at mount (SDL)
  */
 #include <errno.h>
@@ -168,14 +169,32 @@ static char *render_errors(struct tgfs *fs)
 	return b.s;
 }
 
-/* refresh: drops the cache; the kernel asks again for every object
- * folder it knows by name (someone may have renamed it). */
+static void drop_negative(void *arg, const char *path)
+{
+	inval_path(arg, path);
+}
+
+/*
+ * refresh: everything cached is asked for again at its next use, but
+ * kept, to be shown (stale) when the API does not answer.  The kernel
+ * forgets the listings it holds and the names it was told are not there
+ * before the write returns, so that a name made elsewhere is found at
+ * once (the wait is bounded: the kernel may wait on a call in the
+ * folder).
+ */
 static int write_refresh(struct tgfs *fs)
 {
-	tg_cache_clear(fs->cache);
+	size_t n;
+
+	tg_cache_expire_prefix(fs->cache, "");
 	tgfs_folders_changed(fs);
 	inval_names(fs);
-	tg_log(TG_LOG_INFO, "cache dropped on request");
+	n = kcache_take_negatives(fs->kcache, drop_negative, fs);
+	if (!inval_wait(fs, 2000))
+		tg_log(TG_LOG_INFO, "refresh: the kernel is still busy "
+		       "forgetting names");
+	tg_log(TG_LOG_INFO, "cache expired on request (%zu names not there "
+	       "forgotten)", n);
 	return 0;
 }
 

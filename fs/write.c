@@ -727,6 +727,10 @@ done:
 		goto out;
 	}
 	if (err != TG_OK) {
+		/* Sent, and its answer lost (a timeout, an interrupt): the
+		 * change may have landed, so the next read asks the API. */
+		if (tgfs_outcome_unknown(err))
+			cache_expire(fs, node.kind);
 		rc = wr_failed(fs, path, err);
 		goto out;
 	}

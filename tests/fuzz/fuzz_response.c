@@ -388,6 +388,7 @@ static void run(const struct op *op, unsigned page, unsigned batch)
 		.batch_pages = batch,
 		.retries = 2,
 		.max_wait_s = 30,
+		.max_wait_set = true,
 	};
 	struct tg_api *api = tg_api_new(&cfg);
 	struct tg_list list;

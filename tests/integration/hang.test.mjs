@@ -20,7 +20,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startSim, mount, isMounted, tempDir, rmSync, waitFor, teardown } from './lib.mjs';
 import { mount as mountOn, spawnGroup, killCommands } from '../harness.mjs';
 
@@ -419,5 +420,235 @@ describe('the daemon\'s life', () => {
       if (m?.proc.signalCode === 'SIGKILL') await assert.rejects(m.unmount(), /SIGKILL/);
       await teardown(m?.proc.signalCode === 'SIGKILL' ? null : m, sim);
     }
+  });
+});
+
+// ---- issue 22: one deadline a call, interrupts end the wait, a refresh
+// keeps what is cached ----
+
+// What a call may take past its deadline: process start-up, the FUSE
+// round trips, a loaded machine.
+const DEADLINE_MARGIN_MS = 1000;
+// Ctrl-C or kill -9 of a process waiting on the API ends it within this.
+const INTERRUPT_MS = 1000;
+
+// A simulator and a mount with @opts, warmed (networks and one network's
+// folder cached), broken as @mode says, fn({ sim, m, t }) run; cleaned up.
+async function scenarioWith(opts, mode, fn, warmCmd = "ls networks > /dev/null && ls 'networks/AWS prod' > /dev/null") {
+  let sim, m, failed = false;
+  try {
+    sim = await healthySim();
+    const t = await sim.tenant();
+    m = await mount(sim, { token: 'sim-write', opts });
+    const warm = await timed(warmCmd, m.dir);
+    assert.equal(warm.status, 0, warm.stderr);
+    if (mode) await mode.break(sim);
+    return await fn({ sim, m, t });
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    if (sim && mode) await mode.heal(sim).catch(() => {});
+    await teardown(m, sim).catch((e) => { if (!failed) throw e; });
+  }
+}
+
+const FROZEN = MODES['frozen (SIGSTOP)'];
+const KILLED = MODES['killed (SIGKILL)'];
+const FAST = ['rate_read=100000', 'rate_write=100000'];
+
+describe('one deadline a call (issue 22)', () => {
+  test('default options (timeout=30, retries=3), API frozen: a cold ls fails with EIO within timeout + 1 s; cached reads answer at once', async (ctx) => {
+    await scenarioWith([], FROZEN, async ({ m }) => {
+      const r = await givesUp('ls devices', m.dir, 30000 + DEADLINE_MARGIN_MS);
+      ctx.diagnostic(`cold ls devices, API frozen, default options: EIO after ${r.ms} ms`);
+      assert.ok(r.ms >= 29000, `gave up after ${r.ms} ms, before its timeout`);
+      const c = await timed("cat 'networks/AWS prod/location'", m.dir);
+      assert.equal(c.status, 0, c.stderr);
+      assert.ok(c.ms < AT_ONCE_MS, `a cached read took ${c.ms} ms`);
+    });
+  });
+
+  test('default options, API killed: a cold ls fails with EIO within timeout + 1 s', async (ctx) => {
+    await scenarioWith([], KILLED, async ({ m }) => {
+      const r = await givesUp('ls devices', m.dir, 30000 + DEADLINE_MARGIN_MS);
+      ctx.diagnostic(`cold ls devices, API killed, default options: EIO after ${r.ms} ms`);
+    });
+  });
+
+  test('timeout=5,retries=3, API frozen: every call fails within 6 s, four tries would take 20', async () => {
+    await scenarioWith(['timeout=5', 'retries=3', ...FAST], FROZEN, async ({ m, t }) => {
+      await givesUp('ls devices', m.dir, 5000 + DEADLINE_MARGIN_MS);
+      await givesUp(`cat ${q(`devices/${t.devices[1].id}/trust`)}`, m.dir, 5000 + DEADLINE_MARGIN_MS);
+      await givesUp(`stat ${q(`users/${t.users[0].email}`)}`, m.dir, 5000 + DEADLINE_MARGIN_MS);
+    });
+  });
+
+  test('timeout=2, API answering 5xx: retries stop at the deadline (fewer than retries=20 would make)', async () => {
+    await scenarioWith(['timeout=2', 'retries=20', ...FAST], null, async ({ sim, m }) => {
+      await sim.faults({ status: 503, count: 1e9 });
+      await sim.resetStats();
+      await givesUp('ls devices', m.dir, 2000 + DEADLINE_MARGIN_MS);
+      const st = await sim.stats();
+      // Backoff 0.2, 0.4, 0.8 s: four tries fit in 2 s, not 21.
+      assert.ok(st.requests >= 2 && st.requests <= 5, `${st.requests} requests`);
+    });
+  });
+
+  // A 429 storm: every request answered 429, Retry-After 2 s, three times.
+  const STORM = { status: 429, retryAfter: 2, count: 3 };
+  const EAGAIN = /Resource temporarily unavailable/;
+
+  test('a 429 storm, max_wait=1 (shorter than timeout=5): EAGAIN at once, one request', async () => {
+    await scenarioWith(['timeout=5', 'max_wait=1', ...FAST], null, async ({ sim, m }) => {
+      await sim.faults(STORM);
+      await sim.resetStats();
+      const r = await timed('ls devices', m.dir);
+      assert.match(r.stderr, EAGAIN);
+      assert.ok(r.ms < AT_ONCE_MS, `took ${r.ms} ms`);
+      assert.equal((await sim.stats()).requests, 1);
+    });
+  });
+
+  test('a 429 storm, max_wait not set, timeout=3: waited out within the timeout, then EAGAIN', async () => {
+    await scenarioWith(['timeout=3', ...FAST], null, async ({ sim, m }) => {
+      await sim.faults(STORM);
+      await sim.resetStats();
+      const r = await timed('ls devices', m.dir);
+      assert.match(r.stderr, EAGAIN);
+      assert.ok(r.ms < 3000 + DEADLINE_MARGIN_MS, `took ${r.ms} ms`);
+      assert.equal((await sim.stats()).requests, 2); // one wait of 2 s fits in 3, two do not
+    });
+  });
+
+  test('a 429 storm, max_wait=10 (longer than timeout=3): waited out past the timeout, the listing comes', async () => {
+    await scenarioWith(['timeout=3', 'max_wait=10', ...FAST], null, async ({ sim, m, t }) => {
+      await sim.faults(STORM);
+      await sim.resetStats();
+      const r = await timed('ls -1A devices', m.dir);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(lines(r.stdout).length, t.devices.length);
+      assert.ok(r.ms >= 5500 && r.ms < 10000 + DEADLINE_MARGIN_MS, `took ${r.ms} ms`);
+      const st = await sim.stats();
+      assert.equal(st.faults, 3, JSON.stringify(st));
+    });
+  });
+});
+
+describe('Ctrl-C and kill -9 end a wait on the API (issue 22)', () => {
+  // Starts @argv (no shell: the signal goes to the command itself) in
+  // @cwd, waits until it is stuck in the filesystem, sends @sig, and
+  // resolves the milliseconds from the signal to its exit.
+  async function interrupted(argv, cwd, sig) {
+    const p = spawnGroup(argv[0], argv.slice(1), { cwd, stdio: 'ignore' });
+    let exited = false;
+    p.once('exit', () => { exited = true; });
+    await waitFor(() => waitingIn(p.pid).length > 0 || exited, BOUND_MS, `${argv.join(' ')} to wait on the API`);
+    assert.equal(exited, false, `${argv.join(' ')} did not wait`);
+    const t0 = Date.now();
+    process.kill(p.pid, sig);
+    await waitFor(() => exited, HUNG_MS, `${argv.join(' ')} to end on ${sig}`);
+    return Date.now() - t0;
+  }
+
+  for (const sig of ['SIGINT', 'SIGKILL']) {
+    test(`${sig} of a lister, a reader and a writer waiting on a frozen API (default options) ends each within 1 s`, async (ctx) => {
+      await scenarioWith([], FROZEN, async ({ sim, m, t }) => {
+        const src = join(m.dir, '..', 'value');
+        const ms = {
+          lister: await interrupted(['ls', 'devices'], m.dir, sig),
+          reader: await interrupted(['cat', `devices/${t.devices[1].id}/trust`], m.dir, sig),
+        };
+        // The mount is not stuck: a cached listing answers at once.
+        const c = await timed("ls 'networks/AWS prod' > /dev/null", m.dir);
+        assert.equal(c.status, 0, c.stderr);
+        assert.ok(c.ms < AT_ONCE_MS, `a cached listing took ${c.ms} ms`);
+        writeFileSync(src, 'interrupted write\n');
+        ms.writer = await interrupted(['cp', src, 'networks/AWS prod/name'], m.dir, sig);
+        ctx.diagnostic(`${sig}: ${JSON.stringify(ms)} ms from the signal to the exit`);
+        for (const [who, v] of Object.entries(ms)) assert.ok(v < INTERRUPT_MS, `the ${who} took ${v} ms to end`);
+        // The write cut short may have landed: as after a timeout, the
+        // next read asks the API (it is not answered from the cache).
+        await FROZEN.heal(sim);
+        await sim.resetStats();
+        const name = await timed("cat 'networks/AWS prod/name' || ls networks", m.dir);
+        assert.equal(name.status, 0, name.stderr);
+        assert.ok((await sim.stats()).queries >= 1, 'the network was asked for again');
+      });
+    });
+  }
+});
+
+describe('an interrupt ends one caller\'s wait, not the others\' (issue 22)', () => {
+  // `ls devices` in the background, once it waits on the filesystem:
+  // { p, pid, ended: a promise of { stderr, at (Date.now() at its exit) } }.
+  async function waitingLs(cwd) {
+    const t0 = Date.now();
+    const p = spawnGroup('ls', ['devices'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '', exited = false;
+    p.stderr.on('data', (d) => { stderr += d; });
+    const ended = new Promise((resolve) => p.once('close', () => { exited = true; resolve({ stderr, at: Date.now() }); }));
+    await waitFor(() => waitingIn(p.pid).length > 0 || exited, BOUND_MS, 'ls to wait on the API');
+    assert.equal(exited, false, 'ls did not wait');
+    return { p, t0, ended };
+  }
+
+  for (const which of ['the first (whose fill it is)', 'the second (waiting on the first\'s fill)']) {
+    test(`two cold ls of one folder, API frozen, timeout=5: Ctrl-C of ${which} ends it at once; the other still fails with EIO, not EINTR`, async (ctx) => {
+      await scenarioWith(['timeout=5', ...FAST], FROZEN, async ({ m }) => {
+        const a = await waitingLs(m.dir);
+        const b = await waitingLs(m.dir);
+        const [cut, other] = which.startsWith('the first') ? [a, b] : [b, a];
+        const t0 = Date.now();
+        process.kill(cut.p.pid, 'SIGINT');
+        const c = await cut.ended;
+        ctx.diagnostic(`the interrupted ls ended ${c.at - t0} ms after SIGINT`);
+        assert.ok(c.at - t0 < INTERRUPT_MS, `the interrupted ls took ${c.at - t0} ms`);
+        const o = await other.ended;
+        assert.match(o.stderr, EIO, 'the other ls fails as the API does');
+        assert.doesNotMatch(o.stderr, /Interrupted/);
+        // Its own timeout, from its start (a fill started again when the
+        // first's was cut: within one more timeout).
+        assert.ok(o.at - other.t0 < 2 * 5000 + DEADLINE_MARGIN_MS, `the other ls took ${o.at - other.t0} ms`);
+      });
+    });
+  }
+});
+
+describe('a refresh keeps what is cached (issue 22)', () => {
+  test('echo 1 > .twingatefs/refresh while the API is frozen: every cached listing is still readable', async () => {
+    const warm = 'ls networks groups > /dev/null && ls "networks/AWS prod" > /dev/null';
+    await scenarioWith(['timeout=2', ...FAST], null, async ({ sim, m }) => {
+      const before = {};
+      for (const d of ['networks', 'groups', 'networks/AWS prod']) before[d] = (await timed(`ls -1A ${q(d)}`, m.dir)).stdout;
+      await FROZEN.break(sim);
+      const r = await timed('echo 1 > .twingatefs/refresh', m.dir);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.ms < AT_ONCE_MS, `the refresh took ${r.ms} ms`);
+      for (const d of Object.keys(before)) {
+        const l = await timed(`ls -1A ${q(d)}`, m.dir);
+        assert.equal(l.status, 0, `ls ${d}: ${l.stderr}`);
+        assert.equal(l.stdout, before[d], `ls ${d}`);
+        // Each call of the ls (a lookup on the way, the listing) waits
+        // its own timeout before the stale answer: three at most here.
+        assert.ok(l.ms < 3 * 2000 + DEADLINE_MARGIN_MS, `ls ${d} took ${l.ms} ms`);
+      }
+      assert.match(readFileSync(m.path('.twingatefs/status'), 'utf8'), /serving-stale: yes/);
+    }, warm);
+  });
+
+  test('a name made elsewhere is found at once after a refresh (the kernel\'s "not there" is dropped)', async () => {
+    await scenarioWith(FAST, null, async ({ sim, m }) => {
+      const miss = await timed('ls -d groups/NewTeam', m.dir);
+      assert.notEqual(miss.status, 0);
+      assert.match(miss.stderr, /No such file or directory/);
+      const r = await sim.gql('mutation { groupCreate(name: "NewTeam") { ok error } }');
+      assert.equal(r.body.data?.groupCreate?.ok, true, JSON.stringify(r.body));
+      // Before the refresh, the kernel still holds "not there" (up to 5 s).
+      assert.equal((await timed('echo 1 > .twingatefs/refresh', m.dir)).status, 0);
+      const hit = await timed('ls -d groups/NewTeam', m.dir);
+      assert.equal(hit.status, 0, hit.stderr);
+      assert.equal(hit.stdout, 'groups/NewTeam\n');
+    });
   });
 });

@@ -151,6 +151,7 @@ static struct tg_api *client_at(unsigned page, unsigned batch,
 		.batch_pages = batch,
 		.retries = 2,
 		.max_wait_s = 5,
+		.max_wait_set = true,
 	};
 	struct tg_api *api = tg_api_new(&cfg);
 
@@ -363,6 +364,46 @@ static void test_retries_are_bounded(void **state)
 	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EPROTO);
 	assert_int_equal(nsent, 3); /* one try and two retries */
 	assert_int_equal(l.n, 0);
+	tg_api_free(api);
+}
+
+static void test_retries_stop_at_the_calls_deadline(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_api_config cfg = { .timeout_s = 30 };
+	struct tg_call c;
+	struct tg_list l;
+
+	(void)state;
+	reply(503, "");
+	reply(503, "");
+	reply(503, "");
+	/* Tries at 0 and 0.2 s; the next, after 0.4 more, would pass the
+	 * call's 0.3 s: two tries where retries=2 would make three. */
+	tg_call_start(&c, &cfg);
+	c.deadline = c.start + 0.3;
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_ESERVER);
+	tg_call_finish();
+	assert_int_equal(nsent, 2);
+	tg_api_free(api);
+}
+
+static void test_a_cancelled_call_sends_nothing(void **state)
+{
+	struct tg_api *api = client(2, 10);
+	struct tg_api_config cfg = { .timeout_s = 30 };
+	struct tg_api_stats st;
+	struct tg_call c;
+	struct tg_list l;
+
+	(void)state;
+	tg_call_start(&c, &cfg);
+	tg_call_cancel(&c);
+	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EINTR);
+	tg_call_finish();
+	assert_int_equal(nsent, 0);
+	tg_api_get_stats(api, &st);
+	assert_int_equal(st.failures, 0); /* the API did nothing wrong */
 	tg_api_free(api);
 }
 
@@ -923,6 +964,8 @@ int main(void)
 		T(test_refused_page_size_is_halved_once_and_kept),
 		T(test_rate_limit_is_waited_out),
 		T(test_rate_limit_past_max_wait_fails),
+		T(test_retries_stop_at_the_calls_deadline),
+		T(test_a_cancelled_call_sends_nothing),
 		T(test_reads_retry_5xx_drops_and_broken_bodies),
 		T(test_retries_are_bounded),
 		T(test_bad_token_is_not_retried),

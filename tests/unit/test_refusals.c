@@ -338,6 +338,7 @@ static enum tg_err send_one(const char **msg)
 		.token = "t",
 		.retries = 2,
 		.max_wait_s = 1,
+		.max_wait_set = true,
 	};
 	struct tg_api *api = tg_api_new(&cfg);
 	const struct tg_kind *k = tg_kind_by_dir(NULL, "networks");
@@ -426,6 +427,7 @@ static void test_lookup_reads_no_such_object_from_the_words(void **state)
 		.url = "http://127.0.0.1:1/api/graphql/",
 		.token = "t",
 		.max_wait_s = 1,
+		.max_wait_set = true,
 	};
 	struct tg_api *api = tg_api_new(&cfg);
 	const struct tg_kind *k = tg_kind_by_dir(NULL, "devices");

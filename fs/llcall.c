@@ -1,0 +1,156 @@
+/*
+ * llcall.c - each FUSE request is one user call (struct tg_call): its
+ * clock starts when it comes in, so that everything it asks of the API
+ * ends within `timeout` (api/deadline.c), and an INTERRUPT of it (the
+ * process got a signal: Ctrl-C, kill -9) cancels it, so that whatever it
+ * waits on gives up at once and the syscall returns EINTR.
+ *
+ * A decorator around ll.c's table of operations, as sshfs's cache.c is
+ * around its own: each wrapper starts the call, makes it the thread's,
+ * registers the interrupt with libfuse (fuse_req_interrupt_func) and runs
+ * ll.c's handler, which replies before it returns.
+ *
+ * libfuse may call an interrupt function a moment after the request was
+ * answered (it reads the function under one lock and calls it under
+ * another), when the thread may be on its next call already.  So the
+ * function is given a number, not a pointer: the number of the call,
+ * looked up among the calls running; one that has ended is not found.
+ */
+#include <pthread.h>
+#include <stdint.h>
+
+#include "ll.h"
+
+struct running {
+	uint64_t id;
+	struct tg_call *call;
+	struct running *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct running *calls; /* under lock */
+static uint64_t last_id;      /* under lock */
+static const struct fuse_lowlevel_ops *inner;
+
+static __thread struct tg_call this_call;
+static __thread struct running this_entry;
+
+static void on_interrupt(fuse_req_t req, void *data)
+{
+	uint64_t id = (uint64_t)(uintptr_t)data;
+
+	(void)req;
+	pthread_mutex_lock(&lock);
+	for (struct running *r = calls; r; r = r->next)
+		if (r->id == id) {
+			tg_call_cancel(r->call);
+			tg_log(TG_LOG_DEBUG, "a call was interrupted");
+		}
+	pthread_mutex_unlock(&lock);
+}
+
+static void begin(fuse_req_t req)
+{
+	struct ll *ll = ll_of(req);
+
+	tg_call_start(&this_call, &ll->conf->api);
+	pthread_mutex_lock(&lock);
+	this_entry.id = ++last_id;
+	this_entry.call = &this_call;
+	this_entry.next = calls;
+	calls = &this_entry;
+	pthread_mutex_unlock(&lock);
+	/* Calls on_interrupt at once when the INTERRUPT came first. */
+	fuse_req_interrupt_func(req, on_interrupt,
+				(void *)(uintptr_t)this_entry.id);
+}
+
+static void end(void)
+{
+	struct running **pp;
+
+	pthread_mutex_lock(&lock);
+	for (pp = &calls; *pp; pp = &(*pp)->next)
+		if (*pp == &this_entry) {
+			*pp = this_entry.next;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	tg_call_finish();
+}
+
+/* One wrapper per operation: W(name, (params), (args)). */
+#define W(op, params, args)                  \
+	static void call_##op params         \
+	{                                    \
+		begin(req);                  \
+		inner->op args;              \
+		end();                       \
+	}
+
+W(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+W(getattr, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+W(setattr, (fuse_req_t req, fuse_ino_t i, struct stat *a, int set,
+	    struct fuse_file_info *fi), (req, i, a, set, fi))
+W(readlink, (fuse_req_t req, fuse_ino_t i), (req, i))
+W(mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m),
+  (req, p, n, m))
+W(unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+W(rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+W(symlink, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
+  (req, l, p, n))
+W(rename, (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+	   const char *nn, unsigned int fl), (req, p, n, np, nn, fl))
+W(open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+W(create, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
+	   struct fuse_file_info *fi), (req, p, n, m, fi))
+W(read, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
+	 struct fuse_file_info *fi), (req, i, s, o, fi))
+W(write, (fuse_req_t req, fuse_ino_t i, const char *b, size_t s, off_t o,
+	  struct fuse_file_info *fi), (req, i, b, s, o, fi))
+W(flush, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+W(fsync, (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi),
+  (req, i, d, fi))
+W(release, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+W(opendir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+W(readdir, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
+	    struct fuse_file_info *fi), (req, i, s, o, fi))
+W(releasedir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+  (req, i, fi))
+
+const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops)
+{
+	static struct fuse_lowlevel_ops outer;
+
+	inner = ops;
+	outer = *ops;
+#define SET(op)                          \
+	if (ops->op)                     \
+		outer.op = call_##op
+	SET(lookup);
+	SET(getattr);
+	SET(setattr);
+	SET(readlink);
+	SET(mkdir);
+	SET(unlink);
+	SET(rmdir);
+	SET(symlink);
+	SET(rename);
+	SET(open);
+	SET(create);
+	SET(read);
+	SET(write);
+	SET(flush);
+	SET(fsync);
+	SET(release);
+	SET(opendir);
+	SET(readdir);
+	SET(releasedir);
+#undef SET
+	return &outer;
+}
