@@ -44,6 +44,23 @@ bool draft_is_pending(const struct tg_object *obj)
 				  sizeof(PENDING_ID) - 1) == 0;
 }
 
+int draft_key(const struct tg_kind *k, const char *parent_id,
+	      const char *name, char *key, size_t keysz)
+{
+	int n = k->parent ? snprintf(key, keysz, "%s/%s",
+				     parent_id ? parent_id : "", name)
+			  : snprintf(key, keysz, "%s", name);
+
+	return n < 0 || (size_t)n >= keysz ? -ENAMETOOLONG : 0;
+}
+
+const char *draft_key_name(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? slash + 1 : key;
+}
+
 /* Whether the store may hold a draft of @k. */
 static bool may_hold(struct draft_store *s, const struct tg_kind *k)
 {

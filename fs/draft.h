@@ -71,6 +71,18 @@ int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 int draft_new_pending(struct draft_store *s, const struct tg_kind *k,
 		      const char *file, const char *raw_name);
 
+/*
+ * The file a draft of @k named @name (in the folder of @parent_id's, for
+ * a nested kind, whose only drafts are restore folders) is known by, into
+ * @key: @name for a top kind, "<parent_id>/<name>" for a nested one (a
+ * name holds no '/').  0, or -ENAMETOOLONG.  Pure.
+ */
+int draft_key(const struct tg_kind *k, const char *parent_id,
+	      const char *name, char *key, size_t keysz);
+
+/* The name part of draft key @key (the key itself for a top kind).  Pure. */
+const char *draft_key_name(const char *key);
+
 /* Whether @obj (a draft's copy) is a restore folder.  Pure. */
 bool draft_is_pending(const struct tg_object *obj);
 

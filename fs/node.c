@@ -374,9 +374,13 @@ int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind;
 	const char *parent = k->parent ? n->parent_id : NULL;
+	char key[TGFS_NAME_MAX + 1];
 	int rc;
 
-	if (!k->parent && step_draft(fs, n, k, name, -1, NULL))
+	/* A nested kind's restore folder is known by its parent's id and
+	 * its name (draft_key). */
+	if (!draft_key(k, parent, name, key, sizeof(key)) &&
+	    step_draft(fs, n, k, key, -1, NULL))
 		return 0;
 	if (!k->parent_conn) {
 		rc = coll_for_name(fs, k, name, &n->ref);
