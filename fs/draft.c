@@ -29,19 +29,32 @@ struct draft {
 	struct draft *next;
 };
 
+/* A link made to a restore folder not made yet (draft_await). */
+struct await {
+	const struct tg_kind *kind;
+	char *file;
+	char *path;
+	struct await *next;
+};
+
 struct draft_store {
 	pthread_mutex_t lock;
 	pthread_mutex_t create_lock; /* one create at a time */
 	struct draft *list;
+	struct await *awaits;
 	unsigned npending; /* restore folders among them (atomic) */
 };
 
 #define PENDING_ID "pending:"
 
+bool draft_id_pending(const char *id)
+{
+	return id && strncmp(id, PENDING_ID, sizeof(PENDING_ID) - 1) == 0;
+}
+
 bool draft_is_pending(const struct tg_object *obj)
 {
-	return obj->id && strncmp(obj->id, PENDING_ID,
-				  sizeof(PENDING_ID) - 1) == 0;
+	return draft_id_pending(obj->id);
 }
 
 int draft_key(const struct tg_kind *k, const char *parent_id,
@@ -103,6 +116,14 @@ void draft_store_free(struct draft_store *s)
 
 		s->list = d->next;
 		draft_free(d);
+	}
+	while (s->awaits) {
+		struct await *a = s->awaits;
+
+		s->awaits = a->next;
+		free(a->file);
+		free(a->path);
+		free(a);
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->create_lock);
@@ -211,6 +232,70 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	return 0;
 }
 
+/* Restore folder @d (just made) takes the links made to it before it
+ * was (draft_await) as its held links.  Under the lock.  On no memory,
+ * a link stays awaiting (its scratch link shows; nothing is sent). */
+static void adopt_awaits(struct draft_store *s, struct draft *d)
+{
+	for (struct await **pp = &s->awaits; *pp;) {
+		struct await *a = *pp;
+		char **more;
+
+		if (a->kind != d->obj.kind || strcmp(a->file, d->file) != 0 ||
+		    !(more = realloc(d->held,
+				     (d->nheld + 1) * sizeof(*more)))) {
+			pp = &a->next;
+			continue;
+		}
+		d->held = more;
+		d->held[d->nheld++] = a->path;
+		*pp = a->next;
+		free(a->file);
+		free(a);
+	}
+}
+
+int draft_await(struct draft_store *s, const struct tg_kind *k,
+		const char *file, const char *path)
+{
+	struct await *a = calloc(1, sizeof(*a));
+
+	if (!a || !(a->file = strdup(file)) || !(a->path = strdup(path))) {
+		if (a)
+			free(a->file);
+		free(a);
+		return -ENOMEM;
+	}
+	a->kind = k;
+	pthread_mutex_lock(&s->lock);
+	a->next = s->awaits;
+	s->awaits = a;
+	/* One restore folder at least may come: draft_get looks. */
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void draft_rekey(struct draft_store *s, const char *old_parent,
+		 const char *new_parent)
+{
+	size_t len = strlen(old_parent);
+
+	pthread_mutex_lock(&s->lock);
+	for (struct draft *d = s->list; d; d = d->next) {
+		const char *name = draft_key_name(d->file);
+		char *key;
+
+		if (!draft_is_pending(&d->obj) ||
+		    (size_t)(name - d->file) != len + 1 ||
+		    strncmp(d->file, old_parent, len) != 0 ||
+		    asprintf(&key, "%s/%s", new_parent, name) < 0)
+			continue;
+		free(d->file);
+		d->file = key;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 static int new_draft(struct draft_store *s, const struct tg_kind *k,
 		     const char *file, const char *raw_name, int rel,
 		     const char *target_id, bool pending)
@@ -259,9 +344,11 @@ static int new_draft(struct draft_store *s, const struct tg_kind *k,
 	} else {
 		d->next = s->list;
 		s->list = d;
-		d = NULL;
-		if (pending)
+		if (pending) {
 			__atomic_fetch_add(&s->npending, 1, __ATOMIC_RELAXED);
+			adopt_awaits(s, d);
+		}
+		d = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
 fail:

@@ -83,6 +83,9 @@ int draft_key(const struct tg_kind *k, const char *parent_id,
 /* The name part of draft key @key (the key itself for a top kind).  Pure. */
 const char *draft_key_name(const char *key);
 
+/* Whether @id is a restore folder's.  Pure. */
+bool draft_id_pending(const char *id);
+
 /* Whether @obj (a draft's copy) is a restore folder.  Pure. */
 bool draft_is_pending(const struct tg_object *obj);
 
@@ -94,6 +97,21 @@ bool draft_is_pending(const struct tg_object *obj);
  */
 int draft_hold(struct draft_store *s, const struct tg_kind *k,
 	       const char *file, const char *path);
+
+/*
+ * A link made at @path to restore folder @file of @k that is not made yet
+ * (rsync makes resources/R/access/service-accounts/S before
+ * service-accounts/S): the caller keeps it as a scratch link; the folder,
+ * when made, holds it as draft_hold does.  0 or -ENOMEM.
+ */
+int draft_await(struct draft_store *s, const struct tg_kind *k,
+		const char *file, const char *path);
+
+/* The restore folders of nested kinds under @old_parent (a restore
+ * folder's id) are under @new_parent now (the object it turned out to
+ * be, or was created as): their keys (draft_key) say so. */
+void draft_rekey(struct draft_store *s, const char *old_parent,
+		 const char *new_parent);
 
 /* The paths held for @file of @k (their number in *@n), which the caller
  * then owns (each path and the array: free); the folder holds none after.

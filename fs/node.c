@@ -309,12 +309,20 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 	child = tg_kind_by_dir(k, name);
 	if (!child)
 		return node_step_rel(fs, n, name);
-	if (n->draft)
+	if (n->draft && !draft_is_pending(n->obj))
 		return -ENOENT; /* nothing is nested in a draft */
 	if (strlen(n->obj->id) >= sizeof(n->parent_id))
 		return -ENOENT;
 	strcpy(n->parent_id, n->obj->id);
 	n->parent_mtime = n->obj->mtime;
+	if (n->draft) {
+		/* A restore folder's nested folders hold restore folders
+		 * only (keyed by its pending id) until its id arrives. */
+		node_release(n);
+		n->type = NODE_KINDDIR;
+		n->kind = child;
+		return 0;
+	}
 	/* An embedded kind's objects are in the collection we hold. */
 	if (!child->parent_conn)
 		node_release(n);
@@ -382,6 +390,8 @@ int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 	if (!draft_key(k, parent, name, key, sizeof(key)) &&
 	    step_draft(fs, n, k, key, -1, NULL))
 		return 0;
+	if (parent && draft_id_pending(parent))
+		return -ENOENT; /* in a restore folder: nothing else */
 	if (!k->parent_conn) {
 		rc = coll_for_name(fs, k, name, &n->ref);
 		if (rc)

@@ -178,7 +178,9 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 	}
 	/* Names stay unique: one object or several (<name>~<id>) holding
 	 * it already, or a draft, and nothing is sent. */
-	rc = wr_name_free(fs, &parent, raw, NULL);
+	rc = k->parent && draft_id_pending(parent.parent_id)
+		     ? (restore_folder(k, mode) ? 0 : -EPERM)
+		     : wr_name_free(fs, &parent, raw, NULL);
 	if (rc) {
 		if (rc == -EEXIST)
 			tgfs_record_error(fs, path, rc,
@@ -294,6 +296,14 @@ static int pending_create(struct tgfs *fs, const struct node *n,
 		size_t nh;
 		char **held = draft_take_held(fs->drafts, n->kind,
 					      n->draft_file, &nh);
+		struct node made;
+
+		if (node_resolve(fs, path, &made) == 0) {
+			if (made.type == NODE_OBJECT && !made.draft)
+				draft_rekey(fs->drafts, n->obj->id,
+					    made.obj->id);
+			node_release(&made);
+		}
 
 		draft_remove(fs->drafts, n->kind, n->draft_file);
 		tgfs_folders_changed(fs);
@@ -307,7 +317,7 @@ static int pending_create(struct tgfs *fs, const struct node *n,
  * folder is that object, renamed to the folder's name if need be (one
  * update), and the links it held are made. */
 static int pending_is(struct tgfs *fs, const struct node *n, const char *top,
-		      const char *now)
+		      const char *id, const char *now)
 {
 	const struct tg_kind *k = n->kind;
 	char dir[4096];
@@ -316,6 +326,7 @@ static int pending_is(struct tgfs *fs, const struct node *n, const char *top,
 	int rc = 0;
 
 	wr_dirname_of(top, dir, sizeof(dir));
+	draft_rekey(fs->drafts, n->obj->id, id);
 	draft_remove(fs->drafts, k, n->draft_file);
 	tgfs_folders_changed(fs);
 	inval_path(fs, top);
@@ -392,7 +403,7 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 		tg_cache_put(ref);
 		if (!now[0])
 			return pending_create(fs, n, top);
-		rc = pending_is(fs, n, top, now);
+		rc = pending_is(fs, n, top, id, now);
 		inval_path(fs, path);
 		return rc;
 	}

@@ -250,6 +250,49 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     await assertUnchanged(sim, t2);
   });
 
+  // resources/R/access/service-accounts/S sorts before service-accounts/:
+  // rsync makes those links before the restore folder S exists, when no
+  // object holds the name S: each is ENOENT (a link to a name no object
+  // holds is a typo as far as the mount can tell; write-errors.test.mjs),
+  // and the kernel is told to forget that absence.  The folder S is then
+  // renamed back by its id, its keys' folders (restore folders in it) are
+  // its keys, and the links to it are there again: a second run finds
+  // them, sends nothing and exits 0.
+  test('a service account renamed since: renamed back with its keys; the links to it made before it: ENOENT; again: nothing', async () => {
+    const b = backup();
+    run('mv service-accounts/ci-runner service-accounts/ci', m.dir);
+    const t = await sim.tenant();
+    const sa = obj(t, 'serviceAccounts', 'ci');
+    const inbound = t.access.filter((e) => e.principalId === sa.id)
+      .map((e) => t.resources.find((x) => x.id === e.resourceId).name).sort();
+    assert.ok(inbound.length > 0, 'the service account has access to resources');
+    const res = await restore(b);
+    assert.deepEqual(res.sent, { serviceAccountUpdate: 1 }, 'one rename, nothing else');
+    assert.equal(res.r.status, 23);
+    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:/.test(l));
+    assert.deepEqual(lines.map((l) => l.replace(/symlink ".*\/resources\/(.*)\/access\/service-accounts\/ci-runner".*failed: /, '$1: ')).sort(),
+      inbound.map((r) => `rsync: [generator] ${r}: No such file or directory (2)`));
+    const t2 = await assertChanges(sim, t, ['serviceAccounts ci name: "ci-runner"']);
+    assert.ok(!readdirSync(m.path('service-accounts')).includes('ci'));
+    assert.deepEqual(readdirSync(m.path('service-accounts/ci-runner/keys')).sort(),
+      readdirSync(join(b, 'service-accounts/ci-runner/keys')).sort());
+    for (const r of inbound)
+      assert.equal(sh(`readlink ${q(`resources/${r}/access/service-accounts/ci-runner`)}`, m.dir),
+        '../../../../service-accounts/ci-runner\n');
+    const again = await restore(b);
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+    await assertUnchanged(sim, t2);
+  });
+
+  test('a service account renamed since: the first restore exits 0 too', {
+    todo: 'the links to it (resources/R/access/...) come before service-accounts/ in rsync\'s order: ENOENT, as any link to a name no object holds; holding them would make ln -s with a typo succeed',
+  }, async () => {
+    const b = backup();
+    run('mv service-accounts/ci-runner service-accounts/ci', m.dir);
+    ok(await restore(b), 'restore');
+  });
+
   test('an object deleted since the backup is created anew, with its fields from the backup', async () => {
     const b = backup();
     const t = await sim.tenant();
