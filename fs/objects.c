@@ -289,6 +289,18 @@ static int pending_create(struct tgfs *fs, const struct node *n,
 	char parent[256];
 	int rc;
 
+	/* A key (an object with a secret) is never made anew by a restore:
+	 * its secret is not in the backup, and a new one no one asked for
+	 * is a credential.  mkdir makes one. */
+	for (size_t i = 0; i < n->kind->nfields; i++)
+		if (tg_field_secret(&n->kind->fields[i])) {
+			tgfs_record_error(fs, path, -EPERM,
+					  "no such object (deleted since the"
+					  " backup?): a restore does not make"
+					  " one with a secret anew; mkdir"
+					  " does");
+			return -EPERM;
+		}
 	pending_parent(n, parent, sizeof(parent));
 	rc = create_named(fs, path, n->kind, n->obj->name,
 			  parent[0] ? parent : NULL);
@@ -298,14 +310,14 @@ static int pending_create(struct tgfs *fs, const struct node *n,
 					      n->draft_file, &nh);
 		struct node made;
 
+		draft_remove(fs->drafts, n->kind, n->draft_file);
+		/* Its nested restore folders are the new object's. */
 		if (node_resolve(fs, path, &made) == 0) {
 			if (made.type == NODE_OBJECT && !made.draft)
 				draft_rekey(fs->drafts, n->obj->id,
 					    made.obj->id);
 			node_release(&made);
 		}
-
-		draft_remove(fs->drafts, n->kind, n->draft_file);
 		tgfs_folders_changed(fs);
 		inval_path(fs, path);
 		rc = apply_held(fs, held, nh);

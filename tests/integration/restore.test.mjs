@@ -293,23 +293,37 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     ok(await restore(b), 'restore');
   });
 
-  test('an object deleted since the backup is created anew, with its fields from the backup', async () => {
+  // A service account deleted since: its restore folder's id names none,
+  // so it is created anew under the backup's name, and the links it held
+  // (its resources/) are made; its keys are not (a key's secret is not in
+  // the backup: a restore does not make a credential no one asked for;
+  // EPERM and a line in errors).
+  test('an object deleted since the backup is created anew, with its fields and links from the backup, not its keys', async () => {
     const b = backup();
     const t = await sim.tenant();
     const sa = obj(t, 'serviceAccounts', 'Backup Bot');
+    const access = t.access.filter((e) => e.principalId === sa.id).map((e) => e.resourceId).sort();
+    assert.ok(access.length > 0);
     run("rmdir 'service-accounts/Backup Bot/keys/nightly' && rmdir 'service-accounts/Backup Bot'", m.dir);
     const t1 = await sim.tenant();
     assert.ok(!t1.serviceAccounts.some((s) => s.id === sa.id));
     const res = await restore(b);
-    // A new object (a new id) under the backup's name; not the keys (a
-    // key's secret cannot be restored).
-    assert.equal(res.sent.serviceAccountCreate, 1, JSON.stringify(res.sent));
+    assert.deepEqual(res.sent, { serviceAccountCreate: 1, resourceAccessAdd: access.length }, 'one create, its access: no key');
     const t2 = await sim.tenant();
     const again = t2.serviceAccounts.filter((s) => s.name === 'Backup Bot');
     assert.equal(again.length, 1, 'one Backup Bot');
     assert.notEqual(again[0].id, sa.id, 'a new id');
-    const diff = tenantDiff(t1, t2).filter((l) => !l.startsWith('+serviceAccountKeys'));
-    assert.ok(diff.includes('+serviceAccounts Backup Bot'), diff.join('\n'));
+    assert.deepEqual(t2.access.filter((e) => e.principalId === again[0].id).map((e) => e.resourceId).sort(), access);
+    assert.deepEqual(t2.serviceAccountKeys.filter((k) => k.serviceAccountId === again[0].id), [], 'no key made');
+    assert.match(sh('cat .twingatefs/errors', m.dir), /keys\/nightly.*a restore does not make one with a secret anew/);
+  });
+
+  test('an object deleted since the backup: the restore exits 0', {
+    todo: 'the links to it from resources/ come first (ENOENT), its updated-at differs from the new object\'s (EACCES), its keys are refused (EPERM)',
+  }, async () => {
+    const b = backup();
+    run("rmdir 'service-accounts/Backup Bot/keys/nightly' && rmdir 'service-accounts/Backup Bot'", m.dir);
+    ok(await restore(b), 'restore');
   });
 
   // --delete makes the tenant like the backup: an object made since is
