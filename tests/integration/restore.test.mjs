@@ -285,6 +285,22 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     await assertUnchanged(sim, t2);
   });
 
+  test('a connector renamed since (nested in its network): renamed back by its id, exit 0; again: nothing', async () => {
+    const b = backup();
+    run("mv 'networks/AWS prod/connectors/brisk otter' 'networks/AWS prod/connectors/otter'", m.dir);
+    const t = await sim.tenant();
+    const res = await restore(b);
+    ok(res, 'restore of a renamed connector');
+    assert.deepEqual(res.sent, { connectorUpdate: 1 }, 'one rename, no create');
+    const t2 = await assertChanges(sim, t, ['connectors otter name: "brisk otter"']);
+    assert.deepEqual(readdirSync(m.path('networks/AWS prod/connectors')).sort(),
+      readdirSync(join(b, 'networks/AWS prod/connectors')).sort());
+    const again = await restore(b);
+    ok(again, 'again');
+    assert.deepEqual(again.sent, {});
+    await assertUnchanged(sim, t2);
+  });
+
   test('a service account renamed since: the first restore exits 0 too', {
     todo: 'the links to it (resources/R/access/...) come before service-accounts/ in rsync\'s order: ENOENT, as any link to a name no object holds; holding them would make ln -s with a typo succeed',
   }, async () => {
