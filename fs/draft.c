@@ -42,6 +42,8 @@ struct draft_store {
 	pthread_mutex_t create_lock; /* one create at a time */
 	struct draft *list;
 	struct await *awaits;
+	char **anew; /* ids of objects restore folders created (draft_anew) */
+	size_t nanew;
 	unsigned npending; /* restore folders among them (atomic) */
 };
 
@@ -117,6 +119,9 @@ void draft_store_free(struct draft_store *s)
 		s->list = d->next;
 		draft_free(d);
 	}
+	for (size_t i = 0; i < s->nanew; i++)
+		free(s->anew[i]);
+	free(s->anew);
 	while (s->awaits) {
 		struct await *a = s->awaits;
 
@@ -273,6 +278,38 @@ int draft_await(struct draft_store *s, const struct tg_kind *k,
 	/* One restore folder at least may come: draft_get looks. */
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+int draft_anew(struct draft_store *s, const char *id)
+{
+	char *copy = strdup(id);
+	char **more;
+	int rc = -ENOMEM;
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	more = realloc(s->anew, (s->nanew + 1) * sizeof(*more));
+	if (more) {
+		s->anew = more;
+		s->anew[s->nanew++] = copy;
+		copy = NULL;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(copy);
+	return rc;
+}
+
+bool draft_is_anew(struct draft_store *s, const char *id)
+{
+	bool yes = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nanew && !yes; i++)
+		yes = strcmp(s->anew[i], id) == 0;
+	pthread_mutex_unlock(&s->lock);
+	return yes;
 }
 
 void draft_rekey(struct draft_store *s, const char *old_parent,

@@ -113,6 +113,15 @@ int draft_await(struct draft_store *s, const struct tg_kind *k,
 void draft_rekey(struct draft_store *s, const char *old_parent,
 		 const char *new_parent);
 
+/*
+ * Object @id was created anew by a restore folder (it was deleted since
+ * the backup): the backup's read-only files of the object it stood for
+ * (id, created-at, updated-at) are taken with no effect in its folder
+ * for the mount's life (write.c).  0 or -ENOMEM.
+ */
+int draft_anew(struct draft_store *s, const char *id);
+bool draft_is_anew(struct draft_store *s, const char *id);
+
 /* The paths held for @file of @k (their number in *@n), which the caller
  * then owns (each path and the array: free); the folder holds none after.
  * NULL with *@n 0 when none. */

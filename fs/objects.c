@@ -313,9 +313,11 @@ static int pending_create(struct tgfs *fs, const struct node *n,
 		draft_remove(fs->drafts, n->kind, n->draft_file);
 		/* Its nested restore folders are the new object's. */
 		if (node_resolve(fs, path, &made) == 0) {
-			if (made.type == NODE_OBJECT && !made.draft)
+			if (made.type == NODE_OBJECT && !made.draft) {
 				draft_rekey(fs->drafts, n->obj->id,
 					    made.obj->id);
+				draft_anew(fs->drafts, made.obj->id);
+			}
 			node_release(&made);
 		}
 		tgfs_folders_changed(fs);
