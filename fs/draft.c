@@ -29,19 +29,10 @@ struct draft {
 	struct draft *next;
 };
 
-/* A link made to a restore folder not made yet (draft_await). */
-struct await {
-	const struct tg_kind *kind;
-	char *file;
-	char *path;
-	struct await *next;
-};
-
 struct draft_store {
 	pthread_mutex_t lock;
 	pthread_mutex_t create_lock; /* one create at a time */
 	struct draft *list;
-	struct await *awaits;
 	char **anew; /* ids of objects restore folders created (draft_anew) */
 	size_t nanew;
 	unsigned npending; /* restore folders among them (atomic) */
@@ -122,14 +113,6 @@ void draft_store_free(struct draft_store *s)
 	for (size_t i = 0; i < s->nanew; i++)
 		free(s->anew[i]);
 	free(s->anew);
-	while (s->awaits) {
-		struct await *a = s->awaits;
-
-		s->awaits = a->next;
-		free(a->file);
-		free(a->path);
-		free(a);
-	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->create_lock);
 	free(s);
@@ -237,49 +220,6 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	return 0;
 }
 
-/* Restore folder @d (just made) takes the links made to it before it
- * was (draft_await) as its held links.  Under the lock.  On no memory,
- * a link stays awaiting (its scratch link shows; nothing is sent). */
-static void adopt_awaits(struct draft_store *s, struct draft *d)
-{
-	for (struct await **pp = &s->awaits; *pp;) {
-		struct await *a = *pp;
-		char **more;
-
-		if (a->kind != d->obj.kind || strcmp(a->file, d->file) != 0 ||
-		    !(more = realloc(d->held,
-				     (d->nheld + 1) * sizeof(*more)))) {
-			pp = &a->next;
-			continue;
-		}
-		d->held = more;
-		d->held[d->nheld++] = a->path;
-		*pp = a->next;
-		free(a->file);
-		free(a);
-	}
-}
-
-int draft_await(struct draft_store *s, const struct tg_kind *k,
-		const char *file, const char *path)
-{
-	struct await *a = calloc(1, sizeof(*a));
-
-	if (!a || !(a->file = strdup(file)) || !(a->path = strdup(path))) {
-		if (a)
-			free(a->file);
-		free(a);
-		return -ENOMEM;
-	}
-	a->kind = k;
-	pthread_mutex_lock(&s->lock);
-	a->next = s->awaits;
-	s->awaits = a;
-	/* One restore folder at least may come: draft_get looks. */
-	pthread_mutex_unlock(&s->lock);
-	return 0;
-}
-
 int draft_anew(struct draft_store *s, const char *id)
 {
 	char *copy = strdup(id);
@@ -381,11 +321,9 @@ static int new_draft(struct draft_store *s, const struct tg_kind *k,
 	} else {
 		d->next = s->list;
 		s->list = d;
-		if (pending) {
-			__atomic_fetch_add(&s->npending, 1, __ATOMIC_RELAXED);
-			adopt_awaits(s, d);
-		}
 		d = NULL;
+		if (pending)
+			__atomic_fetch_add(&s->npending, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&s->lock);
 fail:

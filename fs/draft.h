@@ -98,15 +98,6 @@ bool draft_is_pending(const struct tg_object *obj);
 int draft_hold(struct draft_store *s, const struct tg_kind *k,
 	       const char *file, const char *path);
 
-/*
- * A link made at @path to restore folder @file of @k that is not made yet
- * (rsync makes resources/R/access/service-accounts/S before
- * service-accounts/S): the caller keeps it as a scratch link; the folder,
- * when made, holds it as draft_hold does.  0 or -ENOMEM.
- */
-int draft_await(struct draft_store *s, const struct tg_kind *k,
-		const char *file, const char *path);
-
 /* The restore folders of nested kinds under @old_parent (a restore
  * folder's id) are under @new_parent now (the object it turned out to
  * be, or was created as): their keys (draft_key) say so. */
