@@ -33,15 +33,38 @@ struct draft_store {
 	pthread_mutex_t lock;
 	pthread_mutex_t create_lock; /* one create at a time */
 	struct draft *list;
+	char **anew; /* ids of objects restore folders created (draft_anew) */
+	size_t nanew;
 	unsigned npending; /* restore folders among them (atomic) */
 };
 
 #define PENDING_ID "pending:"
 
+bool draft_id_pending(const char *id)
+{
+	return id && strncmp(id, PENDING_ID, sizeof(PENDING_ID) - 1) == 0;
+}
+
 bool draft_is_pending(const struct tg_object *obj)
 {
-	return obj->id && strncmp(obj->id, PENDING_ID,
-				  sizeof(PENDING_ID) - 1) == 0;
+	return draft_id_pending(obj->id);
+}
+
+int draft_key(const struct tg_kind *k, const char *parent_id,
+	      const char *name, char *key, size_t keysz)
+{
+	int n = k->parent ? snprintf(key, keysz, "%s/%s",
+				     parent_id ? parent_id : "", name)
+			  : snprintf(key, keysz, "%s", name);
+
+	return n < 0 || (size_t)n >= keysz ? -ENAMETOOLONG : 0;
+}
+
+const char *draft_key_name(const char *key)
+{
+	const char *slash = strrchr(key, '/');
+
+	return slash ? slash + 1 : key;
 }
 
 /* Whether the store may hold a draft of @k. */
@@ -87,6 +110,9 @@ void draft_store_free(struct draft_store *s)
 		s->list = d->next;
 		draft_free(d);
 	}
+	for (size_t i = 0; i < s->nanew; i++)
+		free(s->anew[i]);
+	free(s->anew);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->create_lock);
 	free(s);
@@ -192,6 +218,59 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	free(d->json[f]);
 	d->json[f] = json;
 	return 0;
+}
+
+int draft_anew(struct draft_store *s, const char *id)
+{
+	char *copy = strdup(id);
+	char **more;
+	int rc = -ENOMEM;
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	more = realloc(s->anew, (s->nanew + 1) * sizeof(*more));
+	if (more) {
+		s->anew = more;
+		s->anew[s->nanew++] = copy;
+		copy = NULL;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(copy);
+	return rc;
+}
+
+bool draft_is_anew(struct draft_store *s, const char *id)
+{
+	bool yes = false;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nanew && !yes; i++)
+		yes = strcmp(s->anew[i], id) == 0;
+	pthread_mutex_unlock(&s->lock);
+	return yes;
+}
+
+void draft_rekey(struct draft_store *s, const char *old_parent,
+		 const char *new_parent)
+{
+	size_t len = strlen(old_parent);
+
+	pthread_mutex_lock(&s->lock);
+	for (struct draft *d = s->list; d; d = d->next) {
+		const char *name = draft_key_name(d->file);
+		char *key;
+
+		if (!draft_is_pending(&d->obj) ||
+		    (size_t)(name - d->file) != len + 1 ||
+		    strncmp(d->file, old_parent, len) != 0 ||
+		    asprintf(&key, "%s/%s", new_parent, name) < 0)
+			continue;
+		free(d->file);
+		d->file = key;
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 static int new_draft(struct draft_store *s, const struct tg_kind *k,

@@ -71,6 +71,21 @@ int draft_each(struct draft_store *s, const struct tg_kind *k, int rel,
 int draft_new_pending(struct draft_store *s, const struct tg_kind *k,
 		      const char *file, const char *raw_name);
 
+/*
+ * The file a draft of @k named @name (in the folder of @parent_id's, for
+ * a nested kind, whose only drafts are restore folders) is known by, into
+ * @key: @name for a top kind, "<parent_id>/<name>" for a nested one (a
+ * name holds no '/').  0, or -ENAMETOOLONG.  Pure.
+ */
+int draft_key(const struct tg_kind *k, const char *parent_id,
+	      const char *name, char *key, size_t keysz);
+
+/* The name part of draft key @key (the key itself for a top kind).  Pure. */
+const char *draft_key_name(const char *key);
+
+/* Whether @id is a restore folder's.  Pure. */
+bool draft_id_pending(const char *id);
+
 /* Whether @obj (a draft's copy) is a restore folder.  Pure. */
 bool draft_is_pending(const struct tg_object *obj);
 
@@ -82,6 +97,21 @@ bool draft_is_pending(const struct tg_object *obj);
  */
 int draft_hold(struct draft_store *s, const struct tg_kind *k,
 	       const char *file, const char *path);
+
+/* The restore folders of nested kinds under @old_parent (a restore
+ * folder's id) are under @new_parent now (the object it turned out to
+ * be, or was created as): their keys (draft_key) say so. */
+void draft_rekey(struct draft_store *s, const char *old_parent,
+		 const char *new_parent);
+
+/*
+ * Object @id was created anew by a restore folder (it was deleted since
+ * the backup): the backup's read-only files of the object it stood for
+ * (id, created-at, updated-at) are taken with no effect in its folder
+ * for the mount's life (write.c).  0 or -ENOMEM.
+ */
+int draft_anew(struct draft_store *s, const char *id);
+bool draft_is_anew(struct draft_store *s, const char *id);
 
 /* The paths held for @file of @k (their number in *@n), which the caller
  * then owns (each path and the array: free); the folder holds none after.

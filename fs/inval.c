@@ -59,7 +59,9 @@ static void *inval_main(void *arg)
 		pthread_mutex_unlock(&q->lock);
 		n = (struct inval_note){
 			.kind = it->kind,
-			.path = it->kind == INVAL_PATH ? it->s : NULL,
+			.path = it->kind == INVAL_PATH || it->kind == INVAL_NAME
+					? it->s
+					: NULL,
 			.id = it->kind == INVAL_OBJECT ? it->s : NULL,
 			.name = it->kind == INVAL_ENTRY ? it->s : it->name,
 			.parent = it->parent,
@@ -171,6 +173,11 @@ void inval_object(struct tgfs *fs, const char *id, const char *name)
 void inval_entry(struct tgfs *fs, uint64_t parent, const char *name)
 {
 	push(fs, INVAL_ENTRY, parent, name, NULL);
+}
+
+void inval_name(struct tgfs *fs, const char *path)
+{
+	push(fs, INVAL_NAME, 0, path, NULL);
 }
 
 void inval_names(struct tgfs *fs)

@@ -23,13 +23,15 @@ enum inval_kind {
 	INVAL_OBJECT, /* id: every folder of that object, and its files */
 	INVAL_ENTRY,  /* parent, name: that entry */
 	INVAL_NAMES,  /* every object folder's entry (expired) */
+	INVAL_NAME,   /* path: the entry there, even one the kernel holds
+		       * as absent (a negative entry) */
 };
 
 /* One thing to forget, as the queue's thread hands it over (the strings
  * are the queue's, valid during the call only). */
 struct inval_note {
 	enum inval_kind kind;
-	const char *path;  /* INVAL_PATH */
+	const char *path;  /* INVAL_PATH, INVAL_NAME */
 	const char *id;    /* INVAL_OBJECT */
 	/* INVAL_OBJECT: the object's file name now ("" when it is gone,
 	 * NULL when unknown); its folders under another name lose that
@@ -60,6 +62,7 @@ void inval_path(struct tgfs *fs, const char *path);
 void inval_object(struct tgfs *fs, const char *id, const char *name);
 void inval_entry(struct tgfs *fs, uint64_t parent, const char *name);
 void inval_names(struct tgfs *fs);
+void inval_name(struct tgfs *fs, const char *path);
 
 /*
  * Waits until what was queued before the call has reached the kernel, at

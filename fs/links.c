@@ -213,6 +213,12 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
 		rc = wr_pending_hold(fs, n.kind, n.draft_file, target, path);
 		goto out;
 	}
+	if (rc == -ENOENT) {
+		/* The kernel keeps the name's absence it looked up first;
+		 * once the target has that name (an object renamed back by
+		 * a restore), the link is there, which it would not see. */
+		inval_name(fs, path);
+	}
 	if (rc)
 		goto out;
 	rc = rel_change(fs, path, &n, r, r->add, tid);

@@ -101,6 +101,19 @@ void ll_invalidate(void *arg, const struct inval_note *note)
 		else
 			forget_negative(ll, note->path);
 		break;
+	case INVAL_NAME: {
+		/* Its folder's entry of that name, negative or not. */
+		const char *base = note->path ? strrchr(note->path, '/') : NULL;
+		char *dir = base ? strndup(note->path, (size_t)(base - note->path))
+				 : NULL;
+
+		ino = dir ? inodes_find(ll->nodes, dir[0] ? dir : "/") : 0;
+		if (ino)
+			fuse_lowlevel_notify_inval_entry(ll->se, ino, base + 1,
+							 strlen(base + 1));
+		free(dir);
+		break;
+	}
 	case INVAL_OBJECT:
 		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,
 					   64)) > 0)

@@ -327,12 +327,20 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 	child = tg_kind_by_dir(k, name);
 	if (!child)
 		return node_step_rel(fs, n, name);
-	if (n->draft)
+	if (n->draft && !draft_is_pending(n->obj))
 		return -ENOENT; /* nothing is nested in a draft */
 	if (strlen(n->obj->id) >= sizeof(n->parent_id))
 		return -ENOENT;
 	strcpy(n->parent_id, n->obj->id);
 	n->parent_mtime = n->obj->mtime;
+	if (n->draft) {
+		/* A restore folder's nested folders hold restore folders
+		 * only (keyed by its pending id) until its id arrives. */
+		node_release(n);
+		n->type = NODE_KINDDIR;
+		n->kind = child;
+		return 0;
+	}
 	/* An embedded kind's objects are in the collection we hold. */
 	if (!child->parent_conn)
 		node_release(n);
@@ -395,10 +403,16 @@ int node_step_kinddir(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_kind *k = n->kind;
 	const char *parent = k->parent ? n->parent_id : NULL;
+	char key[TGFS_NAME_MAX + 1];
 	int rc;
 
-	if (!k->parent && step_draft(fs, n, k, name, -1, NULL))
+	/* A nested kind's restore folder is known by its parent's id and
+	 * its name (draft_key). */
+	if (!draft_key(k, parent, name, key, sizeof(key)) &&
+	    step_draft(fs, n, k, key, -1, NULL))
 		return 0;
+	if (parent && draft_id_pending(parent))
+		return -ENOENT; /* in a restore folder: nothing else */
 	if (!k->parent_conn) {
 		rc = coll_for_name(fs, k, name, &n->ref);
 		if (rc)

@@ -133,12 +133,13 @@ out:
 	return rc;
 }
 
-/* Whether a mkdir of @k with @mode makes a restore folder: a top kind
- * created from a name alone, asked for with no group or other
+/* Whether a mkdir of @k with @mode makes a restore folder: a kind
+ * created from a name alone (a top kind, or one nested in another's
+ * folder: a service account's keys), asked for with no group or other
  * permissions, as rsync and tar make the folders they fill. */
 static bool restore_folder(const struct tg_kind *k, mode_t mode)
 {
-	return k->create && !k->parent && !k->draft && k->name_path &&
+	return k->create && !k->draft && k->name_path &&
 	       strcmp(k->name_path, "name") == 0 && (mode & 077) == 0;
 }
 
@@ -177,7 +178,9 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 	}
 	/* Names stay unique: one object or several (<name>~<id>) holding
 	 * it already, or a draft, and nothing is sent. */
-	rc = wr_name_free(fs, &parent, raw, NULL);
+	rc = k->parent && draft_id_pending(parent.parent_id)
+		     ? (restore_folder(k, mode) ? 0 : -EPERM)
+		     : wr_name_free(fs, &parent, raw, NULL);
 	if (rc) {
 		if (rc == -EEXIST)
 			tgfs_record_error(fs, path, rc,
@@ -188,7 +191,12 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 	if (!k->create || restore_folder(k, mode)) {
 		/* Only in this mount until it has what its create needs,
 		 * or (a restore folder) until its id says what it is. */
-		rc = k->create ? draft_new_pending(fs->drafts, k, name, raw)
+		char key[TGFS_NAME_MAX + 1];
+
+		rc = draft_key(k, parent.parent_id, name, key, sizeof(key));
+		if (rc)
+			goto out;
+		rc = k->create ? draft_new_pending(fs->drafts, k, key, raw)
 			       : draft_new(fs->drafts, k, name, raw, -1, NULL);
 		if (!rc)
 			tgfs_folders_changed(fs);
@@ -261,21 +269,57 @@ static void drop_held(struct tgfs *fs, char **held, size_t n)
 	free(held);
 }
 
-/* Creates the object restore folder @n (a pending draft) stands for,
- * under its own name, drops the folder, and makes the links it held. */
-static int pending_create(struct tgfs *fs, const struct node *n)
+/* The id of the parent of restore folder @n of a nested kind (its key's
+ * first part, draft_key), into @out; "" for a top kind. */
+static void pending_parent(const struct node *n, char *out, size_t outsz)
 {
-	char path[TGFS_NAME_MAX + 128];
+	const char *name = draft_key_name(n->draft_file);
+
+	snprintf(out, outsz, "%.*s",
+		 name > n->draft_file ? (int)(name - n->draft_file - 1) : 0,
+		 n->draft_file);
+}
+
+/* Creates the object restore folder @n (a pending draft, at @path)
+ * stands for, under its own name, drops the folder, and makes the links
+ * it held. */
+static int pending_create(struct tgfs *fs, const struct node *n,
+			  const char *path)
+{
+	char parent[256];
 	int rc;
 
-	snprintf(path, sizeof(path), "/%s/%s", n->kind->dir, n->draft_file);
-	rc = create_named(fs, path, n->kind, n->obj->name, NULL);
+	/* A key (an object with a secret) is never made anew by a restore:
+	 * its secret is not in the backup, and a new one no one asked for
+	 * is a credential.  mkdir makes one. */
+	for (size_t i = 0; i < n->kind->nfields; i++)
+		if (tg_field_secret(&n->kind->fields[i])) {
+			tgfs_record_error(fs, path, -EPERM,
+					  "no such object (deleted since the"
+					  " backup?): a restore does not make"
+					  " one with a secret anew; mkdir"
+					  " does");
+			return -EPERM;
+		}
+	pending_parent(n, parent, sizeof(parent));
+	rc = create_named(fs, path, n->kind, n->obj->name,
+			  parent[0] ? parent : NULL);
 	if (!rc) {
 		size_t nh;
 		char **held = draft_take_held(fs->drafts, n->kind,
 					      n->draft_file, &nh);
+		struct node made;
 
 		draft_remove(fs->drafts, n->kind, n->draft_file);
+		/* Its nested restore folders are the new object's. */
+		if (node_resolve(fs, path, &made) == 0) {
+			if (made.type == NODE_OBJECT && !made.draft) {
+				draft_rekey(fs->drafts, n->obj->id,
+					    made.obj->id);
+				draft_anew(fs->drafts, made.obj->id);
+			}
+			node_release(&made);
+		}
 		tgfs_folders_changed(fs);
 		inval_path(fs, path);
 		rc = apply_held(fs, held, nh);
@@ -283,26 +327,28 @@ static int pending_create(struct tgfs *fs, const struct node *n)
 	return rc;
 }
 
-/* Restore folder @n's id named object @now of its kind: the folder is
- * that object, renamed to the folder's name if need be (one update),
- * and the links it held are made. */
-static int pending_is(struct tgfs *fs, const struct node *n, const char *now)
+/* Restore folder @n (at @top)'s id named object @now of its kind: the
+ * folder is that object, renamed to the folder's name if need be (one
+ * update), and the links it held are made. */
+static int pending_is(struct tgfs *fs, const struct node *n, const char *top,
+		      const char *id, const char *now)
 {
 	const struct tg_kind *k = n->kind;
-	char top[TGFS_NAME_MAX + 128];
+	char dir[4096];
 	size_t nh;
 	char **held = draft_take_held(fs->drafts, k, n->draft_file, &nh);
 	int rc = 0;
 
-	snprintf(top, sizeof(top), "/%s/%s", k->dir, n->draft_file);
+	wr_dirname_of(top, dir, sizeof(dir));
+	draft_rekey(fs->drafts, n->obj->id, id);
 	draft_remove(fs->drafts, k, n->draft_file);
 	tgfs_folders_changed(fs);
 	inval_path(fs, top);
-	if (strcmp(now, n->draft_file) != 0) {
-		char npath[2 * TGFS_NAME_MAX + 128];
+	if (strcmp(now, draft_key_name(n->draft_file)) != 0) {
+		char npath[4096 + TGFS_NAME_MAX + 16];
 		char *nl = NULL;
 
-		snprintf(npath, sizeof(npath), "/%s/%s/name", k->dir, now);
+		snprintf(npath, sizeof(npath), "%s/%s/name", dir, now);
 		if (asprintf(&nl, "%s\n", n->obj->name) < 0)
 			rc = -ENOMEM;
 		else
@@ -322,7 +368,7 @@ static int pending_is(struct tgfs *fs, const struct node *n, const char *now)
 			tgfs_folders_changed(fs);
 			return rc;
 		}
-		snprintf(npath, sizeof(npath), "/%s/%s", k->dir, now);
+		snprintf(npath, sizeof(npath), "%s/%s", dir, now);
 		inval_path(fs, npath);
 	}
 	return apply_held(fs, held, nh);
@@ -344,13 +390,15 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 	const struct tg_kind *k = n->kind;
 	const struct tg_field *f =
 		n->type == NODE_FIELD ? &k->fields[n->field] : NULL;
+	char top[4096];
 	int rc;
 
+	wr_dirname_of(path, top, sizeof(top));
 	if (f && f->path && strcmp(f->path, "id") == 0) {
 		struct tg_cache_ref *ref;
 		const struct tg_object *o;
 		const char *fname = NULL;
-		char id[256], now[TGFS_NAME_MAX + 1] = "";
+		char id[256], now[TGFS_NAME_MAX + 1] = "", parent[256];
 		size_t l = len;
 
 		while (l && (text[l - 1] == '\n' || text[l - 1] == ' '))
@@ -360,18 +408,22 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 		if (rc)
 			return rc;
 		o = coll_by_id(coll_of(ref, k), id, &fname);
-		if (o)
+		pending_parent(n, parent, sizeof(parent));
+		/* A nested object is that one only in its own parent's
+		 * folder (a key of another service account is not). */
+		if (o && (!parent[0] ||
+			  (o->parent_id && !strcmp(o->parent_id, parent))))
 			snprintf(now, sizeof(now), "%s", fname);
 		tg_cache_put(ref);
 		if (!now[0])
-			return pending_create(fs, n);
-		rc = pending_is(fs, n, now);
+			return pending_create(fs, n, top);
+		rc = pending_is(fs, n, top, id, now);
 		inval_path(fs, path);
 		return rc;
 	}
 	if (f && !f->writable)
 		return 0;
-	rc = pending_create(fs, n);
+	rc = pending_create(fs, n, top);
 	return rc ? rc : commit_field(fs, path, text, len);
 }
 

@@ -341,6 +341,25 @@ static int add_draft(void *arg, const struct tg_object *obj,
 	return add_entry(df, name);
 }
 
+/* A nested kind's restore folders under one parent (draft_key). */
+struct nested_drafts {
+	struct dir_fill *df;
+	const char *parent_id;
+};
+
+static int add_nested_draft(void *arg, const struct tg_object *obj,
+			    const char *key)
+{
+	struct nested_drafts *nd = arg;
+	const char *name = draft_key_name(key);
+	size_t len = strlen(nd->parent_id);
+
+	if ((size_t)(name - key) != len + 1 ||
+	    strncmp(key, nd->parent_id, len) != 0)
+		return 0;
+	return add_draft(nd->df, obj, name);
+}
+
 /* A draft's folder: the files its create takes, its links, .draft. */
 static int list_draft(struct tgfs *fs, struct dir_fill *df,
 		      const struct node *n)
@@ -512,8 +531,16 @@ static int list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		dir_age(df, n->ref);
 	}
 	c = coll_of(n->ref, n->kind);
-	if (c && !coll_each(c, parent, add_object, df) && !n->kind->parent)
-		draft_each(fs->drafts, n->kind, -1, NULL, add_draft, df);
+	if (c && !coll_each(c, parent, add_object, df)) {
+		struct nested_drafts nd = { df, parent };
+
+		if (!parent)
+			draft_each(fs->drafts, n->kind, -1, NULL, add_draft,
+				   df);
+		else
+			draft_each(fs->drafts, n->kind, -1, NULL,
+				   add_nested_draft, &nd);
+	}
 	return 0;
 }
 

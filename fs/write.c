@@ -485,7 +485,9 @@ static int read_only_copy(struct tgfs *fs, const char *path,
 		free(shown);
 		tg_object_release(&base);
 	}
-	if (same)
+	/* In an object a restore created anew: the backup's, of the
+	 * object deleted since (draft_anew). */
+	if (same || draft_is_anew(fs->drafts, node->obj->id))
 		return 0;
 	tgfs_record_error(fs, path, -EACCES,
 			  "a read-only file: the API sets it");
