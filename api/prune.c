@@ -462,6 +462,8 @@ static bool path_present(const struct tg_schema *s, const char *type,
 		const struct sch_field *f;
 
 		snprintf(seg, sizeof(seg), "%.*s", (int)len, path);
+		if (strcmp(seg, "__typename") == 0)
+			return true; /* every object type answers it */
 		f = field_any(s, t, seg);
 		if (!f)
 			return false;

@@ -322,6 +322,8 @@ static void test_use(void **state)
 	sel = schema_kind_selection(conn);
 	assert_null(strstr(sel, "hostname"));
 	assert_non_null(strstr(sel, "id name"));
+	/* a resource's type is its __typename, which every type answers */
+	assert_true(tg_field_present(res, (size_t)tg_field_index(res, "type")));
 	/* the shortcut: still shown, asked for inside a fragment */
 	assert_true(tg_field_present(res, (size_t)bs));
 	sel = schema_kind_selection(res);
