@@ -90,7 +90,7 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
  * The client's state (client.c makes and frees it): its transport, its
  * helpers, its settings, the pacers of both classes, its counters and its
  * health.  paging.c and nested.c read cfg and ahead and add to stats
- * (STAT_ADD), paging.c halves page_size and keeps window; every other
+ * (STAT_ADD), paging.c halves page_size and keeps windows; every other
  * field is client.c's.
  * Shared by all threads: the pacers and ops under their locks, stats,
  * page_size and the health fields through __atomic builtins, the rest
@@ -109,7 +109,7 @@ struct tg_api {
 	struct ahead *ahead; /* NULL with concurrency 1 */
 	struct tg_api_config cfg;
 	unsigned page_size; /* current; halved if the API refuses it */
-	struct tg_window window; /* pages per request (window.c) */
+	struct tg_windows windows; /* pages per request (window.c) */
 	struct pacer read, write;
 	struct tg_api_stats stats;
 	/* requests per operation name ("tgfsList_devices"), for stats */

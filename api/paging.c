@@ -308,6 +308,8 @@ struct pages_run {
 	size_t csz;
 	long next;      /* the node the next request starts at */
 	size_t taken;   /* requests answered and taken */
+	bool spoilt;    /* an answer failed half taken: no asking again */
+	struct tg_window *win; /* the kind's list's */
 	unsigned depth; /* of ahead_run: how many requests are out at once */
 	struct pages_req *reqs; /* request i in reqs[i % depth] */
 };
@@ -333,7 +335,7 @@ static bool make_pages(void *ctx, size_t b, struct buf *doc)
 
 	if (left <= 0)
 		return true;
-	w = window_pages(&api->window, api->cfg.batch_pages);
+	w = window_pages(r->win, api->cfg.batch_pages);
 	while (n < w && (long)n * first < left)
 		n++;
 	*q = (struct pages_req){ r->next, n, mono_now() };
@@ -358,7 +360,7 @@ static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 	const struct pages_req *q = &r->reqs[b % r->depth];
 	enum tg_err err = TG_OK;
 
-	window_answered(&api->window, q->n,
+	window_answered(r->win, q->n,
 			window_signal_of(TG_OK, NULL, mono_now() - q->t0,
 					 api->cfg.timeout_s));
 	STAT_ADD(api, pages, q->n);
@@ -367,6 +369,8 @@ static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 				NULL);
 	if (err == TG_OK)
 		r->taken++;
+	else
+		r->spoilt = true;
 	return err;
 }
 
@@ -383,7 +387,9 @@ static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 	struct tg_api *api = l->api;
 	unsigned depth = api->cfg.concurrency ? api->cfg.concurrency : 1;
 	struct pages_run r = { l, total, has_next, cursor, csz,
-			       (long)l->first, 0, depth, NULL };
+			       (long)l->first, 0, false,
+			       window_of(&api->windows, l->kind), depth,
+			       NULL };
 	enum tg_err err;
 
 	r.reqs = calloc(depth, sizeof(*r.reqs));
@@ -404,8 +410,13 @@ static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 		q = &r.reqs[r.taken % depth];
 		sig = window_signal_of(err, tg_api_last_message(),
 				       mono_now() - q->t0, api->cfg.timeout_s);
-		window_answered(&api->window, q->n, sig);
-		if (sig != WIN_TOO_BIG || (q->n == 1 && l->first == 1))
+		if (sig == WIN_REFUSED)
+			window_refused(r.win, q->n,
+				       window_fit(tg_api_last_message(), q->n));
+		else
+			window_answered(r.win, q->n, sig);
+		if (!window_again(sig) || (q->n == 1 && l->first == 1) ||
+		    r.spoilt)
 			break;
 		if (q->n == 1) {
 			/* One page is too much: smaller pages, from here on

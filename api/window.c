@@ -2,6 +2,7 @@
  * window.c - pages per request, learnt from the answers (window.h).
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -34,7 +35,7 @@ enum window_signal window_signal_of(enum tg_err err, const char *msg,
 		return WIN_TOO_BIG; /* cut short, or unreadable */
 	case TG_EQUERY:
 	case TG_EINVAL:
-		return window_too_big(msg) ? WIN_TOO_BIG : WIN_OTHER;
+		return window_too_big(msg) ? WIN_REFUSED : WIN_OTHER;
 	case TG_ENET:
 	case TG_ESERVER:
 		return WIN_LOST;
@@ -46,6 +47,23 @@ enum window_signal window_signal_of(enum tg_err err, const char *msg,
 static unsigned clamp(unsigned v)
 {
 	return v < 1 ? 1 : v > TG_WINDOW_MOST ? TG_WINDOW_MOST : v;
+}
+
+struct tg_window *window_of(struct tg_windows *ws, const void *key)
+{
+	struct tg_window *w = &ws->w[TG_WINDOWS - 1];
+
+	pthread_mutex_lock(&window_lock);
+	for (size_t i = 0; i < TG_WINDOWS; i++) {
+		if (!ws->key[i])
+			ws->key[i] = key;
+		if (ws->key[i] == key) {
+			w = &ws->w[i];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&window_lock);
+	return w;
 }
 
 unsigned window_pages(struct tg_window *w, unsigned start)
@@ -81,7 +99,13 @@ void window_answered(struct tg_window *w, unsigned asked,
 							    : w->pages * 2;
 		else if (w->pages < w->most)
 			w->pages++;
+		if (w->pages > w->most)
+			w->pages = w->most;
 		break;
+	case WIN_REFUSED:
+		pthread_mutex_unlock(&window_lock);
+		window_refused(w, asked, 0);
+		return;
 	case WIN_TOO_BIG:
 	case WIN_LOST:
 		/* Halved from what was asked, once: a request sent before
@@ -96,5 +120,54 @@ void window_answered(struct tg_window *w, unsigned asked,
 	case WIN_OTHER:
 		break;
 	}
+	pthread_mutex_unlock(&window_lock);
+}
+
+unsigned window_fit(const char *msg, unsigned asked)
+{
+	double big = 0, below = 0;
+
+	if (!msg)
+		return 0;
+	for (const char *p = msg; *p;) {
+		char *end;
+		double v;
+
+		if (*p < '0' || *p > '9') {
+			p++;
+			continue;
+		}
+		v = strtod(p, &end);
+		p = end;
+		if (v > big) {
+			below = big;
+			big = v;
+		} else if (v > below && v < big) {
+			below = v;
+		}
+	}
+	if (!(below >= 1) || !(big > below))
+		return 0;
+	below = (double)asked * below / big;
+	return below < 1 ? 1 : (unsigned)below;
+}
+
+void window_refused(struct tg_window *w, unsigned asked, unsigned fit)
+{
+	unsigned to = fit ? fit : asked / 2;
+
+	pthread_mutex_lock(&window_lock);
+	if (!w->pages) {
+		w->pages = clamp(asked);
+		w->most = TG_WINDOW_MOST;
+	}
+	/* As big is refused again, every time (a cost limit). */
+	if (asked > 1 && asked - 1 < w->most)
+		w->most = asked - 1;
+	if (fit && fit < w->most)
+		w->most = clamp(fit);
+	if (to < w->pages || w->pages > w->most)
+		w->pages = clamp(to < w->most ? to : w->most);
+	w->thresh = w->pages;
 	pthread_mutex_unlock(&window_lock);
 }

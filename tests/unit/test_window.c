@@ -1,7 +1,8 @@
 /*
  * test_window.c - pages per request (api/window.c): grows fast while the
  * API answers fast and whole, halves on a request too big or lost, grows
- * one page at a time after a loss, and reads the API's words.
+ * one page at a time after a loss, never asks again a size the API
+ * refused, keeps one window a key, and reads the API's words.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,13 +93,16 @@ static void signals_from_errors_and_words(void **state)
 			 WIN_LOST);
 	assert_int_equal(window_signal_of(TG_EQUERY,
 		"This query requests up to 10100 nodes, which exceeds the "
-		"maximum of 2000 nodes per request.", 1.0, 30), WIN_TOO_BIG);
+		"maximum of 2000 nodes per request.", 1.0, 30), WIN_REFUSED);
 	assert_int_equal(window_signal_of(TG_EQUERY,
 		"Query complexity of 1200 exceeds the limit", 1.0, 30),
-		WIN_TOO_BIG);
+		WIN_REFUSED);
 	assert_int_equal(window_signal_of(TG_EQUERY,
 		"Request body too large (limit 1 MiB).", 1.0, 30),
-		WIN_TOO_BIG);
+		WIN_REFUSED);
+	assert_true(window_again(WIN_REFUSED));
+	assert_true(window_again(WIN_TOO_BIG));
+	assert_false(window_again(WIN_LOST));
 	/* Not about size: nothing learnt. */
 	assert_int_equal(window_signal_of(TG_EQUERY,
 		"Cannot query field 'foo' on type 'Device'.", 1.0, 30),
@@ -111,6 +115,79 @@ static void signals_from_errors_and_words(void **state)
 			 WIN_OTHER);
 }
 
+static void a_refused_size_is_never_asked_again(void **state)
+{
+	struct tg_window w = { 0 };
+
+	(void)state;
+	window_pages(&w, 10);
+	window_answered(&w, 10, WIN_FAST);
+	window_answered(&w, 20, WIN_FAST);
+	assert_int_equal(window_pages(&w, 10), 40);
+	window_answered(&w, 40, WIN_REFUSED);
+	assert_int_equal(window_pages(&w, 10), 20);
+	for (int i = 0; i < 40; i++)
+		window_answered(&w, window_pages(&w, 10), WIN_FAST);
+	assert_int_equal(window_pages(&w, 10), 39); /* grew back, below 40 */
+	window_answered(&w, 2, WIN_REFUSED); /* even two pages are too many */
+	window_answered(&w, 1, WIN_FAST);
+	window_answered(&w, 1, WIN_FAST);
+	assert_int_equal(window_pages(&w, 10), 1);
+	window_answered(&w, 1, WIN_REFUSED); /* one page: nothing to halve */
+	assert_int_equal(window_pages(&w, 10), 1);
+}
+
+static void a_refusal_naming_the_limit_says_what_fits(void **state)
+{
+	struct tg_window w = { 0 };
+	const char *msg = "This query requests up to 1560 nodes, which "
+			  "exceeds the maximum of 300 nodes per request.";
+
+	(void)state;
+	assert_int_equal(window_fit(msg, 10), 1);
+	assert_int_equal(window_fit("requests up to 1000 nodes, over the "
+				    "maximum of 300", 10), 3);
+	assert_int_equal(window_fit("max 300, asked 6000", 64), 3);
+	assert_int_equal(window_fit("Request body too large (limit 1 MiB).",
+				    10), 0);
+	assert_int_equal(window_fit("too complex", 10), 0);
+	assert_int_equal(window_fit(NULL, 10), 0);
+	window_pages(&w, 10);
+	window_refused(&w, 10, window_fit("requests up to 1000 nodes, "
+					  "maximum 300", 10));
+	assert_int_equal(window_pages(&w, 10), 3);
+	for (int i = 0; i < 10; i++)
+		window_answered(&w, window_pages(&w, 10), WIN_FAST);
+	assert_int_equal(window_pages(&w, 10), 3); /* never over what fits */
+	window_refused(&w, 3, 0); /* no numbers: half, and below 3 */
+	assert_int_equal(window_pages(&w, 10), 1);
+	window_answered(&w, 1, WIN_FAST);
+	window_answered(&w, 2, WIN_FAST);
+	assert_int_equal(window_pages(&w, 10), 2);
+}
+
+static void one_window_a_key(void **state)
+{
+	static struct tg_windows ws;
+	static int keys[TG_WINDOWS + 2];
+	struct tg_window *a, *b;
+
+	(void)state;
+	a = window_of(&ws, &keys[0]);
+	b = window_of(&ws, &keys[1]);
+	assert_ptr_not_equal(a, b);
+	assert_ptr_equal(window_of(&ws, &keys[0]), a);
+	window_pages(a, 10);
+	window_answered(a, 10, WIN_FAST);
+	assert_int_equal(window_pages(b, 10), 10);
+	assert_int_equal(window_pages(a, 10), 20);
+	/* All slots taken: the last is shared. */
+	for (int i = 0; i < TG_WINDOWS + 2; i++)
+		assert_non_null(window_of(&ws, &keys[i]));
+	assert_ptr_equal(window_of(&ws, &keys[TG_WINDOWS + 1]),
+			 window_of(&ws, &keys[TG_WINDOWS]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -119,6 +196,9 @@ int main(void)
 		cmocka_unit_test(slow_or_short_answers_do_not_grow),
 		cmocka_unit_test(halves_once_then_grows_by_one),
 		cmocka_unit_test(signals_from_errors_and_words),
+		cmocka_unit_test(a_refused_size_is_never_asked_again),
+		cmocka_unit_test(a_refusal_naming_the_limit_says_what_fits),
+		cmocka_unit_test(one_window_a_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
