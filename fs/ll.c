@@ -234,6 +234,7 @@ static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return rc;
 	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = attrs_for(ll, path, &e.attr);
+	ll_looked_up(req, parent, &e.attr);
 	/* An interrupted lookup: the kernel never got the id. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
 		inodes_forget(ll->nodes, e.ino, 1);

@@ -173,6 +173,73 @@ static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
 }
 
 /*
+ * Who gets attributes.  A node id for each entry costs memory for as long
+ * as the kernel keeps it (~90 bytes here, all of a large tenant's 690,000
+ * entries after a find): entries go with attributes to a process that
+ * looks at what it lists (rsync, ls -l, du: an lstat of each entry, each a
+ * LOOKUP otherwise), and as names alone to one that only walks (find,
+ * which looks up the folders it enters, not the files).  A process is
+ * known by the lookup of a file in the folder it listed last.
+ */
+#define LOOKERS 16
+static struct looker {
+	pid_t pid;
+	fuse_ino_t listed; /* the folder it listed last */
+	bool looks;        /* it looked up a file of a folder it listed */
+	uint64_t used;
+} lookers[LOOKERS];
+static uint64_t lookers_clock;
+static pthread_mutex_t lookers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under lookers_lock: @pid's slot; with @make, a new one in place of the
+ * one used longest ago when it has none. */
+static struct looker *looker_of(pid_t pid, bool make)
+{
+	struct looker *old = &lookers[0];
+
+	for (size_t i = 0; i < LOOKERS; i++) {
+		if (lookers[i].pid == pid) {
+			lookers[i].used = ++lookers_clock;
+			return &lookers[i];
+		}
+		if (lookers[i].used < old->used)
+			old = &lookers[i];
+	}
+	if (!make)
+		return NULL;
+	*old = (struct looker){ .pid = pid, .used = ++lookers_clock };
+	return old;
+}
+
+void ll_looked_up(fuse_req_t req, fuse_ino_t parent, const struct stat *st)
+{
+	struct looker *l;
+
+	if (S_ISDIR(st->st_mode))
+		return;
+	pthread_mutex_lock(&lookers_lock);
+	l = looker_of(fuse_req_ctx(req)->pid, false);
+	if (l && l->listed == parent)
+		l->looks = true;
+	pthread_mutex_unlock(&lookers_lock);
+}
+
+/* The caller of @req lists folder @ino: true when it looks at what it
+ * lists. */
+static bool wants_attrs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct looker *l;
+	bool looks;
+
+	pthread_mutex_lock(&lookers_lock);
+	l = looker_of(fuse_req_ctx(req)->pid, true);
+	l->listed = ino;
+	looks = l->looks;
+	pthread_mutex_unlock(&lookers_lock);
+	return looks;
+}
+
+/*
  * The entry @name of folder @parent for READDIRPLUS, as a LOOKUP would
  * give it: its attributes and a node id with one more lookup (the
  * kernel counts one for each entry it takes).  0 or -errno (the entry
@@ -202,7 +269,8 @@ static int plus_entry(struct ll *ll, fuse_ino_t parent, const char *name,
  * fuse_dirent, as add_entry made them, offsets and all): as many as fit
  * in @size with their attributes.  "." and ".." and an entry whose
  * attributes cannot be had go with node id 0, which the kernel takes as
- * a name alone (no lookup counted); so do symlinks.
+ * a name alone (no lookup counted); so do symlinks, and every entry to
+ * a process that only walks (wants_attrs).
  */
 static void reply_plus(fuse_req_t req, fuse_ino_t parent, const char *plain,
 		       size_t len, size_t size)
@@ -211,6 +279,7 @@ static void reply_plus(fuse_req_t req, fuse_ino_t parent, const char *plain,
 	char *out = malloc(size ? size : 1);
 	uint64_t *inos = malloc((size / 24 + 1) * sizeof(*inos));
 	size_t used = 0, n = 0;
+	bool attrs = wants_attrs(req, parent);
 
 	if (!out || !inos) {
 		free(out);
@@ -240,7 +309,7 @@ static void reply_plus(fuse_req_t req, fuse_ino_t parent, const char *plain,
 		/* A link's size is its target's length, which may need
 		 * another collection (a device's user): it is looked up
 		 * when someone looks at it. */
-		if (type != DT_LNK && strcmp(name, ".") &&
+		if (attrs && type != DT_LNK && strcmp(name, ".") &&
 		    strcmp(name, "..") &&
 		    plus_entry(ll, parent, name, &e) == 0) {
 			inos[n++] = e.ino;

@@ -91,3 +91,46 @@ describe('a cold find against an API with a node limit', () => {
     }
   });
 });
+
+// READDIRPLUS (issue 22 item 4): entries go with attributes to a process
+// that looks at what it lists, as names alone to one that only walks, so
+// that a find does not leave the daemon a node for every file.
+describe('listings with attributes, to the processes that look at them', () => {
+  let sim, tree, m;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0']);
+    tree = expectTree(await sim.tenant());
+    m = await mount(sim, { opts: OPTS });
+  });
+  after(() => teardown(m, sim));
+
+  const dirsOf = (t) => [...t.entries.values()].filter((e) => e.type === 'dir').length;
+  const kernelNodes = () => {
+    const r = spawnSync('cat', ['.twingatefs/stats'], { cwd: m.dir, encoding: 'utf8' });
+    return Number(r.stdout.match(/^kernel-nodes: (\d+)/m)[1]);
+  };
+
+  test('find: exact entries, and a node for each folder only', () => {
+    findExactly(m, tree);
+    const dirs = [...tree.entries.values()].filter((e) => e.type === 'dir').length;
+    const n = kernelNodes();
+    // (the root, the status folder and its files looked at by the test)
+    assert.ok(n <= dirs + 5, `${n} kernel nodes after find, more than the ${dirs} folders`);
+    assert.ok(tree.entries.size > 3 * dirs, 'files outnumber folders');
+  });
+
+  test('ls -lR: every entry with its attributes, as lstat has them', () => {
+    const r = spawnSync('bash', ['-c', 'ls -lR . > /dev/null && find . -type f -printf "%s %m %p\\n" | sort'],
+      { cwd: m.dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    const files = [...tree.entries].filter(([, e]) => e.type === 'file');
+    assert.equal(lines(r.stdout).length, files.length);
+    // What the listing gave the kernel is what a LOOKUP gives: stat agrees.
+    const s = spawnSync('bash', ['-c', 'find . -type f -exec stat -c "%s %a ./%n" {} + | sed "s#^\\([0-9]*\\) \\([0-9]*\\) \\./\\./#\\1 \\2 ./#" | sort'],
+      { cwd: m.dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+    assert.equal(s.status, 0, s.stderr);
+    assert.deepEqual(lines(s.stdout), lines(r.stdout));
+    const n = kernelNodes();
+    assert.ok(n > 3 * dirsOf(tree), `${n} kernel nodes: ls -l looked at the files`);
+  });
+});
