@@ -377,9 +377,9 @@ static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 /*
  * Fetches the pages after the first of a list of @total (offset cursors:
  * all addressable at once), the window's worth to a request, up to
- * `concurrency` requests at once.  A request the API finds too big is
- * asked again smaller: half the pages, or at one page half the page
- * size; any other failure ends the listing.
+ * `concurrency` requests at once.  A request the API refuses for its size
+ * or cuts short is asked again smaller: with fewer pages, or, refused at
+ * one page, with half the page size; any other failure ends the listing.
  */
 static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 			       char *cursor, size_t csz)
@@ -415,8 +415,10 @@ static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 				       window_fit(tg_api_last_message(), q->n));
 		else
 			window_answered(r.win, q->n, sig);
-		if (!window_again(sig) || (q->n == 1 && l->first == 1) ||
-		    r.spoilt)
+		/* At one page, only a refusal for its size says smaller
+		 * pages would do (a cut answer may be the network's). */
+		if (!window_again(sig) || r.spoilt ||
+		    (q->n == 1 && (l->first == 1 || sig != WIN_REFUSED)))
 			break;
 		if (q->n == 1) {
 			/* One page is too much: smaller pages, from here on
