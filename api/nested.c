@@ -265,7 +265,8 @@ enum tg_err lister_complete(struct lister *l)
 	{
 		struct nested_run r = { l, plan, offsets, nplan, 0, 0, false,
 					window_of(&l->api->windows,
-						  kind->conns),
+						  kind->conns,
+						  TG_WINDOW_MOST),
 					1, NULL };
 
 		err = fetch_nested(&r);

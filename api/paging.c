@@ -388,7 +388,8 @@ static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 	unsigned depth = api->cfg.concurrency ? api->cfg.concurrency : 1;
 	struct pages_run r = { l, total, has_next, cursor, csz,
 			       (long)l->first, 0, false,
-			       window_of(&api->windows, l->kind), depth,
+			       window_of(&api->windows, l->kind,
+					 TG_WINDOW_MOST_LIST), depth,
 			       NULL };
 	enum tg_err err;
 

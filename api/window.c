@@ -49,14 +49,17 @@ static unsigned clamp(unsigned v)
 	return v < 1 ? 1 : v > TG_WINDOW_MOST ? TG_WINDOW_MOST : v;
 }
 
-struct tg_window *window_of(struct tg_windows *ws, const void *key)
+struct tg_window *window_of(struct tg_windows *ws, const void *key,
+			    unsigned most)
 {
 	struct tg_window *w = &ws->w[TG_WINDOWS - 1];
 
 	pthread_mutex_lock(&window_lock);
 	for (size_t i = 0; i < TG_WINDOWS; i++) {
-		if (!ws->key[i])
+		if (!ws->key[i]) {
 			ws->key[i] = key;
+			ws->w[i].most = clamp(most);
+		}
 		if (ws->key[i] == key) {
 			w = &ws->w[i];
 			break;
@@ -72,8 +75,9 @@ unsigned window_pages(struct tg_window *w, unsigned start)
 
 	pthread_mutex_lock(&window_lock);
 	if (!w->pages) {
-		w->pages = clamp(start);
-		w->most = TG_WINDOW_MOST;
+		if (!w->most)
+			w->most = TG_WINDOW_MOST;
+		w->pages = clamp(start) < w->most ? clamp(start) : w->most;
 		w->thresh = w->most;
 	}
 	n = w->pages;
@@ -86,8 +90,9 @@ void window_answered(struct tg_window *w, unsigned asked,
 {
 	pthread_mutex_lock(&window_lock);
 	if (!w->pages) {
-		w->pages = clamp(asked);
-		w->most = TG_WINDOW_MOST;
+		if (!w->most)
+			w->most = TG_WINDOW_MOST;
+		w->pages = clamp(asked) < w->most ? clamp(asked) : w->most;
 		w->thresh = w->most;
 	}
 	switch (sig) {
@@ -158,8 +163,9 @@ void window_refused(struct tg_window *w, unsigned asked, unsigned fit)
 
 	pthread_mutex_lock(&window_lock);
 	if (!w->pages) {
+		if (!w->most)
+			w->most = TG_WINDOW_MOST;
 		w->pages = clamp(asked);
-		w->most = TG_WINDOW_MOST;
 	}
 	/* As big is refused again, every time (a cost limit). */
 	if (asked > 1 && asked - 1 < w->most)

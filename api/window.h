@@ -46,9 +46,11 @@ enum window_signal {
 	WIN_OTHER,   /* any other failure: nothing learnt */
 };
 
-/* Most pages in one request whatever the answers (bounds the bodies in
- * memory at once: concurrency x this x a page). */
+/* Most pages in one request whatever the answers: they bound the bodies
+ * in memory at once, concurrency x this x a page.  A page of a list holds
+ * whole objects (a page of devices ~100 KB); a nested page only ids. */
 #define TG_WINDOW_MOST 64
+#define TG_WINDOW_MOST_LIST 24
 
 /* The signal of a request that ended with @err (its message @msg, NULL
  * when none) after @secs seconds, @timeout_s being the client's timeout. */
@@ -60,8 +62,10 @@ enum window_signal window_signal_of(enum tg_err err, const char *msg,
 bool window_too_big(const char *msg);
 
 /* The window of @key in @ws (the one of the last slot, shared, once
- * all are taken).  Never NULL. */
-struct tg_window *window_of(struct tg_windows *ws, const void *key);
+ * all are taken), of at most @most pages (at most TG_WINDOW_MOST) when
+ * new.  Never NULL. */
+struct tg_window *window_of(struct tg_windows *ws, const void *key,
+			    unsigned most);
 
 /* True for the signals that call for the request again, smaller. */
 static inline bool window_again(enum window_signal sig)

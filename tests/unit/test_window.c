@@ -173,19 +173,23 @@ static void one_window_a_key(void **state)
 	struct tg_window *a, *b;
 
 	(void)state;
-	a = window_of(&ws, &keys[0]);
-	b = window_of(&ws, &keys[1]);
+	a = window_of(&ws, &keys[0], TG_WINDOW_MOST);
+	b = window_of(&ws, &keys[1], 12);
 	assert_ptr_not_equal(a, b);
-	assert_ptr_equal(window_of(&ws, &keys[0]), a);
+	assert_ptr_equal(window_of(&ws, &keys[0], TG_WINDOW_MOST), a);
 	window_pages(a, 10);
 	window_answered(a, 10, WIN_FAST);
 	assert_int_equal(window_pages(b, 10), 10);
 	assert_int_equal(window_pages(a, 10), 20);
+	window_answered(b, 10, WIN_FAST);
+	assert_int_equal(window_pages(b, 10), 12); /* its own most */
+	window_answered(b, 12, WIN_FAST);
+	assert_int_equal(window_pages(b, 10), 12);
 	/* All slots taken: the last is shared. */
 	for (int i = 0; i < TG_WINDOWS + 2; i++)
-		assert_non_null(window_of(&ws, &keys[i]));
-	assert_ptr_equal(window_of(&ws, &keys[TG_WINDOWS + 1]),
-			 window_of(&ws, &keys[TG_WINDOWS]));
+		assert_non_null(window_of(&ws, &keys[i], 5));
+	assert_ptr_equal(window_of(&ws, &keys[TG_WINDOWS + 1], 5),
+			 window_of(&ws, &keys[TG_WINDOWS], 5));
 }
 
 int main(void)
