@@ -241,10 +241,14 @@ enum tg_err ahead_run(struct tg_api *api, struct ahead *a, size_t n,
 				err = TG_ENOMEM;
 				break;
 			}
+			if (!s->doc.len) {
+				n = sent; /* make has no more */
+				break;
+			}
 			if (sent > i)
 				hand_over(a, s);
 		}
-		if (err != TG_OK)
+		if (err != TG_OK || i >= n)
 			break;
 		finish(api, a, j);
 		err = j->err;

@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "tg_api.h"
+#include "window.h"
 
 /* The item at a dotted path ("address.value") under @node, or NULL. */
 cJSON *json_at(const cJSON *node, const char *path);
@@ -89,7 +90,8 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
  * The client's state (client.c makes and frees it): its transport, its
  * helpers, its settings, the pacers of both classes, its counters and its
  * health.  paging.c and nested.c read cfg and ahead and add to stats
- * (STAT_ADD), paging.c halves page_size; every other field is client.c's.
+ * (STAT_ADD), paging.c halves page_size and keeps windows; every other
+ * field is client.c's.
  * Shared by all threads: the pacers and ops under their locks, stats,
  * page_size and the health fields through __atomic builtins, the rest
  * read-only once tg_api_new returned.
@@ -106,7 +108,8 @@ struct tg_api {
 	struct http *http;
 	struct ahead *ahead; /* NULL with concurrency 1 */
 	struct tg_api_config cfg;
-	unsigned page_size; /* current; halved once if the API refuses it */
+	unsigned page_size; /* current; halved if the API refuses it */
+	struct tg_windows windows; /* pages per request (window.c) */
 	struct pacer read, write;
 	struct tg_api_stats stats;
 	/* requests per operation name ("tgfsList_devices"), for stats */
@@ -180,7 +183,9 @@ enum tg_err api_gql_take(struct tg_api *api, const char *doc,
  * answer i to take(ctx, i, data) in order; data stays the runner's.  It
  * stops at the first failure (of a request, of make, or of take), returns
  * it after every request it sent has ended, and leaves that request's
- * message as this thread's tg_api_last_message().
+ * message as this thread's tg_api_last_message().  @n may be a bound:
+ * make leaving @doc empty says there are no more requests (i is then
+ * not taken).
  */
 struct ahead;
 struct buf;

@@ -1,7 +1,8 @@
 /*
  * nested.c - the later pages of nested connections (a group's members past
  * the first page): planned from the totals of the first nested pages,
- * fetched by offset cursors as aliases, batch_pages to a request, and
+ * fetched by offset cursors as aliases, the window's worth to a request
+ * (window.c), and
  * appended to their nodes, which then become objects.  Either at once
  * (lister_complete, for tg_api_list and tg_api_lookup) or later, from
  * what tg_api_list_partial left (struct tg_pending, tg_api_complete,
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "schema_int.h"
@@ -53,31 +55,63 @@ static void take_nested(struct tg_object *slot, struct tg_object *full)
 	tg_object_release(full);
 }
 
+/* One request of nested pages: planned pages from @done on, @n of them,
+ * made at @t0. */
+struct nested_req {
+	size_t done, n;
+	double t0;
+};
+
 /* The later nested pages of a listing's objects, being fetched. */
 struct nested_run {
 	struct lister *l;
 	const struct nested_page *plan;
 	const long *offsets;
 	size_t nplan;
+	size_t next;    /* the planned page the next request starts at */
+	size_t taken;   /* requests answered and taken */
+	bool spoilt;    /* an answer failed half taken: no asking again */
+	struct tg_window *win; /* the kind's nested pages' */
+	unsigned depth; /* of ahead_run */
+	struct nested_req *reqs; /* request i in reqs[i % depth] */
 };
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Planned pages that request @b asks for: from *@done on. */
 static size_t nested_of(const struct nested_run *r, size_t b, size_t *done)
 {
-	size_t bp = r->l->api->cfg.batch_pages;
+	const struct nested_req *q = &r->reqs[b % r->depth];
 
-	*done = b * bp;
-	return r->nplan - *done < bp ? r->nplan - *done : bp;
+	*done = q->done;
+	return q->n;
 }
 
-/* Makes request @b: batch_pages of the planned nested pages, aliased. */
+/* Makes request @b: the window's worth of the planned nested pages,
+ * aliased; nothing once all are asked for. */
 static bool make_nested(void *ctx, size_t b, struct buf *doc)
 {
-	const struct nested_run *r = ctx;
+	struct nested_run *r = ctx;
 	const struct lister *l = r->l;
 	const struct tg_kind *kind = l->kind;
-	size_t done, batch = nested_of(r, b, &done);
+	struct nested_req *q = &r->reqs[b % r->depth];
+	size_t done, batch, w;
 
+	if (r->next >= r->nplan)
+		return true;
+	w = window_pages(r->win, l->api->cfg.batch_pages);
+	*q = (struct nested_req){ r->next,
+				  r->nplan - r->next < w ? r->nplan - r->next
+							 : w,
+				  mono_now() };
+	r->next += q->n;
+	batch = nested_of(r, b, &done);
 	if (!buf_addf(doc, "query tgfsNested_%s {", kind->list_field))
 		return false;
 	for (size_t k = 0; k < batch; k++) {
@@ -108,10 +142,14 @@ static bool make_nested(void *ctx, size_t b, struct buf *doc)
  * object's connection. */
 static enum tg_err take_nested_pages(void *ctx, size_t b, cJSON *data)
 {
-	const struct nested_run *r = ctx;
+	struct nested_run *r = ctx;
 	const struct lister *l = r->l;
 	size_t done, batch = nested_of(r, b, &done);
 
+	window_answered(r->win, (unsigned)batch,
+			window_signal_of(TG_OK, NULL,
+					 mono_now() - r->reqs[b % r->depth].t0,
+					 l->api->cfg.timeout_s));
 	STAT_ADD(l->api, pages, batch);
 	for (size_t k = 0; k < batch; k++) {
 		const struct nested_page *np = &r->plan[done + k];
@@ -123,14 +161,55 @@ static enum tg_err take_nested_pages(void *ctx, size_t b, cJSON *data)
 		edges = json_at(json_at(json_at(data, alias), field), "edges");
 		dst = json_at(json_at(l->pending[np->pending].node, field),
 			      "edges");
-		if (!cJSON_IsArray(edges) || !cJSON_IsArray(dst))
+		if (!cJSON_IsArray(edges) || !cJSON_IsArray(dst)) {
+			r->spoilt = true;
 			return TG_EPROTO;
+		}
 		while ((e = edges->child))
 			cJSON_AddItemToArray(dst,
 					     cJSON_DetachItemViaPointer(edges,
 									e));
 	}
+	r->taken++;
 	return TG_OK;
+}
+
+/* Fetches the planned pages, the window's worth to a request; one the
+ * API finds too big is asked again with fewer pages. */
+static enum tg_err fetch_nested(struct nested_run *r)
+{
+	struct tg_api *api = r->l->api;
+	enum tg_err err;
+
+	r->depth = api->cfg.concurrency ? api->cfg.concurrency : 1;
+	r->reqs = calloc(r->depth, sizeof(*r->reqs));
+	if (!r->reqs)
+		return TG_ENOMEM;
+	for (;;) {
+		const struct nested_req *q;
+		enum window_signal sig;
+
+		r->taken = 0;
+		err = ahead_run(api, api->ahead, r->nplan - r->next, r->depth,
+				make_nested, take_nested_pages, r);
+		if (err == TG_OK)
+			break;
+		q = &r->reqs[r->taken % r->depth];
+		sig = window_signal_of(err, tg_api_last_message(),
+				       mono_now() - q->t0, api->cfg.timeout_s);
+		if (sig == WIN_REFUSED)
+			window_refused(r->win, (unsigned)q->n,
+				       window_fit(tg_api_last_message(),
+						  (unsigned)q->n));
+		else
+			window_answered(r->win, (unsigned)q->n, sig);
+		if (!window_again(sig) || q->n <= 1 || r->spoilt)
+			break;
+		r->next = q->done;
+	}
+	free(r->reqs);
+	r->reqs = NULL;
+	return err;
 }
 
 enum tg_err lister_complete(struct lister *l)
@@ -187,12 +266,13 @@ enum tg_err lister_complete(struct lister *l)
 		}
 	}
 	{
-		struct nested_run r = { l, plan, offsets, nplan };
-		unsigned bp = l->api->cfg.batch_pages;
+		struct nested_run r = { l, plan, offsets, nplan, 0, 0, false,
+					window_of(&l->api->windows,
+						  kind->conns,
+						  TG_WINDOW_MOST),
+					1, NULL };
 
-		err = ahead_run(l->api, l->api->ahead, (nplan + bp - 1) / bp,
-				l->api->cfg.concurrency, make_nested,
-				take_nested_pages, &r);
+		err = fetch_nested(&r);
 		if (err != TG_OK)
 			goto out;
 	}

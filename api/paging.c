@@ -3,16 +3,19 @@
  * tg_api_list_partial) and looking one object up (tg_api_lookup).
  *
  * The first page tells the total, and halves the page size once if the
- * API refuses it.  Since cursors are offsets (base64 "arrayconnection:N"),
- * the remaining pages are addressable at once and go out as aliases,
- * batch_pages to a request, up to `concurrency` requests at once
- * (ahead.c).  After them (objects added meanwhile), or when the cursors
+ * API refuses it (or until one page fits the API's cost limit).  Since
+ * cursors are offsets (base64 "arrayconnection:N"), the remaining pages
+ * are addressable at once and go out as aliases, as many to a request as
+ * the window says (window.c: it grows from batch_pages while answers
+ * come fast and whole, halves on one too big), up to `concurrency`
+ * requests at once (ahead.c).  After them (objects added meanwhile), or when the cursors
  * are not offsets, endCursor is followed one page at a time.  Nodes whose
  * nested connections have pages left wait in the lister for nested.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "schema_int.h"
@@ -206,7 +209,8 @@ static bool page_size_refused(const char *msg)
 
 /*
  * Sends the first page (with @filter and @vars, if any), halving the page
- * size once if the API refuses it.
+ * size once if the API refuses it, and as often as needed while the API
+ * finds one page too big (a query cost limit: nested pages multiply).
  */
 static enum tg_err first_page(struct lister *l, const char *filter,
 			      cJSON *vars, const char *vdecl, bool *has_next,
@@ -229,8 +233,8 @@ again:
 		goto out;
 	}
 	err = api_gql(l->api, GQL_QUERY, doc.s, vars, &data, &msg);
-	if (err == TG_EQUERY && !halved && l->first > 1 &&
-	    page_size_refused(msg)) {
+	if (err == TG_EQUERY && l->first > 1 &&
+	    ((!halved && page_size_refused(msg)) || window_too_big(msg))) {
 		/* Keep the smaller size for every later request. */
 		__atomic_store_n(&l->api->page_size, l->first / 2,
 				 __ATOMIC_RELAXED);
@@ -294,6 +298,14 @@ enum tg_err tg_api_list(struct tg_api *api, const struct tg_kind *kind,
 	return tg_api_list_partial(api, kind, out, NULL);
 }
 
+/* One request of a root list's later pages: the nodes from @from on,
+ * @n pages of the lister's page size, made at @t0. */
+struct pages_req {
+	long from;
+	unsigned n;
+	double t0;
+};
+
 /* The later pages of a root list, being fetched. */
 struct pages_run {
 	struct lister *l;
@@ -301,35 +313,47 @@ struct pages_run {
 	bool *has_next; /* the last page's page info */
 	char *cursor;
 	size_t csz;
+	long next;      /* the node the next request starts at */
+	size_t taken;   /* requests answered and taken */
+	bool spoilt;    /* an answer failed half taken: no asking again */
+	struct tg_window *win; /* the kind's list's */
+	unsigned depth; /* of ahead_run: how many requests are out at once */
+	struct pages_req *reqs; /* request i in reqs[i % depth] */
 };
 
-/* Pages (after the first) that request @b asks for: from *@from. */
-static unsigned pages_of(const struct pages_run *r, size_t b, long *from)
+static double mono_now(void)
 {
-	unsigned bp = r->l->api->cfg.batch_pages, n = 0;
-	long first = (long)r->l->first;
+	struct timespec ts;
 
-	*from = first + (long)(b * bp) * first;
-	while (n < bp && *from + (long)n * first < r->total)
-		n++;
-	return n;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Makes request @b: batch_pages pages of the list, aliased p0, p1... */
+/* Makes request @b: as many pages as the window holds, from the next
+ * node on, aliased p0, p1...; nothing when the list is all asked for. */
 static bool make_pages(void *ctx, size_t b, struct buf *doc)
 {
-	const struct pages_run *r = ctx;
+	struct pages_run *r = ctx;
+	struct tg_api *api = r->l->api;
 	const struct tg_kind *kind = r->l->kind;
-	long from;
-	unsigned n = pages_of(r, b, &from);
+	struct pages_req *q = &r->reqs[b % r->depth];
+	long first = (long)r->l->first, left = r->total - r->next;
+	unsigned n = 0, w;
 
+	if (left <= 0)
+		return true;
+	w = window_pages(r->win, api->cfg.batch_pages);
+	while (n < w && (long)n * first < left)
+		n++;
+	*q = (struct pages_req){ r->next, n, mono_now() };
+	r->next += (long)n * first;
 	if (!buf_addf(doc, "query tgfsListPages_%s {", kind->list_field))
 		return false;
 	for (unsigned k = 0; k < n; k++) {
 		char after[64];
 
-		api_offset_cursor(from + (long)k * r->l->first - 1, after,
-			      sizeof(after));
+		api_offset_cursor(q->from + (long)k * first - 1, after,
+				  sizeof(after));
 		if (!add_page(doc, kind, k, r->l->first, after, NULL))
 			return false;
 	}
@@ -338,15 +362,88 @@ static bool make_pages(void *ctx, size_t b, struct buf *doc)
 
 static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 {
-	const struct pages_run *r = ctx;
-	long from;
-	unsigned n = pages_of(r, b, &from);
+	struct pages_run *r = ctx;
+	struct tg_api *api = r->l->api;
+	const struct pages_req *q = &r->reqs[b % r->depth];
 	enum tg_err err = TG_OK;
 
-	STAT_ADD(r->l->api, pages, n);
-	for (unsigned k = 0; k < n && err == TG_OK; k++)
+	window_answered(r->win, q->n,
+			window_signal_of(TG_OK, NULL, mono_now() - q->t0,
+					 api->cfg.timeout_s));
+	STAT_ADD(api, pages, q->n);
+	for (unsigned k = 0; k < q->n && err == TG_OK; k++)
 		err = take_page(r->l, data, k, r->has_next, r->cursor, r->csz,
 				NULL);
+	if (err == TG_OK)
+		r->taken++;
+	else
+		r->spoilt = true;
+	return err;
+}
+
+/*
+ * Fetches the pages after the first of a list of @total (offset cursors:
+ * all addressable at once), the window's worth to a request, up to
+ * `concurrency` requests at once.  A request the API refuses for its size
+ * or cuts short is asked again smaller: with fewer pages, or, refused at
+ * one page, with half the page size; any other failure ends the listing.
+ */
+static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
+			       char *cursor, size_t csz)
+{
+	struct tg_api *api = l->api;
+	unsigned depth = api->cfg.concurrency ? api->cfg.concurrency : 1;
+	struct pages_run r = { l, total, has_next, cursor, csz,
+			       (long)l->first, 0, false,
+			       window_of(&api->windows, l->kind,
+					 TG_WINDOW_MOST_LIST), depth,
+			       NULL };
+	enum tg_err err;
+
+	r.reqs = calloc(depth, sizeof(*r.reqs));
+	if (!r.reqs)
+		return TG_ENOMEM;
+	for (;;) {
+		const struct pages_req *q;
+		long left = total - r.next;
+		enum window_signal sig;
+		size_t most = (size_t)((left + l->first - 1) / l->first);
+
+		r.taken = 0;
+		err = ahead_run(api, api->ahead, most, depth, make_pages,
+				take_pages, &r);
+		if (err == TG_OK)
+			break;
+		/* The failed request is the first one not taken. */
+		q = &r.reqs[r.taken % depth];
+		sig = window_signal_of(err, tg_api_last_message(),
+				       mono_now() - q->t0, api->cfg.timeout_s);
+		if (sig == WIN_REFUSED)
+			window_refused(r.win, q->n,
+				       window_fit(tg_api_last_message(), q->n));
+		else
+			window_answered(r.win, q->n, sig);
+		/* At one page, only a refusal for its size says smaller
+		 * pages would do (a cut answer may be the network's). */
+		if (!window_again(sig) || r.spoilt ||
+		    (q->n == 1 && (l->first == 1 || sig != WIN_REFUSED)))
+			break;
+		if (q->n == 1) {
+			/* One page is too much: smaller pages, from here on
+			 * for every listing. */
+			tg_log(TG_LOG_WARN, "a page of %u is too big for the "
+			       "API: using %u", l->first, l->first / 2);
+			l->first /= 2;
+			__atomic_store_n(&api->page_size, l->first,
+					 __ATOMIC_RELAXED);
+		} else {
+			tg_log(TG_LOG_INFO, "%u pages in one request are too "
+			       "many for the API: asking again with fewer",
+			       q->n);
+		}
+		r.next = q->from;
+	}
+	free(r.reqs);
 	return err;
 }
 
@@ -375,14 +472,8 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 	/* Offset cursors let us ask for every remaining page at once. */
 	api_offset_cursor((long)l.first - 1, expect, sizeof(expect));
 	if (has_next && strcmp(cursor, expect) == 0 && total > (long)l.first) {
-		struct pages_run r = { &l, total, &has_next, cursor,
-				       sizeof(cursor) };
-		long pages = (total - 1) / l.first; /* after the first */
-		unsigned bp = api->cfg.batch_pages;
-
-		err = ahead_run(api, api->ahead, (pages + bp - 1) / bp,
-				api->cfg.concurrency, make_pages, take_pages,
-				&r);
+		err = later_pages(&l, total, &has_next, cursor,
+				  sizeof(cursor));
 		if (err != TG_OK)
 			goto out;
 	}

@@ -38,6 +38,9 @@ const USAGE = `usage: bench/run.mjs [options]
   --size S              tiny|small|large|<devices> (default: large with
                         --rate off, 2000 with --rate real)
   --latency-ms N        simulator latency per request (default 50)
+  --max-nodes N         the simulator refuses a request asking for more than
+                        N nodes, as an API with a query cost limit does
+                        (default 0: no limit)
   --only a,b,...        run only these operations (names below; '*' globs,
                         e.g. 'ls-*'); 'overhead' is one of them
   --mount-opts 'a=b,..' extra -o options for twingatefs (after ours: they win)
@@ -69,6 +72,7 @@ try {
       rate: { type: 'string', default: 'off' },
       size: { type: 'string' },
       'latency-ms': { type: 'string', default: '50' },
+      'max-nodes': { type: 'string', default: '0' },
       only: { type: 'string' },
       'mount-opts': { type: 'string', default: '' },
       json: { type: 'string' },
@@ -310,6 +314,13 @@ function operations(ctx) {
   ops.push({ name: 'rsync-remount', label: 'rsync -a (after remount)', fresh: true,
              needsDest: true, cmd: rsync, env: { DEST: ctx.dest }, note: rsyncNote,
              cost: (M) => listCost(M, ALL_KINDS, { nested: true, keys: true }) });
+  // The same tree copied from tmpfs to tmpfs (the rsync's copy of the
+  // mount): what rsync -a costs without twingatefs, for rsync-cold.
+  ops.push({ name: 'rsync-tmpfs', label: 'rsync -a (tmpfs to tmpfs)', fresh: false,
+             needsDest: true, setup: rsync, prepare: 'rm -rf --one-file-system "$COPY" && mkdir "$COPY"',
+             cmd: 'cd "$DEST" && rsync -a --stats ./ "$COPY/"', env: { DEST: ctx.dest, COPY: ctx.copy },
+             note: rsyncNote, after: () => spawnSync('rm', ['-rf', '--one-file-system', '--', ctx.copy]),
+             cost: () => ({ bound: 0, boundHow: 'no mount', naive: 0, naiveHow: 'no mount' }) });
   // The value it does not have: writing the current one sends nothing.
   const echoValue = ctx.echoTrusted ? 'untrusted' : 'trusted';
   ops.push({ name: 'echo-trust', label: `echo ${echoValue} > devices/<id>/trust`, fresh: true,
@@ -336,7 +347,7 @@ function operations(ctx) {
 }
 
 const OP_NAMES = [...TOP.map((k) => `ls-${k}`), 'ls-connectors', 'ls-l-devices', 'cat-trust',
-  'grep-trust', 'find', 'rsync-cold', 'rsync-warm', 'rsync-remount', 'echo-trust',
+  'grep-trust', 'find', 'rsync-cold', 'rsync-warm', 'rsync-remount', 'rsync-tmpfs', 'echo-trust',
   'mkdir-connector', 'overhead'];
 
 if (args.help) {
@@ -397,6 +408,8 @@ async function main() {
   const size = args.size ?? (rate === 'real' ? '2000' : 'large');
   const latency = Number(args['latency-ms']);
   if (!Number.isInteger(latency) || latency < 0) die('--latency-ms wants a whole number');
+  const maxNodes = Number(args['max-nodes']);
+  if (!Number.isInteger(maxNodes) || maxNodes < 0) die('--max-nodes wants a whole number');
   const reps = Number(args['overhead-reps']);
   if (!Number.isInteger(reps) || reps < 1) die('--overhead-reps wants a positive number');
   const opTimeout = Number(args['op-timeout']);
@@ -435,7 +448,7 @@ async function main() {
 
   const result = {
     date: new Date().toISOString(),
-    config: { rate, size, latencyMs: latency, mountOpts: mountOpts.join(','), token: TOKEN, bin: BIN,
+    config: { rate, size, latencyMs: latency, maxNodes, mountOpts: mountOpts.join(','), token: TOKEN, bin: BIN,
               sharedBudget: rate === 'real' && args['shared-budget'],
               node: process.version, tmp: top },
     tenant: null, rows: [], overhead: null, problems,
@@ -445,7 +458,8 @@ async function main() {
   let M = null;
   if (benchOps.length) {
     const simArgs = ['--size', size, '--latency-ms', String(latency),
-      '--rate-read', rate === 'real' ? '60' : '0', '--rate-write', rate === 'real' ? '20' : '0'];
+      '--rate-read', rate === 'real' ? '60' : '0', '--rate-write', rate === 'real' ? '20' : '0',
+      '--max-nodes', String(maxNodes)];
     log(`bench: simulator --size ${size} --latency-ms ${latency} --rate ${rate} ...\n`);
     const sim = await startSim(simArgs, { startMs: SIM_START_MS });
     const cfg = await sim.get('/_sim/config');
@@ -464,7 +478,7 @@ async function main() {
     for (const n of t.remoteNetworks) nameCount.set(n.name, (nameCount.get(n.name) || 0) + 1);
     const net = t.remoteNetworks.find((n) => nameCount.get(n.name) === 1 && /^[A-Za-z0-9][A-Za-z0-9 ._-]*$/.test(n.name));
     const ctx = {
-      dest, destFilled: false,
+      dest, destFilled: false, copy: `${dest}-copy`,
       catDevice: devs[0]?.id,
       echoDevice: untrusted[untrusted.length - 1]?.id ?? devs[devs.length - 1]?.id,
       echoTrusted: !untrusted.length,
@@ -506,7 +520,7 @@ async function main() {
           ctx.destFilled = true;
         } else if (op.needsDest && !ctx.destFilled) {
           await fresh();
-          const r = await runCmd(op.cmd, mnt, op.env, opTimeout);
+          const r = await runCmd(op.setup ?? op.cmd, mnt, op.env, opTimeout);
           if (r.code !== 0) throw new Error(`set-up rsync failed: ${r.stderr.trim()}`);
           ctx.destFilled = true;
           await fresh();
@@ -647,6 +661,7 @@ function report(result, M) {
   const out = [];
   const c = result.config;
   out.push(`twingatefs bench: --rate ${c.rate}${c.sharedBudget ? ' --shared-budget' : ''} --size ${c.size} --latency-ms ${c.latencyMs}` +
+           `${c.maxNodes ? ` --max-nodes ${c.maxNodes}` : ''}` +
            `${c.mountOpts ? ` (mount -o ${c.mountOpts})` : ''}`);
   if (result.tenant) {
     const tt = result.tenant;
@@ -683,6 +698,13 @@ function report(result, M) {
       out.push(`  at its end: ${fmtMiB(full.anonKiB)} MiB its own (anon), ${fmtMiB(full.fileKiB)} MiB of program and ` +
                `library pages; goal for the peak: 2 x API bytes + 16 MiB = ${fmtMiB(2 * full.apiBytes / 1024 + 16 * 1024)} MiB`);
     }
+  }
+  const cold = result.rows.find((r) => r.op === 'rsync-cold' && r.ok);
+  const copy = result.rows.find((r) => r.op === 'rsync-tmpfs' && r.ok);
+  if (cold && copy) {
+    out.push('');
+    out.push(`rsync -a of the tree: cold through twingatefs ${fmtMs(cold.wallMs)}, tmpfs to tmpfs ${fmtMs(copy.wallMs)}: ` +
+             `${(cold.wallMs / copy.wallMs).toFixed(2)}x (issue 22 item 4: <= 3x)`);
   }
   const lc = result.rows.filter((r) => r.wall0Ms !== undefined);
   if (lc.length) {

@@ -231,6 +231,11 @@ static double attrs_for(struct ll *ll, const char *path, struct stat *st)
 	return left >= 0 && left < t ? left : t;
 }
 
+double ll_attrs_for(struct ll *ll, const char *path, struct stat *st)
+{
+	return attrs_for(ll, path, st);
+}
+
 /* Gives the kernel an entry for @name in @parent, whose path is @path:
  * its attributes and a node id (an object's folder's by its object's
  * id).  0, or -errno not replied yet. */
@@ -258,6 +263,7 @@ static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		e.attr.st_nlink = 1;
 		e.entry_timeout = e.attr_timeout = 0;
 	}
+	ll_looked_up(req, parent, &e.attr);
 	/* An interrupted lookup: the kernel never got the id. */
 	if (fuse_reply_entry(req, &e) == -ENOENT)
 		inodes_forget(ll->nodes, e.ino, 1);
@@ -663,10 +669,9 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 		tgfs_want_parallel_dirops = true;
 	}
-	/* Entries come without attributes (ops.c add_typed): plain READDIR
-	 * replies are smaller than READDIRPLUS ones holding none. */
-	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS |
-				  FUSE_CAP_READDIRPLUS_AUTO);
+	/* READDIRPLUS: a walk's lstats need no LOOKUP each (lldir.c). */
+	conn->want |= conn->capable & (FUSE_CAP_READDIRPLUS |
+				       FUSE_CAP_READDIRPLUS_AUTO);
 	/* libfuse gives each worker thread a receive buffer of max_write
 	 * (1 MiB by default), wholly resident after a walk of the large
 	 * tenant: files here are small, so 128 KiB writes are plenty. */
@@ -722,6 +727,7 @@ static const struct fuse_lowlevel_ops ll_ops = {
 	.release = ll_release,
 	.opendir = ll_opendir,
 	.readdir = ll_readdir,
+	.readdirplus = ll_readdirplus,
 	.releasedir = ll_releasedir,
 	.statfs = ll_statfs,
 };

@@ -98,11 +98,21 @@ void ll_invalidate(void *arg, const struct inval_note *note);
 void ll_folders_changed(void *arg);
 
 /* Folders (lldir.c): opened only with -o dir_open, listed whole at
- * offset 0 and handed out in pieces. */
+ * offset 0 and handed out in pieces, with attributes to READDIRPLUS. */
 void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
 void ll_releasedir(fuse_req_t req, fuse_ino_t ino,
 		   struct fuse_file_info *fi);
+/* READDIRPLUS: the same pieces, each entry with its attributes and a node
+ * id, as a LOOKUP would give it (the kernel counts a lookup for each). */
+void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi);
+/* A LOOKUP gave the kernel @name of @parent, of attributes @st: tells
+ * READDIRPLUS whether its caller looks at what it lists (lldir.c). */
+void ll_looked_up(fuse_req_t req, fuse_ino_t parent, const struct stat *st);
+/* The attribute timeout of @st, the attributes of @path (ll.c): a
+ * folder's mtime gets its generation.  Cannot fail. */
+double ll_attrs_for(struct ll *ll, const char *path, struct stat *st);
 
 #endif /* TGFS_LL_H */

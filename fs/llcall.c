@@ -120,6 +120,8 @@ W(opendir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
   (req, i, fi))
 W(readdir, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
 	    struct fuse_file_info *fi), (req, i, s, o, fi))
+W(readdirplus, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
+		struct fuse_file_info *fi), (req, i, s, o, fi))
 W(releasedir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
   (req, i, fi))
 
@@ -150,6 +152,7 @@ const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops)
 	SET(release);
 	SET(opendir);
 	SET(readdir);
+	SET(readdirplus);
 	SET(releasedir);
 #undef SET
 	return &outer;

@@ -5,8 +5,11 @@
  * generation in its mtime (ll.c attrs_for), or a drop after a change
  * (ll.c folders_changed), tells it when not to.  Without an open, a
  * listing is kept as a snapshot by node id while the kernel reads it in
- * pieces (readdir_unopened).
+ * pieces (readdir_unopened).  To READDIRPLUS each piece goes with the
+ * attributes of its entries and a node id each, as LOOKUP gives them
+ * (reply_plus), so a walk's lstats cost no LOOKUP of their own.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -169,29 +172,174 @@ static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
 	return rc ? rc : d->error;
 }
 
-/* Replies the piece of @buf (@len bytes of entries) at byte @at, at most
- * @size bytes; past the end, an empty one.  True at the end.  The kernel
- * drops an entry the piece cuts, and asks from it next time. */
-static bool reply_piece(fuse_req_t req, const char *buf, size_t len,
-			size_t at, size_t size)
+/*
+ * Who gets attributes.  A node id for each entry costs memory for as long
+ * as the kernel keeps it (~90 bytes here, all of a large tenant's 690,000
+ * entries after a find): entries go with attributes to a process that
+ * looks at what it lists (rsync, ls -l, du: an lstat of each entry, each a
+ * LOOKUP otherwise), and as names alone to one that only walks (find,
+ * which looks up the folders it enters, not the files).  A process is
+ * known by the lookup of a file in the folder it listed last.
+ */
+#define LOOKERS 16
+static struct looker {
+	pid_t pid;
+	fuse_ino_t listed; /* the folder it listed last */
+	bool looks;        /* it looked up a file of a folder it listed */
+	uint64_t used;
+} lookers[LOOKERS];
+static uint64_t lookers_clock;
+static pthread_mutex_t lookers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Under lookers_lock: @pid's slot; with @make, a new one in place of the
+ * one used longest ago when it has none. */
+static struct looker *looker_of(pid_t pid, bool make)
 {
-	if (at >= len) {
-		fuse_reply_buf(req, NULL, 0);
-		return true;
+	struct looker *old = &lookers[0];
+
+	for (size_t i = 0; i < LOOKERS; i++) {
+		if (lookers[i].pid == pid) {
+			lookers[i].used = ++lookers_clock;
+			return &lookers[i];
+		}
+		if (lookers[i].used < old->used)
+			old = &lookers[i];
 	}
-	fuse_reply_buf(req, buf + at, len - at < size ? len - at : size);
-	return false;
+	if (!make)
+		return NULL;
+	*old = (struct looker){ .pid = pid, .used = ++lookers_clock };
+	return old;
 }
 
-/* Under snap_lock: the piece of @s at byte @at; the last (empty) one
- * frees it. */
-static void snap_reply(fuse_req_t req, struct snap *s, size_t at,
-		       size_t size)
+void ll_looked_up(fuse_req_t req, fuse_ino_t parent, const struct stat *st)
 {
-	if (reply_piece(req, s->buf, s->len, at, size)) {
-		free(s->buf);
-		memset(s, 0, sizeof(*s));
+	struct looker *l;
+
+	if (S_ISDIR(st->st_mode))
+		return;
+	pthread_mutex_lock(&lookers_lock);
+	l = looker_of(fuse_req_ctx(req)->pid, false);
+	if (l && l->listed == parent)
+		l->looks = true;
+	pthread_mutex_unlock(&lookers_lock);
+}
+
+/* The caller of @req lists folder @ino: true when it looks at what it
+ * lists. */
+static bool wants_attrs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct looker *l;
+	bool looks;
+
+	pthread_mutex_lock(&lookers_lock);
+	l = looker_of(fuse_req_ctx(req)->pid, true);
+	l->listed = ino;
+	looks = l->looks;
+	pthread_mutex_unlock(&lookers_lock);
+	return looks;
+}
+
+/*
+ * The entry @name of folder @parent for READDIRPLUS, as a LOOKUP would
+ * give it: its attributes and a node id with one more lookup (the
+ * kernel counts one for each entry it takes).  0 or -errno (the entry
+ * then goes without attributes).
+ */
+static int plus_entry(struct ll *ll, fuse_ino_t parent, const char *name,
+		      struct fuse_entry_param *e)
+{
+	char *path = NULL, id[256];
+	int rc = ll_path_for(ll, parent, name, false, &path);
+
+	if (!rc)
+		rc = tgfs_getattr(ll->fs, path, &e->attr, id, sizeof(id));
+	if (!rc)
+		rc = inodes_lookup(ll->nodes, parent, name,
+				   id[0] ? id : NULL, &e->ino, &e->generation);
+	if (!rc) {
+		e->entry_timeout = ll->cfg.entry_timeout;
+		e->attr_timeout = ll_attrs_for(ll, path, &e->attr);
 	}
+	free(path);
+	return rc;
+}
+
+/*
+ * Replies READDIRPLUS from @len bytes of plain entries (struct
+ * fuse_dirent, as add_entry made them, offsets and all): as many as fit
+ * in @size with their attributes.  "." and ".." and an entry whose
+ * attributes cannot be had go with node id 0, which the kernel takes as
+ * a name alone (no lookup counted); so do symlinks, and every entry to
+ * a process that only walks (wants_attrs).
+ */
+static void reply_plus(fuse_req_t req, fuse_ino_t parent, const char *plain,
+		       size_t len, size_t size)
+{
+	struct ll *ll = ll_of(req);
+	char *out = malloc(size ? size : 1);
+	uint64_t *inos = malloc((size / 24 + 1) * sizeof(*inos));
+	size_t used = 0, n = 0;
+	bool attrs = wants_attrs(req, parent);
+
+	if (!out || !inos) {
+		free(out);
+		free(inos);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t p = 0; p + 24 <= len;) {
+		uint64_t ino, off;
+		uint32_t namelen, type;
+		char name[256];
+		struct fuse_entry_param e = { 0 };
+		size_t step, need;
+
+		memcpy(&ino, plain + p, 8);
+		memcpy(&off, plain + p + 8, 8);
+		memcpy(&namelen, plain + p + 16, 4);
+		memcpy(&type, plain + p + 20, 4);
+		step = (24 + (size_t)namelen + 7) & ~(size_t)7;
+		if (namelen >= sizeof(name) || p + step > len)
+			break; /* the cut end of a piece */
+		memcpy(name, plain + p + 24, namelen);
+		name[namelen] = '\0';
+		need = fuse_add_direntry_plus(req, NULL, 0, name, NULL, 0);
+		if (used + need > size)
+			break;
+		/* A link's size is its target's length, which may need
+		 * another collection (a device's user): it is looked up
+		 * when someone looks at it. */
+		if (attrs && type != DT_LNK && strcmp(name, ".") &&
+		    strcmp(name, "..") &&
+		    plus_entry(ll, parent, name, &e) == 0) {
+			inos[n++] = e.ino;
+		} else {
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = ino;
+			e.attr.st_mode = type << 12;
+		}
+		fuse_add_direntry_plus(req, out + used, size - used, name, &e,
+				       (off_t)off);
+		used += need;
+		p += step;
+	}
+	/* An interrupted readdir: the kernel took none of them. */
+	if (fuse_reply_buf(req, out, used) == -ENOENT)
+		for (size_t i = 0; i < n; i++)
+			inodes_forget(ll->nodes, inos[i], 1);
+	free(out);
+	free(inos);
+}
+
+/* Replies the piece @piece of @len bytes, the entries from @ino's
+ * listing at some offset: as they are, or with attributes (@plus). */
+static void reply_entries(fuse_req_t req, fuse_ino_t ino, bool plus,
+			  const char *piece, size_t len, size_t size)
+{
+	if (plus && len)
+		reply_plus(req, ino, piece, len, size);
+	else
+		fuse_reply_buf(req, piece, len < size ? len : size);
 }
 
 /*
@@ -200,16 +348,20 @@ static void snap_reply(fuse_req_t req, struct snap *s, size_t at,
  * a hash of the listing in their high half, so a piece is only ever cut
  * from the listing its offset came from: one no longer kept is made
  * again, and a listing that changed meanwhile fails that read with EIO
- * rather than hand out entries cut at the wrong places.
+ * rather than hand out entries cut at the wrong places.  The piece is
+ * copied out (at most @size bytes: entries with attributes are bigger),
+ * so attributes are looked up with no lock held; past the end, the
+ * listing is let go.
  */
 static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
-			     off_t off)
+			     off_t off, bool plus)
 {
 	struct ll *ll = ll_of(req);
 	uint32_t tag = (uint32_t)((uint64_t)off >> 32), made;
-	size_t at = (size_t)((uint64_t)off & 0xffffffffu);
+	size_t at = (size_t)((uint64_t)off & 0xffffffffu), n = 0;
 	struct ll_dir d = { 0 };
 	struct snap *s;
+	char *piece = NULL;
 	int rc;
 
 	if (off < 0 || (off > 0 && !tag)) {
@@ -218,42 +370,54 @@ static void readdir_unopened(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	pthread_mutex_lock(&ll->snap_lock);
 	s = off ? snap_find(ll, ino, tag) : NULL;
-	if (s) {
-		snap_reply(req, s, at, size);
+	if (!s) {
 		pthread_mutex_unlock(&ll->snap_lock);
-		return;
+		rc = list_folder(req, ino, &d);
+		if (!rc && !d.buf)
+			rc = -EIO; /* "." and ".." at least */
+		if (rc) {
+			free(d.buf);
+			ll_reply_rc(req, rc);
+			return;
+		}
+		made = tag_listing(d.buf, d.len);
+		if (off && made != tag) {
+			free(d.buf);
+			fuse_reply_err(req, EIO);
+			return;
+		}
+		/* Entries the kernel holds: dropped after a change
+		 * (folders_changed). */
+		inodes_mark_listed(ll->nodes, ino);
+		pthread_mutex_lock(&ll->snap_lock);
+		s = snap_put(ll, ino, made, d.buf, d.len);
+	}
+	if (at >= s->len) {
+		free(s->buf);
+		memset(s, 0, sizeof(*s));
+	} else {
+		n = s->len - at < size ? s->len - at : size;
+		piece = malloc(n);
+		if (piece)
+			memcpy(piece, s->buf + at, n);
 	}
 	pthread_mutex_unlock(&ll->snap_lock);
-	rc = list_folder(req, ino, &d);
-	if (!rc && !d.buf)
-		rc = -EIO; /* "." and ".." at least */
-	if (rc) {
-		free(d.buf);
-		ll_reply_rc(req, rc);
-		return;
-	}
-	made = tag_listing(d.buf, d.len);
-	if (off && made != tag) {
-		free(d.buf);
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	/* Entries the kernel holds: dropped after a change (folders_changed). */
-	inodes_mark_listed(ll->nodes, ino);
-	pthread_mutex_lock(&ll->snap_lock);
-	s = snap_put(ll, ino, made, d.buf, d.len);
-	snap_reply(req, s, at, size);
-	pthread_mutex_unlock(&ll->snap_lock);
+	if (n && !piece)
+		fuse_reply_err(req, ENOMEM);
+	else
+		reply_entries(req, ino, plus, piece, n, size);
+	free(piece);
 }
 
-void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-		       off_t off, struct fuse_file_info *fi)
+static void readdir_any(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, struct fuse_file_info *fi, bool plus)
 {
 	struct ll_dir *d = (struct ll_dir *)(uintptr_t)fi->fh;
+	size_t at;
 	int rc = 0;
 
 	if (!d) {
-		readdir_unopened(req, ino, size, off);
+		readdir_unopened(req, ino, size, off, plus);
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
@@ -263,12 +427,24 @@ void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	}
 	/* Replied under the lock: once the reply is in, the folder may be
 	 * closed, and its RELEASEDIR waits for the lock to free @d. */
+	at = off < 0 || (size_t)off > d->len ? d->len : (size_t)off;
 	if (rc)
 		ll_reply_rc(req, rc);
 	else
-		reply_piece(req, d->buf, d->len, off < 0 ? d->len : (size_t)off,
-			    size);
+		reply_entries(req, ino, plus, d->buf + at, d->len - at, size);
 	pthread_mutex_unlock(&d->lock);
+}
+
+void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	readdir_any(req, ino, size, off, fi, false);
+}
+
+void ll_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	readdir_any(req, ino, size, off, fi, true);
 }
 
 void ll_releasedir(fuse_req_t req, fuse_ino_t ino,

@@ -194,18 +194,27 @@ describe('the later requests of one listing are on the wire together', () => {
           assert.deepEqual(sorted(got), sorted(names));
           const pages = Math.ceil(users.length / 2);
           assert.ok(pages >= 5, 'the listing takes several requests');
-          assert.equal(st.requests, pages, 'one page a request');
+          // batch_pages=1 is where the window starts: the first requests
+          // sent ahead hold one page each; answers fast and whole let the
+          // later ones hold more (issue 22), each page asked once.
+          assert.equal(st.pages, pages, 'each page once');
+          assert.ok(st.requests <= pages && st.requests >= Math.min(pages, 1 + most),
+            `${st.requests} requests for ${pages} pages`);
           assert.equal(st.maxInFlight, most);
-          // Members past a group's first page (nested pages) go the same way.
+          // Members past a group's first page (nested pages) go the same
+          // way: the biggest group first, while its window is where it starts.
           sh('ls groups > /dev/null', m.dir);
+          const members = (g) => childrenOf(tree, `groups/${g}/users`).length;
+          const byMembers = [...groups].sort((a, b) => members(b) - members(a));
+          assert.ok(members(byMembers[0]) >= 10, 'a group with 4 member pages past its first');
           await sim.resetStats();
-          for (const g of groups) {
+          for (const g of byMembers) {
             assert.deepEqual(sorted(lines(sh(`ls -1A 'groups/${g}/users'`, m.dir))),
               sorted(childrenOf(tree, `groups/${g}/users`)), g);
+            if (g === byMembers[0]) assert.equal((await sim.stats()).maxInFlight, most, 'the biggest group');
           }
           const nst = await sim.stats();
-          assert.ok(nst.operations.tgfsNested_groups >= 4, JSON.stringify(nst.operations));
-          assert.equal(nst.maxInFlight, most);
+          assert.ok(nst.operations.tgfsNested_groups >= 2, JSON.stringify(nst.operations));
         } finally {
           await teardown(m);
         }

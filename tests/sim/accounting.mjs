@@ -18,6 +18,7 @@ export class Stats {
     this.faults = 0; // faults injected
     this.pages = 0; // connection fields resolved at root level
     this.nodes = 0; // edges returned by all connections, nested included
+    this.overNodeLimit = 0; // requests refused by the node limit (--max-nodes)
     this.fields = {}; // root field name -> times executed (aliases counted)
     this.operations = {}; // operation name -> times executed
     // GraphQL requests open at once (received, not yet answered): now, and
@@ -37,10 +38,10 @@ export class Stats {
   }
 
   toJSON() {
-    const { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations,
-      maxInFlight } = this;
-    return { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, fields, operations,
-      maxInFlight };
+    const { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, overNodeLimit, fields,
+      operations, maxInFlight } = this;
+    return { requests, queries, mutations, rateLimited, errors, faults, pages, nodes, overNodeLimit, fields,
+      operations, maxInFlight };
   }
 }
 

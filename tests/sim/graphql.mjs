@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { buildASTSchema, parse, validate, execute, getOperationAST, Kind, GraphQLError } from 'graphql';
 import { queryResolvers } from './resolvers.mjs';
 import { mutationResolvers } from './mutations.mjs';
+import { requestedNodes, overLimitBody } from './cost.mjs';
 
 const SCHEMA_FILE = fileURLToPath(new URL('./schema.graphql', import.meta.url));
 
@@ -203,6 +204,15 @@ export async function run(schema, prep, contextValue) {
     // graphene quotes names with ' rather than graphql-js's "; mimic it.
     const errors = verrs.map((e) => ({ ...e.toJSON(), message: e.message.replace(/"/g, "'") }));
     return { status: 400, body: { errors }, executed: false };
+  }
+  // A cost limit refuses the whole request before it runs (cost.mjs).
+  const max = contextValue.config?.maxNodes;
+  if (max > 0) {
+    const n = requestedNodes(schema, prep, contextValue.config.pageMax);
+    if (n > max) {
+      if (contextValue.stats) contextValue.stats.overNodeLimit++;
+      return { status: 200, body: overLimitBody(n, max), executed: false };
+    }
   }
   const result = await execute({
     schema,

@@ -56,7 +56,7 @@ function readBody(req) {
 
 /**
  * state: {schema, tenant (getter), regenerate(), config, verbose}
- * config: {latencyMs, rateRead, rateWrite, pageMax}
+ * config: {latencyMs, rateRead, rateWrite, pageMax, maxNodes (0: no node limit)}
  */
 export function createServer(state) {
   const stats = new Stats();
@@ -267,7 +267,7 @@ export function createServer(state) {
   return { server, stats, faults, limiter };
 }
 
-const CONFIG_KEYS = ['latencyMs', 'rateRead', 'rateWrite', 'pageMax'];
+const CONFIG_KEYS = ['latencyMs', 'rateRead', 'rateWrite', 'pageMax', 'maxNodes'];
 
 /** Apply a (partial) runtime config; throws on bad values (-> HTTP 400). */
 export function applyConfig(state, body) {

@@ -2,7 +2,7 @@
 // server.mjs — command-line entry point of the Twingate Admin API simulator.
 //
 //   node tests/sim/server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N]
-//        [--latency-ms N] [--rate-read N] [--rate-write N] [--page-max N]
+//        [--latency-ms N] [--rate-read N] [--rate-write N] [--page-max N] [--max-nodes N]
 //        [--schema-variant NAME[,NAME...]] [--resource-types] [--record-documents] [--verbose]
 //
 // Prints exactly one line to stdout when ready: the endpoint URL. Other
@@ -13,13 +13,14 @@ import { buildSimSchema, parseVariants } from './graphql.mjs';
 import { createServer } from './http.mjs';
 
 const USAGE = 'usage: server.mjs [--port N] [--size tiny|small|large|<devices>] [--seed N] [--latency-ms N] '
-  + '[--rate-read N] [--rate-write N] [--page-max N] [--schema-variant NAME[,NAME...]] [--resource-types] [--record-documents] [--verbose]';
+  + '[--rate-read N] [--rate-write N] [--page-max N] [--max-nodes N] [--schema-variant NAME[,NAME...]] [--resource-types] [--record-documents] [--verbose]';
 
 function parseArgs(argv) {
-  const o = { port: 0, size: 'small', seed: 1, latencyMs: 0, rateRead: 60, rateWrite: 20, pageMax: 100, verbose: false,
+  const o = { port: 0, size: 'small', seed: 1, latencyMs: 0, rateRead: 60, rateWrite: 20, pageMax: 100, maxNodes: 0, verbose: false,
     variants: [], resourceTypes: false, recordDocuments: false };
   const ints = { '--port': 'port', '--seed': 'seed', '--latency-ms': 'latencyMs', '--rate-read': 'rateRead',
-    '--rate-write': 'rateWrite', '--page-max': 'pageMax' };
+    '--rate-write': 'rateWrite', '--page-max': 'pageMax',
+    '--max-nodes': 'maxNodes' };
   for (let i = 0; i < argv.length; i++) {
     let a = argv[i];
     let v;
@@ -65,7 +66,8 @@ const state = {
   schema: buildSimSchema(opts.variants),
   schemaVariants: opts.variants,
   tenant: generateTenant({ size: opts.size, seed: opts.seed, resourceTypes: opts.resourceTypes }),
-  config: { latencyMs: opts.latencyMs, rateRead: opts.rateRead, rateWrite: opts.rateWrite, pageMax: opts.pageMax },
+  config: { latencyMs: opts.latencyMs, rateRead: opts.rateRead, rateWrite: opts.rateWrite, pageMax: opts.pageMax,
+    maxNodes: opts.maxNodes },
   verbose: opts.verbose,
   // distinct GraphQL documents received (query text), when recording
   documents: opts.recordDocuments ? new Set() : null,
