@@ -237,6 +237,8 @@ function sample(m, t) {
   const grp = pathOf(t, t.groups.find((g) => g.type === 'MANUAL' && !granted.has(g.id)));
   const vpc = pathOf(t, obj(t, 'resources', 'VPC subnet'));
   const cmds = [
+    // A name looked up before its folder is listed: a look-up by name.
+    `cat ${q(res)}/name > /dev/null`,
     'find . > /dev/null',
     'find . -type f -exec cat {} + > /dev/null',
     `echo aws > ${q(net)}/location`,
@@ -248,7 +250,12 @@ function sample(m, t) {
     `echo x.example > ${q(res)}/alias`,
     `rm ${q(res)}/security-policy`,
     `ln -s ../../${q(grp)} ${q(res)}/access/groups/`,
-    `rm ${q(res)}/access/groups/${q(grp.split('/').pop())}`,
+    `echo 7 > ${q(res)}/access/groups/${q(grp.split('/').pop())}/autolock-days`,
+    `echo manual > ${q(res)}/access/groups/${q(grp.split('/').pop())}/approval-mode`,
+    `rmdir ${q(res)}/access/groups/${q(grp.split('/').pop())}`,
+    'mkdir serial-numbers/SCHEMA-TEST-SN',
+    'rmdir serial-numbers/SCHEMA-TEST-SN',
+    'r=$(ls access-requests | head -1); [ -n "$r" ] && echo reject > "access-requests/$r/decision"',
     'mkdir groups/schema-test-group',
     'mv groups/schema-test-group groups/schema-test-group-2',
     'rmdir groups/schema-test-group-2',
@@ -297,7 +304,8 @@ for (const variant of [null, 'browser-shortcut-on-network-resource']) {
         for (const op of ['tgfsSchema', 'tgfsCheck', 'tgfsList_users', 'tgfsNested_groups', 'tgfsFind_resources', 'tgfs_remoteNetworkCreate', 'tgfs_resourceCreate',
           'tgfs_resourceUpdate', 'tgfs_resourceAccessAdd', 'tgfs_resourceAccessRemove',
           'tgfs_connectorGenerateTokens', 'tgfs_serviceAccountKeyCreate', 'tgfs_deviceArchive',
-          'tgfs_userRoleUpdate', 'tgfs_groupDelete']) {
+          'tgfs_userRoleUpdate', 'tgfs_groupDelete', 'tgfs_serialNumbersCreate', 'tgfs_serialNumbersDelete',
+          'tgfs_accessRequestReject']) {
           assert.ok(ops.has(op), `${op} among ${[...ops].join(' ')}`);
         }
         const schemas = [['shared', buildSchema(readFileSync(SHARED, 'utf8'))]];
