@@ -346,6 +346,13 @@ int edge_mkdir(struct tgfs *fs, const char *path)
 		return rc;
 	rc = edge_grant(fs, path, &n, name);
 	node_release(&n);
+	if (rc == -ENOENT) {
+		/* No principal of that name (yet: a restore renames it back
+		 * after rsync made this folder).  The kernel keeps the
+		 * name's absence it looked up first; once the principal has
+		 * that name, the edge is there, which it would not see. */
+		inval_name(fs, path);
+	}
 	return rc;
 }
 
@@ -364,11 +371,22 @@ int edge_rmdir(struct tgfs *fs, const char *path)
 int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 {
 	char name[TGFS_NAME_MAX + 1];
-	struct node n;
+	struct node n, l;
 	int rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
 
 	if (rc)
 		return rc;
+	if (node_resolve(fs, path, &l) == 0) {
+		/* The link there already, made anew (tar x): nothing. */
+		bool same = l.type == NODE_LINK && l.edge_part &&
+			    strcmp(l.target, target) == 0;
+
+		node_release(&l);
+		if (same) {
+			node_release(&n);
+			return 0;
+		}
+	}
 	if (!strcmp(name, "security-policy"))
 		rc = edge_policy(fs, path, &n, target);
 	else
@@ -377,14 +395,17 @@ int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 	return rc;
 }
 
-int edge_unlink(struct tgfs *fs, const char *path)
+int edge_unlink(struct tgfs *fs, const char *path, pid_t pid)
 {
 	struct node n;
 	int rc = node_resolve(fs, path, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
-	if (n.type == NODE_LINK && n.edge_part == 2)
+	if (n.type == NODE_LINK && n.edge_part && !n.draft &&
+	    wr_taken_apart(fs, path, pid))
+		rc = 0; /* tar x replacing it, rm -r: nothing sent */
+	else if (n.type == NODE_LINK && n.edge_part == 2)
 		rc = edge_policy(fs, path, &n, NULL);
 	else if (n.type == NODE_LINK && n.edge_part == 1)
 		rc = -EPERM; /* revoke with rmdir of the edge */

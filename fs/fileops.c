@@ -396,7 +396,8 @@ int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 		enum node_type type = n.type;
 
 		/* (In an object cp -r made: the copy's file.) */
-		if (type == NODE_FIELD || type == NODE_JSON) {
+		if (type == NODE_FIELD || type == NODE_JSON ||
+		    type == NODE_EDGEFIELD) {
 			removals_copied(fs->removals, path);
 			rc = open_for_write(fs, &n, path, fi, true);
 		}

@@ -235,7 +235,7 @@ int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid)
 	struct node n;
 	int rc;
 
-	if ((rc = edge_unlink(fs, path)) != -ENOTSUP)
+	if ((rc = edge_unlink(fs, path, pid)) != -ENOTSUP)
 		return rc;
 	rc = node_resolve(fs, path, &n);
 	if (rc)

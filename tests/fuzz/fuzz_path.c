@@ -180,7 +180,8 @@ static void check_listing(struct tgfs *fs, const char *path,
 		if (n.draft) {
 			/* A draft of the same name shows instead. */
 		} else if (links) {
-			FZ_CHECK(n.type == NODE_LINK &&
+			/* (An access edge is a folder naming its principal.) */
+			FZ_CHECK((n.type == NODE_LINK || n.type == NODE_EDGE) &&
 					 !strcmp(n.target, l->targets[i]),
 				 "%s: listed -> %s, resolves to type %d -> %s",
 				 child, l->targets[i], n.type, n.target);
@@ -375,11 +376,11 @@ static void command(struct tgfs *fs, char *line)
 		return;
 	case 'x':
 		if (line[1] == ' ' && line[2] == '/')
-			(void)tgfs_remove_object(fs, line + 2);
+			(void)tgfs_remove_object(fs, line + 2, 0);
 		return;
 	case 'u':
 		if (line[1] == ' ' && line[2] == '/')
-			(void)tgfs_link_remove(fs, line + 2);
+			(void)tgfs_link_remove(fs, line + 2, 0);
 		return;
 	case '>':
 	case 'm':
@@ -395,7 +396,7 @@ static void command(struct tgfs *fs, char *line)
 		else if (line[0] == 'm')
 			(void)tgfs_rename_object(fs, line + 2, tab + 1);
 		else
-			(void)tgfs_link_add(fs, line + 2, tab + 1);
+			(void)tgfs_link_add(fs, line + 2, tab + 1, 0);
 		return;
 	}
 }

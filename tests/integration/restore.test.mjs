@@ -229,17 +229,26 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.ok(!readdirSync(m.path('groups')).includes('Tokyo'));
   });
 
-  test('renamed since: rsync exits 0, the links made before the id arrived change nothing; again: nothing', async () => {
-    // rsync's generator makes the folder's links (users/, resources/,
-    // security-policy) and the links to it elsewhere (users/U/groups/...)
-    // while its receiver still copies the files: they are held until the
-    // id file says which group the folder is.
+  // The access edges to the group (resources/R/access/groups/Engineering/,
+  // folders) sort after groups/ but rsync's generator makes folders while
+  // its receiver still copies groups/Engineering/id: no group holds the
+  // name yet, so each edge's mkdir is ENOENT (as a link to a name no
+  // object holds, below).  The links in the folder itself are held until
+  // its id says which group it is.  A second run finds the edges.
+  test('renamed since: renamed back by its id; the edges to it made before: ENOENT; again: nothing', async () => {
     const b = backup();
     run('mv groups/Engineering groups/Eng', m.dir);
     const t = await sim.tenant();
+    const g = obj(t, 'groups', 'Eng');
+    const inbound = t.access.filter((e) => e.principalId === g.id)
+      .map((e) => t.resources.find((x) => x.id === e.resourceId).name).sort();
+    assert.ok(inbound.length > 0, 'the group has access to resources');
     const res = await restore(b);
-    ok(res, 'restore of a renamed group');
     assert.deepEqual(res.sent, { groupUpdate: 1 }, 'one rename: no create, no link sent again');
+    assert.equal(res.r.status, 23);
+    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:|^\*\*\* Skipping/.test(l));
+    assert.deepEqual(lines.map((l) => l.replace(/.*mkdir ".*\/resources\/(.*)\/access\/groups\/Engineering" failed: /, '$1: ')).sort(),
+      inbound.map((r) => `${r}: No such file or directory (2)`));
     const t2 = await assertChanges(sim, t, ['groups Eng name: "Engineering"']);
     assert.ok(!readdirSync(m.path('groups')).includes('Eng'));
     // No held link is left over: the folder shows the group's own.
@@ -249,6 +258,14 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     ok(again, 'again');
     assert.deepEqual(again.sent, {});
     await assertUnchanged(sim, t2);
+  });
+
+  test('renamed since: the first restore exits 0 too', {
+    todo: 'the access edges to it are folders (issue 21) that rsync makes before the id file says which group the restore folder is: ENOENT; holding them needs folders in the scratch store',
+  }, async () => {
+    const b = backup();
+    run('mv groups/Engineering groups/Eng', m.dir);
+    ok(await restore(b), 'restore');
   });
 
   // resources/R/access/service-accounts/S sorts before service-accounts/:
@@ -270,9 +287,9 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     const res = await restore(b);
     assert.deepEqual(res.sent, { serviceAccountUpdate: 1 }, 'one rename, nothing else');
     assert.equal(res.r.status, 23);
-    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:/.test(l));
-    assert.deepEqual(lines.map((l) => l.replace(/symlink ".*\/resources\/(.*)\/access\/service-accounts\/ci-runner".*failed: /, '$1: ')).sort(),
-      inbound.map((r) => `rsync: [generator] ${r}: No such file or directory (2)`));
+    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:|^\*\*\* Skipping/.test(l));
+    assert.deepEqual(lines.map((l) => l.replace(/.*mkdir ".*\/resources\/(.*)\/access\/service-accounts\/ci-runner" failed: /, '$1: ')).sort(),
+      inbound.map((r) => `${r}: No such file or directory (2)`));
     const t2 = await assertChanges(sim, t, ['serviceAccounts ci name: "ci-runner"']);
     assert.ok(!readdirSync(m.path('service-accounts')).includes('ci'));
     assert.deepEqual(readdirSync(m.path('service-accounts/ci-runner/keys')).sort(),
@@ -335,9 +352,9 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.match(sh('cat .twingatefs/errors', m.dir), /keys\/nightly.*a restore does not make one with a secret anew/);
     // The backup's read-only files of the object deleted (id, times) are
     // taken in the new one with no effect: only the key is refused.
-    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:/.test(l));
+    const lines = res.r.stderr.trim().split('\n').filter((l) => !/^rsync error:|^\*\*\* Skipping/.test(l));
     assert.equal(lines.length, 4, res.r.stderr);
-    assert.match(lines[0], /symlink ".*\/resources\/prod-db\/access\/service-accounts\/Backup Bot" .* No such file or directory/);
+    assert.match(lines[0], /mkdir ".*\/resources\/prod-db\/access\/service-accounts\/Backup Bot" failed: No such file or directory/);
     for (const [i, f] of ['id', 'name', 'object.json'].entries())
       assert.match(lines[i + 1], new RegExp(`keys/nightly/${f}": Operation not permitted`));
     const second = await restore(b);
