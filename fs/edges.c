@@ -38,17 +38,6 @@ static void principal_link(const struct tg_rel *r, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)n, r->target);
 }
 
-/* "../" @ups times, then "@dir/@name". */
-static void target_of(unsigned ups, const char *dir, const char *name,
-		      char *out, size_t size)
-{
-	size_t o = 0;
-
-	for (unsigned i = 0; i < ups && o + 3 < size; i++, o += 3)
-		memcpy(out + o, "../", 3);
-	snprintf(out + o, size - o, "%s/%s", dir, name);
-}
-
 /* The file name of object @id of top kind @dir, into @out. */
 static int name_of(struct tgfs *fs, const char *dir, const char *id,
 		   char *out, size_t size)
@@ -110,7 +99,7 @@ int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 
 	principal_link(r, link, sizeof(link));
 	if (!strcmp(name, link)) {
-		target_of(n->depth - 1, r->target, n->edge_name, n->target,
+		node_link_target(n->depth - 1, r->target, n->edge_name, n->target,
 			  sizeof(n->target));
 		n->type = NODE_LINK;
 		n->edge_part = 1;
@@ -124,7 +113,7 @@ int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 			     sizeof(pname));
 		if (rc)
 			return rc;
-		target_of(n->depth - 1, r->edge_link_target, pname, n->target,
+		node_link_target(n->depth - 1, r->edge_link_target, pname, n->target,
 			  sizeof(n->target));
 		n->type = NODE_LINK;
 		n->edge_part = 2;

@@ -67,11 +67,11 @@ static void expire_names(struct ll *ll)
 				expire(ll, parent, name);
 }
 
-/* No node for @path: the kernel may hold its name as not there (a
- * negative entry, kcache_negative), dropped from its folder. */
-static void forget_negative(struct ll *ll, const char *path)
+/* The kernel drops its folder's entry of @path's name, negative (a name
+ * it was told is not there, kcache_negative) or not. */
+static void forget_entry(struct ll *ll, const char *path)
 {
-	const char *base = strrchr(path, '/');
+	const char *base = path ? strrchr(path, '/') : NULL;
 	uint64_t ino;
 	char *dir;
 
@@ -99,21 +99,12 @@ void ll_invalidate(void *arg, const struct inval_note *note)
 		if (ino)
 			fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 		else
-			forget_negative(ll, note->path);
+			forget_entry(ll, note->path);
 		break;
-	case INVAL_NAME: {
+	case INVAL_NAME:
 		/* Its folder's entry of that name, negative or not. */
-		const char *base = note->path ? strrchr(note->path, '/') : NULL;
-		char *dir = base ? strndup(note->path, (size_t)(base - note->path))
-				 : NULL;
-
-		ino = dir ? inodes_find(ll->nodes, dir[0] ? dir : "/") : 0;
-		if (ino)
-			fuse_lowlevel_notify_inval_entry(ll->se, ino, base + 1,
-							 strlen(base + 1));
-		free(dir);
+		forget_entry(ll, note->path);
 		break;
-	}
 	case INVAL_OBJECT:
 		while ((n = inodes_with_id(ll->nodes, note->id, &from, ids,
 					   64)) > 0)

@@ -23,9 +23,8 @@
 
 /* ---- relations ---- */
 
-/* "../" depth times, then "<dir>/<name>". */
-static void link_target(unsigned depth, const char *dir, const char *name,
-			char *out, size_t outsz)
+void node_link_target(unsigned depth, const char *dir, const char *name,
+		      char *out, size_t outsz)
 {
 	size_t o = 0;
 
@@ -49,7 +48,7 @@ static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
 	char target[1024];
 
 	(void)obj;
-	link_target(w->depth, w->dir, name, target, sizeof(target));
+	node_link_target(w->depth, w->dir, name, target, sizeof(target));
 	return w->fn(w->arg, name, target);
 }
 
@@ -262,7 +261,7 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 			return rc;
 		if (coll_by_id(coll_of(ref, tk), n->obj->links[i].ids[0],
 			       &name)) {
-			link_target(n->depth - 1, tk->dir, name, n->target,
+			node_link_target(n->depth - 1, tk->dir, name, n->target,
 				    sizeof(n->target));
 			f.found = true;
 		}

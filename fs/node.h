@@ -119,6 +119,10 @@ int node_complete(struct tgfs *fs, const struct node *n);
  * RELDIR.  0, -ENOENT (no such rel, or a one-link not set or not
  * found), or -errno of a fetch. */
 int node_step_rel(struct tgfs *fs, struct node *n, const char *rel);
+/* A relative link's target into @out (@outsz bytes, cut to fit): "../"
+ * @depth times, then "@dir/@name". */
+void node_link_target(unsigned depth, const char *dir, const char *name,
+		      char *out, size_t outsz);
 
 /* Whether node_step_rel() can tell single link @rel of object @obj
  * without a request: unset, or its target's collection is cached.

@@ -294,9 +294,10 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     assert.ok(!readdirSync(m.path('service-accounts')).includes('ci'));
     assert.deepEqual(readdirSync(m.path('service-accounts/ci-runner/keys')).sort(),
       readdirSync(join(b, 'service-accounts/ci-runner/keys')).sort());
+    // Each edge (a folder) names the account by its name again.
     for (const r of inbound)
-      assert.equal(sh(`readlink ${q(`resources/${r}/access/service-accounts/ci-runner`)}`, m.dir),
-        '../../../../service-accounts/ci-runner\n');
+      assert.equal(sh(`readlink ${q(`resources/${r}/access/service-accounts/ci-runner/service-account`)}`, m.dir),
+        '../../../../../service-accounts/ci-runner\n');
     const again = await restore(b);
     ok(again, 'again');
     assert.deepEqual(again.sent, {});
