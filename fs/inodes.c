@@ -615,6 +615,19 @@ static bool child_of(struct inodes *t, uint32_t i, const void *parent)
 	return t->node[i].parent == *(const uint32_t *)parent;
 }
 
+/* In folder *@top or below it, at most INODES_DEPTH levels down. */
+static bool under(struct inodes *t, uint32_t i, const void *top)
+{
+	uint32_t p = t->node[i].parent;
+
+	for (int d = 0; d < INODES_DEPTH && p != NONE && p < t->used; d++) {
+		if (p == *(const uint32_t *)top)
+			return true;
+		p = t->node[p].parent;
+	}
+	return false;
+}
+
 size_t inodes_with_id(struct inodes *t, const char *id, uint64_t *from,
 		      uint64_t *ids, size_t max)
 {
@@ -627,6 +640,14 @@ size_t inodes_children(struct inodes *t, uint64_t parent, uint64_t *from,
 	uint32_t p = (uint32_t)parent;
 
 	return parent < NONE ? scan(t, from, ids, max, child_of, &p) : 0;
+}
+
+size_t inodes_descendants(struct inodes *t, uint64_t top, uint64_t *from,
+			  uint64_t *ids, size_t max)
+{
+	uint32_t p = (uint32_t)top;
+
+	return top < NONE ? scan(t, from, ids, max, under, &p) : 0;
 }
 
 void inodes_mark_listed(struct inodes *t, uint64_t ino)

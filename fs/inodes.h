@@ -72,6 +72,11 @@ size_t inodes_with_id(struct inodes *t, const char *id, uint64_t *from,
 /* The same for the nodes in folder @parent. */
 size_t inodes_children(struct inodes *t, uint64_t parent, uint64_t *from,
 		       uint64_t *ids, size_t max);
+/* The same for the nodes in folder @top or in folders under it, down to
+ * INODES_DEPTH levels (an object's access edges' files are 4 down). */
+#define INODES_DEPTH 4
+size_t inodes_descendants(struct inodes *t, uint64_t top, uint64_t *from,
+			  uint64_t *ids, size_t max);
 /* The folder @ino was listed to the kernel.  inodes_take_listed puts in
  * @ids up to @max ids of those marked since their last take, from id
  * *@from on, clears their marks and moves *@from past them (start at 0;

@@ -23,7 +23,8 @@ static void expire(struct ll *ll, uint64_t parent, const char *name)
 						 strlen(name));
 }
 
-/* The kernel forgets object folder @ino and every file in it; when its
+/* The kernel forgets object folder @ino and every file in it and under
+ * it; when its
  * object's name is now @name ("" gone, NULL unknown) and the kernel
  * finds it by another, that entry too. */
 static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
@@ -45,7 +46,9 @@ static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
 			expire(ll, parent, name);
 	}
 	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
-	while ((n = inodes_children(ll->nodes, ino, &from, kids, 64)) > 0)
+	/* Its files, and those of its folders (an access edge's settings
+	 * show the object's time too). */
+	while ((n = inodes_descendants(ll->nodes, ino, &from, kids, 64)) > 0)
 		for (size_t i = 0; i < n; i++)
 			fuse_lowlevel_notify_inval_inode(ll->se, kids[i], 0, 0);
 }

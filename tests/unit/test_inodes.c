@@ -355,6 +355,23 @@ static void test_by_object(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(ids[0], name);
 	assert_int_equal(ids[1], json);
+	/* below it too: a folder in it, and what is in that */
+	{
+		uint64_t users = look(t, eng, "users");
+		uint64_t ada = look(t, users, "ada");
+
+		from = 0;
+		assert_int_equal(inodes_children(t, eng, &from, ids, 8), 3);
+		from = 0;
+		n = inodes_descendants(t, eng, &from, ids, 8);
+		assert_int_equal(n, 4);
+		assert_int_equal(ids[2], users);
+		assert_int_equal(ids[3], ada);
+		from = 0;
+		assert_int_equal(inodes_descendants(t, users, &from, ids, 8),
+				 1);
+		assert_int_equal(ids[0], ada);
+	}
 
 	assert_int_equal(inodes_entry(t, eng, &parent, old, sizeof(old),
 				      &hashed), 0);
