@@ -280,6 +280,25 @@ describe('server failures, a lost reply, 429s, pacing, reads', () => {
     assert.ok(shown.length <= 1, `shown once at most: ${shown}`);
   });
 
+  test('a group create whose reply is lost, then the same mkdir again: EEXIST, one group, one groupCreate', async () => {
+    sh('ls groups > /dev/null', m.dir);
+    assert.equal(await sim.faults({ match: 'groupCreate', drop: true, after: true, count: 1 }), 200);
+    await sim.resetStats();
+    const first = shStatus('mkdir groups/lost-group', m.dir);
+    await sim.faults([]);
+    const again = shStatus('mkdir groups/lost-group', m.dir);
+    const st = await sim.stats();
+    // The first mkdir may fail (its answer was lost) or find its group;
+    // either way the second one meets the group the first one made.
+    assert.notEqual(again.status, 0, `the retry fails (first: ${first.status} ${first.stderr})`);
+    assert.match(again.stderr, /File exists/);
+    assert.equal(st.fields.groupCreate, 1, `one groupCreate sent (fields ${JSON.stringify(st.fields)})`);
+    const t = await sim.tenant();
+    assert.equal(t.groups.filter((g) => g.name === 'lost-group').length, 1, 'exactly one group');
+    assert.deepEqual(lines(sh('ls groups', m.dir)).filter((n) => n.startsWith('lost-group')),
+      ['lost-group'], 'shown once, under its name');
+  });
+
   test('a 429 on a mutation is waited out and the write succeeds', async () => {
     const t = await sim.tenant();
     const f = 'resources/prod-db/is-visible';
