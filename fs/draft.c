@@ -220,19 +220,28 @@ static int set_value(struct draft *d, int f, const char *text, size_t len,
 	return 0;
 }
 
+/* Appends @str to the array *@v of *@n strings, which then owns it;
+ * false (nothing changed, @str still the caller's) when out of memory. */
+static bool strv_push(char ***v, size_t *n, char *str)
+{
+	char **more = realloc(*v, (*n + 1) * sizeof(*more));
+
+	if (!more)
+		return false;
+	more[(*n)++] = str;
+	*v = more;
+	return true;
+}
+
 int draft_anew(struct draft_store *s, const char *id)
 {
 	char *copy = strdup(id);
-	char **more;
 	int rc = -ENOMEM;
 
 	if (!copy)
 		return -ENOMEM;
 	pthread_mutex_lock(&s->lock);
-	more = realloc(s->anew, (s->nanew + 1) * sizeof(*more));
-	if (more) {
-		s->anew = more;
-		s->anew[s->nanew++] = copy;
+	if (strv_push(&s->anew, &s->nanew, copy)) {
 		copy = NULL;
 		rc = 0;
 	}
@@ -415,7 +424,6 @@ int draft_hold(struct draft_store *s, const struct tg_kind *k,
 {
 	struct draft *d;
 	char *copy = strdup(path);
-	char **more;
 	int rc = -ENOMEM;
 
 	if (!copy)
@@ -428,10 +436,7 @@ int draft_hold(struct draft_store *s, const struct tg_kind *k,
 		for (size_t i = 0; i < d->nheld && rc; i++)
 			if (strcmp(d->held[i], path) == 0)
 				rc = 0; /* held already */
-		if (rc && (more = realloc(d->held, (d->nheld + 1) *
-							   sizeof(*more)))) {
-			d->held = more;
-			d->held[d->nheld++] = copy;
+		if (rc && strv_push(&d->held, &d->nheld, copy)) {
 			copy = NULL;
 			rc = 0;
 		}
