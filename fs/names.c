@@ -27,6 +27,14 @@ static bool put(char *out, size_t outsz, size_t *o, const char *s, size_t n)
 	return true;
 }
 
+/* Whether @p starts with one of the three characters a name's file quotes
+ * when the name holds it literally (each is 3 bytes of UTF-8). */
+static bool escaped_char(const char *p)
+{
+	return strncmp(p, FW_SLASH, 3) == 0 || strncmp(p, FW_DOT, 3) == 0 ||
+	       strncmp(p, QUOTE, 3) == 0;
+}
+
 int tgfs_name_encode(const char *name, char *out, size_t outsz)
 {
 	size_t o = 0;
@@ -46,9 +54,7 @@ int tgfs_name_encode(const char *name, char *out, size_t outsz)
 
 			if (*p == '/') {
 				ok = put(out, outsz, &o, FW_SLASH, 3);
-			} else if (strncmp(p, FW_SLASH, 3) == 0 ||
-				   strncmp(p, FW_DOT, 3) == 0 ||
-				   strncmp(p, QUOTE, 3) == 0) {
+			} else if (escaped_char(p)) {
 				ok = put(out, outsz, &o, QUOTE, 3) &&
 				     put(out, outsz, &o, p, 3);
 				p += 2;
@@ -80,10 +86,7 @@ int tgfs_name_decode(const char *file, char *out, size_t outsz)
 	for (const char *p = file; *p; p++) {
 		bool ok;
 
-		if (strncmp(p, QUOTE, 3) == 0 &&
-		    (strncmp(p + 3, FW_SLASH, 3) == 0 ||
-		     strncmp(p + 3, FW_DOT, 3) == 0 ||
-		     strncmp(p + 3, QUOTE, 3) == 0)) {
+		if (strncmp(p, QUOTE, 3) == 0 && escaped_char(p + 3)) {
 			ok = put(out, outsz, &o, p + 3, 3);
 			p += 5;
 		} else if (strncmp(p, FW_SLASH, 3) == 0) {
