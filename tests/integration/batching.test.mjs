@@ -8,27 +8,11 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { startSim, mount, teardown, exactCounts } from './lib.mjs';
-import { expectTree, walkBound } from './expect.mjs';
+import { expectTree, walkBound, findExactly } from './expect.mjs';
 
 const lines = (s) => s.split('\n').filter((l) => l !== '');
-const sorted = (a) => [...a].sort();
 const SIM_ARGS = ['--size', '2000', '--rate-read', '0'];
 const OPTS = ['rate_read=100000', 'cache_ttl=600'];
-
-// find -printf of the whole tree against the model: exit 0, nothing on
-// stderr, exactly the expected entries.
-function findExactly(m, tree) {
-  // (lib.mjs's shStatus keeps 1 MiB of output: this tree's is more)
-  const r = spawnSync('bash', ['-c', "find . -printf '%y %p\\n'"], { cwd: m.dir, encoding: 'utf8',
-    timeout: 300000, maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr, '');
-  const type = { dir: 'd', file: 'f', link: 'l' };
-  const want = ['d .', ...[...tree.entries].map(([p, e]) => `${type[e.type]} ./${p}`)];
-  const got = lines(r.stdout);
-  assert.equal(got.length, want.length, 'entry count');
-  assert.deepEqual(sorted(got), sorted(want));
-}
 
 // The smallest page size the client can end at against a limit of @max
 // nodes: it halves from 100 until one page, nested pages of the same size
@@ -54,7 +38,7 @@ describe('a cold find against an API with a node limit', () => {
       const m = await mount(sim, { opts: OPTS });
       try {
         await sim.resetStats();
-        findExactly(m, tree);
+        findExactly(m.dir, tree);
         const st = await sim.stats();
         assert.ok(st.overNodeLimit > 0, `the limit was hit: ${JSON.stringify(st)}`);
         assert.equal(st.mutations, 0);
@@ -80,7 +64,7 @@ describe('a cold find against an API with a node limit', () => {
     const m = await mount(sim, { opts: [...OPTS, 'batch_pages=2'] });
     try {
       await sim.resetStats();
-      findExactly(m, tree);
+      findExactly(m.dir, tree);
       const st = await sim.stats();
       assert.equal(st.overNodeLimit, 0);
       const fixed = walkBound(t, 100, 2);
@@ -111,7 +95,7 @@ describe('listings with attributes, to the processes that look at them', () => {
   };
 
   test('find: exact entries, and a node for each folder only', () => {
-    findExactly(m, tree);
+    findExactly(m.dir, tree);
     const dirs = [...tree.entries.values()].filter((e) => e.type === 'dir').length;
     const n = kernelNodes();
     // (the root, the status folder and its files looked at by the test)

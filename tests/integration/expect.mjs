@@ -19,6 +19,8 @@
 //   }
 //
 // `node tests/integration/expect.mjs tenant.json` prints a summary.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, lstatSync, readlinkSync, realpathSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryNames, utc } from './lib.mjs';
@@ -394,6 +396,21 @@ export function expectTree(t) {
 }
 
 // The names directly inside @dir ('' for the root).
+// Asserts that `find` of the mount at @dir exits 0, says nothing on stderr
+// and lists exactly the entries of @tree (expectTree's), with their types.
+export function findExactly(dir, tree) {
+  // (lib.mjs's shStatus keeps 1 MiB of output: a large tree's is more)
+  const r = spawnSync('bash', ['-c', "find . -printf '%y %p\\n'"], { cwd: dir, encoding: 'utf8',
+    timeout: 300000, maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const type = { dir: 'd', file: 'f', link: 'l' };
+  const want = ['d .', ...[...tree.entries].map(([p, e]) => `${type[e.type]} ./${p}`)].sort();
+  const got = r.stdout.split('\n').filter((l) => l !== '').sort();
+  assert.equal(got.length, want.length, 'entry count');
+  assert.deepEqual(got, want);
+}
+
 export function childrenOf(tree, dir) {
   const pre = dir === '' ? '' : `${dir}/`;
   const out = [];
