@@ -196,6 +196,17 @@ static char *net_page(const char *alias, int from, int to, int total,
 	return b;
 }
 
+/* Queues a 200 whose data is one page of one network, n0 (its body is
+ * the same every time: one buffer serves every call). */
+static void reply_one_network(void)
+{
+	static char b[9000];
+
+	snprintf(b, sizeof(b), "{\"data\":{%s}}",
+		 net_page("p0", 0, 1, 1, false, "x"));
+	reply(200, b);
+}
+
 /* base64("arrayconnection:1") and friends, as the API makes them. */
 #define CUR1 "YXJyYXljb25uZWN0aW9uOjE="
 #define CUR3 "YXJyYXljb25uZWN0aW9uOjM="
@@ -302,14 +313,11 @@ static void test_rate_limit_is_waited_out(void **state)
 	struct tg_api *api = client(2, 10);
 	struct tg_api_stats st;
 	struct tg_list l;
-	char b[9000];
 
 	(void)state;
 	replies[nreplies++] = (struct canned){ TG_OK, 429, 1,
 		"{\"errors\":[{\"message\":\"429 Too Many Requests\"}]}" };
-	snprintf(b, sizeof(b), "{\"data\":{%s}}",
-		 net_page("p0", 0, 1, 1, false, "x"));
-	reply(200, b);
+	reply_one_network();
 	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	tg_api_get_stats(api, &st);
@@ -336,14 +344,11 @@ static void test_reads_retry_5xx_drops_and_broken_bodies(void **state)
 	struct tg_api *api = client(2, 10);
 	struct tg_api_stats st;
 	struct tg_list l;
-	char b[9000];
 
 	(void)state;
 	reply(503, "oops");
 	replies[nreplies++] = (struct canned){ TG_ENET, 0, -1, NULL };
-	snprintf(b, sizeof(b), "{\"data\":{%s}}",
-		 net_page("p0", 0, 1, 1, false, "x"));
-	reply(200, b);
+	reply_one_network();
 	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	tg_api_get_stats(api, &st);
@@ -657,12 +662,9 @@ static void test_lookup_by_name_uses_a_filter_variable(void **state)
 {
 	struct tg_api *api = client(100, 10);
 	struct tg_list l;
-	char b[9000];
 
 	(void)state;
-	snprintf(b, sizeof(b), "{\"data\":{%s}}",
-		 net_page("p0", 0, 1, 1, false, "x"));
-	reply(200, b);
+	reply_one_network();
 	assert_int_equal(tg_api_lookup(api, kind("networks"), "a\"b } x",
 				       &l), TG_OK);
 	assert_int_equal(l.n, 1);
