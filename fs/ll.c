@@ -740,13 +740,17 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 		return NULL;
 	ll->conf = conf;
 	pthread_mutex_init(&ll->snap_lock, NULL);
+	pthread_mutex_init(&ll->lookers_lock, NULL);
+	pthread_mutex_init(&ll->calls_lock, NULL);
 	ll->nodes = inodes_new();
 	if (ll->nodes)
-		ll->se = fuse_session_new(args, ll_calls(&ll_ops),
+		ll->se = fuse_session_new(args, ll_calls(ll, &ll_ops),
 					  sizeof(ll_ops), ll);
 	if (!ll->se) {
 		inodes_free(ll->nodes);
 		pthread_mutex_destroy(&ll->snap_lock);
+		pthread_mutex_destroy(&ll->lookers_lock);
+		pthread_mutex_destroy(&ll->calls_lock);
 		free(ll);
 		return NULL;
 	}
@@ -767,5 +771,7 @@ void tgfs_ll_free(struct ll *ll)
 	for (size_t i = 0; i < SNAPS; i++)
 		free(ll->snaps[i].buf);
 	pthread_mutex_destroy(&ll->snap_lock);
+	pthread_mutex_destroy(&ll->lookers_lock);
+	pthread_mutex_destroy(&ll->calls_lock);
 	free(ll);
 }

@@ -28,6 +28,24 @@ struct snap {
 };
 #define SNAPS 16
 
+/* A process that lists folders, and whether it looks at what it lists
+ * (lldir.c): READDIRPLUS gives attributes only to one that does. */
+struct looker {
+	pid_t pid;
+	uint64_t listed; /* the folder it listed last */
+	bool looks;      /* it looked up a file of a folder it listed */
+	uint64_t used;
+};
+#define LOOKERS 16
+
+/* A user call running, found by its number when INTERRUPT comes
+ * (llcall.c). */
+struct ll_running {
+	uint64_t id;
+	struct tg_call *call;
+	struct ll_running *next;
+};
+
 /* The session: one a mount, the userdata of every request. */
 struct ll {
 	struct tgfs_config *conf;
@@ -40,14 +58,25 @@ struct ll {
 	pthread_mutex_t snap_lock; /* guards snaps and snap_clock */
 	struct snap snaps[SNAPS];
 	uint64_t snap_clock;
+	pthread_mutex_t lookers_lock; /* guards lookers, lookers_clock */
+	struct looker lookers[LOOKERS];
+	uint64_t lookers_clock;
+	pthread_mutex_t calls_lock; /* guards calls and last_call */
+	struct ll_running *calls;
+	uint64_t last_call;
+	/* ll.c's operations, and the same made user calls (ll_calls) */
+	const struct fuse_lowlevel_ops *inner;
+	struct fuse_lowlevel_ops outer;
 };
 
 /*
  * @ops with each operation that may wait on the API made one user call
- * with a deadline and interruptible (llcall.c).  One table a process:
- * the result is static, @ops must outlive the session.  Cannot fail.
+ * with a deadline and interruptible (llcall.c).  The table returned is
+ * @ll's (ll->outer); @ops must outlive the session, and @ll's calls_lock
+ * be initialised.  Cannot fail.
  */
-const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops);
+const struct fuse_lowlevel_ops *ll_calls(struct ll *ll,
+					 const struct fuse_lowlevel_ops *ops);
 
 static inline struct ll *ll_of(fuse_req_t req)
 {

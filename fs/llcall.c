@@ -21,71 +21,64 @@
 
 #include "ll.h"
 
-struct running {
-	uint64_t id;
-	struct tg_call *call;
-	struct running *next;
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct running *calls; /* under lock */
-static uint64_t last_id;      /* under lock */
-static const struct fuse_lowlevel_ops *inner;
-
+/* The thread's call: a thread runs one request at a time. */
 static __thread struct tg_call this_call;
-static __thread struct running this_entry;
+static __thread struct ll_running this_entry;
 
 static void on_interrupt(fuse_req_t req, void *data)
 {
+	struct ll *ll = ll_of(req);
 	uint64_t id = (uint64_t)(uintptr_t)data;
 
-	(void)req;
-	pthread_mutex_lock(&lock);
-	for (struct running *r = calls; r; r = r->next)
+	pthread_mutex_lock(&ll->calls_lock);
+	for (struct ll_running *r = ll->calls; r; r = r->next)
 		if (r->id == id) {
 			tg_call_cancel(r->call);
 			tg_log(TG_LOG_DEBUG, "a call was interrupted");
 		}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&ll->calls_lock);
 }
 
-static void begin(fuse_req_t req)
+static struct ll *begin(fuse_req_t req)
 {
 	struct ll *ll = ll_of(req);
 
 	tg_call_start(&this_call, &ll->conf->api);
-	pthread_mutex_lock(&lock);
-	this_entry.id = ++last_id;
+	pthread_mutex_lock(&ll->calls_lock);
+	this_entry.id = ++ll->last_call;
 	this_entry.call = &this_call;
-	this_entry.next = calls;
-	calls = &this_entry;
-	pthread_mutex_unlock(&lock);
+	this_entry.next = ll->calls;
+	ll->calls = &this_entry;
+	pthread_mutex_unlock(&ll->calls_lock);
 	/* Calls on_interrupt at once when the INTERRUPT came first. */
 	fuse_req_interrupt_func(req, on_interrupt,
 				(void *)(uintptr_t)this_entry.id);
+	return ll;
 }
 
-static void end(void)
+static void end(struct ll *ll)
 {
-	struct running **pp;
+	struct ll_running **pp;
 
-	pthread_mutex_lock(&lock);
-	for (pp = &calls; *pp; pp = &(*pp)->next)
+	pthread_mutex_lock(&ll->calls_lock);
+	for (pp = &ll->calls; *pp; pp = &(*pp)->next)
 		if (*pp == &this_entry) {
 			*pp = this_entry.next;
 			break;
 		}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&ll->calls_lock);
 	tg_call_finish();
 }
 
-/* One wrapper per operation: W(name, (params), (args)). */
-#define W(op, params, args)                  \
-	static void call_##op params         \
-	{                                    \
-		begin(req);                  \
-		inner->op args;              \
-		end();                       \
+/* One wrapper per operation: W(name, (params), (args)).  The request
+ * is answered (and may be freed) once the handler returns: @ll is taken
+ * before. */
+#define W(op, params, args)                      \
+	static void call_##op params             \
+	{                                        \
+		struct ll *ll = begin(req);      \
+		ll->inner->op args;              \
+		end(ll);                         \
 	}
 
 W(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
@@ -125,15 +118,14 @@ W(readdirplus, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,
 W(releasedir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
   (req, i, fi))
 
-const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops)
+const struct fuse_lowlevel_ops *ll_calls(struct ll *ll,
+					 const struct fuse_lowlevel_ops *ops)
 {
-	static struct fuse_lowlevel_ops outer;
-
-	inner = ops;
-	outer = *ops;
+	ll->inner = ops;
+	ll->outer = *ops;
 #define SET(op)                          \
 	if (ops->op)                     \
-		outer.op = call_##op
+		ll->outer.op = call_##op
 	SET(lookup);
 	SET(getattr);
 	SET(setattr);
@@ -155,5 +147,5 @@ const struct fuse_lowlevel_ops *ll_calls(const struct fuse_lowlevel_ops *ops)
 	SET(readdirplus);
 	SET(releasedir);
 #undef SET
-	return &outer;
+	return &ll->outer;
 }

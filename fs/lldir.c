@@ -179,49 +179,42 @@ static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
  * looks at what it lists (rsync, ls -l, du: an lstat of each entry, each a
  * LOOKUP otherwise), and as names alone to one that only walks (find,
  * which looks up the folders it enters, not the files).  A process is
- * known by the lookup of a file in the folder it listed last.
+ * known by the lookup of a file in the folder it listed last (struct
+ * looker, ll.h).
  */
-#define LOOKERS 16
-static struct looker {
-	pid_t pid;
-	fuse_ino_t listed; /* the folder it listed last */
-	bool looks;        /* it looked up a file of a folder it listed */
-	uint64_t used;
-} lookers[LOOKERS];
-static uint64_t lookers_clock;
-static pthread_mutex_t lookers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Under lookers_lock: @pid's slot; with @make, a new one in place of the
+/* Under ll->lookers_lock: @pid's slot; with @make, a new one in place of the
  * one used longest ago when it has none. */
-static struct looker *looker_of(pid_t pid, bool make)
+static struct looker *looker_of(struct ll *ll, pid_t pid, bool make)
 {
-	struct looker *old = &lookers[0];
+	struct looker *old = &ll->lookers[0];
 
 	for (size_t i = 0; i < LOOKERS; i++) {
-		if (lookers[i].pid == pid) {
-			lookers[i].used = ++lookers_clock;
-			return &lookers[i];
+		if (ll->lookers[i].pid == pid) {
+			ll->lookers[i].used = ++ll->lookers_clock;
+			return &ll->lookers[i];
 		}
-		if (lookers[i].used < old->used)
-			old = &lookers[i];
+		if (ll->lookers[i].used < old->used)
+			old = &ll->lookers[i];
 	}
 	if (!make)
 		return NULL;
-	*old = (struct looker){ .pid = pid, .used = ++lookers_clock };
+	*old = (struct looker){ .pid = pid, .used = ++ll->lookers_clock };
 	return old;
 }
 
 void ll_looked_up(fuse_req_t req, fuse_ino_t parent, const struct stat *st)
 {
+	struct ll *ll = ll_of(req);
 	struct looker *l;
 
 	if (S_ISDIR(st->st_mode))
 		return;
-	pthread_mutex_lock(&lookers_lock);
-	l = looker_of(fuse_req_ctx(req)->pid, false);
+	pthread_mutex_lock(&ll->lookers_lock);
+	l = looker_of(ll, fuse_req_ctx(req)->pid, false);
 	if (l && l->listed == parent)
 		l->looks = true;
-	pthread_mutex_unlock(&lookers_lock);
+	pthread_mutex_unlock(&ll->lookers_lock);
 }
 
 /* The caller of @req lists folder @ino: true when it looks at what it
@@ -231,11 +224,13 @@ static bool wants_attrs(fuse_req_t req, fuse_ino_t ino)
 	struct looker *l;
 	bool looks;
 
-	pthread_mutex_lock(&lookers_lock);
-	l = looker_of(fuse_req_ctx(req)->pid, true);
+	struct ll *ll = ll_of(req);
+
+	pthread_mutex_lock(&ll->lookers_lock);
+	l = looker_of(ll, fuse_req_ctx(req)->pid, true);
 	l->listed = ino;
 	looks = l->looks;
-	pthread_mutex_unlock(&lookers_lock);
+	pthread_mutex_unlock(&ll->lookers_lock);
 	return looks;
 }
 
