@@ -548,7 +548,7 @@ static bool clone_keeps_own(struct tgfs *fs, const char *path,
 
 /* After a mutation that uses its object up (a request decided): the
  * object leaves its folder @dir, and the kind it changed too is read
- * again.  Releases @node. */
+ * again at its next use.  Releases @node. */
 static void consumed(struct tgfs *fs, struct node *node,
 		     const struct tg_op *op, const char *dir)
 {
@@ -558,8 +558,11 @@ static void consumed(struct tgfs *fs, struct node *node,
 	char *id = strdup(node->obj->id), parent[4096];
 
 	node_release(node);
+	/* Which of its objects changed the API does not say: all of them
+	 * are read again at their next use (kept meanwhile, for a read the
+	 * API cannot answer). */
 	if (other)
-		cache_apply(fs, other, NULL, NULL);
+		cache_expire(fs, other);
 	if (id)
 		cache_apply(fs, k, NULL, id);
 	else
