@@ -9,6 +9,11 @@
  * write of a setting sends one resourceAccessAdd carrying that setting;
  * `ln -s` into the folder of edges still grants (links.c).
  *
+ * An edge made to a restore folder (a principal that rsync is putting
+ * back, whose id file has not arrived yet) is held: a scratch folder,
+ * holding what is made in it, registered with the restore folder, and
+ * made when that is an object (edge_held_apply) or dropped with it.
+ *
  * The edges' settings come with the resource (its access connection
  * asks for them), so reading them costs nothing more.  Errors are
  * -errno, recorded in the errors log as every change's are.
@@ -21,6 +26,7 @@
 #include "coll.h"
 #include "inval.h"
 #include "node.h"
+#include "scratch.h"
 #include "write.h"
 
 bool edge_rel(const struct tg_rel *r)
@@ -328,13 +334,23 @@ static int parent_is(struct tgfs *fs, const char *path, enum node_type want,
 int edge_mkdir(struct tgfs *fs, const char *path)
 {
 	char name[TGFS_NAME_MAX + 1];
+	const struct tg_kind *tk;
 	struct node n;
 	int rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
 
 	if (rc)
 		return rc;
 	rc = edge_grant(fs, path, &n, name);
+	tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
 	node_release(&n);
+	if (rc == -ENOENT && wr_pending_named(fs, tk, name)) {
+		/* To a restore folder still waiting for its id (rsync's
+		 * generator makes folders while its receiver copies the
+		 * id): held, made with it (edge_held_apply). */
+		if (fs->cfg->read_only)
+			return -EROFS;
+		return wr_pending_hold(fs, tk, name, NULL, path);
+	}
 	if (rc == -ENOENT) {
 		/* No principal of that name (yet: a restore renames it back
 		 * after rsync made this folder).  The kernel keeps the
@@ -348,7 +364,12 @@ int edge_mkdir(struct tgfs *fs, const char *path)
 int edge_rmdir(struct tgfs *fs, const char *path)
 {
 	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	int rc;
+
+	/* A held edge (never sent): it goes as it came. */
+	if (scratch_is_dir(fs->scratch, path))
+		return scratch_rmdir(fs->scratch, path, SCRATCH_EMPTY);
+	rc = node_resolve(fs, path, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
@@ -357,12 +378,25 @@ int edge_rmdir(struct tgfs *fs, const char *path)
 	return rc;
 }
 
+/* Whether @path is in a held edge's folder (a scratch folder). */
+static bool in_held(struct tgfs *fs, const char *path)
+{
+	char dir[4096];
+
+	wr_dirname_of(path, dir, sizeof(dir));
+	return scratch_is_dir(fs->scratch, dir);
+}
+
 int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 {
 	char name[TGFS_NAME_MAX + 1];
 	struct node n, l;
-	int rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
+	int rc;
 
+	/* In a held edge: held with it, made with it. */
+	if (in_held(fs, path))
+		return scratch_create(fs->scratch, path, 0777, target);
+	rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
 	if (rc)
 		return rc;
 	if (node_resolve(fs, path, &l) == 0) {
@@ -451,4 +485,144 @@ void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k)
 		tg_cache_put(ref);
 	}
 	node_release(&n);
+}
+
+/* ---- edges held for a restore folder (DESIGN.md §3) ---- */
+
+struct held_file {
+	char name[TGFS_NAME_MAX + 1];
+	bool link;
+	struct timespec mtime;
+};
+
+struct held_list {
+	struct held_file *v;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const char *name, const struct stat *st)
+{
+	struct held_list *l = arg;
+
+	if (S_ISDIR(st->st_mode) || strlen(name) > TGFS_NAME_MAX)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct held_file *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	strcpy(l->v[l->n].name, name);
+	l->v[l->n].link = S_ISLNK(st->st_mode);
+	l->v[l->n].mtime = st->st_mtim;
+	l->n++;
+	return 0;
+}
+
+/* Held file @f of the edge at @dir (rel @r) applied: a link made as ln
+ * -s makes it (nothing when the edge has it), a setting file written as
+ * rename(2) of it onto the setting would; anything else (a temporary
+ * file still being written) stays scratch in the edge's folder. */
+static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
+		      const struct held_file *f)
+{
+	char path[4096 + TGFS_NAME_MAX + 2];
+	bool setting = false, link = false;
+	size_t len;
+	char *data;
+	struct node n;
+	int rc;
+
+	for (size_t i = 0; i < r->nedge_fields; i++)
+		setting |= !strcmp(r->edge_fields[i].file, f->name);
+	if (!f->link && !setting)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	data = scratch_get(fs->scratch, path, &len, &link);
+	if (!data)
+		return 0; /* gone meanwhile */
+	scratch_remove(fs->scratch, path);
+	if (link) {
+		rc = node_resolve(fs, path, &n);
+		if (rc == 0) {
+			rc = n.type == NODE_LINK && !strcmp(n.target, data) ? 0
+									     : 1;
+			node_release(&n);
+		}
+		if (rc)
+			rc = tgfs_link_add(fs, data, path, 0);
+		if (rc == -ENOTSUP) /* not the edge's: scratch, as it was */
+			rc = scratch_create(fs->scratch, path, 0777, data);
+	} else {
+		rc = commit_field_from(fs, path, data, len,
+				       (int64_t)f->mtime.tv_sec * 1000000000 +
+					       f->mtime.tv_nsec);
+	}
+	if (rc)
+		tgfs_record_error(fs, path, rc,
+				  "held in an access edge made by a restore:"
+				  " not applied");
+	explicit_bzero(data, len);
+	free(data);
+	inval_path(fs, path);
+	return rc;
+}
+
+int edge_held_apply(struct tgfs *fs, const char *path)
+{
+	struct held_list l = { 0 };
+	char name[TGFS_NAME_MAX + 1], dir[4096];
+	const struct tg_rel *r;
+	struct node n, e;
+	int rc, first = 0;
+
+	rc = scratch_each(fs->scratch, path, collect, &l);
+	if (!rc)
+		rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
+	if (rc) {
+		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		goto out;
+	}
+	r = &n.kind->rels[n.rel_index];
+	/* The edge is the tenant's from now on: made, unless it is there
+	 * (the principal renamed back by its id has its edges). */
+	scratch_rmdir(fs->scratch, path, SCRATCH_ENTRY);
+	if (node_resolve(fs, path, &e) == 0) {
+		rc = e.type == NODE_EDGE ? 0 : -EEXIST;
+		node_release(&e);
+	} else {
+		rc = edge_grant(fs, path, &n, name);
+	}
+	if (rc == -ENOENT || rc == -EEXIST)
+		tgfs_record_error(fs, path, rc,
+				  "an access edge held for a restore folder:"
+				  " its principal is not there; not made");
+	if (rc) {
+		/* Not made: nothing of it is sent. */
+		for (size_t i = 0; i < l.n; i++) {
+			char p[4096 + TGFS_NAME_MAX + 2];
+
+			snprintf(p, sizeof(p), "%s/%s", path, l.v[i].name);
+			scratch_remove(fs->scratch, p);
+		}
+		node_release(&n);
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		int r2 = apply_file(fs, path, r, &l.v[i]);
+
+		if (r2 && !first)
+			first = r2;
+	}
+	node_release(&n);
+	rc = first;
+out:
+	wr_dirname_of(path, dir, sizeof(dir));
+	inval_path(fs, dir);
+	inval_path(fs, path);
+	free(l.v);
+	return rc;
 }

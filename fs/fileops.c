@@ -347,6 +347,8 @@ int tgfs_in_object_folder(struct tgfs *fs, const char *path)
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
+	if (rc == -ENOENT && scratch_is_dir(fs->scratch, dir))
+		return 0; /* a held access edge's (edges.c) */
 	if (rc)
 		return rc;
 	rc = n.type == NODE_OBJECT || n.type == NODE_EDGE ? 0 : -EPERM;

@@ -234,7 +234,9 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 		struct node ln;
 		int r = 0;
 
-		if (target && link) {
+		if (scratch_is_dir(fs->scratch, held[i]))
+			r = edge_held_apply(fs, held[i]);
+		else if (target && link) {
 			/* Gone by then (rm of the held link): nothing. */
 			scratch_remove(fs->scratch, held[i]);
 			r = node_resolve(fs, held[i], &ln);
@@ -262,7 +264,12 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 static void drop_held(struct tgfs *fs, char **held, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		scratch_remove(fs->scratch, held[i]);
+		if (scratch_rmdir(fs->scratch, held[i], SCRATCH_TREE) == 0)
+			tgfs_record_error(fs, held[i], -ENOENT,
+					  "an access edge held for a restore"
+					  " folder that was removed: not made");
+		else
+			scratch_remove(fs->scratch, held[i]);
 		inval_path(fs, held[i]);
 		free(held[i]);
 	}
@@ -435,14 +442,30 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 		    const char *file, const char *target, const char *path)
 {
-	int rc = scratch_create(fs->scratch, path, 0777, target);
+	int rc = target ? scratch_create(fs->scratch, path, 0777, target)
+			: scratch_mkdir(fs->scratch, path, 0755);
 
 	if (rc)
 		return rc;
 	rc = draft_hold(fs->drafts, k, file, path);
-	if (rc)
+	if (rc && target)
 		scratch_remove(fs->scratch, path);
+	else if (rc)
+		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
 	return rc;
+}
+
+bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
+		      const char *name)
+{
+	struct tg_object copy;
+	bool pending;
+
+	if (!k || !draft_get(fs->drafts, k, name, -1, NULL, &copy))
+		return false;
+	pending = draft_is_pending(&copy);
+	tg_object_release(&copy);
+	return pending;
 }
 
 /* ---- taking an object apart (rm -r, rsync --delete) ---- */

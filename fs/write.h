@@ -150,9 +150,14 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 
 /* ln -s in or to restore folder @file of @k before its id arrived: held
  * as a scratch link at @path (to @target), made once the folder is an
- * object.  0 or -errno. */
+ * object; with @target NULL, the mkdir of an access edge to it, held as
+ * a scratch folder (edge_held_apply).  0 or -errno. */
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 		    const char *file, const char *target, const char *path);
+/* Whether @name (a file name in the top folder of @k) is a restore folder
+ * still waiting for its id: links to it are held until then. */
+bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
+		      const char *name);
 
 /* True when @path is strictly below an object @pid is taking apart (rm
  * -r, rsync --delete: it removed a file of it lately): its removal is
@@ -170,6 +175,14 @@ int edge_commit(struct tgfs *fs, const char *path, struct node *n,
  * rel folder @parent (mkdir at @path). */
 int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
 	       const char *name);
+/* The access edge folder @path, held (a scratch folder) while its
+ * principal's restore folder waited for its id, which it now has: the
+ * edge is granted unless it is there (one resourceAccessAdd at most), and
+ * what rsync made in it meanwhile is applied as if made now (links as ln
+ * -s, setting files as written; a temporary file stays scratch in the
+ * edge's folder).  0, or the first failure (each one in errors; an edge
+ * not made sends nothing for its files). */
+int edge_held_apply(struct tgfs *fs, const char *path);
 /* Revokes the edge of folder @n (rmdir at @path). */
 int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 /* Sets the edge's policy to the folder @target names (NULL: none). */
