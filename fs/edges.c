@@ -31,17 +31,7 @@
 
 bool edge_rel(const struct tg_rel *r)
 {
-	return r->many && r->path && r->nedge_fields > 0;
-}
-
-/* "groups" -> "group": the principal link's name in an edge folder. */
-static void principal_link(const struct tg_rel *r, char *out, size_t size)
-{
-	size_t n = strlen(r->target);
-
-	if (n && r->target[n - 1] == 's')
-		n--;
-	snprintf(out, size, "%.*s", (int)n, r->target);
+	return r->many && r->path && r->edge_target_file;
 }
 
 /* The file name of object @id of top kind @dir, into @out. */
@@ -100,18 +90,17 @@ int edge_enter(struct tgfs *fs, struct node *n, const char *name)
 int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char link[64], pid[256], pname[TGFS_NAME_MAX + 1];
+	char pid[256], pname[TGFS_NAME_MAX + 1];
 	int rc;
 
-	principal_link(r, link, sizeof(link));
-	if (!strcmp(name, link)) {
+	if (!strcmp(name, r->edge_target_file)) {
 		node_link_target(n->depth - 1, r->target, n->edge_name, n->target,
 			  sizeof(n->target));
 		n->type = NODE_LINK;
 		n->edge_part = 1;
 		return 0;
 	}
-	if (r->edge_link_path && !strcmp(name, "security-policy")) {
+	if (r->edge_link_file && !strcmp(name, r->edge_link_file)) {
 		if (!tg_edge_link(n->obj, (size_t)n->rel_index, n->edge_id,
 				  pid, sizeof(pid)))
 			return -ENOENT;
@@ -390,6 +379,7 @@ static bool in_held(struct tgfs *fs, const char *path)
 int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 {
 	char name[TGFS_NAME_MAX + 1];
+	const struct tg_rel *r;
 	struct node n, l;
 	int rc;
 
@@ -410,7 +400,8 @@ int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 			return 0;
 		}
 	}
-	if (!strcmp(name, "security-policy"))
+	r = &n.kind->rels[n.rel_index];
+	if (r->edge_link_file && !strcmp(name, r->edge_link_file))
 		rc = edge_policy(fs, path, &n, target);
 	else
 		rc = -ENOTSUP; /* a temporary name (ln -sfn): scratch */
@@ -456,12 +447,11 @@ void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k)
 		const struct tg_rel *r = &k->rels[i];
 		const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
 		struct tg_cache_ref *ref;
-		char p[4096 + 3 * TGFS_NAME_MAX], link[64];
+		char p[4096 + 3 * TGFS_NAME_MAX];
 
 		if (!edge_rel(r) || !tk || !coll_cached(fs, tk) ||
 		    coll_get_names(fs, tk, &ref))
 			continue;
-		principal_link(r, link, sizeof(link));
 		for (size_t j = 0; j < n.obj->links[i].n; j++) {
 			const char *name;
 
@@ -476,11 +466,13 @@ void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k)
 				inval_path(fs, p);
 			}
 			snprintf(p, sizeof(p), "%s/%s/%s/%s", dir, r->dir, name,
-				 link);
+				 r->edge_target_file);
 			inval_path(fs, p);
-			snprintf(p, sizeof(p), "%s/%s/%s/security-policy", dir,
-				 r->dir, name);
-			inval_path(fs, p);
+			if (r->edge_link_file) {
+				snprintf(p, sizeof(p), "%s/%s/%s/%s", dir,
+					 r->dir, name, r->edge_link_file);
+				inval_path(fs, p);
+			}
 		}
 		tg_cache_put(ref);
 	}

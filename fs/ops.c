@@ -628,16 +628,14 @@ static int list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		     const char *path)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char link[64];
 	int rc;
 
 	(void)path;
-	snprintf(link, sizeof(link), "%.*s",
-		 (int)(strlen(r->target) - (r->target[strlen(r->target) - 1] ==
-					    's')),
-		 r->target);
 	for (int i = 0; i < 2; i++) {
-		const char *name = i ? "security-policy" : link;
+		const char *name = i ? r->edge_link_file : r->edge_target_file;
+
+		if (!name)
+			continue;
 
 		df->child = *n;
 		df->child.ref = NULL;
