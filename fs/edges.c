@@ -142,10 +142,9 @@ size_t edge_content_len(const struct node *n)
 	return len;
 }
 
-/* Sends @op for the edge of folder node @n (at @dir) with @v_json, takes
+/* Sends @op for the edge of node @n (at @path) with @v_json, takes
  * the resource it gives back, and lets the kernel see it. */
-static int edge_send(struct tgfs *fs, const char *path, const char *dir,
-		     struct node *n, const struct tg_op *op,
+static int edge_send(struct tgfs *fs, const char *path, struct node *n, const struct tg_op *op,
 		     const char *v_json)
 {
 	struct tg_vars vars = { .id = n->obj->id, .t = n->edge_id,
@@ -160,43 +159,18 @@ static int edge_send(struct tgfs *fs, const char *path, const char *dir,
 	err = tg_api_mutate(fs->api, op, &vars, &res);
 	if (err != TG_OK)
 		return wr_failed(fs, path, err);
+	/* The resource's change reaches the kernel by its id, with what
+	 * it holds under its folder, the edges' files too (llinval.c). */
 	wr_take_result(fs, &res, n->kind);
 	tg_result_release(&res);
-	inval_path(fs, dir);
-	inval_path(fs, path);
-	/* The resource changed too (updated-at, object.json): its folder
-	 * is what comes before "/access/groups/" in the path. */
-	{
-		const struct tg_rel *r = &n->kind->rels[n->rel_index];
-		char rdir[4096], mark[80];
-		const char *at;
-
-		snprintf(mark, sizeof(mark), "/%s/", r->dir);
-		at = strstr(path, mark);
-		if (at && (size_t)(at - path) < sizeof(rdir)) {
-			snprintf(rdir, sizeof(rdir), "%.*s", (int)(at - path),
-				 path);
-			wr_inval_object(fs, rdir, n->kind);
-		}
-	}
 	return 0;
-}
-
-/* The edge folder of @path (itself, or the folder of its entry). */
-static void edge_dir(const struct node *n, const char *path, char *dir,
-		     size_t size)
-{
-	if (n->type == NODE_EDGE)
-		snprintf(dir, size, "%s", path);
-	else
-		wr_dirname_of(path, dir, size);
 }
 
 int edge_commit(struct tgfs *fs, const char *path, struct node *n,
 		const char *text, size_t len)
 {
 	const struct tg_field *f = node_field(n);
-	char *json = NULL, *cur = NULL, dir[4096];
+	char *json = NULL, *cur = NULL;
 	const char *now = edge_content(n);
 	enum tg_err err;
 	int rc;
@@ -213,19 +187,7 @@ int edge_commit(struct tgfs *fs, const char *path, struct node *n,
 		rc = 0;
 		goto out;
 	}
-	edge_dir(n, path, dir, sizeof(dir));
-	rc = edge_send(fs, path, dir, n, f->set, json);
-	if (!rc) {
-		char p[4096 + 128];
-
-		for (size_t i = 0; i < n->kind->rels[n->rel_index].nedge_fields;
-		     i++) {
-			snprintf(p, sizeof(p), "%s/%s", dir,
-				 n->kind->rels[n->rel_index].edge_fields[i]
-					 .file);
-			inval_path(fs, p);
-		}
-	}
+	rc = edge_send(fs, path, n, f->set, json);
 out:
 	free(json);
 	free(cur);
@@ -254,21 +216,14 @@ int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
 	}
 	strcpy(parent->edge_id, t.obj->id);
 	node_release(&t);
-	{
-		char dir[4096];
-
-		wr_dirname_of(path, dir, sizeof(dir));
-		return edge_send(fs, path, dir, parent, r->add, NULL);
-	}
+	return edge_send(fs, path, parent, r->add, NULL);
 }
 
 int edge_revoke(struct tgfs *fs, const char *path, struct node *n)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char dir[4096];
 
-	wr_dirname_of(path, dir, sizeof(dir));
-	return edge_send(fs, path, dir, n, r->remove, NULL);
+	return edge_send(fs, path, n, r->remove, NULL);
 }
 
 int edge_policy(struct tgfs *fs, const char *path, struct node *n,
@@ -276,15 +231,14 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
 	const char *base = target ? strrchr(target, '/') : NULL;
-	char tpath[TGFS_NAME_MAX * 2 + 8], json[300], dir[4096];
+	char tpath[TGFS_NAME_MAX * 2 + 8], json[300];
 	struct node t;
 	int rc;
 
-	edge_dir(n, path, dir, sizeof(dir));
 	if (!r->edge_link_set)
 		return -EPERM;
 	if (!target) /* rm: no policy of its own */
-		return edge_send(fs, path, dir, n, r->edge_link_set, "null");
+		return edge_send(fs, path, n, r->edge_link_set, "null");
 	base = base ? base + 1 : target;
 	if (snprintf(tpath, sizeof(tpath), "/%s/%s", r->edge_link_target,
 		     base) >= (int)sizeof(tpath))
@@ -298,7 +252,7 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 	}
 	snprintf(json, sizeof(json), "\"%s\"", t.obj->id);
 	node_release(&t);
-	return edge_send(fs, path, dir, n, r->edge_link_set, json);
+	return edge_send(fs, path, n, r->edge_link_set, json);
 }
 
 /* The node of @path's folder, with the entry's name in @name: 0 when it
@@ -427,56 +381,6 @@ int edge_unlink(struct tgfs *fs, const char *path, pid_t pid)
 		rc = -ENOTSUP;
 	node_release(&n);
 	return rc;
-}
-
-/* Queues every file of every edge folder of object folder @dir (whose
- * kind is @k) for the kernel to forget: their times are the resource's,
- * which a change of it moves.  Only what is cached is looked at: nothing
- * is fetched for it. */
-void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k)
-{
-	struct node n;
-	bool any = false;
-
-	for (size_t i = 0; i < k->nrels; i++)
-		any |= edge_rel(&k->rels[i]);
-	if (!any || !coll_cached(fs, k) || node_resolve(fs, dir, &n))
-		return;
-	for (size_t i = 0; n.type == NODE_OBJECT && !n.draft && i < k->nrels;
-	     i++) {
-		const struct tg_rel *r = &k->rels[i];
-		const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
-		struct tg_cache_ref *ref;
-		char p[4096 + 3 * TGFS_NAME_MAX];
-
-		if (!edge_rel(r) || !tk || !coll_cached(fs, tk) ||
-		    coll_get_names(fs, tk, &ref))
-			continue;
-		for (size_t j = 0; j < n.obj->links[i].n; j++) {
-			const char *name;
-
-			if (!coll_by_id(coll_of(ref, tk), n.obj->links[i].ids[j],
-					&name))
-				continue;
-			snprintf(p, sizeof(p), "%s/%s/%s", dir, r->dir, name);
-			inval_path(fs, p);
-			for (size_t f = 0; f < r->nedge_fields; f++) {
-				snprintf(p, sizeof(p), "%s/%s/%s/%s", dir,
-					 r->dir, name, r->edge_fields[f].file);
-				inval_path(fs, p);
-			}
-			snprintf(p, sizeof(p), "%s/%s/%s/%s", dir, r->dir, name,
-				 r->edge_target_file);
-			inval_path(fs, p);
-			if (r->edge_link_file) {
-				snprintf(p, sizeof(p), "%s/%s/%s/%s", dir,
-					 r->dir, name, r->edge_link_file);
-				inval_path(fs, p);
-			}
-		}
-		tg_cache_put(ref);
-	}
-	node_release(&n);
 }
 
 /* ---- edges held for a restore folder (DESIGN.md §3) ---- */

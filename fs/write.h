@@ -194,7 +194,5 @@ int edge_mkdir(struct tgfs *fs, const char *path);
 int edge_rmdir(struct tgfs *fs, const char *path);
 int edge_symlink(struct tgfs *fs, const char *target, const char *path);
 int edge_unlink(struct tgfs *fs, const char *path, pid_t pid);
-/* The kernel forgets the edge folders of object folder @dir (edges.c). */
-void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k);
 
 #endif /* TGFS_WRITE_H */
