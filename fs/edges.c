@@ -19,11 +19,13 @@
  * -errno, recorded in the errors log as every change's are.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coll.h"
+#include "draft.h"
 #include "inval.h"
 #include "node.h"
 #include "scratch.h"
@@ -274,11 +276,12 @@ static int parent_is(struct tgfs *fs, const char *path, enum node_type want,
 	return 0;
 }
 
-int edge_mkdir(struct tgfs *fs, const char *path)
+int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1];
 	const struct tg_kind *tk;
 	struct node n;
+	bool pending;
 	int rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
 
 	if (rc)
@@ -286,21 +289,27 @@ int edge_mkdir(struct tgfs *fs, const char *path)
 	rc = edge_grant(fs, path, &n, name);
 	tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
 	node_release(&n);
-	if (rc == -ENOENT && wr_pending_named(fs, tk, name)) {
-		/* To a restore folder still waiting for its id (rsync's
-		 * generator makes folders while its receiver copies the
-		 * id): held, made with it (edge_held_apply). */
+	if (rc != -ENOENT)
+		return rc;
+	/* To a restore folder still waiting for its id (rsync's generator
+	 * makes folders while its receiver copies the id), or, made as
+	 * rsync and tar make folders (no group or other permissions), to a
+	 * name that may be one later in the same run: held, made with it
+	 * (edge_held_apply), or dropped (edge_sweep). */
+	pending = wr_pending_named(fs, tk, name);
+	if (pending || (mode & 077) == 0) {
 		if (fs->cfg->read_only)
 			return -EROFS;
-		return wr_pending_hold(fs, tk, name, NULL, path);
+		rc = scratch_mkdir(fs->scratch, path, mode & 07777, pid);
+		if (!rc && pending &&
+		    (rc = draft_hold(fs->drafts, tk, name, path)))
+			scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		return rc;
 	}
-	if (rc == -ENOENT) {
-		/* No principal of that name (yet: a restore renames it back
-		 * after rsync made this folder).  The kernel keeps the
-		 * name's absence it looked up first; once the principal has
-		 * that name, the edge is there, which it would not see. */
-		inval_name(fs, path);
-	}
+	/* No principal of that name.  The kernel keeps the name's absence
+	 * it looked up first; once the principal has that name, the edge
+	 * is there, which it would not see. */
+	inval_name(fs, path);
 	return rc;
 }
 
@@ -467,6 +476,17 @@ static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
 	return rc;
 }
 
+static void drop_files(struct tgfs *fs, const char *dir,
+		       const struct held_list *l)
+{
+	char p[4096 + TGFS_NAME_MAX + 2];
+
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, l->v[i].name);
+		scratch_remove(fs->scratch, p);
+	}
+}
+
 int edge_held_apply(struct tgfs *fs, const char *path)
 {
 	struct held_list l = { 0 };
@@ -476,16 +496,23 @@ int edge_held_apply(struct tgfs *fs, const char *path)
 	int rc, first = 0;
 
 	rc = scratch_each(fs->scratch, path, collect, &l);
-	if (!rc)
-		rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
 	if (rc) {
 		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		goto out;
+	}
+	/* Taken by one caller (a restore folder's id, a sweep). */
+	if (scratch_rmdir(fs->scratch, path, SCRATCH_ENTRY)) {
+		free(l.v);
+		return 0;
+	}
+	rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
+	if (rc) {
+		drop_files(fs, path, &l);
 		goto out;
 	}
 	r = &n.kind->rels[n.rel_index];
 	/* The edge is the tenant's from now on: made, unless it is there
 	 * (the principal renamed back by its id has its edges). */
-	scratch_rmdir(fs->scratch, path, SCRATCH_ENTRY);
 	if (node_resolve(fs, path, &e) == 0) {
 		rc = e.type == NODE_EDGE ? 0 : -EEXIST;
 		node_release(&e);
@@ -498,12 +525,7 @@ int edge_held_apply(struct tgfs *fs, const char *path)
 				  " its principal is not there; not made");
 	if (rc) {
 		/* Not made: nothing of it is sent. */
-		for (size_t i = 0; i < l.n; i++) {
-			char p[4096 + TGFS_NAME_MAX + 2];
-
-			snprintf(p, sizeof(p), "%s/%s", path, l.v[i].name);
-			scratch_remove(fs->scratch, p);
-		}
+		drop_files(fs, path, &l);
 		node_release(&n);
 		goto out;
 	}
@@ -521,4 +543,89 @@ out:
 	inval_path(fs, path);
 	free(l.v);
 	return rc;
+}
+
+struct held_dirs {
+	char **paths;
+	pid_t *pids;
+	size_t n, cap;
+};
+
+static int collect_dir(void *arg, const char *path, pid_t pid)
+{
+	struct held_dirs *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **p = realloc(d->paths, cap * sizeof(*p));
+		pid_t *q = p ? realloc(d->pids, cap * sizeof(*q)) : NULL;
+
+		if (p)
+			d->paths = p;
+		if (!q)
+			return -ENOMEM;
+		d->pids = q;
+		d->cap = cap;
+	}
+	if (!(d->paths[d->n] = strdup(path)))
+		return -ENOMEM;
+	d->pids[d->n++] = pid;
+	return 0;
+}
+
+/* Whether @pid (a held edge's maker) has ended. */
+static bool ended(pid_t pid)
+{
+	return pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH);
+}
+
+/* Held edge @path (made by @pid) looked at again (edge_sweep). */
+static void sweep_one(struct tgfs *fs, const char *path, pid_t pid)
+{
+	char name[TGFS_NAME_MAX + 1], tpath[TGFS_NAME_MAX * 2 + 8];
+	const struct tg_kind *tk = NULL;
+	struct node n;
+	bool there = false;
+
+	if (parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
+		tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
+		node_release(&n);
+	}
+	if (tk && wr_pending_named(fs, tk, name)) {
+		draft_hold(fs->drafts, tk, name, path); /* held: 0 */
+		return;
+	}
+	if (tk && snprintf(tpath, sizeof(tpath), "/%s/%s", tk->dir, name) <
+			  (int)sizeof(tpath) &&
+	    node_resolve(fs, tpath, &n) == 0) {
+		there = n.type == NODE_OBJECT && !n.draft;
+		node_release(&n);
+	}
+	if (there) {
+		edge_held_apply(fs, path);
+	} else if (!tk || ended(pid)) {
+		char dir[4096];
+
+		if (scratch_rmdir(fs->scratch, path, SCRATCH_TREE) == 0)
+			tgfs_record_error(fs, path, -ENOENT,
+					  "an access edge made to a name no"
+					  " object or restore folder took"
+					  " before its maker ended: not made");
+		wr_dirname_of(path, dir, sizeof(dir));
+		inval_path(fs, dir);
+		inval_path(fs, path);
+	}
+}
+
+void edge_sweep(struct tgfs *fs)
+{
+	struct held_dirs d = { 0 };
+
+	scratch_each_dir(fs->scratch, collect_dir, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		sweep_one(fs, d.paths[i], d.pids[i]);
+		free(d.paths[i]);
+	}
+	free(d.paths);
+	free(d.pids);
 }

@@ -246,6 +246,8 @@ int tgfs_open_statfile(struct tgfs *fs, struct node *n, const char *path,
 			return -EACCES;
 		h = fh_new(FH_STATUS, path, "", 0);
 	} else {
+		/* errors: with the held edges that ended (edges.c). */
+		edge_sweep(fs);
 		status = status_render(fs, n->field);
 		h = status ? fh_new(FH_READ, path, status, strlen(status))
 			   : NULL;

@@ -40,7 +40,7 @@
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
 	struct node n;
-	int rc = edge_mkdir(fs, path);
+	int rc = edge_mkdir(fs, path, mode, pid);
 
 	if (rc != -ENOTSUP)
 		return rc;

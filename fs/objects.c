@@ -200,7 +200,11 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 			       : draft_new(fs->drafts, k, name, raw, -1, NULL);
 		if (!rc)
 			tgfs_folders_changed(fs);
-		goto out;
+		node_release(&parent);
+		/* Access edges made to that name before it are its now. */
+		if (!rc && k->create)
+			edge_sweep(fs);
+		return rc;
 	}
 	rc = create_named(fs, path, k, raw, parent.parent_id);
 out:
@@ -442,16 +446,13 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 		    const char *file, const char *target, const char *path)
 {
-	int rc = target ? scratch_create(fs->scratch, path, 0777, target)
-			: scratch_mkdir(fs->scratch, path, 0755);
+	int rc = scratch_create(fs->scratch, path, 0777, target);
 
 	if (rc)
 		return rc;
 	rc = draft_hold(fs->drafts, k, file, path);
-	if (rc && target)
+	if (rc)
 		scratch_remove(fs->scratch, path);
-	else if (rc)
-		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
 	return rc;
 }
 

@@ -198,6 +198,7 @@ int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
 
 	if (id && idsz)
 		id[0] = '\0';
+	edge_sweep(fs); /* held access edges made or dropped (edges.c) */
 	rc = node_resolve(fs, path, &n);
 	/* A link's place may hold tar's placeholder (fileops.c), shown
 	 * instead of it. */
@@ -680,8 +681,10 @@ static int list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 {
 	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	int rc;
 
+	edge_sweep(fs); /* held access edges made or dropped (edges.c) */
+	rc = node_resolve(fs, path, &n);
 	if (rc == -ENOENT && scratch_is_dir(fs->scratch, path)) {
 		/* A held access edge (edges.c): what was made in it. */
 		df->filler(df->buf, ".", NULL);

@@ -26,6 +26,7 @@ struct scratch {
 	char *path;
 	bool link;
 	bool dir; /* a held access edge's folder (edges.c) */
+	pid_t pid; /* a folder's maker */
 	mode_t mode;
 	char *data; /* content, or the link's target */
 	size_t len;
@@ -39,6 +40,7 @@ struct scratch_store {
 	struct scratch *table;
 	size_t total;
 	ino_t next_ino;
+	size_t ndirs;
 };
 
 struct scratch_store *scratch_new(void)
@@ -54,6 +56,8 @@ struct scratch_store *scratch_new(void)
 
 static void drop(struct scratch_store *s, struct scratch *f)
 {
+	if (f->dir)
+		s->ndirs--;
 	HASH_DEL(s->table, f);
 	s->total -= f->len;
 	free(f->path);
@@ -74,17 +78,18 @@ void scratch_free(struct scratch_store *s)
 }
 
 static int make(struct scratch_store *s, const char *path, mode_t mode,
-		const char *link_target, bool dir);
+		const char *link_target, bool dir, pid_t pid);
 
 int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		   const char *link_target)
 {
-	return make(s, path, mode, link_target, false);
+	return make(s, path, mode, link_target, false, 0);
 }
 
-int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode)
+int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode,
+		  pid_t pid)
 {
-	return make(s, path, mode, NULL, true);
+	return make(s, path, mode, NULL, true, pid);
 }
 
 static mode_t type_of(const struct scratch *f)
@@ -93,7 +98,7 @@ static mode_t type_of(const struct scratch *f)
 }
 
 static int make(struct scratch_store *s, const char *path, mode_t mode,
-		const char *link_target, bool dir)
+		const char *link_target, bool dir, pid_t pid)
 {
 	struct scratch *f;
 	int rc = 0;
@@ -115,6 +120,7 @@ static int make(struct scratch_store *s, const char *path, mode_t mode,
 	}
 	f->link = link_target != NULL;
 	f->dir = dir;
+	f->pid = pid;
 	f->len = link_target ? strlen(link_target) : 0;
 	s->total += f->len; /* drop() takes it off again */
 	f->mode = mode & 07777;
@@ -127,6 +133,8 @@ static int make(struct scratch_store *s, const char *path, mode_t mode,
 		free(f->data);
 		free(f);
 		rc = -ENOMEM;
+	} else if (dir) {
+		s->ndirs++;
 	}
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -392,6 +400,23 @@ int scratch_rmdir(struct scratch_store *s, const char *path,
 			drop(s, c);
 	drop(s, f);
 out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_each_dir(struct scratch_store *s,
+		     int (*fn)(void *arg, const char *path, pid_t pid),
+		     void *arg)
+{
+	struct scratch *f, *tmp;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->ndirs)
+		HASH_ITER(hh, s->table, f, tmp) {
+			if (f->dir && (rc = fn(arg, f->path, f->pid)))
+				break;
+		}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

@@ -28,9 +28,17 @@ void scratch_free(struct scratch_store *s);
  * with the permission bits of @mode.  0, -EEXIST, -ENOMEM. */
 int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		   const char *link_target);
-/* A folder at @path (a held access edge's, edges.c), which holds files
- * made in it as any folder would.  0, -EEXIST, -ENOMEM. */
-int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode);
+/* A folder at @path (a held access edge's, edges.c) made by process
+ * @pid, which holds files made in it as any folder would.  0, -EEXIST,
+ * -ENOMEM. */
+int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode,
+		  pid_t pid);
+/* Calls @fn with the path and maker of each folder, under the store's
+ * lock (@fn must not call the store); stops at its first non-zero
+ * result, returned.  Costs nothing when there is none. */
+int scratch_each_dir(struct scratch_store *s,
+		     int (*fn)(void *arg, const char *path, pid_t pid),
+		     void *arg);
 /* Whether @path is such a folder. */
 bool scratch_is_dir(struct scratch_store *s, const char *path);
 /* Drops folder @path: -ENOTEMPTY when it holds files (SCRATCH_EMPTY),

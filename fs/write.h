@@ -150,8 +150,7 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 
 /* ln -s in or to restore folder @file of @k before its id arrived: held
  * as a scratch link at @path (to @target), made once the folder is an
- * object; with @target NULL, the mkdir of an access edge to it, held as
- * a scratch folder (edge_held_apply).  0 or -errno. */
+ * object.  0 or -errno. */
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 		    const char *file, const char *target, const char *path);
 /* Whether @name (a file name in the top folder of @k) is a restore folder
@@ -190,7 +189,7 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 		const char *target);
 /* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
  * @path is not one of theirs (the caller goes on as before). */
-int edge_mkdir(struct tgfs *fs, const char *path);
+int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid);
 int edge_rmdir(struct tgfs *fs, const char *path);
 int edge_symlink(struct tgfs *fs, const char *target, const char *path);
 int edge_unlink(struct tgfs *fs, const char *path, pid_t pid);
