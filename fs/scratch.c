@@ -57,7 +57,7 @@ struct scratch_store *scratch_new(void)
 static void drop(struct scratch_store *s, struct scratch *f)
 {
 	if (f->dir)
-		s->ndirs--;
+		__atomic_fetch_sub(&s->ndirs, 1, __ATOMIC_RELEASE);
 	HASH_DEL(s->table, f);
 	s->total -= f->len;
 	free(f->path);
@@ -134,7 +134,7 @@ static int make(struct scratch_store *s, const char *path, mode_t mode,
 		free(f);
 		rc = -ENOMEM;
 	} else if (dir) {
-		s->ndirs++;
+		__atomic_fetch_add(&s->ndirs, 1, __ATOMIC_RELEASE);
 	}
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -411,12 +411,14 @@ int scratch_each_dir(struct scratch_store *s,
 	struct scratch *f, *tmp;
 	int rc = 0;
 
+	/* Read without the lock: every getattr asks (edges.c). */
+	if (!__atomic_load_n(&s->ndirs, __ATOMIC_ACQUIRE))
+		return 0;
 	pthread_mutex_lock(&s->lock);
-	if (s->ndirs)
-		HASH_ITER(hh, s->table, f, tmp) {
-			if (f->dir && (rc = fn(arg, f->path, f->pid)))
-				break;
-		}
+	HASH_ITER(hh, s->table, f, tmp) {
+		if (f->dir && (rc = fn(arg, f->path, f->pid)))
+			break;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
