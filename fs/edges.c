@@ -12,7 +12,11 @@
  * An edge made to a restore folder (a principal that rsync is putting
  * back, whose id file has not arrived yet) is held: a scratch folder,
  * holding what is made in it, registered with the restore folder, and
- * made when that is an object (edge_held_apply) or dropped with it.
+ * made when that is an object (edge_held_apply) or dropped with it.  One
+ * made as rsync makes folders (mode 0700) to a name nothing holds yet
+ * (rsync makes resources/ before service-accounts/) is held while its
+ * maker runs, for a restore folder or an object that takes the name
+ * (edge_sweep, at each getattr and listing while any is held).
  *
  * The edges' settings come with the resource (its access connection
  * asks for them), so reading them costs nothing more.  Errors are
