@@ -210,7 +210,9 @@ static const struct tg_field access_edge_fields[] = {
 	  EDGE_SET("accessPolicy", "AccessPolicyInput") },
 };
 
-#define EDGE_SETTINGS \
+#define EDGE_SETTINGS(target_file) \
+	.edge_target_file = target_file, \
+	.edge_link_file = "security-policy", \
 	.edge_fields = access_edge_fields, \
 	.nedge_fields = N(access_edge_fields), \
 	.edge_link_path = "securityPolicy.id", \
@@ -232,14 +234,14 @@ static const struct tg_rel resource_rels[] = {
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
 		       "principalIds: [$t])", "resources"),
-	  EDGE_SETTINGS },
+	  EDGE_SETTINGS("group") },
 	{ "access/service-accounts", true, "service-accounts", "access",
 	  "ServiceAccount", NULL,
 	  .add = OP("resourceAccessAdd(resourceId: $id, "
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
 		       "principalIds: [$t])", "resources"),
-	  EDGE_SETTINGS },
+	  EDGE_SETTINGS("service-account") },
 };
 
 static const struct tg_kind resource_kind = {

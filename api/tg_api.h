@@ -192,6 +192,10 @@ struct tg_rel {
 	 * $id the object and $t the target: files of the link's folder. */
 	const struct tg_field *edge_fields;
 	size_t nedge_fields;
+	/* The file names in a link's folder of the link to its target
+	 * ("group") and of its own one-link setting ("security-policy"). */
+	const char *edge_target_file;
+	const char *edge_link_file;
 	/* The link's own one-link setting (its security policy): JSON path
 	 * of the target's id in the edge, its top folder, and the call that
 	 * sets it ($v the id as JSON, or null to clear). */

@@ -9,33 +9,35 @@
  * write of a setting sends one resourceAccessAdd carrying that setting;
  * `ln -s` into the folder of edges still grants (links.c).
  *
+ * An edge made to a restore folder (a principal that rsync is putting
+ * back, whose id file has not arrived yet) is held: a scratch folder,
+ * holding what is made in it, registered with the restore folder, and
+ * made when that is an object (edge_held_apply) or dropped with it.  One
+ * made as rsync makes folders (mode 0700) to a name nothing holds yet
+ * (rsync makes resources/ before service-accounts/) is held while its
+ * maker runs, for a restore folder or an object that takes the name
+ * (edge_sweep, at each getattr and listing while any is held).
+ *
  * The edges' settings come with the resource (its access connection
  * asks for them), so reading them costs nothing more.  Errors are
  * -errno, recorded in the errors log as every change's are.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "coll.h"
+#include "draft.h"
 #include "inval.h"
 #include "node.h"
+#include "scratch.h"
 #include "write.h"
 
 bool edge_rel(const struct tg_rel *r)
 {
-	return r->many && r->path && r->nedge_fields > 0;
-}
-
-/* "groups" -> "group": the principal link's name in an edge folder. */
-static void principal_link(const struct tg_rel *r, char *out, size_t size)
-{
-	size_t n = strlen(r->target);
-
-	if (n && r->target[n - 1] == 's')
-		n--;
-	snprintf(out, size, "%.*s", (int)n, r->target);
+	return r->many && r->path && r->edge_target_file;
 }
 
 /* The file name of object @id of top kind @dir, into @out. */
@@ -94,18 +96,17 @@ int edge_enter(struct tgfs *fs, struct node *n, const char *name)
 int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char link[64], pid[256], pname[TGFS_NAME_MAX + 1];
+	char pid[256], pname[TGFS_NAME_MAX + 1];
 	int rc;
 
-	principal_link(r, link, sizeof(link));
-	if (!strcmp(name, link)) {
+	if (!strcmp(name, r->edge_target_file)) {
 		node_link_target(n->depth - 1, r->target, n->edge_name, n->target,
 			  sizeof(n->target));
 		n->type = NODE_LINK;
 		n->edge_part = 1;
 		return 0;
 	}
-	if (r->edge_link_path && !strcmp(name, "security-policy")) {
+	if (r->edge_link_file && !strcmp(name, r->edge_link_file)) {
 		if (!tg_edge_link(n->obj, (size_t)n->rel_index, n->edge_id,
 				  pid, sizeof(pid)))
 			return -ENOENT;
@@ -147,10 +148,9 @@ size_t edge_content_len(const struct node *n)
 	return len;
 }
 
-/* Sends @op for the edge of folder node @n (at @dir) with @v_json, takes
+/* Sends @op for the edge of node @n (at @path) with @v_json, takes
  * the resource it gives back, and lets the kernel see it. */
-static int edge_send(struct tgfs *fs, const char *path, const char *dir,
-		     struct node *n, const struct tg_op *op,
+static int edge_send(struct tgfs *fs, const char *path, struct node *n, const struct tg_op *op,
 		     const char *v_json)
 {
 	struct tg_vars vars = { .id = n->obj->id, .t = n->edge_id,
@@ -165,43 +165,18 @@ static int edge_send(struct tgfs *fs, const char *path, const char *dir,
 	err = tg_api_mutate(fs->api, op, &vars, &res);
 	if (err != TG_OK)
 		return wr_failed(fs, path, err);
+	/* The resource's change reaches the kernel by its id, with what
+	 * it holds under its folder, the edges' files too (llinval.c). */
 	wr_take_result(fs, &res, n->kind);
 	tg_result_release(&res);
-	inval_path(fs, dir);
-	inval_path(fs, path);
-	/* The resource changed too (updated-at, object.json): its folder
-	 * is what comes before "/access/groups/" in the path. */
-	{
-		const struct tg_rel *r = &n->kind->rels[n->rel_index];
-		char rdir[4096], mark[80];
-		const char *at;
-
-		snprintf(mark, sizeof(mark), "/%s/", r->dir);
-		at = strstr(path, mark);
-		if (at && (size_t)(at - path) < sizeof(rdir)) {
-			snprintf(rdir, sizeof(rdir), "%.*s", (int)(at - path),
-				 path);
-			wr_inval_object(fs, rdir, n->kind);
-		}
-	}
 	return 0;
-}
-
-/* The edge folder of @path (itself, or the folder of its entry). */
-static void edge_dir(const struct node *n, const char *path, char *dir,
-		     size_t size)
-{
-	if (n->type == NODE_EDGE)
-		snprintf(dir, size, "%s", path);
-	else
-		wr_dirname_of(path, dir, size);
 }
 
 int edge_commit(struct tgfs *fs, const char *path, struct node *n,
 		const char *text, size_t len)
 {
 	const struct tg_field *f = node_field(n);
-	char *json = NULL, *cur = NULL, dir[4096];
+	char *json = NULL, *cur = NULL;
 	const char *now = edge_content(n);
 	enum tg_err err;
 	int rc;
@@ -218,19 +193,7 @@ int edge_commit(struct tgfs *fs, const char *path, struct node *n,
 		rc = 0;
 		goto out;
 	}
-	edge_dir(n, path, dir, sizeof(dir));
-	rc = edge_send(fs, path, dir, n, f->set, json);
-	if (!rc) {
-		char p[4096 + 128];
-
-		for (size_t i = 0; i < n->kind->rels[n->rel_index].nedge_fields;
-		     i++) {
-			snprintf(p, sizeof(p), "%s/%s", dir,
-				 n->kind->rels[n->rel_index].edge_fields[i]
-					 .file);
-			inval_path(fs, p);
-		}
-	}
+	rc = edge_send(fs, path, n, f->set, json);
 out:
 	free(json);
 	free(cur);
@@ -259,21 +222,14 @@ int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
 	}
 	strcpy(parent->edge_id, t.obj->id);
 	node_release(&t);
-	{
-		char dir[4096];
-
-		wr_dirname_of(path, dir, sizeof(dir));
-		return edge_send(fs, path, dir, parent, r->add, NULL);
-	}
+	return edge_send(fs, path, parent, r->add, NULL);
 }
 
 int edge_revoke(struct tgfs *fs, const char *path, struct node *n)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char dir[4096];
 
-	wr_dirname_of(path, dir, sizeof(dir));
-	return edge_send(fs, path, dir, n, r->remove, NULL);
+	return edge_send(fs, path, n, r->remove, NULL);
 }
 
 int edge_policy(struct tgfs *fs, const char *path, struct node *n,
@@ -281,15 +237,14 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
 	const char *base = target ? strrchr(target, '/') : NULL;
-	char tpath[TGFS_NAME_MAX * 2 + 8], json[300], dir[4096];
+	char tpath[TGFS_NAME_MAX * 2 + 8], json[300];
 	struct node t;
 	int rc;
 
-	edge_dir(n, path, dir, sizeof(dir));
 	if (!r->edge_link_set)
 		return -EPERM;
 	if (!target) /* rm: no policy of its own */
-		return edge_send(fs, path, dir, n, r->edge_link_set, "null");
+		return edge_send(fs, path, n, r->edge_link_set, "null");
 	base = base ? base + 1 : target;
 	if (snprintf(tpath, sizeof(tpath), "/%s/%s", r->edge_link_target,
 		     base) >= (int)sizeof(tpath))
@@ -303,7 +258,7 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 	}
 	snprintf(json, sizeof(json), "\"%s\"", t.obj->id);
 	node_release(&t);
-	return edge_send(fs, path, dir, n, r->edge_link_set, json);
+	return edge_send(fs, path, n, r->edge_link_set, json);
 }
 
 /* The node of @path's folder, with the entry's name in @name: 0 when it
@@ -325,30 +280,52 @@ static int parent_is(struct tgfs *fs, const char *path, enum node_type want,
 	return 0;
 }
 
-int edge_mkdir(struct tgfs *fs, const char *path)
+int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1];
+	const struct tg_kind *tk;
 	struct node n;
+	bool pending;
 	int rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
 
 	if (rc)
 		return rc;
 	rc = edge_grant(fs, path, &n, name);
+	tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
 	node_release(&n);
-	if (rc == -ENOENT) {
-		/* No principal of that name (yet: a restore renames it back
-		 * after rsync made this folder).  The kernel keeps the
-		 * name's absence it looked up first; once the principal has
-		 * that name, the edge is there, which it would not see. */
-		inval_name(fs, path);
+	if (rc != -ENOENT)
+		return rc;
+	/* To a restore folder still waiting for its id (rsync's generator
+	 * makes folders while its receiver copies the id), or, made as
+	 * rsync and tar make folders (no group or other permissions), to a
+	 * name that may be one later in the same run: held, made with it
+	 * (edge_held_apply), or dropped (edge_sweep). */
+	pending = wr_pending_named(fs, tk, name);
+	if (pending || (mode & 077) == 0) {
+		if (fs->cfg->read_only)
+			return -EROFS;
+		rc = scratch_mkdir(fs->scratch, path, mode & 07777, pid);
+		if (!rc && pending &&
+		    (rc = draft_hold(fs->drafts, tk, name, path)))
+			scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		return rc;
 	}
+	/* No principal of that name.  The kernel keeps the name's absence
+	 * it looked up first; once the principal has that name, the edge
+	 * is there, which it would not see. */
+	inval_name(fs, path);
 	return rc;
 }
 
 int edge_rmdir(struct tgfs *fs, const char *path)
 {
 	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	int rc;
+
+	/* A held edge (never sent): it goes as it came. */
+	if (scratch_is_dir(fs->scratch, path))
+		return scratch_rmdir(fs->scratch, path, SCRATCH_EMPTY);
+	rc = node_resolve(fs, path, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
@@ -357,12 +334,26 @@ int edge_rmdir(struct tgfs *fs, const char *path)
 	return rc;
 }
 
+/* Whether @path is in a held edge's folder (a scratch folder). */
+static bool in_held(struct tgfs *fs, const char *path)
+{
+	char dir[4096];
+
+	wr_dirname_of(path, dir, sizeof(dir));
+	return scratch_is_dir(fs->scratch, dir);
+}
+
 int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 {
 	char name[TGFS_NAME_MAX + 1];
+	const struct tg_rel *r;
 	struct node n, l;
-	int rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
+	int rc;
 
+	/* In a held edge: held with it, made with it. */
+	if (in_held(fs, path))
+		return scratch_create(fs->scratch, path, 0777, target);
+	rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
 	if (rc)
 		return rc;
 	if (node_resolve(fs, path, &l) == 0) {
@@ -376,7 +367,8 @@ int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 			return 0;
 		}
 	}
-	if (!strcmp(name, "security-policy"))
+	r = &n.kind->rels[n.rel_index];
+	if (r->edge_link_file && !strcmp(name, r->edge_link_file))
 		rc = edge_policy(fs, path, &n, target);
 	else
 		rc = -ENOTSUP; /* a temporary name (ln -sfn): scratch */
@@ -404,51 +396,240 @@ int edge_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	return rc;
 }
 
-/* Queues every file of every edge folder of object folder @dir (whose
- * kind is @k) for the kernel to forget: their times are the resource's,
- * which a change of it moves.  Only what is cached is looked at: nothing
- * is fetched for it. */
-void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k)
+/* ---- edges held for a restore folder (DESIGN.md §3) ---- */
+
+struct held_file {
+	char name[TGFS_NAME_MAX + 1];
+	bool link;
+	struct timespec mtime;
+};
+
+struct held_list {
+	struct held_file *v;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const char *name, const struct stat *st)
 {
+	struct held_list *l = arg;
+
+	if (S_ISDIR(st->st_mode) || strlen(name) > TGFS_NAME_MAX)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct held_file *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	strcpy(l->v[l->n].name, name);
+	l->v[l->n].link = S_ISLNK(st->st_mode);
+	l->v[l->n].mtime = st->st_mtim;
+	l->n++;
+	return 0;
+}
+
+/* Held file @f of the edge at @dir (rel @r) applied: a link made as ln
+ * -s makes it (nothing when the edge has it), a setting file written as
+ * rename(2) of it onto the setting would; anything else (a temporary
+ * file still being written) stays scratch in the edge's folder. */
+static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
+		      const struct held_file *f)
+{
+	char path[4096 + TGFS_NAME_MAX + 2];
+	bool setting = false, link = false;
+	size_t len;
+	char *data;
 	struct node n;
-	bool any = false;
+	int rc;
 
-	for (size_t i = 0; i < k->nrels; i++)
-		any |= edge_rel(&k->rels[i]);
-	if (!any || !coll_cached(fs, k) || node_resolve(fs, dir, &n))
-		return;
-	for (size_t i = 0; n.type == NODE_OBJECT && !n.draft && i < k->nrels;
-	     i++) {
-		const struct tg_rel *r = &k->rels[i];
-		const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
-		struct tg_cache_ref *ref;
-		char p[4096 + 3 * TGFS_NAME_MAX], link[64];
-
-		if (!edge_rel(r) || !tk || !coll_cached(fs, tk) ||
-		    coll_get_names(fs, tk, &ref))
-			continue;
-		principal_link(r, link, sizeof(link));
-		for (size_t j = 0; j < n.obj->links[i].n; j++) {
-			const char *name;
-
-			if (!coll_by_id(coll_of(ref, tk), n.obj->links[i].ids[j],
-					&name))
-				continue;
-			snprintf(p, sizeof(p), "%s/%s/%s", dir, r->dir, name);
-			inval_path(fs, p);
-			for (size_t f = 0; f < r->nedge_fields; f++) {
-				snprintf(p, sizeof(p), "%s/%s/%s/%s", dir,
-					 r->dir, name, r->edge_fields[f].file);
-				inval_path(fs, p);
-			}
-			snprintf(p, sizeof(p), "%s/%s/%s/%s", dir, r->dir, name,
-				 link);
-			inval_path(fs, p);
-			snprintf(p, sizeof(p), "%s/%s/%s/security-policy", dir,
-				 r->dir, name);
-			inval_path(fs, p);
+	for (size_t i = 0; i < r->nedge_fields; i++)
+		setting |= !strcmp(r->edge_fields[i].file, f->name);
+	if (!f->link && !setting)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
+	data = scratch_get(fs->scratch, path, &len, &link);
+	if (!data)
+		return 0; /* gone meanwhile */
+	scratch_remove(fs->scratch, path);
+	if (link) {
+		rc = node_resolve(fs, path, &n);
+		if (rc == 0) {
+			rc = n.type == NODE_LINK && !strcmp(n.target, data) ? 0
+									     : 1;
+			node_release(&n);
 		}
-		tg_cache_put(ref);
+		if (rc)
+			rc = tgfs_link_add(fs, data, path, 0);
+		if (rc == -ENOTSUP) /* not the edge's: scratch, as it was */
+			rc = scratch_create(fs->scratch, path, 0777, data);
+	} else {
+		rc = commit_field_from(fs, path, data, len,
+				       (int64_t)f->mtime.tv_sec * 1000000000 +
+					       f->mtime.tv_nsec);
+	}
+	if (rc)
+		tgfs_record_error(fs, path, rc,
+				  "held in an access edge made by a restore:"
+				  " not applied");
+	explicit_bzero(data, len);
+	free(data);
+	inval_path(fs, path);
+	return rc;
+}
+
+static void drop_files(struct tgfs *fs, const char *dir,
+		       const struct held_list *l)
+{
+	char p[4096 + TGFS_NAME_MAX + 2];
+
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, l->v[i].name);
+		scratch_remove(fs->scratch, p);
+	}
+}
+
+int edge_held_apply(struct tgfs *fs, const char *path)
+{
+	struct held_list l = { 0 };
+	char name[TGFS_NAME_MAX + 1], dir[4096];
+	const struct tg_rel *r;
+	struct node n, e;
+	int rc, first = 0;
+
+	rc = scratch_each(fs->scratch, path, collect, &l);
+	if (rc) {
+		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		goto out;
+	}
+	/* Taken by one caller (a restore folder's id, a sweep). */
+	if (scratch_rmdir(fs->scratch, path, SCRATCH_ENTRY)) {
+		free(l.v);
+		return 0;
+	}
+	rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
+	if (rc) {
+		drop_files(fs, path, &l);
+		goto out;
+	}
+	r = &n.kind->rels[n.rel_index];
+	/* The edge is the tenant's from now on: made, unless it is there
+	 * (the principal renamed back by its id has its edges). */
+	if (node_resolve(fs, path, &e) == 0) {
+		rc = e.type == NODE_EDGE ? 0 : -EEXIST;
+		node_release(&e);
+	} else {
+		rc = edge_grant(fs, path, &n, name);
+	}
+	if (rc == -ENOENT || rc == -EEXIST)
+		tgfs_record_error(fs, path, rc,
+				  "an access edge held for a restore folder:"
+				  " its principal is not there; not made");
+	if (rc) {
+		/* Not made: nothing of it is sent. */
+		drop_files(fs, path, &l);
+		node_release(&n);
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		int r2 = apply_file(fs, path, r, &l.v[i]);
+
+		if (r2 && !first)
+			first = r2;
 	}
 	node_release(&n);
+	rc = first;
+out:
+	wr_dirname_of(path, dir, sizeof(dir));
+	inval_path(fs, dir);
+	inval_path(fs, path);
+	free(l.v);
+	return rc;
+}
+
+struct held_dirs {
+	char **paths;
+	pid_t *pids;
+	size_t n, cap;
+};
+
+static int collect_dir(void *arg, const char *path, pid_t pid)
+{
+	struct held_dirs *d = arg;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **p = realloc(d->paths, cap * sizeof(*p));
+		pid_t *q = p ? realloc(d->pids, cap * sizeof(*q)) : NULL;
+
+		if (p)
+			d->paths = p;
+		if (!q)
+			return -ENOMEM;
+		d->pids = q;
+		d->cap = cap;
+	}
+	if (!(d->paths[d->n] = strdup(path)))
+		return -ENOMEM;
+	d->pids[d->n++] = pid;
+	return 0;
+}
+
+/* Whether @pid (a held edge's maker) has ended. */
+static bool ended(pid_t pid)
+{
+	return pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH);
+}
+
+/* Held edge @path (made by @pid) looked at again (edge_sweep). */
+static void sweep_one(struct tgfs *fs, const char *path, pid_t pid)
+{
+	char name[TGFS_NAME_MAX + 1], tpath[TGFS_NAME_MAX * 2 + 8];
+	const struct tg_kind *tk = NULL;
+	struct node n;
+	bool there = false;
+
+	if (parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
+		tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
+		node_release(&n);
+	}
+	if (tk && wr_pending_named(fs, tk, name)) {
+		draft_hold(fs->drafts, tk, name, path); /* held: 0 */
+		return;
+	}
+	if (tk && snprintf(tpath, sizeof(tpath), "/%s/%s", tk->dir, name) <
+			  (int)sizeof(tpath) &&
+	    node_resolve(fs, tpath, &n) == 0) {
+		there = n.type == NODE_OBJECT && !n.draft;
+		node_release(&n);
+	}
+	if (there) {
+		edge_held_apply(fs, path);
+	} else if (!tk || ended(pid)) {
+		char dir[4096];
+
+		if (scratch_rmdir(fs->scratch, path, SCRATCH_TREE) == 0)
+			tgfs_record_error(fs, path, -ENOENT,
+					  "an access edge made to a name no"
+					  " object or restore folder took"
+					  " before its maker ended: not made");
+		wr_dirname_of(path, dir, sizeof(dir));
+		inval_path(fs, dir);
+		inval_path(fs, path);
+	}
+}
+
+void edge_sweep(struct tgfs *fs)
+{
+	struct held_dirs d = { 0 };
+
+	scratch_each_dir(fs->scratch, collect_dir, &d);
+	for (size_t i = 0; i < d.n; i++) {
+		sweep_one(fs, d.paths[i], d.pids[i]);
+		free(d.paths[i]);
+	}
+	free(d.paths);
+	free(d.pids);
 }

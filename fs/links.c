@@ -44,21 +44,6 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 	return rc;
 }
 
-/* Whether @name in top folder @dir is a restore folder (objects.c):
- * links to it are held until it knows its object. */
-static bool held_target(struct tgfs *fs, const char *dir, const char *name)
-{
-	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
-	struct tg_object copy;
-	bool pending;
-
-	if (!k || !draft_get(fs->drafts, k, name, -1, NULL, &copy))
-		return false;
-	pending = draft_is_pending(&copy);
-	tg_object_release(&copy);
-	return pending;
-}
-
 /* Whether a link by relation @r at @path, made by @pid, is in an object
  * @pid just made (cp -r, nameops.c) and would move its target there:
  * the target holds one such link (a resource's network). */
@@ -202,7 +187,8 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
 		goto out;
 	}
 	rc = find_target(fs, r->target, name, tid, sizeof(tid));
-	if (rc == -ENOENT && held_target(fs, r->target, name)) {
+	if (rc == -ENOENT &&
+	    wr_pending_named(fs, tg_kind_by_dir(NULL, r->target), name)) {
 		/* To a restore folder: made once it knows its object. */
 		rc = wr_pending_hold(fs, tg_kind_by_dir(NULL, r->target),
 				     name, target, path);

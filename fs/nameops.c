@@ -40,7 +40,7 @@
 int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 {
 	struct node n;
-	int rc = edge_mkdir(fs, path);
+	int rc = edge_mkdir(fs, path, mode, pid);
 
 	if (rc != -ENOTSUP)
 		return rc;
@@ -55,6 +55,10 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 		return rc;
 	}
 	rc = tgfs_make_object_as(fs, path, mode);
+	/* A new object in a clone (a network's connector): its maker sees
+	 * it, as any object it made, also when the kernel asks again. */
+	if (!rc)
+		removals_copied(fs->removals, path);
 	if (!rc && node_resolve(fs, path, &n) == 0) {
 		if (n.type == NODE_OBJECT && !n.draft)
 			removals_fresh_add(fs->removals, path, pid);

@@ -145,6 +145,15 @@ int node_step_edge(struct tgfs *fs, struct node *n, const char *name);
 /* The content of an EDGEFIELD node into n->shown: never NULL. */
 const char *edge_content(struct node *n);
 size_t edge_content_len(const struct node *n);
+/*
+ * The held edges (edge_mkdir) looked at again: one to a restore folder
+ * is that folder's (made or dropped with it); one whose principal is
+ * there by its name now is made (edge_held_apply); one to a name neither
+ * holds, whose maker has ended, is dropped, nothing sent, with a line in
+ * errors.  Costs nothing when none is held.  Any thread, holding no
+ * cache reference.
+ */
+void edge_sweep(struct tgfs *fs);
 
 /* The content of a file node (FIELD, JSON, DRAFTINFO), secrets aside
  * (see node_text): valid until @n is released, never NULL ("" when it

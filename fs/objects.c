@@ -200,7 +200,11 @@ int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
 			       : draft_new(fs->drafts, k, name, raw, -1, NULL);
 		if (!rc)
 			tgfs_folders_changed(fs);
-		goto out;
+		node_release(&parent);
+		/* Access edges made to that name before it are its now. */
+		if (!rc && k->create)
+			edge_sweep(fs);
+		return rc;
 	}
 	rc = create_named(fs, path, k, raw, parent.parent_id);
 out:
@@ -234,7 +238,9 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 		struct node ln;
 		int r = 0;
 
-		if (target && link) {
+		if (scratch_is_dir(fs->scratch, held[i]))
+			r = edge_held_apply(fs, held[i]);
+		else if (target && link) {
 			/* Gone by then (rm of the held link): nothing. */
 			scratch_remove(fs->scratch, held[i]);
 			r = node_resolve(fs, held[i], &ln);
@@ -262,7 +268,12 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 static void drop_held(struct tgfs *fs, char **held, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		scratch_remove(fs->scratch, held[i]);
+		if (scratch_rmdir(fs->scratch, held[i], SCRATCH_TREE) == 0)
+			tgfs_record_error(fs, held[i], -ENOENT,
+					  "an access edge held for a restore"
+					  " folder that was removed: not made");
+		else
+			scratch_remove(fs->scratch, held[i]);
 		inval_path(fs, held[i]);
 		free(held[i]);
 	}
@@ -443,6 +454,19 @@ int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 	if (rc)
 		scratch_remove(fs->scratch, path);
 	return rc;
+}
+
+bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
+		      const char *name)
+{
+	struct tg_object copy;
+	bool pending;
+
+	if (!k || !draft_get(fs->drafts, k, name, -1, NULL, &copy))
+		return false;
+	pending = draft_is_pending(&copy);
+	tg_object_release(&copy);
+	return pending;
 }
 
 /* ---- taking an object apart (rm -r, rsync --delete) ---- */

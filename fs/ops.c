@@ -198,6 +198,7 @@ int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
 
 	if (id && idsz)
 		id[0] = '\0';
+	edge_sweep(fs); /* held access edges made or dropped (edges.c) */
 	rc = node_resolve(fs, path, &n);
 	/* A link's place may hold tar's placeholder (fileops.c), shown
 	 * instead of it. */
@@ -587,6 +588,12 @@ static int list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	return rc;
 }
 
+/* A held access edge (edges.c): a scratch folder. */
+static int add_held(void *arg, const char *name, const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) ? add_scratch(arg, name, st) : 0;
+}
+
 static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		       const char *path)
 {
@@ -594,7 +601,6 @@ static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	const struct tg_kind *tk;
 	int rc, inv;
 
-	(void)path;
 	if (n->rel_index < 0)
 		return list_rels(fs, df, n, n->rel);
 	df->child = *n;
@@ -605,6 +611,9 @@ static int list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		      df);
 	if (rc)
 		return rc > 0 ? 0 : rc;
+	if (df->child.type == NODE_EDGE &&
+	    scratch_each(fs->scratch, path, add_held, df))
+		return 0;
 	/* Drafts tied to this object, as folders. */
 	r = &n->kind->rels[n->rel_index];
 	tk = tg_kind_by_dir(NULL, r->target);
@@ -620,16 +629,14 @@ static int list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		     const char *path)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
-	char link[64];
 	int rc;
 
 	(void)path;
-	snprintf(link, sizeof(link), "%.*s",
-		 (int)(strlen(r->target) - (r->target[strlen(r->target) - 1] ==
-					    's')),
-		 r->target);
 	for (int i = 0; i < 2; i++) {
-		const char *name = i ? "security-policy" : link;
+		const char *name = i ? r->edge_link_file : r->edge_target_file;
+
+		if (!name)
+			continue;
 
 		df->child = *n;
 		df->child.ref = NULL;
@@ -674,8 +681,17 @@ static int list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 static int list_dir(struct tgfs *fs, const char *path, struct dir_fill *df)
 {
 	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	int rc;
 
+	edge_sweep(fs); /* held access edges made or dropped (edges.c) */
+	rc = node_resolve(fs, path, &n);
+	if (rc == -ENOENT && scratch_is_dir(fs->scratch, path)) {
+		/* A held access edge (edges.c): what was made in it. */
+		df->filler(df->buf, ".", NULL);
+		df->filler(df->buf, "..", NULL);
+		scratch_each(fs->scratch, path, add_scratch, df);
+		return 0;
+	}
 	if (rc)
 		return rc;
 	if (!tgfs_node_types[n.type].list) {

@@ -63,12 +63,15 @@ static int add(struct removals *s, const char *path, pid_t pid, bool made,
 	if (!copy)
 		return -ENOMEM;
 	pthread_mutex_lock(&s->lock);
-	/* The same path again, a free or expired slot, else the oldest. */
+	/* The same path again (but a folder made in a clone is two: fresh
+	 * for what is in it, made for itself), a free or expired slot,
+	 * else the oldest. */
 	for (size_t i = 0; i < REMOVALS_MAX; i++) {
 		struct removal *r = &s->r[i];
 
 		if (r->path && (now - r->at > REMOVALS_APART_S ||
-				strcmp(r->path, path) == 0))
+				(strcmp(r->path, path) == 0 &&
+				 !(r->fresh && fresh && r->made != made))))
 			slot_free(s, r);
 		if (!slot || (slot->path && (!r->path || r->at < slot->at)))
 			slot = r;

@@ -25,6 +25,8 @@ static __thread bool hash_oom;
 struct scratch {
 	char *path;
 	bool link;
+	bool dir; /* a held access edge's folder (edges.c) */
+	pid_t pid; /* a folder's maker */
 	mode_t mode;
 	char *data; /* content, or the link's target */
 	size_t len;
@@ -38,6 +40,7 @@ struct scratch_store {
 	struct scratch *table;
 	size_t total;
 	ino_t next_ino;
+	size_t ndirs;
 };
 
 struct scratch_store *scratch_new(void)
@@ -53,6 +56,8 @@ struct scratch_store *scratch_new(void)
 
 static void drop(struct scratch_store *s, struct scratch *f)
 {
+	if (f->dir)
+		__atomic_fetch_sub(&s->ndirs, 1, __ATOMIC_RELEASE);
 	HASH_DEL(s->table, f);
 	s->total -= f->len;
 	free(f->path);
@@ -72,8 +77,28 @@ void scratch_free(struct scratch_store *s)
 	free(s);
 }
 
+static int make(struct scratch_store *s, const char *path, mode_t mode,
+		const char *link_target, bool dir, pid_t pid);
+
 int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		   const char *link_target)
+{
+	return make(s, path, mode, link_target, false, 0);
+}
+
+int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode,
+		  pid_t pid)
+{
+	return make(s, path, mode, NULL, true, pid);
+}
+
+static mode_t type_of(const struct scratch *f)
+{
+	return f->dir ? S_IFDIR : f->link ? S_IFLNK : S_IFREG;
+}
+
+static int make(struct scratch_store *s, const char *path, mode_t mode,
+		const char *link_target, bool dir, pid_t pid)
 {
 	struct scratch *f;
 	int rc = 0;
@@ -94,6 +119,8 @@ int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		goto out;
 	}
 	f->link = link_target != NULL;
+	f->dir = dir;
+	f->pid = pid;
 	f->len = link_target ? strlen(link_target) : 0;
 	s->total += f->len; /* drop() takes it off again */
 	f->mode = mode & 07777;
@@ -106,6 +133,8 @@ int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		free(f->data);
 		free(f);
 		rc = -ENOMEM;
+	} else if (dir) {
+		__atomic_fetch_add(&s->ndirs, 1, __ATOMIC_RELEASE);
 	}
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -120,8 +149,8 @@ int scratch_stat(struct scratch_store *s, const char *path, struct stat *st)
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
 	if (f) {
-		st->st_mode = (f->link ? S_IFLNK : S_IFREG) | f->mode;
-		st->st_nlink = 1;
+		st->st_mode = type_of(f) | f->mode;
+		st->st_nlink = f->dir ? 2 : 1;
 		st->st_size = (off_t)f->len;
 		st->st_ino = f->ino;
 		st->st_mtim = st->st_ctim = st->st_atim = f->mtime;
@@ -140,7 +169,7 @@ char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
 
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
-	if (f) {
+	if (f && !f->dir) {
 		copy = malloc(f->len + 1);
 		if (copy) {
 			if (f->len)
@@ -167,8 +196,8 @@ int scratch_write(struct scratch_store *s, const char *path, const char *buf,
 	end = (size_t)off + size;
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
-	if (!f || f->link) {
-		rc = f ? -EINVAL : -ENOENT;
+	if (!f || f->link || f->dir) {
+		rc = !f ? -ENOENT : f->dir ? -EISDIR : -EINVAL;
 	} else if (end > TGFS_SCRATCH_MAX) {
 		rc = -EFBIG;
 	} else if (end > f->len && s->total + (end - f->len) >
@@ -203,8 +232,8 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
 
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
-	if (!f) {
-		rc = -ENOENT;
+	if (!f || f->dir) {
+		rc = f ? -EISDIR : -ENOENT;
 	} else if (size < 0 || size > TGFS_SCRATCH_MAX) {
 		rc = size < 0 ? -EINVAL : -EFBIG;
 	} else if ((size_t)size > f->len) {
@@ -225,7 +254,7 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
 		s->total -= f->len - (size_t)size;
 		f->len = (size_t)size;
 	}
-	if (f && !rc)
+	if (f && !rc && !f->dir)
 		clock_gettime(CLOCK_REALTIME, &f->mtime);
 	pthread_mutex_unlock(&s->lock);
 	return rc;
@@ -259,7 +288,9 @@ int scratch_remove(struct scratch_store *s, const char *path)
 
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, path, f);
-	if (f) {
+	if (f && f->dir) {
+		rc = -EISDIR;
+	} else if (f) {
 		drop(s, f);
 		rc = 0;
 	}
@@ -275,7 +306,9 @@ int scratch_rename(struct scratch_store *s, const char *from, const char *to)
 
 	pthread_mutex_lock(&s->lock);
 	HASH_FIND_STR(s->table, from, f);
-	if (f) {
+	if (f && f->dir) {
+		rc = -EPERM; /* a held edge is named by its principal */
+	} else if (f) {
 		p = strdup(to);
 		if (!p) {
 			rc = -ENOMEM;
@@ -312,13 +345,78 @@ int scratch_each(struct scratch_store *s, const char *dir,
 		    strchr(f->path + n + 1, '/'))
 			continue;
 		name = f->path + n + 1;
-		st.st_mode = (f->link ? S_IFLNK : S_IFREG) | f->mode;
-		st.st_nlink = 1;
+		st.st_mode = type_of(f) | f->mode;
+		st.st_nlink = f->dir ? 2 : 1;
 		st.st_size = (off_t)f->len;
 		st.st_ino = f->ino;
 		st.st_mtim = f->mtime;
 		rc = fn(arg, name, &st);
 		if (rc)
+			break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* Whether @f is below folder @dir (at any depth). */
+static bool below(const struct scratch *f, const char *dir, size_t n)
+{
+	return !strncmp(f->path, dir, n) && f->path[n] == '/';
+}
+
+bool scratch_is_dir(struct scratch_store *s, const char *path)
+{
+	struct scratch *f;
+	bool dir;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	dir = f && f->dir;
+	pthread_mutex_unlock(&s->lock);
+	return dir;
+}
+
+int scratch_rmdir(struct scratch_store *s, const char *path,
+		  enum scratch_rmdir how)
+{
+	struct scratch *f, *c, *tmp;
+	size_t n = strlen(path);
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock);
+	HASH_FIND_STR(s->table, path, f);
+	if (!f || !f->dir) {
+		rc = f ? -ENOTDIR : -ENOENT;
+		goto out;
+	}
+	HASH_ITER(hh, s->table, c, tmp) {
+		if (how == SCRATCH_EMPTY && below(c, path, n)) {
+			rc = -ENOTEMPTY;
+			goto out;
+		}
+	}
+	HASH_ITER(hh, s->table, c, tmp)
+		if (how == SCRATCH_TREE && below(c, path, n))
+			drop(s, c);
+	drop(s, f);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int scratch_each_dir(struct scratch_store *s,
+		     int (*fn)(void *arg, const char *path, pid_t pid),
+		     void *arg)
+{
+	struct scratch *f, *tmp;
+	int rc = 0;
+
+	/* Read without the lock: every getattr asks (edges.c). */
+	if (!__atomic_load_n(&s->ndirs, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	HASH_ITER(hh, s->table, f, tmp) {
+		if (f->dir && (rc = fn(arg, f->path, f->pid)))
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -28,12 +28,32 @@ void scratch_free(struct scratch_store *s);
  * with the permission bits of @mode.  0, -EEXIST, -ENOMEM. */
 int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
 		   const char *link_target);
+/* A folder at @path (a held access edge's, edges.c) made by process
+ * @pid, which holds files made in it as any folder would.  0, -EEXIST,
+ * -ENOMEM. */
+int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode,
+		  pid_t pid);
+/* Calls @fn with the path and maker of each folder, under the store's
+ * lock (@fn must not call the store); stops at its first non-zero
+ * result, returned.  Costs nothing when there is none. */
+int scratch_each_dir(struct scratch_store *s,
+		     int (*fn)(void *arg, const char *path, pid_t pid),
+		     void *arg);
+/* Whether @path is such a folder. */
+bool scratch_is_dir(struct scratch_store *s, const char *path);
+/* Drops folder @path: -ENOTEMPTY when it holds files (SCRATCH_EMPTY),
+ * or with them (SCRATCH_TREE), or alone, its files staying at their
+ * paths (SCRATCH_ENTRY: the folder is the tenant's now).  0, -ENOENT,
+ * -ENOTDIR. */
+enum scratch_rmdir { SCRATCH_EMPTY, SCRATCH_TREE, SCRATCH_ENTRY };
+int scratch_rmdir(struct scratch_store *s, const char *path,
+		  enum scratch_rmdir how);
 /* Sets the type, mode, size, inode number and times of @path into @st
  * (other members untouched).  0 or -ENOENT. */
 int scratch_stat(struct scratch_store *s, const char *path, struct stat *st);
 /* A copy of the content (or link target) of @path, NUL-terminated, with
  * its length in *@len and whether it is a link in *@is_link; the caller
- * frees it.  NULL: no such file, or no memory. */
+ * frees it.  NULL: no such file (a folder is none), or no memory. */
 char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
 		  bool *is_link);
 /* Writes @size bytes at @off: the number written, or -ENOENT, -EINVAL (a
@@ -47,9 +67,10 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size);
  * or UTIME_OMIT: kept; UTIME_NOW: now).  0 or -ENOENT. */
 int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
 		     const struct timespec *mtime);
-/* Drops @path.  0 or -ENOENT. */
+/* Drops @path (a folder: scratch_rmdir).  0 or -ENOENT. */
 int scratch_remove(struct scratch_store *s, const char *path);
-/* Moves @from to @to, in place of any file there.  0, -ENOENT, -ENOMEM. */
+/* Moves @from to @to, in place of any file there.  0, -ENOENT, -ENOMEM,
+ * -EPERM for a folder. */
 int scratch_rename(struct scratch_store *s, const char *from, const char *to);
 /* Calls @fn for each file directly in folder @dir, with its name and a
  * stat (valid during the call), under the store's lock (@fn must not

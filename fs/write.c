@@ -54,7 +54,6 @@ void wr_inval_object(struct tgfs *fs, const char *dir,
 		snprintf(p, sizeof(p), "%s/%s", dir, k->rels[i].dir);
 		inval_path(fs, p);
 	}
-	edge_inval(fs, dir, k);
 }
 
 /* Takes a mutation's result into the cache; a result without an entity

@@ -153,6 +153,10 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
  * object.  0 or -errno. */
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 		    const char *file, const char *target, const char *path);
+/* Whether @name (a file name in the top folder of @k) is a restore folder
+ * still waiting for its id: links to it are held until then. */
+bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
+		      const char *name);
 
 /* True when @path is strictly below an object @pid is taking apart (rm
  * -r, rsync --delete: it removed a file of it lately): its removal is
@@ -170,6 +174,14 @@ int edge_commit(struct tgfs *fs, const char *path, struct node *n,
  * rel folder @parent (mkdir at @path). */
 int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
 	       const char *name);
+/* The access edge folder @path, held (a scratch folder) while its
+ * principal's restore folder waited for its id, which it now has: the
+ * edge is granted unless it is there (one resourceAccessAdd at most), and
+ * what rsync made in it meanwhile is applied as if made now (links as ln
+ * -s, setting files as written; a temporary file stays scratch in the
+ * edge's folder).  0, or the first failure (each one in errors; an edge
+ * not made sends nothing for its files). */
+int edge_held_apply(struct tgfs *fs, const char *path);
 /* Revokes the edge of folder @n (rmdir at @path). */
 int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 /* Sets the edge's policy to the folder @target names (NULL: none). */
@@ -177,11 +189,9 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 		const char *target);
 /* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
  * @path is not one of theirs (the caller goes on as before). */
-int edge_mkdir(struct tgfs *fs, const char *path);
+int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid);
 int edge_rmdir(struct tgfs *fs, const char *path);
 int edge_symlink(struct tgfs *fs, const char *target, const char *path);
 int edge_unlink(struct tgfs *fs, const char *path, pid_t pid);
-/* The kernel forgets the edge folders of object folder @dir (edges.c). */
-void edge_inval(struct tgfs *fs, const char *dir, const struct tg_kind *k);
 
 #endif /* TGFS_WRITE_H */

@@ -7,6 +7,8 @@
 // sent (/_sim/stats).  The simulator runs with --resource-types.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sh, shStatus, teardown, waitFor, tempDir, rmSync } from './lib.mjs';
 import { expectTree, diffTree } from './expect.mjs';
 import { lines, sorted, q, setup, SIM_ARGS, obj, patchLines, assertChanges, assertUnchanged,
@@ -414,6 +416,44 @@ describe('access edges as folders', () => {
     assert.equal(r, 'write EINVAL');
     assertNoMutation(st, 'a bad time');
     assert.deepEqual(await edgeNow(), before);
+  });
+
+  test('>> to an edge\'s setting (one value): EINVAL, no request at all', async () => {
+    const before = await edgeNow();
+    const { r, st } = await cost(sim, () => shStatus(`/bin/echo 15 >> ${q(`${D}/autolock-days`)}`, m.dir));
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Invalid argument/);
+    assert.equal(st.requests, 0, 'no request at all');
+    assert.deepEqual(await edgeNow(), before);
+  });
+
+  test('truncate -s 0 of an edge\'s expires-at: one resourceAccessAdd with a null expiry', async () => {
+    await one(`echo 2032-01-31T00:00:00Z > ${q(`${D}/expires-at`)}`);
+    const before = await edgeNow();
+    assert.ok(before.expiresAt, 'precondition: an expiry');
+    await sim.resetStats();
+    run(`truncate -s 0 ${q(`${D}/expires-at`)}`, m.dir);
+    // Sent when its last descriptor is released (after close returns).
+    await waitFor(async () => (await edgeNow()).expiresAt === null, 10000, 'expires-at cleared');
+    assertOneMutation(await sim.stats(), 'resourceAccessAdd', 'truncate -s 0');
+    assert.deepEqual(await edgeNow(), { ...before, expiresAt: null });
+    assert.equal(sh(`cat ${q(`${D}/expires-at`)}`, m.dir), '');
+  });
+
+  test('mv /tmp/x onto an edge\'s setting (the target removed, then copied): one mutation', async () => {
+    const before = await edgeNow();
+    const d = tempDir();
+    try {
+      writeFileSync(join(d, 'x'), '7\n');
+      await sim.resetStats();
+      run(`mv ${q(join(d, 'x'))} ${q(`${D}/autolock-days`)}`, m.dir);
+      await waitFor(async () => (await edgeNow()).usageBasedAutolockDurationDays === 7, 10000, 'autolock-days set');
+      assertOneMutation(await sim.stats(), 'resourceAccessAdd', 'mv /tmp/x');
+      assert.deepEqual(await edgeNow(), { ...before, usageBasedAutolockDurationDays: 7 });
+      assert.equal(sh(`cat ${q(`${D}/autolock-days`)}`, m.dir), '7\n');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   test('rmdir revokes (one resourceAccessRemove); ln -s grants again, shown as a folder', async () => {

@@ -81,6 +81,27 @@ static void test_a_copy_into_a_new_folder(void **state)
 	removals_free(s);
 }
 
+/* A folder its maker made in a new folder (cp -r of a network: a
+ * connector, created): shown to its maker, and fresh in turn, what it
+ * holds hidden until the copy makes it. */
+static void test_a_new_object_in_a_copy(void **state)
+{
+	struct removals *s = removals_new();
+
+	(void)state;
+	assert_int_equal(removals_fresh_add(s, "/networks/N2", 5), 0);
+	assert_true(removals_hidden(s, "/networks/N2/connectors/c", 5));
+	/* made (mkdir: a create), then fresh itself */
+	assert_true(removals_copied(s, "/networks/N2/connectors/c"));
+	assert_int_equal(removals_fresh_add(s, "/networks/N2/connectors/c", 5),
+			 0);
+	assert_false(removals_hidden(s, "/networks/N2/connectors/c", 5));
+	assert_true(removals_hidden(s, "/networks/N2/connectors/c/name", 5));
+	assert_true(removals_copied(s, "/networks/N2/connectors/c/name"));
+	assert_false(removals_hidden(s, "/networks/N2/connectors/c/name", 5));
+	removals_free(s);
+}
+
 /* More removals than slots: the oldest goes, the newest stay. */
 static void test_the_oldest_goes(void **state)
 {
@@ -104,6 +125,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_from_the_remover_alone),
 		cmocka_unit_test(test_rm_r_and_taken_apart),
 		cmocka_unit_test(test_a_copy_into_a_new_folder),
+		cmocka_unit_test(test_a_new_object_in_a_copy),
 		cmocka_unit_test(test_the_oldest_goes),
 	};
 
