@@ -13,7 +13,10 @@
  * bytes in one array indexed by id, four in the name hash, and its name,
  * kept once for all the nodes of that name: an object folder's files are
  * named alike (name, id, object.json...), and so are most of a walk's
- * nodes.
+ * nodes.  What a node is (its key: node type, kind, field) fits in the
+ * bits left of its flags' word, so that a request can find its node again
+ * from the nearest object folder up (by that object's id) instead of
+ * walking from the root (inodes_chain, node_resolve_chain).
  *
  * Ids are slot numbers (1, FUSE_ROOT_ID, is the root) and come back after
  * a forget; the generation of the slot tells the uses apart.  A node with
@@ -39,8 +42,14 @@ struct inode {
 	uint32_t children; /* nodes whose parent this is */
 	uint32_t gen;      /* bumped at each reuse of the slot */
 	uint32_t nlookup;  /* the kernel's lookups not yet forgotten */
-	uint16_t hashed;   /* found by its name (not unlinked) */
-	uint16_t listed;   /* a folder the kernel was given entries of */
+	uint32_t hashed : 1; /* found by its name (not unlinked) */
+	uint32_t listed : 1; /* a folder the kernel was given entries of */
+	/* What it is (inodes_set_key): in the 32 bits two flags took,
+	 * so a node stays 32 bytes. */
+	uint32_t keyed : 1;
+	uint32_t type : 5;
+	uint32_t kind : 8;
+	uint32_t index : 16;
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
 
@@ -691,4 +700,136 @@ void inodes_count(struct inodes *t, size_t *held, size_t *most)
 	/* Slots are only made when none is free: the most held at once. */
 	*most = t->used - 1;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void inodes_set_key(struct inodes *t, uint64_t ino, unsigned type,
+		    unsigned kind, unsigned index)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n && type < 32 && kind < 256 && index < 65536) {
+		n->type = type & 31;
+		n->kind = kind & 255;
+		n->index = index & 65535;
+		n->keyed = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int inodes_chain(struct inodes *t, uint64_t ino, const char *child,
+		 struct inodes_chain **out)
+{
+	struct inodes_chain *c = NULL;
+	size_t depth = 0, ids = 0, len, at;
+	char *path;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&t->lock);
+	if (!node_of(t, ino)) {
+		rc = -ENOENT;
+		goto out;
+	}
+	for (uint32_t j = (uint32_t)ino; j > 1; j = t->node[j].parent) {
+		const char *id = id_of(t->node[j].name);
+
+		depth++;
+		ids += id ? strlen(id) + 1 : 0;
+	}
+	depth += child ? 1 : 0;
+	if (!(path = path_of(t, (uint32_t)ino, child))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	len = strlen(path) + 1;
+	c = malloc(sizeof(*c) + (depth + 1) * sizeof(c->hop[0]) + len + ids);
+	if (!c) {
+		free(path);
+		rc = -ENOMEM;
+		goto out;
+	}
+	c->path = path;
+	c->n = depth;
+	c->buf = (char *)&c->hop[depth + 1];
+	/* the names: the path's components, each ended by a NUL */
+	memcpy(c->buf, path, len);
+	at = len;
+	c->hop[0] = (struct inodes_hop){ .name = "" };
+	for (size_t k = depth, p = len - 1; k > 0; k--) {
+		while (p > 0 && c->buf[p - 1] != '/')
+			p--;
+		c->hop[k] = (struct inodes_hop){ .name = c->buf + p };
+		if (p > 0)
+			c->buf[--p] = '\0';
+	}
+	/* the keys and ids, from @ino up (the child has none) */
+	for (uint32_t j = (uint32_t)ino, k = (uint32_t)(depth - (child != NULL));
+	     j > 1; j = t->node[j].parent, k--) {
+		const struct inode *n = &t->node[j];
+		const char *id = id_of(n->name);
+
+		if (n->keyed)
+			c->hop[k].key = (struct inodes_key){
+				true, (uint8_t)n->type, (uint8_t)n->kind,
+				(uint16_t)n->index };
+		if (id) {
+			memcpy(c->buf + at, id, strlen(id) + 1);
+			c->hop[k].id = c->buf + at;
+			at += strlen(id) + 1;
+		}
+	}
+	*out = c;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+struct inodes_chain *inodes_chain_dup(const struct inodes_chain *c)
+{
+	size_t head = sizeof(*c) + (c->n + 1) * sizeof(c->hop[0]);
+	size_t len = strlen(c->path) + 1, size = head + len;
+	struct inodes_chain *d;
+
+	for (size_t k = 1; k <= c->n; k++)
+		size += c->hop[k].id ? strlen(c->hop[k].id) + 1 : 0;
+	d = malloc(size);
+	if (!d)
+		return NULL;
+	if (!(d->path = strdup(c->path))) {
+		free(d);
+		return NULL;
+	}
+	d->n = c->n;
+	d->buf = (char *)&d->hop[d->n + 1];
+	memcpy(d->hop, c->hop, (c->n + 1) * sizeof(c->hop[0]));
+	/* names and ids again, pointing into the copy */
+	{
+		char *at = d->buf;
+
+		for (size_t k = 0; k <= c->n; k++) {
+			size_t nl = strlen(c->hop[k].name) + 1;
+
+			memcpy(at, c->hop[k].name, nl);
+			d->hop[k].name = at;
+			at += nl;
+			if (c->hop[k].id) {
+				size_t il = strlen(c->hop[k].id) + 1;
+
+				memcpy(at, c->hop[k].id, il);
+				d->hop[k].id = at;
+				at += il;
+			}
+		}
+	}
+	return d;
+}
+
+void inodes_chain_free(struct inodes_chain *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c);
 }

@@ -1,8 +1,9 @@
 /*
  * ll.h - what the files of the FUSE face (ll.c, lldir.c, llinval.c)
- * share: the session's state, taken from each request (ll_of), and the
- * way a handler gets the path of a node id, following renames
- * (ll_path_for).
+ * share: the session's state, taken from each request (ll_of), the way
+ * a handler gets the node of a node id (ll_on_node), and, for the
+ * operations on names that still go by path, the path of a node id,
+ * following renames (ll_path_for, ll_on_path).
  * Nothing outside ll.c, lldir.c and llinval.c includes it.
  */
 #ifndef TGFS_LL_H
@@ -81,6 +82,21 @@ int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
  */
 int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
 	       int (*fn)(struct ll *ll, const char *path, void *arg),
+	       void *arg);
+
+/*
+ * Resolve once: calls @fn(@ll, at, @arg) with the node of @ino (its
+ * entry @child, when not NULL), found from what the kernel's node table
+ * keeps of it (inodes_chain, node_resolve_chain: by its object's id, a
+ * step for each name below the nearest node its key makes at once), and
+ * its path now.  @fn gets what resolving said in at->rc (its node only
+ * when 0, released after it returns).  Its result; *@path is the path
+ * the caller frees (NULL when the node id is unknown: -ENOENT).
+ */
+struct tgfs_at;
+int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
+	       char **path,
+	       int (*fn)(struct ll *ll, const struct tgfs_at *at, void *arg),
 	       void *arg);
 
 /* True when @rc says the path is gone and try @tries was the first: try

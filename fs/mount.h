@@ -77,6 +77,8 @@ struct tgfs {
 	/* paths resolved from the root, and the names stepped through on
 	 * the way (node.c; atomic) */
 	uint64_t resolves, resolve_steps;
+	/* of those, found from the kernel's node table (nodekey.c) */
+	uint64_t resolve_keyed;
 };
 
 /* Monotonic seconds.  Cannot fail. */

@@ -105,6 +105,27 @@ int node_step_statdir(struct tgfs *fs, struct node *n, const char *name);
  */
 int node_resolve(struct tgfs *fs, const char *path, struct node *n);
 
+/* ---- resolve once (nodekey.c) ---- */
+
+struct inodes_chain;
+struct inodes_key;
+
+/* What the kernel's node table keeps of @n (inodes_set_key) to find it
+ * again: its type, its kind's index in tg_kinds, its field's.  Pure. */
+struct inodes_key node_key_of(const struct node *n);
+
+/*
+ * Resolves the node of chain @c (inodes_chain: a node id the kernel
+ * holds, or its entry) into *@n, starting from the deepest node on its
+ * way that its key lets be made at once (an object's folder by its
+ * object's id, a field by its index...) and stepping through the names
+ * below it only.  As node_resolve otherwise: 0 and the caller releases
+ * @n, or -errno with nothing to release.  An object no longer there by
+ * its id is looked for by its path, as node_resolve does.
+ */
+int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
+		       struct node *n);
+
 /* Lets go of what @n holds (its collection, its draft copy, what it
  * showed); @n may then be resolved again.  Twice is harmless. */
 void node_release(struct node *n);
