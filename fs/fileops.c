@@ -228,7 +228,7 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	return 0;
 }
 
-/* ---- opens, by node type (rows of the node-type table, ops.c) ---- */
+/* ---- opens, by node type (rows of the node-type table, attrs.c) ---- */
 
 /* Keeps @h as @fi's handle, read and written direct; -ENOMEM for none. */
 static int hand_out(struct fuse_file_info *fi, struct fh *h)
@@ -433,7 +433,7 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 	if (fs->cfg->read_only)
 		return -EROFS;
 	/* tar's placeholder of a link it makes at the end: a scratch file
-	 * shown in the link's place until tar replaces it (ops.c). */
+	 * shown in the link's place until tar replaces it (attrs.c). */
 	removals_clear(fs->removals, path);
 	rc = scratch_create(fs->scratch, path, mode, NULL);
 	if (rc)

@@ -3,8 +3,9 @@
  *
  * The kernel names files by node id after a LOOKUP (or a mkdir, create,
  * symlink) gave one, and keeps it until a FORGET takes its lookups back.
- * The operations (ops.c, fileops.c) work by path, so each id keeps its
- * parent's id and its name, and its path is built by walking up.
+ * Each id keeps its parent's id, its name and its key, so that its chain
+ * (the way down from the root, inodes_chain) and its path can be built by
+ * walking up.
  *
  * libfuse's high-level table took ~240 bytes a node (a 152-byte node in a
  * page-sized slab, two hash tables, libfuse's copies of listings): after a
@@ -52,6 +53,7 @@ struct inode {
 	uint32_t index : 16;
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
+_Static_assert(sizeof(struct inode) <= 32, "a node stays 32 bytes");
 
 /* A name, shared by every node of that name.  An object's folder has its
  * object's id after its name's NUL ("name\0id\0"): its node follows the

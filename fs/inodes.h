@@ -1,7 +1,9 @@
 /*
  * inodes.h - the node ids the kernel holds (inodes.c): for each, its
  * name in its parent folder, its generation and its lookup count, as
- * the kernel counts them, and whether it was listed to the kernel.
+ * the kernel counts them, whether it was listed to the kernel, and its
+ * key (what it is: node type, kind, field), to be found again without a
+ * walk from the root (node.h node_resolve_chain).
  *
  * Node id 1 is the root.  Every function takes the table's lock, so any
  * thread may call it; ids the table does not have are ignored (or

@@ -3,14 +3,20 @@
  * the node ids the kernel holds in our own table (inodes.c).
  *
  * Every handler takes the mount from its request (ll_of: the session's
- * userdata, as passthrough_ll.c's lo_data), builds the path of the node
- * id it was given and calls the operation of ops.c or fileops.c with it;
- * READ and RELEASE need only the open handle.  An object's folder is
- * known by its object's id, not only its name: when an operation says
- * ENOENT because a folder on the way was renamed (through a name file,
- * mv, object.json, or someone else, seen at a refresh), the node takes
- * the new name (follow) and the operation is tried once more, so a
- * shell's cwd and an editor's open file outlive the rename.
+ * userdata, as passthrough_ll.c's lo_data).  A handler on a node id
+ * resolves it once (ll_on_node): the node table (inodes.c) gives the
+ * node's chain (its names, the key of each node: type, kind, field, and
+ * each object folder's object id), and node_resolve_chain (nodekey.c)
+ * makes the node from the nearest one its key allows (an object by its
+ * id), stepping through the names below it only; the operation of
+ * attrs.c, listing.c, fileops.c or nameops.c gets that node.  So an
+ * object's folder is its object, whatever it is called now: a shell's
+ * cwd and an editor's open file outlive a rename (through a name file,
+ * mv, object.json, or someone else, seen at a refresh).  READ, WRITE,
+ * FLUSH, FSYNC and RELEASE need the open handle only.  The operations
+ * on names (mkdir, symlink, unlink, rmdir, rename) still go by the path
+ * of the name, following a rename on the way when they say ENOENT
+ * (follow, ll_on_path).
  *
  * What the kernel must forget after a change is said by what changed
  * (inval.h): the store names the object by its id (coll_apply.c), and
@@ -23,8 +29,8 @@
  *
  * The kernel keeps a node id for each file and folder it looked up until
  * memory runs short, so a walk of a large tenant keeps one for every
- * folder (find) or every file (rsync): a node here is 32 bytes (libfuse's
- * high-level layer took ~240).  A setattr is chmod, chown, truncate and
+ * folder (find) or every file (rsync): a node here is 32 bytes, its key
+ * included (libfuse's high-level layer took ~240).  A setattr is chmod, chown, truncate and
  * utimens in that order; a listing is made whole at offset 0 and handed
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
@@ -250,25 +256,36 @@ double ll_attrs_for(struct ll *ll, const char *path, struct stat *st)
  * attributes and a node id (an object's folder's by its object's id),
  * which keeps the node's key (inodes_set_key) to be found again without
  * a walk.  0, or -errno not replied yet. */
+int ll_entry(struct ll *ll, fuse_ino_t parent, const char *name,
+	     const struct tgfs_at *at, bool by_id, struct fuse_entry_param *e)
+{
+	struct inodes_key key;
+	char id[256];
+	int rc = tgfs_getattr(ll->fs, at, &e->attr, id, sizeof(id), &key);
+
+	if (!rc)
+		rc = inodes_lookup(ll->nodes, parent, name,
+				   by_id && id[0] ? id : NULL, &e->ino,
+				   &e->generation);
+	if (rc)
+		return rc;
+	if (key.set)
+		inodes_set_key(ll->nodes, e->ino, key.type, key.kind,
+			       key.index);
+	e->entry_timeout = ll->cfg.entry_timeout;
+	e->attr_timeout = attrs_for(ll, at->path, &e->attr);
+	return 0;
+}
+
 static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       const struct tgfs_at *at, const char *link)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
-	struct inodes_key key;
-	char id[256];
-	int rc = tgfs_getattr(ll->fs, at, &e.attr, id, sizeof(id), &key);
+	int rc = ll_entry(ll, parent, name, at, true, &e);
 
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name, id[0] ? id : NULL,
-				   &e.ino, &e.generation);
 	if (rc)
 		return rc;
-	if (key.set)
-		inodes_set_key(ll->nodes, e.ino, key.type, key.kind,
-			       key.index);
-	e.entry_timeout = ll->cfg.entry_timeout;
-	e.attr_timeout = attrs_for(ll, at->path, &e.attr);
 	/* ln -s that made a folder (an access edge, edges.c): the kernel
 	 * takes only a link for its symlink(2), so it gets one it keeps
 	 * for no time; its next look finds the folder. */
@@ -557,26 +574,17 @@ static int call_create(struct ll *ll, const struct tgfs_at *at, void *arg)
 {
 	struct create_args *a = arg;
 	struct fuse_entry_param e = { 0 };
-	struct inodes_key key;
 	int rc = tgfs_create(ll->fs, at, a->mode, a->fi);
-	struct tgfs_at made = *at;
 
 	if (rc)
 		return rc;
 	/* Now there: a scratch file where nothing was (at->rc), or the
 	 * field opened to be written. */
-	rc = tgfs_getattr(ll->fs, &made, &e.attr, NULL, 0, &key);
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, a->parent, a->name, NULL,
-				   &e.ino, &e.generation);
+	rc = ll_entry(ll, a->parent, a->name, at, false, &e);
 	if (rc) {
 		tgfs_release(ll->fs, a->fi);
 		return rc;
 	}
-	if (key.set)
-		inodes_set_key(ll->nodes, e.ino, key.type, key.kind,
-			       key.index);
-	e.entry_timeout = ll->cfg.entry_timeout;
 	e.attr_timeout = ll->cfg.attr_timeout;
 	if (fuse_reply_create(a->req, &e, a->fi) == -ENOENT) {
 		tgfs_release(ll->fs, a->fi);

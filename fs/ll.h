@@ -99,6 +99,17 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 	       int (*fn)(struct ll *ll, const struct tgfs_at *at, void *arg),
 	       void *arg);
 
+/*
+ * The attributes and node id of entry @name of @parent, resolved in @at,
+ * into @e, with one more lookup for the kernel to forget, as LOOKUP and
+ * READDIRPLUS give them: an object's folder known by its object's id
+ * (@by_id), the node's key kept (inodes_set_key).  0, or -errno with
+ * nothing taken.  Any thread.
+ */
+struct fuse_entry_param;
+int ll_entry(struct ll *ll, fuse_ino_t parent, const char *name,
+	     const struct tgfs_at *at, bool by_id, struct fuse_entry_param *e);
+
 /* True when @rc says the path is gone and try @tries was the first: try
  * once more with ll_path_for(..., true, ...). */
 static inline bool ll_gone(int rc, int tries)

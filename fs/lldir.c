@@ -254,22 +254,8 @@ struct plus_args {
 static int call_plus(struct ll *ll, const struct tgfs_at *at, void *arg)
 {
 	struct plus_args *a = arg;
-	struct inodes_key key;
-	char id[256];
-	int rc = tgfs_getattr(ll->fs, at, &a->e->attr, id, sizeof(id), &key);
 
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, a->parent, a->name,
-				   id[0] ? id : NULL, &a->e->ino,
-				   &a->e->generation);
-	if (rc)
-		return rc;
-	if (key.set)
-		inodes_set_key(ll->nodes, a->e->ino, key.type, key.kind,
-			       key.index);
-	a->e->entry_timeout = ll->cfg.entry_timeout;
-	a->e->attr_timeout = ll_attrs_for(ll, at->path, &a->e->attr);
-	return 0;
+	return ll_entry(ll, a->parent, a->name, at, true, a->e);
 }
 
 static int plus_entry(struct ll *ll, fuse_ino_t parent, const char *name,

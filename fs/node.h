@@ -64,7 +64,7 @@ struct fuse_file_info;
 struct stat;
 
 /*
- * What a node of one type does: a row of the table of node types (ops.c
+ * What a node of one type does: a row of the table of node types (attrs.c
  * tgfs_node_types, reached through fs->node_types), as redis's dictType.
  * A NULL member: the type has no such operation (a file has no step or
  * listing: ENOTDIR; a folder no open: EISDIR).  Each returns 0 or -errno.
@@ -73,9 +73,9 @@ struct node_ops {
 	/* Steps folder node @n into its entry @name, in place (node.c). */
 	int (*step)(struct tgfs *fs, struct node *n, const char *name);
 	/* @n's st_mode (type and permissions), st_ino, st_size, and
-	 * st_mtime when the type has a time of its own (ops.c). */
+	 * st_mtime when the type has a time of its own (attrs.c). */
 	void (*stat)(struct tgfs *fs, const struct node *n, struct stat *st);
-	/* Gives folder @n's entries (at @path) to @df (ops.c). */
+	/* Gives folder @n's entries (at @path) to @df (listing.c). */
 	int (*list)(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		    const char *path);
 	/* Opens file @n (at @path) as @fi asks (fileops.c). */
@@ -84,7 +84,7 @@ struct node_ops {
 };
 
 /* The table itself, a row for each enum node_type: defined by the
- * operations above this module (ops.c), which fill it with their stat,
+ * operations above this module (attrs.c), which fill it with their stat,
  * list and open and these steps, and handed to node_resolve through
  * fs->node_types (tgfs_new). */
 extern const struct node_ops tgfs_node_types[NODE_TYPES];
