@@ -1,10 +1,11 @@
 /*
- * ll.h - what the files of the FUSE face (ll.c, lldir.c, llinval.c)
+ * ll.h - what the files of the FUSE face (ll.c, llfile.c, lldir.c,
+ * llinval.c)
  * share: the session's state, taken from each request (ll_of), the way
  * a handler gets the node of a node id (ll_on_node), and, for the
  * operations on names that still go by path, the path of a node id,
  * following renames (ll_path_for, ll_on_path).
- * Nothing outside ll.c, lldir.c and llinval.c includes it.
+ * Nothing outside the ll*.c files includes it.
  */
 #ifndef TGFS_LL_H
 #define TGFS_LL_H
@@ -123,6 +124,22 @@ static inline bool ll_gone(int rc, int tries)
 struct inval_note;
 void ll_invalidate(void *arg, const struct inval_note *note);
 void ll_folders_changed(void *arg);
+
+/* Files (llfile.c): OPEN and CREATE by node, the rest by handle. */
+void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       mode_t mode, struct fuse_file_info *fi);
+void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	     struct fuse_file_info *fi);
+void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	      off_t off, struct fuse_file_info *fi);
+void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	      struct fuse_file_info *fi);
+void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* Waits (bounded) until what the kernel was told to forget reached it:
+ * after a change through a file, before it is answered. */
+void ll_settle(struct ll *ll);
 
 /* Folders (lldir.c): opened only with -o dir_open, listed whole at
  * offset 0 and handed out in pieces, with attributes to READDIRPLUS. */

@@ -9,8 +9,8 @@
  * make at once (node_resolve_chain): the root, a kind's folder, the
  * status folder or file, an object's folder (its object found by its id
  * in the collection its name is in: no walk, whatever the object is
- * called now), or a field or object.json of such a folder (by its field's
- * index).  Only the names below that are stepped through (node.c), so a
+ * called now), a field or object.json of such a folder (by its field's
+ * index), or its rel folders and single links (by the rel's index).  Only the names below that are stepped through (node.c), so a
  * LOOKUP costs one step (the new name), and a request on a known file
  * none.  Identity is the object's id: a rename of the object (through
  * the mount or by someone else) leaves the node valid.
@@ -45,6 +45,11 @@ struct inodes_key node_key_of(const struct node *n)
 	if ((n->type == NODE_FIELD || n->type == NODE_STATFILE) &&
 	    n->field <= UINT16_MAX)
 		key.index = (uint16_t)n->field;
+	/* a rel's folder or single link: its rel, 0 for a folder on the
+	 * way to rels ("access") */
+	if ((n->type == NODE_RELDIR || n->type == NODE_LINK) &&
+	    n->rel_index >= 0 && n->rel_index < UINT16_MAX)
+		key.index = (uint16_t)(n->rel_index + 1);
 	return key;
 }
 
@@ -112,6 +117,25 @@ static int jump_object(struct tgfs *fs, const struct inodes_chain *c,
 	return 0;
 }
 
+/* Makes @n the object of folder hop @k of @c, of @kind and no draft,
+ * whole (as node_step_object makes it before stepping into its
+ * files): 0, -EAGAIN (not such a folder: @n holds nothing) or -errno. */
+static int jump_whole(struct tgfs *fs, const struct inodes_chain *c,
+		      size_t k, const struct tg_kind *kind, struct node *n)
+{
+	int rc = jump(fs, c, k, n);
+
+	if (rc)
+		return rc;
+	if (n->type != NODE_OBJECT || n->kind != kind || n->draft)
+		rc = -EAGAIN;
+	else
+		rc = node_complete(fs, n);
+	if (rc)
+		node_release(n);
+	return rc;
+}
+
 /* A field or object.json (hop @k) of an object's folder, by its key. */
 static int jump_file(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 		     const struct inodes_key *key, struct node *n)
@@ -127,19 +151,9 @@ static int jump_file(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 		return -EAGAIN;
 	if (key->type == NODE_JSON && strcmp(h->name, "object.json") != 0)
 		return -EAGAIN;
-	rc = jump(fs, c, k - 1, n);
+	rc = jump_whole(fs, c, k - 1, kind, n);
 	if (rc)
 		return rc;
-	if (n->type != NODE_OBJECT || n->kind != kind || n->draft) {
-		node_release(n);
-		return -EAGAIN;
-	}
-	/* As node_step_object: the object whole before its files. */
-	rc = node_complete(fs, n);
-	if (rc) {
-		node_release(n);
-		return rc;
-	}
 	n->depth = (unsigned)k;
 	if (key->type == NODE_JSON) {
 		versions_note(fs->versions, n->obj);
@@ -153,6 +167,44 @@ static int jump_file(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 	n->type = NODE_FIELD;
 	n->field = key->index;
 	return 0;
+}
+
+/* A rel's folder or single link (hop @k), or a folder on the way to
+ * rels, of an object's folder, by its key: the object's, then its rel
+ * entry as node_step_object makes it (node_step_rel). */
+static int jump_rel(struct tgfs *fs, const struct inodes_chain *c, size_t k,
+		    const struct inodes_key *key, struct node *n)
+{
+	const struct tg_kind *kind = tg_kinds[key->kind];
+	const char *dir;
+	char joined[sizeof(n->rel)];
+	size_t m = 1, at = 0;
+	int rc;
+
+	if (key->index > kind->nrels)
+		return -EAGAIN;
+	dir = key->index ? kind->rels[key->index - 1].dir : c->hop[k].name;
+	for (const char *p = dir; *p; p++)
+		m += *p == '/';
+	if (k <= m || !c->hop[k - m].id || strlen(dir) >= sizeof(joined))
+		return -EAGAIN;
+	/* the names on the way are the rel's */
+	for (size_t j = k - m + 1; j <= k; j++)
+		at += (size_t)snprintf(joined + at, sizeof(joined) - at, "%s%s",
+				       j > k - m + 1 ? "/" : "",
+				       c->hop[j].name);
+	if (at >= sizeof(joined) || strcmp(joined, dir) != 0)
+		return -EAGAIN;
+	rc = jump_whole(fs, c, k - m, kind, n);
+	if (rc)
+		return rc;
+	n->depth = (unsigned)k;
+	rc = node_step_rel(fs, n, dir);
+	if (!rc && n->type != key->type)
+		rc = -EAGAIN;
+	if (rc)
+		node_release(n);
+	return rc;
 }
 
 /*
@@ -206,6 +258,9 @@ static int jump(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 		return kind && k >= 2 && c->hop[k - 1].id
 			       ? jump_file(fs, c, k, &h->key, n)
 			       : -EAGAIN;
+	case NODE_RELDIR:
+	case NODE_LINK:
+		return kind ? jump_rel(fs, c, k, &h->key, n) : -EAGAIN;
 	default:
 		return -EAGAIN;
 	}

@@ -379,6 +379,35 @@ static void test_resolve_once(void **state)
 			 -ENOENT);
 	assert_int_equal(steps, 1);
 	assert_int_equal(reads(), before);
+
+	/* a single link and a rel folder by their rel: no step; an edge's
+	 * setting file one step from its edge's folder, itself one from
+	 * the rel folder */
+	{
+		uint64_t link, groups, edge;
+		const char *e = "/resources/prod-db/access/groups/Engineering";
+
+		link = learn(fs, t, "/resources/prod-db/network");
+		groups = learn(fs, t, "/resources/prod-db/access/groups");
+		edge = learn(fs, t, e);
+		before = reads();
+		assert_int_equal(by_chain(fs, t, link, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_LINK);
+		assert_int_equal(steps, 0);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, groups, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_RELDIR);
+		assert_string_equal(n.rel, "access/groups");
+		assert_int_equal(steps, 0);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, edge, "expires-at", &n,
+					  &steps),
+				 0);
+		assert_int_equal(n.type, NODE_EDGEFIELD);
+		assert_int_equal(steps, 2);
+		node_release(&n);
+		assert_int_equal(reads(), before);
+	}
 	inodes_free(t);
 }
 
