@@ -20,6 +20,12 @@
  *
  * Files that are not the tenant's (editors' swap and backup files) go to
  * the scratch store.
+ *
+ * READ, WRITE, FLUSH and RELEASE work from the handle alone: a writer's
+ * handle keeps a copy of its file's chain (inodes.h) and finds the file
+ * again by it at each send (node_resolve_chain: its object by its id,
+ * whatever it is called by then); its path at the open only names it in
+ * the errors log.
  */
 #include <errno.h>
 #include <fcntl.h>

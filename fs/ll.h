@@ -59,7 +59,8 @@ static inline struct ll *ll_of(fuse_req_t req)
 /* Replies @rc (0 or -errno) as the request's error. */
 static inline void ll_reply_rc(fuse_req_t req, int rc)
 {
-	/* -ESTALE: a path that a rename took, and no rename to follow. */
+	/* -ESTALE: a path that a rename took, and no rename to follow, or a
+	 * handle whose file is gone. */
 	if (rc == -ESTALE)
 		rc = -ENOENT;
 	fuse_reply_err(req, rc < 0 ? -rc : 0);

@@ -55,6 +55,8 @@ struct inodes_key node_key_of(const struct node *n)
 
 static int jump(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 		struct node *n);
+static int jump_whole(struct tgfs *fs, const struct inodes_chain *c,
+		      size_t k, const struct tg_kind *kind, struct node *n);
 
 /* The object of folder @k of @c, of kind @kind, found by its id: in the
  * collection of its name (a look-up by name when its list is not
@@ -71,11 +73,12 @@ static int jump_object(struct tgfs *fs, const struct inodes_chain *c,
 		/* Listed with its parent: its folder is two up. */
 		if (k < 3 || !c->hop[k - 2].id)
 			return -EAGAIN;
-		rc = jump(fs, c, k - 2, n);
+		/* whole, as node_step_object makes it before stepping
+		 * into its nested folders */
+		rc = jump_whole(fs, c, k - 2, kind->parent, n);
 		if (rc)
 			return rc;
-		if (n->type != NODE_OBJECT || n->kind != kind->parent ||
-		    strlen(n->obj->id) >= sizeof(n->parent_id)) {
+		if (strlen(n->obj->id) >= sizeof(n->parent_id)) {
 			node_release(n);
 			return -EAGAIN;
 		}
