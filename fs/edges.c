@@ -16,7 +16,7 @@
  * made as rsync makes folders (mode 0700) to a name nothing holds yet
  * (rsync makes resources/ before service-accounts/) is held while its
  * maker runs, for a restore folder or an object that takes the name
- * (edge_sweep, at each getattr and listing while any is held).
+ * (edge_sweep, at each request on a node while any is held: ll_on_node).
  *
  * The edges' settings come with the resource (its access connection
  * asks for them), so reading them costs nothing more.  Errors are

@@ -20,6 +20,12 @@
  *
  * Files that are not the tenant's (editors' swap and backup files) go to
  * the scratch store.
+ *
+ * READ, WRITE, FLUSH and RELEASE work from the handle alone: a writer's
+ * handle keeps a copy of its file's chain (inodes.h) and finds the file
+ * again by it at each send (node_resolve_chain: its object by its id,
+ * whatever it is called by then); its path at the open only names it in
+ * the errors log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inodes.h"
 #include "kcache.h"
 #include "node.h"
 #include "ops.h"
@@ -53,7 +60,11 @@ struct unread {
 /* An open file. */
 struct fh {
 	enum fh_type type;
-	char *path;
+	char *path; /* its path at the open: its name in the errors log */
+	/* FH_FIELD: how its file is found again at each send, whatever
+	 * its object is called by then (node_resolve_chain); NULL: by
+	 * @path (a file opened by path) */
+	struct inodes_chain *chain;
 	/* FH_READ: the snapshot (with unread: NULL until rendered, then
 	 * set once); FH_FIELD: what is written */
 	char *data;
@@ -85,6 +96,7 @@ static void fh_free(struct fh *h)
 		free(h->data);
 	}
 	free(h->path);
+	inodes_chain_free(h->chain);
 	if (h->unread)
 		free(h->unread->obj.packed);
 	free(h->unread);
@@ -222,7 +234,7 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 	return 0;
 }
 
-/* ---- opens, by node type (rows of the node-type table, ops.c) ---- */
+/* ---- opens, by node type (rows of the node-type table, attrs.c) ---- */
 
 /* Keeps @h as @fi's handle, read and written direct; -ENOMEM for none. */
 static int hand_out(struct fuse_file_info *fi, struct fh *h)
@@ -311,18 +323,18 @@ int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
 	return -ELOOP;
 }
 
-int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
+int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
+	      struct fuse_file_info *fi)
 {
-	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	const char *path = at->path;
+	struct node *n = at->n;
+	int rc = at->rc;
+	struct fh *h;
 
-	if (rc == 0 && n.type == NODE_LINK) {
-		/* tar's placeholder in a link's place (tgfs_create) */
-		node_release(&n);
-		rc = scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0
-			     ? -ENOENT
-			     : node_resolve(fs, path, &n);
-	}
+	/* tar's placeholder in a link's place (tgfs_create) */
+	if (rc == 0 && n->type == NODE_LINK &&
+	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0)
+		rc = -ENOENT;
 	if (rc == -ENOENT &&
 	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0) {
 		if (fi->flags & O_TRUNC)
@@ -331,10 +343,17 @@ int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
 	}
 	if (rc)
 		return rc;
-	rc = fs->node_types[n.type].open
-		     ? fs->node_types[n.type].open(fs, &n, path, fi)
+	rc = fs->node_types[n->type].open
+		     ? fs->node_types[n->type].open(fs, n, path, fi)
 		     : -EISDIR;
-	node_release(&n);
+	/* A writer's handle finds its file again by the node's chain. */
+	h = rc ? NULL : fh_of(fi);
+	if (h && h->type == FH_FIELD && at->chain &&
+	    !(h->chain = inodes_chain_dup(at->chain))) {
+		fh_free(h);
+		fi->fh = 0;
+		rc = -ENOMEM;
+	}
 	return rc;
 }
 
@@ -387,27 +406,33 @@ static bool in_links_folder(struct tgfs *fs, const char *path)
 	return yes;
 }
 
-int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
+int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		struct fuse_file_info *fi)
 {
+	const char *path = at->path;
+	struct tgfs_at made;
 	struct node n;
-	int rc;
+	int rc = at->rc;
 
 	/* A field the kernel believes gone (vim renamed it to its backup
 	 * name): writing it anew is writing the field. */
-	rc = node_resolve(fs, path, &n);
 	if (rc == 0) {
-		enum node_type type = n.type;
+		enum node_type type = at->n->type;
 
 		/* (In an object cp -r made: the copy's file.) */
 		if (type == NODE_FIELD || type == NODE_JSON ||
 		    type == NODE_EDGEFIELD) {
 			removals_copied(fs->removals, path);
-			rc = open_for_write(fs, &n, path, fi, true);
+			rc = open_for_write(fs, at->n, path, fi, true);
+			if (!rc && at->chain &&
+			    !(fh_of(fi)->chain = inodes_chain_dup(at->chain))) {
+				fh_free(fh_of(fi));
+				fi->fh = 0;
+				rc = -ENOMEM;
+			}
 		}
 		else
 			rc = -EEXIST;
-		node_release(&n);
 		if (type != NODE_LINK || !placeholder(mode))
 			return rc;
 	} else if (!placeholder(mode) || !in_links_folder(fs, path)) {
@@ -418,12 +443,16 @@ int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
 	if (fs->cfg->read_only)
 		return -EROFS;
 	/* tar's placeholder of a link it makes at the end: a scratch file
-	 * shown in the link's place until tar replaces it (ops.c). */
+	 * shown in the link's place until tar replaces it (attrs.c). */
 	removals_clear(fs->removals, path);
 	rc = scratch_create(fs->scratch, path, mode, NULL);
 	if (rc)
 		return rc;
-	return tgfs_open(fs, path, fi);
+	tgfs_at_path(fs, path, &n, &made);
+	rc = tgfs_open(fs, &made, fi);
+	if (!made.rc)
+		node_release(&n);
+	return rc;
 }
 
 int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
@@ -459,17 +488,41 @@ int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
 	return (int)size;
 }
 
-/* Sends what @h holds, if anything new, to the file at @path (its path
- * now: the folders on the way may have been renamed since the open).
- * -ESTALE: @path names nothing now, and nothing was sent. */
-static int send(struct tgfs *fs, const char *path, struct fh *h)
+/* The file of writer @h, found again: by its chain (its object by its
+ * id, whatever it is called now), or by its path.  0 (release @n), or
+ * -ESTALE when it is gone, or -errno. */
+static int fh_node(struct tgfs *fs, const struct fh *h, struct node *n)
+{
+	int rc = h->chain ? node_resolve_chain(fs, h->chain, n)
+			  : node_resolve(fs, h->path, n);
+
+	return rc == -ENOENT ? -ESTALE : rc;
+}
+
+/* Sends @text (@len bytes) to the file of writer @h.  -ESTALE: it is
+ * gone, and nothing was sent. */
+static int commit_handle(struct tgfs *fs, struct fh *h, const char *text,
+			 size_t len)
+{
+	struct node n;
+	int rc;
+
+	if (fs->cfg->read_only)
+		return -EROFS;
+	rc = fh_node(fs, h, &n);
+	return rc ? rc : commit_node(fs, h->path, &n, text, len, 0);
+}
+
+/* Sends what @h holds, if anything new.  -ESTALE: its file is gone, and
+ * nothing was sent. */
+static int send(struct tgfs *fs, struct fh *h)
 {
 	int rc;
 
 	if (h->type != FH_FIELD || !h->dirty)
 		return 0;
 	h->dirty = false;
-	rc = commit_field(fs, path, h->data, h->len);
+	rc = commit_handle(fs, h, h->data, h->len);
 	if (rc == -ESTALE)
 		h->dirty = true;
 	return rc;
@@ -508,15 +561,17 @@ static int append_check(const struct fh *h, const char *buf, size_t size)
 	return -tgfs_errno(err);
 }
 
-int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
-	       size_t size, off_t off, struct fuse_file_info *fi)
+int tgfs_write(struct tgfs *fs, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
+	const char *path;
 	size_t end, had;
 	bool plain;
 
 	if (!h || off < 0)
 		return -EBADF;
+	path = h->path;
 	had = h->len;
 	if (h->type == FH_FIELD && h->append)
 		off = (off_t)h->len;
@@ -575,10 +630,10 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
 	 * An overlay waits for close: its first newline may be an old one. */
 	if (h->secret ||
 	    (h->oneline && plain && memchr(h->data, '\n', h->len))) {
-		int rc = send(fs, path, h);
+		int rc = send(fs, h);
 
-		/* Nothing was sent: ll.c writes it again on the new path
-		 * (an append would otherwise be appended twice). */
+		/* Nothing was sent: its file is gone (the writer's write
+		 * fails; an append is not kept twice). */
 		if (rc == -ESTALE)
 			h->len = had;
 		if (rc)
@@ -593,15 +648,15 @@ int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
  * already, or is a draft's), -EINVAL (a field that needs a value,
  * object.json), -EACCES (a read-only field).
  */
-static int empty_refused(struct tgfs *fs, const char *path)
+static int empty_refused(struct tgfs *fs, const struct fh *h)
 {
 	struct node n;
 	const char *now;
 	char *json = NULL;
-	int rc = node_resolve(fs, path, &n);
+	int rc = fh_node(fs, h, &n);
 
 	if (rc)
-		return rc == -ENOENT ? -ESTALE : rc;
+		return rc;
 	now = node_text(fs, &n);
 	if (!*now || n.draft) {
 		rc = 0;
@@ -626,15 +681,15 @@ static int empty_refused(struct tgfs *fs, const char *path)
  * file emptied and not written is set at the RELEASE of its last close;
  * its FLUSH says what that will say, for truncate(1) and `: >` to see.
  */
-int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi)
+int tgfs_flush(struct tgfs *fs, struct fuse_file_info *fi)
 {
 	struct fh *h = fh_of(fi);
 
 	if (!h)
 		return 0;
 	if (h->type == FH_FIELD && h->emptied && !h->dirty && !h->len)
-		return empty_refused(fs, path);
-	return send(fs, path, h);
+		return empty_refused(fs, h);
+	return send(fs, h);
 }
 
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi)
@@ -642,10 +697,10 @@ int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi)
 	struct fh *h = fh_of(fi);
 
 	/* Emptied and left empty: that is its value (null), or a refusal
-	 * in the errors file.  Sent to its path at the open: if its
-	 * folder was renamed since, -ESTALE and nothing is sent. */
+	 * in the errors file.  Sent to its file, found as at each send:
+	 * if it is gone, nothing is sent. */
 	if (h && h->type == FH_FIELD && h->emptied && !h->dirty && !h->len)
-		commit_field(fs, h->path, "", 0);
+		commit_handle(fs, h, "", 0);
 	fh_free(h);
 	return 0;
 }
@@ -669,16 +724,17 @@ static int truncate_field(struct tgfs *fs, const char *path,
 	if (!text)
 		return -ENOMEM;
 	memcpy(text, now, size < len ? size : len);
-	rc = commit_field(fs, path, text, size);
+	rc = commit_node(fs, path, n, text, size, 0);
 	free(text);
 	return rc;
 }
 
-int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
+int tgfs_truncate(struct tgfs *fs, const struct tgfs_at *at, off_t size,
 		  struct fuse_file_info *fi)
 {
 	struct fh *h = fi ? fh_of(fi) : NULL;
-	struct node n;
+	const char *path = at->path;
+	struct node *n = at->n;
 	int rc;
 
 	if (size < 0)
@@ -711,21 +767,19 @@ int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
 	rc = scratch_truncate(fs->scratch, path, size);
 	if (rc != -ENOENT)
 		return rc;
-	rc = node_resolve(fs, path, &n);
-	if (rc)
-		return rc;
-	if (n.type == NODE_STATFILE)
-		rc = status_writable(n.field) ? 0 : -EACCES;
-	else if (n.type != NODE_FIELD && n.type != NODE_JSON &&
-		 n.type != NODE_EDGEFIELD)
+	if (at->rc)
+		return at->rc;
+	if (n->type == NODE_STATFILE)
+		rc = status_writable(n->field) ? 0 : -EACCES;
+	else if (n->type != NODE_FIELD && n->type != NODE_JSON &&
+		 n->type != NODE_EDGEFIELD)
 		rc = -EISDIR;
 	else if (fs->cfg->read_only)
 		rc = -EROFS;
-	else if (n.type == NODE_FIELD &&
-		 tg_field_secret(&n.kind->fields[n.field]))
+	else if (n->type == NODE_FIELD &&
+		 tg_field_secret(&n->kind->fields[n->field]))
 		rc = 0; /* only a write makes a new secret */
 	else
-		rc = truncate_field(fs, path, &n, (size_t)size);
-	node_release(&n);
+		rc = truncate_field(fs, path, n, (size_t)size);
 	return rc;
 }

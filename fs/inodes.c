@@ -3,17 +3,20 @@
  *
  * The kernel names files by node id after a LOOKUP (or a mkdir, create,
  * symlink) gave one, and keeps it until a FORGET takes its lookups back.
- * The operations (ops.c, fileops.c) work by path, so each id keeps its
- * parent's id and its name, and its path is built by walking up.
+ * Each id keeps its parent's id, its name and its key, so that its chain
+ * (the way down from the root, inodes_chain) and its path can be built by
+ * walking up.
  *
  * libfuse's high-level table took ~240 bytes a node (a 152-byte node in a
  * page-sized slab, two hash tables, libfuse's copies of listings): after a
  * find of the large tenant, 72,000 folders held 17.5 MB, and after an
  * rsync, which stats every file, most of its 169 MiB.  A node here is 32
  * bytes in one array indexed by id, four in the name hash, and its name,
- * kept once for all the nodes of that name: an object folder's files are
- * named alike (name, id, object.json...), and so are most of a walk's
- * nodes.
+ * kept once for all the nodes of that name (npool.c).  What a node is
+ * (its key: node type, kind, field) fits in the bits left of its flags'
+ * word, so that a request can find its node again
+ * from the nearest object folder up (by that object's id) instead of
+ * walking from the root (inodes_chain, node_resolve_chain).
  *
  * Ids are slot numbers (1, FUSE_ROOT_ID, is the root) and come back after
  * a forget; the generation of the slot tells the uses apart.  A node with
@@ -30,6 +33,7 @@
 
 #include "inodes.h"
 #include "mount.h"
+#include "npool.h"
 
 #define NONE UINT32_MAX /* a free slot's parent */
 
@@ -39,20 +43,17 @@ struct inode {
 	uint32_t children; /* nodes whose parent this is */
 	uint32_t gen;      /* bumped at each reuse of the slot */
 	uint32_t nlookup;  /* the kernel's lookups not yet forgotten */
-	uint16_t hashed;   /* found by its name (not unlinked) */
-	uint16_t listed;   /* a folder the kernel was given entries of */
+	uint32_t hashed : 1; /* found by its name (not unlinked) */
+	uint32_t listed : 1; /* a folder the kernel was given entries of */
+	/* What it is (inodes_set_key): in the 32 bits two flags took,
+	 * so a node stays 32 bytes. */
+	uint32_t keyed : 1;
+	uint32_t type : 5;
+	uint32_t kind : 8;
+	uint32_t index : 16;
 	char *name;        /* pooled (struct pname); NULL for the root */
 };
-
-/* A name, shared by every node of that name.  An object's folder has its
- * object's id after its name's NUL ("name\0id\0"): its node follows the
- * object's renames (inodes_rehash), and the pool tells the two apart. */
-struct pname {
-	struct pname *next; /* in its pool bucket */
-	uint32_t ref;
-	uint32_t size; /* bytes of s, every NUL included */
-	char s[];
-};
+_Static_assert(sizeof(struct inode) <= 32, "a node stays 32 bytes");
 
 struct inodes {
 	pthread_mutex_t lock;
@@ -61,8 +62,7 @@ struct inodes {
 	uint32_t free;      /* first free slot, 0: none */
 	uint32_t *bucket;   /* heads of the name hash, a power of two */
 	uint32_t nbuckets;
-	struct pname **pool; /* names, a power of two of buckets */
-	uint32_t npool, pooled;
+	struct npool names; /* the nodes' names, each once */
 };
 
 static uint32_t name_hash(uint32_t parent, const char *name)
@@ -73,110 +73,6 @@ static uint32_t name_hash(uint32_t parent, const char *name)
 	return (uint32_t)(h ^ h >> 32);
 }
 
-static struct pname **pool_bucket(struct inodes *t, const char *s,
-				  size_t size)
-{
-	return &t->pool[fnv_add(FNV_INIT, s, size) & (t->npool - 1)];
-}
-
-static struct pname *pname_of(const char *s)
-{
-	return (struct pname *)(uintptr_t)(s - offsetof(struct pname, s));
-}
-
-/* The object id pooled name @s carries, or NULL. */
-static const char *id_of(const char *s)
-{
-	size_t n;
-
-	if (!s)
-		return NULL;
-	n = strlen(s) + 1;
-	return pname_of(s)->size > n ? s + n : NULL;
-}
-
-/* Whether pooled @s carries @id (NULL: none). */
-static bool same_id(const char *s, const char *id)
-{
-	const char *have = id_of(s);
-
-	return have && id ? strcmp(have, id) == 0 : !have && !id;
-}
-
-/* Twice the buckets when there are more names than buckets; when out of
- * memory the chains only get longer. */
-static void pool_grow(struct inodes *t)
-{
-	uint32_t n = t->npool * 2;
-	struct pname **b = calloc(n, sizeof(*b)), **old = t->pool;
-	uint32_t oldn = t->npool;
-
-	if (!b)
-		return;
-	t->pool = b;
-	t->npool = n;
-	for (uint32_t i = 0; i < oldn; i++)
-		while (old[i]) {
-			struct pname *p = old[i],
-				     **head = pool_bucket(t, p->s, p->size);
-
-			old[i] = p->next;
-			p->next = *head;
-			*head = p;
-		}
-	free(old);
-}
-
-/* @s (with object id @id, or NULL) from the pool, one more user of it;
- * NULL when out of memory. */
-static char *name_get(struct inodes *t, const char *s, const char *id)
-{
-	size_t len = strlen(s) + 1, size = len + (id ? strlen(id) + 1 : 0);
-	char key[size];
-	struct pname **head, *p;
-
-	memcpy(key, s, len);
-	if (id)
-		memcpy(key + len, id, size - len);
-	head = pool_bucket(t, key, size);
-	p = *head;
-	while (p && (p->size != size || memcmp(p->s, key, size) != 0))
-		p = p->next;
-	if (p) {
-		p->ref++;
-		return p->s;
-	}
-	if (size > UINT32_MAX || !(p = malloc(sizeof(*p) + size)))
-		return NULL;
-	memcpy(p->s, key, size);
-	p->size = (uint32_t)size;
-	p->ref = 1;
-	p->next = *head;
-	*head = p;
-	if (++t->pooled > t->npool)
-		pool_grow(t);
-	return p->s;
-}
-
-/* One user of pooled name @s fewer. */
-static void name_put(struct inodes *t, char *s)
-{
-	struct pname *p, **at;
-
-	if (!s)
-		return;
-	p = pname_of(s);
-	if (--p->ref)
-		return;
-	for (at = pool_bucket(t, s, p->size); *at && *at != p;
-	     at = &(*at)->next)
-		;
-	if (*at)
-		*at = p->next;
-	t->pooled--;
-	free(p);
-}
-
 struct inodes *inodes_new(void)
 {
 	struct inodes *t = calloc(1, sizeof(*t));
@@ -185,14 +81,12 @@ struct inodes *inodes_new(void)
 		return NULL;
 	t->cap = 64;
 	t->nbuckets = 64;
-	t->npool = 64;
 	t->node = calloc(t->cap, sizeof(*t->node));
 	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
-	t->pool = calloc(t->npool, sizeof(*t->pool));
-	if (!t->node || !t->bucket || !t->pool) {
+	if (!t->node || !t->bucket || npool_init(&t->names)) {
 		free(t->node);
 		free(t->bucket);
-		free(t->pool);
+		npool_free(&t->names);
 		free(t);
 		return NULL;
 	}
@@ -209,10 +103,10 @@ void inodes_free(struct inodes *t)
 		return;
 	for (uint32_t i = 2; i < t->used; i++)
 		if (t->node[i].parent != NONE)
-			name_put(t, t->node[i].name);
+			npool_put(&t->names, t->node[i].name);
 	free(t->node);
 	free(t->bucket);
-	free(t->pool);
+	npool_free(&t->names);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -317,7 +211,7 @@ static void drop(struct inodes *t, uint32_t i)
 			return;
 		if (n->hashed)
 			hash_out(t, i);
-		name_put(t, n->name);
+		npool_put(&t->names, n->name);
 		n->name = NULL;
 		n->parent = NONE;
 		n->next = t->free;
@@ -339,18 +233,18 @@ int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
 		goto out;
 	}
 	i = find_child(t, (uint32_t)parent, name);
-	if (i && !same_id(t->node[i].name, id)) {
+	if (i && !npool_same_id(t->node[i].name, id)) {
 		/* Another object has the name now (or none): the old node
 		 * stays its object's, by its id. */
 		hash_out(t, i);
 		i = 0;
 	}
 	if (!i) {
-		char *copy = name_get(t, name, id);
+		char *copy = npool_get(&t->names, name, id);
 
 		i = copy ? take_slot(t) : 0;
 		if (!i) {
-			name_put(t, copy);
+			npool_put(&t->names, copy);
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -468,7 +362,7 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 	if (!node_of(t, parent) || !node_of(t, newparent) ||
 	    !(i = find_child(t, (uint32_t)parent, name)))
 		goto out; /* the kernel never looked it up: nothing to move */
-	if (!(copy = name_get(t, newname, id_of(t->node[i].name)))) {
+	if (!(copy = npool_get(&t->names, newname, npool_id(t->node[i].name)))) {
 		/* the kernel drops its entry; later ops say ENOENT */
 		hash_out(t, i);
 		rc = -ENOMEM;
@@ -478,7 +372,7 @@ int inodes_rename(struct inodes *t, uint64_t parent, const char *name,
 	if (target && target != i)
 		hash_out(t, target);
 	hash_out(t, i);
-	name_put(t, t->node[i].name);
+	npool_put(&t->names, t->node[i].name);
 	t->node[i].name = copy;
 	t->node[parent].children--;
 	t->node[newparent].children++;
@@ -501,7 +395,7 @@ int inodes_rehash(struct inodes *t, uint64_t ino, const char *newname)
 	n = ino > 1 ? node_of(t, ino) : NULL;
 	if (!n || strcmp(n->name, newname) == 0)
 		goto out;
-	if (!(copy = name_get(t, newname, id_of(n->name)))) {
+	if (!(copy = npool_get(&t->names, newname, npool_id(n->name)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -511,7 +405,7 @@ int inodes_rehash(struct inodes *t, uint64_t ino, const char *newname)
 		hash_out(t, other);
 	if (n->hashed)
 		hash_out(t, (uint32_t)ino);
-	name_put(t, n->name);
+	npool_put(&t->names, n->name);
 	n->name = copy;
 	hash_in(t, (uint32_t)ino);
 out:
@@ -527,14 +421,14 @@ size_t inodes_objects(struct inodes *t, uint64_t ino, uint64_t *ids,
 	pthread_mutex_lock(&t->lock);
 	if (node_of(t, ino)) {
 		for (uint32_t j = (uint32_t)ino; j > 1; j = t->node[j].parent)
-			if (id_of(t->node[j].name))
+			if (npool_id(t->node[j].name))
 				n++;
 		if (n > max)
 			n = 0;
 		else
 			for (uint32_t j = (uint32_t)ino, k = (uint32_t)n; j > 1;
 			     j = t->node[j].parent)
-				if (id_of(t->node[j].name))
+				if (npool_id(t->node[j].name))
 					ids[--k] = j;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -550,11 +444,11 @@ int inodes_object(struct inodes *t, uint64_t ino, char **dir, char **name,
 	*dir = *name = *id = NULL;
 	pthread_mutex_lock(&t->lock);
 	n = ino > 1 ? node_of(t, ino) : NULL;
-	if (!n || !id_of(n->name)) {
+	if (!n || !npool_id(n->name)) {
 		rc = -ENOENT;
 	} else if (!(*dir = path_of(t, n->parent, NULL)) ||
 		   !(*name = strdup(n->name)) ||
-		   !(*id = strdup(id_of(n->name)))) {
+		   !(*id = strdup(npool_id(n->name)))) {
 		free(*dir);
 		free(*name);
 		*dir = *name = NULL;
@@ -605,7 +499,7 @@ static size_t scan(struct inodes *t, uint64_t *from, uint64_t *ids,
 
 static bool carries(struct inodes *t, uint32_t i, const void *id)
 {
-	const char *have = id_of(t->node[i].name);
+	const char *have = npool_id(t->node[i].name);
 
 	return have && (!id || strcmp(have, id) == 0);
 }
@@ -691,4 +585,136 @@ void inodes_count(struct inodes *t, size_t *held, size_t *most)
 	/* Slots are only made when none is free: the most held at once. */
 	*most = t->used - 1;
 	pthread_mutex_unlock(&t->lock);
+}
+
+void inodes_set_key(struct inodes *t, uint64_t ino, unsigned type,
+		    unsigned kind, unsigned index)
+{
+	struct inode *n;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n && type < 32 && kind < 256 && index < 65536) {
+		n->type = type & 31;
+		n->kind = kind & 255;
+		n->index = index & 65535;
+		n->keyed = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int inodes_chain(struct inodes *t, uint64_t ino, const char *child,
+		 struct inodes_chain **out)
+{
+	struct inodes_chain *c = NULL;
+	size_t depth = 0, ids = 0, len, at;
+	char *path;
+	int rc = 0;
+
+	*out = NULL;
+	pthread_mutex_lock(&t->lock);
+	if (!node_of(t, ino)) {
+		rc = -ENOENT;
+		goto out;
+	}
+	for (uint32_t j = (uint32_t)ino; j > 1; j = t->node[j].parent) {
+		const char *id = npool_id(t->node[j].name);
+
+		depth++;
+		ids += id ? strlen(id) + 1 : 0;
+	}
+	depth += child ? 1 : 0;
+	if (!(path = path_of(t, (uint32_t)ino, child))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	len = strlen(path) + 1;
+	c = malloc(sizeof(*c) + (depth + 1) * sizeof(c->hop[0]) + len + ids);
+	if (!c) {
+		free(path);
+		rc = -ENOMEM;
+		goto out;
+	}
+	c->path = path;
+	c->n = depth;
+	c->buf = (char *)&c->hop[depth + 1];
+	/* the names: the path's components, each ended by a NUL */
+	memcpy(c->buf, path, len);
+	at = len;
+	c->hop[0] = (struct inodes_hop){ .name = "" };
+	for (size_t k = depth, p = len - 1; k > 0; k--) {
+		while (p > 0 && c->buf[p - 1] != '/')
+			p--;
+		c->hop[k] = (struct inodes_hop){ .name = c->buf + p };
+		if (p > 0)
+			c->buf[--p] = '\0';
+	}
+	/* the keys and ids, from @ino up (the child has none) */
+	for (uint32_t j = (uint32_t)ino, k = (uint32_t)(depth - (child != NULL));
+	     j > 1; j = t->node[j].parent, k--) {
+		const struct inode *n = &t->node[j];
+		const char *id = npool_id(n->name);
+
+		if (n->keyed)
+			c->hop[k].key = (struct inodes_key){
+				true, (uint8_t)n->type, (uint8_t)n->kind,
+				(uint16_t)n->index };
+		if (id) {
+			memcpy(c->buf + at, id, strlen(id) + 1);
+			c->hop[k].id = c->buf + at;
+			at += strlen(id) + 1;
+		}
+	}
+	*out = c;
+out:
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+struct inodes_chain *inodes_chain_dup(const struct inodes_chain *c)
+{
+	size_t head = sizeof(*c) + (c->n + 1) * sizeof(c->hop[0]);
+	size_t len = strlen(c->path) + 1, size = head + len;
+	struct inodes_chain *d;
+
+	for (size_t k = 1; k <= c->n; k++)
+		size += c->hop[k].id ? strlen(c->hop[k].id) + 1 : 0;
+	d = malloc(size);
+	if (!d)
+		return NULL;
+	if (!(d->path = strdup(c->path))) {
+		free(d);
+		return NULL;
+	}
+	d->n = c->n;
+	d->buf = (char *)&d->hop[d->n + 1];
+	memcpy(d->hop, c->hop, (c->n + 1) * sizeof(c->hop[0]));
+	/* names and ids again, pointing into the copy */
+	{
+		char *at = d->buf;
+
+		for (size_t k = 0; k <= c->n; k++) {
+			size_t nl = strlen(c->hop[k].name) + 1;
+
+			memcpy(at, c->hop[k].name, nl);
+			d->hop[k].name = at;
+			at += nl;
+			if (c->hop[k].id) {
+				size_t il = strlen(c->hop[k].id) + 1;
+
+				memcpy(at, c->hop[k].id, il);
+				d->hop[k].id = at;
+				at += il;
+			}
+		}
+	}
+	return d;
+}
+
+void inodes_chain_free(struct inodes_chain *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c);
 }

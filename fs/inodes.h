@@ -1,7 +1,9 @@
 /*
  * inodes.h - the node ids the kernel holds (inodes.c): for each, its
  * name in its parent folder, its generation and its lookup count, as
- * the kernel counts them, and whether it was listed to the kernel.
+ * the kernel counts them, whether it was listed to the kernel, and its
+ * key (what it is: node type, kind, field), to be found again without a
+ * walk from the root (node.h node_resolve_chain).
  *
  * Node id 1 is the root.  Every function takes the table's lock, so any
  * thread may call it; ids the table does not have are ignored (or
@@ -84,6 +86,51 @@ size_t inodes_descendants(struct inodes *t, uint64_t top, uint64_t *from,
 void inodes_mark_listed(struct inodes *t, uint64_t ino);
 size_t inodes_take_listed(struct inodes *t, uint64_t *from, uint64_t *ids,
 			  size_t max);
+/*
+ * What node @ino is, so that it can be found again without a walk from
+ * the root (node.h node_key): a node type, a kind's index and a field's
+ * (each as node.h numbers them; out of range: not kept).  Set when the
+ * kernel learns the node (LOOKUP, READDIRPLUS, mkdir...), kept across
+ * renames.  Unknown ids are ignored.
+ */
+void inodes_set_key(struct inodes *t, uint64_t ino, unsigned type,
+		    unsigned kind, unsigned index);
+
+struct inodes_key {
+	bool set;
+	uint8_t type, kind;
+	uint16_t index;
+};
+
+/* One component of a chain: its name, its key (unset: not known), and
+ * its object's id when it is an object's folder (else NULL). */
+struct inodes_hop {
+	const char *name;
+	const char *id;
+	struct inodes_key key;
+};
+
+/* Node @ino from the root down: hop[0] is the root, hop[n] the node
+ * (its entry @child, keyless, when asked for); path is its path. */
+struct inodes_chain {
+	char *path;
+	char *buf; /* the names and ids */
+	size_t n;
+	struct inodes_hop hop[];
+};
+
+/*
+ * The chain of @ino (of its entry @child when not NULL), a copy taken
+ * under the lock, into *@out: the caller owns it and frees it with
+ * inodes_chain_free.  -ENOENT (no such node), -ENOMEM (*@out NULL).
+ */
+int inodes_chain(struct inodes *t, uint64_t ino, const char *child,
+		 struct inodes_chain **out);
+/* A copy of @c the caller owns, NULL when out of memory. */
+struct inodes_chain *inodes_chain_dup(const struct inodes_chain *c);
+/* Frees @c (NULL: nothing). */
+void inodes_chain_free(struct inodes_chain *c);
+
 /* Node ids the kernel holds now (the root too), and the most it held at
  * once. */
 void inodes_count(struct inodes *t, size_t *held, size_t *most);

@@ -3,14 +3,20 @@
  * the node ids the kernel holds in our own table (inodes.c).
  *
  * Every handler takes the mount from its request (ll_of: the session's
- * userdata, as passthrough_ll.c's lo_data), builds the path of the node
- * id it was given and calls the operation of ops.c or fileops.c with it;
- * READ and RELEASE need only the open handle.  An object's folder is
- * known by its object's id, not only its name: when an operation says
- * ENOENT because a folder on the way was renamed (through a name file,
- * mv, object.json, or someone else, seen at a refresh), the node takes
- * the new name (follow) and the operation is tried once more, so a
- * shell's cwd and an editor's open file outlive the rename.
+ * userdata, as passthrough_ll.c's lo_data).  A handler on a node id
+ * resolves it once (ll_on_node): the node table (inodes.c) gives the
+ * node's chain (its names, the key of each node: type, kind, field, and
+ * each object folder's object id), and node_resolve_chain (nodekey.c)
+ * makes the node from the nearest one its key allows (an object by its
+ * id), stepping through the names below it only; the operation of
+ * attrs.c, listing.c, fileops.c or nameops.c gets that node.  So an
+ * object's folder is its object, whatever it is called now: a shell's
+ * cwd and an editor's open file outlive a rename (through a name file,
+ * mv, object.json, or someone else, seen at a refresh).  READ, WRITE,
+ * FLUSH, FSYNC and RELEASE need the open handle only.  The operations
+ * on names (mkdir, symlink, unlink, rmdir, rename) still go by the path
+ * of the name, following a rename on the way when they say ENOENT
+ * (follow, ll_on_path).
  *
  * What the kernel must forget after a change is said by what changed
  * (inval.h): the store names the object by its id (coll_apply.c), and
@@ -23,8 +29,8 @@
  *
  * The kernel keeps a node id for each file and folder it looked up until
  * memory runs short, so a walk of a large tenant keeps one for every
- * folder (find) or every file (rsync): a node here is 32 bytes (libfuse's
- * high-level layer took ~240).  A setattr is chmod, chown, truncate and
+ * folder (find) or every file (rsync): a node here is 32 bytes, its key
+ * included (libfuse's high-level layer took ~240).  A setattr is chmod, chown, truncate and
  * utimens in that order; a listing is made whole at offset 0 and handed
  * out in pieces.  Folders are not opened (ENOSYS to OPENDIR, unless
  * -o dir_open): the kernel lists them from its cache, and a folder's
@@ -47,6 +53,7 @@
 #include "inval.h"
 #include "kcache.h"
 #include "ll.h"
+#include "node.h"
 #include "removals.h"
 
 /*
@@ -122,33 +129,74 @@ int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
 	return rc;
 }
 
-/* ---- the operations as ll_on_path calls them ---- */
-
-static int call_getattr(struct ll *ll, const char *path, void *st)
+int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
+	       char **path,
+	       int (*fn)(struct ll *ll, const struct tgfs_at *at, void *arg),
+	       void *arg)
 {
-	return tgfs_getattr(ll->fs, path, st, NULL, 0);
+	struct inodes_chain *c = NULL;
+	struct tgfs_at at;
+	struct node n;
+	int rc;
+
+	*path = NULL;
+	rc = inodes_chain(ll->nodes, ino, child, &c);
+	if (rc)
+		return rc;
+	edge_sweep(ll->fs); /* held access edges made or dropped (edges.c) */
+	at = (struct tgfs_at){ .path = c->path, .n = &n, .chain = c,
+			       .rc = node_resolve_chain(ll->fs, c, &n) };
+	rc = fn(ll, &at, arg);
+	if (!at.rc)
+		node_release(&n);
+	*path = c->path; /* the caller's now */
+	c->path = NULL;
+	inodes_chain_free(c);
+	return rc;
+}
+
+/* ---- the operations as ll_on_node and ll_on_path call them ---- */
+
+static int call_getattr(struct ll *ll, const struct tgfs_at *at, void *st)
+{
+	return tgfs_getattr(ll->fs, at, st, NULL, 0, NULL);
 }
 
 struct setattr_args {
 	const struct stat *attr;
 	int valid;
 	struct fuse_file_info *fi;
+	struct stat *st; /* the attributes after */
 };
 
-static int set_attrs(struct tgfs *fs, const char *path,
+static int set_attrs(struct tgfs *fs, const struct tgfs_at *at,
 		     const struct stat *attr, int valid,
 		     struct fuse_file_info *fi);
 
-static int call_setattr(struct ll *ll, const char *path, void *arg)
+/* The SETATTR, then the node's attributes as it left them: found again
+ * (from its chain: no walk) when it was there, as a change replaces its
+ * object. */
+static int call_setattr(struct ll *ll, const struct tgfs_at *at, void *arg)
 {
 	struct setattr_args *a = arg;
+	struct tgfs_at after = *at;
+	int rc = set_attrs(ll->fs, at, a->attr, a->valid, a->fi);
 
-	return set_attrs(ll->fs, path, a->attr, a->valid, a->fi);
+	if (rc)
+		return rc;
+	if (!at->rc) {
+		node_release(at->n);
+		after.rc = node_resolve_chain(ll->fs, at->chain, at->n);
+	}
+	rc = tgfs_getattr(ll->fs, &after, a->st, NULL, 0, NULL);
+	/* (ll_on_node releases it again: harmless) */
+	return rc;
 }
 
-static int call_readlink(struct ll *ll, const char *path, void *target)
+static int call_readlink(struct ll *ll, const struct tgfs_at *at,
+			 void *target)
 {
-	return tgfs_readlink(ll->fs, path, target, PATH_MAX + 1);
+	return tgfs_readlink(ll->fs, at, target, PATH_MAX + 1);
 }
 
 struct make_args {
@@ -178,42 +226,6 @@ static int call_remove(struct ll *ll, const char *path, void *arg)
 	return a->op(ll->fs, path, a->pid);
 }
 
-static int call_open(struct ll *ll, const char *path, void *fi)
-{
-	return tgfs_open(ll->fs, path, fi);
-}
-
-struct create_args {
-	mode_t mode;
-	struct fuse_file_info *fi;
-};
-
-static int call_create(struct ll *ll, const char *path, void *arg)
-{
-	struct create_args *a = arg;
-
-	return tgfs_create(ll->fs, path, a->mode, a->fi);
-}
-
-struct write_args {
-	const char *buf;
-	size_t size;
-	off_t off;
-	struct fuse_file_info *fi;
-};
-
-static int call_write(struct ll *ll, const char *path, void *arg)
-{
-	struct write_args *a = arg;
-
-	return tgfs_write(ll->fs, path, a->buf, a->size, a->off, a->fi);
-}
-
-static int call_flush(struct ll *ll, const char *path, void *fi)
-{
-	return tgfs_flush(ll->fs, path, fi);
-}
-
 /*
  * The attribute timeout of @st, the attributes of @path.  Without
  * OPENDIR, a folder's mtime carries its generation in its nanoseconds
@@ -236,24 +248,40 @@ double ll_attrs_for(struct ll *ll, const char *path, struct stat *st)
 	return attrs_for(ll, path, st);
 }
 
-/* Gives the kernel an entry for @name in @parent, whose path is @path:
- * its attributes and a node id (an object's folder's by its object's
- * id).  0, or -errno not replied yet. */
+/* Gives the kernel an entry for @name in @parent, resolved in @at: its
+ * attributes and a node id (an object's folder's by its object's id),
+ * which keeps the node's key (inodes_set_key) to be found again without
+ * a walk.  0, or -errno not replied yet. */
+int ll_entry(struct ll *ll, fuse_ino_t parent, const char *name,
+	     const struct tgfs_at *at, bool by_id, struct fuse_entry_param *e)
+{
+	struct inodes_key key;
+	char id[256];
+	int rc = tgfs_getattr(ll->fs, at, &e->attr, id, sizeof(id), &key);
+
+	if (!rc)
+		rc = inodes_lookup(ll->nodes, parent, name,
+				   by_id && id[0] ? id : NULL, &e->ino,
+				   &e->generation);
+	if (rc)
+		return rc;
+	if (key.set)
+		inodes_set_key(ll->nodes, e->ino, key.type, key.kind,
+			       key.index);
+	e->entry_timeout = ll->cfg.entry_timeout;
+	e->attr_timeout = attrs_for(ll, at->path, &e->attr);
+	return 0;
+}
+
 static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
-		       const char *path, const char *link)
+		       const struct tgfs_at *at, const char *link)
 {
 	struct ll *ll = ll_of(req);
 	struct fuse_entry_param e = { 0 };
-	char id[256];
-	int rc = tgfs_getattr(ll->fs, path, &e.attr, id, sizeof(id));
+	int rc = ll_entry(ll, parent, name, at, true, &e);
 
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name, id[0] ? id : NULL,
-				   &e.ino, &e.generation);
 	if (rc)
 		return rc;
-	e.entry_timeout = ll->cfg.entry_timeout;
-	e.attr_timeout = attrs_for(ll, path, &e.attr);
 	/* ln -s that made a folder (an access edge, edges.c): the kernel
 	 * takes only a link for its symlink(2), so it gets one it keeps
 	 * for no time; its next look finds the folder. */
@@ -270,34 +298,42 @@ static int reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	return 0;
 }
 
-static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+struct entry_args {
+	fuse_req_t req;
+	fuse_ino_t parent;
+	const char *name;
+	const char *link; /* made by symlink(2): its target */
+	bool hidden;      /* removed by the caller (removals.h) */
+};
+
+static int call_entry(struct ll *ll, const struct tgfs_at *at, void *arg)
 {
-	struct ll *ll = ll_of(req);
-	char *path = NULL, *dir = NULL;
-	struct stat st;
-	int rc = ll_path_for(ll, parent, name, false, &path);
+	struct entry_args *a = arg;
 
 	/* A field its caller removed to write anew (mv from another
 	 * filesystem): gone for it alone, and not a negative entry the
 	 * kernel would keep for everyone. */
-	if (!rc && removals_hidden(ll->fs->removals, path,
-				   fuse_req_ctx(req)->pid)) {
-		ll_reply_rc(req, -ENOENT);
-		free(path);
-		return;
+	if (!a->link && removals_hidden(ll->fs->removals, at->path,
+					fuse_req_ctx(a->req)->pid)) {
+		a->hidden = true;
+		return -ENOENT;
 	}
-	if (!rc)
-		rc = reply_entry(req, parent, name, path, NULL);
-	/* Not there.  A folder renamed under the kernel (a shell's cwd) is
-	 * worth a second look; a name that is simply not there (vim's swap
-	 * file) is not. */
-	if (rc == -ENOENT && !ll_path_for(ll, parent, NULL, false, &dir) &&
-	    tgfs_getattr(ll->fs, dir, &st, NULL, 0) == -ENOENT &&
-	    !ll_path_for(ll, parent, name, true, &path))
-		rc = reply_entry(req, parent, name, path, NULL);
+	return reply_entry(a->req, a->parent, a->name, at, a->link);
+}
+
+/* A name is resolved once: its folder found from the kernel's node
+ * table (by its object's id: a renamed folder, a shell's cwd, is still
+ * itself), then the name stepped into (node_resolve_chain). */
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct ll *ll = ll_of(req);
+	struct entry_args a = { req, parent, name, NULL, false };
+	char *path = NULL;
+	int rc = ll_on_node(ll, parent, name, &path, call_entry, &a);
+
 	/* An entry the kernel may keep: after a mkdir or a symlink, that
 	 * would be an EIO (ENOENT there). */
-	if (rc == -ENOENT && ll->cfg.negative_timeout > 0) {
+	if (rc == -ENOENT && !a.hidden && ll->cfg.negative_timeout > 0) {
 		struct fuse_entry_param e = {
 			.entry_timeout = ll->cfg.negative_timeout
 		};
@@ -310,7 +346,6 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc)
 		ll_reply_rc(req, rc);
 	free(path);
-	free(dir);
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -328,28 +363,16 @@ static void ll_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-/* Replies the attributes of @path, or its error. */
-static void reply_attr(fuse_req_t req, int rc, const char *path,
-		       struct stat *st)
-{
-	if (!rc)
-		rc = tgfs_getattr(ll_of(req)->fs, path, st, NULL, 0);
-	if (rc)
-		ll_reply_rc(req, rc);
-	else
-		fuse_reply_attr(req, st, attrs_for(ll_of(req), path, st));
-}
-
 static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct ll *ll = ll_of(req);
 	struct stat st;
 	char *path = NULL;
-	int rc = 0;
+	int rc;
 
 	(void)fi;
-	rc = ll_on_path(ll, ino, NULL, &path, call_getattr, &st);
+	rc = ll_on_node(ll, ino, NULL, &path, call_getattr, &st);
 	if (rc)
 		ll_reply_rc(req, rc);
 	else
@@ -357,8 +380,10 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino,
 	free(path);
 }
 
-/* A setattr is chmod, chown, truncate and utimens, in that order. */
-static int set_attrs(struct tgfs *fs, const char *path,
+/* A setattr is chmod, chown, truncate and utimens, in that order, on
+ * one resolved node (a truncate that sent its change released it: only
+ * its type and field are looked at after). */
+static int set_attrs(struct tgfs *fs, const struct tgfs_at *at,
 		     const struct stat *attr, int valid,
 		     struct fuse_file_info *fi)
 {
@@ -367,11 +392,11 @@ static int set_attrs(struct tgfs *fs, const char *path,
 	int rc = 0;
 
 	if (valid & FUSE_SET_ATTR_MODE)
-		rc = tgfs_chmod(fs, path, attr->st_mode);
+		rc = tgfs_chmod(fs, at, attr->st_mode);
 	if (!rc && (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)))
-		rc = tgfs_chown(fs, path);
+		rc = tgfs_chown(fs, at);
 	if (!rc && (valid & FUSE_SET_ATTR_SIZE))
-		rc = tgfs_truncate(fs, path, attr->st_size, fi);
+		rc = tgfs_truncate(fs, at, attr->st_size, fi);
 	if (rc || !(valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)))
 		return rc;
 	if (valid & FUSE_SET_ATTR_ATIME_NOW)
@@ -382,7 +407,7 @@ static int set_attrs(struct tgfs *fs, const char *path,
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (valid & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
-	return tgfs_utimens(fs, path, tv);
+	return tgfs_utimens(fs, at, tv);
 }
 
 static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -391,10 +416,14 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct ll *ll = ll_of(req);
 	struct stat st;
 	char *path = NULL;
-	int rc = 0;
+	int rc;
 
-	rc = ll_on_path(ll, ino, NULL, &path, call_setattr, &(struct setattr_args){ attr, valid, fi });
-	reply_attr(req, rc, path, &st);
+	rc = ll_on_node(ll, ino, NULL, &path, call_setattr,
+			&(struct setattr_args){ attr, valid, fi, &st });
+	if (rc)
+		ll_reply_rc(req, rc);
+	else
+		fuse_reply_attr(req, &st, attrs_for(ll, path, &st));
 	free(path);
 }
 
@@ -402,9 +431,9 @@ static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL, target[PATH_MAX + 1];
-	int rc = 0;
+	int rc;
 
-	rc = ll_on_path(ll, ino, NULL, &path, call_readlink, target);
+	rc = ll_on_node(ll, ino, NULL, &path, call_readlink, target);
 	if (rc)
 		ll_reply_rc(req, rc);
 	else
@@ -424,8 +453,12 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	rc = ll_on_path(ll, parent, name, &path, call_make,
 			&(struct make_args){ target, mode,
 					     fuse_req_ctx(req)->pid });
+	free(path);
+	path = NULL;
 	if (!rc)
-		rc = reply_entry(req, parent, name, path, target);
+		rc = ll_on_node(ll, parent, name, &path, call_entry,
+				&(struct entry_args){ req, parent, name,
+						      target, false });
 	if (rc)
 		ll_reply_rc(req, rc);
 	free(path);
@@ -506,144 +539,6 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	ll_reply_rc(req, rc);
 	free(from);
 	free(to);
-}
-
-static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = 0;
-
-	rc = ll_on_path(ll, ino, NULL, &path, call_open, fi);
-	if (rc)
-		ll_reply_rc(req, rc);
-	/* An interrupted open: the kernel never got the handle. */
-	else if (fuse_reply_open(req, fi) == -ENOENT)
-		tgfs_release(ll->fs, fi);
-	free(path);
-}
-
-static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      mode_t mode, struct fuse_file_info *fi)
-{
-	struct ll *ll = ll_of(req);
-	struct fuse_entry_param e = { 0 };
-	char *path = NULL;
-	int rc = 0;
-
-	rc = ll_on_path(ll, parent, name, &path, call_create, &(struct create_args){ mode, fi });
-	if (rc)
-		goto out;
-	rc = tgfs_getattr(ll->fs, path, &e.attr, NULL, 0);
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name, NULL, &e.ino,
-				   &e.generation);
-	if (rc) {
-		tgfs_release(ll->fs, fi);
-		goto out;
-	}
-	e.entry_timeout = ll->cfg.entry_timeout;
-	e.attr_timeout = ll->cfg.attr_timeout;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		tgfs_release(ll->fs, fi);
-		inodes_forget(ll->nodes, e.ino, 1);
-	}
-out:
-	if (rc)
-		ll_reply_rc(req, rc);
-	free(path);
-}
-
-/*
- * What a change made through a file (a write, or its flush, fsync or
- * release) told the kernel to forget has reached it before the change
- * is answered: a name file's rename is seen by the next command (the old
- * name gone), not cache_ttl later.  These requests hold no folder's lock
- * that the queue's thread could wait on; the wait is bounded all the
- * same (a queue behind a slow lookup's folder lock).
- */
-#define SETTLE_MS 1000
-
-static void settle(struct ll *ll)
-{
-	if (!inval_wait(ll->fs, SETTLE_MS))
-		tg_log(TG_LOG_DEBUG, "kernel invalidations still queued");
-}
-
-/* A read needs its handle only. */
-static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	char *buf = malloc(size ? size : 1);
-	int rc = buf ? tgfs_read(ll_of(req)->fs, buf, size, off, fi) : -ENOMEM;
-
-	(void)ino;
-	if (rc < 0)
-		ll_reply_rc(req, rc);
-	else
-		fuse_reply_buf(req, buf, (size_t)rc);
-	free(buf);
-}
-
-/*
- * A write, flush or fsync works on its handle, and a change it sends
- * goes to the file's path now (not at the open: its object may have been
- * renamed since), which a rename not yet followed can leave stale: the
- * handle then sends nothing and says -ESTALE, and it is tried once more.
- */
-static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		     size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = 0;
-
-	rc = ll_on_path(ll, ino, NULL, &path, call_write, &(struct write_args){ buf, size, off, fi });
-	settle(ll);
-	if (rc < 0)
-		ll_reply_rc(req, rc);
-	else
-		fuse_reply_write(req, (size_t)rc);
-	free(path);
-}
-
-/* FLUSH and FSYNC: what the handle holds is sent, if anything new. */
-static void sync_handle(fuse_req_t req, fuse_ino_t ino,
-			struct fuse_file_info *fi)
-{
-	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = 0;
-
-	rc = ll_on_path(ll, ino, NULL, &path, call_flush, fi);
-	settle(ll);
-	ll_reply_rc(req, rc);
-	free(path);
-}
-
-static void ll_flush(fuse_req_t req, fuse_ino_t ino,
-		     struct fuse_file_info *fi)
-{
-	sync_handle(req, ino, fi);
-}
-
-static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
-		     struct fuse_file_info *fi)
-{
-	(void)datasync;
-	sync_handle(req, ino, fi);
-}
-
-static void ll_release(fuse_req_t req, fuse_ino_t ino,
-		       struct fuse_file_info *fi)
-{
-	(void)ino;
-	tgfs_release(ll_of(req)->fs, fi);
-	/* A reader's release changed nothing (FLUSH has no flags to say
-	 * so; readers of values ask for none). */
-	if ((fi->flags & O_ACCMODE) != O_RDONLY)
-		settle(ll_of(req));
-	fuse_reply_err(req, 0);
 }
 
 static void ll_statfs(fuse_req_t req, fuse_ino_t ino)

@@ -1,9 +1,11 @@
 /*
- * ll.h - what the files of the FUSE face (ll.c, lldir.c, llinval.c)
- * share: the session's state, taken from each request (ll_of), and the
- * way a handler gets the path of a node id, following renames
- * (ll_path_for).
- * Nothing outside ll.c, lldir.c and llinval.c includes it.
+ * ll.h - what the files of the FUSE face (ll.c, llfile.c, lldir.c,
+ * llinval.c)
+ * share: the session's state, taken from each request (ll_of), the way
+ * a handler gets the node of a node id (ll_on_node), and, for the
+ * operations on names that still go by path, the path of a node id,
+ * following renames (ll_path_for, ll_on_path).
+ * Nothing outside the ll*.c files includes it.
  */
 #ifndef TGFS_LL_H
 #define TGFS_LL_H
@@ -86,7 +88,8 @@ static inline struct ll *ll_of(fuse_req_t req)
 /* Replies @rc (0 or -errno) as the request's error. */
 static inline void ll_reply_rc(fuse_req_t req, int rc)
 {
-	/* -ESTALE: a path that a rename took, and no rename to follow. */
+	/* -ESTALE: a path that a rename took, and no rename to follow, or a
+	 * handle whose file is gone. */
 	if (rc == -ESTALE)
 		rc = -ENOENT;
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
@@ -112,6 +115,32 @@ int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
 	       int (*fn)(struct ll *ll, const char *path, void *arg),
 	       void *arg);
 
+/*
+ * Resolve once: calls @fn(@ll, at, @arg) with the node of @ino (its
+ * entry @child, when not NULL), found from what the kernel's node table
+ * keeps of it (inodes_chain, node_resolve_chain: by its object's id, a
+ * step for each name below the nearest node its key makes at once), and
+ * its path now.  @fn gets what resolving said in at->rc (its node only
+ * when 0, released after it returns).  Its result; *@path is the path
+ * the caller frees (NULL when the node id is unknown: -ENOENT).
+ */
+struct tgfs_at;
+int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
+	       char **path,
+	       int (*fn)(struct ll *ll, const struct tgfs_at *at, void *arg),
+	       void *arg);
+
+/*
+ * The attributes and node id of entry @name of @parent, resolved in @at,
+ * into @e, with one more lookup for the kernel to forget, as LOOKUP and
+ * READDIRPLUS give them: an object's folder known by its object's id
+ * (@by_id), the node's key kept (inodes_set_key).  0, or -errno with
+ * nothing taken.  Any thread.
+ */
+struct fuse_entry_param;
+int ll_entry(struct ll *ll, fuse_ino_t parent, const char *name,
+	     const struct tgfs_at *at, bool by_id, struct fuse_entry_param *e);
+
 /* True when @rc says the path is gone and try @tries was the first: try
  * once more with ll_path_for(..., true, ...). */
 static inline bool ll_gone(int rc, int tries)
@@ -125,6 +154,22 @@ static inline bool ll_gone(int rc, int tries)
 struct inval_note;
 void ll_invalidate(void *arg, const struct inval_note *note);
 void ll_folders_changed(void *arg);
+
+/* Files (llfile.c): OPEN and CREATE by node, the rest by handle. */
+void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+	       mode_t mode, struct fuse_file_info *fi);
+void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	     struct fuse_file_info *fi);
+void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+	      off_t off, struct fuse_file_info *fi);
+void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+	      struct fuse_file_info *fi);
+void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* Waits (bounded) until what the kernel was told to forget reached it:
+ * after a change through a file, before it is answered. */
+void ll_settle(struct ll *ll);
 
 /* Folders (lldir.c): opened only with -o dir_open, listed whole at
  * offset 0 and handed out in pieces, with attributes to READDIRPLUS. */

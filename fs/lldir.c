@@ -29,9 +29,9 @@ struct ll_dir {
 	fuse_req_t req;
 };
 
-static int call_opendir(struct ll *ll, const char *path, void *fi)
+static int call_opendir(struct ll *ll, const struct tgfs_at *at, void *fi)
 {
-	return tgfs_opendir(ll->fs, path, fi);
+	return tgfs_opendir(ll->fs, at, fi);
 }
 
 void ll_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -50,7 +50,7 @@ void ll_opendir(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	rc = ll_on_path(ll, ino, NULL, &path, call_opendir, fi);
+	rc = ll_on_node(ll, ino, NULL, &path, call_opendir, fi);
 	if (!rc && !(d = calloc(1, sizeof(*d))))
 		rc = -ENOMEM;
 	if (rc) {
@@ -148,14 +148,14 @@ static struct snap *snap_put(struct ll *ll, uint64_t ino, uint32_t tag,
 	return s;
 }
 
-/* Lists the folder at @path into @d (a second try starts afresh). */
-static int call_readdir(struct ll *ll, const char *path, void *arg)
+/* Lists the folder @at into @d. */
+static int call_readdir(struct ll *ll, const struct tgfs_at *at, void *arg)
 {
 	struct ll_dir *d = arg;
 
 	d->len = 0;
 	d->error = 0;
-	return tgfs_readdir(ll->fs, path, d, add_entry);
+	return tgfs_readdir(ll->fs, at, d, add_entry);
 }
 
 /* Lists the folder @ino into @d (its buffer emptied first).  0 or
@@ -167,7 +167,7 @@ static int list_folder(fuse_req_t req, fuse_ino_t ino, struct ll_dir *d)
 	int rc = 0;
 
 	d->req = req;
-	rc = ll_on_path(ll, ino, NULL, &path, call_readdir, d);
+	rc = ll_on_node(ll, ino, NULL, &path, call_readdir, d);
 	free(path);
 	return rc ? rc : d->error;
 }
@@ -240,21 +240,26 @@ static bool wants_attrs(fuse_req_t req, fuse_ino_t ino)
  * kernel counts one for each entry it takes).  0 or -errno (the entry
  * then goes without attributes).
  */
+struct plus_args {
+	fuse_ino_t parent;
+	const char *name;
+	struct fuse_entry_param *e;
+};
+
+static int call_plus(struct ll *ll, const struct tgfs_at *at, void *arg)
+{
+	struct plus_args *a = arg;
+
+	return ll_entry(ll, a->parent, a->name, at, true, a->e);
+}
+
 static int plus_entry(struct ll *ll, fuse_ino_t parent, const char *name,
 		      struct fuse_entry_param *e)
 {
-	char *path = NULL, id[256];
-	int rc = ll_path_for(ll, parent, name, false, &path);
+	char *path = NULL;
+	int rc = ll_on_node(ll, parent, name, &path, call_plus,
+			    &(struct plus_args){ parent, name, e });
 
-	if (!rc)
-		rc = tgfs_getattr(ll->fs, path, &e->attr, id, sizeof(id));
-	if (!rc)
-		rc = inodes_lookup(ll->nodes, parent, name,
-				   id[0] ? id : NULL, &e->ino, &e->generation);
-	if (!rc) {
-		e->entry_timeout = ll->cfg.entry_timeout;
-		e->attr_timeout = ll_attrs_for(ll, path, &e->attr);
-	}
 	free(path);
 	return rc;
 }

@@ -41,9 +41,13 @@ static void forget_folder(struct ll *ll, uint64_t ino, const char *name)
 		fuse_lowlevel_notify_inval_entry(ll->se, parent, old,
 						 strlen(old));
 		/* A name looked up while it was free (a negative entry):
-		 * asked again at its next use. */
-		if (*name)
+		 * asked again at its next use.  The node takes the new name
+		 * (a shell's cwd there: its paths say it, and its next
+		 * LOOKUP by that name finds the same node id). */
+		if (*name) {
 			expire(ll, parent, name);
+			inodes_rehash(ll->nodes, ino, name);
+		}
 	}
 	fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
 	/* Its files, and those of its folders (an access edge's settings

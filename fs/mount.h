@@ -45,7 +45,7 @@ struct removals;      /* files removed lately (removals.h) */
 struct tgfs {
 	const struct tgfs_config *cfg;
 	/* by enum node_type: how each type of node steps, stats, lists and
-	 * opens (ops.c tgfs_node_types) */
+	 * opens (attrs.c tgfs_node_types) */
 	const struct node_ops *node_types;
 	struct tg_api *api;
 	struct tg_cache *cache;
@@ -77,6 +77,8 @@ struct tgfs {
 	/* paths resolved from the root, and the names stepped through on
 	 * the way (node.c; atomic) */
 	uint64_t resolves, resolve_steps;
+	/* of those, found from the kernel's node table (nodekey.c) */
+	uint64_t resolve_keyed;
 };
 
 /* Monotonic seconds.  Cannot fail. */

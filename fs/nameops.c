@@ -216,60 +216,38 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 }
 
 /* chmod, chown and touch change nothing real: they succeed where the
- * path exists, and scratch files keep what they are told.  A touch of a
+ * node exists, and scratch files keep what they are told.  A touch of a
  * connector's tokens generates new ones (DESIGN.md §5). */
-static int exists(struct tgfs *fs, const char *path, struct node *n)
+int tgfs_chmod(struct tgfs *fs, const struct tgfs_at *at, mode_t mode)
 {
-	int rc = node_resolve(fs, path, n);
-
-	return rc;
-}
-
-int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode)
-{
-	struct node n;
-	int rc;
-
-	if (scratch_set_mode(fs->scratch, path, mode, NULL) == 0)
+	if (scratch_set_mode(fs->scratch, at->path, mode, NULL) == 0)
 		return 0;
-	rc = exists(fs, path, &n);
-	if (!rc)
-		node_release(&n);
-	return rc;
+	return at->rc;
 }
 
-int tgfs_chown(struct tgfs *fs, const char *path)
+int tgfs_chown(struct tgfs *fs, const struct tgfs_at *at)
 {
-	struct node n;
-	int rc;
-
-	if (scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0)
+	if (scratch_stat(fs->scratch, at->path, &(struct stat){ 0 }) == 0)
 		return 0;
-	rc = exists(fs, path, &n);
-	if (!rc)
-		node_release(&n);
-	return rc;
+	return at->rc;
 }
 
-int tgfs_utimens(struct tgfs *fs, const char *path,
+int tgfs_utimens(struct tgfs *fs, const struct tgfs_at *at,
 		 const struct timespec tv[2])
 {
-	struct node n;
+	const struct node *n = at->n;
 	bool secret;
-	int rc;
 
-	if (scratch_set_mode(fs->scratch, path, (mode_t)-1,
+	if (scratch_set_mode(fs->scratch, at->path, (mode_t)-1,
 			     tv ? &tv[1] : NULL) == 0)
 		return 0;
-	rc = exists(fs, path, &n);
-	if (rc)
-		return rc;
+	if (at->rc)
+		return at->rc;
 	/* touch (times set to now) of a secret generates it; times copied
 	 * from elsewhere (tar, rsync, cp -p) are not a touch. */
-	secret = n.type == NODE_FIELD &&
-		 tg_field_secret(&n.kind->fields[n.field]) &&
-		 n.kind->fields[n.field].set &&
+	secret = n->type == NODE_FIELD &&
+		 tg_field_secret(&n->kind->fields[n->field]) &&
+		 n->kind->fields[n->field].set &&
 		 (!tv || tv[1].tv_nsec == UTIME_NOW);
-	node_release(&n);
-	return secret ? commit_field(fs, path, "", 0) : 0;
+	return secret ? commit_node(fs, at->path, at->n, "", 0, 0) : 0;
 }

@@ -64,7 +64,7 @@ struct fuse_file_info;
 struct stat;
 
 /*
- * What a node of one type does: a row of the table of node types (ops.c
+ * What a node of one type does: a row of the table of node types (attrs.c
  * tgfs_node_types, reached through fs->node_types), as redis's dictType.
  * A NULL member: the type has no such operation (a file has no step or
  * listing: ENOTDIR; a folder no open: EISDIR).  Each returns 0 or -errno.
@@ -73,9 +73,9 @@ struct node_ops {
 	/* Steps folder node @n into its entry @name, in place (node.c). */
 	int (*step)(struct tgfs *fs, struct node *n, const char *name);
 	/* @n's st_mode (type and permissions), st_ino, st_size, and
-	 * st_mtime when the type has a time of its own (ops.c). */
+	 * st_mtime when the type has a time of its own (attrs.c). */
 	void (*stat)(struct tgfs *fs, const struct node *n, struct stat *st);
-	/* Gives folder @n's entries (at @path) to @df (ops.c). */
+	/* Gives folder @n's entries (at @path) to @df (listing.c). */
 	int (*list)(struct tgfs *fs, struct dir_fill *df, struct node *n,
 		    const char *path);
 	/* Opens file @n (at @path) as @fi asks (fileops.c). */
@@ -84,7 +84,7 @@ struct node_ops {
 };
 
 /* The table itself, a row for each enum node_type: defined by the
- * operations above this module (ops.c), which fill it with their stat,
+ * operations above this module (attrs.c), which fill it with their stat,
  * list and open and these steps, and handed to node_resolve through
  * fs->node_types (tgfs_new). */
 extern const struct node_ops tgfs_node_types[NODE_TYPES];
@@ -104,6 +104,27 @@ int node_step_statdir(struct tgfs *fs, struct node *n, const char *name);
  * or a failed fetch), with nothing to release.
  */
 int node_resolve(struct tgfs *fs, const char *path, struct node *n);
+
+/* ---- resolve once (nodekey.c) ---- */
+
+struct inodes_chain;
+struct inodes_key;
+
+/* What the kernel's node table keeps of @n (inodes_set_key) to find it
+ * again: its type, its kind's index in tg_kinds, its field's.  Pure. */
+struct inodes_key node_key_of(const struct node *n);
+
+/*
+ * Resolves the node of chain @c (inodes_chain: a node id the kernel
+ * holds, or its entry) into *@n, starting from the deepest node on its
+ * way that its key lets be made at once (an object's folder by its
+ * object's id, a field by its index...) and stepping through the names
+ * below it only.  As node_resolve otherwise: 0 and the caller releases
+ * @n, or -errno with nothing to release.  An object no longer there by
+ * its id is looked for by its path, as node_resolve does.
+ */
+int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
+		       struct node *n);
 
 /* Lets go of what @n holds (its collection, its draft copy, what it
  * showed); @n may then be resolved again.  Twice is harmless. */

@@ -1,7 +1,8 @@
 /*
- * ops.h - the operations ll.c calls, by the path of the node id the
- * kernel gave (ops.c: attributes, listings, links, the mount's state
- * made and freed; fileops.c: files and changes).  The top of fs/ under
+ * ops.h - the operations ll.c calls, on the node of the node id the
+ * kernel gave, or on a name (attrs.c: attributes, links; listing.c:
+ * folders; fileops.c: files and changes; nameops.c: names; ops.c: the
+ * mount's state made and freed).  The top of fs/ under
  * ll.c: these use every other module and none uses them.  They run on
  * FUSE worker threads and return 0 (or a count) or -errno.
  */
@@ -22,31 +23,55 @@ struct fuse_file_info;
 #define TGFS_MAX_WRITE (128u * 1024)
 
 /*
- * The operations, on a path ll.c built from the node id the kernel gave
- * (inodes.c), each returning 0 or -errno (read and write: a byte count).
- * Any thread may call them.  Those with a file handle work from it: the
- * handle an open or create put in @fi->fh is freed by tgfs_release.
- * A write, flush or fsync that finds its file's path gone sends nothing
- * and says -ESTALE: ll.c follows the renames of the folders on the way
- * (tgfs_object_file) and calls it again, or reports ENOENT.
+ * The operations ll.c calls.  Those on a node id the kernel holds take
+ * it resolved (struct tgfs_at: ll.c made it from the node's chain,
+ * node_resolve_chain, once per request); those on a name (mkdir,
+ * unlink, rename...) take the path of that name.  Each returns 0 or
+ * -errno (read and write: a byte count).  Any thread may call them.
+ * Those with a file handle work from it alone: the handle an open or
+ * create put in @fi->fh keeps what its file is (its chain: the object's
+ * id, the field) and is freed by tgfs_release.
  */
+
+struct node;
+struct inodes_chain;
+struct inodes_key;
+
+/* What an operation on a node id works on: @n, resolved (when @rc is 0;
+ * the caller releases it after the operation, which may release it
+ * early), or @rc, what resolving said (-ENOENT: a scratch file may be
+ * there); @path, the node's path now, names it to the stores kept by
+ * path (scratch files, the kernel's page cache, removals, the errors
+ * log); @chain (NULL: resolved by path) is how it was found. */
+struct tgfs_at {
+	const char *path;
+	struct node *n;
+	int rc;
+	const struct inodes_chain *chain;
+};
+
+/* Resolves @path from the root into @n and makes *@at of it, for an
+ * operation called by a path (create's open).  Release @n after when
+ * at->rc is 0.  Cannot fail otherwise. */
+void tgfs_at_path(struct tgfs *fs, const char *path, struct node *n,
+		  struct tgfs_at *at);
 
 /* Adds an entry to a listing; non-zero: it is full. */
 typedef int (*tgfs_fill_fn)(void *buf, const char *name,
 			    const struct stat *st);
 
-/* Attributes of @path; when @id is not NULL and @path is an object's
- * folder, the object's id in @id (@idsz bytes; "" otherwise). */
-int tgfs_getattr(struct tgfs *fs, const char *path, struct stat *st,
-		 char *id, size_t idsz);
-/* Calls @filler for each entry of the folder at @path, "." and ".."
- * first. */
-int tgfs_readdir(struct tgfs *fs, const char *path, void *buf,
+/* Attributes of the node; when @id is not NULL and it is an object's
+ * folder, the object's id in @id (@idsz bytes; "" otherwise); when @key
+ * is not NULL, what the kernel's node table keeps of it (node_key_of). */
+int tgfs_getattr(struct tgfs *fs, const struct tgfs_at *at, struct stat *st,
+		 char *id, size_t idsz, struct inodes_key *key);
+/* Calls @filler for each entry of the folder, "." and ".." first. */
+int tgfs_readdir(struct tgfs *fs, const struct tgfs_at *at, void *buf,
 		 tgfs_fill_fn filler);
 /* -o dir_open only: whether the kernel may keep the entries it holds. */
-int tgfs_opendir(struct tgfs *fs, const char *path,
+int tgfs_opendir(struct tgfs *fs, const struct tgfs_at *at,
 		 struct fuse_file_info *fi);
-int tgfs_readlink(struct tgfs *fs, const char *path, char *buf,
+int tgfs_readlink(struct tgfs *fs, const struct tgfs_at *at, char *buf,
 		  size_t size);
 /*
  * The file name now of the object @id, whose folder the kernel knows as
@@ -59,7 +84,32 @@ int tgfs_readlink(struct tgfs *fs, const char *path, char *buf,
 int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
 		     const char *id, char *out);
 
-int tgfs_open(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
+/* ---- shared by attrs.c and listing.c ---- */
+
+/* The attributes of node @n into @st (zeroed first).  Cannot fail. */
+void tgfs_fill_stat(struct tgfs *fs, const struct node *n, struct stat *st);
+/* The inode number of single link @rel of @obj, whatever it points at. */
+ino_t tgfs_link_ino(const struct tg_object *obj, size_t rel);
+/* The listings of the table of node types, a row each (listing.c): the
+ * entries of folder @n (at @path) given to @df, past "." and "..". */
+struct dir_fill;
+int tgfs_list_root(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		   const char *path);
+int tgfs_list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		      const char *path);
+int tgfs_list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		     const char *path);
+int tgfs_list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		     const char *path);
+int tgfs_list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		   const char *path);
+int tgfs_list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
+		      const char *path);
+
+/* Opens the node as @fi asks; a writer's handle keeps a copy of
+ * at->chain (or the path's) to send its content to. */
+int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
+	      struct fuse_file_info *fi);
 
 struct node;
 /* The opens of the table of node types (node.h tgfs_node_types) (fileops.c): a field or object.json, .draft, a link (ELOOP),
@@ -72,16 +122,29 @@ int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
 		   struct fuse_file_info *fi);
 int tgfs_open_statfile(struct tgfs *fs, struct node *n, const char *path,
 		       struct fuse_file_info *fi);
-int tgfs_create(struct tgfs *fs, const char *path, mode_t mode,
+/* O_CREAT of the entry at->path (at->rc -ENOENT when it is not there):
+ * a field the kernel believed gone opens to be written, any other new
+ * file is a scratch file. */
+int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		struct fuse_file_info *fi);
+/* READ, WRITE, FLUSH (and FSYNC) and RELEASE: the handle alone.  A
+ * write, flush or release that finds its file gone (its object deleted)
+ * sends nothing and says -ESTALE. */
 int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
 	      struct fuse_file_info *fi);
-int tgfs_write(struct tgfs *fs, const char *path, const char *buf,
-	       size_t size, off_t off, struct fuse_file_info *fi);
-int tgfs_flush(struct tgfs *fs, const char *path, struct fuse_file_info *fi);
+int tgfs_write(struct tgfs *fs, const char *buf, size_t size, off_t off,
+	       struct fuse_file_info *fi);
+int tgfs_flush(struct tgfs *fs, struct fuse_file_info *fi);
 int tgfs_release(struct tgfs *fs, struct fuse_file_info *fi);
-int tgfs_truncate(struct tgfs *fs, const char *path, off_t size,
+/* The parts of a SETATTR, in this order: chmod, chown, truncate (by the
+ * handle @fi when given), utimens.  Only truncate and a touch of a
+ * secret change anything. */
+int tgfs_chmod(struct tgfs *fs, const struct tgfs_at *at, mode_t mode);
+int tgfs_chown(struct tgfs *fs, const struct tgfs_at *at);
+int tgfs_truncate(struct tgfs *fs, const struct tgfs_at *at, off_t size,
 		  struct fuse_file_info *fi);
+int tgfs_utimens(struct tgfs *fs, const struct tgfs_at *at,
+		 const struct timespec tv[2]);
 /* 0 when @path is directly in an object folder (where scratch files may
  * be made), -EPERM elsewhere, or the error resolving its folder. */
 int tgfs_in_object_folder(struct tgfs *fs, const char *path);
@@ -95,9 +158,5 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		unsigned int flags);
 int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
 		 pid_t pid);
-int tgfs_chmod(struct tgfs *fs, const char *path, mode_t mode);
-int tgfs_chown(struct tgfs *fs, const char *path);
-int tgfs_utimens(struct tgfs *fs, const char *path,
-		 const struct timespec tv[2]);
 
 #endif /* TGFS_OPS_H */

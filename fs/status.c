@@ -100,7 +100,8 @@ static char *render_stats(struct tgfs *fs)
 		     "kernel-nodes: %zu\n"
 		     "kernel-nodes-most: %zu\n"
 		     "resolves: %llu\n"
-		     "resolve-steps: %llu\n",
+		     "resolve-steps: %llu\n"
+		     "resolves-keyed: %llu\n",
 		     (unsigned long long)a.requests,
 		     (unsigned long long)a.queries,
 		     (unsigned long long)a.mutations,
@@ -125,6 +126,8 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)__atomic_load_n(&fs->resolves,
 							 __ATOMIC_RELAXED),
 		     (unsigned long long)__atomic_load_n(&fs->resolve_steps,
+							 __ATOMIC_RELAXED),
+		     (unsigned long long)__atomic_load_n(&fs->resolve_keyed,
 							 __ATOMIC_RELAXED)) < 0)
 		return NULL;
 	/* Then what each kind of request cost. */

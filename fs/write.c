@@ -575,12 +575,6 @@ static void consumed(struct tgfs *fs, struct node *node,
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		      size_t len, int64_t mtime)
 {
-	struct tg_result res = { 0 };
-	enum tg_err err = TG_OK;
-	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
-	size_t *changed = NULL, n = 0;
-	const char *local = NULL; /* a refusal of ours: what to record */
-	const struct tg_op *sent = NULL; /* a field's mutation */
 	struct node node;
 	int rc;
 
@@ -589,34 +583,53 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 	rc = node_resolve(fs, path, &node);
 	if (rc)
 		return rc == -ENOENT ? -ESTALE : rc;
+	return commit_node(fs, path, &node, text, len, mtime);
+}
+
+int commit_node(struct tgfs *fs, const char *path, struct node *np,
+		const char *text, size_t len, int64_t mtime)
+{
+	struct tg_result res = { 0 };
+	enum tg_err err = TG_OK;
+	char dir[4096], *json = NULL, *cur = NULL, **values = NULL;
+	size_t *changed = NULL, n = 0;
+	const char *local = NULL; /* a refusal of ours: what to record */
+	const struct tg_op *sent = NULL; /* a field's mutation */
+	struct node *node = np; /* ours: released on the way out */
+	int rc = 0;
+
+	if (fs->cfg->read_only) {
+		node_release(node);
+		return -EROFS;
+	}
 	wr_dirname_of(path, dir, sizeof(dir));
-	if (node.draft && draft_is_pending(node.obj)) {
-		rc = wr_pending_commit(fs, path, &node, text, len);
+	if (node->draft && draft_is_pending(node->obj)) {
+		rc = wr_pending_commit(fs, path, node, text, len);
 		goto out;
 	}
-	if (node.draft) {
-		rc = node.type != NODE_FIELD
+	if (node->draft) {
+		rc = node->type != NODE_FIELD
 			     ? -EACCES
-			     : draft_set_field(fs->drafts, node.kind,
-					       node.draft_file, node.field,
+			     : draft_set_field(fs->drafts, node->kind,
+					       node->draft_file, node->field,
 					       text, len);
 		if (rc == -EINVAL)
-			tgfs_record_error(fs, node.draft_file, rc,
+			tgfs_record_error(fs, node->draft_file, rc,
 					  "not a value this file takes");
 		if (!rc)
-			rc = wr_draft_changed(fs, path, &node);
+			rc = wr_draft_changed(fs, path, node);
 		goto out;
 	}
-	if (clone_keeps_own(fs, path, &node)) {
+	if (clone_keeps_own(fs, path, node)) {
 		rc = 0; /* cp -r into a new object: B keeps its own */
 		goto out;
 	}
-	if (node.type == NODE_EDGEFIELD) {
-		rc = edge_commit(fs, path, &node, text, len);
+	if (node->type == NODE_EDGEFIELD) {
+		rc = edge_commit(fs, path, node, text, len);
 		goto out;
 	}
-	if (node.type == NODE_JSON) {
-		rc = versioned_diff(fs, path, node.obj, text, len, &changed,
+	if (node->type == NODE_JSON) {
+		rc = versioned_diff(fs, path, node->obj, text, len, &changed,
 				    &values, &n, &err);
 		if (rc)
 			goto out;
@@ -629,21 +642,21 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		else if (err == TG_E2BIG)
 			local = "object.json is too large";
 		for (size_t i = 0; err == TG_OK && i < n; i++)
-			if (wr_names_folder(node.kind,
-					 &node.kind->fields[changed[i]]) &&
-			    (rc = wr_rename_allowed(fs, path, dir, node.obj,
+			if (wr_names_folder(node->kind,
+					 &node->kind->fields[changed[i]]) &&
+			    (rc = wr_rename_allowed(fs, path, dir, node->obj,
 						 values[i])))
 				goto out;
 		if (err == TG_OK && n) {
 			/* The version this change was made from. */
-			versions_note(fs->versions, node.obj);
-			err = tg_api_update(fs->api, node.obj, changed, values,
+			versions_note(fs->versions, node->obj);
+			err = tg_api_update(fs->api, node->obj, changed, values,
 					    n, &res);
 		}
-	} else if (node.type == NODE_FIELD) {
-		const struct tg_field *f = &node.kind->fields[node.field];
-		struct tg_vars vars = { .id = node.obj->id,
-					.obj = node.obj };
+	} else if (node->type == NODE_FIELD) {
+		const struct tg_field *f = &node->kind->fields[node->field];
+		struct tg_vars vars = { .id = node->obj->id,
+					.obj = node->obj };
 		const struct tg_op *op;
 		const char *now;
 
@@ -651,8 +664,8 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		 * that is an error, not an empty value. */
 		now = tg_field_secret(f)
 			      ? ""
-			      : tg_object_value(node.obj, node.field,
-						&node.shown);
+			      : tg_object_value(node->obj, node->field,
+						&node->shown);
 		if (!now) {
 			err = TG_ENOMEM;
 			goto done;
@@ -663,7 +676,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		 * touch of it makes a new one, DESIGN.md §5). */
 		{
 			const char *shown = tg_field_secret(f)
-						    ? node_text(fs, &node)
+						    ? node_text(fs, node)
 						    : now;
 
 			if ((len || !tg_field_secret(f)) &&
@@ -675,7 +688,7 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		 * mount showed are taken too (rsync of a backup), anything
 		 * else is refused. */
 		if (!f->writable || (!f->set && !f->ntrans)) {
-			rc = read_only_copy(fs, path, &node, text, len, mtime);
+			rc = read_only_copy(fs, path, node, text, len, mtime);
 			goto out;
 		}
 		if (!tg_field_secret(f)) {
@@ -691,15 +704,15 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 				goto out;
 			/* A copy of an older version: what it did not
 			 * change is not sent back. */
-			rc = field_version(fs, path, &node, json, mtime);
+			rc = field_version(fs, path, node, json, mtime);
 			if (rc == -EALREADY) {
 				rc = 0;
 				goto out;
 			}
 			if (rc)
 				goto out;
-			if (wr_names_folder(node.kind, f) &&
-			    (rc = wr_rename_allowed(fs, path, dir, node.obj,
+			if (wr_names_folder(node->kind, f) &&
+			    (rc = wr_rename_allowed(fs, path, dir, node->obj,
 						 json)))
 				goto out;
 		}
@@ -713,11 +726,11 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		vars.v_json = json;
 		vars.idempotent = tg_field_idempotent(f);
 		if (!tg_field_secret(f))
-			versions_note(fs->versions, node.obj);
+			versions_note(fs->versions, node->obj);
 		err = tg_api_mutate(fs->api, op, &vars, &res);
 		sent = op;
 		if (err == TG_OK && res.secret) {
-			secret_put(fs, node.obj->id, f->file, res.secret);
+			secret_put(fs, node->obj->id, f->file, res.secret);
 			res.secret = NULL;
 		}
 	} else {
@@ -734,18 +747,18 @@ done:
 		/* Sent, and its answer lost (a timeout, an interrupt): the
 		 * change may have landed, so the next read asks the API. */
 		if (tgfs_outcome_unknown(err))
-			cache_expire(fs, node.kind);
+			cache_expire(fs, node->kind);
 		rc = wr_failed(fs, path, err);
 		goto out;
 	}
 	if (sent && sent->consumes) {
-		consumed(fs, &node, sent, dir);
+		consumed(fs, node, sent, dir);
 		goto out;
 	}
 	/* The store tells the kernel what changed (cache_apply); with no
 	 * object in the answer, this does. */
 	if (!res.entity.kind)
-		inval_object(fs, node.obj->id, NULL);
+		inval_object(fs, node->obj->id, NULL);
 	wr_take_result(fs, &res, NULL);
 out:
 	tg_result_release(&res);
@@ -755,7 +768,7 @@ out:
 	free(changed);
 	free(json);
 	free(cur);
-	node_release(&node);
+	node_release(node);
 	return rc;
 }
 

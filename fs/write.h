@@ -29,6 +29,14 @@
 int commit_field(struct tgfs *fs, const char *path, const char *text,
 		 size_t len);
 
+/* As commit_field, for the node @n already resolved (a handle's file,
+ * found by its chain), which it takes over and releases in every case
+ * (@n is left empty); @path names it in the errors log.  @mtime as
+ * commit_field_from. */
+struct node;
+int commit_node(struct tgfs *fs, const char *path, struct node *n,
+		const char *text, size_t len, int64_t mtime);
+
 /* As commit_field, for a file put in place (renamed onto the field) with
  * mtime @mtime (nanoseconds; 0: none): when that is the mtime an older
  * version of the object this mount saw showed, a value equal to that version's

@@ -1,8 +1,9 @@
 /*
  * test_inodes.c - the node ids the kernel holds (fs/inodes.c): paths
  * built from them, lookups and forgets, unlink and rename, names shared,
- * a table that grows past its first size, and object folders that follow
- * their objects' renames by id.
+ * a table that grows past its first size, object folders that follow
+ * their objects' renames by id, and the keys and chains that let a node
+ * be found again without a walk from the root (node_resolve_chain).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -387,6 +388,84 @@ static void test_by_object(void **state)
 	inodes_free(t);
 }
 
+/* A node's key stays with it (across a rename, and in 32 bytes a node);
+ * its chain gives each name on its way, with keys and object ids. */
+static void test_keys_chain(void **state)
+{
+	struct inodes *t = inodes_new();
+	struct inodes_chain *c = NULL, *d;
+	uint64_t nets, net, conns, conn, file;
+
+	(void)state;
+	nets = look(t, ROOT, "networks");
+	net = look_obj(t, nets, "AWS prod", "UmVtb3RlTmV0d29yazox");
+	conns = look(t, net, "connectors");
+	conn = look_obj(t, conns, "c1", "Q29ubmVjdG9yOjE=");
+	file = look(t, conn, "state");
+	inodes_set_key(t, nets, 1, 0, 0);
+	inodes_set_key(t, net, 2, 0, 0);
+	inodes_set_key(t, conn, 2, 1, 0);
+	inodes_set_key(t, file, 3, 1, 40000);
+	inodes_set_key(t, conns, 1, 1, 70000); /* out of range: not kept */
+	inodes_set_key(t, 9999, 1, 1, 1);       /* unknown: ignored */
+
+	assert_int_equal(inodes_chain(t, file, NULL, &c), 0);
+	assert_string_equal(c->path, "/networks/AWS prod/connectors/c1/state");
+	assert_int_equal(c->n, 5);
+	assert_string_equal(c->hop[0].name, "");
+	assert_false(c->hop[0].key.set);
+	assert_string_equal(c->hop[1].name, "networks");
+	assert_true(c->hop[1].key.set);
+	assert_int_equal(c->hop[1].key.type, 1);
+	assert_null(c->hop[1].id);
+	assert_string_equal(c->hop[2].name, "AWS prod");
+	assert_string_equal(c->hop[2].id, "UmVtb3RlTmV0d29yazox");
+	assert_false(c->hop[3].key.set);
+	assert_string_equal(c->hop[4].id, "Q29ubmVjdG9yOjE=");
+	assert_int_equal(c->hop[4].key.kind, 1);
+	assert_string_equal(c->hop[5].name, "state");
+	assert_int_equal(c->hop[5].key.index, 40000);
+	assert_null(c->hop[5].id);
+	/* a copy holds its own names */
+	d = inodes_chain_dup(c);
+	inodes_chain_free(c);
+	assert_non_null(d);
+	assert_string_equal(d->hop[2].name, "AWS prod");
+	assert_string_equal(d->hop[4].id, "Q29ubmVjdG9yOjE=");
+	assert_string_equal(d->path, "/networks/AWS prod/connectors/c1/state");
+	inodes_chain_free(d);
+
+	/* an entry not looked up yet: keyless, last */
+	assert_int_equal(inodes_chain(t, net, "name", &c), 0);
+	assert_string_equal(c->path, "/networks/AWS prod/name");
+	assert_int_equal(c->n, 3);
+	assert_true(c->hop[2].key.set);
+	assert_string_equal(c->hop[3].name, "name");
+	assert_false(c->hop[3].key.set);
+	inodes_chain_free(c);
+	/* the root alone, and its entry */
+	assert_int_equal(inodes_chain(t, ROOT, NULL, &c), 0);
+	assert_string_equal(c->path, "/");
+	assert_int_equal(c->n, 0);
+	inodes_chain_free(c);
+	assert_int_equal(inodes_chain(t, ROOT, "devices", &c), 0);
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->hop[1].name, "devices");
+	inodes_chain_free(c);
+
+	/* renamed: the key and the id stay, the names follow */
+	assert_int_equal(inodes_rehash(t, net, "AWS"), 0);
+	assert_int_equal(inodes_chain(t, file, NULL, &c), 0);
+	assert_string_equal(c->path, "/networks/AWS/connectors/c1/state");
+	assert_true(c->hop[2].key.set);
+	assert_int_equal(c->hop[2].key.type, 2);
+	assert_string_equal(c->hop[2].id, "UmVtb3RlTmV0d29yazox");
+	inodes_chain_free(c);
+	assert_int_equal(inodes_chain(t, 9999, NULL, &c), -ENOENT);
+	assert_null(c);
+	inodes_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_shared_names),
 		cmocka_unit_test(test_object_rename),
 		cmocka_unit_test(test_by_object),
+		cmocka_unit_test(test_keys_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_tree.c - fs/ without a kernel: a mount's state made by tgfs_new,
- * paths resolved to nodes (node_resolve), and mutation results applied to
+ * paths resolved to nodes (node_resolve, and once known to the kernel's
+ * node table from their keys: node_resolve_chain), and mutation results applied to
  * the cached collections (cache_apply), over the fixed tenant of
  * tests/fixture (tests/fuzz/tenant.json) with reads counted and no
  * network.  What each resolution costs in reads is asserted: a name is
@@ -23,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "coll.h"
+#include "inodes.h"
 #include "inval.h"
 #include "node.h"
 #include "ops.h"
@@ -296,6 +298,150 @@ static void test_applied_rename(void **state)
 	}
 }
 
+/* The kernel learns each folder and file down @path (as LOOKUP does,
+ * ll.c): a node id with its object's id and its key.  The last id. */
+static uint64_t learn(struct tgfs *fs, struct inodes *t, const char *path)
+{
+	char prefix[1024];
+	uint64_t ino = 1, gen;
+	const char *p = path;
+
+	while (*p) {
+		const char *slash = strchr(p + 1, '/');
+		size_t len = slash ? (size_t)(slash - path) : strlen(path);
+		struct inodes_key key;
+		struct node n;
+
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)len, path);
+		assert_int_equal(node_resolve(fs, prefix, &n), 0);
+		key = node_key_of(&n);
+		assert_int_equal(
+			inodes_lookup(t, ino, strrchr(prefix, '/') + 1,
+				      n.type == NODE_OBJECT && !n.draft
+					      ? n.obj->id
+					      : NULL,
+				      &ino, &gen),
+			0);
+		inodes_set_key(t, ino, key.type, key.kind, key.index);
+		node_release(&n);
+		p = path + len;
+	}
+	return ino;
+}
+
+/* Resolves node @ino of @t (its entry @child) from its chain: the
+ * names stepped through in *@steps.  0 or -errno; @n as node_resolve. */
+static int by_chain(struct tgfs *fs, struct inodes *t, uint64_t ino,
+		    const char *child, struct node *n, uint64_t *steps)
+{
+	struct inodes_chain *c;
+	uint64_t before = fs->resolve_steps;
+	int rc;
+
+	assert_int_equal(inodes_chain(t, ino, child, &c), 0);
+	rc = node_resolve_chain(fs, c, n);
+	inodes_chain_free(c);
+	*steps = fs->resolve_steps - before;
+	return rc;
+}
+
+/* Resolve once: a file the kernel holds is found again with no step and
+ * no read, a new name in a known folder with one step, and an embedded
+ * kind's object (a connector) by its parent's and its own ids. */
+static void test_resolve_once(void **state)
+{
+	struct tgfs *fs = *state;
+	struct inodes *t = inodes_new();
+	uint64_t field, conn, steps;
+	unsigned before;
+	struct node n;
+
+	field = learn(fs, t, "/groups/Engineering/name");
+	conn = learn(fs, t, "/networks/AWS prod/connectors/quiet-heron");
+	before = reads();
+	assert_int_equal(by_chain(fs, t, field, NULL, &n, &steps), 0);
+	assert_int_equal(n.type, NODE_FIELD);
+	assert_string_equal(n.kind->fields[n.field].file, "name");
+	assert_int_equal(n.depth, 3);
+	assert_int_equal(steps, 0);
+	node_release(&n);
+	assert_int_equal(by_chain(fs, t, conn, NULL, &n, &steps), 0);
+	assert_int_equal(n.type, NODE_OBJECT);
+	assert_string_equal(n.kind->dir, "connectors");
+	assert_int_equal(steps, 0);
+	node_release(&n);
+	/* a new name: one step from its folder */
+	assert_int_equal(by_chain(fs, t, conn, "object.json", &n, &steps), 0);
+	assert_int_equal(n.type, NODE_JSON);
+	assert_int_equal(steps, 1);
+	node_release(&n);
+	assert_int_equal(by_chain(fs, t, conn, "no-such-file", &n, &steps),
+			 -ENOENT);
+	assert_int_equal(steps, 1);
+	assert_int_equal(reads(), before);
+
+	/* a single link and a rel folder by their rel: no step; an edge's
+	 * setting file one step from its edge's folder, itself one from
+	 * the rel folder */
+	{
+		uint64_t link, groups, edge;
+		const char *e = "/resources/prod-db/access/groups/Engineering";
+
+		link = learn(fs, t, "/resources/prod-db/network");
+		groups = learn(fs, t, "/resources/prod-db/access/groups");
+		edge = learn(fs, t, e);
+		before = reads();
+		assert_int_equal(by_chain(fs, t, link, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_LINK);
+		assert_int_equal(steps, 0);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, groups, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_RELDIR);
+		assert_string_equal(n.rel, "access/groups");
+		assert_int_equal(steps, 0);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, edge, "expires-at", &n,
+					  &steps),
+				 0);
+		assert_int_equal(n.type, NODE_EDGEFIELD);
+		assert_int_equal(steps, 2);
+		node_release(&n);
+		assert_int_equal(reads(), before);
+	}
+	inodes_free(t);
+}
+
+/* A node keeps its object across a rename the kernel has not followed:
+ * the chain's old names find it by its id, with no read. */
+static void test_resolve_once_after_rename(void **state)
+{
+	struct tgfs *fs = *state;
+	const struct tg_kind *nets = tg_kind_named("networks");
+	struct inodes *t = inodes_new();
+	struct tg_object renamed;
+	uint64_t net, conn, steps;
+	unsigned before;
+	char id[256];
+	struct node n;
+
+	cached_id(fs, nets, "/networks/AWS prod", id);
+	net = learn(fs, t, "/networks/AWS prod");
+	conn = learn(fs, t, "/networks/AWS prod/connectors/quiet-heron");
+	before = reads();
+	changed_copy("networks", "AWS prod", "name", "AWS renamed", &renamed);
+	cache_apply(fs, nets, &renamed, NULL);
+	assert_int_equal(by_chain(fs, t, net, NULL, &n, &steps), 0);
+	assert_string_equal(n.obj->id, id);
+	assert_int_equal(steps, 0);
+	node_release(&n);
+	assert_int_equal(by_chain(fs, t, conn, "name", &n, &steps), 0);
+	assert_int_equal(n.type, NODE_FIELD);
+	assert_int_equal(steps, 1);
+	node_release(&n);
+	assert_int_equal(reads(), before);
+	inodes_free(t);
+}
+
 /* A rename onto a name another object holds: both show as name~id. */
 static void test_applied_rename_onto_a_taken_name(void **state)
 {
@@ -355,6 +501,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_name_costs_one_lookup,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_once_after_rename,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_rename, setup,
 						teardown),
