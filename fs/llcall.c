@@ -15,8 +15,15 @@
  * another), when the thread may be on its next call already.  So the
  * function is given a number, not a pointer: the number of the call,
  * looked up among the calls running; one that has ended is not found.
+ *
+ * Each call is also its process's read in the cache (tg_cache_walk_begin):
+ * the calls a process makes without pausing are one walk, served the
+ * cache as it was when the walk began; the walk ends when the process
+ * does (ll_reader_alive).
  */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "ll.h"
@@ -54,6 +61,9 @@ static void begin(fuse_req_t req)
 	struct ll *ll = ll_of(req);
 
 	tg_call_start(&this_call, &ll->conf->api);
+	if (ll->fs)
+		tg_cache_walk_begin(ll->fs->cache,
+				    (uint64_t)fuse_req_ctx(req)->pid);
 	pthread_mutex_lock(&lock);
 	this_entry.id = ++last_id;
 	this_entry.call = &this_call;
@@ -65,7 +75,8 @@ static void begin(fuse_req_t req)
 				(void *)(uintptr_t)this_entry.id);
 }
 
-static void end(void)
+/* After the handler: @req was answered (freed) by then. */
+static void end(struct ll *ll)
 {
 	struct running **pp;
 
@@ -77,15 +88,24 @@ static void end(void)
 		}
 	pthread_mutex_unlock(&lock);
 	tg_call_finish();
+	if (ll->fs)
+		tg_cache_walk_end(ll->fs->cache);
+}
+
+bool ll_reader_alive(uint64_t pid)
+{
+	/* EPERM: there, another user's. */
+	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
 /* One wrapper per operation: W(name, (params), (args)). */
 #define W(op, params, args)                  \
 	static void call_##op params         \
 	{                                    \
+		struct ll *ll_ = ll_of(req); \
 		begin(req);                  \
 		inner->op args;              \
-		end();                       \
+		end(ll_);                    \
 	}
 
 W(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
