@@ -40,7 +40,8 @@ describe('a walk through a slow API, longer than cache_ttl', () => {
     return Date.now() - t0;
   };
 
-  test('rsync -a costs what a cold find costs, and again at once nothing', async (ctx) => {
+  test('rsync -a costs what a cold find costs, and again at once nothing', { skip: !exactCounts() },
+    async (ctx) => {
     // The walk done quickly, as far as the cache can tell.
     const quick = await mount(sim, { opts: [...NO_PACING, 'cache_ttl=600'] });
     let cold;
@@ -62,14 +63,12 @@ describe('a walk through a slow API, longer than cache_ttl', () => {
       assert.ok(ms > 2 * TTL * 1000, `rsync took ${ms} ms`);
       assert.ok(cold.queries >= 2 * TTL * 1000 / LATENCY_MS, `${cold.queries} queries`);
       assert.equal(st.mutations, 0);
-      if (exactCounts()) {
-        assert.equal(st.queries, cold.queries, 'as many queries as a cold find');
-        assert.deepEqual(st.operations, cold.operations, 'the same ones');
-      }
+      assert.equal(st.queries, cold.queries, 'as many queries as a cold find');
+      assert.deepEqual(st.operations, cold.operations, 'the same ones');
       await sim.resetStats();
       rsync(m);
       const again = await sim.stats();
-      if (exactCounts()) assert.equal(again.requests, 0, 'right after: nothing asked again');
+      assert.equal(again.requests, 0, 'right after: nothing asked again');
     } finally {
       await m.unmount();
     }
@@ -143,8 +142,10 @@ describe('changes while a walk goes on', () => {
         const s0 = await sim.stats();
         sh(`echo trusted > ${q(`devices/${mine.id}/trust`)}`, m.dir);
         const s1 = await sim.stats();
-        assert.equal(s1.mutations - s0.mutations, 1, 'one mutation');
-        if (exactCounts()) assert.equal(s1.queries - s0.queries, 0, 'no read for the write');
+        if (exactCounts()) {
+          assert.equal(s1.mutations - s0.mutations, 1, 'one mutation');
+          assert.equal(s1.queries - s0.queries, 0, 'no read for the write');
+        }
         // Elsewhere: straight to the API.
         const r = await sim.gql('mutation($id: ID!, $t: Boolean!) { deviceUpdate(id: $id, isTrusted: $t) { ok error } }',
           { id: theirs.id, t: !theirs.isTrusted });
@@ -165,10 +166,10 @@ describe('changes while a walk goes on', () => {
         const st = await sim.stats();
         ctx.diagnostic(`during the walk: ${st.queries} queries ${JSON.stringify(st.operations)}, ` +
           `${st.mutations} mutation(s), walk ${ms} ms past its first pass`);
-        // Ours and the test's own, straight to the API.
-        assert.equal(st.mutations, 2);
-        assert.equal(st.fields?.deviceUpdate, 2, JSON.stringify(st.fields));
         if (exactCounts()) {
+          // Ours and the test's own, straight to the API.
+          assert.equal(st.mutations, 2);
+          assert.equal(st.fields?.deviceUpdate, 2, JSON.stringify(st.fields));
           const reads = Object.entries(st.operations).filter(([op]) => /^tgfs(List|Nested)/.test(op));
           assert.deepEqual(reads.map(([op]) => op).sort(), ['tgfsList_devices', 'tgfsList_remoteNetworks']);
           for (const [op, n] of reads) assert.equal(n, 1, `${op}: fetched once`);
