@@ -37,6 +37,7 @@ struct tg_cache_ref {
 	void (*free_val)(void *val);
 	int refs; /* atomic */
 	double filled; /* monotonic seconds: when its content was had */
+	struct entry *entry; /* whose value it is now, or NULL (table lock) */
 };
 
 struct flight {
@@ -318,6 +319,7 @@ static void entry_drop(struct tg_cache *c, struct entry *e)
 	HASH_DEL(c->table, e);
 	if (e->ref) {
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 	}
 	walk_put(e->walk);
@@ -553,9 +555,11 @@ again:
 	if (!err && gen == c->gen) {
 		if (e->ref) {
 			c->bytes -= e->ref->bytes;
+			e->ref->entry = NULL;
 			tg_cache_put(e->ref);
 		}
 		e->ref = tg_cache_ref_dup(nref);
+		nref->entry = e;
 		e->filled = e->used = now_mono();
 		/* Whoever filled it holds it: its walk's snapshot. */
 		entry_hold(e, walk_here(c), e->filled, 0);
@@ -631,8 +635,10 @@ bool tg_cache_replace(struct tg_cache *c, const char *key,
 		nref->refs = 1;
 		nref->filled = e->ref->filled; /* its age is kept */
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 		e->ref = nref;
+		nref->entry = e;
 		c->bytes += nref->bytes;
 		done = true;
 	}
@@ -713,8 +719,10 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 		nref->refs = 1;
 		nref->filled = e->ref->filled;
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 		e->ref = nref;
+		nref->entry = e;
 		c->bytes += nref->bytes;
 	}
 	pthread_rwlock_unlock(&c->lock);
@@ -752,6 +760,16 @@ void tg_cache_clear(struct tg_cache *c)
 double tg_cache_ref_age(const struct tg_cache_ref *ref)
 {
 	return now_mono() - ref->filled;
+}
+
+double tg_cache_age(struct tg_cache *c, const struct tg_cache_ref *ref)
+{
+	double now = now_mono(), age;
+
+	pthread_rwlock_rdlock(&c->lock);
+	age = ref->entry ? entry_age(c, ref->entry, now) : now - ref->filled;
+	pthread_rwlock_unlock(&c->lock);
+	return age;
 }
 
 double tg_cache_oldest_age(struct tg_cache *c)

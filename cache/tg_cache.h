@@ -157,6 +157,12 @@ void tg_cache_clear(struct tg_cache *c);
  * walk held it counts: its age in the cache may be less.) */
 double tg_cache_ref_age(const struct tg_cache_ref *ref);
 
+/* The age of what @ref holds in the cache's reckoning, as freshness is
+ * judged (the time walks held it left out; expired by invalidation:
+ * more than the TTL), while it is its key's value; else as
+ * tg_cache_ref_age. */
+double tg_cache_age(struct tg_cache *c, const struct tg_cache_ref *ref);
+
 /* The age of the oldest entry still held, in the cache's reckoning (the
  * time walks held it left out); -1 when empty. */
 double tg_cache_oldest_age(struct tg_cache *c);

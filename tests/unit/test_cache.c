@@ -498,6 +498,33 @@ static void test_a_walk_reads_what_was_fresh_when_it_began(void **state)
 	tg_cache_free(c);
 }
 
+/* The cache's age of a value leaves out the time a walk held it; once
+ * expired it is past the TTL; a value no longer its key's tells its
+ * content's age. */
+static void test_the_cache_s_age_of_a_value(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_ref *ref;
+
+	(void)state;
+	fake_now += 1;
+	tg_cache_walk_begin(c, 7);
+	assert_int_equal(tg_cache_get(c, "k", fill, &f, &ref, NULL), 0);
+	tg_cache_walk_end(c);
+	walk_for(c, 7, &f, 1, 20);
+	assert_true(tg_cache_age(c, ref) < 0.01);
+	assert_true(tg_cache_ref_age(ref) > 19.99);
+	fake_now += 5; /* over: 5 s old since its end */
+	assert_true(tg_cache_age(c, ref) > 4.99 && tg_cache_age(c, ref) < 5.01);
+	tg_cache_expire_prefix(c, "k");
+	assert_true(tg_cache_age(c, ref) > 10);
+	tg_cache_invalidate(c, "k");
+	assert_true(tg_cache_age(c, ref) > 24.99 && tg_cache_age(c, ref) < 25.01);
+	tg_cache_put(ref);
+	tg_cache_free(c);
+}
+
 static uint64_t gone_reader;
 
 static bool reader_alive(uint64_t reader)
@@ -646,6 +673,7 @@ int main(void)
 		cmocka_unit_test(test_a_walk_holds_a_value_for_a_bounded_time),
 		cmocka_unit_test(test_a_walk_reads_what_was_fresh_when_it_began),
 		cmocka_unit_test(test_a_walk_ends_with_its_reader),
+		cmocka_unit_test(test_the_cache_s_age_of_a_value),
 		cmocka_unit_test(test_a_walk_sees_changes_and_refreshes),
 		cmocka_unit_test(test_walk_peek_no_reader_and_no_ttl),
 		cmocka_unit_test(test_many_readers),
