@@ -229,7 +229,7 @@ void tg_cache_walk_end(struct tg_cache *c)
 }
 
 /* The age of @e at @now: since it was filled, less the time a walk held
- * it (TG_CACHE_WALK_MAX_TTLS x ttl at most). */
+ * it (walk_max at most). */
 static double entry_age(const struct tg_cache *c, const struct entry *e,
 			double now)
 {
