@@ -6,6 +6,16 @@
  * already in flight for the key or starts one.  A flight is a small
  * refcounted struct with its own mutex and condition variable, so waiters
  * sleep without holding the table lock.
+ *
+ * A walk is a refcounted struct too, held by its reader's slot, by the
+ * thread working for it and by the entries it holds.  An entry's age is
+ * the time since it was filled less the time its walk held it (from
+ * walk_taken to the walk's end, or now while it goes on).  A walk takes
+ * an entry at its first read of it, at the age it had when the walk
+ * began (its age now less the walk's time so far: a little younger, if
+ * another walk held it meanwhile).  Taking an entry writes it: a hit
+ * that would take one under the read lock is done again under the
+ * write lock.  Lock order: table, then walk_lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +37,7 @@ struct tg_cache_ref {
 	void (*free_val)(void *val);
 	int refs; /* atomic */
 	double filled; /* monotonic seconds: when its content was had */
+	struct entry *entry; /* whose value it is now, or NULL (table lock) */
 };
 
 struct flight {
@@ -39,11 +50,29 @@ struct flight {
 	int refs;                 /* guarded by the table lock */
 };
 
+struct walk {
+	struct tg_cache *c;
+	uint64_t reader;
+	double start; /* its first call's */
+	int refs;     /* atomic */
+	int busy;     /* atomic: its calls running now */
+	double last;  /* atomic: when its last call ended */
+};
+
+/* A reader and its walk, the last one when it has paused. */
+struct reader {
+	uint64_t id;
+	struct walk *walk;
+};
+#define READERS 64
+
 struct entry {
 	char *key;
 	struct tg_cache_ref *ref; /* NULL until first filled */
 	double filled, used;      /* monotonic seconds */
 	struct flight *flight;    /* non-NULL while a fill runs */
+	struct walk *walk;        /* the walk holding it, or NULL */
+	double walk_taken;        /* since when */
 	UT_hash_handle hh;
 };
 
@@ -55,7 +84,14 @@ struct tg_cache {
 	uint64_t gen;
 	struct tg_cache_stats stats; /* counters updated atomically */
 	bool (*gone)(void); /* tg_cache_set_gone: the caller gave up */
+	bool (*alive)(uint64_t reader); /* tg_cache_set_alive */
+	double walk_idle, walk_max; /* seconds */
+	pthread_mutex_t walk_lock; /* guards readers */
+	struct reader readers[READERS];
 };
+
+/* The walk this thread works for (tg_cache_walk_begin). */
+static __thread struct walk *cur_walk;
 
 /* join_flight's word for "the filler gave up: fill again". */
 #define FILL_AGAIN (-100000)
@@ -68,6 +104,169 @@ static double now_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double load_time(const double *t)
+{
+	double v;
+
+	__atomic_load(t, &v, __ATOMIC_ACQUIRE);
+	return v;
+}
+
+/* ---- walks ---- */
+
+static void walk_put(struct walk *w)
+{
+	if (w && __atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(w);
+}
+
+static struct walk *walk_dup(struct walk *w)
+{
+	if (w)
+		__atomic_add_fetch(&w->refs, 1, __ATOMIC_ACQ_REL);
+	return w;
+}
+
+/* Whether @w goes on at @now: a call of it runs, or one ended less than
+ * walk_idle ago and (@ask) its reader is still there.  Its end
+ * otherwise, in *@end. */
+static bool walk_going(const struct walk *w, double now, double *end,
+		       bool ask)
+{
+	const struct tg_cache *c = w->c;
+	double last;
+
+	/* walk_end stores last before it lowers busy. */
+	if (__atomic_load_n(&w->busy, __ATOMIC_ACQUIRE) > 0)
+		return true;
+	last = load_time(&w->last);
+	if (now - last < c->walk_idle &&
+	    (!ask || !c->alive || c->alive(w->reader)))
+		return true;
+	if (end)
+		*end = last;
+	return false;
+}
+
+void tg_cache_set_alive(struct tg_cache *c, bool (*alive)(uint64_t reader))
+{
+	c->alive = alive;
+}
+
+/* A place for a new reader: a free one, else that of the reader that
+ * paused first (asking whether readers are there only when none has
+ * paused long enough).  NULL when all read now. */
+static struct reader *reader_place(struct tg_cache *c, double now)
+{
+	struct reader *best = NULL;
+	double oldest = 0;
+
+	for (int ask = 0; ask < 2 && !best; ask++)
+		for (size_t i = 0; i < READERS; i++) {
+			struct reader *s = &c->readers[i];
+			double end = 0;
+
+			if (!s->walk)
+				return s;
+			if (!walk_going(s->walk, now, &end, ask) &&
+			    (!best || end < oldest)) {
+				best = s;
+				oldest = end;
+			}
+		}
+	return best;
+}
+
+void tg_cache_walk_begin(struct tg_cache *c, uint64_t id)
+{
+	struct reader *r = NULL;
+	struct walk *w = NULL;
+	double now = now_mono();
+
+	cur_walk = NULL;
+	if (!id)
+		return;
+	pthread_mutex_lock(&c->walk_lock);
+	for (size_t i = 0; i < READERS && !r; i++)
+		if (c->readers[i].id == id && c->readers[i].walk)
+			r = &c->readers[i];
+	/* Its reader calls: the walk goes on unless it paused. */
+	if (r && walk_going(r->walk, now, NULL, false)) {
+		w = r->walk;
+	} else if ((r = r ? r : reader_place(c, now))) {
+		w = calloc(1, sizeof(*w));
+		walk_put(r->walk);
+		r->walk = w;
+		r->id = w ? id : 0;
+		if (w) {
+			w->c = c;
+			w->reader = id;
+			w->refs = 1; /* the reader's */
+			w->start = w->last = now;
+		}
+	}
+	if (w) {
+		__atomic_add_fetch(&w->busy, 1, __ATOMIC_ACQ_REL);
+		cur_walk = walk_dup(w); /* this thread's */
+	}
+	pthread_mutex_unlock(&c->walk_lock);
+}
+
+void tg_cache_walk_end(struct tg_cache *c)
+{
+	struct walk *w = cur_walk;
+	double now = now_mono();
+
+	(void)c;
+	cur_walk = NULL;
+	if (!w)
+		return;
+	__atomic_store(&w->last, &now, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&w->busy, 1, __ATOMIC_ACQ_REL);
+	walk_put(w);
+}
+
+/* The age of @e at @now: since it was filled, less the time a walk held
+ * it (walk_max at most). */
+static double entry_age(const struct tg_cache *c, const struct entry *e,
+			double now)
+{
+	double age = now - e->filled, end = now, held;
+
+	if (!e->walk)
+		return age;
+	walk_going(e->walk, now, &end, true);
+	held = end - e->walk_taken;
+	if (held > c->walk_max)
+		held = c->walk_max;
+	return held > 0 ? age - held : age;
+}
+
+/* The walk this thread's call is part of, in @c. */
+static struct walk *walk_here(const struct tg_cache *c)
+{
+	return cur_walk && cur_walk->c == c ? cur_walk : NULL;
+}
+
+/* @e is held by @w from @now (NULL: by none) at @age.  Table write lock
+ * held. */
+static void entry_hold(struct entry *e, struct walk *w, double now,
+		       double age)
+{
+	e->filled = now - age;
+	walk_put(e->walk);
+	e->walk = walk_dup(w);
+	e->walk_taken = now;
+}
+
+/* Ends the hold of @e and expires it.  Table write lock held. */
+static void entry_expire(struct entry *e)
+{
+	walk_put(e->walk);
+	e->walk = NULL;
+	e->filled = -1e9;
 }
 
 void *tg_cache_val(const struct tg_cache_ref *ref)
@@ -102,8 +301,14 @@ struct tg_cache *tg_cache_new(unsigned ttl_s, size_t max_bytes)
 		free(c);
 		return NULL;
 	}
+	pthread_mutex_init(&c->walk_lock, NULL);
 	c->ttl = ttl_s;
 	c->max_bytes = max_bytes;
+	c->walk_idle = ttl_s < TG_CACHE_WALK_IDLE_S ? ttl_s
+						    : TG_CACHE_WALK_IDLE_S;
+	c->walk_max = (double)ttl_s * TG_CACHE_WALK_MAX_TTLS;
+	if (c->walk_max < TG_CACHE_WALK_MAX_S)
+		c->walk_max = TG_CACHE_WALK_MAX_S;
 	return c;
 }
 
@@ -114,8 +319,10 @@ static void entry_drop(struct tg_cache *c, struct entry *e)
 	HASH_DEL(c->table, e);
 	if (e->ref) {
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 	}
+	walk_put(e->walk);
 	free(e->key);
 	free(e);
 }
@@ -128,13 +335,16 @@ void tg_cache_free(struct tg_cache *c)
 		return;
 	HASH_ITER(hh, c->table, e, tmp)
 		entry_drop(c, e);
+	for (size_t i = 0; i < READERS; i++)
+		walk_put(c->readers[i].walk);
+	pthread_mutex_destroy(&c->walk_lock);
 	pthread_rwlock_destroy(&c->lock);
 	free(c);
 }
 
 static bool fresh(const struct tg_cache *c, const struct entry *e, double now)
 {
-	return e->ref && now - e->filled < (double)c->ttl;
+	return e->ref && entry_age(c, e, now) < (double)c->ttl;
 }
 
 /* Drops least recently used idle entries until under the bound. */
@@ -221,16 +431,35 @@ static int join_flight(struct tg_cache *c, struct flight *fl,
 	return err;
 }
 
-/* A hit under whichever lock the caller holds: takes a reference. */
+/* A hit, taking a reference.  A walk takes the entry, at the age it had
+ * when the walk began, when no other walk going on holds it: only under
+ * the write lock (@write); under the read lock that is a miss, to be
+ * tried again under the write lock. */
 static bool try_hit(struct tg_cache *c, const char *key,
-		    struct tg_cache_ref **ref)
+		    struct tg_cache_ref **ref, bool write)
 {
+	struct walk *w = walk_here(c);
 	struct entry *e;
-	double now = now_mono();
+	double now = now_mono(), age;
 
 	HASH_FIND_STR(c->table, key, e);
-	if (!e || !fresh(c, e, now))
+	if (!e || !e->ref)
 		return false;
+	age = entry_age(c, e, now);
+	if (w && e->walk != w &&
+	    (!e->walk || !walk_going(e->walk, now, NULL, true))) {
+		double then = age - (now - w->start);
+
+		if (then < 0)
+			then = 0; /* had since the walk began */
+		if (then >= (double)c->ttl)
+			return false;
+		if (!write)
+			return false;
+		entry_hold(e, w, now, then);
+	} else if (age >= (double)c->ttl) {
+		return false;
+	}
 	*ref = tg_cache_ref_dup(e->ref);
 	/* Several readers may store here at once: atomically. */
 	__atomic_store(&e->used, &now, __ATOMIC_RELAXED);
@@ -252,7 +481,7 @@ again:
 	if (stale)
 		*stale = false;
 	pthread_rwlock_rdlock(&c->lock);
-	if (try_hit(c, key, ref)) {
+	if (try_hit(c, key, ref, false)) {
 		pthread_rwlock_unlock(&c->lock);
 		STAT_ADD(c, hits);
 		return 0;
@@ -260,7 +489,7 @@ again:
 	pthread_rwlock_unlock(&c->lock);
 
 	pthread_rwlock_wrlock(&c->lock);
-	if (try_hit(c, key, ref)) {
+	if (try_hit(c, key, ref, true)) {
 		pthread_rwlock_unlock(&c->lock);
 		STAT_ADD(c, hits);
 		return 0;
@@ -326,10 +555,14 @@ again:
 	if (!err && gen == c->gen) {
 		if (e->ref) {
 			c->bytes -= e->ref->bytes;
+			e->ref->entry = NULL;
 			tg_cache_put(e->ref);
 		}
 		e->ref = tg_cache_ref_dup(nref);
+		nref->entry = e;
 		e->filled = e->used = now_mono();
+		/* Whoever filled it holds it: its walk's snapshot. */
+		entry_hold(e, walk_here(c), e->filled, 0);
 		c->bytes += nref->bytes;
 		evict(c);
 	} else if (!err) {
@@ -366,7 +599,13 @@ bool tg_cache_peek(struct tg_cache *c, const char *key,
 
 	*ref = NULL;
 	pthread_rwlock_rdlock(&c->lock);
-	hit = try_hit(c, key, ref);
+	hit = try_hit(c, key, ref, false);
+	if (!hit && walk_here(c)) {
+		/* Maybe a walk's to take: under the write lock. */
+		pthread_rwlock_unlock(&c->lock);
+		pthread_rwlock_wrlock(&c->lock);
+		hit = try_hit(c, key, ref, true);
+	}
 	if (held) {
 		HASH_FIND_STR(c->table, key, e);
 		*held = e && (e->ref || e->flight);
@@ -396,8 +635,10 @@ bool tg_cache_replace(struct tg_cache *c, const char *key,
 		nref->refs = 1;
 		nref->filled = e->ref->filled; /* its age is kept */
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 		e->ref = nref;
+		nref->entry = e;
 		c->bytes += nref->bytes;
 		done = true;
 	}
@@ -421,7 +662,7 @@ static void forget_prefix(struct tg_cache *c, const char *prefix, bool keep)
 		if (strncmp(e->key, prefix, n) != 0)
 			continue;
 		if (e->ref && (keep || e->flight))
-			e->filled = -1e9;
+			entry_expire(e);
 		else if (!e->flight)
 			entry_drop(c, e);
 	}
@@ -458,7 +699,7 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 			continue;
 		if (e->flight) {
 			if (e->ref)
-				e->filled = -1e9;
+				entry_expire(e);
 			continue;
 		}
 		if (fresh(c, e, now))
@@ -478,8 +719,10 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 		nref->refs = 1;
 		nref->filled = e->ref->filled;
 		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
 		tg_cache_put(e->ref);
 		e->ref = nref;
+		nref->entry = e;
 		c->bytes += nref->bytes;
 	}
 	pthread_rwlock_unlock(&c->lock);
@@ -495,7 +738,7 @@ void tg_cache_invalidate(struct tg_cache *c, const char *key)
 	if (e && !e->flight)
 		entry_drop(c, e);
 	else if (e && e->ref)
-		e->filled = -1e9; /* expired; the flight will not store */
+		entry_expire(e); /* the flight will not store */
 	pthread_rwlock_unlock(&c->lock);
 }
 
@@ -509,7 +752,7 @@ void tg_cache_clear(struct tg_cache *c)
 		if (!e->flight)
 			entry_drop(c, e);
 		else if (e->ref)
-			e->filled = -1e9;
+			entry_expire(e);
 	}
 	pthread_rwlock_unlock(&c->lock);
 }
@@ -519,6 +762,16 @@ double tg_cache_ref_age(const struct tg_cache_ref *ref)
 	return now_mono() - ref->filled;
 }
 
+double tg_cache_age(struct tg_cache *c, const struct tg_cache_ref *ref)
+{
+	double now = now_mono(), age;
+
+	pthread_rwlock_rdlock(&c->lock);
+	age = ref->entry ? entry_age(c, ref->entry, now) : now - ref->filled;
+	pthread_rwlock_unlock(&c->lock);
+	return age;
+}
+
 double tg_cache_oldest_age(struct tg_cache *c)
 {
 	struct entry *e, *tmp;
@@ -526,8 +779,8 @@ double tg_cache_oldest_age(struct tg_cache *c)
 
 	pthread_rwlock_rdlock(&c->lock);
 	HASH_ITER(hh, c->table, e, tmp)
-		if (e->ref && (oldest < 0 || now - e->filled > oldest))
-			oldest = now - e->filled;
+		if (e->ref && (oldest < 0 || entry_age(c, e, now) > oldest))
+			oldest = entry_age(c, e, now);
 	pthread_rwlock_unlock(&c->lock);
 	return oldest;
 }

@@ -16,6 +16,8 @@
  *    value is still held, that value is returned and marked stale.
  *  - Memory bound: past max_bytes, the least recently used entries that no
  *    fill is working on are dropped.
+ *  - Walks: a value does not age while a walk that read it goes on, so a
+ *    walk longer than the TTL sees one snapshot, fetched once (below).
  *
  * All functions are thread-safe.
  */
@@ -73,6 +75,37 @@ int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
  */
 void tg_cache_set_gone(struct tg_cache *c, bool (*gone)(void));
 
+/*
+ * Walks.  The reads one reader (a process: any non-zero number naming
+ * it) makes with no pause longer than TG_CACHE_WALK_IDLE_S (the TTL when
+ * shorter) between them are one walk (find, rsync, tar, grep -r); a
+ * reader that is no more (tg_cache_set_alive) ends its walk at its last
+ * call.  A walk is served the values as they were when it began: a
+ * value it reads that was fresh then is held by it, as is one it fills,
+ * and a value held by a walk does not age while that walk goes on
+ * (TG_CACHE_WALK_MAX_S, or TG_CACHE_WALK_MAX_TTLS x ttl when longer, at
+ * most); it ages again from the walk's last call.  So a walk longer
+ * than the TTL fetches each value once, and one right after it fetches
+ * nothing.  A value another walk going on holds is read as it is, not
+ * taken.  Changes the caller knows (tg_cache_replace,
+ * tg_cache_update_prefix) go into the held value; expiry and
+ * invalidation end the hold.
+ *
+ * tg_cache_walk_begin says this thread's calls until tg_cache_walk_end
+ * are @reader's (0: no reader's); one begin, one end, around each of the
+ * reader's requests.  Neither fails: a reader without a place (more
+ * than 64 reading at once) reads as no walk.
+ */
+#define TG_CACHE_WALK_IDLE_S 2.0
+#define TG_CACHE_WALK_MAX_S 600.0
+#define TG_CACHE_WALK_MAX_TTLS 10
+void tg_cache_walk_begin(struct tg_cache *c, uint64_t reader);
+void tg_cache_walk_end(struct tg_cache *c);
+/* Tells whether @reader is still there (a process that has not exited);
+ * asked when it has not called for a moment.  Set once, before any
+ * walk.  Without it, a reader is there until it pauses. */
+void tg_cache_set_alive(struct tg_cache *c, bool (*alive)(uint64_t reader));
+
 /* Takes a fresh value of @key without ever filling: true and a reference
  * in *ref, or false when there is none or it expired (*held, when not
  * NULL, then tells whether an expired value is still held). */
@@ -120,10 +153,18 @@ void tg_cache_invalidate(struct tg_cache *c, const char *key);
 void tg_cache_clear(struct tg_cache *c);
 
 /* Seconds since the content @ref holds was had (from the API, or as a
- * change to what was): what it holds is that old at most. */
+ * change to what was): what it holds is that old at most.  (The time a
+ * walk held it counts: its age in the cache may be less.) */
 double tg_cache_ref_age(const struct tg_cache_ref *ref);
 
-/* Seconds since the oldest entry still held was filled; -1 when empty. */
+/* The age of what @ref holds in the cache's reckoning, as freshness is
+ * judged (the time walks held it left out; expired by invalidation:
+ * more than the TTL), while it is its key's value; else as
+ * tg_cache_ref_age. */
+double tg_cache_age(struct tg_cache *c, const struct tg_cache_ref *ref);
+
+/* The age of the oldest entry still held, in the cache's reckoning (the
+ * time walks held it left out); -1 when empty. */
 double tg_cache_oldest_age(struct tg_cache *c);
 
 void tg_cache_get_stats(struct tg_cache *c, struct tg_cache_stats *out);

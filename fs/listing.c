@@ -32,10 +32,12 @@ struct dir_fill {
 	double age;        /* of the cached content listed, in seconds */
 };
 
-/* The age of what @ref holds, if older than what @df knew. */
+/* The age of what @ref holds, as the cache judges it (a walk holding it
+ * keeps it fresh, and the kernel's entries with it), if older than what
+ * @df knew. */
 static void dir_age(struct dir_fill *df, const struct tg_cache_ref *ref)
 {
-	double age = ref ? tg_cache_ref_age(ref) : 0;
+	double age = ref ? tg_cache_age(df->fs->cache, ref) : 0;
 
 	if (age > df->age)
 		df->age = age;

@@ -582,6 +582,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 		abort();
 	}
 	fs->nodes = ll->nodes; /* for the stats */
+	tg_cache_set_alive(fs->cache, ll_reader_alive);
 	ll->fs = fs;
 	/* Kernels since 5.1 take an ENOSYS to OPENDIR as "never again"
 	 * (FUSE_NO_OPENDIR_SUPPORT); before that it would fail the open. */

@@ -80,6 +80,10 @@ struct ll {
 const struct fuse_lowlevel_ops *ll_calls(struct ll *ll,
 					 const struct fuse_lowlevel_ops *ops);
 
+/* Whether the process @pid, a caller's, is still there: the cache's
+ * tg_cache_set_alive (its walk ends with it).  Any thread. */
+bool ll_reader_alive(uint64_t pid);
+
 static inline struct ll *ll_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);

@@ -15,8 +15,15 @@
  * another), when the thread may be on its next call already.  So the
  * function is given a number, not a pointer: the number of the call,
  * looked up among the calls running; one that has ended is not found.
+ *
+ * Each call is also its process's read in the cache (tg_cache_walk_begin):
+ * the calls a process makes without pausing are one walk, served the
+ * cache as it was when the walk began; the walk ends when the process
+ * does (ll_reader_alive).
  */
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "ll.h"
@@ -44,6 +51,9 @@ static struct ll *begin(fuse_req_t req)
 	struct ll *ll = ll_of(req);
 
 	tg_call_start(&this_call, &ll->conf->api);
+	if (ll->fs)
+		tg_cache_walk_begin(ll->fs->cache,
+				    (uint64_t)fuse_req_ctx(req)->pid);
 	pthread_mutex_lock(&ll->calls_lock);
 	this_entry.id = ++ll->last_call;
 	this_entry.call = &this_call;
@@ -68,6 +78,14 @@ static void end(struct ll *ll)
 		}
 	pthread_mutex_unlock(&ll->calls_lock);
 	tg_call_finish();
+	if (ll->fs)
+		tg_cache_walk_end(ll->fs->cache);
+}
+
+bool ll_reader_alive(uint64_t pid)
+{
+	/* EPERM: there, another user's. */
+	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
 /* One wrapper per operation: W(name, (params), (args)).  The request

@@ -1,6 +1,6 @@
 /*
  * test_cache.c - the TTL cache: hits, expiry, single flight, generations,
- * stale serving and the memory bound.  Time is ours: clock_gettime is
+ * stale serving, the memory bound and walks.  Time is ours: clock_gettime is
  * wrapped (-Wl,--wrap) so expiry is tested without sleeping.
  */
 #include <errno.h>
@@ -311,6 +311,347 @@ static void test_zero_ttl_always_fills(void **state)
 	tg_cache_free(c);
 }
 
+/* ---- walks ---- */
+
+/* One call of reader @reader at fake time now: a get of "k", its value. */
+static int walk_get(struct tg_cache *c, uint64_t reader, struct filler *f)
+{
+	int v;
+
+	tg_cache_walk_begin(c, reader);
+	v = get_int(c, "k", f, NULL);
+	tg_cache_walk_end(c);
+	return v;
+}
+
+/* Steps of @step seconds, each a call of @reader, for @secs seconds: the
+ * value of the last. */
+static int walk_for(struct tg_cache *c, uint64_t reader, struct filler *f,
+		    double step, double secs)
+{
+	int v = 0;
+
+	for (double t = 0; t < secs; t += step) {
+		fake_now += step;
+		v = walk_get(c, reader, f);
+	}
+	return v;
+}
+
+/* A walk four times longer than the TTL reads what it filled throughout,
+ * and a read within the TTL of its end costs nothing; after that, one
+ * fill. */
+static void test_a_walk_holds_its_snapshot(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	assert_int_equal(walk_for(c, 7, &f, 0.5, 40), 1);
+	assert_int_equal(f.calls, 1);
+	fake_now += 9.5; /* no walk: 9.5 s old */
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	assert_int_equal(f.calls, 1);
+	fake_now += 1;
+	assert_int_equal(get_int(c, "k", &f, NULL), 2);
+	assert_int_equal(f.calls, 2);
+	tg_cache_free(c);
+}
+
+/* A walk that starts on a value 4 s old keeps that age while it goes on;
+ * a second walk after the first goes on from there, and the value ages
+ * again from the second's last read. */
+static void test_a_walk_keeps_the_age_it_found(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	fake_now += 3;
+	/* Its first read at 4 s old, the last 30 s later. */
+	assert_int_equal(walk_for(c, 7, &f, 1, 30), 1);
+	fake_now += 2.5; /* paused: the walk is over, 6.5 s old */
+	assert_int_equal(walk_for(c, 8, &f, 1, 30), 1); /* from 7.5 s */
+	assert_int_equal(f.calls, 1);
+	fake_now += 2.4; /* over: 9.9 s old */
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	fake_now += 0.2;
+	assert_int_equal(get_int(c, "k", &f, NULL), 2);
+	tg_cache_free(c);
+}
+
+/* A process that reads every 3 s (longer than a walk's pause) makes a
+ * new walk each time: the value ages, and is filled again after the TTL. */
+static void test_a_poller_sees_the_value_age(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	for (int i = 0; i < 3; i++) {
+		fake_now += 3;
+		assert_int_equal(walk_get(c, 7, &f), 1);
+	}
+	fake_now += 3; /* 12 s, with 4 pauses of 3 s */
+	assert_int_equal(walk_get(c, 7, &f), 2);
+	assert_int_equal(f.calls, 2);
+	tg_cache_free(c);
+}
+
+/* Another reader's read while a walk holds the value takes nothing from
+ * it: the walk keeps it, and both see it fresh. */
+static void test_readers_share_a_walk_s_snapshot(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	for (int i = 0; i < 60; i++) {
+		fake_now += 0.5;
+		assert_int_equal(walk_get(c, 7, &f), 1);
+		if (i % 10 == 0)
+			assert_int_equal(walk_get(c, 8, &f), 1);
+	}
+	assert_int_equal(f.calls, 1);
+	/* Reader 8 read last 9.5 s ago, reader 7 0 s ago: still held. */
+	fake_now += 2.5;
+	assert_int_equal(walk_get(c, 8, &f), 1);
+	assert_int_equal(f.calls, 1);
+	tg_cache_free(c);
+}
+
+/* A walk holds a value TG_CACHE_WALK_MAX_S at most (or 10 TTLs). */
+static void test_a_walk_holds_a_value_for_a_bounded_time(void **state)
+{
+	struct tg_cache *c = tg_cache_new(2, 0);
+	struct tg_cache *d = tg_cache_new(100, 0);
+	struct filler f = { 0 }, g = { 0 };
+	double t = 0;
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	while (f.calls == 1 && t < 1000) {
+		fake_now += 1;
+		t += 1;
+		walk_get(c, 7, &f);
+	}
+	assert_int_equal(f.calls, 2);
+	assert_true(t > TG_CACHE_WALK_MAX_S);
+	assert_true(t <= TG_CACHE_WALK_MAX_S + 2.0);
+	assert_int_equal(walk_get(d, 7, &g), 1);
+	for (t = 0; g.calls == 1 && t < 2000; t += 1) {
+		fake_now += 1;
+		walk_get(d, 7, &g);
+	}
+	assert_true(t > 100.0 * TG_CACHE_WALK_MAX_TTLS);
+	assert_true(t <= 100.0 * TG_CACHE_WALK_MAX_TTLS + 100.0);
+	tg_cache_free(c);
+	tg_cache_free(d);
+}
+
+/* A walk reads "b" for @secs seconds (a step a second), then "a": the
+ * value of "a". */
+static int walk_b_then_a(struct tg_cache *c, uint64_t reader,
+			 struct filler *fa, struct filler *fb, double secs)
+{
+	int v;
+
+	for (double t = 0; t < secs; t += 1) {
+		tg_cache_walk_begin(c, reader);
+		assert_true(get_int(c, "b", fb, NULL) > 0);
+		tg_cache_walk_end(c);
+		fake_now += 1;
+	}
+	tg_cache_walk_begin(c, reader);
+	v = get_int(c, "a", fa, NULL);
+	tg_cache_walk_end(c);
+	return v;
+}
+
+/* A walk is served what was fresh when it began, even what it reads
+ * first once that has expired: a second walk right after a first one
+ * fetches nothing, wherever it goes first. */
+static void test_a_walk_reads_what_was_fresh_when_it_began(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler fa = { 0 }, fb = { 0 };
+
+	(void)state;
+	/* The first walk reads both at its start, then "b" for 30 s. */
+	tg_cache_walk_begin(c, 7);
+	assert_int_equal(get_int(c, "a", &fa, NULL), 1);
+	tg_cache_walk_end(c);
+	assert_int_equal(walk_b_then_a(c, 7, &fa, &fb, 30), 1);
+	fake_now += 3; /* over */
+	/* The second reads "b" for 20 s, then "a": 3 s old when it began. */
+	assert_int_equal(walk_b_then_a(c, 8, &fa, &fb, 20), 1);
+	assert_int_equal(fa.calls, 1);
+	assert_int_equal(fb.calls, 1);
+	/* 9 s after it: "a" is 3 + 9 = 12 s old, and a third walk that
+	 * reads it first, 1 s after it began, fetches it again. */
+	fake_now += 9;
+	assert_int_equal(walk_b_then_a(c, 9, &fa, &fb, 1), 2);
+	tg_cache_free(c);
+}
+
+/* The cache's age of a value leaves out the time a walk held it; once
+ * expired it is past the TTL; a value no longer its key's tells its
+ * content's age. */
+static void test_the_cache_s_age_of_a_value(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_ref *ref;
+
+	(void)state;
+	fake_now += 1;
+	tg_cache_walk_begin(c, 7);
+	assert_int_equal(tg_cache_get(c, "k", fill, &f, &ref, NULL), 0);
+	tg_cache_walk_end(c);
+	walk_for(c, 7, &f, 1, 20);
+	assert_true(tg_cache_age(c, ref) < 0.01);
+	assert_true(tg_cache_ref_age(ref) > 19.99);
+	fake_now += 5; /* over: 5 s old since its end */
+	assert_true(tg_cache_age(c, ref) > 4.99 && tg_cache_age(c, ref) < 5.01);
+	tg_cache_expire_prefix(c, "k");
+	assert_true(tg_cache_age(c, ref) > 10);
+	tg_cache_invalidate(c, "k");
+	assert_true(tg_cache_age(c, ref) > 24.99 && tg_cache_age(c, ref) < 25.01);
+	tg_cache_put(ref);
+	tg_cache_free(c);
+}
+
+static uint64_t gone_reader;
+
+static bool reader_alive(uint64_t reader)
+{
+	return reader != gone_reader;
+}
+
+/* A reader that is no more ends its walk at its last call: what it held
+ * ages from then, without waiting out a pause. */
+static void test_a_walk_ends_with_its_reader(void **state)
+{
+	struct tg_cache *c = tg_cache_new(1, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	tg_cache_set_alive(c, reader_alive);
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	assert_int_equal(walk_for(c, 7, &f, 0.5, 10), 1);
+	fake_now += 0.9; /* within a pause (1 s here) */
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	gone_reader = 7; /* it exited */
+	assert_int_equal(get_int(c, "k", &f, NULL), 1);
+	fake_now += 0.2; /* 1.1 s after its last call */
+	assert_int_equal(get_int(c, "k", &f, NULL), 2);
+	gone_reader = 0;
+	tg_cache_free(c);
+}
+
+/* A change replaces the value the walk holds: the walk sees it, and goes
+ * on holding it; expiry (a refresh) ends the hold at once. */
+static void test_a_walk_sees_changes_and_refreshes(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_fill v = { .bytes = sizeof(int), .free_val = free_int };
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	assert_int_equal(walk_for(c, 7, &f, 1, 20), 1);
+	v.val = malloc(sizeof(int));
+	assert_non_null(v.val);
+	*(int *)v.val = 42;
+	assert_true(tg_cache_replace(c, "k", &v));
+	assert_int_equal(walk_for(c, 7, &f, 1, 20), 42);
+	assert_int_equal(f.calls, 1);
+	tg_cache_expire_prefix(c, "");
+	assert_int_equal(walk_for(c, 7, &f, 1, 1), 2);
+	assert_int_equal(f.calls, 2);
+	tg_cache_invalidate(c, "k");
+	assert_int_equal(walk_for(c, 7, &f, 1, 1), 3);
+	tg_cache_free(c);
+}
+
+/* A peek within a walk sees what the walk holds; reader 0 is no walk; a
+ * TTL of 0 still fills every time. */
+static void test_walk_peek_no_reader_and_no_ttl(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct tg_cache *z = tg_cache_new(0, 0);
+	struct filler f = { 0 }, g = { 0 };
+	struct tg_cache_ref *ref;
+
+	(void)state;
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	walk_for(c, 7, &f, 1, 20);
+	tg_cache_walk_begin(c, 7);
+	assert_true(tg_cache_peek(c, "k", &ref, NULL));
+	tg_cache_put(ref);
+	tg_cache_walk_end(c);
+	fake_now += 11;
+	assert_false(tg_cache_peek(c, "k", &ref, NULL));
+	/* Reader 0 reads as no walk: the value ages. */
+	assert_int_equal(walk_get(c, 0, &f), 2);
+	assert_int_equal(walk_for(c, 0, &f, 1, 11), 3);
+	assert_int_equal(walk_get(z, 7, &g), 1);
+	assert_int_equal(walk_get(z, 7, &g), 2);
+	tg_cache_free(c);
+	tg_cache_free(z);
+}
+
+/* More readers than places: the ones without read as no walk, and a
+ * place is taken from a reader that paused. */
+static void test_many_readers(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+
+	(void)state;
+	for (uint64_t r = 1; r <= 200; r++)
+		assert_int_equal(walk_get(c, r, &f), 1);
+	fake_now += 3;
+	for (uint64_t r = 201; r <= 400; r++)
+		assert_int_equal(walk_get(c, r, &f), 1);
+	assert_int_equal(f.calls, 1);
+	tg_cache_free(c);
+}
+
+/* Walks from many threads at once (for the sanitizers): every reader
+ * gets a value, and a held value is filled once. */
+static void *walker(void *arg)
+{
+	struct tg_cache *c = arg;
+	struct filler *f = calloc(1, sizeof(*f));
+	uint64_t me = (uint64_t)(uintptr_t)pthread_self();
+
+	for (int i = 0; i < 2000; i++) {
+		tg_cache_walk_begin(c, me % 5 + 1);
+		assert_true(get_int(c, i % 2 ? "a" : "b", f, NULL) >= 1);
+		tg_cache_walk_end(c);
+	}
+	free(f);
+	return NULL;
+}
+
+static void test_walks_from_threads(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	pthread_t t[8];
+
+	(void)state;
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, walker, c), 0);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	tg_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +666,18 @@ int main(void)
 		cmocka_unit_test(test_lru_entry_is_evicted_first),
 		cmocka_unit_test(test_concurrent_misses_fill_once),
 		cmocka_unit_test(test_zero_ttl_always_fills),
+		cmocka_unit_test(test_a_walk_holds_its_snapshot),
+		cmocka_unit_test(test_a_walk_keeps_the_age_it_found),
+		cmocka_unit_test(test_a_poller_sees_the_value_age),
+		cmocka_unit_test(test_readers_share_a_walk_s_snapshot),
+		cmocka_unit_test(test_a_walk_holds_a_value_for_a_bounded_time),
+		cmocka_unit_test(test_a_walk_reads_what_was_fresh_when_it_began),
+		cmocka_unit_test(test_a_walk_ends_with_its_reader),
+		cmocka_unit_test(test_the_cache_s_age_of_a_value),
+		cmocka_unit_test(test_a_walk_sees_changes_and_refreshes),
+		cmocka_unit_test(test_walk_peek_no_reader_and_no_ttl),
+		cmocka_unit_test(test_many_readers),
+		cmocka_unit_test(test_walks_from_threads),
 	};
 
 	return cmocka_run_group_tests_name("cache", tests, NULL, NULL);

@@ -1,0 +1,200 @@
+// walk.test.mjs - a walk sees one snapshot, fetched once (issue 22 item
+// 2, cache/tg_cache.h "Walks"): the calls one process makes without
+// pausing are a walk, served the cache as it was when the walk began, so
+// a walk longer than cache_ttl costs what the same walk done quickly
+// costs, and a second one right after it costs nothing.  A change made
+// through the mount goes into the snapshot (the walk sees it); a change
+// made elsewhere shows once the walk is over and its data has aged past
+// cache_ttl.  Each walk here outlasts cache_ttl: through a slow API, or
+// by reading on (pacing) until it has.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSim, mount, sh, shStatus, teardown, tempDir, rmSync, waitFor,
+         exactCounts } from './lib.mjs';
+
+const NO_PACING = ['rate_read=0', 'rate_write=0'];
+const TTL = 2;
+const q = (s) => `'${s.replace(/'/g, "'\\''")}'`;
+
+describe('a walk through a slow API, longer than cache_ttl', () => {
+  const LATENCY_MS = 400;
+  let sim, dest;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '0',
+      '--latency-ms', String(LATENCY_MS)]);
+    dest = tempDir();
+  });
+  after(async () => {
+    await teardown(sim);
+    rmSync(dest, { recursive: true, force: true });
+  });
+
+  const rsync = (m) => {
+    const t0 = Date.now();
+    const r = shStatus(`rsync -a ${q(`${m.dir}/`)} ${q(`${dest}/`)}`);
+    assert.equal(r.status, 0, `rsync exited ${r.status}: ${r.stderr}`);
+    assert.equal(r.stderr, '');
+    return Date.now() - t0;
+  };
+
+  test('rsync -a costs what a cold find costs, and again at once nothing', { skip: !exactCounts() },
+    async (ctx) => {
+    // The walk done quickly, as far as the cache can tell.
+    const quick = await mount(sim, { opts: [...NO_PACING, 'cache_ttl=600'] });
+    let cold;
+    try {
+      await sim.resetStats();
+      sh('find . > /dev/null', quick.dir);
+      cold = await sim.stats();
+    } finally {
+      await quick.unmount();
+    }
+    const m = await mount(sim, { opts: [...NO_PACING, `cache_ttl=${TTL}`] });
+    try {
+      await sim.resetStats();
+      const ms = rsync(m);
+      const st = await sim.stats();
+      ctx.diagnostic(`cold find: ${cold.queries} queries; rsync -a with cache_ttl=${TTL}: ` +
+        `${st.queries} queries in ${ms} ms ${JSON.stringify(st.operations)}`);
+      // Each request takes LATENCY_MS: the walk outlasts cache_ttl twice.
+      assert.ok(ms > 2 * TTL * 1000, `rsync took ${ms} ms`);
+      assert.ok(cold.queries >= 2 * TTL * 1000 / LATENCY_MS, `${cold.queries} queries`);
+      assert.equal(st.mutations, 0);
+      assert.equal(st.queries, cold.queries, 'as many queries as a cold find');
+      assert.deepEqual(st.operations, cold.operations, 'the same ones');
+      await sim.resetStats();
+      rsync(m);
+      const again = await sim.stats();
+      assert.equal(again.requests, 0, 'right after: nothing asked again');
+    } finally {
+      await m.unmount();
+    }
+  });
+});
+
+// One bash process (one walk): reads every network's name and device's
+// trust, says so, then reads on (a file every 0.1 s) until it has gone on
+// longer than cache_ttl and the test says go, then reads the trusts
+// again.  Builtins only: no other process touches the mount.
+const WALK = `
+set -u
+cd "$MNT" || exit 1
+exec 9<>"$W/fifo"
+trusts() { for f in devices/*/trust; do read -r v < "$f"; printf '%s %s\\n' "\${f%/trust}" "$v"; done; }
+for f in networks/*/name; do read -r v < "$f"; done
+trusts > "$W/before"
+now() { local t=\${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
+start=$(now)
+: > "$W/ready"
+nets=(networks/*/name)
+while [ ! -e "$W/go" ] || (( $(now) - start < PACE_MS )); do
+  read -r v < "\${nets[0]}"
+  read -t 0.1 -u 9 _ || true
+done
+trusts > "$W/after"
+echo $(( $(now) - start )) > "$W/ms"
+`;
+
+const untilExit = (p) => new Promise((res) => p.once('exit', (code, sig) => res({ code, sig })));
+
+describe('changes while a walk goes on', () => {
+  let sim, m, work;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '0']);
+    m = await mount(sim, { token: 'sim-write', opts: [...NO_PACING, `cache_ttl=${TTL}`] });
+    work = tempDir();
+  });
+  after(async () => {
+    await teardown(m, sim);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a change through the mount is seen by the walk; one made elsewhere after it began shows once it is over',
+    async (ctx) => {
+      const t = await sim.tenant();
+      const plain = t.devices.filter((d) => /^[A-Za-z0-9_=+-]+$/.test(d.id));
+      const mine = plain.find((d) => !d.isTrusted); // changed through the mount
+      const theirs = plain.find((d) => d !== mine); // changed in the simulator
+      assert.ok(mine && theirs, 'two devices');
+      const W = join(work, 'w');
+      mkdirSync(W);
+      sh(`mkfifo ${q(join(W, 'fifo'))}`);
+      await sim.resetStats();
+      const walk = spawn('bash', ['-c', WALK], { stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, MNT: m.dir, W, PACE_MS: String(TTL * 1000 + 1000) } });
+      let stderr = '';
+      walk.stderr.on('data', (d) => { stderr += d; });
+      const exited = untilExit(walk);
+      try {
+        await waitFor(() => existsSync(join(W, 'ready')) || walk.exitCode !== null, 30000,
+          'the walk\'s first pass');
+        assert.equal(walk.exitCode, null, `the walk ended early: ${stderr}`);
+        const read = (name) => new Map(readFileSync(join(W, name), 'utf8').split('\n').filter(Boolean)
+          .map((l) => l.split(' ')));
+        const before = read('before');
+        assert.equal(before.get(`devices/${mine.id}`), 'untrusted');
+        const theirsWas = before.get(`devices/${theirs.id}`);
+        assert.equal(theirsWas, theirs.isTrusted ? 'trusted' : 'untrusted');
+        // Through the mount, by another process: one mutation, no read.
+        const s0 = await sim.stats();
+        sh(`echo trusted > ${q(`devices/${mine.id}/trust`)}`, m.dir);
+        const s1 = await sim.stats();
+        if (exactCounts()) {
+          assert.equal(s1.mutations - s0.mutations, 1, 'one mutation');
+          assert.equal(s1.queries - s0.queries, 0, 'no read for the write');
+        }
+        // Elsewhere: straight to the API.
+        const r = await sim.gql('mutation($id: ID!, $t: Boolean!) { deviceUpdate(id: $id, isTrusted: $t) { ok error } }',
+          { id: theirs.id, t: !theirs.isTrusted });
+        assert.equal(r.body.data?.deviceUpdate?.ok, true, JSON.stringify(r.body));
+        writeFileSync(join(W, 'go'), '');
+        let timer;
+        const end = await Promise.race([exited,
+          new Promise((res) => { timer = setTimeout(res, 60000, null); })]);
+        clearTimeout(timer);
+        assert.ok(end, 'the walk ended within 60 s');
+        assert.equal(end.code, 0, stderr);
+        const ms = Number(readFileSync(join(W, 'ms'), 'utf8'));
+        assert.ok(ms > TTL * 1000, `the walk went on ${ms} ms after its first pass`);
+        const after = read('after');
+        assert.equal(after.get(`devices/${mine.id}`), 'trusted', 'the walk sees the change made here');
+        assert.equal(after.get(`devices/${theirs.id}`), theirsWas,
+          'the walk is served the snapshot it began on');
+        const st = await sim.stats();
+        ctx.diagnostic(`during the walk: ${st.queries} queries ${JSON.stringify(st.operations)}, ` +
+          `${st.mutations} mutation(s), walk ${ms} ms past its first pass`);
+        if (exactCounts()) {
+          // Ours and the test's own, straight to the API.
+          assert.equal(st.mutations, 2);
+          assert.equal(st.fields?.deviceUpdate, 2, JSON.stringify(st.fields));
+          const reads = Object.entries(st.operations).filter(([op]) => /^tgfs(List|Nested)/.test(op));
+          assert.deepEqual(reads.map(([op]) => op).sort(), ['tgfsList_devices', 'tgfsList_remoteNetworks']);
+          for (const [op, n] of reads) assert.equal(n, 1, `${op}: fetched once`);
+          assert.equal(st.queries, reads.length, 'no other read');
+        }
+      } finally {
+        if (walk.exitCode === null) walk.kill('SIGKILL');
+        await exited;
+      }
+      // The tenant has the change made here.
+      const dev = await sim.gql('query($id: ID!) { device(id: $id) { isTrusted } }', { id: mine.id }, 'sim-read');
+      assert.equal(dev.body.data?.device?.isTrusted, true, JSON.stringify(dev.body));
+      assert.equal(sh(`cat ${q(`devices/${mine.id}/trust`)}`, m.dir), 'trusted\n');
+      // The walk is over: what it held ages, and is asked for again.
+      const want = theirs.isTrusted ? 'untrusted\n' : 'trusted\n';
+      await waitFor(() => sh(`cat ${q(`devices/${theirs.id}/trust`)}`, m.dir) === want,
+        15000, 'the change made elsewhere');
+    });
+
+  test('a folder listed again after the walk shows a name made elsewhere', async () => {
+    const before = sh('ls networks', m.dir);
+    assert.doesNotMatch(before, /^made-elsewhere$/m);
+    const r = await sim.gql('mutation { remoteNetworkCreate(name: "made-elsewhere") { ok error } }');
+    assert.equal(r.body.data?.remoteNetworkCreate?.ok, true, JSON.stringify(r.body));
+    await waitFor(() => /^made-elsewhere$/m.test(sh('ls networks', m.dir)), 15000,
+      'the new network in ls');
+  });
+});
