@@ -86,8 +86,9 @@ run_valgrind() { # build dir
 	done
 }
 
-# Every libFuzzer target briefly (FUZZ_SECONDS, 5 s here) from its seeds;
-# one pass or failure per target.
+# Every libFuzzer target briefly (FUZZ_SECONDS, 5 s here) from its
+# committed corpus (tests/fuzz/corpus, only read); one pass or failure per
+# target.
 run_fuzz() {
 	local line
 	echo "== fuzz"

@@ -1,9 +1,11 @@
 #!/bin/sh
 # tests/fuzz/run.sh [BUILD_DIR] - builds the libFuzzer targets with clang
 # (ASan + UBSan, every UBSan finding fatal) and runs each for
-# $FUZZ_SECONDS seconds (default 10), one at a time, on a copy of its seed
-# corpus.  Prints one line per target; exits non-zero when any target
-# crashed, leaked, timed out, ran out of memory or failed a check.
+# $FUZZ_SECONDS seconds (default 10), one at a time, on a copy of its
+# committed corpus (tests/fuzz/corpus/<target>, never written here).
+# Prints one line per target (executions, seconds, coverage); exits
+# non-zero when any target crashed, leaked, timed out, ran out of memory or
+# failed a check.  grow.sh grows the committed corpus.
 #
 # BUILD_DIR defaults to build-fuzz/ at the top of the tree (git-ignored).
 # Environment:
@@ -84,7 +86,7 @@ done
 wraps() {
 	case $1 in
 	response) echo "-Wl,--wrap=http_post,--wrap=clock_nanosleep" ;;
-	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_list_partial,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create" ;;
+	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_list_partial,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create,--wrap=kcache_new,--wrap=pthread_create" ;;
 	*) echo "" ;;
 	esac
 }
@@ -147,6 +149,10 @@ for t in $targets; do
 		-artifact_prefix="$arts/" ${FUZZ_ARGS:-}) >"$log" 2>&1 || rc=$?
 	end=$(date +%s)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	# Coverage at the end: edges (cov) and features (ft) of the last
+	# status line.
+	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -n 1 |
+		sed 's/cov: \([0-9]*\) ft: \([0-9]*\)/cov=\1 ft=\2/')
 	if [ "$rc" = 0 ]; then
 		result=ok
 	else
@@ -155,7 +161,7 @@ for t in $targets; do
 		art=$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$log" | head -n 1)
 		result="FAILED (exit $rc): ${what:-see log} ${art:+[$art]} [log: $log]"
 	fi
-	printf '%-10s execs=%-10s seconds=%-5s %s\n' "$t" "${execs:-?}" \
-		"$((end - start))" "$result"
+	printf '%-10s execs=%-10s seconds=%-5s %-20s %s\n' "$t" "${execs:-?}" \
+		"$((end - start))" "${cov:-cov=? ft=?}" "$result"
 done
 exit $failed
