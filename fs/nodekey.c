@@ -50,6 +50,13 @@ struct inodes_key node_key_of(const struct node *n)
 	if ((n->type == NODE_RELDIR || n->type == NODE_LINK) &&
 	    n->rel_index >= 0 && n->rel_index < UINT16_MAX)
 		key.index = (uint16_t)(n->rel_index + 1);
+	/* an access edge's folder: its rel (its principal goes by its
+	 * name); a setting file in it: its setting */
+	if (n->type == NODE_EDGE && n->rel_index >= 0 &&
+	    n->rel_index < UINT16_MAX)
+		key.index = (uint16_t)(n->rel_index + 1);
+	if (n->type == NODE_EDGEFIELD && n->field <= UINT16_MAX)
+		key.index = (uint16_t)n->field;
 	return key;
 }
 
@@ -210,6 +217,63 @@ static int jump_rel(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 	return rc;
 }
 
+/* An access edge's folder (hop @k) by its key: its rel folder's, by
+ * the rel (jump_rel), then its principal by the name (edge_enter, in
+ * the principal kind's cached list), as node_step_reldir makes it. */
+static int jump_edge(struct tgfs *fs, const struct inodes_chain *c, size_t k,
+		     const struct inodes_key *key, struct node *n)
+{
+	const struct tg_kind *kind = tg_kinds[key->kind];
+	struct inodes_key rel = { .set = true, .type = NODE_RELDIR,
+				  .kind = key->kind, .index = key->index };
+	const struct tg_rel *r;
+	int rc;
+
+	if (key->index == 0 || key->index > kind->nrels ||
+	    !edge_rel(&kind->rels[key->index - 1]) || k < 2)
+		return -EAGAIN;
+	r = &kind->rels[key->index - 1];
+	rc = jump_rel(fs, c, k - 1, &rel, n);
+	if (rc)
+		return rc;
+	n->depth = (unsigned)k;
+	rc = edge_enter(fs, n, c->hop[k].name);
+	if (rc) {
+		node_release(n);
+		return rc;
+	}
+	node_link_target(n->depth - 1, r->target, n->edge_name, n->target,
+			 sizeof(n->target));
+	return 0;
+}
+
+/* A setting file of an access edge's folder (hop @k) by its key. */
+static int jump_edgefield(struct tgfs *fs, const struct inodes_chain *c,
+			  size_t k, const struct inodes_key *key,
+			  struct node *n)
+{
+	const struct inodes_hop *up = &c->hop[k - 1];
+	const struct tg_kind *kind = tg_kinds[key->kind];
+	const struct tg_rel *r;
+	int rc;
+
+	if (!up->key.set || up->key.type != NODE_EDGE ||
+	    up->key.kind != key->kind || up->key.index == 0 ||
+	    up->key.index > kind->nrels)
+		return -EAGAIN;
+	r = &kind->rels[up->key.index - 1];
+	if (key->index >= r->nedge_fields ||
+	    strcmp(r->edge_fields[key->index].file, c->hop[k].name) != 0)
+		return -EAGAIN;
+	rc = jump_edge(fs, c, k - 1, &up->key, n);
+	if (rc)
+		return rc;
+	n->depth = (unsigned)k;
+	n->type = NODE_EDGEFIELD;
+	n->field = key->index;
+	return 0;
+}
+
 /*
  * Makes @n hop @k of @c at once, when its key allows: 0, -EAGAIN (it
  * must be stepped to by name; @n holds nothing), or -errno.
@@ -264,6 +328,11 @@ static int jump(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 	case NODE_RELDIR:
 	case NODE_LINK:
 		return kind ? jump_rel(fs, c, k, &h->key, n) : -EAGAIN;
+	case NODE_EDGE:
+		return kind ? jump_edge(fs, c, k, &h->key, n) : -EAGAIN;
+	case NODE_EDGEFIELD:
+		return kind && k >= 2 ? jump_edgefield(fs, c, k, &h->key, n)
+				      : -EAGAIN;
 	default:
 		return -EAGAIN;
 	}

@@ -381,15 +381,19 @@ static void test_resolve_once(void **state)
 	assert_int_equal(reads(), before);
 
 	/* a single link and a rel folder by their rel: no step; an edge's
-	 * setting file one step from its edge's folder, itself one from
-	 * the rel folder */
+	 * folder by its rel and its name, and its setting files by their
+	 * setting: no step either (a new name in it: one) */
 	{
-		uint64_t link, groups, edge;
+		uint64_t link, groups, edge, setting;
 		const char *e = "/resources/prod-db/access/groups/Engineering";
+		struct node byp;
 
 		link = learn(fs, t, "/resources/prod-db/network");
 		groups = learn(fs, t, "/resources/prod-db/access/groups");
 		edge = learn(fs, t, e);
+		setting = learn(fs, t,
+				"/resources/prod-db/access/groups/Engineering/"
+				"expires-at");
 		before = reads();
 		assert_int_equal(by_chain(fs, t, link, NULL, &n, &steps), 0);
 		assert_int_equal(n.type, NODE_LINK);
@@ -400,11 +404,29 @@ static void test_resolve_once(void **state)
 		assert_string_equal(n.rel, "access/groups");
 		assert_int_equal(steps, 0);
 		node_release(&n);
-		assert_int_equal(by_chain(fs, t, edge, "expires-at", &n,
+		/* the edge's folder as a walk makes it */
+		assert_int_equal(by_chain(fs, t, edge, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_EDGE);
+		assert_int_equal(steps, 0);
+		assert_int_equal(node_resolve(fs, e, &byp), 0);
+		assert_string_equal(n.edge_id, byp.edge_id);
+		assert_string_equal(n.edge_name, byp.edge_name);
+		assert_string_equal(n.target, byp.target);
+		assert_int_equal(n.depth, byp.depth);
+		assert_int_equal(n.rel_index, byp.rel_index);
+		node_release(&byp);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, setting, NULL, &n, &steps), 0);
+		assert_int_equal(n.type, NODE_EDGEFIELD);
+		assert_string_equal(node_field(&n)->file, "expires-at");
+		assert_int_equal(n.depth, 6);
+		assert_int_equal(steps, 0);
+		node_release(&n);
+		assert_int_equal(by_chain(fs, t, edge, "access-policy", &n,
 					  &steps),
 				 0);
 		assert_int_equal(n.type, NODE_EDGEFIELD);
-		assert_int_equal(steps, 2);
+		assert_int_equal(steps, 1);
 		node_release(&n);
 		assert_int_equal(reads(), before);
 	}
