@@ -261,13 +261,14 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 	return edge_send(fs, path, n, r->edge_link_set, json);
 }
 
-/* The node of @path's folder, with the entry's name in @name: 0 when it
+/* The node of @nm's folder, with the entry's name in @name: 0 when it
  * is an edge rel folder (@want NODE_RELDIR) or an edge folder
  * (NODE_EDGE), -ENOTSUP (nothing held) when not. */
-static int parent_is(struct tgfs *fs, const char *path, enum node_type want,
-		     struct node *n, char *name, size_t size)
+static int parent_is(struct tgfs *fs, const struct tgfs_name *nm,
+		     enum node_type want, struct node *n, char *name,
+		     size_t size)
 {
-	int rc = wr_resolve_parent(fs, path, n, name, size);
+	int rc = wr_resolve_parent(fs, nm, n, name, size);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
@@ -280,13 +281,15 @@ static int parent_is(struct tgfs *fs, const char *path, enum node_type want,
 	return 0;
 }
 
-int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
+int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
+	       pid_t pid)
 {
+	const char *path = nm->path;
 	char name[TGFS_NAME_MAX + 1];
 	const struct tg_kind *tk;
 	struct node n;
 	bool pending;
-	int rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
+	int rc = parent_is(fs, nm, NODE_RELDIR, &n, name, sizeof(name));
 
 	if (rc)
 		return rc;
@@ -317,15 +320,16 @@ int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 	return rc;
 }
 
-int edge_rmdir(struct tgfs *fs, const char *path)
+int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm)
 {
+	const char *path = nm->path;
 	struct node n;
 	int rc;
 
 	/* A held edge (never sent): it goes as it came. */
 	if (scratch_is_dir(fs->scratch, path))
 		return scratch_rmdir(fs->scratch, path, SCRATCH_EMPTY);
-	rc = node_resolve(fs, path, &n);
+	rc = node_resolve_name(fs, nm, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
@@ -343,8 +347,10 @@ static bool in_held(struct tgfs *fs, const char *path)
 	return scratch_is_dir(fs->scratch, dir);
 }
 
-int edge_symlink(struct tgfs *fs, const char *target, const char *path)
+int edge_symlink(struct tgfs *fs, const char *target,
+		 const struct tgfs_name *nm)
 {
+	const char *path = nm->path;
 	char name[TGFS_NAME_MAX + 1];
 	const struct tg_rel *r;
 	struct node n, l;
@@ -353,10 +359,10 @@ int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 	/* In a held edge: held with it, made with it. */
 	if (in_held(fs, path))
 		return scratch_create(fs->scratch, path, 0777, target);
-	rc = parent_is(fs, path, NODE_EDGE, &n, name, sizeof(name));
+	rc = parent_is(fs, nm, NODE_EDGE, &n, name, sizeof(name));
 	if (rc)
 		return rc;
-	if (node_resolve(fs, path, &l) == 0) {
+	if (node_resolve_name(fs, nm, &l) == 0) {
 		/* The link there already, made anew (tar x): nothing. */
 		bool same = l.type == NODE_LINK && l.edge_part &&
 			    strcmp(l.target, target) == 0;
@@ -376,10 +382,11 @@ int edge_symlink(struct tgfs *fs, const char *target, const char *path)
 	return rc;
 }
 
-int edge_unlink(struct tgfs *fs, const char *path, pid_t pid)
+int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
+	const char *path = nm->path;
 	struct node n;
-	int rc = node_resolve(fs, path, &n);
+	int rc = node_resolve_name(fs, nm, &n);
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
@@ -461,8 +468,11 @@ static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
 									     : 1;
 			node_release(&n);
 		}
-		if (rc)
-			rc = tgfs_link_add(fs, data, path, 0);
+		if (rc) {
+			struct tgfs_name nm = tgfs_name_of_path(path);
+
+			rc = tgfs_link_add(fs, data, &nm, 0);
+		}
 		if (rc == -ENOTSUP) /* not the edge's: scratch, as it was */
 			rc = scratch_create(fs->scratch, path, 0777, data);
 	} else {
@@ -496,6 +506,7 @@ int edge_held_apply(struct tgfs *fs, const char *path)
 	struct held_list l = { 0 };
 	char name[TGFS_NAME_MAX + 1], dir[4096];
 	const struct tg_rel *r;
+	struct tgfs_name nm;
 	struct node n, e;
 	int rc, first = 0;
 
@@ -509,7 +520,8 @@ int edge_held_apply(struct tgfs *fs, const char *path)
 		free(l.v);
 		return 0;
 	}
-	rc = parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name));
+	nm = tgfs_name_of_path(path);
+	rc = parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name));
 	if (rc) {
 		drop_files(fs, path, &l);
 		goto out;
@@ -588,10 +600,11 @@ static void sweep_one(struct tgfs *fs, const char *path, pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1], tpath[TGFS_NAME_MAX * 2 + 8];
 	const struct tg_kind *tk = NULL;
+	struct tgfs_name nm = tgfs_name_of_path(path);
 	struct node n;
 	bool there = false;
 
-	if (parent_is(fs, path, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
+	if (parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
 		tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
 		node_release(&n);
 	}

@@ -357,17 +357,17 @@ int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 	return rc;
 }
 
-/* 0 when @path is directly in an object folder (where scratch files may
+/* 0 when @nm is directly in an object folder (where scratch files may
  * be made), -EPERM elsewhere, or the error resolving its folder. */
-int tgfs_in_object_folder(struct tgfs *fs, const char *path)
+int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm)
 {
-	const char *slash = strrchr(path, '/');
+	const char *path = nm->path, *slash = strrchr(path, '/');
 	char dir[4096];
 	struct node n;
 	int rc;
 
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	rc = node_resolve(fs, dir[0] ? dir : "/", &n);
+	rc = node_resolve_dir(fs, nm, &n);
 	if (rc == -ENOENT && scratch_is_dir(fs->scratch, dir))
 		return 0; /* a held access edge's (edges.c) */
 	if (rc)
@@ -436,7 +436,10 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		if (type != NODE_LINK || !placeholder(mode))
 			return rc;
 	} else if (!placeholder(mode) || !in_links_folder(fs, path)) {
-		rc = tgfs_in_object_folder(fs, path);
+		struct tgfs_name nm = tgfs_name_of_path(path);
+
+		nm.chain = at->chain; /* the new name's, in its folder */
+		rc = tgfs_in_object_folder(fs, &nm);
 		if (rc)
 			return rc;
 	}

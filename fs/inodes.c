@@ -310,21 +310,6 @@ static char *path_of(struct inodes *t, uint32_t i, const char *child)
 	return p;
 }
 
-int inodes_path(struct inodes *t, uint64_t ino, const char *child,
-		char **path)
-{
-	int rc = 0;
-
-	*path = NULL;
-	pthread_mutex_lock(&t->lock);
-	if (!node_of(t, ino))
-		rc = -ENOENT;
-	else if (!(*path = path_of(t, (uint32_t)ino, child)))
-		rc = -ENOMEM;
-	pthread_mutex_unlock(&t->lock);
-	return rc;
-}
-
 uint64_t inodes_find(struct inodes *t, const char *path)
 {
 	uint32_t i = 1;

@@ -33,10 +33,6 @@ int inodes_lookup(struct inodes *t, uint64_t parent, const char *name,
 /* Takes @nlookup lookups back; the id goes with its last (once nothing
  * under it is left). */
 void inodes_forget(struct inodes *t, uint64_t ino, uint64_t nlookup);
-/* The path of @ino (the root's is "/"), or of its entry @child when not
- * NULL, into *@path, which the caller frees.  -ENOENT, -ENOMEM. */
-int inodes_path(struct inodes *t, uint64_t ino, const char *child,
-		char **path);
 /* The id the kernel holds for @path, 0 when none. */
 uint64_t inodes_find(struct inodes *t, const char *path);
 /* @name in @parent is gone (its id stays until forgotten). */

@@ -57,13 +57,14 @@ static bool moves_target(struct tgfs *fs, const struct tg_rel *r,
 	       pid && removals_in_fresh(fs->removals, path, pid);
 }
 
-/* Whether @path is a link to @target already. */
-static bool same_link(struct tgfs *fs, const char *path, const char *target)
+/* Whether @nm is a link to @target already. */
+static bool same_link(struct tgfs *fs, const struct tgfs_name *nm,
+		      const char *target)
 {
 	struct node n;
 	bool same;
 
-	if (node_resolve(fs, path, &n))
+	if (node_resolve_name(fs, nm, &n))
 		return false;
 	same = n.type == NODE_LINK && strcmp(n.target, target) == 0;
 	node_release(&n);
@@ -127,9 +128,10 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	return 0;
 }
 
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
-		  pid_t pid)
+int tgfs_link_add(struct tgfs *fs, const char *target,
+		  const struct tgfs_name *nm, pid_t pid)
 {
+	const char *path = nm->path;
 	char name[TGFS_NAME_MAX + 1], tid[256];
 	const char *tbase = strrchr(target, '/');
 	const struct tg_rel *r;
@@ -137,9 +139,9 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
 	int rc, ri = -1;
 
 	/* In an access edge's folder: its policy (edges.c). */
-	if ((rc = edge_symlink(fs, target, path)) != -ENOTSUP)
+	if ((rc = edge_symlink(fs, target, nm)) != -ENOTSUP)
 		return rc;
-	rc = wr_resolve_parent(fs, path, &n, name, sizeof(name));
+	rc = wr_resolve_parent(fs, nm, &n, name, sizeof(name));
 	if (rc)
 		return rc;
 	tbase = tbase ? tbase + 1 : target;
@@ -182,7 +184,7 @@ int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
 		rc = -EPERM;
 		goto out;
 	}
-	if (same_link(fs, path, target)) {
+	if (same_link(fs, nm, target)) {
 		rc = 0; /* there already (tar makes links anew) */
 		goto out;
 	}
@@ -213,17 +215,17 @@ out:
 	return rc;
 }
 
-int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid)
+int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
-	const char *base = strrchr(path, '/') + 1;
+	const char *path = nm->path, *base = nm->name;
 	const struct tg_rel *r;
 	char tid[256] = "";
 	struct node n;
 	int rc;
 
-	if ((rc = edge_unlink(fs, path, pid)) != -ENOTSUP)
+	if ((rc = edge_unlink(fs, nm, pid)) != -ENOTSUP)
 		return rc;
-	rc = node_resolve(fs, path, &n);
+	rc = node_resolve_name(fs, nm, &n);
 	if (rc)
 		return rc;
 	if (n.type != NODE_LINK) {

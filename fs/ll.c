@@ -14,9 +14,10 @@
  * cwd and an editor's open file outlive a rename (through a name file,
  * mv, object.json, or someone else, seen at a refresh).  READ, WRITE,
  * FLUSH, FSYNC and RELEASE need the open handle only.  The operations
- * on names (mkdir, symlink, unlink, rmdir, rename) still go by the path
- * of the name, following a rename on the way when they say ENOENT
- * (follow, ll_on_path).
+ * on names (mkdir, symlink, unlink, rmdir, rename) take the name with
+ * its folder's chain (on_name): it is resolved from the folder's key,
+ * one step; a rename on the way that made them say ENOENT is followed
+ * and they are tried once more (follow).
  *
  * What the kernel must forget after a change is said by what changed
  * (inval.h): the store names the object by its id (coll_apply.c), and
@@ -98,31 +99,32 @@ static bool follow(struct ll *ll, fuse_ino_t ino)
 }
 
 /*
- * The path of @ino (of its entry @child, when not NULL) into *@path (the
- * one there freed first).  A second try (@again) is made only once the
- * first said ENOENT, and after following renames on the way: -ENOENT
- * when there was none.
+ * Calls @fn(@ll, nm, @arg) with the name @name in folder @parent: its
+ * chain from the kernel's node table (inodes_chain), so that resolving
+ * it starts at the folder's key (node_resolve_name: one step, none from
+ * the root); once more when it said the name is gone and a rename of a
+ * folder on the way was followed (-ENOENT when there was none).
  */
-int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
-		char **path)
-{
-	free(*path);
-	*path = NULL;
-	if (again && !follow(ll, ino))
-		return -ENOENT;
-	return inodes_path(ll->nodes, ino, child, path);
-}
-
-int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
-	       int (*fn)(struct ll *ll, const char *path, void *arg),
-	       void *arg)
+static int on_name(struct ll *ll, fuse_ino_t parent, const char *name,
+		   int (*fn)(struct ll *ll, const struct tgfs_name *nm,
+			     void *arg),
+		   void *arg)
 {
 	int rc = 0;
 
 	for (int tries = 0; tries < 2; tries++) {
-		rc = ll_path_for(ll, ino, child, tries, path);
-		if (!rc)
-			rc = fn(ll, *path, arg);
+		struct inodes_chain *c = NULL;
+
+		if (tries && !follow(ll, parent))
+			return -ENOENT;
+		rc = inodes_chain(ll->nodes, parent, name, &c);
+		if (!rc) {
+			struct tgfs_name nm = { .chain = c, .path = c->path,
+						.name = c->hop[c->n].name };
+
+			rc = fn(ll, &nm, arg);
+		}
+		inodes_chain_free(c);
 		if (!ll_gone(rc, tries))
 			break;
 	}
@@ -155,7 +157,7 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 	return rc;
 }
 
-/* ---- the operations as ll_on_node and ll_on_path call them ---- */
+/* ---- the operations as ll_on_node and on_name call them ---- */
 
 static int call_getattr(struct ll *ll, const struct tgfs_at *at, void *st)
 {
@@ -206,24 +208,24 @@ struct make_args {
 };
 
 /* mkdir or symlink */
-static int call_make(struct ll *ll, const char *path, void *arg)
+static int call_make(struct ll *ll, const struct tgfs_name *nm, void *arg)
 {
 	struct make_args *a = arg;
 
-	return a->target ? tgfs_symlink(ll->fs, a->target, path, a->pid)
-			 : tgfs_mkdir(ll->fs, path, a->mode, a->pid);
+	return a->target ? tgfs_symlink(ll->fs, a->target, nm, a->pid)
+			 : tgfs_mkdir(ll->fs, nm, a->mode, a->pid);
 }
 
 struct remove_args {
-	int (*op)(struct tgfs *fs, const char *path, pid_t pid);
+	int (*op)(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
 	pid_t pid; /* the caller's */
 };
 
-static int call_remove(struct ll *ll, const char *path, void *arg)
+static int call_remove(struct ll *ll, const struct tgfs_name *nm, void *arg)
 {
 	struct remove_args *a = arg;
 
-	return a->op(ll->fs, path, a->pid);
+	return a->op(ll->fs, nm, a->pid);
 }
 
 /*
@@ -448,13 +450,10 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct ll *ll = ll_of(req);
 	char *path = NULL;
-	int rc = 0;
+	int rc = on_name(ll, parent, name, call_make,
+			 &(struct make_args){ target, mode,
+					      fuse_req_ctx(req)->pid });
 
-	rc = ll_on_path(ll, parent, name, &path, call_make,
-			&(struct make_args){ target, mode,
-					     fuse_req_ctx(req)->pid });
-	free(path);
-	path = NULL;
 	if (!rc)
 		rc = ll_on_node(ll, parent, name, &path, call_entry,
 				&(struct entry_args){ req, parent, name,
@@ -476,28 +475,21 @@ static void ll_symlink(fuse_req_t req, const char *target,
 	make(req, parent, name, target, 0777);
 }
 
-/* rm -r of an object removes its files, links and inner folders (which
- * change nothing), then the folder: one delete (objects.c). */
-static int rmdir_by(struct tgfs *fs, const char *path, pid_t pid)
-{
-	return tgfs_rmdir(fs, path, pid);
-}
-
 /* Removes @name from @parent with @op (unlink or rmdir), for the caller
- * of @req. */
+ * of @req.  (rm -r of an object removes its files, links and inner
+ * folders, which change nothing, then the folder: one delete,
+ * objects.c.) */
 static void take_out(fuse_req_t req, fuse_ino_t parent, const char *name,
-		     int (*op)(struct tgfs *fs, const char *path, pid_t pid))
+		     int (*op)(struct tgfs *fs, const struct tgfs_name *nm,
+			       pid_t pid))
 {
 	struct ll *ll = ll_of(req);
-	char *path = NULL;
-	int rc = 0;
+	int rc = on_name(ll, parent, name, call_remove,
+			 &(struct remove_args){ op, fuse_req_ctx(req)->pid });
 
-	rc = ll_on_path(ll, parent, name, &path, call_remove,
-			&(struct remove_args){ op, fuse_req_ctx(req)->pid });
 	if (!rc)
 		inodes_unlink(ll->nodes, parent, name);
 	ll_reply_rc(req, rc);
-	free(path);
 }
 
 static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -507,26 +499,36 @@ static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	take_out(req, parent, name, rmdir_by);
+	take_out(req, parent, name, tgfs_rmdir);
 }
 
+/* Both names from their folders' chains (either folder may be the one
+ * renamed: a second try follows both). */
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname,
 		      unsigned int flags)
 {
 	struct ll *ll = ll_of(req);
-	char *from = NULL, *to = NULL;
 	int rc = 0;
 
 	for (int tries = 0; tries < 2; tries++) {
-		/* Either folder may be the one renamed. */
+		struct inodes_chain *fc = NULL, *tc = NULL;
+
 		if (tries && !follow(ll, parent) && !follow(ll, newparent))
 			break;
-		rc = ll_path_for(ll, parent, name, false, &from);
+		rc = inodes_chain(ll->nodes, parent, name, &fc);
 		if (!rc)
-			rc = ll_path_for(ll, newparent, newname, false, &to);
-		if (!rc)
-			rc = tgfs_rename(ll->fs, from, to, flags);
+			rc = inodes_chain(ll->nodes, newparent, newname, &tc);
+		if (!rc) {
+			struct tgfs_name from = { fc, fc->path,
+						  fc->hop[fc->n].name },
+					 to = { tc, tc->path,
+						tc->hop[tc->n].name };
+
+			rc = tgfs_rename(ll->fs, &from, &to, flags);
+		}
+		inodes_chain_free(fc);
+		inodes_chain_free(tc);
 		if (!ll_gone(rc, tries))
 			break;
 	}
@@ -535,10 +537,8 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	 * memory: the node then goes by its old path, which says ENOENT). */
 	if (!rc && inodes_rename(ll->nodes, parent, name, newparent,
 				 newname) != 0)
-		tg_log(TG_LOG_ERR, "%s: out of memory after rename", to);
+		tg_log(TG_LOG_ERR, "%s: out of memory after rename", newname);
 	ll_reply_rc(req, rc);
-	free(from);
-	free(to);
 }
 
 static void ll_statfs(fuse_req_t req, fuse_ino_t ino)

@@ -2,9 +2,8 @@
  * ll.h - what the files of the FUSE face (ll.c, llfile.c, lldir.c,
  * llinval.c)
  * share: the session's state, taken from each request (ll_of), the way
- * a handler gets the node of a node id (ll_on_node), and, for the
- * operations on names that still go by path, the path of a node id,
- * following renames (ll_path_for, ll_on_path).
+ * a handler gets the node of a node id (ll_on_node), and when to try
+ * once more after following a rename (ll_gone).
  * Nothing outside the ll*.c files includes it.
  */
 #ifndef TGFS_LL_H
@@ -100,26 +99,6 @@ static inline void ll_reply_rc(fuse_req_t req, int rc)
 }
 
 /*
- * The path of @ino (of its entry @child, when not NULL) into *@path (the
- * one there freed first; the caller frees the last).  A second try
- * (@again) is made only once the first said ENOENT, and after following
- * the renames of the object folders on the way: -ENOENT when there was
- * none.  -ENOMEM.  Any thread.
- */
-int ll_path_for(struct ll *ll, fuse_ino_t ino, const char *child, bool again,
-		char **path);
-
-/*
- * Calls @fn(@ll, path, @arg) with the path of @ino (its entry @child,
- * when not NULL), and once more on the new path when it said the path is
- * gone and a rename of a folder on the way was followed.  Its result;
- * *@path is the last path made (the caller frees it, NULL or not).
- */
-int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
-	       int (*fn)(struct ll *ll, const char *path, void *arg),
-	       void *arg);
-
-/*
  * Resolve once: calls @fn(@ll, at, @arg) with the node of @ino (its
  * entry @child, when not NULL), found from what the kernel's node table
  * keeps of it (inodes_chain, node_resolve_chain: by its object's id, a
@@ -145,8 +124,9 @@ struct fuse_entry_param;
 int ll_entry(struct ll *ll, fuse_ino_t parent, const char *name,
 	     const struct tgfs_at *at, bool by_id, struct fuse_entry_param *e);
 
-/* True when @rc says the path is gone and try @tries was the first: try
- * once more with ll_path_for(..., true, ...). */
+/* True when @rc says the name is gone and try @tries was the first: try
+ * once more, after following the renames of the object folders on the
+ * way (ll.c follow), when there was one. */
 static inline bool ll_gone(int rc, int tries)
 {
 	return tries == 0 && (rc == -ENOENT || rc == -ESTALE);

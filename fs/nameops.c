@@ -37,15 +37,17 @@
  * (write.c), and a link that would move its target from A (a resource's
  * network) is refused (links.c).
  */
-int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
+int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
+	       pid_t pid)
 {
+	const char *path = nm->path;
 	struct node n;
-	int rc = edge_mkdir(fs, path, mode, pid);
+	int rc = edge_mkdir(fs, nm, mode, pid);
 
 	if (rc != -ENOTSUP)
 		return rc;
 	if (removals_in_fresh(fs->removals, path, pid) &&
-	    node_resolve(fs, path, &n) == 0) {
+	    node_resolve_name(fs, nm, &n) == 0) {
 		/* There already: it reached us hidden, in a clone. */
 		rc = n.type == NODE_RELDIR || n.type == NODE_KINDDIR ? 0
 								      : -EEXIST;
@@ -54,12 +56,12 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 			removals_copied(fs->removals, path);
 		return rc;
 	}
-	rc = tgfs_make_object_as(fs, path, mode);
+	rc = tgfs_make_object_as(fs, nm, mode);
 	/* A new object in a clone (a network's connector): its maker sees
 	 * it, as any object it made, also when the kernel asks again. */
 	if (!rc)
 		removals_copied(fs->removals, path);
-	if (!rc && node_resolve(fs, path, &n) == 0) {
+	if (!rc && node_resolve_name(fs, nm, &n) == 0) {
 		if (n.type == NODE_OBJECT && !n.draft)
 			removals_fresh_add(fs->removals, path, pid);
 		node_release(&n);
@@ -67,15 +69,16 @@ int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid)
 	return rc;
 }
 
-int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid)
+int tgfs_rmdir(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
-	int rc = edge_rmdir(fs, path);
+	int rc = edge_rmdir(fs, nm);
 
-	return rc != -ENOTSUP ? rc : tgfs_remove_object(fs, path, pid);
+	return rc != -ENOTSUP ? rc : tgfs_remove_object(fs, nm, pid);
 }
 
-int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
+int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
+	const char *path = nm->path;
 	struct node n;
 	int rc;
 
@@ -84,7 +87,7 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 
 		/* tar's placeholder in a link's place: the link is gone for
 		 * tar alone, which makes it anew next (fileops.c). */
-		if (node_resolve(fs, path, &n) == 0) {
+		if (node_resolve_name(fs, nm, &n) == 0) {
 			if (n.type == NODE_LINK)
 				removals_add(fs->removals, path, pid);
 			node_release(&n);
@@ -93,13 +96,13 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_remove(fs, path, pid);
+	rc = tgfs_link_remove(fs, nm, pid);
 	if (rc != -ENOTSUP)
 		return rc;
 	/* A field or object.json: "replaced next" (mv from another
 	 * filesystem, rsync's --delete-before of a file it sends again).
 	 * Nothing is sent; the copy that follows commits. */
-	rc = node_resolve(fs, path, &n);
+	rc = node_resolve_name(fs, nm, &n);
 	if (rc)
 		return rc;
 	rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
@@ -110,14 +113,15 @@ int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid)
 	return rc ? rc : removals_add(fs->removals, path, pid);
 }
 
-int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
-		 pid_t pid)
+int tgfs_symlink(struct tgfs *fs, const char *target,
+		 const struct tgfs_name *nm, pid_t pid)
 {
+	const char *path = nm->path;
 	int rc;
 
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_add(fs, target, path, pid);
+	rc = tgfs_link_add(fs, target, nm, pid);
 	if (rc == 0) {
 		/* made again (by tar, by cp -r into a new object) */
 		removals_clear(fs->removals, path);
@@ -126,13 +130,14 @@ int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
 	if (rc != -ENOTSUP)
 		return rc;
 	/* Not a relation: a lock link or a temporary name, in memory. */
-	rc = tgfs_in_object_folder(fs, path);
+	rc = tgfs_in_object_folder(fs, nm);
 	return rc ? rc : scratch_create(fs->scratch, path, 0777, target);
 }
 
-int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
-		unsigned int flags)
+int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
+		const struct tgfs_name *tonm, unsigned int flags)
 {
+	const char *from = fromnm->path, *to = tonm->path;
 	struct node n;
 	size_t len;
 	bool link = false;
@@ -147,25 +152,25 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 	if (data) {
 		/* A scratch file onto a field or object.json commits it; a
 		 * scratch link onto a relation sets it (ln -sfn). */
-		rc = node_resolve(fs, to, &n);
+		rc = node_resolve_name(fs, tonm, &n);
 		if (rc == 0 && !link &&
 		    (n.type == NODE_FIELD || n.type == NODE_JSON ||
 		     n.type == NODE_EDGEFIELD)) {
 			struct stat st = { 0 };
 
-			node_release(&n);
 			removals_clear(fs->removals, to);
 			/* Its mtime says which version it is of (rsync sets
-			 * it before the rename). */
+			 * it before the rename).  The field resolved above
+			 * is the one sent to (commit_node releases it). */
 			scratch_stat(fs->scratch, from, &st);
-			rc = commit_field_from(fs, to, data, len,
-					       (int64_t)st.st_mtim.tv_sec *
-							       1000000000 +
-						       st.st_mtim.tv_nsec);
+			rc = commit_node(fs, to, &n, data, len,
+					 (int64_t)st.st_mtim.tv_sec *
+							 1000000000 +
+						 st.st_mtim.tv_nsec);
 		} else if (link && (rc == 0 ? n.type == NODE_LINK : true)) {
 			if (rc == 0)
 				node_release(&n);
-			rc = tgfs_link_add(fs, data, to, 0);
+			rc = tgfs_link_add(fs, data, tonm, 0);
 			if (rc == -ENOTSUP)
 				rc = scratch_rename(fs->scratch, from, to);
 			else if (rc == 0)
@@ -187,7 +192,7 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 		free(data);
 		return rc;
 	}
-	rc = node_resolve(fs, from, &n);
+	rc = node_resolve_name(fs, fromnm, &n);
 	if (rc)
 		return rc;
 	if (n.type == NODE_FIELD || n.type == NODE_JSON ||
@@ -211,7 +216,7 @@ int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
 	}
 	node_release(&n);
 	if (rc == 1)
-		rc = tgfs_rename_object(fs, from, to);
+		rc = tgfs_rename_object(fs, fromnm, tonm);
 	return rc;
 }
 

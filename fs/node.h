@@ -126,6 +126,36 @@ struct inodes_key node_key_of(const struct node *n);
 int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
 		       struct node *n);
 
+/*
+ * A name an operation on names works on (mkdir, symlink, unlink, rmdir,
+ * rename): @chain, the chain of the name's entry in its folder
+ * (inodes_chain of the folder's node id and the name: its last hop is
+ * the name, keyless), whose path (@path) names it to the stores kept by
+ * path (scratch files, removals, the errors log, the kernel's caches).
+ * Resolving it starts at the folder's key (node_resolve_chain): one
+ * step, none from the root.  A name known by its path alone (a held
+ * edge made later, a fuzzer's line) has no chain (tgfs_name_of_path)
+ * and is resolved from the root.  The caller owns what it points to.
+ */
+struct tgfs_name {
+	const struct inodes_chain *chain; /* NULL: by @path */
+	const char *path;
+	const char *name; /* its last component */
+};
+
+/* The name of @path (kept, not copied), with no chain.  Pure. */
+struct tgfs_name tgfs_name_of_path(const char *path);
+/* Resolves name @nm (node_resolve_chain, else node_resolve): as
+ * node_resolve, 0 and the caller releases @n, or -errno. */
+int node_resolve_name(struct tgfs *fs, const struct tgfs_name *nm,
+		      struct node *n);
+/* Resolves the folder @nm is in, the same way. */
+int node_resolve_dir(struct tgfs *fs, const struct tgfs_name *nm,
+		     struct node *n);
+/* Steps folder node @n (resolved) into its entry @name, in place, as a
+ * resolve would (counted as a step); on failure @n is released. */
+int node_step(struct tgfs *fs, struct node *n, const char *name);
+
 /* Lets go of what @n holds (its collection, its draft copy, what it
  * showed); @n may then be resolved again.  Twice is harmless. */
 void node_release(struct node *n);

@@ -338,10 +338,15 @@ static int jump(struct tgfs *fs, const struct inodes_chain *c, size_t k,
 	}
 }
 
-int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
-		       struct node *n)
+/*
+ * Resolves hop @last of chain @c (@c->n: its node; one less: the folder
+ * of its last name) into @n, @path being that hop's path: as
+ * node_resolve_chain says.
+ */
+static int resolve_upto(struct tgfs *fs, const struct inodes_chain *c,
+			size_t last, const char *path, struct node *n)
 {
-	size_t k = c->n, steps = 0;
+	size_t k = last, steps = 0;
 	int rc;
 
 	/* The deepest node on the way that can be made at once (the root
@@ -351,10 +356,10 @@ int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
 	/* Not there by its id: as a path, as before keys (a name another
 	 * object took is that object's). */
 	if (rc == -ENOENT)
-		return node_resolve(fs, c->path, n);
+		return node_resolve(fs, path, n);
 	if (rc)
 		goto out;
-	for (size_t j = k + 1; j <= c->n; j++) {
+	for (size_t j = k + 1; j <= last; j++) {
 		const char *name = c->hop[j].name;
 
 		if (strlen(name) > TGFS_NAME_MAX) {
@@ -375,5 +380,64 @@ out:
 	__atomic_fetch_add(&fs->resolves, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&fs->resolve_steps, steps, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&fs->resolve_keyed, 1, __ATOMIC_RELAXED);
+	return rc;
+}
+
+int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
+		       struct node *n)
+{
+	return resolve_upto(fs, c, c->n, c->path, n);
+}
+
+/* ---- names ---- */
+
+struct tgfs_name tgfs_name_of_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return (struct tgfs_name){ .chain = NULL, .path = path,
+				   .name = slash ? slash + 1 : path };
+}
+
+int node_resolve_name(struct tgfs *fs, const struct tgfs_name *nm,
+		      struct node *n)
+{
+	if (!nm->chain)
+		return node_resolve(fs, nm->path, n);
+	return resolve_upto(fs, nm->chain, nm->chain->n, nm->path, n);
+}
+
+int node_resolve_dir(struct tgfs *fs, const struct tgfs_name *nm,
+		     struct node *n)
+{
+	const char *slash = strrchr(nm->path, '/');
+	char dir[4096];
+
+	if (!slash || (size_t)(slash - nm->path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - nm->path),
+		 nm->path);
+	if (!dir[0])
+		strcpy(dir, "/");
+	if (!nm->chain || nm->chain->n == 0)
+		return node_resolve(fs, dir, n);
+	return resolve_upto(fs, nm->chain, nm->chain->n - 1, dir, n);
+}
+
+int node_step(struct tgfs *fs, struct node *n, const char *name)
+{
+	int rc;
+
+	if (strlen(name) > TGFS_NAME_MAX)
+		rc = -ENAMETOOLONG;
+	else {
+		n->depth++;
+		rc = fs->node_types[n->type].step
+			     ? fs->node_types[n->type].step(fs, n, name)
+			     : -ENOTDIR;
+	}
+	__atomic_fetch_add(&fs->resolve_steps, 1, __ATOMIC_RELAXED);
+	if (rc)
+		node_release(n);
 	return rc;
 }

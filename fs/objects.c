@@ -23,18 +23,15 @@
 #include "versions.h"
 #include "write.h"
 
-/* Splits @path into its folder (resolved) and last component. */
-int wr_resolve_parent(struct tgfs *fs, const char *path, struct node *n,
-			  char *name, size_t namesz)
+/* Splits @nm into its folder (resolved: from its key when @nm has its
+ * chain) and last component. */
+int wr_resolve_parent(struct tgfs *fs, const struct tgfs_name *nm,
+		      struct node *n, char *name, size_t namesz)
 {
-	char dir[4096];
-	const char *base = strrchr(path, '/');
-
-	if (!base || strlen(base + 1) >= namesz)
+	if (!strchr(nm->path, '/') || strlen(nm->name) >= namesz)
 		return -ENAMETOOLONG;
-	snprintf(name, namesz, "%s", base + 1);
-	wr_dirname_of(path, dir, sizeof(dir));
-	return node_resolve(fs, dir[0] ? dir : "/", n);
+	snprintf(name, namesz, "%s", nm->name);
+	return node_resolve_dir(fs, nm, n);
 }
 
 /*
@@ -143,14 +140,16 @@ static bool restore_folder(const struct tg_kind *k, mode_t mode)
 	       strcmp(k->name_path, "name") == 0 && (mode & 077) == 0;
 }
 
-int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode)
+int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
+			mode_t mode)
 {
+	const char *path = nm->path;
 	char name[TGFS_NAME_MAX + 1], raw[4 * TGFS_NAME_MAX];
 	struct node parent;
 	const struct tg_kind *k;
 	int rc;
 
-	rc = wr_resolve_parent(fs, path, &parent, name, sizeof(name));
+	rc = wr_resolve_parent(fs, nm, &parent, name, sizeof(name));
 	if (rc)
 		return rc;
 	if (parent.type == NODE_RELDIR && parent.rel_index >= 0) {
@@ -214,7 +213,9 @@ out:
 
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
-	return tgfs_make_object_as(fs, path, 0755);
+	struct tgfs_name nm = tgfs_name_of_path(path);
+
+	return tgfs_make_object_as(fs, &nm, 0755);
 }
 
 /* ---- restore folders (DESIGN.md §3, "Rewrites and restores") ---- */
@@ -251,8 +252,12 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 					    : 1;
 				node_release(&ln);
 			}
-			if (r)
-				r = tgfs_link_add(fs, target, held[i], 0);
+			if (r) {
+				struct tgfs_name nm =
+					tgfs_name_of_path(held[i]);
+
+				r = tgfs_link_add(fs, target, &nm, 0);
+			}
 			inval_path(fs, held[i]);
 		}
 		if (r && !rc)
@@ -511,14 +516,16 @@ static bool links_folder_empty(struct tgfs *fs, const struct node *n)
 	       count == 0;
 }
 
-int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid)
+int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
+		       pid_t pid)
 {
+	const char *path = nm->path;
 	struct tg_result res = { 0 };
 	struct node n;
 	enum tg_err err = TG_OK;
 	int rc;
 
-	rc = node_resolve(fs, path, &n);
+	rc = node_resolve_name(fs, nm, &n);
 	if (rc)
 		return rc;
 	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
@@ -611,10 +618,11 @@ out:
 	return rc;
 }
 
-int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
+int tgfs_rename_object(struct tgfs *fs, const struct tgfs_name *fromnm,
+		       const struct tgfs_name *tonm)
 {
+	const char *from = fromnm->path, *to = tonm->path;
 	char fdir[4096], tdir[4096], raw[4 * TGFS_NAME_MAX + 2];
-	const char *base = strrchr(to, '/');
 	struct node n;
 	int rc, name;
 
@@ -626,31 +634,37 @@ int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to)
 				  "an object is renamed within its folder only");
 		return -EPERM;
 	}
-	rc = node_resolve(fs, to, &n);
+	rc = node_resolve_name(fs, tonm, &n);
 	if (rc == 0) {
 		node_release(&n);
 		tgfs_record_error(fs, to, -EEXIST,
 				  "that name is already held in this folder");
 		return -EEXIST;
 	}
-	rc = node_resolve(fs, from, &n);
+	rc = node_resolve_name(fs, fromnm, &n);
 	if (rc)
 		return rc;
 	/* A draft keeps the name it was made with (rmdir and mkdir it). */
 	name = n.type == NODE_OBJECT && !n.draft
 		       ? tg_field_index(n.kind, "name")
 		       : -1;
-	node_release(&n);
-	if (name < 0)
+	if (name < 0) {
+		node_release(&n);
 		return -EPERM;
-	if (tgfs_name_decode(base + 1, raw, sizeof(raw) - 1) < 0)
+	}
+	if (tgfs_name_decode(tonm->name, raw, sizeof(raw) - 1) < 0) {
+		node_release(&n);
 		return -EINVAL;
+	}
 	strcat(raw, "\n");
 	{
 		char fpath[4096 + 16];
 
+		/* its name file, one step from the folder just resolved */
 		snprintf(fpath, sizeof(fpath), "%s/name", from);
-		return commit_field(fs, fpath, raw, strlen(raw));
+		rc = node_step(fs, &n, "name");
+		if (rc)
+			return rc == -ENOENT ? -ESTALE : rc;
+		return commit_node(fs, fpath, &n, raw, strlen(raw), 0);
 	}
 }
-

@@ -26,7 +26,8 @@ struct fuse_file_info;
  * The operations ll.c calls.  Those on a node id the kernel holds take
  * it resolved (struct tgfs_at: ll.c made it from the node's chain,
  * node_resolve_chain, once per request); those on a name (mkdir,
- * unlink, rename...) take the path of that name.  Each returns 0 or
+ * unlink, rename...) take that name with its folder's chain (struct
+ * tgfs_name), resolved from the folder's key.  Each returns 0 or
  * -errno (read and write: a byte count).  Any thread may call them.
  * Those with a file handle work from it alone: the handle an open or
  * create put in @fi->fh keeps what its file is (its chain: the object's
@@ -145,18 +146,23 @@ int tgfs_truncate(struct tgfs *fs, const struct tgfs_at *at, off_t size,
 		  struct fuse_file_info *fi);
 int tgfs_utimens(struct tgfs *fs, const struct tgfs_at *at,
 		 const struct timespec tv[2]);
-/* 0 when @path is directly in an object folder (where scratch files may
+/* 0 when @nm is directly in an object folder (where scratch files may
  * be made), -EPERM elsewhere, or the error resolving its folder. */
-int tgfs_in_object_folder(struct tgfs *fs, const char *path);
-int tgfs_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid);
-int tgfs_rmdir(struct tgfs *fs, const char *path, pid_t pid);
+struct tgfs_name;
+int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm);
+/* The operations on a name: @nm (node.h struct tgfs_name) is the name in
+ * its folder, with the chain the kernel's node table gives, resolved
+ * from the folder's key (no walk from the root). */
+int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
+	       pid_t pid);
+int tgfs_rmdir(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
 /* unlink: a relation link is removed; a field or object.json is
  * "replaced next": nothing is sent, and until @pid (the caller) creates it
  * again, or for a few seconds, it is gone to @pid alone (removals.h). */
-int tgfs_unlink(struct tgfs *fs, const char *path, pid_t pid);
-int tgfs_rename(struct tgfs *fs, const char *from, const char *to,
-		unsigned int flags);
-int tgfs_symlink(struct tgfs *fs, const char *target, const char *path,
-		 pid_t pid);
+int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
+int tgfs_rename(struct tgfs *fs, const struct tgfs_name *from,
+		const struct tgfs_name *to, unsigned int flags);
+int tgfs_symlink(struct tgfs *fs, const char *target,
+		 const struct tgfs_name *nm, pid_t pid);
 
 #endif /* TGFS_OPS_H */

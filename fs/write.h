@@ -46,34 +46,45 @@ int commit_node(struct tgfs *fs, const char *path, struct node *n,
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,
 		      size_t len, int64_t mtime);
 
+/*
+ * The operations below on a name (mkdir, rmdir, rename, ln -s, rm) take
+ * it as a struct tgfs_name (node.h): resolved from its folder's key when
+ * it has its chain (the mount's operations), from the root when it is a
+ * path only (tgfs_name_of_path: held edges made later, the fuzzers).
+ */
+struct tgfs_name;
+
 /* mkdir of an object: its create mutation, or a draft (a kind whose
  * create needs more than a name), or in a folder of links whose other
  * side takes drafts, a draft linked to its object.  -EEXIST, -EINVAL
- * (no name). */
+ * (no name).  By @path, from the root. */
 int tgfs_make_object(struct tgfs *fs, const char *path);
 
 /* As tgfs_make_object, for a mkdir asking for @mode: with no group or
  * other permissions (rsync, tar), a kind created from its name alone
  * makes a restore folder, which its first file written decides (its id:
  * the object it is, renamed back if need be; anything else: a create). */
-int tgfs_make_object_as(struct tgfs *fs, const char *path, mode_t mode);
+int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
+			mode_t mode);
 
 /* rmdir of an object by @pid: its delete (after a revoke, for active
  * keys); a draft goes as it came; a folder inside an object @pid is taking
  * apart (wr_taken_apart): nothing.  -ENOTDIR for a file. */
-int tgfs_remove_object(struct tgfs *fs, const char *path, pid_t pid);
+int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
+		       pid_t pid);
 
 /* mv of an object within its folder: a rename (a write of its name
  * file).  -EEXIST when @to is taken, -EPERM across folders. */
-int tgfs_rename_object(struct tgfs *fs, const char *from, const char *to);
+int tgfs_rename_object(struct tgfs *fs, const struct tgfs_name *from,
+		       const struct tgfs_name *to);
 
-/* ln -s @target @path (by @pid; 0: the mount's own) / rm @path of a
- * relation link.  -ENOTSUP: @path is no relation (the caller makes a
+/* ln -s @target @nm (by @pid; 0: the mount's own) / rm @nm of a
+ * relation link.  -ENOTSUP: @nm is no relation (the caller makes a
  * scratch file); -EINVAL when a link is not named as what it points to;
  * -ENOENT for no such target; 0 with nothing sent when it is there. */
-int tgfs_link_add(struct tgfs *fs, const char *target, const char *path,
-		  pid_t pid);
-int tgfs_link_remove(struct tgfs *fs, const char *path, pid_t pid);
+int tgfs_link_add(struct tgfs *fs, const char *target,
+		  const struct tgfs_name *nm, pid_t pid);
+int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
 
 
 /* ---- shared by write.c, objects.c and links.c only ---- */
@@ -82,10 +93,10 @@ struct node;
 struct tg_result;
 struct draft_values;
 
-/* Splits @path into its folder (resolved into @n: release it) and last
- * component (@name, @namesz bytes).  0 or -errno. */
-int wr_resolve_parent(struct tgfs *fs, const char *path, struct node *n,
-		      char *name, size_t namesz);
+/* The folder of name @nm, resolved into @n (release it), and its last
+ * component into @name (@namesz bytes).  0 or -errno. */
+int wr_resolve_parent(struct tgfs *fs, const struct tgfs_name *nm,
+		      struct node *n, char *name, size_t namesz);
 
 struct send_arg {
 	struct tgfs *fs;
@@ -196,10 +207,12 @@ int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 		const char *target);
 /* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
- * @path is not one of theirs (the caller goes on as before). */
-int edge_mkdir(struct tgfs *fs, const char *path, mode_t mode, pid_t pid);
-int edge_rmdir(struct tgfs *fs, const char *path);
-int edge_symlink(struct tgfs *fs, const char *target, const char *path);
-int edge_unlink(struct tgfs *fs, const char *path, pid_t pid);
+ * @nm is not one of theirs (the caller goes on as before). */
+int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
+	       pid_t pid);
+int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm);
+int edge_symlink(struct tgfs *fs, const char *target,
+		 const struct tgfs_name *nm);
+int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
 
 #endif /* TGFS_WRITE_H */

@@ -360,6 +360,7 @@ static void command(struct tgfs *fs, char *line)
 	char dir[64], tdir[64], *tab;
 	const struct tg_kind *k = NULL, *tk = NULL;
 	const struct tg_object *o, *t;
+	struct tgfs_name from, to;
 	long i, j, r;
 	int off = 0;
 
@@ -421,12 +422,16 @@ static void command(struct tgfs *fs, char *line)
 			(void)tgfs_make_object(fs, line + 2);
 		return;
 	case 'x':
-		if (line[1] == ' ' && line[2] == '/')
-			(void)tgfs_remove_object(fs, line + 2, 0);
+		if (line[1] == ' ' && line[2] == '/') {
+			from = tgfs_name_of_path(line + 2);
+			(void)tgfs_remove_object(fs, &from, 0);
+		}
 		return;
 	case 'u':
-		if (line[1] == ' ' && line[2] == '/')
-			(void)tgfs_link_remove(fs, line + 2, 0);
+		if (line[1] == ' ' && line[2] == '/') {
+			from = tgfs_name_of_path(line + 2);
+			(void)tgfs_link_remove(fs, &from, 0);
+		}
 		return;
 	case '>':
 	case 'm':
@@ -436,13 +441,15 @@ static void command(struct tgfs *fs, char *line)
 		    (line[0] != '>' && tab[1] != '/'))
 			return;
 		*tab = '\0';
+		from = tgfs_name_of_path(line + 2);
+		to = tgfs_name_of_path(tab + 1);
 		if (line[0] == '>')
 			(void)commit_field(fs, line + 2, tab + 1,
 					   strlen(tab + 1));
 		else if (line[0] == 'm')
-			(void)tgfs_rename_object(fs, line + 2, tab + 1);
+			(void)tgfs_rename_object(fs, &from, &to);
 		else
-			(void)tgfs_link_add(fs, line + 2, tab + 1, 0);
+			(void)tgfs_link_add(fs, line + 2, &to, 0);
 		return;
 	}
 }

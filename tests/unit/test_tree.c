@@ -464,6 +464,68 @@ static void test_resolve_once_after_rename(void **state)
 	inodes_free(t);
 }
 
+/* The name @child in folder @ino of @t, with its chain, as ll.c hands it
+ * to an operation on names; *@c is the caller's to free. */
+static struct tgfs_name name_in(struct inodes *t, uint64_t ino,
+				const char *child, struct inodes_chain **c)
+{
+	assert_int_equal(inodes_chain(t, ino, child, c), 0);
+	return (struct tgfs_name){ .chain = *c, .path = (*c)->path,
+				   .name = (*c)->hop[(*c)->n].name };
+}
+
+/* The operations on names resolve from their folder's key: a name costs
+ * one step (none for its folder), where by its path from the root it
+ * cost one for each component; and no read. */
+static void test_name_ops_resolve_once(void **state)
+{
+	struct tgfs *fs = *state;
+	struct inodes *t = inodes_new();
+	struct inodes_chain *c, *c2;
+	struct tgfs_name nm, to;
+	uint64_t groups, eng, before;
+	unsigned reads_before;
+
+	groups = learn(fs, t, "/groups");
+	eng = learn(fs, t, "/groups/Engineering");
+	reads_before = reads();
+
+	/* mkdir of a name taken: its folder from its key, no step */
+	nm = name_in(t, groups, "Engineering", &c);
+	before = fs->resolve_steps;
+	assert_int_equal(tgfs_mkdir(fs, &nm, 0755, 4242), -EEXIST);
+	assert_int_equal(fs->resolve_steps - before, 0);
+	inodes_chain_free(c);
+
+	/* rm of a field (mv from elsewhere: replaced next, nothing sent):
+	 * the name, one step from its keyed folder, for each of the three
+	 * that look at it (an edge's link? a relation link? a field) */
+	nm = name_in(t, eng, "name", &c);
+	before = fs->resolve_steps;
+	assert_int_equal(tgfs_unlink(fs, &nm, 4242), 0);
+	assert_int_equal(fs->resolve_steps - before, 3);
+	inodes_chain_free(c);
+
+	/* mv of a field onto a new name (vim's backup): the field, one
+	 * step; its copy is a scratch file */
+	nm = name_in(t, eng, "name", &c);
+	to = name_in(t, eng, "name~", &c2);
+	before = fs->resolve_steps;
+	assert_int_equal(tgfs_rename(fs, &nm, &to, 0), 0);
+	assert_int_equal(fs->resolve_steps - before, 1);
+	inodes_chain_free(c);
+	inodes_chain_free(c2);
+
+	/* the same rm by its path alone: a step for each component */
+	nm = tgfs_name_of_path("/groups/Engineering/id");
+	before = fs->resolve_steps;
+	assert_int_equal(tgfs_unlink(fs, &nm, 4242), 0);
+	assert_int_equal(fs->resolve_steps - before, 9);
+
+	assert_int_equal(reads(), reads_before);
+	inodes_free(t);
+}
+
 /* A rename onto a name another object holds: both show as name~id. */
 static void test_applied_rename_onto_a_taken_name(void **state)
 {
@@ -527,6 +589,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_once_after_rename,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_ops_resolve_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_rename, setup,
 						teardown),
