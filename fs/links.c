@@ -24,16 +24,15 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 		       char *id, size_t idsz)
 {
 	/* As a lookup finds it: from the cached list, else by its name
-	 * alone (one object, where the list is pages). */
-	char path[TGFS_NAME_MAX * 2 + 8];
+	 * alone (one object, where the list is pages); one step from its
+	 * kind's folder. */
+	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
 	struct node n;
 	int rc;
 
-	if (!tg_kind_by_dir(NULL, dir) || strchr(name, '/') ||
-	    snprintf(path, sizeof(path), "/%s/%s", dir, name) >=
-		    (int)sizeof(path))
+	if (!k || strchr(name, '/'))
 		return -ENOENT;
-	rc = node_resolve(fs, path, &n);
+	rc = node_resolve_top(fs, k, name, &n);
 	if (rc)
 		return rc;
 	if (n.type != NODE_OBJECT || n.draft)

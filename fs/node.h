@@ -156,6 +156,12 @@ int node_resolve_dir(struct tgfs *fs, const struct tgfs_name *nm,
  * resolve would (counted as a step); on failure @n is released. */
 int node_step(struct tgfs *fs, struct node *n, const char *name);
 
+/* The object @name in the folder of top kind @k (/<k->dir>/<name>): the
+ * kind's folder made at once (as its key makes it), then one step.  As
+ * node_resolve; -ENOENT for a nested kind. */
+int node_resolve_top(struct tgfs *fs, const struct tg_kind *k,
+		     const char *name, struct node *n);
+
 /* Lets go of what @n holds (its collection, its draft copy, what it
  * showed); @n may then be resolved again.  Twice is harmless. */
 void node_release(struct node *n);

@@ -10,10 +10,15 @@
  * status folder or file, an object's folder (its object found by its id
  * in the collection its name is in: no walk, whatever the object is
  * called now), a field or object.json of such a folder (by its field's
- * index), or its rel folders and single links (by the rel's index).  Only the names below that are stepped through (node.c), so a
- * LOOKUP costs one step (the new name), and a request on a known file
- * none.  Identity is the object's id: a rename of the object (through
- * the mount or by someone else) leaves the node valid.
+ * index), or its rel folders and single links (by the rel's index), an
+ * access edge's folder (by its rel, then its principal's name) and the
+ * setting files in it (by the setting's index).  Only the names below
+ * that are stepped through (node.c), so a LOOKUP costs one step (the new
+ * name), and a request on a known file none.  The operations on names
+ * (mkdir, unlink, rename...) resolve their name, or its folder, from the
+ * chain of the name's folder in the same way (node_resolve_name,
+ * node_resolve_dir).  Identity is the object's id: a rename of the
+ * object (through the mount or by someone else) leaves the node valid.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -439,5 +444,23 @@ int node_step(struct tgfs *fs, struct node *n, const char *name)
 	__atomic_fetch_add(&fs->resolve_steps, 1, __ATOMIC_RELAXED);
 	if (rc)
 		node_release(n);
+	return rc;
+}
+
+int node_resolve_top(struct tgfs *fs, const struct tg_kind *k,
+		     const char *name, struct node *n)
+{
+	int rc = -ENOENT;
+
+	memset(n, 0, sizeof(*n));
+	n->rel_index = -1;
+	if (k && !k->parent) {
+		n->type = NODE_KINDDIR;
+		n->kind = k;
+		n->depth = 1;
+		rc = node_step(fs, n, name);
+	}
+	__atomic_fetch_add(&fs->resolves, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&fs->resolve_keyed, 1, __ATOMIC_RELAXED);
 	return rc;
 }
