@@ -76,25 +76,33 @@ describe('a walk through a slow API, longer than cache_ttl', () => {
 });
 
 // One bash process (one walk): reads every network's name and device's
-// trust, says so, then reads on (a file every 0.1 s) until it has gone on
-// longer than cache_ttl and the test says go, then reads the trusts
-// again.  Builtins only: no other process touches the mount.
+// trust, says so, then reads on (looks up a new missing name every 0.1 s)
+// until it has gone on longer than cache_ttl and the test says go, then
+// reads each device's object.json.  A walk that comes back to a file it
+// read is a new pass (tg_cache.h): this one opens no file twice and lists
+// no folder twice.  Builtins only: no other process touches the mount.
 const WALK = `
 set -u
 cd "$MNT" || exit 1
 exec 9<>"$W/fifo"
-trusts() { for f in devices/*/trust; do read -r v < "$f"; printf '%s %s\\n' "\${f%/trust}" "$v"; done; }
+devs=(devices/*/)
+for d in "\${devs[@]}"; do read -r v < "$d/trust"; printf '%s %s\\n' "\${d%/}" "$v"; done > "$W/before"
 for f in networks/*/name; do read -r v < "$f"; done
-trusts > "$W/before"
 now() { local t=\${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 start=$(now)
 : > "$W/ready"
-nets=(networks/*/name)
+i=0
 while [ ! -e "$W/go" ] || (( $(now) - start < PACE_MS )); do
-  read -r v < "\${nets[0]}"
+  [ -e "networks/.walk-$((i++))" ]
   read -t 0.1 -u 9 _ || true
 done
-trusts > "$W/after"
+for d in "\${devs[@]}"; do
+  v=
+  while IFS= read -r l; do
+    case $l in *'"isTrusted":'*true*) v=trusted;; *'"isTrusted":'*false*) v=untrusted;; esac
+  done < "$d/object.json"
+  printf '%s %s\\n' "\${d%/}" "$v"
+done > "$W/after"
 echo $(( $(now) - start )) > "$W/ms"
 `;
 
@@ -321,5 +329,50 @@ describe('another process changes what a walk holds, through the mount', () => {
     // A is over: the change made elsewhere shows to the next process.
     await waitFor(() => sh(`cat ${q(`networks/${elsewhere.name}/location`)}`, m.dir) === `${elsewhereLoc}\n`,
       15000, 'the change made elsewhere, after the walk');
+  });
+});
+
+describe('a poller: one process reading one file again and again', () => {
+  const PTTL = 1;
+  let sim, m;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '0']);
+    m = await mount(sim, { opts: [...NO_PACING, `cache_ttl=${PTTL}`] });
+  });
+  after(async () => { await teardown(m, sim); });
+
+  test('sees a change made elsewhere within cache_ttl and its period, at one read a cache_ttl at most', async (ctx) => {
+    const t = await sim.tenant();
+    const names = entryNames(t.remoteNetworks);
+    const net = t.remoteNetworks.find((n, i) => names[i] === n.name);
+    const path = `networks/${net.name}/location`, was = `${net.location.toLowerCase()}\n`;
+    const to = otherLocation(net.location);
+    const EVERY_MS = 200; // well within a walk's pause (cache_ttl here)
+    const p = startWalker(m);
+    try {
+      // Polls for a while first: one walk, were a walk one snapshot.
+      await sim.resetStats();
+      const r0 = await p.ask({ op: 'poll', path, everyMs: EVERY_MS, maxMs: 3000, from: was });
+      assert.equal(r0.data, was);
+      assert.ok(r0.reads >= 10, JSON.stringify(r0));
+      const s0 = await sim.stats();
+      if (exactCounts()) {
+        assert.ok(s0.queries <= Math.ceil(r0.ms / 1000 / PTTL) + 1,
+          `${s0.queries} reads in ${r0.ms} ms: one a cache_ttl at most`);
+      }
+      const r = await sim.gql('mutation($id: ID!, $l: RemoteNetworkLocation!) { remoteNetworkUpdate(id: $id, location: $l) { ok error } }',
+        { id: net.id, l: to.toUpperCase() });
+      assert.equal(r.body.data?.remoteNetworkUpdate?.ok, true, JSON.stringify(r.body));
+      await sim.resetStats();
+      const r1 = await p.ask({ op: 'poll', path, everyMs: EVERY_MS, maxMs: 20000, from: was }, 30000);
+      const st = await sim.stats();
+      ctx.diagnostic(`before the change: ${s0.queries} reads in ${r0.ms} ms (${r0.reads} polls); ` +
+        `the change seen after ${r1.ms} ms (${r1.reads} polls, ${st.queries} reads)`);
+      assert.equal(r1.data, `${to}\n`, 'the poller sees the change');
+      assert.ok(r1.ms <= PTTL * 1000 + 1500, `seen after ${r1.ms} ms`);
+      if (exactCounts()) assert.equal(st.queries, 1, `one read: ${JSON.stringify(st.operations)}`);
+    } finally {
+      await p.stop();
+    }
   });
 });
