@@ -7,10 +7,9 @@
  * refcounted struct with its own mutex and condition variable, so waiters
  * sleep without holding the table lock.
  *
- * A walk is a refcounted struct too, held by its reader's slot, by the
- * thread working for it and by the entries it holds.  An entry's age is
- * the time since it was filled less the time its walk held it (from
- * walk_taken to the walk's end, or now while it goes on).  A walk takes
+ * Walks are walk.c's.  An entry's age is the time since it was filled
+ * less the time its walk held it (from walk_taken to the walk's end, or
+ * now while it goes on; nothing, once a pass came back to a node).  A walk takes
  * an entry at its first read of it, at the age it had when the walk
  * began (its age now less the walk's time so far: a little younger, if
  * another walk held it meanwhile).  Taking an entry writes it: a hit
@@ -18,12 +17,10 @@
  * write lock.  Lock order: table, then walk_lock.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "tg_cache.h"
+#include "cache_int.h"
 
 /* uthash must not exit() on allocation failure: it reports here. */
 static __thread bool hash_oom;
@@ -50,22 +47,6 @@ struct flight {
 	int refs;                 /* guarded by the table lock */
 };
 
-struct walk {
-	struct tg_cache *c;
-	uint64_t reader;
-	double start; /* its first call's */
-	int refs;     /* atomic */
-	int busy;     /* atomic: its calls running now */
-	double last;  /* atomic: when its last call ended */
-};
-
-/* A reader and its walk, the last one when it has paused. */
-struct reader {
-	uint64_t id;
-	struct walk *walk;
-};
-#define READERS 64
-
 struct entry {
 	char *key;
 	struct tg_cache_ref *ref; /* NULL until first filled */
@@ -76,157 +57,8 @@ struct entry {
 	UT_hash_handle hh;
 };
 
-struct tg_cache {
-	pthread_rwlock_t lock;
-	struct entry *table;
-	unsigned ttl;
-	size_t max_bytes, bytes;
-	uint64_t gen;
-	struct tg_cache_stats stats; /* counters updated atomically */
-	bool (*gone)(void); /* tg_cache_set_gone: the caller gave up */
-	bool (*alive)(uint64_t reader); /* tg_cache_set_alive */
-	double walk_idle, walk_max; /* seconds */
-	pthread_mutex_t walk_lock; /* guards readers */
-	struct reader readers[READERS];
-};
-
-/* The walk this thread works for (tg_cache_walk_begin). */
-static __thread struct walk *cur_walk;
-
 /* join_flight's word for "the filler gave up: fill again". */
 #define FILL_AGAIN (-100000)
-
-#define STAT_ADD(c, f) __atomic_add_fetch(&(c)->stats.f, 1, __ATOMIC_RELAXED)
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double load_time(const double *t)
-{
-	double v;
-
-	__atomic_load(t, &v, __ATOMIC_ACQUIRE);
-	return v;
-}
-
-/* ---- walks ---- */
-
-static void walk_put(struct walk *w)
-{
-	if (w && __atomic_sub_fetch(&w->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(w);
-}
-
-static struct walk *walk_dup(struct walk *w)
-{
-	if (w)
-		__atomic_add_fetch(&w->refs, 1, __ATOMIC_ACQ_REL);
-	return w;
-}
-
-/* Whether @w goes on at @now: a call of it runs, or one ended less than
- * walk_idle ago and (@ask) its reader is still there.  Its end
- * otherwise, in *@end. */
-static bool walk_going(const struct walk *w, double now, double *end,
-		       bool ask)
-{
-	const struct tg_cache *c = w->c;
-	double last;
-
-	/* walk_end stores last before it lowers busy. */
-	if (__atomic_load_n(&w->busy, __ATOMIC_ACQUIRE) > 0)
-		return true;
-	last = load_time(&w->last);
-	if (now - last < c->walk_idle &&
-	    (!ask || !c->alive || c->alive(w->reader)))
-		return true;
-	if (end)
-		*end = last;
-	return false;
-}
-
-void tg_cache_set_alive(struct tg_cache *c, bool (*alive)(uint64_t reader))
-{
-	c->alive = alive;
-}
-
-/* A place for a new reader: a free one, else that of the reader that
- * paused first (asking whether readers are there only when none has
- * paused long enough).  NULL when all read now. */
-static struct reader *reader_place(struct tg_cache *c, double now)
-{
-	struct reader *best = NULL;
-	double oldest = 0;
-
-	for (int ask = 0; ask < 2 && !best; ask++)
-		for (size_t i = 0; i < READERS; i++) {
-			struct reader *s = &c->readers[i];
-			double end = 0;
-
-			if (!s->walk)
-				return s;
-			if (!walk_going(s->walk, now, &end, ask) &&
-			    (!best || end < oldest)) {
-				best = s;
-				oldest = end;
-			}
-		}
-	return best;
-}
-
-void tg_cache_walk_begin(struct tg_cache *c, uint64_t id)
-{
-	struct reader *r = NULL;
-	struct walk *w = NULL;
-	double now = now_mono();
-
-	cur_walk = NULL;
-	if (!id)
-		return;
-	pthread_mutex_lock(&c->walk_lock);
-	for (size_t i = 0; i < READERS && !r; i++)
-		if (c->readers[i].id == id && c->readers[i].walk)
-			r = &c->readers[i];
-	/* Its reader calls: the walk goes on unless it paused. */
-	if (r && walk_going(r->walk, now, NULL, false)) {
-		w = r->walk;
-	} else if ((r = r ? r : reader_place(c, now))) {
-		w = calloc(1, sizeof(*w));
-		walk_put(r->walk);
-		r->walk = w;
-		r->id = w ? id : 0;
-		if (w) {
-			w->c = c;
-			w->reader = id;
-			w->refs = 1; /* the reader's */
-			w->start = w->last = now;
-		}
-	}
-	if (w) {
-		__atomic_add_fetch(&w->busy, 1, __ATOMIC_ACQ_REL);
-		cur_walk = walk_dup(w); /* this thread's */
-	}
-	pthread_mutex_unlock(&c->walk_lock);
-}
-
-void tg_cache_walk_end(struct tg_cache *c)
-{
-	struct walk *w = cur_walk;
-	double now = now_mono();
-
-	(void)c;
-	cur_walk = NULL;
-	if (!w)
-		return;
-	__atomic_store(&w->last, &now, __ATOMIC_RELEASE);
-	__atomic_sub_fetch(&w->busy, 1, __ATOMIC_ACQ_REL);
-	walk_put(w);
-}
 
 /* The age of @e at @now: since it was filled, less the time a walk held
  * it (walk_max at most). */
@@ -235,19 +67,14 @@ static double entry_age(const struct tg_cache *c, const struct entry *e,
 {
 	double age = now - e->filled, end = now, held;
 
-	if (!e->walk)
+	/* A pass that came back to a node held nothing. */
+	if (!e->walk || __atomic_load_n(&e->walk->passed, __ATOMIC_ACQUIRE))
 		return age;
 	walk_going(e->walk, now, &end, true);
 	held = end - e->walk_taken;
 	if (held > c->walk_max)
 		held = c->walk_max;
 	return held > 0 ? age - held : age;
-}
-
-/* The walk this thread's call is part of, in @c. */
-static struct walk *walk_here(const struct tg_cache *c)
-{
-	return cur_walk && cur_walk->c == c ? cur_walk : NULL;
 }
 
 /* @e is held by @w from @now (NULL: by none) at @age.  Table write lock
@@ -335,8 +162,7 @@ void tg_cache_free(struct tg_cache *c)
 		return;
 	HASH_ITER(hh, c->table, e, tmp)
 		entry_drop(c, e);
-	for (size_t i = 0; i < READERS; i++)
-		walk_put(c->readers[i].walk);
+	walks_free(c);
 	pthread_mutex_destroy(&c->walk_lock);
 	pthread_rwlock_destroy(&c->lock);
 	free(c);
@@ -787,8 +613,15 @@ double tg_cache_oldest_age(struct tg_cache *c)
 
 void tg_cache_get_stats(struct tg_cache *c, struct tg_cache_stats *out)
 {
+	out->hits = STAT_GET(c, hits);
+	out->misses = STAT_GET(c, misses);
+	out->waits = STAT_GET(c, waits);
+	out->stale = STAT_GET(c, stale);
+	out->evictions = STAT_GET(c, evictions);
+	out->fills_discarded = STAT_GET(c, fills_discarded);
+	out->walk_passes = STAT_GET(c, walk_passes);
+	out->reader_asks = STAT_GET(c, reader_asks);
 	pthread_rwlock_rdlock(&c->lock);
-	*out = c->stats;
 	out->bytes = c->bytes;
 	out->entries = HASH_COUNT(c->table);
 	pthread_rwlock_unlock(&c->lock);

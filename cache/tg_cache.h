@@ -44,6 +44,8 @@ typedef int (*tg_cache_fill_fn)(void *arg, const char *key,
 
 struct tg_cache_stats {
 	uint64_t hits, misses, waits, stale, evictions, fills_discarded;
+	uint64_t walk_passes; /* walks ended by coming back to a node */
+	uint64_t reader_asks; /* questions to tg_cache_set_alive's function */
 	size_t bytes, entries;
 };
 
@@ -91,6 +93,14 @@ void tg_cache_set_gone(struct tg_cache *c, bool (*gone)(void));
  * tg_cache_update_prefix) go into the held value; expiry and
  * invalidation end the hold.
  *
+ * A walk is one pass: a reader that comes back to a node it visited
+ * (tg_cache_walk_visit: a file it opened before) is polling, not
+ * walking.  That walk ends there and what it held ages as if no walk
+ * had held it (its age is the time since it was had); a new walk
+ * begins at that call.  So a poller is served values at most the TTL
+ * (plus its own period) old, where one endless walk would be served
+ * them up to TG_CACHE_WALK_MAX_S old.
+ *
  * tg_cache_walk_begin says this thread's calls until tg_cache_walk_end
  * are @reader's (0: no reader's); one begin, one end, around each of the
  * reader's requests.  Neither fails: a reader without a place (more
@@ -101,9 +111,17 @@ void tg_cache_set_gone(struct tg_cache *c, bool (*gone)(void));
 #define TG_CACHE_WALK_MAX_TTLS 10
 void tg_cache_walk_begin(struct tg_cache *c, uint64_t reader);
 void tg_cache_walk_end(struct tg_cache *c);
+/* Says this thread's call (between begin and end) visits @node (any
+ * non-zero number naming it); true when its walk had visited it: that
+ * walk is over and this call begins the reader's next one.  Each walk
+ * keeps the nodes it visited (8 to 16 bytes each) while it is its
+ * reader's last. */
+bool tg_cache_walk_visit(struct tg_cache *c, uint64_t node);
 /* Tells whether @reader is still there (a process that has not exited);
- * asked when it has not called for a moment.  Set once, before any
- * walk.  Without it, a reader is there until it pauses. */
+ * asked when it has not called for a moment, at most once every
+ * TG_CACHE_WALK_ASK_S a walk (a reader found gone stays so).  Set once,
+ * before any walk.  Without it, a reader is there until it pauses. */
+#define TG_CACHE_WALK_ASK_S 0.1
 void tg_cache_set_alive(struct tg_cache *c, bool (*alive)(uint64_t reader));
 
 /* Takes a fresh value of @key without ever filling: true and a reference

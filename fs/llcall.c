@@ -19,7 +19,12 @@
  * Each call is also its process's read in the cache (tg_cache_walk_begin):
  * the calls a process makes without pausing are one walk, served the
  * cache as it was when the walk began; the walk ends when the process
- * does (ll_reader_alive).
+ * does (ll_reader_alive), or when it opens a file it opened before in
+ * that walk (tg_cache_walk_visit): a poller (a script that reads one
+ * file every second) is served what is at most cache_ttl old, not a
+ * snapshot as old as its life.  A node id the kernel forgot may be
+ * given to another file: a walk that opens that one ends early, which
+ * costs a read again, never an older value.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -113,8 +118,18 @@ W(symlink, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
   (req, l, p, n))
 W(rename, (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
 	   const char *nn, unsigned int fl), (req, p, n, np, nn, fl))
-W(open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
-  (req, i, fi))
+
+/* OPEN: the process visits the file (a second OPEN of it: a new pass). */
+static void call_open(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi)
+{
+	struct ll *ll = begin(req);
+
+	if (ll->fs)
+		tg_cache_walk_visit(ll->fs->cache, i);
+	ll->inner->open(req, i, fi);
+	end(ll);
+}
+
 W(create, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
 	   struct fuse_file_info *fi), (req, p, n, m, fi))
 W(read, (fuse_req_t req, fuse_ino_t i, size_t s, off_t o,

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, mount, sh, shStatus, teardown, tempDir, rmSync, waitFor,
-         exactCounts } from './lib.mjs';
+         exactCounts, entryNames } from './lib.mjs';
 
 const NO_PACING = ['rate_read=0', 'rate_write=0'];
 const TTL = 2;
@@ -76,25 +76,33 @@ describe('a walk through a slow API, longer than cache_ttl', () => {
 });
 
 // One bash process (one walk): reads every network's name and device's
-// trust, says so, then reads on (a file every 0.1 s) until it has gone on
-// longer than cache_ttl and the test says go, then reads the trusts
-// again.  Builtins only: no other process touches the mount.
+// trust, says so, then reads on (looks up a new missing name every 0.1 s)
+// until it has gone on longer than cache_ttl and the test says go, then
+// reads each device's object.json.  A walk that comes back to a file it
+// read is a new pass (tg_cache.h): this one opens no file twice and lists
+// no folder twice.  Builtins only: no other process touches the mount.
 const WALK = `
 set -u
 cd "$MNT" || exit 1
 exec 9<>"$W/fifo"
-trusts() { for f in devices/*/trust; do read -r v < "$f"; printf '%s %s\\n' "\${f%/trust}" "$v"; done; }
+devs=(devices/*/)
+for d in "\${devs[@]}"; do read -r v < "$d/trust"; printf '%s %s\\n' "\${d%/}" "$v"; done > "$W/before"
 for f in networks/*/name; do read -r v < "$f"; done
-trusts > "$W/before"
 now() { local t=\${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 start=$(now)
 : > "$W/ready"
-nets=(networks/*/name)
+i=0
 while [ ! -e "$W/go" ] || (( $(now) - start < PACE_MS )); do
-  read -r v < "\${nets[0]}"
+  [ -e "networks/.walk-$((i++))" ]
   read -t 0.1 -u 9 _ || true
 done
-trusts > "$W/after"
+for d in "\${devs[@]}"; do
+  v=
+  while IFS= read -r l; do
+    case $l in *'"isTrusted":'*true*) v=trusted;; *'"isTrusted":'*false*) v=untrusted;; esac
+  done < "$d/object.json"
+  printf '%s %s\\n' "\${d%/}" "$v"
+done > "$W/after"
 echo $(( $(now) - start )) > "$W/ms"
 `;
 
@@ -196,5 +204,175 @@ describe('changes while a walk goes on', () => {
     assert.equal(r.body.data?.remoteNetworkCreate?.ok, true, JSON.stringify(r.body));
     await waitFor(() => /^made-elsewhere$/m.test(sh('ls networks', m.dir)), 15000,
       'the new network in ls');
+  });
+});
+
+// A walker (walker.mjs): one process, driven a step at a time.
+function startWalker(m) {
+  const p = spawn(process.execPath, [join(import.meta.dirname, 'walker.mjs'), m.dir],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = [];
+  let wake = null, buf = '', stderr = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      wake?.();
+    }
+  });
+  p.stderr.on('data', (d) => { stderr += d; });
+  const exited = untilExit(p);
+  return {
+    pid: p.pid,
+    // Sends one command; its answer, within @ms.
+    async ask(cmd, ms = 30000) {
+      p.stdin.write(`${JSON.stringify(cmd)}\n`);
+      let timer;
+      try {
+        await Promise.race([
+          (async () => { while (!lines.length) await new Promise((r) => { wake = r; }); })(),
+          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`the walker did not answer ${JSON.stringify(cmd)} within ${ms} ms: ${stderr}`)), ms); }),
+          exited.then((e) => { if (!lines.length) throw new Error(`the walker exited ${JSON.stringify(e)}: ${stderr}`); }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return lines.shift();
+    },
+    async stop() {
+      p.stdin.end();
+      let timer;
+      const e = await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000, null); })]);
+      clearTimeout(timer);
+      if (!e) { p.kill('SIGKILL'); await exited; }
+    },
+  };
+}
+
+const LOCATIONS = ['aws', 'azure', 'google_cloud', 'on_premise', 'other'];
+const otherLocation = (l) => LOCATIONS.find((x) => x !== l.toLowerCase());
+
+describe('another process changes what a walk holds, through the mount', () => {
+  let sim, m;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '0']);
+    m = await mount(sim, { token: 'sim-write', opts: [...NO_PACING, `cache_ttl=${TTL}`] });
+  });
+  after(async () => { await teardown(m, sim); });
+
+  test('the walk sees each change when it reaches the object, passed or not; a fresh process too', async (ctx) => {
+    const t = await sim.tenant();
+    const names = entryNames(t.remoteNetworks);
+    const plain = t.remoteNetworks.filter((n, i) => names[i] === n.name);
+    assert.ok(plain.length >= 3, `three networks with plain names: ${names}`);
+    const [passed, ahead, elsewhere] = plain;
+    const moved = `${ahead.name}-moved`, made = 'made-during-the-walk';
+    const passedLoc = otherLocation(passed.location), elsewhereLoc = otherLocation(elsewhere.location);
+    await sim.resetStats();
+    const a = startWalker(m);
+    try {
+      // A's first pass: the folder, and one file of the network it passes.
+      const ls = await a.ask({ op: 'ls', path: 'networks' });
+      assert.deepEqual(ls.names, [...names].sort());
+      assert.equal((await a.ask({ op: 'read', path: `networks/${passed.name}/name` })).data, `${passed.name}\n`);
+      const s0 = await sim.stats();
+      // B, other processes: one change to the network A passed, one to a
+      // network A has yet to reach, one new network; each one mutation.
+      sh(`echo ${passedLoc} > ${q(`networks/${passed.name}/location`)}`, m.dir);
+      sh(`mv ${q(`networks/${ahead.name}`)} ${q(`networks/${moved}`)}`, m.dir);
+      sh(`mkdir ${q(`networks/${made}`)}`, m.dir);
+      // Elsewhere (straight to the API): A's snapshot does not show it.
+      const r = await sim.gql('mutation($id: ID!, $l: RemoteNetworkLocation!) { remoteNetworkUpdate(id: $id, location: $l) { ok error } }',
+        { id: elsewhere.id, l: elsewhereLoc.toUpperCase() });
+      assert.equal(r.body.data?.remoteNetworkUpdate?.ok, true, JSON.stringify(r.body));
+      const s1 = await sim.stats();
+      if (exactCounts()) {
+        assert.equal(s1.queries - s0.queries, 0, 'no read for the changes');
+        assert.deepEqual(s1.fields, { ...s0.fields, remoteNetworkUpdate: 3, remoteNetworkCreate: 1 });
+      }
+      // A reads on past cache_ttl, touching nothing it read before.
+      const pace = await a.ask({ op: 'pace', ms: TTL * 1000 + 1000, dir: 'networks' });
+      assert.ok(pace.ms > TTL * 1000 && pace.beats > 10, JSON.stringify(pace));
+      // A reaches what B changed.
+      assert.equal((await a.ask({ op: 'read', path: `networks/${passed.name}/location` })).data, `${passedLoc}\n`,
+        'the network A passed, changed by B');
+      assert.match((await a.ask({ op: 'read', path: `networks/${passed.name}/object.json` })).data,
+        new RegExp(`"location":\\s*"${passedLoc.toUpperCase()}"`));
+      assert.equal((await a.ask({ op: 'stat', path: `networks/${ahead.name}` })).err, 'ENOENT', 'the old name');
+      assert.equal((await a.ask({ op: 'stat', path: `networks/${moved}` })).dir, true, 'the new name');
+      assert.equal((await a.ask({ op: 'read', path: `networks/${moved}/name` })).data, `${moved}\n`);
+      assert.equal((await a.ask({ op: 'read', path: `networks/${made}/name` })).data, `${made}\n`);
+      // The snapshot is A's still: the change made elsewhere is not in it.
+      assert.equal((await a.ask({ op: 'read', path: `networks/${elsewhere.name}/location` })).data,
+        `${elsewhere.location.toLowerCase()}\n`, 'A is served the snapshot it began on');
+      // C, a fresh process, while A goes on.
+      assert.equal(sh(`cat ${q(`networks/${passed.name}/location`)} ${q(`networks/${moved}/name`)}`, m.dir),
+        `${passedLoc}\n${moved}\n`);
+      const cls = sh('ls networks', m.dir).split('\n').filter(Boolean);
+      assert.ok(cls.includes(moved) && cls.includes(made) && !cls.includes(ahead.name), cls.join(', '));
+      const st = await sim.stats();
+      ctx.diagnostic(`A's walk and B's changes: ${st.queries} queries ${JSON.stringify(st.operations)}, ` +
+        `mutations ${JSON.stringify(st.fields)}; A paced ${pace.ms} ms`);
+      if (exactCounts()) {
+        assert.equal(st.operations.tgfsList_remoteNetworks, 1, 'the networks fetched once');
+        assert.equal(st.queries, 1, 'no other read');
+        assert.equal(st.mutations, 4);
+      }
+    } finally {
+      await a.stop();
+    }
+    // The tenant has B's changes.
+    const after = (await sim.tenant()).remoteNetworks;
+    assert.equal(after.find((n) => n.id === passed.id).location, passedLoc.toUpperCase());
+    assert.equal(after.find((n) => n.id === ahead.id).name, moved);
+    assert.equal(after.filter((n) => n.name === made).length, 1);
+    // A is over: the change made elsewhere shows to the next process.
+    await waitFor(() => sh(`cat ${q(`networks/${elsewhere.name}/location`)}`, m.dir) === `${elsewhereLoc}\n`,
+      15000, 'the change made elsewhere, after the walk');
+  });
+});
+
+describe('a poller: one process reading one file again and again', () => {
+  const PTTL = 1;
+  let sim, m;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--rate-write', '0']);
+    m = await mount(sim, { opts: [...NO_PACING, `cache_ttl=${PTTL}`] });
+  });
+  after(async () => { await teardown(m, sim); });
+
+  test('sees a change made elsewhere within cache_ttl and its period, at one read a cache_ttl at most', async (ctx) => {
+    const t = await sim.tenant();
+    const names = entryNames(t.remoteNetworks);
+    const net = t.remoteNetworks.find((n, i) => names[i] === n.name);
+    const path = `networks/${net.name}/location`, was = `${net.location.toLowerCase()}\n`;
+    const to = otherLocation(net.location);
+    const EVERY_MS = 200; // well within a walk's pause (cache_ttl here)
+    const p = startWalker(m);
+    try {
+      // Polls for a while first: one walk, were a walk one snapshot.
+      await sim.resetStats();
+      const r0 = await p.ask({ op: 'poll', path, everyMs: EVERY_MS, maxMs: 3000, from: was });
+      assert.equal(r0.data, was);
+      assert.ok(r0.reads >= 10, JSON.stringify(r0));
+      const s0 = await sim.stats();
+      if (exactCounts()) {
+        assert.ok(s0.queries <= Math.ceil(r0.ms / 1000 / PTTL) + 1,
+          `${s0.queries} reads in ${r0.ms} ms: one a cache_ttl at most`);
+      }
+      const r = await sim.gql('mutation($id: ID!, $l: RemoteNetworkLocation!) { remoteNetworkUpdate(id: $id, location: $l) { ok error } }',
+        { id: net.id, l: to.toUpperCase() });
+      assert.equal(r.body.data?.remoteNetworkUpdate?.ok, true, JSON.stringify(r.body));
+      await sim.resetStats();
+      const r1 = await p.ask({ op: 'poll', path, everyMs: EVERY_MS, maxMs: 20000, from: was }, 30000);
+      const st = await sim.stats();
+      ctx.diagnostic(`before the change: ${s0.queries} reads in ${r0.ms} ms (${r0.reads} polls); ` +
+        `the change seen after ${r1.ms} ms (${r1.reads} polls, ${st.queries} reads)`);
+      assert.equal(r1.data, `${to}\n`, 'the poller sees the change');
+      assert.ok(r1.ms <= PTTL * 1000 + 1500, `seen after ${r1.ms} ms`);
+      if (exactCounts()) assert.equal(st.queries, 1, `one read: ${JSON.stringify(st.operations)}`);
+    } finally {
+      await p.stop();
+    }
   });
 });

@@ -578,6 +578,112 @@ static void test_a_walk_sees_changes_and_refreshes(void **state)
 	tg_cache_free(c);
 }
 
+/* One call of @reader visiting @node: a get of "k", its value. */
+static int visit_get(struct tg_cache *c, uint64_t reader, uint64_t node,
+		     struct filler *f)
+{
+	int v;
+
+	tg_cache_walk_begin(c, reader);
+	tg_cache_walk_visit(c, node);
+	v = get_int(c, "k", f, NULL);
+	tg_cache_walk_end(c);
+	return v;
+}
+
+/* A poller (one reader, one node, a call every 0.5 s: one walk by its
+ * pauses) comes back to its node at each call: each is a new pass, and
+ * the value ages as if no walk held it: filled again once past the TTL,
+ * not after TG_CACHE_WALK_MAX_S. */
+static void test_a_walk_that_comes_back_to_a_node_is_over(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_stats st;
+	double t = 0;
+
+	(void)state;
+	assert_int_equal(visit_get(c, 7, 5, &f), 1);
+	tg_cache_get_stats(c, &st);
+	assert_int_equal(st.walk_passes, 0);
+	while (f.calls == 1 && t < 100) {
+		fake_now += 0.5;
+		t += 0.5;
+		visit_get(c, 7, 5, &f);
+	}
+	assert_int_equal(f.calls, 2);
+	assert_true(t >= 10 && t <= 10.5);
+	tg_cache_get_stats(c, &st);
+	assert_int_equal(st.walk_passes, (uint64_t)(t / 0.5));
+	/* Still one pass a call, and the next fill one TTL later. */
+	for (t = 0; f.calls == 2 && t < 100; t += 0.5) {
+		fake_now += 0.5;
+		visit_get(c, 7, 5, &f);
+	}
+	assert_true(t >= 10 && t <= 10.5);
+	tg_cache_free(c);
+}
+
+/* A walk through new nodes (find, rsync: each file opened once) is one
+ * walk however long, as without visits; another reader's visits, and a
+ * node this reader visited in an earlier walk (after a pause), end
+ * nothing. */
+static void test_a_walk_through_new_nodes_holds_its_snapshot(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_stats st;
+
+	(void)state;
+	for (uint64_t n = 1; n <= 2000; n++) {
+		fake_now += 0.05; /* 100 s */
+		assert_int_equal(visit_get(c, 7, n, &f), 1);
+		if (n % 100 == 0)
+			assert_int_equal(visit_get(c, 8, 1, &f), 1);
+	}
+	fake_now += 3; /* a pause: reader 7's walk is over */
+	assert_int_equal(visit_get(c, 7, 1, &f), 1); /* 3 s old */
+	tg_cache_get_stats(c, &st);
+	assert_int_equal(f.calls, 1);
+	/* Reader 8 visits node 1 every 5 s: a new walk each time (by the
+	 * pause), so it comes back to nothing. */
+	assert_int_equal(st.walk_passes, 0);
+	tg_cache_free(c);
+}
+
+static int asks;
+
+static bool count_alive(uint64_t reader)
+{
+	(void)reader;
+	__atomic_add_fetch(&asks, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/* Whether a walk's reader is there is asked at most once every
+ * TG_CACHE_WALK_ASK_S, however many reads look at what it holds. */
+static void test_a_reader_is_asked_about_at_most_every_0_1_s(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { 0 };
+	struct tg_cache_stats st;
+
+	(void)state;
+	tg_cache_set_alive(c, count_alive);
+	assert_int_equal(walk_get(c, 7, &f), 1);
+	asks = 0;
+	fake_now += 0.01;
+	for (int i = 0; i < 1000; i++) /* others' reads, in 1 s */
+		for (int j = 0; j < 10; j++) {
+			fake_now += 0.0001;
+			assert_int_equal(get_int(c, "k", &f, NULL), 1);
+		}
+	tg_cache_get_stats(c, &st);
+	assert_true(asks >= 9 && asks <= 11);
+	assert_int_equal(st.reader_asks, (uint64_t)asks);
+	tg_cache_free(c);
+}
+
 /* A peek within a walk sees what the walk holds; reader 0 is no walk; a
  * TTL of 0 still fills every time. */
 static void test_walk_peek_no_reader_and_no_ttl(void **state)
@@ -631,9 +737,15 @@ static void *walker(void *arg)
 	uint64_t me = (uint64_t)(uintptr_t)pthread_self();
 
 	for (int i = 0; i < 2000; i++) {
+		struct tg_cache_stats st;
+
 		tg_cache_walk_begin(c, me % 5 + 1);
+		/* Back at a node now and then: passes end under the others. */
+		tg_cache_walk_visit(c, (uint64_t)(i % 300) + 1);
 		assert_true(get_int(c, i % 2 ? "a" : "b", f, NULL) >= 1);
 		tg_cache_walk_end(c);
+		tg_cache_get_stats(c, &st); /* read while others count */
+		assert_true(st.hits + st.misses + st.waits >= 1);
 	}
 	free(f);
 	return NULL;
@@ -675,6 +787,9 @@ int main(void)
 		cmocka_unit_test(test_a_walk_ends_with_its_reader),
 		cmocka_unit_test(test_the_cache_s_age_of_a_value),
 		cmocka_unit_test(test_a_walk_sees_changes_and_refreshes),
+		cmocka_unit_test(test_a_walk_that_comes_back_to_a_node_is_over),
+		cmocka_unit_test(test_a_walk_through_new_nodes_holds_its_snapshot),
+		cmocka_unit_test(test_a_reader_is_asked_about_at_most_every_0_1_s),
 		cmocka_unit_test(test_walk_peek_no_reader_and_no_ttl),
 		cmocka_unit_test(test_many_readers),
 		cmocka_unit_test(test_walks_from_threads),
