@@ -703,3 +703,16 @@ void inodes_chain_free(struct inodes_chain *c)
 	free(c->path);
 	free(c);
 }
+
+uint64_t inodes_stamp(struct inodes *t, uint64_t ino)
+{
+	struct inode *n;
+	uint64_t stamp = 0;
+
+	pthread_mutex_lock(&t->lock);
+	n = node_of(t, ino);
+	if (n)
+		stamp = (uint64_t)n->gen << 32 | ino;
+	pthread_mutex_unlock(&t->lock);
+	return stamp;
+}

@@ -131,4 +131,9 @@ void inodes_chain_free(struct inodes_chain *c);
  * once. */
 void inodes_count(struct inodes *t, size_t *held, size_t *most);
 
+/* A number naming the node @ino for as long as any use of it lasts: its
+ * id and the generation of its slot (a forgotten id given out again
+ * names another node); 0 when the kernel holds no such node. */
+uint64_t inodes_stamp(struct inodes *t, uint64_t ino);
+
 #endif /* TGFS_INODES_H */

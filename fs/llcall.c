@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include "inodes.h"
 #include "ll.h"
 
 /* The thread's call: a thread runs one request at a time. */
@@ -124,8 +125,11 @@ static void call_open(fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi)
 {
 	struct ll *ll = begin(req);
 
+	/* By id and generation: an id the kernel forgot and was given
+	 * again names another file, not one visited twice. */
 	if (ll->fs)
-		tg_cache_walk_visit(ll->fs->cache, i);
+		tg_cache_walk_visit(ll->fs->cache,
+				    inodes_stamp(ll->nodes, i));
 	ll->inner->open(req, i, fi);
 	end(ll);
 }

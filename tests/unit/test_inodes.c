@@ -101,13 +101,15 @@ static void test_unknown_ids(void **state)
 static void test_forget(void **state)
 {
 	struct inodes *t = inodes_new();
-	uint64_t dir, file, again, gen;
+	uint64_t dir, file, again, gen, stamp;
 	struct inodes_chain *c;
 
 	(void)state;
 	dir = look(t, ROOT, "groups");
 	assert_int_equal(look(t, ROOT, "groups"), dir); /* nlookup 2 */
 	file = look(t, dir, "Engineering");
+	stamp = inodes_stamp(t, dir);
+	assert_int_equal(stamp & 0xffffffffu, dir);
 	inodes_forget(t, dir, 2);
 	/* the folder stays while its child is known: paths still work */
 	assert_path(t, file, NULL, "/groups/Engineering");
@@ -119,8 +121,13 @@ static void test_forget(void **state)
 	assert_int_equal(inodes_chain(t, dir, NULL, &c), -ENOENT);
 	/* a reused slot has a new generation */
 	assert_int_equal(inodes_lookup(t, ROOT, "users", NULL, &again, &gen), 0);
-	assert_true(again == dir || again == file);
 	assert_true(gen > 1);
+	/* the stamp names the use, not the slot: a forgotten id given out
+	 * again is not the node it named (a walk's "visited before") */
+	assert_int_equal(again, dir); /* the last slot freed */
+	assert_int_equal(inodes_stamp(t, file), 0);
+	assert_true(inodes_stamp(t, again) != 0);
+	assert_true(inodes_stamp(t, again) != stamp);
 	inodes_free(t);
 }
 
