@@ -90,6 +90,7 @@ static char *render_stats(struct tgfs *fs)
 		     "cache-evictions: %llu\n"
 		     "cache-entries: %zu\n"
 		     "cache-bytes: %zu\n"
+		     "walk-passes: %llu\n"
 		     "opens-direct: %llu\n"
 		     "opens-page-fill: %llu\n"
 		     "opens-page-keep: %llu\n"
@@ -113,6 +114,7 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)c.misses, (unsigned long long)c.waits,
 		     (unsigned long long)c.stale,
 		     (unsigned long long)c.evictions, c.entries, c.bytes,
+		     (unsigned long long)c.walk_passes,
 		     (unsigned long long)opens[KC_DIRECT],
 		     (unsigned long long)opens[KC_FILL],
 		     (unsigned long long)opens[KC_KEEP],

@@ -371,6 +371,9 @@ describe('a poller: one process reading one file again and again', () => {
       assert.equal(r1.data, `${to}\n`, 'the poller sees the change');
       assert.ok(r1.ms <= PTTL * 1000 + 1500, `seen after ${r1.ms} ms`);
       if (exactCounts()) assert.equal(st.queries, 1, `one read: ${JSON.stringify(st.operations)}`);
+      // The stats file says why: the poller's walks ended at each reopen.
+      const passes = /^walk-passes: (\d+)$/m.exec(readFileSync(join(m.dir, '.twingatefs/stats'), 'utf8'));
+      assert.ok(passes && Number(passes[1]) >= r0.reads + r1.reads - 2, `walk-passes ${passes?.[1]}`);
     } finally {
       await p.stop();
     }
