@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holds.h"
 #include "inodes.h"
 #include "inval.h"
 #include "kcache.h"
@@ -121,6 +122,9 @@ int ll_on_path(struct ll *ll, fuse_ino_t ino, const char *child, char **path,
 
 	for (int tries = 0; tries < 2; tries++) {
 		rc = ll_path_for(ll, ino, child, tries, path);
+		/* Held removals this request ends are sent first (holds.h). */
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, *path, ll_caller());
 		if (!rc)
 			rc = fn(ll, *path, arg);
 		if (!ll_gone(rc, tries))
@@ -144,6 +148,14 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 	if (rc)
 		return rc;
 	edge_sweep(ll->fs); /* held access edges made or dropped (edges.c) */
+	/* Held link removals this request ends are sent first (holds.h). */
+	rc = holds_request(ll->fs, c->path, ll_caller());
+	if (rc) {
+		*path = c->path;
+		c->path = NULL;
+		inodes_chain_free(c);
+		return rc;
+	}
 	at = (struct tgfs_at){ .path = c->path, .n = &n, .chain = c,
 			       .rc = node_resolve_chain(ll->fs, c, &n) };
 	rc = fn(ll, &at, arg);
@@ -525,6 +537,10 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = ll_path_for(ll, parent, name, false, &from);
 		if (!rc)
 			rc = ll_path_for(ll, newparent, newname, false, &to);
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, from, ll_caller());
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, to, ll_caller());
 		if (!rc)
 			rc = tgfs_rename(ll->fs, from, to, flags);
 		if (!ll_gone(rc, tries))

@@ -320,6 +320,55 @@ describe('relations: ln -s adds, rm (rmdir of an access edge) removes', () => {
       '../../security-policies/Require MFA\n');
     assert.equal(sh(`ls -A ${q(dir)}`, m.dir), before, 'no temporary link left');
   });
+
+  // A removal of a link by a process that listed the object's folder (a
+  // recursive remover: find -delete, rm -r, rsync --delete) is held a
+  // moment and sent with the others of that object, one mutation per call
+  // needed (fs/holds.h); a plain rm lists nothing and is sent at once.
+  const TOKYO = 'groups/東京 チーム/users';
+  const MEMBERS = ['margaret.hamilton@example.com', 'ada.lovelace@example.com'];
+  const until = async (get, ok) => {
+    const end = Date.now() + 5000;
+    let v = await get();
+    while (!ok(v) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      v = await get();
+    }
+    return v;
+  };
+
+  test('rm of one member link (no listing): one groupUpdate, sent before rm returns', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    const { st } = await cost(sim, () => run(`rm ${q(`${TOKYO}/${MEMBERS[0]}`)}`, m.dir));
+    assertOneMutation(st, 'groupUpdate', 'rm');
+    await assertChanges(sim, t, [`groups 東京 チーム -user ${MEMBERS[0]}`]);
+  });
+
+  test('find groups/G/users -type l -delete of two members: one groupUpdate with both', async () => {
+    run(`ln -s ${MEMBERS.map((u) => `../../../users/${u}`).join(' ')} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    const { st } = await cost(sim, () =>
+      run(`find ${q(TOKYO)} -type l \\( -name 'margaret*' -o -name 'ada*' \\) -delete`, m.dir));
+    // Sent when find ended (the store's thread sees it), at most 2 s on.
+    const fields = await until(async () => (await sim.stats()).fields, (f) => f.groupUpdate >= 1);
+    const after = await sim.stats();
+    assert.equal(after.mutations, 1, `one mutation (${JSON.stringify(after.fields)}; at find's end: ${JSON.stringify(st.fields)})`);
+    assert.equal(fields.groupUpdate, 1);
+    await assertChanges(sim, t, MEMBERS.map((u) => `groups 東京 チーム -user ${u}`));
+    assert.deepEqual(lines(sh(`ls ${q(TOKYO)}`, m.dir)), ['yuki.tanaka@example.com']);
+  });
+
+  test('find -delete in a synced group: refused at each unlink, nothing held, nothing changed', async () => {
+    const t = await sim.tenant();
+    const dir = 'groups/Okta Admins/users';
+    const before = sh(`ls ${q(dir)}`, m.dir);
+    const r = shStatus(`find ${q(dir)} -type l -delete`, m.dir);
+    assert.notEqual(r.status, 0, 'find fails');
+    assert.match(r.stderr, /Operation not permitted|Permission denied/);
+    await assertUnchanged(sim, t);
+    assert.equal(sh(`ls ${q(dir)}`, m.dir), before, 'the members are shown');
+  });
 });
 
 describe('secrets: connector tokens and service key tokens', () => {
