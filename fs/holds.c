@@ -363,11 +363,14 @@ static int send_call(struct tgfs *fs, const struct tg_kind *k,
  * Sends the holds of object folder @dir: for each relation, one call
  * with every target where the call takes a list, else one a target.
  * Then the holds go (sent: the cache has the change; failed: the links
- * show again).  0, or -errno of the first failure, with *@who its
- * remover.
+ * show again).  On a failure, -EIO when the holds were @requester's
+ * (0: none); else their remover is owed an EIO, before any request of
+ * its can pass (send_lock); 0 otherwise.
  */
-static int send_dir(struct tgfs *fs, const char *dir, pid_t *who)
+static int send_dir(struct tgfs *fs, const char *dir, pid_t requester)
 {
+	pid_t who = 0;
+
 	struct holds *h = fs->holds;
 	struct hold *mine = NULL;
 	size_t m = 0;
@@ -411,7 +414,7 @@ static int send_dir(struct tgfs *fs, const char *dir, pid_t *who)
 		tids = calloc(m, sizeof(*tids));
 		if (!tids) {
 			rc = rc ? rc : -ENOMEM;
-			*who = mine[i].pid;
+			who = mine[i].pid;
 			break;
 		}
 		for (size_t j = i; j < m; j++)
@@ -429,7 +432,7 @@ static int send_dir(struct tgfs *fs, const char *dir, pid_t *who)
 		free(tids);
 		if (one && !rc) {
 			rc = one;
-			*who = mine[i].pid;
+			who = mine[i].pid;
 		}
 	}
 	if (have)
@@ -438,6 +441,10 @@ static int send_dir(struct tgfs *fs, const char *dir, pid_t *who)
 	take_out(h, dir);
 	pthread_mutex_unlock(&h->lock);
 	tgfs_folders_changed(fs);
+	if (rc && requester && who == requester)
+		rc = -EIO;
+	else if (rc)
+		owe(h, who), rc = 0;
 out:
 	free(mine);
 	pthread_mutex_unlock(&h->send_lock);
@@ -476,27 +483,20 @@ static int sweep(struct tgfs *fs, const char *path, pid_t pid, bool all)
 	}
 	pthread_mutex_unlock(&h->lock);
 	for (size_t i = 0; i < nd; i++) {
-		pid_t who = 0;
-
-		if (send_dir(fs, dirs[i], &who)) {
-			if (path && who == pid)
-				rc = -EIO;
-			else if (who)
-				owe(h, who);
-		}
+		if (send_dir(fs, dirs[i], path ? pid : 0))
+			rc = -EIO;
 		free(dirs[i]);
 	}
 	free(dirs);
 	return rc;
 }
 
-int holds_request(struct tgfs *fs, const char *path, pid_t pid)
+/* Whether @pid is owed an EIO (then no longer), and, in @sending,
+ * whether a send of its holds is under way.  Forgets the ended. */
+static bool take_owed(struct holds *h, pid_t pid, bool *sending)
 {
-	struct holds *h = fs->holds;
 	bool owed = false;
 
-	if (!holds_any(h) || !path)
-		return 0;
 	pthread_mutex_lock(&h->lock);
 	for (size_t i = 0; i < OWED_MAX; i++) {
 		if (h->owed[i] && h->owed[i] == pid) {
@@ -506,11 +506,31 @@ int holds_request(struct tgfs *fs, const char *path, pid_t pid)
 			h->owed[i] = 0;
 		}
 	}
+	for (size_t i = 0; sending && i < h->n && !*sending; i++)
+		*sending = h->v[i].pid == pid && h->v[i].sending;
 	recount(h);
 	pthread_mutex_unlock(&h->lock);
-	if (owed)
+	return owed;
+}
+
+int holds_request(struct tgfs *fs, const char *path, pid_t pid)
+{
+	struct holds *h = fs->holds;
+	bool sending = false;
+	int rc;
+
+	if (!holds_any(h) || !path)
+		return 0;
+	if (take_owed(h, pid, &sending))
 		return -EIO;
-	return sweep(fs, path, pid, false);
+	rc = sweep(fs, path, pid, false);
+	if (rc || !sending)
+		return rc;
+	/* Its removals are being sent (the store's thread): it hears how
+	 * that went before it goes on. */
+	pthread_mutex_lock(&h->send_lock);
+	pthread_mutex_unlock(&h->send_lock);
+	return take_owed(h, pid, NULL) ? -EIO : 0;
 }
 
 void holds_drop(struct tgfs *fs, const char *dir)

@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import { sh, shStatus, teardown } from './lib.mjs';
 import { lines, sorted, q, setup, mountAs, obj, pathOf,
          patchLines, assertChanges, assertUnchanged, cost, assertOneMutation,
-         assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite } from './writes.mjs';
+         assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite, together } from './writes.mjs';
 
 const FW = '\uFF0F'; // how '/' shows in a name
 const KIND_DIR = { remoteNetworks: 'networks', connectors: 'connectors', resources: 'resources',
@@ -357,6 +357,55 @@ describe('relations: ln -s adds, rm (rmdir of an access edge) removes', () => {
     assert.equal(fields.groupUpdate, 1);
     await assertChanges(sim, t, MEMBERS.map((u) => `groups 東京 チーム -user ${u}`));
     assert.deepEqual(lines(sh(`ls ${q(TOKYO)}`, m.dir)), ['yuki.tanaka@example.com']);
+  });
+
+  // A remover that lists the group, removes a member and then makes no
+  // request for a while: the 2 s bound sends it while it still runs; when
+  // that send fails, its next request (elsewhere) fails with EIO.
+  const WALKER = [
+    'import errno, os, sys, time',
+    'g, u = sys.argv[1], sys.argv[2]',
+    'os.listdir(g)',
+    'os.unlink(os.path.join(g, "users", u))',
+    'time.sleep(3.5)',
+    'try:',
+    '    os.listdir("networks")',
+    'except OSError as e:',
+    '    sys.exit(errno.errorcode[e.errno])',
+  ].join('\n');
+  const walker = (u) => together([`python3 -c ${q(WALKER)} ${q('groups/東京 チーム')} ${q(u)}`], m.dir);
+
+  test('a held removal is sent within 2 s while its remover still runs, which then exits 0', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    await sim.resetStats();
+    let done = false;
+    const w = walker(MEMBERS[0]).then((r) => { done = true; return r; });
+    const fields = await until(async () => (await sim.stats()).fields, (f) => f.groupUpdate >= 1);
+    assert.equal(fields.groupUpdate, 1, 'sent');
+    assert.equal(done, false, 'while the remover sleeps');
+    const [r] = await w;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await sim.stats()).mutations, 1);
+    await assertChanges(sim, t, [`groups 東京 チーム -user ${MEMBERS[0]}`]);
+  });
+
+  test('a held removal whose send fails: the link comes back, a line in errors, the remover\'s next request is EIO', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    assert.equal(await sim.post('/_sim/faults', [{ match: 'groupUpdate', status: 500, count: 50 }]), 200);
+    let r;
+    try {
+      [r] = await walker(MEMBERS[0]);
+    } finally {
+      await sim.post('/_sim/faults', []);
+    }
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /EIO/);
+    await assertUnchanged(sim, t, 'the member stays');
+    assert.match(sh(`ls ${q(TOKYO)}`, m.dir), new RegExp(MEMBERS[0].replace(/\./g, '\\.')), 'the link is back');
+    assert.match(sh('cat .twingatefs/errors', m.dir), /\/groups\/東京 チーム\/users: /);
+    run(`rm ${q(`${TOKYO}/${MEMBERS[0]}`)}`, m.dir);
   });
 
   test('find -delete in a synced group: refused at each unlink, nothing held, nothing changed', async () => {
