@@ -2,7 +2,10 @@
  * links.c - relations changed by links (DESIGN.md §3): ln -s in a folder
  * of links adds one (groupUpdate, resourceAccessAdd, securityPolicyUpdate
  * ...), rm removes it, ln -sfn sets a single one; the other side's
- * folders show it at once (cache_set_link).
+ * folders show it at once (cache_set_link).  A removal by a recursive
+ * remover (a process that listed the object's folder) is held a moment
+ * and sent with the others of that object, or dropped by its rmdir
+ * (holds.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,6 +15,7 @@
 
 #include "coll.h"
 #include "draft.h"
+#include "holds.h"
 #include "inval.h"
 #include "node.h"
 #include "removals.h"
@@ -183,6 +187,11 @@ int tgfs_link_add(struct tgfs *fs, const char *target,
 		rc = -EPERM;
 		goto out;
 	}
+	if (!n.draft && n.type == NODE_RELDIR &&
+	    holds_cancel(fs, n.obj->id, (size_t)ri, name)) {
+		rc = 0; /* its removal was held: it is still there */
+		goto out;
+	}
 	if (same_link(fs, nm, target)) {
 		rc = 0; /* there already (tar makes links anew) */
 		goto out;
@@ -237,6 +246,9 @@ int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 	if (r->many) {
 		rc = find_target(fs, r->target, base, tid, sizeof(tid));
 		if (rc)
+			goto out;
+		/* A recursive remover's: held a moment (holds.h). */
+		if (holds_take(fs, path, &n, tid, pid) == 0)
 			goto out;
 	}
 	rc = rel_change(fs, path, &n, r, r->remove, r->many ? tid : NULL);

@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holds.h"
 #include "inodes.h"
 #include "inval.h"
 #include "kcache.h"
@@ -118,6 +119,9 @@ static int on_name(struct ll *ll, fuse_ino_t parent, const char *name,
 		if (tries && !follow(ll, parent))
 			return -ENOENT;
 		rc = inodes_chain(ll->nodes, parent, name, &c);
+		/* Held removals this request ends are sent first (holds.h). */
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, c->path, ll_caller());
 		if (!rc) {
 			struct tgfs_name nm = { .chain = c, .path = c->path,
 						.name = c->hop[c->n].name };
@@ -146,6 +150,14 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 	if (rc)
 		return rc;
 	edge_sweep(ll->fs); /* held access edges made or dropped (edges.c) */
+	/* Held link removals this request ends are sent first (holds.h). */
+	rc = holds_request(ll->fs, c->path, ll_caller());
+	if (rc) {
+		*path = c->path;
+		c->path = NULL;
+		inodes_chain_free(c);
+		return rc;
+	}
 	at = (struct tgfs_at){ .path = c->path, .n = &n, .chain = c,
 			       .rc = node_resolve_chain(ll->fs, c, &n) };
 	rc = fn(ll, &at, arg);
@@ -519,6 +531,10 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		rc = inodes_chain(ll->nodes, parent, name, &fc);
 		if (!rc)
 			rc = inodes_chain(ll->nodes, newparent, newname, &tc);
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, fc->path, ll_caller());
+		if (!rc && !tries)
+			rc = holds_request(ll->fs, tc->path, ll_caller());
 		if (!rc) {
 			struct tgfs_name from = { fc, fc->path,
 						  fc->hop[fc->n].name },

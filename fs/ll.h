@@ -83,6 +83,9 @@ const struct fuse_lowlevel_ops *ll_calls(struct ll *ll,
  * tg_cache_set_alive (its walk ends with it).  Any thread. */
 bool ll_reader_alive(uint64_t pid);
 
+/* The process whose request this thread runs (llcall.c); 0 outside one. */
+pid_t ll_caller(void);
+
 static inline struct ll *ll_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);

@@ -37,6 +37,12 @@
 /* The thread's call: a thread runs one request at a time. */
 static __thread struct tg_call this_call;
 static __thread struct ll_running this_entry;
+static __thread pid_t this_pid;
+
+pid_t ll_caller(void)
+{
+	return this_pid;
+}
 
 static void on_interrupt(fuse_req_t req, void *data)
 {
@@ -57,6 +63,7 @@ static struct ll *begin(fuse_req_t req)
 	struct ll *ll = ll_of(req);
 
 	tg_call_start(&this_call, &ll->conf->api);
+	this_pid = fuse_req_ctx(req)->pid;
 	if (ll->fs)
 		tg_cache_walk_begin(ll->fs->cache,
 				    (uint64_t)fuse_req_ctx(req)->pid);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holds.h"
 #include "inodes.h"
 #include "kcache.h"
 #include "ll.h"
@@ -155,6 +156,8 @@ static int call_readdir(struct ll *ll, const struct tgfs_at *at, void *arg)
 
 	d->len = 0;
 	d->error = 0;
+	/* A recursive remover lists what it removes (holds.h). */
+	holds_listed(ll->fs->holds, at->path, fuse_req_ctx(d->req)->pid);
 	return tgfs_readdir(ll->fs, at, d, add_entry);
 }
 

@@ -36,6 +36,7 @@ struct kcache;        /* what the kernel caches (kcache.h) */
 struct inodes;        /* the kernel's node ids (inodes.h) */
 struct node_ops;      /* what each node type does (node.h) */
 struct removals;      /* files removed lately (removals.h) */
+struct holds;         /* link removals held (holds.h) */
 
 /*
  * The mount's state, made by tgfs_new (ops.c) and freed by tgfs_free.
@@ -65,6 +66,7 @@ struct tgfs {
 	struct secret *secrets; /* newest first; freed at unmount */
 	struct inval_queue *inval;
 	struct removals *removals; /* files removed lately, not sent */
+	struct holds *holds; /* link removals held a moment (holds.h) */
 	struct kcache *kcache;
 	struct inodes *nodes; /* the kernel's node ids (ll.c sets it) */
 	/* Set by ll.c: the kernel lists folders from its cache, without

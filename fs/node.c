@@ -16,6 +16,7 @@
 
 #include "coll.h"
 #include "draft.h"
+#include "holds.h"
 #include "node.h"
 #include "secret.h"
 #include "status.h"
@@ -40,6 +41,10 @@ struct rel_walk {
 	unsigned depth;
 	const char *want_id; /* inverse: the linking object's rel holds it */
 	size_t inv_rel;
+	/* links whose removal is held (holds.h) are skipped */
+	struct holds *holds;
+	const char *oid;
+	size_t rel;
 };
 
 static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
@@ -48,6 +53,8 @@ static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
 	char target[1024];
 
 	(void)obj;
+	if (w->holds && holds_hidden(w->holds, w->oid, w->rel, name))
+		return 0;
 	node_link_target(w->depth, w->dir, name, target, sizeof(target));
 	return w->fn(w->arg, name, target);
 }
@@ -59,7 +66,9 @@ int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
 {
 	const struct tg_rel *r = &obj->kind->rels[rel];
 	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
-	struct rel_walk w = { fn, arg, r->target, depth, NULL, 0 };
+	struct rel_walk w = { fn, arg, r->target, depth, NULL, 0,
+			      holds_any(fs->holds) ? fs->holds : NULL,
+			      obj->id, rel };
 	struct tg_cache_ref *ref;
 	const struct coll *c;
 	int rc;

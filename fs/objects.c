@@ -17,6 +17,7 @@
 #include "draft.h"
 #include "inval.h"
 #include "node.h"
+#include "holds.h"
 #include "removals.h"
 #include "scratch.h"
 #include "secret.h"
@@ -485,7 +486,9 @@ bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
  * nested objects) are taking the object apart: each is accepted with nothing
  * sent and is gone for that process alone (removals.h), and the rmdir of
  * the object that ends it deletes it whole, with one delete.  Anyone
- * else's removals are changes, as always.
+ * else's removals are changes, as always.  The links rsync removes first
+ * (groups/G/users/, before any file), by a process that listed the
+ * object, are held (holds.h), and the rmdir of the object drops them.
  */
 bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid)
 {
@@ -567,6 +570,7 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		rc = -EROFS;
 		goto out;
 	}
+	holds_drop(fs, path); /* the delete alone is sent (holds.h) */
 	{
 		struct tg_vars vars = { .id = n.obj->id,
 					.name = n.obj->name };

@@ -12,6 +12,7 @@
 #include "kcache.h"
 #include "node.h"
 #include "ops.h"
+#include "holds.h"
 #include "removals.h"
 #include "scratch.h"
 #include "secret.h"
@@ -53,9 +54,10 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
 	fs->removals = removals_new();
+	fs->holds = holds_new(fs);
 	if (!fs->api || !fs->cache || !fs->seen || !fs->scratch ||
 	    !fs->drafts || !fs->versions || !fs->inval || !fs->kcache ||
-	    !fs->removals) {
+	    !fs->removals || !fs->holds) {
 		tgfs_free(fs);
 		return NULL;
 	}
@@ -66,6 +68,9 @@ void tgfs_free(struct tgfs *fs)
 {
 	if (!fs)
 		return;
+	/* What is still held is sent while the API and the queue run. */
+	holds_free(fs->holds);
+	fs->holds = NULL;
 	if (fs->inval)
 		inval_stop(fs->inval);
 	if (fs->kcache)

@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import { sh, shStatus, teardown } from './lib.mjs';
 import { lines, sorted, q, setup, mountAs, obj, pathOf,
          patchLines, assertChanges, assertUnchanged, cost, assertOneMutation,
-         assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite } from './writes.mjs';
+         assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite, together } from './writes.mjs';
 
 const FW = '\uFF0F'; // how '/' shows in a name
 const KIND_DIR = { remoteNetworks: 'networks', connectors: 'connectors', resources: 'resources',
@@ -319,6 +319,104 @@ describe('relations: ln -s adds, rm (rmdir of an access edge) removes', () => {
     assert.equal(sh(`readlink ${q(`${dir}/security-policy`)}`, m.dir),
       '../../security-policies/Require MFA\n');
     assert.equal(sh(`ls -A ${q(dir)}`, m.dir), before, 'no temporary link left');
+  });
+
+  // A removal of a link by a process that listed the object's folder (a
+  // recursive remover: find -delete, rm -r, rsync --delete) is held a
+  // moment and sent with the others of that object, one mutation per call
+  // needed (fs/holds.h); a plain rm lists nothing and is sent at once.
+  const TOKYO = 'groups/東京 チーム/users';
+  const MEMBERS = ['margaret.hamilton@example.com', 'ada.lovelace@example.com'];
+  const until = async (get, ok) => {
+    const end = Date.now() + 5000;
+    let v = await get();
+    while (!ok(v) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+      v = await get();
+    }
+    return v;
+  };
+
+  test('rm of one member link (no listing): one groupUpdate, sent before rm returns', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    const { st } = await cost(sim, () => run(`rm ${q(`${TOKYO}/${MEMBERS[0]}`)}`, m.dir));
+    assertOneMutation(st, 'groupUpdate', 'rm');
+    await assertChanges(sim, t, [`groups 東京 チーム -user ${MEMBERS[0]}`]);
+  });
+
+  test('find groups/G/users -type l -delete of two members: one groupUpdate with both', async () => {
+    run(`ln -s ${MEMBERS.map((u) => `../../../users/${u}`).join(' ')} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    const { st } = await cost(sim, () =>
+      run(`find ${q(TOKYO)} -type l \\( -name 'margaret*' -o -name 'ada*' \\) -delete`, m.dir));
+    // Sent when find ended (the store's thread sees it), at most 2 s on.
+    const fields = await until(async () => (await sim.stats()).fields, (f) => f.groupUpdate >= 1);
+    const after = await sim.stats();
+    assert.equal(after.mutations, 1, `one mutation (${JSON.stringify(after.fields)}; at find's end: ${JSON.stringify(st.fields)})`);
+    assert.equal(fields.groupUpdate, 1);
+    await assertChanges(sim, t, MEMBERS.map((u) => `groups 東京 チーム -user ${u}`));
+    assert.deepEqual(lines(sh(`ls ${q(TOKYO)}`, m.dir)), ['yuki.tanaka@example.com']);
+  });
+
+  // A remover that lists the group, removes a member and then makes no
+  // request for a while: the 2 s bound sends it while it still runs; when
+  // that send fails, its next request (elsewhere) fails with EIO.
+  const WALKER = [
+    'import errno, os, sys, time',
+    'g, u = sys.argv[1], sys.argv[2]',
+    'os.listdir(g)',
+    'os.unlink(os.path.join(g, "users", u))',
+    'time.sleep(3.5)',
+    'try:',
+    '    os.listdir("networks")',
+    'except OSError as e:',
+    '    sys.exit(errno.errorcode[e.errno])',
+  ].join('\n');
+  const walker = (u) => together([`python3 -c ${q(WALKER)} ${q('groups/東京 チーム')} ${q(u)}`], m.dir);
+
+  test('a held removal is sent within 2 s while its remover still runs, which then exits 0', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    await sim.resetStats();
+    let done = false;
+    const w = walker(MEMBERS[0]).then((r) => { done = true; return r; });
+    const fields = await until(async () => (await sim.stats()).fields, (f) => f.groupUpdate >= 1);
+    assert.equal(fields.groupUpdate, 1, 'sent');
+    assert.equal(done, false, 'while the remover sleeps');
+    const [r] = await w;
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((await sim.stats()).mutations, 1);
+    await assertChanges(sim, t, [`groups 東京 チーム -user ${MEMBERS[0]}`]);
+  });
+
+  test('a held removal whose send fails: the link comes back, a line in errors, the remover\'s next request is EIO', async () => {
+    run(`ln -s ../../../users/${MEMBERS[0]} ${q(`${TOKYO}/`)}`, m.dir);
+    const t = await sim.tenant();
+    assert.equal(await sim.post('/_sim/faults', [{ match: 'groupUpdate', status: 500, count: 50 }]), 200);
+    let r;
+    try {
+      [r] = await walker(MEMBERS[0]);
+    } finally {
+      await sim.post('/_sim/faults', []);
+    }
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /EIO/);
+    await assertUnchanged(sim, t, 'the member stays');
+    assert.match(sh(`ls ${q(TOKYO)}`, m.dir), new RegExp(MEMBERS[0].replace(/\./g, '\\.')), 'the link is back');
+    assert.match(sh('cat .twingatefs/errors', m.dir), /\/groups\/東京 チーム\/users: /);
+    run(`rm ${q(`${TOKYO}/${MEMBERS[0]}`)}`, m.dir);
+  });
+
+  test('find -delete in a synced group: refused at each unlink, nothing held, nothing changed', async () => {
+    const t = await sim.tenant();
+    const dir = 'groups/Okta Admins/users';
+    const before = sh(`ls ${q(dir)}`, m.dir);
+    const r = shStatus(`find ${q(dir)} -type l -delete`, m.dir);
+    assert.notEqual(r.status, 0, 'find fails');
+    assert.match(r.stderr, /Operation not permitted|Permission denied/);
+    await assertUnchanged(sim, t);
+    assert.equal(sh(`ls ${q(dir)}`, m.dir), before, 'the members are shown');
   });
 });
 
