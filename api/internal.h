@@ -90,8 +90,8 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
  * The client's state (client.c makes and frees it): its transport, its
  * helpers, its settings, the pacers of both classes, its counters and its
  * health.  paging.c and nested.c read cfg and ahead and add to stats
- * (STAT_ADD), paging.c halves page_size and keeps windows; every other
- * field is client.c's.
+ * (STAT_ADD), paging.c halves page_size and keeps windows, first.c
+ * keeps big and no_extras; every other field is client.c's.
  * Shared by all threads: the pacers and ops under their locks, stats,
  * page_size and the health fields through __atomic builtins, the rest
  * read-only once tg_api_new returned.

@@ -3,7 +3,8 @@
  * tg_api_list_partial) and looking one object up (tg_api_lookup).
  *
  * The first page tells the total, and halves the page size once if the
- * API refuses it (or until one page fits the API's cost limit).  Since
+ * API refuses it (or until one page fits the API's cost limit); it may
+ * carry other lists' first pages (tg_api_list_with, first.c).  Since
  * cursors are offsets (base64 "arrayconnection:N"), the remaining pages
  * are addressable at once and go out as aliases, as many to a request as
  * the window says (window.c: it grows from batch_pages while answers
