@@ -85,8 +85,8 @@ bool api_selection(struct buf *doc, const struct tg_kind *kind,
 }
 
 bool api_add_page(struct buf *doc, const struct tg_kind *kind,
-		     unsigned alias, unsigned first, const char *after,
-		     const char *filter)
+		  unsigned alias, unsigned first, const char *after,
+		  const char *filter)
 {
 	return buf_addf(doc, " p%u: %s(first: %u%s%s%s%s%s) { totalCount "
 			"pageInfo { hasNextPage endCursor } edges { node { ",
@@ -177,8 +177,8 @@ bool api_count_of(const cJSON *v, long *out)
 }
 
 enum tg_err api_take_page(struct lister *l, cJSON *data, unsigned alias,
-			     bool *has_next, char *end_cursor, size_t ecsz,
-			     long *total)
+			  bool *has_next, char *end_cursor, size_t ecsz,
+			  long *total)
 {
 	char name[16];
 	cJSON *page, *v;
@@ -212,8 +212,8 @@ static bool page_size_refused(const char *msg)
  * finds one page too big (a query cost limit: nested pages multiply).
  */
 enum tg_err api_first_page(struct lister *l, const char *filter,
-			      cJSON *vars, const char *vdecl, bool *has_next,
-			      char *cursor, size_t csz, long *total)
+			   cJSON *vars, const char *vdecl, bool *has_next,
+			   char *cursor, size_t csz, long *total)
 {
 	struct buf doc = { 0 };
 	cJSON *data = NULL;
@@ -371,8 +371,8 @@ static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 					 api->cfg.timeout_s));
 	STAT_ADD(api, pages, q->n);
 	for (unsigned k = 0; k < q->n && err == TG_OK; k++)
-		err = api_take_page(r->l, data, k, r->has_next, r->cursor, r->csz,
-				NULL);
+		err = api_take_page(r->l, data, k, r->has_next, r->cursor,
+				    r->csz, NULL);
 	if (err == TG_OK)
 		r->taken++;
 	else
@@ -575,8 +575,8 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 		}
 		snprintf(filter, sizeof(filter), "{%s: {eq: $v}}",
 			 kind->name_path);
-		err = api_first_page(&l, filter, vars, "($v: String!)", &has_next,
-				 cursor, sizeof(cursor), NULL);
+		err = api_first_page(&l, filter, vars, "($v: String!)",
+				     &has_next, cursor, sizeof(cursor), NULL);
 		if (err == TG_OK)
 			err = follow_cursor(&l, filter, vars, "($v: String!)",
 					    has_next, cursor, sizeof(cursor));
