@@ -553,3 +553,52 @@ enum tg_err tg_api_check(struct tg_api *api, char **msg)
 		free(m);
 	return err;
 }
+
+enum tg_err api_gql_parts(struct tg_api *api, const char *doc, cJSON **data,
+			  cJSON **errors, char **msg)
+{
+	cJSON *root = NULL, *d;
+	enum tg_err err;
+
+	*data = NULL;
+	*errors = NULL;
+	if (msg)
+		*msg = NULL;
+	for (int i = 0; i < 2 && !root; i++) {
+		struct buf body;
+
+		if (i) {
+			/* As api_gql does with an unreadable body. */
+			tg_log(TG_LOG_WARN, "unreadable response: sending "
+			       "it again");
+			STAT_ADD(api, retries, 1);
+		}
+		err = api_gql_body(api, doc, &body);
+		if (err != TG_OK)
+			return err;
+		root = cJSON_ParseWithLength(body.s ? body.s : "", body.len);
+		buf_release(&body);
+	}
+	if (!root) {
+		set_message("%s", "unreadable response");
+		STAT_ADD(api, failures, 1);
+		return TG_EPROTO;
+	}
+	d = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (cJSON_IsObject(d)) {
+		cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "errors");
+
+		*data = cJSON_DetachItemViaPointer(root, d);
+		if (cJSON_IsArray(e))
+			*errors = cJSON_DetachItemViaPointer(root, e);
+		cJSON_Delete(root);
+		return TG_OK;
+	}
+	/* No data: the request's error (take_answer sets no data). */
+	err = take_answer(root, data, msg);
+	if (err == TG_OK)
+		err = TG_EPROTO;
+	STAT_ADD(api, failures, 1);
+	cJSON_Delete(root);
+	return err;
+}

@@ -90,8 +90,8 @@ enum tg_err object_from_node(const struct tg_kind *kind, cJSON *node,
  * The client's state (client.c makes and frees it): its transport, its
  * helpers, its settings, the pacers of both classes, its counters and its
  * health.  paging.c and nested.c read cfg and ahead and add to stats
- * (STAT_ADD), paging.c halves page_size and keeps windows; every other
- * field is client.c's.
+ * (STAT_ADD), paging.c halves page_size and keeps windows, first.c
+ * keeps big and no_extras; every other field is client.c's.
  * Shared by all threads: the pacers and ops under their locks, stats,
  * page_size and the health fields through __atomic builtins, the rest
  * read-only once tg_api_new returned.
@@ -104,12 +104,19 @@ struct pacer {
 	double blocked_until; /* after a 429 */
 };
 
+/* More than tg_nkinds (kinds.c checks it). */
+#define TG_MAX_KINDS 16
+
 struct tg_api {
 	struct http *http;
 	struct ahead *ahead; /* NULL with concurrency 1 */
 	struct tg_api_config cfg;
 	unsigned page_size; /* current; halved if the API refuses it */
 	struct tg_windows windows; /* pages per request (window.c) */
+	/* first.c's, atomically: root lists known to need more than one
+	 * page (by their place in tg_kinds), and extras refused for good */
+	unsigned char big[TG_MAX_KINDS];
+	int no_extras;
 	struct pacer read, write;
 	struct tg_api_stats stats;
 	/* requests per operation name ("tgfsList_devices"), for stats */
@@ -295,6 +302,80 @@ bool api_safe_literal(const char *s);
  * a broken or hostile answer, refused rather than planned for. */
 #define TG_MAX_COUNT 1000000
 bool api_count_of(const cJSON *v, long *out);
+
+/*
+ * A root list's pages (paging.c), for first.c.  api_add_page appends page
+ * p<alias> of @kind's root list (pages of @first, after cursor @after and
+ * with @filter when not NULL) to @doc: false past its cap or out of
+ * memory.  api_take_page takes page p<alias> of @data into @l and
+ * reports its page info (*total when not NULL): TG_EPROTO when the page
+ * is missing or its count implausible, TG_ENOMEM.  api_first_page sends
+ * the first page of @l's kind alone (with @filter, @vars and @vdecl when
+ * not NULL), halving the page size while the API refuses it, and takes
+ * it; api_gql's errors.  The lister's thread only.
+ */
+bool api_add_page(struct buf *doc, const struct tg_kind *kind,
+		  unsigned alias, unsigned first, const char *after,
+		  const char *filter) TG_WARN_UNUSED;
+enum tg_err api_take_page(struct lister *l, cJSON *data, unsigned alias,
+			  bool *has_next, char *end_cursor, size_t ecsz,
+			  long *total) TG_WARN_UNUSED;
+enum tg_err api_first_page(struct lister *l, const char *filter,
+			   cJSON *vars, const char *vdecl, bool *has_next,
+			   char *cursor, size_t csz, long *total)
+	TG_WARN_UNUSED;
+
+/*
+ * The first page of @l's kind and, in the same request, the first pages
+ * of @extras (first.c): as many of them as the window of first pages
+ * holds (window.c), each taken as if listed alone (struct tg_extra says
+ * what came whole).  A request the API refuses for its size is asked
+ * again with fewer extras, down to the first page alone
+ * (api_first_page); one the API refuses for another reason before it
+ * ran is asked again alone, and if that one is answered, extras are not
+ * sent again by this client (a field the API lacks).  A part of the
+ * answer that failed spoils only its own collection.  Returns and
+ * reports as api_first_page for @l's kind.  The lister's thread only.
+ */
+enum tg_err api_first_batch(struct lister *l, struct tg_extra *extras,
+			    size_t nextras, bool *has_next, char *cursor,
+			    size_t csz, long *total) TG_WARN_UNUSED;
+
+/* Notes that @kind's root list was found to need more than one page
+ * (@big) or not: a list known to be big is not asked as an extra.
+ * Any thread; cannot fail (first.c). */
+void api_note_size(struct tg_api *api, const struct tg_kind *kind, bool big);
+
+/*
+ * The GraphQL document of the first pages of @kinds[0..n-1], aliased p0,
+ * p1... in that order, pages of @first, named after the first one
+ * (tgfsList_<its list field>, as its first page alone is): appended to
+ * @doc.  False past @doc's cap or out of memory.  Any thread (first.c).
+ */
+bool api_first_doc(struct buf *doc, const struct tg_kind *const *kinds,
+		   size_t n, unsigned first) TG_WARN_UNUSED;
+
+/*
+ * Whether the part p<alias> of an answer whose data is @data and errors
+ * @errors (NULL: none) came: true when it is an object.  Otherwise false
+ * and *@msg (never NULL then) the API's message about it: the first
+ * error whose path starts at that alias, else the first error with no
+ * path, else a message of ours.  Errors about the other parts are not
+ * its.  Cannot fail; any thread (first.c).
+ */
+bool api_part_of(const cJSON *data, const cJSON *errors, unsigned alias,
+		 const char **msg);
+
+/*
+ * api_gql of a query whose parts may fail apart (aliased root fields):
+ * with a "data" object in the answer, TG_OK and *@data the data (root
+ * fields an error nulled stay null) and *@errors the answer's errors[]
+ * (NULL when none), both the caller's to cJSON_Delete.  Without data,
+ * api_gql's error for it (*@msg as api_gql's); an unreadable body is
+ * asked once more.  Any thread (client.c).
+ */
+enum tg_err api_gql_parts(struct tg_api *api, const char *doc, cJSON **data,
+			  cJSON **errors, char **msg) TG_WARN_UNUSED;
 
 /*
  * Fetches the later pages of every pending node's nested connections

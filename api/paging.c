@@ -3,7 +3,8 @@
  * tg_api_list_partial) and looking one object up (tg_api_lookup).
  *
  * The first page tells the total, and halves the page size once if the
- * API refuses it (or until one page fits the API's cost limit).  Since
+ * API refuses it (or until one page fits the API's cost limit); it may
+ * carry other lists' first pages (tg_api_list_with, first.c).  Since
  * cursors are offsets (base64 "arrayconnection:N"), the remaining pages
  * are addressable at once and go out as aliases, as many to a request as
  * the window says (window.c: it grows from batch_pages while answers
@@ -83,10 +84,9 @@ bool api_selection(struct buf *doc, const struct tg_kind *kind,
 	return true;
 }
 
-/* Appends one aliased page of @kind's root list to @doc. */
-static bool add_page(struct buf *doc, const struct tg_kind *kind,
-		     unsigned alias, unsigned first, const char *after,
-		     const char *filter)
+bool api_add_page(struct buf *doc, const struct tg_kind *kind,
+		  unsigned alias, unsigned first, const char *after,
+		  const char *filter)
 {
 	return buf_addf(doc, " p%u: %s(first: %u%s%s%s%s%s) { totalCount "
 			"pageInfo { hasNextPage endCursor } edges { node { ",
@@ -176,10 +176,9 @@ bool api_count_of(const cJSON *v, long *out)
 	return true;
 }
 
-/* Takes page p<alias> of @data; reports its page info. */
-static enum tg_err take_page(struct lister *l, cJSON *data, unsigned alias,
-			     bool *has_next, char *end_cursor, size_t ecsz,
-			     long *total)
+enum tg_err api_take_page(struct lister *l, cJSON *data, unsigned alias,
+			  bool *has_next, char *end_cursor, size_t ecsz,
+			  long *total)
 {
 	char name[16];
 	cJSON *page, *v;
@@ -212,9 +211,9 @@ static bool page_size_refused(const char *msg)
  * size once if the API refuses it, and as often as needed while the API
  * finds one page too big (a query cost limit: nested pages multiply).
  */
-static enum tg_err first_page(struct lister *l, const char *filter,
-			      cJSON *vars, const char *vdecl, bool *has_next,
-			      char *cursor, size_t csz, long *total)
+enum tg_err api_first_page(struct lister *l, const char *filter,
+			   cJSON *vars, const char *vdecl, bool *has_next,
+			   char *cursor, size_t csz, long *total)
 {
 	struct buf doc = { 0 };
 	cJSON *data = NULL;
@@ -227,7 +226,7 @@ again:
 	doc.len = 0;
 	if (!buf_addf(&doc, "query tgfs%s_%s%s {", filter ? "Find" : "List",
 		      l->kind->list_field, vdecl ? vdecl : "") ||
-	    !add_page(&doc, l->kind, 0, l->first, NULL, filter) ||
+	    !api_add_page(&doc, l->kind, 0, l->first, NULL, filter) ||
 	    !buf_add(&doc, " }", 2)) {
 		err = TG_ENOMEM;
 		goto out;
@@ -248,7 +247,7 @@ again:
 	if (err != TG_OK)
 		goto out;
 	STAT_ADD(l->api, pages, 1);
-	err = take_page(l, data, 0, has_next, cursor, csz, total);
+	err = api_take_page(l, data, 0, has_next, cursor, csz, total);
 out:
 	cJSON_Delete(data);
 	buf_release(&doc);
@@ -273,7 +272,7 @@ static enum tg_err follow_cursor(struct lister *l, const char *filter,
 		doc.len = 0;
 		if (!buf_addf(&doc, "query tgfsListMore_%s%s {",
 			      l->kind->list_field, vdecl ? vdecl : "") ||
-		    !add_page(&doc, l->kind, 0, l->first, after, filter) ||
+		    !api_add_page(&doc, l->kind, 0, l->first, after, filter) ||
 		    !buf_add(&doc, " }", 2)) {
 			err = TG_ENOMEM;
 			break;
@@ -282,7 +281,7 @@ static enum tg_err follow_cursor(struct lister *l, const char *filter,
 		if (err != TG_OK)
 			break;
 		STAT_ADD(l->api, pages, 1);
-		err = take_page(l, data, 0, &has_next, cursor, csz, NULL);
+		err = api_take_page(l, data, 0, &has_next, cursor, csz, NULL);
 		cJSON_Delete(data);
 		data = NULL;
 		if (err != TG_OK)
@@ -354,7 +353,7 @@ static bool make_pages(void *ctx, size_t b, struct buf *doc)
 
 		api_offset_cursor(q->from + (long)k * first - 1, after,
 				  sizeof(after));
-		if (!add_page(doc, kind, k, r->l->first, after, NULL))
+		if (!api_add_page(doc, kind, k, r->l->first, after, NULL))
 			return false;
 	}
 	return buf_add(doc, " }", 2);
@@ -372,8 +371,8 @@ static enum tg_err take_pages(void *ctx, size_t b, cJSON *data)
 					 api->cfg.timeout_s));
 	STAT_ADD(api, pages, q->n);
 	for (unsigned k = 0; k < q->n && err == TG_OK; k++)
-		err = take_page(r->l, data, k, r->has_next, r->cursor, r->csz,
-				NULL);
+		err = api_take_page(r->l, data, k, r->has_next, r->cursor,
+				    r->csz, NULL);
 	if (err == TG_OK)
 		r->taken++;
 	else
@@ -450,6 +449,13 @@ static enum tg_err later_pages(struct lister *l, long total, bool *has_next,
 enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 				struct tg_list *out, struct tg_pending **pending)
 {
+	return tg_api_list_with(api, kind, out, pending, NULL, 0);
+}
+
+enum tg_err tg_api_list_with(struct tg_api *api, const struct tg_kind *kind,
+			     struct tg_list *out, struct tg_pending **pending,
+			     struct tg_extra *extras, size_t nextras)
+{
 	struct lister l = { .api = api, .kind = kind, .out = out,
 			    .partial = pending != NULL };
 	enum tg_err err;
@@ -464,10 +470,13 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 		return TG_EINVAL;
 	if (!tg_kind_listed(kind))
 		return TG_OK; /* the live schema has no such list: empty */
-	err = first_page(&l, NULL, NULL, NULL, &has_next, cursor,
-			 sizeof(cursor), &total);
+	err = nextras ? api_first_batch(&l, extras, nextras, &has_next, cursor,
+					sizeof(cursor), &total)
+		      : api_first_page(&l, NULL, NULL, NULL, &has_next, cursor,
+				       sizeof(cursor), &total);
 	if (err != TG_OK)
 		goto out;
+	api_note_size(api, kind, has_next || total > (long)l.first);
 
 	/* Offset cursors let us ask for every remaining page at once. */
 	api_offset_cursor((long)l.first - 1, expect, sizeof(expect));
@@ -566,8 +575,8 @@ enum tg_err tg_api_lookup(struct tg_api *api, const struct tg_kind *kind,
 		}
 		snprintf(filter, sizeof(filter), "{%s: {eq: $v}}",
 			 kind->name_path);
-		err = first_page(&l, filter, vars, "($v: String!)", &has_next,
-				 cursor, sizeof(cursor), NULL);
+		err = api_first_page(&l, filter, vars, "($v: String!)",
+				     &has_next, cursor, sizeof(cursor), NULL);
 		if (err == TG_OK)
 			err = follow_cursor(&l, filter, vars, "($v: String!)",
 					    has_next, cursor, sizeof(cursor));

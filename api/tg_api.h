@@ -618,6 +618,51 @@ enum tg_err tg_api_list_partial(struct tg_api *api, const struct tg_kind *kind,
 				struct tg_pending **pending) TG_WARN_UNUSED;
 
 /*
+ * A collection asked along with another's first page (tg_api_list_with):
+ * its own first page goes in the same request, and when that page is its
+ * whole list, the list comes back as if listed alone.  The caller sets
+ * kind (a kind tg_api_extra_ok allowed) and partial (as for
+ * tg_api_list_partial: nested pages past the first may be left in
+ * pending; else a list that lacks them does not come whole), and owns
+ * list and pending after the call (tg_extras_release frees what it did
+ * not take).
+ */
+struct tg_extra {
+	const struct tg_kind *kind; /* in */
+	bool partial;               /* in */
+	bool whole;   /* out: list (and pending, when partial) hold it all */
+	struct tg_list list;
+	struct tg_pending *pending;
+};
+
+/*
+ * Whether @kind may go as an extra: it has a root list, the live schema
+ * confirms it (a field the API might lack would fail the whole request:
+ * without a schema read at mount, none may), and it is not known to need
+ * more than one page.  Any thread; cannot fail.
+ */
+bool tg_api_extra_ok(struct tg_api *api, const struct tg_kind *kind);
+
+/*
+ * As tg_api_list_partial (@pending NULL: as tg_api_list for a kind
+ * without an embedded kind), and the first pages of @extras go with
+ * @kind's first page in one request, up to the client's window of pages
+ * (fewer, down to none, while the API refuses a request for its size).
+ * An extra whose page is its whole list comes back whole; one that did
+ * not fit in the request, needs more pages or failed (its own error in
+ * the answer, which spoils no other part) does not, and costs nothing
+ * more.  Errors are @kind's only, as tg_api_list_partial's.  Any thread.
+ */
+enum tg_err tg_api_list_with(struct tg_api *api, const struct tg_kind *kind,
+			     struct tg_list *out, struct tg_pending **pending,
+			     struct tg_extra *extras,
+			     size_t nextras) TG_WARN_UNUSED;
+
+/* Frees the lists and pending of @extras[0..n-1] and empties them.
+ * Cannot fail. */
+void tg_extras_release(struct tg_extra *extras, size_t n);
+
+/*
  * Fetches what @pending lacks and completes those objects of @list (the
  * list tg_api_list_partial made).  Only their nested content changes:
  * links, values, object.json and hash; id, name, parent and mtime are

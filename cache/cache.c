@@ -292,6 +292,44 @@ static bool try_hit(struct tg_cache *c, const char *key,
 	return true;
 }
 
+/* A new entry of @key, without a value, in the table; NULL when out of
+ * memory.  Table write lock held. */
+static struct entry *entry_new(struct tg_cache *c, const char *key)
+{
+	struct entry *e = calloc(1, sizeof(*e));
+
+	if (e)
+		e->key = strdup(key);
+	hash_oom = false;
+	if (e && e->key)
+		HASH_ADD_KEYPTR(hh, c->table, e->key, strlen(e->key), e);
+	if (!e || !e->key || hash_oom) {
+		if (e)
+			free(e->key);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+/* Makes @ref (its reference taken over) @e's value, had now: whoever
+ * filled it holds it, its walk's snapshot.  Table write lock held. */
+static void entry_store(struct tg_cache *c, struct entry *e,
+			struct tg_cache_ref *ref)
+{
+	if (e->ref) {
+		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
+		tg_cache_put(e->ref);
+	}
+	e->ref = ref;
+	ref->entry = e;
+	e->filled = e->used = now_mono();
+	entry_hold(e, walk_here(c), e->filled, 0);
+	c->bytes += ref->bytes;
+	evict(c);
+}
+
 int tg_cache_get(struct tg_cache *c, const char *key, tg_cache_fill_fn fill,
 		 void *arg, struct tg_cache_ref **ref, bool *stale)
 {
@@ -331,21 +369,8 @@ again:
 		return err;
 	}
 	fl = calloc(1, sizeof(*fl));
-	if (!e && fl) {
-		e = calloc(1, sizeof(*e));
-		if (e)
-			e->key = strdup(key);
-		hash_oom = false;
-		if (e && e->key)
-			HASH_ADD_KEYPTR(hh, c->table, e->key, strlen(e->key),
-					e);
-		if (!e || !e->key || hash_oom) {
-			if (e)
-				free(e->key);
-			free(e);
-			e = NULL;
-		}
-	}
+	if (!e && fl)
+		e = entry_new(c, key);
 	if (!e || !fl) {
 		pthread_rwlock_unlock(&c->lock);
 		free(fl);
@@ -379,18 +404,7 @@ again:
 	HASH_FIND_STR(c->table, key, e); /* the entry stays while in flight */
 	e->flight = NULL;
 	if (!err && gen == c->gen) {
-		if (e->ref) {
-			c->bytes -= e->ref->bytes;
-			e->ref->entry = NULL;
-			tg_cache_put(e->ref);
-		}
-		e->ref = tg_cache_ref_dup(nref);
-		nref->entry = e;
-		e->filled = e->used = now_mono();
-		/* Whoever filled it holds it: its walk's snapshot. */
-		entry_hold(e, walk_here(c), e->filled, 0);
-		c->bytes += nref->bytes;
-		evict(c);
+		entry_store(c, e, tg_cache_ref_dup(nref));
 	} else if (!err) {
 		STAT_ADD(c, fills_discarded);
 	} else if ((err == -EIO || err == -EAGAIN) && e->ref) {
@@ -625,4 +639,52 @@ void tg_cache_get_stats(struct tg_cache *c, struct tg_cache_stats *out)
 	out->bytes = c->bytes;
 	out->entries = HASH_COUNT(c->table);
 	pthread_rwlock_unlock(&c->lock);
+}
+
+uint64_t tg_cache_gen(struct tg_cache *c)
+{
+	uint64_t gen;
+
+	pthread_rwlock_rdlock(&c->lock);
+	gen = c->gen;
+	pthread_rwlock_unlock(&c->lock);
+	return gen;
+}
+
+bool tg_cache_has(struct tg_cache *c, const char *key)
+{
+	struct entry *e;
+	bool has;
+
+	pthread_rwlock_rdlock(&c->lock);
+	HASH_FIND_STR(c->table, key, e);
+	has = e && (e->ref || e->flight);
+	pthread_rwlock_unlock(&c->lock);
+	return has;
+}
+
+bool tg_cache_offer(struct tg_cache *c, const char *key, uint64_t gen,
+		    struct tg_cache_fill *val)
+{
+	struct tg_cache_ref *nref = calloc(1, sizeof(*nref));
+	struct entry *e;
+
+	if (!nref)
+		return false;
+	pthread_rwlock_wrlock(&c->lock);
+	HASH_FIND_STR(c->table, key, e);
+	if (gen != c->gen || (e && (e->flight || fresh(c, e, now_mono()))) ||
+	    (!e && !(e = entry_new(c, key)))) {
+		pthread_rwlock_unlock(&c->lock);
+		free(nref);
+		STAT_ADD(c, fills_discarded);
+		return false;
+	}
+	*nref = (struct tg_cache_ref){ .val = val->val, .bytes = val->bytes,
+				       .free_val = val->free_val,
+				       .refs = 1, /* the entry's */
+				       .filled = now_mono() };
+	entry_store(c, e, nref);
+	pthread_rwlock_unlock(&c->lock);
+	return true;
 }

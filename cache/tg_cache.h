@@ -130,6 +130,22 @@ void tg_cache_set_alive(struct tg_cache *c, bool (*alive)(uint64_t reader));
 bool tg_cache_peek(struct tg_cache *c, const char *key,
 		   struct tg_cache_ref **ref, bool *held);
 
+/*
+ * Values had along with another (a request that brought several keys'
+ * values): tg_cache_gen says the cache's state before the request is
+ * sent; tg_cache_offer then stores @val as @key's value as a fill of it
+ * would have (fresh from now, held by this thread's walk), unless @key
+ * has a fresh value or a fill in flight, or anything was replaced or
+ * invalidated since @gen (what was had may be older than that change).
+ * True when stored (ownership passes); false leaves @val to the caller.
+ * tg_cache_has tells whether @key holds a value (fresh or not) or a fill
+ * is in flight for it: a key worth offering to is one it says false of.
+ */
+uint64_t tg_cache_gen(struct tg_cache *c);
+bool tg_cache_offer(struct tg_cache *c, const char *key, uint64_t gen,
+		    struct tg_cache_fill *val);
+bool tg_cache_has(struct tg_cache *c, const char *key);
+
 /* The value a reference holds. */
 void *tg_cache_val(const struct tg_cache_ref *ref);
 /* Takes one more reference to the same value. */

@@ -394,6 +394,66 @@ struct fill_arg {
 	const char *name; /* a lookup of one name; NULL: the whole list */
 };
 
+/* Most collections asked along with one listed (tg_api_list_with). */
+#define TGFS_EXTRAS 16
+
+/*
+ * The other collections worth asking along with @kind's list: those with
+ * a root list of their own the API client allows (confirmed by the live
+ * schema, not known to need more than one page) and no value or fill in
+ * the cache.  Returns how many went into @ex.
+ */
+static size_t pick_extras(struct tgfs *fs, const struct tg_kind *kind,
+			  struct tg_extra *ex)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tg_nkinds && n < TGFS_EXTRAS; i++) {
+		const struct tg_kind *k = tg_kinds[i];
+		char key[128];
+
+		if (k == kind || coll_holder(k) != k ||
+		    !tg_api_extra_ok(fs->api, k))
+			continue;
+		snprintf(key, sizeof(key), "list:%s", k->dir);
+		if (tg_cache_has(fs->cache, key))
+			continue;
+		ex[n++] = (struct tg_extra){ .kind = k,
+					     .partial = !tg_kind_embedded(k) };
+	}
+	return n;
+}
+
+/*
+ * Puts the extras that came whole into the cache, each as its own fill
+ * would have (nothing when the cache changed since @gen, or the key was
+ * filled meanwhile), and frees the rest.
+ */
+static void offer_extras(struct tgfs *fs, struct tg_extra *ex, size_t n,
+			 uint64_t gen)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct tg_cache_fill fill;
+		struct coll *c;
+		char key[128];
+
+		if (!ex[i].whole)
+			continue;
+		seen_stamp(fs->seen, &ex[i].list, ex[i].pending);
+		if (coll_build(ex[i].kind, &ex[i].list, &c))
+			continue; /* listed alone when needed */
+		c->pending = ex[i].pending;
+		c->partial = ex[i].pending != NULL;
+		ex[i].pending = NULL;
+		ex[i].whole = false;
+		coll_cache_fill(c, &fill);
+		snprintf(key, sizeof(key), "list:%s", ex[i].kind->dir);
+		if (!tg_cache_offer(fs->cache, key, gen, &fill))
+			fill.free_val(fill.val);
+	}
+	tg_extras_release(ex, n);
+}
+
 static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 {
 	struct fill_arg *fa = arg;
@@ -422,13 +482,18 @@ static int coll_fill(void *arg, const char *key, struct tg_cache_fill *out)
 				err = tg_api_lookup(fa->fs->api, fa->kind, raw,
 						    &list);
 		}
-	} else if (!tg_kind_embedded(fa->kind)) {
+	} else {
+		struct tg_extra ex[TGFS_EXTRAS];
+		size_t nex = pick_extras(fa->fs, fa->kind, ex);
+		uint64_t gen = tg_cache_gen(fa->fs->cache);
+
 		/* Nested pages past the first wait until something needs
 		 * them: an ls of the folder does not. */
-		err = tg_api_list_partial(fa->fs->api, fa->kind, &list,
-					  &pending);
-	} else {
-		err = tg_api_list(fa->fs->api, fa->kind, &list);
+		err = tg_api_list_with(fa->fs->api, fa->kind, &list,
+				       tg_kind_embedded(fa->kind) ? NULL
+								  : &pending,
+				       ex, nex);
+		offer_extras(fa->fs, ex, nex, gen);
 	}
 	if (err != TG_OK) {
 		rc = -tgfs_errno(err);

@@ -86,7 +86,7 @@ done
 wraps() {
 	case $1 in
 	response) echo "-Wl,--wrap=http_post,--wrap=clock_nanosleep" ;;
-	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_list_partial,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create,--wrap=kcache_new,--wrap=pthread_create" ;;
+	path) echo "-Wl,--wrap=tg_api_list,--wrap=tg_api_list_partial,--wrap=tg_api_list_with,--wrap=tg_api_lookup,--wrap=tg_api_mutate,--wrap=tg_api_update,--wrap=tg_api_create,--wrap=kcache_new,--wrap=pthread_create" ;;
 	*) echo "" ;;
 	esac
 }

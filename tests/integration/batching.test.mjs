@@ -118,3 +118,132 @@ describe('listings with attributes, to the processes that look at them', () => {
     assert.ok(n > 3 * dirsOf(tree), `${n} kernel nodes: ls -l looked at the files`);
   });
 });
+
+// Lists that fit in one page come together (issue 22 item 3): the first
+// list fetched cold brings the first pages of the others not yet held,
+// as aliases of the same request; those that came whole are cached as if
+// listed alone.  The small tenant's lists each fit in one page: before,
+// a cold find cost one request a list (10); now one.
+describe('first pages of several lists in one request', () => {
+  let sim, t;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0']);
+    t = await sim.tenant();
+  });
+  after(() => teardown(sim));
+
+  const stat = (m, name) => {
+    const r = spawnSync('cat', ['.twingatefs/stats'], { cwd: m.dir, encoding: 'utf8' });
+    const hit = r.stdout.match(new RegExp(`^${name}: (\\d+)$`, 'm'));
+    return hit ? Number(hit[1]) : 0;
+  };
+  const groupNames = () => [...expectTree(t).entries.keys()].filter((p) => /^groups\/[^/]+$/.test(p))
+    .map((p) => p.slice('groups/'.length)).sort();
+  const ls = (m, dir) => {
+    const r = spawnSync('ls', ['-1A', dir], { cwd: m.dir, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+    assert.equal(r.status, 0, r.stderr);
+    return lines(r.stdout).sort();
+  };
+
+  test('a cold find of the small tenant: one request, the exact tree', { skip: !exactCounts() }, async () => {
+    const m = await mount(sim, { opts: OPTS });
+    try {
+      await sim.resetStats();
+      findExactly(m.dir, expectTree(t));
+      const st = await sim.stats();
+      // Every list fits in a page: all ten came with the first.
+      assert.equal(Object.values(st.fields).reduce((a, b) => a + b, 0), 10, JSON.stringify(st.fields));
+      assert.equal(st.requests, 1, JSON.stringify(st.operations));
+      assert.equal(st.mutations, 0);
+      assert.equal(stat(m, 'requests'), 1);
+      console.log(`# cold find, small tenant: ${st.requests} request (10 before: one a list)`);
+    } finally {
+      await m.unmount();
+    }
+  });
+
+  test('a cold ls costs one request, as before; the lists it brought cost none', { skip: !exactCounts() }, async () => {
+    const m = await mount(sim, { token: 'sim-write', opts: OPTS });
+    try {
+      await sim.resetStats();
+      assert.deepEqual(ls(m, 'groups'), groupNames());
+      let st = await sim.stats();
+      assert.equal(st.requests, 1);
+      assert.deepEqual(st.operations, { tgfsList_groups: 1 });
+      assert.equal(stat(m, 'requests tgfsList_groups'), 1);
+      // Asked along: served from the cache, with what the tenant holds.
+      assert.deepEqual(ls(m, 'serial-numbers').sort(), t.serialNumbers.map((s) => s.serialNumber).sort());
+      assert.equal(ls(m, 'security-policies').length, t.securityPolicies.length);
+      assert.equal(ls(m, 'access-requests').length, t.accessRequests.length);
+      st = await sim.stats();
+      assert.equal(st.requests, 1, JSON.stringify(st.operations));
+      // A change made through the mount is seen in what came along.
+      const sn = `BATCH-${process.pid}`;
+      const r = spawnSync('mkdir', [`serial-numbers/${sn}`], { cwd: m.dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(ls(m, 'serial-numbers').includes(sn));
+      st = await sim.stats();
+      assert.equal(st.mutations, 1);
+      assert.equal(st.queries, 1);
+      assert.ok((await sim.tenant()).serialNumbers.some((s) => s.serialNumber === sn));
+      const rm = spawnSync('rmdir', [`serial-numbers/${sn}`], { cwd: m.dir, encoding: 'utf8' });
+      assert.equal(rm.status, 0, rm.stderr);
+    } finally {
+      await m.unmount();
+    }
+  });
+
+  test('an expired list is listed alone, and brings nothing it need not', { skip: !exactCounts() }, async () => {
+    const m = await mount(sim, { opts: OPTS });
+    try {
+      ls(m, 'groups');
+      // A refresh marks every list held expired: none is asked along.
+      const r = spawnSync('bash', ['-c', 'echo 1 > .twingatefs/refresh'], { cwd: m.dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      await sim.resetStats();
+      assert.deepEqual(ls(m, 'groups'), groupNames());
+      const st = await sim.stats();
+      assert.equal(st.requests, 1);
+      assert.deepEqual(st.fields, { groups: 1 }, 'only groups were asked');
+    } finally {
+      await m.unmount();
+    }
+  });
+
+  test('introspection refused: nothing is asked along (a field the API might lack would fail all)', { skip: !exactCounts() }, async () => {
+    await sim.faults({ match: '__schema', status: 400, count: 100 });
+    const m = await mount(sim, { opts: OPTS });
+    try {
+      await sim.faults([]);
+      await sim.resetStats();
+      findExactly(m.dir, expectTree(t));
+      const st = await sim.stats();
+      assert.equal(st.requests, 10, JSON.stringify(st.operations));
+    } finally {
+      await sim.faults([]);
+      await m.unmount();
+    }
+  });
+});
+
+describe('first pages together against an API without the 2026 lists', () => {
+  let sim, t;
+  before(async () => {
+    sim = await startSim(['--size', 'small', '--rate-read', '0', '--schema-variant', 'no-2026-lists']);
+    t = await sim.tenant();
+  });
+  after(() => teardown(sim));
+
+  test('the lists the schema has come in one request; the others show empty', { skip: !exactCounts() }, async () => {
+    const m = await mount(sim, { opts: OPTS });
+    try {
+      await sim.resetStats();
+      findExactly(m.dir, expectTree({ ...t, serialNumbers: [], accessRequests: [] }));
+      const st = await sim.stats();
+      assert.equal(st.requests, 1, JSON.stringify(st.operations));
+      assert.equal(st.errors ?? 0, 0);
+    } finally {
+      await m.unmount();
+    }
+  });
+});

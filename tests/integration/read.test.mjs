@@ -244,7 +244,10 @@ describe('page size refused by the API', () => {
     await sim.resetStats();
     sh('ls networks/*/connectors > /dev/null', m.dir);
     st = await sim.stats();
-    assert.equal(st.requests, 1, 'the smaller size is kept');
-    assert.equal(st.errors, 0);
+    // (connectors came along with the networks' first page, first.c:
+    // nothing left to ask, or one request at the kept size)
+    assert.ok(st.requests <= 1, `${st.requests} requests`);
+    assert.equal(st.errors, 0, 'the smaller size is kept');
+    assert.match(sh('cat .twingatefs/status', m.dir), /^page-size: 50$/m);
   });
 });

@@ -42,6 +42,12 @@ export const SCHEMA_VARIANTS = {
   },
   // An argument gone from a mutation (the field stays readable).
   'no-resource-alias-update': { dropArgs: [['MutationsRoot', 'resourceUpdate', 'alias']] },
+  // An API before the 2026 revision's lists (REFERENCE.md §11): no trusted
+  // serial numbers nor access requests to read (their types stay, as the
+  // mutations that name them do).
+  'no-2026-lists': {
+    drop: [['QueriesRoot', 'serialNumbers'], ['QueriesRoot', 'accessRequests'], ['QueriesRoot', 'accessRequest']],
+  },
 };
 
 /** Variant names from "a,b" / ["a","b"] / null; throws on an unknown name. */

@@ -311,6 +311,55 @@ static void test_zero_ttl_always_fills(void **state)
 	tg_cache_free(c);
 }
 
+/* Values had along with another: stored as a fill would (fresh from
+ * then, aged by the TTL, held by the offerer's walk), never over a fresh
+ * value nor after a change made since the request. */
+static struct tg_cache_fill offered(int v)
+{
+	int *p = malloc(sizeof(*p));
+
+	assert_non_null(p);
+	*p = v;
+	return (struct tg_cache_fill){ p, sizeof(*p), free_int };
+}
+
+static void test_an_offer_is_kept_as_a_fill(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { .value = 100 };
+	struct tg_cache_fill v;
+	uint64_t gen;
+
+	(void)state;
+	gen = tg_cache_gen(c);
+	assert_false(tg_cache_has(c, "k"));
+	v = offered(7);
+	assert_true(tg_cache_offer(c, "k", gen, &v));
+	assert_true(tg_cache_has(c, "k"));
+	fake_now += 9;
+	assert_int_equal(get_int(c, "k", &f, NULL), 7);
+	assert_int_equal(f.calls, 0);
+	/* Fresh: a second offer is not taken. */
+	v = offered(8);
+	assert_false(tg_cache_offer(c, "k", tg_cache_gen(c), &v));
+	free_int(v.val);
+	fake_now += 2; /* expired: filled again, as any value */
+	assert_int_equal(get_int(c, "k", &f, NULL), 101);
+	/* A change since the request: what was had may be older. */
+	gen = tg_cache_gen(c);
+	tg_cache_invalidate(c, "other");
+	v = offered(9);
+	assert_false(tg_cache_offer(c, "j", gen, &v));
+	free_int(v.val);
+	assert_false(tg_cache_has(c, "j"));
+	/* Expired values are replaced, as a fill replaces them. */
+	fake_now += 11;
+	v = offered(10);
+	assert_true(tg_cache_offer(c, "k", tg_cache_gen(c), &v));
+	assert_int_equal(get_int(c, "k", &f, NULL), 10);
+	tg_cache_free(c);
+}
+
 /* ---- walks ---- */
 
 /* One call of reader @reader at fake time now: a get of "k", its value. */
@@ -356,6 +405,22 @@ static void test_a_walk_holds_its_snapshot(void **state)
 	fake_now += 1;
 	assert_int_equal(get_int(c, "k", &f, NULL), 2);
 	assert_int_equal(f.calls, 2);
+	tg_cache_free(c);
+}
+
+/* An offer made during a walk is that walk's snapshot, as its fills are. */
+static void test_a_walk_holds_what_it_was_offered(void **state)
+{
+	struct tg_cache *c = tg_cache_new(10, 0);
+	struct filler f = { .value = 100 };
+	struct tg_cache_fill v = offered(7);
+
+	(void)state;
+	tg_cache_walk_begin(c, 9);
+	assert_true(tg_cache_offer(c, "k", tg_cache_gen(c), &v));
+	tg_cache_walk_end(c);
+	assert_int_equal(walk_for(c, 9, &f, 0.5, 30), 7);
+	assert_int_equal(f.calls, 0);
 	tg_cache_free(c);
 }
 
@@ -778,6 +843,8 @@ int main(void)
 		cmocka_unit_test(test_lru_entry_is_evicted_first),
 		cmocka_unit_test(test_concurrent_misses_fill_once),
 		cmocka_unit_test(test_zero_ttl_always_fills),
+		cmocka_unit_test(test_an_offer_is_kept_as_a_fill),
+		cmocka_unit_test(test_a_walk_holds_what_it_was_offered),
 		cmocka_unit_test(test_a_walk_holds_its_snapshot),
 		cmocka_unit_test(test_a_walk_keeps_the_age_it_found),
 		cmocka_unit_test(test_a_poller_sees_the_value_age),

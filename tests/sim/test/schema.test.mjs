@@ -264,5 +264,5 @@ test('--schema-variant with an unknown name: exit 2 and the known names', () => 
   const r = spawnSync(process.execPath, [server, '--schema-variant', 'nope'], { encoding: 'utf8', timeout: 10000 });
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /unknown schema variant 'nope' \(known: browser-shortcut-on-network-resource, no-connector-hostname, no-serial-numbers-create, extra-field, no-resource-alias-update\)/);
+  assert.match(r.stderr, /unknown schema variant 'nope' \(known: browser-shortcut-on-network-resource, no-connector-hostname, no-serial-numbers-create, extra-field, no-resource-alias-update, no-2026-lists\)/);
 });
