@@ -320,22 +320,9 @@ int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	return rc;
 }
 
-int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm)
+int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *n)
 {
-	const char *path = nm->path;
-	struct node n;
-	int rc;
-
-	/* A held edge (never sent): it goes as it came. */
-	if (scratch_is_dir(fs->scratch, path))
-		return scratch_rmdir(fs->scratch, path, SCRATCH_EMPTY);
-	rc = node_resolve_name(fs, nm, &n);
-
-	if (rc)
-		return rc == -ENOENT ? -ENOTSUP : rc;
-	rc = n.type == NODE_EDGE ? edge_revoke(fs, path, &n) : -ENOTSUP;
-	node_release(&n);
-	return rc;
+	return n->type == NODE_EDGE ? edge_revoke(fs, nm->path, n) : -ENOTSUP;
 }
 
 /* Whether @path is in a held edge's folder (a scratch folder). */
@@ -382,25 +369,16 @@ int edge_symlink(struct tgfs *fs, const char *target,
 	return rc;
 }
 
-int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
+int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, struct node *n,
+		pid_t pid)
 {
-	const char *path = nm->path;
-	struct node n;
-	int rc = node_resolve_name(fs, nm, &n);
-
-	if (rc)
-		return rc == -ENOENT ? -ENOTSUP : rc;
-	if (n.type == NODE_LINK && n.edge_part && !n.draft &&
-	    wr_taken_apart(fs, path, pid))
-		rc = 0; /* tar x replacing it, rm -r: nothing sent */
-	else if (n.type == NODE_LINK && n.edge_part == 2)
-		rc = edge_policy(fs, path, &n, NULL);
-	else if (n.type == NODE_LINK && n.edge_part == 1)
-		rc = -EPERM; /* revoke with rmdir of the edge */
-	else
-		rc = -ENOTSUP;
-	node_release(&n);
-	return rc;
+	if (n->type != NODE_LINK || !n->edge_part)
+		return -ENOTSUP;
+	if (!n->draft && wr_taken_apart(fs, nm->path, pid))
+		return 0; /* tar x replacing it, rm -r: nothing sent */
+	if (n->edge_part == 2)
+		return edge_policy(fs, nm->path, n, NULL);
+	return -EPERM; /* its principal link: revoke with rmdir of the edge */
 }
 
 /* ---- edges held for a restore folder (DESIGN.md §3) ---- */

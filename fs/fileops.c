@@ -357,9 +357,11 @@ int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 	return rc;
 }
 
-/* 0 when @nm is directly in an object folder (where scratch files may
- * be made), -EPERM elsewhere, or the error resolving its folder. */
-int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm)
+/* 0 when @nm is directly in an object folder or an edge's (where
+ * scratch files may be made), or with @links in a folder of links too;
+ * -EPERM elsewhere, or the error resolving its folder (one resolve). */
+static int in_scratch_folder(struct tgfs *fs, const struct tgfs_name *nm,
+			     bool links)
 {
 	const char *path = nm->path, *slash = strrchr(path, '/');
 	char dir[4096];
@@ -372,9 +374,18 @@ int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm)
 		return 0; /* a held access edge's (edges.c) */
 	if (rc)
 		return rc;
-	rc = n.type == NODE_OBJECT || n.type == NODE_EDGE ? 0 : -EPERM;
+	rc = n.type == NODE_OBJECT || n.type == NODE_EDGE ||
+			     (links && n.type == NODE_RELDIR &&
+			      n.rel_index >= 0)
+		     ? 0
+		     : -EPERM;
 	node_release(&n);
 	return rc;
+}
+
+int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm)
+{
+	return in_scratch_folder(fs, nm, false);
 }
 
 /*
@@ -389,21 +400,6 @@ int tgfs_in_object_folder(struct tgfs *fs, const struct tgfs_name *nm)
 static bool placeholder(mode_t mode)
 {
 	return (mode & 07777) == 0;
-}
-
-static bool in_links_folder(struct tgfs *fs, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	struct node n;
-	bool yes;
-
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (node_resolve(fs, dir[0] ? dir : "/", &n))
-		return false;
-	yes = n.type == NODE_RELDIR && n.rel_index >= 0;
-	node_release(&n);
-	return yes;
 }
 
 int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
@@ -435,11 +431,11 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 			rc = -EEXIST;
 		if (type != NODE_LINK || !placeholder(mode))
 			return rc;
-	} else if (!placeholder(mode) || !in_links_folder(fs, path)) {
+	} else {
 		struct tgfs_name nm = tgfs_name_of_path(path);
 
 		nm.chain = at->chain; /* the new name's, in its folder */
-		rc = tgfs_in_object_folder(fs, &nm);
+		rc = in_scratch_folder(fs, &nm, placeholder(mode));
 		if (rc)
 			return rc;
 	}

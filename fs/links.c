@@ -223,36 +223,28 @@ out:
 	return rc;
 }
 
-int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
+int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
+		     struct node *n, pid_t pid)
 {
 	const char *path = nm->path, *base = nm->name;
 	const struct tg_rel *r;
 	char tid[256] = "";
-	struct node n;
 	int rc;
 
-	if ((rc = edge_unlink(fs, nm, pid)) != -ENOTSUP)
+	if ((rc = edge_unlink(fs, nm, n, pid)) != -ENOTSUP)
 		return rc;
-	rc = node_resolve_name(fs, nm, &n);
-	if (rc)
-		return rc;
-	if (n.type != NODE_LINK) {
-		rc = -ENOTSUP;
-		goto out;
-	}
-	if (!n.draft && wr_taken_apart(fs, path, pid))
-		goto out; /* its object's rmdir deletes it whole */
-	r = &n.kind->rels[n.rel_index];
+	if (n->type != NODE_LINK)
+		return -ENOTSUP;
+	if (!n->draft && wr_taken_apart(fs, path, pid))
+		return 0; /* its object's rmdir deletes it whole */
+	r = &n->kind->rels[n->rel_index];
 	if (r->many) {
 		rc = find_target(fs, r->target, base, tid, sizeof(tid));
 		if (rc)
-			goto out;
+			return rc;
 		/* A recursive remover's: held a moment (holds.h). */
-		if (holds_take(fs, path, &n, tid, pid) == 0)
-			goto out;
+		if (holds_take(fs, path, n, tid, pid) == 0)
+			return 0;
 	}
-	rc = rel_change(fs, path, &n, r, r->remove, r->many ? tid : NULL);
-out:
-	node_release(&n);
-	return rc;
+	return rel_change(fs, path, n, r, r->remove, r->many ? tid : NULL);
 }

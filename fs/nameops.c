@@ -69,11 +69,24 @@ int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	return rc;
 }
 
+/* rmdir and unlink resolve the name once, and hand the node to the
+ * branch it is for (an edge, a link, an object, a field). */
 int tgfs_rmdir(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
-	int rc = edge_rmdir(fs, nm);
+	struct node n;
+	int rc;
 
-	return rc != -ENOTSUP ? rc : tgfs_remove_object(fs, nm, pid);
+	/* A held edge (never sent, edges.c): it goes as it came. */
+	if (scratch_is_dir(fs->scratch, nm->path))
+		return scratch_rmdir(fs->scratch, nm->path, SCRATCH_EMPTY);
+	rc = node_resolve_name(fs, nm, &n);
+	if (rc)
+		return rc;
+	rc = edge_rmdir(fs, nm, &n);
+	if (rc == -ENOTSUP)
+		rc = tgfs_remove_object(fs, nm, &n, pid);
+	node_release(&n);
+	return rc;
 }
 
 int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
@@ -83,8 +96,6 @@ int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 	int rc;
 
 	if (scratch_remove(fs->scratch, path) == 0) {
-		struct node n;
-
 		/* tar's placeholder in a link's place: the link is gone for
 		 * tar alone, which makes it anew next (fileops.c). */
 		if (node_resolve_name(fs, nm, &n) == 0) {
@@ -96,21 +107,21 @@ int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 	}
 	if (fs->cfg->read_only)
 		return -EROFS;
-	rc = tgfs_link_remove(fs, nm, pid);
-	if (rc != -ENOTSUP)
-		return rc;
-	/* A field or object.json: "replaced next" (mv from another
-	 * filesystem, rsync's --delete-before of a file it sends again).
-	 * Nothing is sent; the copy that follows commits. */
 	rc = node_resolve_name(fs, nm, &n);
 	if (rc)
 		return rc;
-	rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
-			     n.type == NODE_EDGEFIELD
-		     ? 0
-		     : -EPERM;
+	rc = tgfs_link_remove(fs, nm, &n, pid);
+	if (rc == -ENOTSUP) {
+		/* A field or object.json: "replaced next" (mv from another
+		 * filesystem, rsync's --delete-before of a file it sends
+		 * again).  Nothing is sent; the copy that follows commits. */
+		rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
+				     n.type == NODE_EDGEFIELD
+			     ? removals_add(fs->removals, path, pid)
+			     : -EPERM;
+	}
 	node_release(&n);
-	return rc ? rc : removals_add(fs->removals, path, pid);
+	return rc;
 }
 
 int tgfs_symlink(struct tgfs *fs, const char *target,

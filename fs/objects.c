@@ -47,7 +47,7 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
 	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
 	char raw[4 * TGFS_NAME_MAX], top[TGFS_NAME_MAX + 128];
-	struct node other;
+	struct node other = { 0 };
 	int rc;
 
 	if (inv < 0 || !tk->draft || tk->parent)
@@ -57,11 +57,13 @@ static int make_draft_in(struct tgfs *fs, const struct node *parent,
 	if (tgfs_name_decode(name, raw, sizeof(raw)) < 0 || !raw[0])
 		return -EINVAL;
 	snprintf(top, sizeof(top), "/%s", tk->dir);
-	rc = node_resolve(fs, top, &other);
-	if (rc)
-		return rc;
+	/* Its kind's folder (a top kind's): made as its key makes it, no
+	 * resolve from the root. */
+	other.type = NODE_KINDDIR;
+	other.kind = tk;
+	other.rel_index = -1;
+	other.depth = 1;
 	rc = wr_name_free(fs, &other, raw, NULL);
-	node_release(&other);
 	if (rc) {
 		if (rc == -EEXIST)
 			tgfs_record_error(fs, top, rc,
@@ -520,47 +522,43 @@ static bool links_folder_empty(struct tgfs *fs, const struct node *n)
 }
 
 int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
-		       pid_t pid)
+		       struct node *n, pid_t pid)
 {
 	const char *path = nm->path;
 	struct tg_result res = { 0 };
-	struct node n;
 	enum tg_err err = TG_OK;
-	int rc;
+	int rc = 0;
 
-	rc = node_resolve_name(fs, nm, &n);
-	if (rc)
-		return rc;
-	if (n.type == NODE_FIELD || n.type == NODE_JSON) {
+	if (n->type == NODE_FIELD || n->type == NODE_JSON) {
 		rc = -ENOTDIR;
 		goto out;
 	}
-	if (!n.draft && wr_taken_apart(fs, path, pid))
+	if (!n->draft && wr_taken_apart(fs, path, pid))
 		goto out; /* its object's rmdir deletes it */
-	if (!n.draft && links_folder_empty(fs, &n)) {
+	if (!n->draft && links_folder_empty(fs, n)) {
 		/* rsync --delete empties a folder's subfolders first: the
 		 * rmdir of one, emptied, starts taking the object apart. */
 		removals_add(fs->removals, path, pid);
 		goto out;
 	}
-	if (n.type != NODE_OBJECT) {
+	if (n->type != NODE_OBJECT) {
 		rc = -EPERM;
 		goto out;
 	}
-	if (n.draft) {
+	if (n->draft) {
 		/* Never sent: it goes as it came, with what it held. */
 		size_t nh;
-		char **held = draft_take_held(fs->drafts, n.kind,
-					      n.draft_file, &nh);
+		char **held = draft_take_held(fs->drafts, n->kind,
+					      n->draft_file, &nh);
 
 		drop_held(fs, held, nh);
-		rc = draft_remove(fs->drafts, n.kind, n.draft_file);
+		rc = draft_remove(fs->drafts, n->kind, n->draft_file);
 		if (!rc)
 			tgfs_folders_changed(fs);
 		inval_path(fs, path);
 		goto out;
 	}
-	if (!n.kind->remove) {
+	if (!n->kind->remove) {
 		tgfs_record_error(fs, path, -EPERM,
 				  "objects of this kind cannot be deleted");
 		rc = -EPERM;
@@ -572,13 +570,13 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 	}
 	holds_drop(fs, path); /* the delete alone is sent (holds.h) */
 	{
-		struct tg_vars vars = { .id = n.obj->id,
-					.name = n.obj->name };
-		const struct tg_op *pre = n.kind->pre_delete;
-		int wf = pre ? tg_field_index(n.kind, pre->when_file) : -1;
+		struct tg_vars vars = { .id = n->obj->id,
+					.name = n->obj->name };
+		const struct tg_op *pre = n->kind->pre_delete;
+		int wf = pre ? tg_field_index(n->kind, pre->when_file) : -1;
 		char *shown = NULL;
 		const char *now = wf < 0 ? NULL
-				       : tg_object_value(n.obj, (size_t)wf,
+				       : tg_object_value(n->obj, (size_t)wf,
 							 &shown);
 
 		/* Nothing is sent when the value deciding the first
@@ -591,25 +589,25 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		}
 		free(shown);
 		if (err == TG_OK)
-			err = tg_api_mutate(fs->api, n.kind->remove, &vars,
+			err = tg_api_mutate(fs->api, n->kind->remove, &vars,
 					    &res);
 	}
 	if (err != TG_OK) {
 		rc = wr_failed(fs, path, err);
 		if (tgfs_outcome_unknown(err)) {
-			const struct tg_kind *k = n.kind;
+			const struct tg_kind *k = n->kind;
 
-			node_release(&n);
+			node_release(n);
 			cache_expire(fs, k);
 			inval_path(fs, path);
 		}
 		goto out;
 	}
 	{
-		char *id = strdup(n.obj->id);
-		const struct tg_kind *k = n.kind;
+		char *id = strdup(n->obj->id);
+		const struct tg_kind *k = n->kind;
 
-		node_release(&n);
+		node_release(n);
 		if (id)
 			cache_apply(fs, k, NULL, id);
 		free(id);
@@ -618,7 +616,6 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 	inval_path(fs, path);
 out:
 	tg_result_release(&res);
-	node_release(&n);
 	return rc;
 }
 

@@ -51,8 +51,13 @@ int commit_field_from(struct tgfs *fs, const char *path, const char *text,
  * it as a struct tgfs_name (node.h): resolved from its folder's key when
  * it has its chain (the mount's operations), from the root when it is a
  * path only (tgfs_name_of_path: held edges made later, the fuzzers).
+ * rmdir and rm resolve the name once (nameops.c) and hand its node @n
+ * down: the caller owns @n and releases it after (a callee may release
+ * it early, before it applies what it sent; node_release twice is
+ * harmless).
  */
 struct tgfs_name;
+struct node;
 
 /* mkdir of an object: its create mutation, or a draft (a kind whose
  * create needs more than a name), or in a folder of links whose other
@@ -67,29 +72,30 @@ int tgfs_make_object(struct tgfs *fs, const char *path);
 int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
 			mode_t mode);
 
-/* rmdir of an object by @pid: its delete (after a revoke, for active
- * keys); a draft goes as it came; a folder inside an object @pid is taking
- * apart (wr_taken_apart): nothing.  -ENOTDIR for a file. */
+/* rmdir of an object by @pid (@n: @nm resolved): its delete (after a
+ * revoke, for active keys); a draft goes as it came; a folder inside an
+ * object @pid is taking apart (wr_taken_apart): nothing.  -ENOTDIR for a
+ * file. */
 int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
-		       pid_t pid);
+		       struct node *n, pid_t pid);
 
 /* mv of an object within its folder: a rename (a write of its name
  * file).  -EEXIST when @to is taken, -EPERM across folders. */
 int tgfs_rename_object(struct tgfs *fs, const struct tgfs_name *from,
 		       const struct tgfs_name *to);
 
-/* ln -s @target @nm (by @pid; 0: the mount's own) / rm @nm of a
- * relation link.  -ENOTSUP: @nm is no relation (the caller makes a
+/* ln -s @target @nm (by @pid; 0: the mount's own) / rm @nm (@n: @nm
+ * resolved) of a relation link.  -ENOTSUP: @nm is no relation (the caller makes a
  * scratch file); -EINVAL when a link is not named as what it points to;
  * -ENOENT for no such target; 0 with nothing sent when it is there. */
 int tgfs_link_add(struct tgfs *fs, const char *target,
 		  const struct tgfs_name *nm, pid_t pid);
-int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
+int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
+		     struct node *n, pid_t pid);
 
 
 /* ---- shared by write.c, objects.c and links.c only ---- */
 
-struct node;
 struct tg_result;
 struct draft_values;
 
@@ -207,12 +213,15 @@ int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 		const char *target);
 /* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
- * @nm is not one of theirs (the caller goes on as before). */
+ * @nm is not one of theirs (the caller goes on as before).  rmdir and
+ * unlink take @nm resolved (@n, the caller's); rmdir of a held edge (a
+ * scratch folder) is the caller's (nameops.c). */
 int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	       pid_t pid);
-int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm);
+int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *n);
 int edge_symlink(struct tgfs *fs, const char *target,
 		 const struct tgfs_name *nm);
-int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
+int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, struct node *n,
+		pid_t pid);
 
 #endif /* TGFS_WRITE_H */

@@ -361,6 +361,7 @@ static void command(struct tgfs *fs, char *line)
 	const struct tg_kind *k = NULL, *tk = NULL;
 	const struct tg_object *o, *t;
 	struct tgfs_name from, to;
+	struct node n;
 	long i, j, r;
 	int off = 0;
 
@@ -424,13 +425,19 @@ static void command(struct tgfs *fs, char *line)
 	case 'x':
 		if (line[1] == ' ' && line[2] == '/') {
 			from = tgfs_name_of_path(line + 2);
-			(void)tgfs_remove_object(fs, &from, 0);
+			if (node_resolve_name(fs, &from, &n) == 0) {
+				(void)tgfs_remove_object(fs, &from, &n, 0);
+				node_release(&n);
+			}
 		}
 		return;
 	case 'u':
 		if (line[1] == ' ' && line[2] == '/') {
 			from = tgfs_name_of_path(line + 2);
-			(void)tgfs_link_remove(fs, &from, 0);
+			if (node_resolve_name(fs, &from, &n) == 0) {
+				(void)tgfs_link_remove(fs, &from, &n, 0);
+				node_release(&n);
+			}
 		}
 		return;
 	case '>':
