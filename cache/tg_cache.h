@@ -115,7 +115,9 @@ void tg_cache_walk_end(struct tg_cache *c);
  * non-zero number naming it); true when its walk had visited it: that
  * walk is over and this call begins the reader's next one.  Each walk
  * keeps the nodes it visited (8 to 16 bytes each) while it is its
- * reader's last. */
+ * reader's last, TG_CACHE_WALK_VISITS at most: past that it forgets them
+ * all and starts again (a poller of fewer files is still found). */
+#define TG_CACHE_WALK_VISITS 65536
 bool tg_cache_walk_visit(struct tg_cache *c, uint64_t node);
 /* Tells whether @reader is still there (a process that has not exited);
  * asked when it has not called for a moment, at most once every

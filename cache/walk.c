@@ -9,6 +9,7 @@
  * atomics, read without it.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache_int.h"
 
@@ -192,6 +193,13 @@ static bool node_seen(struct walk *w, uint64_t node)
 {
 	size_t i, mask;
 
+	if (w->nodes_n >= TG_CACHE_WALK_VISITS) {
+		/* Full: it starts again empty.  A poller of fewer files than
+		 * that is still found at its next round; an rsync of a
+		 * million files keeps 1 MiB, not 16. */
+		memset(w->nodes, 0, w->nodes_cap * sizeof(*w->nodes));
+		w->nodes_n = 0;
+	}
 	if (w->nodes_n + 1 > w->nodes_cap / 4 * 3) {
 		size_t cap = w->nodes_cap ? w->nodes_cap * 2 : 64;
 		uint64_t *nodes = calloc(cap, sizeof(*nodes));

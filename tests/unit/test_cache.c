@@ -716,6 +716,38 @@ static void test_a_walk_through_new_nodes_holds_its_snapshot(void **state)
 	tg_cache_free(c);
 }
 
+/* A walk keeps TG_CACHE_WALK_VISITS nodes at most: past that it starts
+ * its set again, and a poller of a few files is still found at its next
+ * round (here after a walk through twice that many new files). */
+static void test_a_walk_keeps_a_bounded_set_of_visits(void **state)
+{
+	struct tg_cache *c = tg_cache_new(1000, 0);
+	struct filler f = { 0 };
+	struct tg_cache_stats st;
+	uint64_t n = 1;
+
+	(void)state;
+	tg_cache_walk_begin(c, 7);
+	for (; n <= 2 * TG_CACHE_WALK_VISITS + 5; n++) {
+		fake_now += 0.00001;
+		assert_false(tg_cache_walk_visit(c, n));
+	}
+	/* The first ones are forgotten (kept, it would be back at one). */
+	assert_false(tg_cache_walk_visit(c, 1));
+	tg_cache_walk_end(c);
+	tg_cache_get_stats(c, &st);
+	assert_int_equal(st.walk_passes, 0);
+	/* Three files, round and round: back at the first at round two. */
+	for (int round = 0; round < 2; round++)
+		for (uint64_t k = 0; k < 3; k++) {
+			fake_now += 0.01;
+			visit_get(c, 7, n + k, &f);
+		}
+	tg_cache_get_stats(c, &st);
+	assert_true(st.walk_passes >= 1);
+	tg_cache_free(c);
+}
+
 static int asks;
 
 static bool count_alive(uint64_t reader)
@@ -856,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_a_walk_sees_changes_and_refreshes),
 		cmocka_unit_test(test_a_walk_that_comes_back_to_a_node_is_over),
 		cmocka_unit_test(test_a_walk_through_new_nodes_holds_its_snapshot),
+		cmocka_unit_test(test_a_walk_keeps_a_bounded_set_of_visits),
 		cmocka_unit_test(test_a_reader_is_asked_about_at_most_every_0_1_s),
 		cmocka_unit_test(test_walk_peek_no_reader_and_no_ttl),
 		cmocka_unit_test(test_many_readers),
