@@ -487,9 +487,12 @@ int main(int argc, char *argv[])
 
 	/* glibc gives each busy thread an arena of its own; a listing
 	 * parsed on one thread and freed on another leaves them all
-	 * half full.  Two: a find over 687,498 entries peaked at 97 MiB
-	 * against 110 with the default, at the same speed. */
-	mallopt(M_ARENA_MAX, 2);
+	 * half full.  One: with two, the FUSE threads fell on either at
+	 * random, and a find of the large tenant peaked at 49.7-59.7 MiB
+	 * (cache and nodes the same, 28-40 MB of arenas); with one, at
+	 * 47.2-48.8 MiB run after run, at the same speed (the daemon
+	 * waits on the API far more than on the arena's lock). */
+	mallopt(M_ARENA_MAX, 1);
 	/* Answers of many pages (batching grows to 24 pages of devices,
 	 * ~2 MB) would raise glibc's mmap threshold as they are freed, and
 	 * the next ones would stay in the heap for good: a find of the
