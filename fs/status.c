@@ -88,6 +88,7 @@ static char *render_stats(struct tgfs *fs)
 		     "cache-waits: %llu\n"
 		     "cache-stale-served: %llu\n"
 		     "cache-evictions: %llu\n"
+		     "cache-fills-discarded: %llu\n"
 		     "cache-entries: %zu\n"
 		     "cache-bytes: %zu\n"
 		     "walk-passes: %llu\n"
@@ -113,7 +114,8 @@ static char *render_stats(struct tgfs *fs)
 		     (unsigned long long)a.bytes, (unsigned long long)c.hits,
 		     (unsigned long long)c.misses, (unsigned long long)c.waits,
 		     (unsigned long long)c.stale,
-		     (unsigned long long)c.evictions, c.entries, c.bytes,
+		     (unsigned long long)c.evictions,
+		     (unsigned long long)c.fills_discarded, c.entries, c.bytes,
 		     (unsigned long long)c.walk_passes,
 		     (unsigned long long)opens[KC_DIRECT],
 		     (unsigned long long)opens[KC_FILL],
