@@ -8,6 +8,7 @@
  * a line here.  Relations are read from one side only (the side the API
  * gives without extra pages); the other side is the inverse, derived.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tg_api.h"
@@ -22,6 +23,10 @@
 /* A mutation with no $v, and its payload kind. */
 #define OP(call, entity) \
 	(&(const struct tg_op){ call, NULL, entity, NULL, NULL, NULL, NULL })
+/* A removal of several targets: $v their ids (struct tg_rel remove_all). */
+#define REMOVE_ALL(call, entity) \
+	.remove_all = &(const struct tg_op){ call, "[ID!]!", entity, NULL, \
+					     NULL, NULL, NULL }
 #define ENUMS(...) .values = (const char *const[]){ __VA_ARGS__, NULL }
 
 /* Kinds refer to each other: declare them all first. */
@@ -234,6 +239,8 @@ static const struct tg_rel resource_rels[] = {
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
 		       "principalIds: [$t])", "resources"),
+	  REMOVE_ALL("resourceAccessRemove(resourceId: $id, "
+		     "principalIds: $v)", "resources"),
 	  EDGE_SETTINGS("group") },
 	{ "access/service-accounts", true, "service-accounts", "access",
 	  "ServiceAccount", NULL,
@@ -241,6 +248,8 @@ static const struct tg_rel resource_rels[] = {
 		    "access: [{principalId: $t}])", "resources"),
 	  .remove = OP("resourceAccessRemove(resourceId: $id, "
 		       "principalIds: [$t])", "resources"),
+	  REMOVE_ALL("resourceAccessRemove(resourceId: $id, "
+		     "principalIds: $v)", "resources"),
 	  EDGE_SETTINGS("service-account") },
 };
 
@@ -306,7 +315,8 @@ static const struct tg_rel group_rels[] = {
 	{ "users", true, "users", "users", NULL, NULL,
 	  .add = OP("groupUpdate(id: $id, addedUserIds: [$t])", "groups"),
 	  .remove = OP("groupUpdate(id: $id, removedUserIds: [$t])",
-		       "groups") },
+		       "groups"),
+	  REMOVE_ALL("groupUpdate(id: $id, removedUserIds: $v)", "groups") },
 	{ "resources", true, "resources", NULL, NULL, "access/groups",
 	  .add = OP("resourceAccessAdd(resourceId: $t, "
 		    "access: [{principalId: $id}])", "resources"),
@@ -331,6 +341,11 @@ static const struct tg_kind group_kind = {
 	.nrels = N(group_rels),
 	.create = OP("groupCreate(name: $name)", "groups"),
 	.remove = OP("groupDelete(id: $id)", NULL),
+	/* The members of a group synced from an identity provider, or of
+	 * the system group, are the API's to change. */
+	.frozen = &(const struct tg_frozen){
+		"users", "type", (const char *const[]){ "synced", "system",
+							 NULL } },
 };
 
 /* ---- users ----------------------------------------------------------- */
@@ -537,7 +552,9 @@ static const struct tg_rel policy_rels[] = {
 	  .add = OP("securityPolicyUpdate(id: $id, addedGroupIds: [$t])",
 		    NULL),
 	  .remove = OP("securityPolicyUpdate(id: $id, removedGroupIds: [$t])",
-		       NULL) },
+		       NULL),
+	  REMOVE_ALL("securityPolicyUpdate(id: $id, removedGroupIds: $v)",
+		     NULL) },
 };
 
 static const struct tg_kind policy_kind = {
@@ -688,4 +705,26 @@ int tg_rel_index(const struct tg_kind *kind, const char *dir)
 		if (strcmp(kind->rels[i].dir, dir) == 0)
 			return (int)i;
 	return -1;
+}
+
+bool tg_rel_frozen(const struct tg_kind *kind, const char *dir,
+		   const struct tg_object *obj)
+{
+	const struct tg_frozen *f = kind->frozen;
+	int fi = f && !strcmp(f->rel, dir) ? tg_field_index(kind, f->file)
+					   : -1;
+	char *buf = NULL;
+	const char *v = fi >= 0 && obj ? tg_object_value(obj, (size_t)fi, &buf)
+				       : NULL;
+	bool yes = false;
+
+	/* a value as its file shows it: one line */
+	for (size_t i = 0; v && f->values[i] && !yes; i++) {
+		size_t n = strlen(f->values[i]);
+
+		yes = !strncmp(v, f->values[i], n) &&
+		      (!v[n] || v[n] == '\n');
+	}
+	free(buf);
+	return yes;
 }

@@ -187,6 +187,10 @@ struct tg_rel {
 	const char *inverse;   /* inverse: the target kind's rel dir */
 	const struct tg_op *add;    /* ln -s (or set, for one link) */
 	const struct tg_op *remove; /* rm; NULL: not allowed */
+	/* The removal of several targets in one call, $v the JSON list of
+	 * their ids (vtype "[ID!]!"): what a recursive remover's held
+	 * removals go out as (fs/holds.h); NULL: one `remove` a target. */
+	const struct tg_op *remove_all;
 	/* Settings of each link (an access edge's expiry, policy...), read
 	 * from the connection's edge (struct tg_conn edge_sel) and set with
 	 * $id the object and $t the target: files of the link's folder. */
@@ -202,6 +206,18 @@ struct tg_rel {
 	const char *edge_link_path;
 	const char *edge_link_target;
 	const struct tg_op *edge_link_set;
+};
+
+/*
+ * A relation of a kind that the API will not change while a field of the
+ * object shows one of some values (a group's members, when the group is
+ * synced from an identity provider or is the system group): a removal
+ * of such a link is never held (fs/holds.h), it is sent and refused.
+ */
+struct tg_frozen {
+	const char *rel;  /* the rel's dir, "users" */
+	const char *file; /* the field deciding, "type" */
+	const char *const *values; /* as its file shows them, NULL-ended */
 };
 
 /* How one object is found when its collection is not cached. */
@@ -244,6 +260,8 @@ struct tg_kind {
 	const struct tg_variant *variants;
 	size_t nvariants;
 	const char *update_call;
+	/* A relation the API keeps as it is for some objects; NULL: none. */
+	const struct tg_frozen *frozen;
 };
 
 /*
@@ -306,6 +324,14 @@ int tg_field_index(const struct tg_kind *kind, const char *file);
 
 /* The index of @kind's rel whose dir is @dir, or -1. */
 int tg_rel_index(const struct tg_kind *kind, const char *dir);
+
+/* Whether the API keeps rel @dir of @obj (of @kind) as it is: @kind's
+ * frozen entry names @dir and @obj's field shows one of its values.
+ * False when it cannot tell (no such field, out of memory).  Any
+ * thread. */
+struct tg_object;
+bool tg_rel_frozen(const struct tg_kind *kind, const char *dir,
+		   const struct tg_object *obj);
 
 /* What field @f's type says of its file (fieldtypes.c): whether it holds
  * several lines (protocols, tags: appending adds to them, where it

@@ -15,22 +15,35 @@
  *    delete alone is sent (holds_drop).
  *  - Otherwise they are sent together, one mutation per API call needed
  *    (one groupUpdate with every removed member), at the first of: P's
- *    next request outside G (G's ancestors are on the way, not outside),
- *    any request of another process in G, P's end, or HOLDS_BOUND_S
- *    (holds_request at each request; a thread of the store's for the
- *    last two).
+ *    next request outside G (the root and G's kind folder are on the
+ *    way, not outside), any request of another process in G, P's end,
+ *    or HOLDS_BOUND_S (holds_request at each request; a thread of the
+ *    store's for the last two).
  *  - A send that fails puts the links back (nothing held any more), with
  *    a line in /.twingatefs/errors carrying the API's message, and if P
  *    still runs its next request fails with EIO (holds_request): rsync
  *    then exits non-zero, never 0.
- * Removals the API would refuse (the membership of a synced or system
- * group) and removals with no mutation are never held: they go at once,
- * as before, and fail at unlink.
+ * Removals the API would refuse (a rel a kind's `frozen` entry names:
+ * the members of a synced or system group) and removals with no mutation
+ * are never held (the caller's choice, linkholds.c): they go at once, as
+ * before, and fail at unlink.
  *
- * A store belongs to one mount (struct tgfs) and owns what it holds; any
- * thread may call these (one lock, sends one at a time under a second).
- * Nothing here fails but holds_new (NULL) and holds_take (-errno, when
- * nothing is held and the caller sends as before).
+ * Identity is the object, not its path: a hold is keyed by its object
+ * folder's kind and object id, its relation's index and the link's name;
+ * a listing by the listed folder's object (kind and id).  A rename of G
+ * while its removals are held (its name file, mv, someone else) changes
+ * nothing here: they go to G, once, whatever it is called.
+ *
+ * This module is the store alone: it knows no path, node or mutation,
+ * and includes nothing of fs/.  What it sends goes through the sender it
+ * is given (struct holds_ops, from the write layer: linkholds.c).
+ *
+ * A store belongs to one mount and owns copies of every string it is
+ * given.  Any thread may call these: one lock guards the store, and a
+ * second (the send lock) makes the sends one at a time; the callbacks
+ * are called with neither lock held but the send lock.  Nothing here
+ * fails but holds_new (NULL) and holds_take (-ENOTSUP: not held, the
+ * caller sends as before).
  */
 #ifndef TGFS_HOLDS_H
 #define TGFS_HOLDS_H
@@ -39,49 +52,92 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "tg_api.h"
+
 #define HOLDS_BOUND_S 2.0   /* a held removal is sent by then at most */
 #define HOLDS_LISTED_S 60.0 /* a listing says "taking apart" this long */
 #define HOLDS_MAX 4096      /* more at once: sent at once, as before */
 
-struct tgfs;
-struct node;
 struct holds;
 
-/* A store for @fs, or NULL; its thread starts with the first hold.
- * holds_free stops the thread, then sends what is still held (before
- * the API and the queue go: first in tgfs_free). */
-struct holds *holds_new(struct tgfs *fs);
+/* One held removal as the sender gets it: link @name (target id @tid) of
+ * relation @rel; the sender sets @rc, 0 when it went out, -errno when it
+ * did not (the sender then recorded the line in errors). */
+struct holds_link {
+	size_t rel;
+	const char *name, *tid;
+	int rc;
+};
+
+/* What the store calls (the write layer's), with the @ctx of holds_new. */
+struct holds_ops {
+	/* Sends the @n held removals @links of object @oid of @kind, one
+	 * mutation per API call needed, and sets each one's rc.  Called
+	 * under the send lock only, from a request's thread (in its user
+	 * call) or the store's thread (in a call of its own). */
+	void (*send)(void *ctx, const struct tg_kind *kind, const char *oid,
+		     struct holds_link *links, size_t n);
+	/* Folders' entries changed (a hold came, went or was sent): the
+	 * kernel lists them again.  Any thread, no lock of the store's. */
+	void (*changed)(void *ctx);
+};
+
+/* A store sending through @ops (kept: static storage) with @ctx, its
+ * thread's sends each a user call of @api (NULL: none); or NULL when out
+ * of memory.  Its thread starts with the first hold.  holds_free stops
+ * the thread, then sends what is still held (call it while what @ctx
+ * needs to send still runs: first in tgfs_free); NULL: nothing. */
+struct holds *holds_new(const struct holds_ops *ops, void *ctx,
+			const struct tg_api_config *api);
 void holds_free(struct holds *h);
 
-/* @pid listed the folder at @path (a READDIR). */
-void holds_listed(struct holds *h, const char *path, pid_t pid);
+/* Where a request is, as holds_request tells "in G" and "on the way to
+ * G" (the caller makes it from the request's node: linkholds.c). */
+struct holds_place {
+	enum { HOLDS_AT_ROOT, HOLDS_AT_KIND, HOLDS_AT_OBJECT, HOLDS_AT_OTHER }
+		at;
+	const struct tg_kind *kind; /* AT_KIND: whose folder; AT_OBJECT */
+	const char *id; /* AT_OBJECT: the object folder's object (or below
+			 * it); NULL: one no hold is of (a draft, a name
+			 * that is not there) */
+};
 
-/* @pid removes link @n at @path (a link in a folder of links, target id
- * @tid): 0 when held (the caller answers 0 and sends nothing), -ENOTSUP
- * when it is not to be held (the caller sends it as before). */
-int holds_take(struct tgfs *fs, const char *path, const struct node *n,
-	       const char *tid, pid_t pid);
+/* @pid listed the folder of object @id of @kind, or a folder in it (a
+ * READDIR).  Out of memory: not noted. */
+void holds_listed(struct holds *h, const struct tg_kind *kind,
+		  const char *id, pid_t pid);
+/* Whether @pid did, within HOLDS_LISTED_S, and still runs. */
+bool holds_listed_by(struct holds *h, const struct tg_kind *kind,
+		     const char *id, pid_t pid);
 
-/* Whether link @name of relation @rel of object @oid is held (gone from
- * listings and lookups).  Takes no lock while nothing is held. */
-bool holds_hidden(struct holds *h, const char *oid, size_t rel,
-		  const char *name);
+/* @pid removes link @name (target @tid) of rel @rel of object @id of
+ * @kind: 0 when held (the caller answers 0 and sends nothing; the store
+ * says folders changed), -ENOTSUP when not (@pid did not list the object
+ * lately, HOLDS_MAX reached, out of memory: the caller sends as before). */
+int holds_take(struct holds *h, const struct tg_kind *kind, const char *id,
+	       size_t rel, const char *name, const char *tid, pid_t pid);
 
-/* Whether anything is held (cheap: no lock). */
+/* Whether link @name of rel @rel of object @id of @kind is held (gone
+ * from listings and lookups).  Takes no lock while nothing is held. */
+bool holds_hidden(struct holds *h, const struct tg_kind *kind,
+		  const char *id, size_t rel, const char *name);
+
+/* Whether anything is held or owed (cheap: no lock). */
 bool holds_any(struct holds *h);
 
-/* A request of @pid on @path: sends what it ends (see above); -EIO when
- * @pid is told a send of its removals failed, else 0.  No lock taken
- * while nothing is held or owed. */
-int holds_request(struct tgfs *fs, const char *path, pid_t pid);
+/* A request of @pid at @where: sends what it ends (see above), before
+ * it goes on; -EIO when @pid is told a send of its removals failed,
+ * else 0.  No lock taken while nothing is held or owed. */
+int holds_request(struct holds *h, const struct holds_place *where,
+		  pid_t pid);
 
-/* Object folder @dir is being deleted: what is held in it is dropped,
- * never sent. */
-void holds_drop(struct tgfs *fs, const char *dir);
+/* Object @id of @kind is being deleted: what is held of it is dropped,
+ * never sent (a send under way ends first). */
+void holds_drop(struct holds *h, const struct tg_kind *kind, const char *id);
 
-/* Link @name of relation @rel of object @oid is made again: no longer
+/* Link @name of rel @rel of object @id of @kind is made again: no longer
  * removed.  True when it was held (it is in the tenant: nothing to add). */
-bool holds_cancel(struct tgfs *fs, const char *oid, size_t rel,
-		  const char *name);
+bool holds_cancel(struct holds *h, const struct tg_kind *kind,
+		  const char *id, size_t rel, const char *name);
 
 #endif /* TGFS_HOLDS_H */

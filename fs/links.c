@@ -17,6 +17,7 @@
 #include "draft.h"
 #include "holds.h"
 #include "inval.h"
+#include "linkholds.h"
 #include "node.h"
 #include "removals.h"
 #include "secret.h"
@@ -188,7 +189,7 @@ int tgfs_link_add(struct tgfs *fs, const char *target,
 		goto out;
 	}
 	if (!n.draft && n.type == NODE_RELDIR &&
-	    holds_cancel(fs, n.obj->id, (size_t)ri, name)) {
+	    holds_cancel(fs->holds, n.kind, n.obj->id, (size_t)ri, name)) {
 		rc = 0; /* its removal was held: it is still there */
 		goto out;
 	}
@@ -243,7 +244,7 @@ int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
 		if (rc)
 			return rc;
 		/* A recursive remover's: held a moment (holds.h). */
-		if (holds_take(fs, path, n, tid, pid) == 0)
+		if (lh_take(fs, path, n, tid, pid) == 0)
 			return 0;
 	}
 	return rel_change(fs, path, n, r, r->remove, r->many ? tid : NULL);

@@ -50,10 +50,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "holds.h"
 #include "inodes.h"
 #include "inval.h"
 #include "kcache.h"
+#include "linkholds.h"
 #include "ll.h"
 #include "node.h"
 #include "removals.h"
@@ -121,7 +121,7 @@ static int on_name(struct ll *ll, fuse_ino_t parent, const char *name,
 		rc = inodes_chain(ll->nodes, parent, name, &c);
 		/* Held removals this request ends are sent first (holds.h). */
 		if (!rc && !tries)
-			rc = holds_request(ll->fs, c->path, ll_caller());
+			rc = lh_request(ll->fs, c, ll_caller());
 		if (!rc) {
 			struct tgfs_name nm = { .chain = c, .path = c->path,
 						.name = c->hop[c->n].name };
@@ -151,7 +151,7 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 		return rc;
 	edge_sweep(ll->fs); /* held access edges made or dropped (edges.c) */
 	/* Held link removals this request ends are sent first (holds.h). */
-	rc = holds_request(ll->fs, c->path, ll_caller());
+	rc = lh_request(ll->fs, c, ll_caller());
 	if (rc) {
 		*path = c->path;
 		c->path = NULL;
@@ -532,9 +532,9 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		if (!rc)
 			rc = inodes_chain(ll->nodes, newparent, newname, &tc);
 		if (!rc && !tries)
-			rc = holds_request(ll->fs, fc->path, ll_caller());
+			rc = lh_request(ll->fs, fc, ll_caller());
 		if (!rc && !tries)
-			rc = holds_request(ll->fs, tc->path, ll_caller());
+			rc = lh_request(ll->fs, tc, ll_caller());
 		if (!rc) {
 			struct tgfs_name from = { fc, fc->path,
 						  fc->hop[fc->n].name },

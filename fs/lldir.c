@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "holds.h"
 #include "inodes.h"
 #include "kcache.h"
+#include "linkholds.h"
 #include "ll.h"
 
 /* An open folder: its listing, made at the readdir of offset 0. */
@@ -157,7 +157,7 @@ static int call_readdir(struct ll *ll, const struct tgfs_at *at, void *arg)
 	d->len = 0;
 	d->error = 0;
 	/* A recursive remover lists what it removes (holds.h). */
-	holds_listed(ll->fs->holds, at->path, fuse_req_ctx(d->req)->pid);
+	lh_listed(ll->fs, at->chain, fuse_req_ctx(d->req)->pid);
 	return tgfs_readdir(ll->fs, at, d, add_entry);
 }
 

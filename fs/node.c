@@ -45,6 +45,7 @@ struct rel_walk {
 	struct holds *holds;
 	const char *oid;
 	size_t rel;
+	const struct tg_kind *kind;
 };
 
 static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
@@ -53,7 +54,8 @@ static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
 	char target[1024];
 
 	(void)obj;
-	if (w->holds && holds_hidden(w->holds, w->oid, w->rel, name))
+	if (w->holds &&
+	    holds_hidden(w->holds, w->kind, w->oid, w->rel, name))
 		return 0;
 	node_link_target(w->depth, w->dir, name, target, sizeof(target));
 	return w->fn(w->arg, name, target);
@@ -68,7 +70,7 @@ int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
 	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
 	struct rel_walk w = { fn, arg, r->target, depth, NULL, 0,
 			      holds_any(fs->holds) ? fs->holds : NULL,
-			      obj->id, rel };
+			      obj->id, rel, obj->kind };
 	struct tg_cache_ref *ref;
 	const struct coll *c;
 	int rc;

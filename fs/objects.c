@@ -568,7 +568,8 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		rc = -EROFS;
 		goto out;
 	}
-	holds_drop(fs, path); /* the delete alone is sent (holds.h) */
+	/* the delete alone is sent (holds.h) */
+	holds_drop(fs->holds, n->kind, n->obj->id);
 	{
 		struct tg_vars vars = { .id = n->obj->id,
 					.name = n->obj->name };

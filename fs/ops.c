@@ -13,6 +13,7 @@
 #include "node.h"
 #include "ops.h"
 #include "holds.h"
+#include "linkholds.h"
 #include "removals.h"
 #include "scratch.h"
 #include "secret.h"
@@ -54,7 +55,7 @@ struct tgfs *tgfs_new(const struct tgfs_config *conf,
 	fs->inval = inval_start(inval, inval_arg);
 	fs->kcache = kcache_new(TGFS_KCACHE_FILES_LOG2, TGFS_KCACHE_DIRS_LOG2);
 	fs->removals = removals_new();
-	fs->holds = holds_new(fs);
+	fs->holds = holds_new(&linkholds_ops, fs, &conf->api);
 	if (!fs->api || !fs->cache || !fs->seen || !fs->scratch ||
 	    !fs->drafts || !fs->versions || !fs->inval || !fs->kcache ||
 	    !fs->removals || !fs->holds) {

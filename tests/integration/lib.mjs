@@ -11,7 +11,7 @@
 // run are lazily unmounted when this module loads, so a stale mount never
 // breaks the next run.  The daemon's stderr is kept; at unmount it is
 // checked for sanitizer reports, which fail the test.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,4 +198,48 @@ export function utc(t) {
   const secs = new Date(m[1] + (m[3] === 'Z' ? 'Z' : m[3])).toISOString()
     .replace(/\.\d{3}Z$/, '');
   return `${secs}${m[2] || ''}Z\n`;
+}
+
+// A walker (walker.mjs): one process of mount @m, driven a step at a time
+// (walk.test.mjs, write.test.mjs): ask(cmd) answers each command, stop()
+// ends it.
+export function startWalker(m) {
+  const p = spawn(process.execPath, [join(import.meta.dirname, 'walker.mjs'), m.dir],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = [];
+  let wake = null, buf = '', stderr = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      wake?.();
+    }
+  });
+  p.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((res) => p.once('exit', (code, sig) => res({ code, sig })));
+  return {
+    pid: p.pid,
+    // Sends one command; its answer, within @ms.
+    async ask(cmd, ms = 30000) {
+      p.stdin.write(`${JSON.stringify(cmd)}\n`);
+      let timer;
+      try {
+        await Promise.race([
+          (async () => { while (!lines.length) await new Promise((r) => { wake = r; }); })(),
+          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`the walker did not answer ${JSON.stringify(cmd)} within ${ms} ms: ${stderr}`)), ms); }),
+          exited.then((e) => { if (!lines.length) throw new Error(`the walker exited ${JSON.stringify(e)}: ${stderr}`); }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return lines.shift();
+    },
+    async stop() {
+      p.stdin.end();
+      let timer;
+      const e = await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000, null); })]);
+      clearTimeout(timer);
+      if (!e) { p.kill('SIGKILL'); await exited; }
+    },
+  };
 }

@@ -421,14 +421,23 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
   // deleted, with one delete (DESIGN.md §3, rmdir of an object); its files,
   // inner folders and links, which rsync removes first, send nothing once
   // it removed a file of the object or an emptied folder of links in it.
-  test('an object made since the backup, rsync --delete: one delete; again: nothing', async () => {
+  // rsync empties a folder's subfolders before its files: the links in
+  // groups/G/users go before anything shows the group is being removed.
+  // A removal of a link by a process that listed the object's folder (a
+  // recursive remover) is held a moment (fs/holds.h): the rmdir of the
+  // object that follows drops it, and the delete alone is sent.
+  // deletedSince: the group Latest made since the backup by the shell
+  // commands @make (@check asserts what it is first), then rsync --delete:
+  // @sent alone, Latest deleted, nothing else changed; again: nothing.
+  async function deletedSince(make, sent, check = () => {}) {
     const b = backup();
-    run('mkdir groups/Latest && ln -sfn ../../security-policies/Require\\ MFA groups/Latest/security-policy', m.dir);
+    run(make, m.dir);
     const t = await sim.tenant();
     const g = obj(t, 'groups', 'Latest');
+    check(t.groups.find((x) => x.id === g.id));
     const res = await restore(b, '--delete');
     ok(res, 'restore --delete');
-    assert.deepEqual(res.sent, { groupDelete: 1 });
+    assert.deepEqual(res.sent, sent);
     const t2 = await sim.tenant();
     assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
     assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
@@ -436,43 +445,20 @@ describe('rsync -a backup/ MNT/: objects changed, renamed or deleted since', () 
     ok(again, 'again');
     assert.deepEqual(again.sent, {});
     await assertUnchanged(sim, t2);
-  });
+  }
 
-  // rsync empties a folder's subfolders before its files: the links in
-  // groups/G/users go before anything shows the group is being removed.
-  // A removal of a link by a process that listed the object's folder (a
-  // recursive remover) is held a moment (fs/holds.h): the rmdir of the
-  // object that follows drops it, and the delete alone is sent.
-  test('an object made since, with members, rsync --delete: deleted with one delete alone', async () => {
-    const b = backup();
-    run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/', m.dir);
-    const t = await sim.tenant();
-    const g = obj(t, 'groups', 'Latest');
-    const res = await restore(b, '--delete');
-    ok(res, 'restore --delete');
-    assert.deepEqual(res.sent, { groupDelete: 1 });
-    const t2 = await sim.tenant();
-    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
-    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
-    const again = await restore(b, '--delete');
-    ok(again, 'again');
-    assert.deepEqual(again.sent, {});
-  });
+  test('an object made since the backup, rsync --delete: one delete; again: nothing', () =>
+    deletedSince('mkdir groups/Latest && ln -sfn ../../security-policies/Require\\ MFA groups/Latest/security-policy',
+      { groupDelete: 1 }));
 
-  test('an object made since, with members and access, rsync --delete: one delete alone', async () => {
-    const b = backup();
-    run('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com ../../../users/margaret.hamilton@example.com groups/Latest/users/'
-      + ' && ln -s ../../../resources/grafana groups/Latest/resources/', m.dir);
-    const t = await sim.tenant();
-    const g = obj(t, 'groups', 'Latest');
-    assert.equal(t.groups.find((x) => x.id === g.id).userIds.length, 2, 'two members');
-    const res = await restore(b, '--delete');
-    ok(res, 'restore --delete');
-    assert.deepEqual(res.sent, { groupDelete: 1 });
-    const t2 = await sim.tenant();
-    assert.ok(!t2.groups.some((x) => x.id === g.id), 'Latest is deleted');
-    assert.deepEqual(tenantDiff(t, t2).filter((l) => !/Latest/.test(l)), [], 'nothing else changed');
-  });
+  test('an object made since, with members, rsync --delete: deleted with one delete alone', () =>
+    deletedSince('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com groups/Latest/users/',
+      { groupDelete: 1 }));
+
+  test('an object made since, with members and access, rsync --delete: one delete alone', () =>
+    deletedSince('mkdir groups/Latest && ln -s ../../../users/ada.lovelace@example.com ../../../users/margaret.hamilton@example.com groups/Latest/users/'
+      + ' && ln -s ../../../resources/grafana groups/Latest/resources/',
+    { groupDelete: 1 }, (g) => assert.equal(g.userIds.length, 2, 'two members')));
 
   // A group in the backup that gained a member since: rsync --delete
   // removes the member's link (held, then sent as one groupUpdate when

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim, mount, sh, shStatus, teardown, tempDir, rmSync, waitFor,
+import { startSim, mount, sh, shStatus, teardown, tempDir, rmSync, waitFor, startWalker,
          exactCounts, entryNames } from './lib.mjs';
 
 const NO_PACING = ['rate_read=0', 'rate_write=0'];
@@ -213,48 +213,6 @@ describe('changes while a walk goes on', () => {
       'the new network in ls');
   });
 });
-
-// A walker (walker.mjs): one process, driven a step at a time.
-function startWalker(m) {
-  const p = spawn(process.execPath, [join(import.meta.dirname, 'walker.mjs'), m.dir],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines = [];
-  let wake = null, buf = '', stderr = '';
-  p.stdout.on('data', (d) => {
-    buf += d;
-    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
-      lines.push(JSON.parse(buf.slice(0, i)));
-      wake?.();
-    }
-  });
-  p.stderr.on('data', (d) => { stderr += d; });
-  const exited = untilExit(p);
-  return {
-    pid: p.pid,
-    // Sends one command; its answer, within @ms.
-    async ask(cmd, ms = 30000) {
-      p.stdin.write(`${JSON.stringify(cmd)}\n`);
-      let timer;
-      try {
-        await Promise.race([
-          (async () => { while (!lines.length) await new Promise((r) => { wake = r; }); })(),
-          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`the walker did not answer ${JSON.stringify(cmd)} within ${ms} ms: ${stderr}`)), ms); }),
-          exited.then((e) => { if (!lines.length) throw new Error(`the walker exited ${JSON.stringify(e)}: ${stderr}`); }),
-        ]);
-      } finally {
-        clearTimeout(timer);
-      }
-      return lines.shift();
-    },
-    async stop() {
-      p.stdin.end();
-      let timer;
-      const e = await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10000, null); })]);
-      clearTimeout(timer);
-      if (!e) { p.kill('SIGKILL'); await exited; }
-    },
-  };
-}
 
 const LOCATIONS = ['aws', 'azure', 'google_cloud', 'on_premise', 'other'];
 const otherLocation = (l) => LOCATIONS.find((x) => x !== l.toLowerCase());

@@ -1,11 +1,15 @@
-// walker.mjs - one process that reads a mount step by step, as the test
-// driving it says (walk.test.mjs): a slow walk (find, rsync) or a poller,
-// with every step its own syscalls, all of them this one process's.
+// walker.mjs - one process that reads (or takes apart) a mount step by
+// step, as the test driving it says (walk.test.mjs; write.test.mjs: a
+// recursive remover), with every step its own syscalls, all of them this
+// one process's: a slow walk (find, rsync) or a poller.
 //
 // Reads one JSON command a line on stdin, answers one JSON line on stdout:
 //   {op: 'read', path}          -> {data} | {err}     (open, read, close)
 //   {op: 'stat', path}          -> {ino, dir} | {err}  (lstat)
 //   {op: 'ls', path}            -> {names} | {err}     (readdir)
+//   {op: 'unlink', path}        -> {} | {err}
+//   {op: 'rmdir', path}         -> {} | {err}
+//   {op: 'write', path, data}   -> {} | {err}   (open O_TRUNC, write, close)
 //   {op: 'pace', ms, dir}       -> {ms, beats}  looks up a new missing
 //        name in @dir every 0.1 s for @ms: calls that keep the walk going
 //        without coming back to a node it read (each name is new)
@@ -13,7 +17,7 @@
 //                               -> {data, ms, reads}  reads @path every
 //        @everyMs until it holds something other than @from (or @maxMs)
 // Paths are relative to the mount, argv[2].
-import { readFileSync, readdirSync, lstatSync } from 'node:fs';
+import { readFileSync, readdirSync, lstatSync, unlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -30,8 +34,21 @@ function read(path) {
   }
 }
 
+// Runs @fn: {} when it returns, {err} when it throws.
+function change(fn) {
+  try {
+    fn();
+    return {};
+  } catch (e) {
+    return { err: e.code };
+  }
+}
+
 function run(cmd) {
   switch (cmd.op) {
+    case 'unlink': return change(() => unlinkSync(join(mnt, cmd.path)));
+    case 'rmdir': return change(() => rmdirSync(join(mnt, cmd.path)));
+    case 'write': return change(() => writeFileSync(join(mnt, cmd.path), cmd.data));
     case 'read': return read(cmd.path);
     case 'stat':
       try {

@@ -8,7 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { posix } from 'node:path';
-import { sh, shStatus, teardown } from './lib.mjs';
+import { sh, shStatus, teardown, startWalker } from './lib.mjs';
 import { lines, sorted, q, setup, mountAs, obj, pathOf,
          patchLines, assertChanges, assertUnchanged, cost, assertOneMutation,
          assertNoMutation, run, fails, assertNotLeaked, labelOf, checkFieldWrite, together } from './writes.mjs';
@@ -417,6 +417,83 @@ describe('relations: ln -s adds, rm (rmdir of an access edge) removes', () => {
     assert.match(r.stderr, /Operation not permitted|Permission denied/);
     await assertUnchanged(sim, t);
     assert.equal(sh(`ls ${q(dir)}`, m.dir), before, 'the members are shown');
+  });
+
+  // Identity is the object (fs/holds.h): a held removal is kept by its
+  // group's id, not its path, so a rename of the group while it is held
+  // (its name file, by the remover; mv, by another process) changes
+  // nothing: the removal goes to that group, once, and the rmdir of the
+  // group under its new name still drops it.  The remover is one process
+  // (walker.mjs) that lists the group's users and removes one.
+  const HELD = 'Held Team';
+  const MUTS = (st) => Object.fromEntries(Object.entries(st.fields)
+    .filter(([k]) => /(Create|Update|Delete|Add|Remove)$/.test(k)));
+  async function heldRemoval() {
+    run(`mkdir ${q(`groups/${HELD}`)} && ln -s ${MEMBERS.map((u) => `../../../users/${u}`).join(' ')} ${q(`groups/${HELD}/users/`)}`, m.dir);
+    const t = await sim.tenant();
+    assert.equal(obj(t, 'groups', HELD).userIds.length, 2, 'two members');
+    await sim.resetStats();
+    const p = startWalker(m);
+    assert.deepEqual((await p.ask({ op: 'ls', path: `groups/${HELD}/users` })).names, sorted(MEMBERS));
+    const t0 = Date.now();
+    assert.deepEqual(await p.ask({ op: 'unlink', path: `groups/${HELD}/users/${MEMBERS[0]}` }), {});
+    // Held (the bound is 2 s): nothing sent, the link gone.
+    if (Date.now() - t0 < 1500) assert.deepEqual(MUTS(await sim.stats()), {}, 'held');
+    assert.deepEqual((await p.ask({ op: 'ls', path: `groups/${HELD}/users` })).names, [MEMBERS[1]]);
+    return { t, p };
+  }
+  // A request of the remover elsewhere: a name looked up for the first
+  // time, so it reaches the daemon (the kernel has no answer cached).
+  const elsewhere = (p) => p.ask({ op: 'stat', path: `networks/.remover-${Date.now()}` });
+  const REMOVED = `groups ${HELD} -user ${MEMBERS[0]}`;
+
+  test('a held removal whose group the remover renames through its name file: sent once, to that group, when it moves on', async () => {
+    const { t, p } = await heldRemoval();
+    try {
+      assert.deepEqual(await p.ask({ op: 'write', path: `groups/${HELD}/name`, data: 'Held Renamed\n' }), {});
+      assert.deepEqual((await elsewhere(p)).err, 'ENOENT');
+      const st = await sim.stats();
+      assert.deepEqual(MUTS(st), { groupUpdate: 2 }, 'the rename and the removal');
+      assert.equal(st.mutations, 2);
+      await assertChanges(sim, t, [REMOVED, `groups ${HELD} name: "Held Renamed"`]);
+      assert.deepEqual(lines(sh("ls 'groups/Held Renamed/users'", m.dir)), [MEMBERS[1]]);
+    } finally {
+      await p.stop();
+    }
+    assert.equal((await sim.stats()).mutations, 2, 'nothing more at its end');
+    run("rmdir 'groups/Held Renamed'", m.dir);
+  });
+
+  test('a held removal whose group another process renames with mv: sent once, to that group, before the rename', async () => {
+    const { t, p } = await heldRemoval();
+    try {
+      run(`mv ${q(`groups/${HELD}`)} 'groups/Held Moved'`, m.dir);
+      const st = await sim.stats();
+      assert.deepEqual(MUTS(st), { groupUpdate: 2 }, 'the removal and the rename');
+      await assertChanges(sim, t, [REMOVED, `groups ${HELD} name: "Held Moved"`]);
+      // The remover moves on: nothing is held any more.
+      assert.deepEqual((await elsewhere(p)).err, 'ENOENT');
+      assert.equal((await sim.stats()).mutations, 2, 'sent once');
+    } finally {
+      await p.stop();
+    }
+    assert.deepEqual(lines(sh("ls 'groups/Held Moved/users'", m.dir)), [MEMBERS[1]]);
+    run("rmdir 'groups/Held Moved'", m.dir);
+  });
+
+  test('a remover that renames the group through its name file, then removes it: the rename and the delete alone', async () => {
+    const { t, p } = await heldRemoval();
+    try {
+      assert.deepEqual(await p.ask({ op: 'write', path: `groups/${HELD}/name`, data: 'Held Gone\n' }), {});
+      assert.deepEqual(await p.ask({ op: 'rmdir', path: 'groups/Held Gone' }), {});
+      assert.deepEqual((await elsewhere(p)).err, 'ENOENT');
+    } finally {
+      await p.stop();
+    }
+    const st = await sim.stats();
+    assert.deepEqual(MUTS(st), { groupUpdate: 1, groupDelete: 1 }, 'no removal sent');
+    assert.equal(st.mutations, 2);
+    await assertChanges(sim, t, [`-groups ${HELD}`]);
   });
 });
 
