@@ -659,11 +659,7 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 		ll->se = fuse_session_new(args, ll_calls(ll, &ll_ops),
 					  sizeof(ll_ops), ll);
 	if (!ll->se) {
-		inodes_free(ll->nodes);
-		pthread_mutex_destroy(&ll->snap_lock);
-		pthread_mutex_destroy(&ll->lookers_lock);
-		pthread_mutex_destroy(&ll->calls_lock);
-		free(ll);
+		tgfs_ll_free(ll);
 		return NULL;
 	}
 	return ll;
@@ -733,7 +729,8 @@ void tgfs_ll_free(struct ll *ll)
 {
 	if (!ll)
 		return;
-	fuse_session_destroy(ll->se);
+	if (ll->se)
+		fuse_session_destroy(ll->se);
 	inodes_free(ll->nodes);
 	for (size_t i = 0; i < SNAPS; i++)
 		free(ll->snaps[i].buf);
