@@ -148,22 +148,11 @@ static enum tg_err take_extra(struct tg_api *api, unsigned first,
 		api_note_size(api, x->kind, has_next || total > (long)first);
 	if (err == TG_OK && !has_next && total <= (long)first &&
 	    (!l.npending || l.partial)) {
-		if (l.npending) {
-			struct tg_pending *p = malloc(sizeof(*p));
-
-			if (!p) {
-				err = TG_ENOMEM;
-				goto out;
-			}
-			*p = (struct tg_pending){ x->kind, first, l.pending,
-						  l.npending };
-			l.pending = NULL;
-			l.npending = 0;
-			x->pending = p;
-		}
-		x->whole = true;
+		if (l.npending && !(x->pending = lister_take_pending(&l)))
+			err = TG_ENOMEM;
+		else
+			x->whole = true;
 	}
-out:
 	lister_release(&l);
 	if (!x->whole)
 		tg_list_release(&x->list);

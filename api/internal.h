@@ -392,6 +392,11 @@ enum tg_err lister_complete(struct lister *l) TG_WARN_UNUSED;
  * fail. */
 void lister_release(struct lister *l);
 
+/* @l's pending nodes, with its kind and first, moved into a new struct
+ * tg_pending that the caller owns (tg_pending_free); @l is left none.
+ * NULL when out of memory, @l as it was. */
+struct tg_pending *lister_take_pending(struct lister *l);
+
 /*
  * A growable buffer with a hard cap (as curl's dynbuf).  s is always
  * NUL-terminated once anything was added.  buf_add fails (false) past

@@ -300,6 +300,18 @@ void lister_release(struct lister *l)
 	l->npending = 0;
 }
 
+struct tg_pending *lister_take_pending(struct lister *l)
+{
+	struct tg_pending *p = malloc(sizeof(*p));
+
+	if (!p)
+		return NULL;
+	*p = (struct tg_pending){ l->kind, l->first, l->pending, l->npending };
+	l->pending = NULL;
+	l->npending = 0;
+	return p;
+}
+
 void tg_pending_free(struct tg_pending *p)
 {
 	struct lister l;

@@ -489,17 +489,8 @@ enum tg_err tg_api_list_with(struct tg_api *api, const struct tg_kind *kind,
 	err = follow_cursor(&l, NULL, NULL, NULL, has_next, cursor,
 			    sizeof(cursor));
 	if (err == TG_OK && l.npending && l.partial) {
-		struct tg_pending *p = malloc(sizeof(*p));
-
-		if (!p) {
+		if (!(*pending = lister_take_pending(&l)))
 			err = TG_ENOMEM;
-			goto out;
-		}
-		*p = (struct tg_pending){ kind, l.first, l.pending,
-					  l.npending };
-		l.pending = NULL;
-		l.npending = 0;
-		*pending = p;
 	} else if (err == TG_OK && l.npending) {
 		err = lister_complete(&l);
 	}

@@ -69,17 +69,24 @@ struct tg_window *window_of(struct tg_windows *ws, const void *key,
 	return w;
 }
 
+/* Starts @w, when not yet, at @pages (within its most).  window_lock
+ * held. */
+static void window_start(struct tg_window *w, unsigned pages)
+{
+	if (w->pages)
+		return;
+	if (!w->most)
+		w->most = TG_WINDOW_MOST;
+	w->pages = clamp(pages) < w->most ? clamp(pages) : w->most;
+	w->thresh = w->most;
+}
+
 unsigned window_pages(struct tg_window *w, unsigned start)
 {
 	unsigned n;
 
 	pthread_mutex_lock(&window_lock);
-	if (!w->pages) {
-		if (!w->most)
-			w->most = TG_WINDOW_MOST;
-		w->pages = clamp(start) < w->most ? clamp(start) : w->most;
-		w->thresh = w->most;
-	}
+	window_start(w, start);
 	n = w->pages;
 	pthread_mutex_unlock(&window_lock);
 	return n;
@@ -89,12 +96,7 @@ void window_answered(struct tg_window *w, unsigned asked,
 		     enum window_signal sig)
 {
 	pthread_mutex_lock(&window_lock);
-	if (!w->pages) {
-		if (!w->most)
-			w->most = TG_WINDOW_MOST;
-		w->pages = clamp(asked) < w->most ? clamp(asked) : w->most;
-		w->thresh = w->most;
-	}
+	window_start(w, asked);
 	switch (sig) {
 	case WIN_FAST:
 		if (asked < w->pages)

@@ -139,16 +139,24 @@ struct tg_cache *tg_cache_new(unsigned ttl_s, size_t max_bytes)
 	return c;
 }
 
+/* @e's value, if any, no longer its (its readers may keep it) nor
+ * counted.  Table write lock held. */
+static void entry_unref(struct tg_cache *c, struct entry *e)
+{
+	if (e->ref) {
+		c->bytes -= e->ref->bytes;
+		e->ref->entry = NULL;
+		tg_cache_put(e->ref);
+		e->ref = NULL;
+	}
+}
+
 /* Removes @e from the table and frees it.  Table write lock held; no
  * flight may be running on it. */
 static void entry_drop(struct tg_cache *c, struct entry *e)
 {
 	HASH_DEL(c->table, e);
-	if (e->ref) {
-		c->bytes -= e->ref->bytes;
-		e->ref->entry = NULL;
-		tg_cache_put(e->ref);
-	}
+	entry_unref(c, e);
 	walk_put(e->walk);
 	free(e->key);
 	free(e);
@@ -317,11 +325,7 @@ static struct entry *entry_new(struct tg_cache *c, const char *key)
 static void entry_store(struct tg_cache *c, struct entry *e,
 			struct tg_cache_ref *ref)
 {
-	if (e->ref) {
-		c->bytes -= e->ref->bytes;
-		e->ref->entry = NULL;
-		tg_cache_put(e->ref);
-	}
+	entry_unref(c, e);
 	e->ref = ref;
 	ref->entry = e;
 	e->filled = e->used = now_mono();
@@ -456,6 +460,24 @@ bool tg_cache_peek(struct tg_cache *c, const char *key,
 	return hit;
 }
 
+/* Makes @val @e's value, in @nref (zeroed, not yet shared), with the
+ * age of the value it replaces, which @e must have.  Table write lock
+ * held. */
+static void entry_swap(struct tg_cache *c, struct entry *e,
+		       struct tg_cache_ref *nref,
+		       const struct tg_cache_fill *val)
+{
+	nref->val = val->val;
+	nref->bytes = val->bytes;
+	nref->free_val = val->free_val;
+	nref->refs = 1;
+	nref->filled = e->ref->filled; /* its age is kept */
+	entry_unref(c, e);
+	e->ref = nref;
+	nref->entry = e;
+	c->bytes += nref->bytes;
+}
+
 bool tg_cache_replace(struct tg_cache *c, const char *key,
 		      struct tg_cache_fill *val)
 {
@@ -469,17 +491,7 @@ bool tg_cache_replace(struct tg_cache *c, const char *key,
 	c->gen++;
 	HASH_FIND_STR(c->table, key, e);
 	if (e && e->ref) {
-		nref->val = val->val;
-		nref->bytes = val->bytes;
-		nref->free_val = val->free_val;
-		nref->refs = 1;
-		nref->filled = e->ref->filled; /* its age is kept */
-		c->bytes -= e->ref->bytes;
-		e->ref->entry = NULL;
-		tg_cache_put(e->ref);
-		e->ref = nref;
-		nref->entry = e;
-		c->bytes += nref->bytes;
+		entry_swap(c, e, nref, val);
 		done = true;
 	}
 	pthread_rwlock_unlock(&c->lock);
@@ -553,17 +565,7 @@ void tg_cache_update_prefix(struct tg_cache *c, const char *prefix,
 			entry_drop(c, e);
 			continue;
 		}
-		nref->val = out.val;
-		nref->bytes = out.bytes;
-		nref->free_val = out.free_val;
-		nref->refs = 1;
-		nref->filled = e->ref->filled;
-		c->bytes -= e->ref->bytes;
-		e->ref->entry = NULL;
-		tg_cache_put(e->ref);
-		e->ref = nref;
-		nref->entry = e;
-		c->bytes += nref->bytes;
+		entry_swap(c, e, nref, &out);
 	}
 	pthread_rwlock_unlock(&c->lock);
 }

@@ -52,8 +52,8 @@ struct tg_cache_stats {
 /* ttl_s 0 means every lookup fills; max_bytes 0 means no bound.
  * Returns NULL on allocation failure. */
 struct tg_cache *tg_cache_new(unsigned ttl_s, size_t max_bytes);
-/* Frees the cache.  No call may be running; references handed out must
- * all have been put back. */
+/* Frees the cache (NULL: nothing).  No call may be running; references
+ * handed out must all have been put back. */
 void tg_cache_free(struct tg_cache *c);
 
 /*

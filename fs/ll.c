@@ -49,6 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "inodes.h"
 #include "inval.h"
@@ -566,8 +568,6 @@ static void ll_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-bool tgfs_want_parallel_dirops;
-
 static void ll_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct ll *ll = userdata;
@@ -578,7 +578,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 	 * wait on the API, and one slow page must not stall the others. */
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) {
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
-		tgfs_want_parallel_dirops = true;
+		ll->want_parallel_dirops = true;
 	}
 	/* READDIRPLUS: a walk's lstats need no LOOKUP each (lldir.c). */
 	conn->want |= conn->capable & (FUSE_CAP_READDIRPLUS |
@@ -659,11 +659,7 @@ struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf)
 		ll->se = fuse_session_new(args, ll_calls(ll, &ll_ops),
 					  sizeof(ll_ops), ll);
 	if (!ll->se) {
-		inodes_free(ll->nodes);
-		pthread_mutex_destroy(&ll->snap_lock);
-		pthread_mutex_destroy(&ll->lookers_lock);
-		pthread_mutex_destroy(&ll->calls_lock);
-		free(ll);
+		tgfs_ll_free(ll);
 		return NULL;
 	}
 	return ll;
@@ -674,11 +670,67 @@ struct fuse_session *tgfs_ll_session(struct ll *ll)
 	return ll->se;
 }
 
+/*
+ * libfuse before 3.16 (Debian 12 has 3.14) takes FUSE_CAP_PARALLEL_DIROPS
+ * in conn->want but never sets FUSE_PARALLEL_DIROPS in its INIT reply
+ * (libfuse pull request #861), so the kernel runs one lookup at a time in
+ * a folder: four cats of four devices waited for each other's requests.
+ * The session's writes go through here, and the first one, the INIT
+ * reply (a fuse_out_header, then a fuse_init_out whose fourth 32-bit word
+ * is flags), gets the bit that .init asked for.  libfuse hands these
+ * callbacks the session's userdata (se->userdata, as fuse_req_userdata):
+ * the struct ll.
+ */
+#define KERNEL_INIT_PARALLEL_DIROPS (1u << 18)
+
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	(void)userdata;
+	return read(fd, buf, len);
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count,
+			 void *userdata)
+{
+	struct ll *ll = userdata;
+
+	if (!__atomic_exchange_n(&ll->init_reply_seen, true,
+				 __ATOMIC_ACQ_REL) &&
+	    ll->want_parallel_dirops && count >= 2 &&
+	    iov[0].iov_len == 16 && iov[1].iov_len >= 16) {
+		const int32_t *head = iov[0].iov_base; /* len, error, unique */
+		uint32_t *init = iov[1].iov_base;
+
+		if (head[1] == 0 && init[0] == 7)
+			init[3] |= KERNEL_INIT_PARALLEL_DIROPS;
+	}
+	return writev(fd, iov, count);
+}
+
+static const struct fuse_custom_io session_io = {
+	.read = io_read,
+	.writev = io_writev,
+};
+
+int tgfs_ll_mount(struct ll *ll, const char *mountpoint)
+{
+	if (fuse_session_mount(ll->se, mountpoint) != 0)
+		return -1;
+	if (fuse_version() < 316 &&
+	    fuse_session_custom_io(ll->se, &session_io,
+				   fuse_session_fd(ll->se)) != 0) {
+		fuse_session_unmount(ll->se);
+		return -1;
+	}
+	return 0;
+}
+
 void tgfs_ll_free(struct ll *ll)
 {
 	if (!ll)
 		return;
-	fuse_session_destroy(ll->se);
+	if (ll->se)
+		fuse_session_destroy(ll->se);
 	inodes_free(ll->nodes);
 	for (size_t i = 0; i < SNAPS; i++)
 		free(ll->snaps[i].buf);

@@ -68,6 +68,10 @@ struct ll {
 	/* ll.c's operations, and the same made user calls (ll_calls) */
 	const struct fuse_lowlevel_ops *inner;
 	struct fuse_lowlevel_ops outer;
+	/* libfuse < 3.16 (ll.c, io_writev): .init asked for parallel
+	 * lookups in a folder; the INIT reply went out (atomic). */
+	bool want_parallel_dirops;
+	bool init_reply_seen;
 };
 
 /*

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -110,46 +109,6 @@ static int take_source(struct options *o, const char *src)
 }
 
 /*
- * libfuse before 3.16 (Debian 12 has 3.14) takes FUSE_CAP_PARALLEL_DIROPS
- * in conn->want but never sets FUSE_PARALLEL_DIROPS in its INIT reply
- * (libfuse pull request #861), so the kernel runs one lookup at a time in
- * a folder: four cats of four devices waited for each other's requests.
- * The session's writes go through here, and the first one, the INIT
- * reply (a fuse_out_header, then a fuse_init_out whose fourth 32-bit word
- * is flags), gets the bit that .init asked for.
- */
-#define KERNEL_INIT_PARALLEL_DIROPS (1u << 18)
-
-static bool init_reply_seen;
-
-static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
-{
-	(void)userdata;
-	return read(fd, buf, len);
-}
-
-static ssize_t io_writev(int fd, struct iovec *iov, int count,
-			 void *userdata)
-{
-	(void)userdata;
-	if (!__atomic_exchange_n(&init_reply_seen, true, __ATOMIC_ACQ_REL) &&
-	    tgfs_want_parallel_dirops && count >= 2 &&
-	    iov[0].iov_len == 16 && iov[1].iov_len >= 16) {
-		const int32_t *head = iov[0].iov_base; /* len, error, unique */
-		uint32_t *init = iov[1].iov_base;
-
-		if (head[1] == 0 && init[0] == 7)
-			init[3] |= KERNEL_INIT_PARALLEL_DIROPS;
-	}
-	return writev(fd, iov, count);
-}
-
-static const struct fuse_custom_io session_io = {
-	.read = io_read,
-	.writev = io_writev,
-};
-
-/*
  * Serves the kernel's first request (INIT) here, from a buffer freed
  * after it.  libfuse sizes its receive buffers from max_write only once
  * INIT is done (ll.c's .init sets 128 KiB): the workers that start before
@@ -231,11 +190,8 @@ static int serve(struct fuse_args *args, struct tgfs_config *conf)
 	se = tgfs_ll_session(ll);
 	if (!api_answers(&conf->api, &conf->checked))
 		goto out_destroy;
-	if (fuse_session_mount(se, co.mountpoint) != 0)
+	if (tgfs_ll_mount(ll, co.mountpoint) != 0)
 		goto out_destroy;
-	if (fuse_version() < 316 &&
-	    fuse_session_custom_io(se, &session_io, fuse_session_fd(se)) != 0)
-		goto out_unmount;
 	if (fuse_daemonize(co.foreground) != 0)
 		goto out_unmount;
 	if (!co.foreground)

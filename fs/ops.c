@@ -72,20 +72,14 @@ void tgfs_free(struct tgfs *fs)
 	/* What is still held is sent while the API and the queue run. */
 	holds_free(fs->holds);
 	fs->holds = NULL;
-	if (fs->inval)
-		inval_stop(fs->inval);
-	if (fs->kcache)
-		kcache_free(fs->kcache);
-	if (fs->cache)
-		tg_cache_free(fs->cache);
-	if (fs->api)
-		tg_api_free(fs->api);
-	if (fs->seen)
-		seen_close(fs->seen);
-	if (fs->scratch)
-		scratch_free(fs->scratch);
-	if (fs->drafts)
-		draft_store_free(fs->drafts);
+	/* Each of these takes NULL (a tgfs_new that failed half way). */
+	inval_stop(fs->inval);
+	kcache_free(fs->kcache);
+	tg_cache_free(fs->cache);
+	tg_api_free(fs->api);
+	seen_close(fs->seen);
+	scratch_free(fs->scratch);
+	draft_store_free(fs->drafts);
 	removals_free(fs->removals);
 	versions_free(fs->versions);
 	secrets_free(fs);

@@ -20,7 +20,7 @@
 struct scratch_store;
 
 /* A new empty store, or NULL when out of memory.  Free it with
- * scratch_free(), which frees its files too. */
+ * scratch_free(), which frees its files too (NULL: nothing). */
 struct scratch_store *scratch_new(void);
 void scratch_free(struct scratch_store *s);
 

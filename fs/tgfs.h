@@ -55,11 +55,12 @@ void tgfs_free(struct tgfs *fs);
 struct ll;
 struct ll *tgfs_ll_new(struct fuse_args *args, struct tgfs_config *conf);
 struct fuse_session *tgfs_ll_session(struct ll *ll);
+/* fuse_session_mount on @mountpoint; with a libfuse before 3.16, also
+ * routes the session's I/O through ll.c, so that the kernel hears that
+ * lookups in one folder may run at once.  0, or -1 (said by libfuse)
+ * with nothing left mounted.  Before the session's loop, one thread. */
+int tgfs_ll_mount(struct ll *ll, const char *mountpoint);
 void tgfs_ll_free(struct ll *ll);
-
-/* Set by .init when the kernel offers parallel lookups and readdirs in
- * one folder and we asked for them (main.c makes sure the kernel hears). */
-extern bool tgfs_want_parallel_dirops;
 
 /* ------------------------------------------------------------------ */
 /* Names (pure functions, unit-tested)                                 */

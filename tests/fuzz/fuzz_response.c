@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "../../api/internal.h"
+#include "../unit/canned.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -107,10 +108,7 @@ enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
 
 	(void)h;
 	(void)fresh;
-	memset(out, 0, sizeof(*out));
-	out->retry_after = -1;
-	if (err && errsz)
-		err[0] = '\0';
+	canned_begin(out, err, errsz);
 	check_request(body);
 	m = answers_len ? next_marker(answers, end) : NULL;
 	if (!m) {
@@ -171,8 +169,6 @@ enum op_type { OP_LIST, OP_LOOKUP, OP_CHECK, OP_MUTATE, OP_UPDATE, OP_CREATE };
 
 /* What the client is asked for (ids of the simulator's "small" tenant, so
  * the seeds could be recorded from it). */
-static const char *endpoint = "http://127.0.0.1:9/api/graphql/";
-static const char *token = "fuzz";
 static const char *lookup_name = "prod-db";
 static const char *lookup_id = "RGV2aWNlOjYyMDIzMA==";
 static const char *update_id = "UmVzb3VyY2U6NzY4MTcw";
@@ -381,19 +377,13 @@ static void run_update(struct tg_api *api, const struct tg_kind *k)
 
 static void run(const struct op *op, unsigned page, unsigned batch)
 {
-	struct tg_api_config cfg = {
-		.url = endpoint,
-		.token = token,
-		.page_size = page,
-		.batch_pages = batch,
-		.retries = 2,
-		.max_wait_s = 30,
-		.max_wait_set = true,
-	};
-	struct tg_api *api = tg_api_new(&cfg);
+	struct tg_api_config cfg = canned_config(page, batch);
+	struct tg_api *api;
 	struct tg_list list;
 	enum tg_err err;
 
+	cfg.max_wait_s = 30;
+	api = tg_api_new(&cfg);
 	FZ_CHECK(api, "tg_api_new");
 	switch (op->type) {
 	case OP_CHECK: {

@@ -106,7 +106,7 @@ for t in $targets; do
 	[ -f "$here/fuzz_$t.c" ] || { echo "run.sh: no target $t" >&2; exit 2; }
 	compile "$here/fuzz_$t.c" "$build/obj/fuzz_$t.o" \
 		"-fsanitize=fuzzer-no-link -Wall -Wextra -Wno-missing-field-initializers -DFUZZ_TENANT_FILE=\"$here/tenant.json\"" \
-		"$top/api $top/cache $top/fs $here"
+		"$top/api $top/cache $top/fs $here $top/tests/unit/canned.h"
 	# shellcheck disable=SC2086,SC2046
 	$CC $san -fsanitize=fuzzer "$build/obj/fuzz_$t.o" $(extra "$t") $(wraps "$t") \
 		"$build/libtgfs.a" "$build/libtgcache.a" "$build/libtgapi.a" \

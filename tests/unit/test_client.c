@@ -23,19 +23,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "../../api/internal.h"
-
-struct canned {
-	enum tg_err err;
-	long status;
-	long retry_after;
-	const char *body;
-};
-
-static struct canned replies[32];
-static size_t nreplies, next_reply;
-static char *sent[32];
-static size_t nsent;
+#include "canned.h"
 
 /* Answers by content, for requests sent from several threads at once. */
 static pthread_mutex_t wrap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,8 +44,7 @@ static enum tg_err respond(const char *body, struct http_resp *out)
 	bool ok;
 
 	pthread_mutex_lock(&wrap_lock);
-	if (nsent < 32)
-		sent[nsent++] = strdup(body);
+	(void)canned_keep(body); /* nothing asserted off the main thread */
 	inflight++;
 	if (inflight > max_inflight)
 		max_inflight = inflight;
@@ -83,47 +70,9 @@ static enum tg_err respond(const char *body, struct http_resp *out)
 	return ok ? TG_OK : TG_ENOMEM;
 }
 
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz);
-
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz)
-{
-	const struct canned *c;
-
-	(void)h;
-	(void)fresh;
-	memset(out, 0, sizeof(*out));
-	out->retry_after = -1;
-	if (err && errsz)
-		err[0] = '\0';
-	if (responder)
-		return respond(body, out);
-	assert_true(nsent < 32);
-	sent[nsent++] = strdup(body);
-	assert_true(next_reply < nreplies);
-	c = &replies[next_reply++];
-	if (c->err != TG_OK) {
-		snprintf(err, errsz, "canned failure");
-		return c->err;
-	}
-	out->status = c->status;
-	out->retry_after = c->retry_after;
-	if (c->body)
-		assert_true(buf_add(&out->body, c->body, strlen(c->body)));
-	return TG_OK;
-}
-
-static void reply(long status, const char *body)
-{
-	replies[nreplies++] = (struct canned){ TG_OK, status, -1, body };
-}
-
 static int setup(void **state)
 {
-	(void)state;
-	nreplies = next_reply = nsent = 0;
-	responder = NULL;
+	canned_setup(state);
 	inflight = max_inflight = want_inflight = 0;
 	released = false;
 	call_returned = false;
@@ -132,28 +81,21 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+/* Answers each request by @fn, from any thread (respond). */
+static void answer_by(const char *(*fn)(const char *body, long *status))
 {
-	(void)state;
-	for (size_t i = 0; i < nsent; i++)
-		free(sent[i]);
-	return 0;
+	responder = fn;
+	canned.responder = respond;
 }
 
 static struct tg_api *client_at(unsigned page, unsigned batch,
 				unsigned concurrency)
 {
-	struct tg_api_config cfg = {
-		.concurrency = concurrency,
-		.url = "http://127.0.0.1:1/api/graphql/",
-		.token = "t",
-		.page_size = page,
-		.batch_pages = batch,
-		.retries = 2,
-		.max_wait_s = 5,
-		.max_wait_set = true,
-	};
-	struct tg_api *api = tg_api_new(&cfg);
+	struct tg_api_config cfg = canned_config(page, batch);
+	struct tg_api *api;
+
+	cfg.concurrency = concurrency;
+	api = tg_api_new(&cfg);
 
 	assert_non_null(api);
 	return api;
@@ -162,14 +104,6 @@ static struct tg_api *client_at(unsigned page, unsigned batch,
 static struct tg_api *client(unsigned page, unsigned batch)
 {
 	return client_at(page, batch, 1);
-}
-
-static const struct tg_kind *kind(const char *dir)
-{
-	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
-
-	assert_non_null(k);
-	return k;
 }
 
 /* A page of networks named n<from>..n<to-1>, as alias @alias. */
@@ -204,7 +138,7 @@ static void reply_one_network(void)
 
 	snprintf(b, sizeof(b), "{\"data\":{%s}}",
 		 net_page("p0", 0, 1, 1, false, "x"));
-	reply(200, b);
+	canned_reply(200, b);
 }
 
 /* base64("arrayconnection:1") and friends, as the API makes them. */
@@ -224,9 +158,9 @@ static void test_list_batches_remaining_pages_as_aliases(void **state)
 	snprintf(b2, sizeof(b2), "{\"data\":{%s,%s}}",
 		 net_page("p0", 2, 4, 5, true, CUR3),
 		 net_page("p1", 4, 5, 5, false, "YXJyYXljb25uZWN0aW9uOjQ="));
-	reply(200, b1);
-	reply(200, b2);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	canned_reply(200, b1);
+	canned_reply(200, b2);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 5);
 	for (size_t i = 0; i < 5; i++) {
 		char want[8];
@@ -234,12 +168,12 @@ static void test_list_batches_remaining_pages_as_aliases(void **state)
 		snprintf(want, sizeof(want), "n%zu", i);
 		assert_string_equal(l.items[i].name, want);
 	}
-	assert_int_equal(nsent, 2);
-	assert_non_null(strstr(sent[0], "first: 2"));
-	assert_null(strstr(sent[0], "after"));
+	assert_int_equal(canned.nsent, 2);
+	assert_non_null(strstr(canned.sent[0], "first: 2"));
+	assert_null(strstr(canned.sent[0], "after"));
 	/* Pages 2 and 3 in one request, addressed by offset cursors. */
-	assert_non_null(strstr(sent[1], "p0: remoteNetworks(first: 2, after: \\\"" CUR1));
-	assert_non_null(strstr(sent[1], "p1: remoteNetworks(first: 2, after: \\\"" CUR3));
+	assert_non_null(strstr(canned.sent[1], "p0: remoteNetworks(first: 2, after: \\\"" CUR1));
+	assert_non_null(strstr(canned.sent[1], "p1: remoteNetworks(first: 2, after: \\\"" CUR3));
 	tg_list_release(&l);
 	tg_api_free(api);
 }
@@ -257,12 +191,12 @@ static void test_list_batch_size_is_bounded(void **state)
 		 net_page("p0", 2, 4, 6, true, CUR3));
 	snprintf(b[2], sizeof(b[2]), "{\"data\":{%s}}",
 		 net_page("p0", 4, 6, 6, false, CUR5));
-	reply(200, b[0]);
-	reply(200, b[1]);
-	reply(200, b[2]);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	canned_reply(200, b[0]);
+	canned_reply(200, b[1]);
+	canned_reply(200, b[2]);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 6);
-	assert_int_equal(nsent, 3);
+	assert_int_equal(canned.nsent, 3);
 	tg_list_release(&l);
 	tg_api_free(api);
 }
@@ -278,11 +212,11 @@ static void test_list_follows_opaque_cursors_one_by_one(void **state)
 		 net_page("p0", 0, 2, 3, true, "opaque1"));
 	snprintf(b2, sizeof(b2), "{\"data\":{%s}}",
 		 net_page("p0", 2, 3, 3, false, "opaque2"));
-	reply(200, b1);
-	reply(200, b2);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	canned_reply(200, b1);
+	canned_reply(200, b2);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 3);
-	assert_non_null(strstr(sent[1], "after: \\\"opaque1"));
+	assert_non_null(strstr(canned.sent[1], "after: \\\"opaque1"));
 	tg_list_release(&l);
 	tg_api_free(api);
 }
@@ -294,15 +228,16 @@ static void test_refused_page_size_is_halved_once_and_kept(void **state)
 	char b[9000];
 
 	(void)state;
-	reply(200, "{\"errors\":[{\"message\":\"Requesting 100 records on the "
-		   "`remoteNetworks` connection exceeds the `first` limit of "
-		   "50 records.\",\"path\":[\"p0\"]}],\"data\":null}");
+	canned_reply(
+	    200, "{\"errors\":[{\"message\":\"Requesting 100 records on the "
+		 "`remoteNetworks` connection exceeds the `first` limit of "
+		 "50 records.\",\"path\":[\"p0\"]}],\"data\":null}");
 	snprintf(b, sizeof(b), "{\"data\":{%s}}",
 		 net_page("p0", 0, 2, 2, false, CUR1));
-	reply(200, b);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	canned_reply(200, b);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 2);
-	assert_non_null(strstr(sent[1], "first: 50"));
+	assert_non_null(strstr(canned.sent[1], "first: 50"));
 	assert_int_equal(tg_api_page_size(api), 50);
 	tg_list_release(&l);
 	tg_api_free(api);
@@ -315,10 +250,10 @@ static void test_rate_limit_is_waited_out(void **state)
 	struct tg_list l;
 
 	(void)state;
-	replies[nreplies++] = (struct canned){ TG_OK, 429, 1,
-		"{\"errors\":[{\"message\":\"429 Too Many Requests\"}]}" };
+	canned_reply_after(
+	    429, 1, "{\"errors\":[{\"message\":\"429 Too Many Requests\"}]}");
 	reply_one_network();
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	tg_api_get_stats(api, &st);
 	assert_int_equal(st.rate_limited, 1);
@@ -333,8 +268,9 @@ static void test_rate_limit_past_max_wait_fails(void **state)
 	struct tg_list l;
 
 	(void)state;
-	replies[nreplies++] = (struct canned){ TG_OK, 429, 3600, "{}" };
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_ERATE);
+	canned_reply_after(429, 3600, "{}");
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_ERATE);
 	assert_int_equal(l.n, 0);
 	tg_api_free(api);
 }
@@ -346,10 +282,10 @@ static void test_reads_retry_5xx_drops_and_broken_bodies(void **state)
 	struct tg_list l;
 
 	(void)state;
-	reply(503, "oops");
-	replies[nreplies++] = (struct canned){ TG_ENET, 0, -1, NULL };
+	canned_reply(503, "oops");
+	canned_fail(TG_ENET);
 	reply_one_network();
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	tg_api_get_stats(api, &st);
 	assert_int_equal(st.retries, 2);
@@ -363,11 +299,13 @@ static void test_retries_are_bounded(void **state)
 	struct tg_list l;
 
 	(void)state;
-	reply(200, "{\"data\":{\"p0\":{\"edges\":[{\"node\":{\"id\":"); /* cut */
-	reply(500, "");
-	reply(200, "<!doctype html><html>sign in</html>");
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EPROTO);
-	assert_int_equal(nsent, 3); /* one try and two retries */
+	canned_reply(
+	    200, "{\"data\":{\"p0\":{\"edges\":[{\"node\":{\"id\":"); /* cut */
+	canned_reply(500, "");
+	canned_reply(200, "<!doctype html><html>sign in</html>");
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_EPROTO);
+	assert_int_equal(canned.nsent, 3); /* one try and two retries */
 	assert_int_equal(l.n, 0);
 	tg_api_free(api);
 }
@@ -380,16 +318,17 @@ static void test_retries_stop_at_the_calls_deadline(void **state)
 	struct tg_list l;
 
 	(void)state;
-	reply(503, "");
-	reply(503, "");
-	reply(503, "");
+	canned_reply(503, "");
+	canned_reply(503, "");
+	canned_reply(503, "");
 	/* Tries at 0 and 0.2 s; the next, after 0.4 more, would pass the
 	 * call's 0.3 s: two tries where retries=2 would make three. */
 	tg_call_start(&c, &cfg);
 	c.deadline = c.start + 0.3;
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_ESERVER);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_ESERVER);
 	tg_call_finish();
-	assert_int_equal(nsent, 2);
+	assert_int_equal(canned.nsent, 2);
 	tg_api_free(api);
 }
 
@@ -404,9 +343,10 @@ static void test_a_cancelled_call_sends_nothing(void **state)
 	(void)state;
 	tg_call_start(&c, &cfg);
 	tg_call_cancel(&c);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EINTR);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_EINTR);
 	tg_call_finish();
-	assert_int_equal(nsent, 0);
+	assert_int_equal(canned.nsent, 0);
 	tg_api_get_stats(api, &st);
 	assert_int_equal(st.failures, 0); /* the API did nothing wrong */
 	tg_api_free(api);
@@ -418,9 +358,10 @@ static void test_bad_token_is_not_retried(void **state)
 	struct tg_list l;
 
 	(void)state;
-	reply(401, "{\"errors\":[{\"message\":\"Invalid or missing API key\"}]}");
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EAUTH);
-	assert_int_equal(nsent, 1);
+	canned_reply(401, "{\"errors\":[{\"message\":\"Invalid or missing API key\"}]}");
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_EAUTH);
+	assert_int_equal(canned.nsent, 1);
 	tg_api_free(api);
 }
 
@@ -440,10 +381,10 @@ static void test_malformed_pages_are_refused(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct tg_api *api = client(2, 10);
 
-		nreplies = next_reply = 0;
-		reply(200, bad[i]);
-		assert_int_not_equal(tg_api_list(api, kind("networks"), &l),
-				     TG_OK);
+		canned_reset();
+		canned_reply(200, bad[i]);
+		assert_int_not_equal(
+		    tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 		assert_int_equal(l.n, 0);
 		tg_api_free(api);
 	}
@@ -462,8 +403,8 @@ static void test_null_nodes_are_skipped(void **state)
 		 "\"data\":{\"p0\":{\"totalCount\":2,\"pageInfo\":{\"hasNextPage\":"
 		 "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":null},"
 		 "{\"node\":{\"id\":\"UmVtb3RlTmV0d29yazox\",\"name\":\"a\"}}]}}}");
-	reply(200, b);
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	canned_reply(200, b);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	tg_list_release(&l);
 	tg_api_free(api);
@@ -473,28 +414,30 @@ static void test_nested_connections_are_completed(void **state)
 {
 	struct tg_api *api = client(2, 10);
 	struct tg_list l;
-	const struct tg_kind *groups = kind("groups");
+	const struct tg_kind *groups = canned_kind("groups");
 	int users = tg_rel_index(groups, "users");
 
 	(void)state;
-	reply(200,
-	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
-	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
-	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
-	      "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
-	      "\"users\":{\"totalCount\":5,\"pageInfo\":{\"hasNextPage\":true,"
-	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
-	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
-	reply(200,
-	      "{\"data\":{\"n0\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"u2\"}},"
-	      "{\"node\":{\"id\":\"u3\"}}]}},\"n1\":{\"users\":{\"edges\":"
-	      "[{\"node\":{\"id\":\"u4\"}}]}}}}");
+	canned_reply(
+	    200,
+	    "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	    "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	    "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	    "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
+	    "\"users\":{\"totalCount\":5,\"pageInfo\":{\"hasNextPage\":true,"
+	    "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	    "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	canned_reply(
+	    200,
+	    "{\"data\":{\"n0\":{\"users\":{\"edges\":[{\"node\":{\"id\":\"u2\"}},"
+	    "{\"node\":{\"id\":\"u3\"}}]}},\"n1\":{\"users\":{\"edges\":"
+	    "[{\"node\":{\"id\":\"u4\"}}]}}}}");
 	assert_int_equal(tg_api_list(api, groups, &l), TG_OK);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.items[0].links[users].n, 5);
 	assert_string_equal(l.items[0].links[users].ids[4], "u4");
-	assert_non_null(strstr(sent[1], "n0: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR1));
-	assert_non_null(strstr(sent[1], "n1: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR3));
+	assert_non_null(strstr(canned.sent[1], "n0: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR1));
+	assert_non_null(strstr(canned.sent[1], "n1: group(id: \\\"R3JvdXA6MQ==\\\") { users(first: 2, after: \\\"" CUR3));
 	/* object.json shows the members as a list, all five. */
 	{
 		char *buf = NULL;
@@ -517,31 +460,32 @@ static void test_partial_list_is_completed_later(void **state)
 	struct tg_api *api = client(2, 10);
 	struct tg_list l;
 	struct tg_pending *p;
-	const struct tg_kind *groups = kind("groups");
+	const struct tg_kind *groups = canned_kind("groups");
 	int users = tg_rel_index(groups, "users");
 	const char *name;
 
 	(void)state;
-	reply(200,
-	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
-	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
-	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
-	      "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
-	      "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
-	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
-	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	canned_reply(
+	    200,
+	    "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	    "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	    "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	    "\"securityPolicy\":{\"id\":\"p\",\"name\":\"P\"},"
+	    "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
+	    "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	    "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
 	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
-	assert_int_equal(nsent, 1);
+	assert_int_equal(canned.nsent, 1);
 	assert_non_null(p);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.items[0].name, "g");
 	assert_int_equal(l.items[0].links[users].n, 2);
 	name = l.items[0].name;
 
-	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
-		   "[{\"node\":{\"id\":\"u2\"}}]}}}}");
+	canned_reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+			  "[{\"node\":{\"id\":\"u2\"}}]}}}}");
 	assert_int_equal(tg_api_complete(api, &l, p), TG_OK);
-	assert_int_equal(nsent, 2);
+	assert_int_equal(canned.nsent, 2);
 	assert_ptr_equal(l.items[0].name, name);
 	assert_int_equal(l.items[0].links[users].n, 3);
 	assert_string_equal(l.items[0].links[users].ids[2], "u2");
@@ -556,16 +500,17 @@ static void test_partial_list_is_completed_later(void **state)
 	tg_list_release(&l);
 
 	/* A failed completion spends the pending pages all the same. */
-	reply(200,
-	      "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
-	      "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
-	      "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
-	      "\"securityPolicy\":null,"
-	      "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
-	      "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
-	      "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
+	canned_reply(
+	    200,
+	    "{\"data\":{\"p0\":{\"totalCount\":1,\"pageInfo\":{\"hasNextPage\":"
+	    "false,\"endCursor\":\"x\"},\"edges\":[{\"node\":{\"id\":\"R3JvdXA6MQ==\","
+	    "\"name\":\"g\",\"type\":\"MANUAL\",\"isActive\":true,"
+	    "\"securityPolicy\":null,"
+	    "\"users\":{\"totalCount\":3,\"pageInfo\":{\"hasNextPage\":true,"
+	    "\"endCursor\":\"" CUR1 "\"},\"edges\":[{\"node\":{\"id\":\"u0\"}},"
+	    "{\"node\":{\"id\":\"u1\"}}]}}}]}}}");
 	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
-	reply(200, "{\"data\":{\"n0\":{\"users\":{\"nodes\":[]}}}}");
+	canned_reply(200, "{\"data\":{\"n0\":{\"users\":{\"nodes\":[]}}}}");
 	assert_int_equal(tg_api_complete(api, &l, p), TG_EPROTO);
 	assert_int_equal(l.items[0].links[users].n, 2);
 	tg_list_release(&l);
@@ -592,23 +537,23 @@ static void test_one_object_of_a_partial_list_is_completed_alone(void **state)
 	struct tg_api *api = client(2, 10);
 	struct tg_list l;
 	struct tg_pending *p;
-	const struct tg_kind *groups = kind("groups");
+	const struct tg_kind *groups = canned_kind("groups");
 	int users = tg_rel_index(groups, "users");
 
 	(void)state;
-	reply(200, TWO_PARTIAL_GROUPS);
+	canned_reply(200, TWO_PARTIAL_GROUPS);
 	assert_int_equal(tg_api_list_partial(api, groups, &l, &p), TG_OK);
 	assert_true(tg_pending_has(p, "R3JvdXA6Mg=="));
 	assert_true(tg_pending_has(p, "R3JvdXA6MQ=="));
 
 	/* g2 alone: one request naming g2 only. */
-	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
-		   "[{\"node\":{\"id\":\"b2\"}}]}}}}");
+	canned_reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+			  "[{\"node\":{\"id\":\"b2\"}}]}}}}");
 	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6Mg=="),
 			 TG_OK);
-	assert_int_equal(nsent, 2);
-	assert_non_null(strstr(sent[1], "R3JvdXA6Mg=="));
-	assert_null(strstr(sent[1], "R3JvdXA6MQ=="));
+	assert_int_equal(canned.nsent, 2);
+	assert_non_null(strstr(canned.sent[1], "R3JvdXA6Mg=="));
+	assert_null(strstr(canned.sent[1], "R3JvdXA6MQ=="));
 	assert_int_equal(l.items[1].links[users].n, 3);
 	assert_string_equal(l.items[1].links[users].ids[2], "b2");
 	assert_int_equal(l.items[0].links[users].n, 2);
@@ -619,14 +564,14 @@ static void test_one_object_of_a_partial_list_is_completed_alone(void **state)
 	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6Mg=="),
 			 TG_OK);
 	assert_int_equal(tg_api_complete_one(api, &l, p, "nope"), TG_OK);
-	assert_int_equal(nsent, 2);
+	assert_int_equal(canned.nsent, 2);
 
 	/* g1, the last: pending is then empty. */
-	reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
-		   "[{\"node\":{\"id\":\"a2\"}}]}}}}");
+	canned_reply(200, "{\"data\":{\"n0\":{\"users\":{\"edges\":"
+			  "[{\"node\":{\"id\":\"a2\"}}]}}}}");
 	assert_int_equal(tg_api_complete_one(api, &l, p, "R3JvdXA6MQ=="),
 			 TG_OK);
-	assert_int_equal(nsent, 3);
+	assert_int_equal(canned.nsent, 3);
 	assert_int_equal(l.items[0].links[users].n, 3);
 	assert_true(tg_pending_empty(p));
 	tg_pending_free(p);
@@ -640,21 +585,24 @@ static void test_lookup_by_id_and_unknown_id(void **state)
 	struct tg_list l;
 
 	(void)state;
-	reply(200, "{\"data\":{\"o\":{\"id\":\"RGV2aWNlOjE=\",\"name\":\"mac\","
-		   "\"user\":{\"id\":\"VXNlcjox\",\"email\":\"a@b\"},"
-		   "\"activeState\":\"ACTIVE\",\"isTrusted\":true,"
-		   "\"deviceType\":\"LAPTOP\"}}}");
-	reply(200, "{\"data\":{\"o\":null}}");
-	assert_int_equal(tg_api_lookup(api, kind("devices"), "RGV2aWNlOjE=",
-				       &l), TG_OK);
+	canned_reply(
+	    200, "{\"data\":{\"o\":{\"id\":\"RGV2aWNlOjE=\",\"name\":\"mac\","
+		 "\"user\":{\"id\":\"VXNlcjox\",\"email\":\"a@b\"},"
+		 "\"activeState\":\"ACTIVE\",\"isTrusted\":true,"
+		 "\"deviceType\":\"LAPTOP\"}}}");
+	canned_reply(200, "{\"data\":{\"o\":null}}");
+	assert_int_equal(
+	    tg_api_lookup(api, canned_kind("devices"), "RGV2aWNlOjE=", &l),
+	    TG_OK);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.items[0].id, "RGV2aWNlOjE=");
 	tg_list_release(&l);
-	assert_int_equal(tg_api_lookup(api, kind("devices"), "RGV2aWNlOjk=",
-				       &l), TG_OK);
+	assert_int_equal(
+	    tg_api_lookup(api, canned_kind("devices"), "RGV2aWNlOjk=", &l),
+	    TG_OK);
 	assert_int_equal(l.n, 0);
 	/* The id travels as a variable, never spliced into the query. */
-	assert_non_null(strstr(sent[0], "\"variables\":{\"v\":\"RGV2aWNlOjE=\"}"));
+	assert_non_null(strstr(canned.sent[0], "\"variables\":{\"v\":\"RGV2aWNlOjE=\"}"));
 	tg_api_free(api);
 }
 
@@ -665,11 +613,11 @@ static void test_lookup_by_name_uses_a_filter_variable(void **state)
 
 	(void)state;
 	reply_one_network();
-	assert_int_equal(tg_api_lookup(api, kind("networks"), "a\"b } x",
+	assert_int_equal(tg_api_lookup(api, canned_kind("networks"), "a\"b } x",
 				       &l), TG_OK);
 	assert_int_equal(l.n, 1);
-	assert_non_null(strstr(sent[0], "filter: {name: {eq: $v}}"));
-	assert_non_null(strstr(sent[0], "\"v\":\"a\\\"b } x\""));
+	assert_non_null(strstr(canned.sent[0], "filter: {name: {eq: $v}}"));
+	assert_non_null(strstr(canned.sent[0], "\"v\":\"a\\\"b } x\""));
 	tg_list_release(&l);
 	tg_api_free(api);
 }
@@ -677,7 +625,7 @@ static void test_lookup_by_name_uses_a_filter_variable(void **state)
 static void test_draft_create_is_one_mutation_never_retried(void **state)
 {
 	struct tg_api *api = client(100, 10);
-	const struct tg_kind *k = kind("resources");
+	const struct tg_kind *k = canned_kind("resources");
 	size_t fields[2] = { (size_t)tg_field_index(k, "name"),
 			     (size_t)tg_field_index(k, "address") };
 	char *values[2] = { "\"db\"", "\"10.0.0.5\"" };
@@ -686,36 +634,38 @@ static void test_draft_create_is_one_mutation_never_retried(void **state)
 	struct tg_result res;
 
 	(void)state;
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
-		   "\"entity\":{\"id\":\"UmVzb3VyY2U6OQ==\",\"name\":\"db\","
-		   "\"address\":{\"type\":\"IP\",\"value\":\"10.0.0.5\"},"
-		   "\"remoteNetwork\":{\"id\":\"UmVtb3RlTmV0d29yazox\","
-		   "\"name\":\"n\"},\"isActive\":true,\"isVisible\":true,"
-		   "\"isBrowserShortcutEnabled\":false,\"tags\":[]}}}}");
+	canned_reply(200,
+		     "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
+		     "\"entity\":{\"id\":\"UmVzb3VyY2U6OQ==\",\"name\":\"db\","
+		     "\"address\":{\"type\":\"IP\",\"value\":\"10.0.0.5\"},"
+		     "\"remoteNetwork\":{\"id\":\"UmVtb3RlTmV0d29yazox\","
+		     "\"name\":\"n\"},\"isActive\":true,\"isVisible\":true,"
+		     "\"isBrowserShortcutEnabled\":false,\"tags\":[]}}}}");
 	assert_int_equal(tg_api_create(api, k, fields, values, 2, rels, ids, 1,
 				       &res),
 			 TG_OK);
-	assert_int_equal(nsent, 1);
+	assert_int_equal(canned.nsent, 1);
 	/* Arguments named as each field's update names them, all as
 	 * variables of the update's types. */
-	assert_non_null(strstr(sent[0], "resourceCreate(name: $v0, "
+	assert_non_null(strstr(canned.sent[0], "resourceCreate(name: $v0, "
 					"address: $v1, remoteNetworkId: $v2)"));
-	assert_non_null(strstr(sent[0], "$v0: String!"));
-	assert_non_null(strstr(sent[0], "$v2: ID!"));
-	assert_non_null(strstr(sent[0], "\"v2\":\"UmVtb3RlTmV0d29yazox\""));
+	assert_non_null(strstr(canned.sent[0], "$v0: String!"));
+	assert_non_null(strstr(canned.sent[0], "$v2: ID!"));
+	assert_non_null(
+	    strstr(canned.sent[0], "\"v2\":\"UmVtb3RlTmV0d29yazox\""));
 	assert_string_equal(res.entity.name, "db");
 	assert_string_equal(res.entity.links[rels[0]].ids[0],
 			    "UmVtb3RlTmV0d29yazox");
 	tg_result_release(&res);
 	/* A server error is not retried: creates are not idempotent. */
-	reply(502, "bad gateway");
+	canned_reply(502, "bad gateway");
 	assert_int_not_equal(tg_api_create(api, k, fields, values, 2, rels,
 					   ids, 1, &res),
 			     TG_OK);
-	assert_int_equal(nsent, 2);
+	assert_int_equal(canned.nsent, 2);
 	/* A kind without drafts has no create of this shape. */
-	assert_int_equal(tg_api_create(api, kind("networks"), fields, values,
-				       0, NULL, NULL, 0, &res),
+	assert_int_equal(tg_api_create(api, canned_kind("networks"), fields,
+				       values, 0, NULL, NULL, 0, &res),
 			 TG_EINVAL);
 	tg_api_free(api);
 }
@@ -726,7 +676,7 @@ static void test_a_typed_resource_is_updated_through_its_own_mutation(
 	void **state)
 {
 	struct tg_api *api = client(100, 10);
-	const struct tg_kind *k = kind("resources");
+	const struct tg_kind *k = canned_kind("resources");
 	const char *node =
 		"{\"__typename\":\"SSHResource\",\"id\":\"UmVzb3VyY2U6OQ==\","
 		"\"name\":\"bastion\",\"address\":{\"type\":\"DNS\","
@@ -744,46 +694,46 @@ static void test_a_typed_resource_is_updated_through_its_own_mutation(
 	(void)state;
 	assert_int_equal(tg_object_from_json(k, node, strlen(node), &o),
 			 TG_OK);
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
-		   "\"entity\":{\"__typename\":\"SSHResource\",\"id\":"
-		   "\"UmVzb3VyY2U6OQ==\",\"name\":\"bastion\"}}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,"
+			  "\"entity\":{\"__typename\":\"SSHResource\",\"id\":"
+			  "\"UmVzb3VyY2U6OQ==\",\"name\":\"bastion\"}}}}");
 	assert_int_equal(tg_api_update(api, &o, fields, values, 2, &res),
 			 TG_OK);
-	assert_int_equal(nsent, 1);
-	assert_non_null(strstr(sent[0], "r: sshResourceUpdate(id: $id, "
+	assert_int_equal(canned.nsent, 1);
+	assert_non_null(strstr(canned.sent[0], "r: sshResourceUpdate(id: $id, "
 					"alias: $v0, isVisible: $v1)"));
-	assert_null(strstr(sent[0], "resourceUpdate("));
+	assert_null(strstr(canned.sent[0], "resourceUpdate("));
 	/* The payload's selection is valid on SSHResource: the network
 	 * resource's fields sit in a fragment inside one on Resource. */
-	assert_non_null(strstr(sent[0], "... on Resource { ... on "
+	assert_non_null(strstr(canned.sent[0], "... on Resource { ... on "
 					"NetworkResource {"));
 	tg_result_release(&res);
 	assert_int_equal(tg_api_update(api, &o, &proto, pv, 1, &res),
 			 TG_ENOTSUP);
-	assert_int_equal(nsent, 1);
+	assert_int_equal(canned.nsent, 1);
 	assert_non_null(strstr(tg_api_last_message(),
 			       "sshResourceUpdate takes no protocols"));
 	/* A one-link of the resource (ln -sfn security-policy) too. */
 	vars.obj = &o;
 	vars.t = "U2VjdXJpdHlQb2xpY3k6MQ==";
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
 	assert_int_equal(
 		tg_api_mutate(api,
 			      k->rels[tg_rel_index(k, "security-policy")].add,
 			      &vars, &res),
 		TG_OK);
-	assert_non_null(strstr(sent[1], "r: sshResourceUpdate(id: $id, "
+	assert_non_null(strstr(canned.sent[1], "r: sshResourceUpdate(id: $id, "
 					"securityPolicyId: $t)"));
 	tg_result_release(&res);
 	/* Without the object, the call is sent as the table states it. */
 	vars.obj = NULL;
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
 	assert_int_equal(
 		tg_api_mutate(api,
 			      k->rels[tg_rel_index(k, "security-policy")].add,
 			      &vars, &res),
 		TG_OK);
-	assert_non_null(strstr(sent[2], "r: resourceUpdate(id: $id, "));
+	assert_non_null(strstr(canned.sent[2], "r: resourceUpdate(id: $id, "));
 	tg_result_release(&res);
 	tg_object_release(&o);
 	tg_api_free(api);
@@ -792,7 +742,7 @@ static void test_a_typed_resource_is_updated_through_its_own_mutation(
 static void test_only_idempotent_mutations_are_retried(void **state)
 {
 	struct tg_api *api = client(100, 10);
-	const struct tg_kind *k = kind("networks");
+	const struct tg_kind *k = canned_kind("networks");
 	const struct tg_field *f = &k->fields[tg_field_index(k, "location")];
 	struct tg_vars vars = { .id = "UmVtb3RlTmV0d29yazox",
 				.v_json = "\"AWS\"" };
@@ -802,18 +752,18 @@ static void test_only_idempotent_mutations_are_retried(void **state)
 	/* A value set, its answer lost twice: sent again, and it is the
 	 * same change (the third answer is the one that counts). */
 	vars.idempotent = true;
-	reply(502, "bad gateway");
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,");
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	canned_reply(502, "bad gateway");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null,");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
 	assert_int_equal(tg_api_mutate(api, f->set, &vars, &res), TG_OK);
-	assert_int_equal(nsent, 3);
-	assert_string_equal(sent[0], sent[2]);
+	assert_int_equal(canned.nsent, 3);
+	assert_string_equal(canned.sent[0], canned.sent[2]);
 	tg_result_release(&res);
 	/* The same mutation not marked idempotent goes once. */
 	vars.idempotent = false;
-	reply(502, "bad gateway");
+	canned_reply(502, "bad gateway");
 	assert_int_equal(tg_api_mutate(api, f->set, &vars, &res), TG_ESERVER);
-	assert_int_equal(nsent, 4);
+	assert_int_equal(canned.nsent, 4);
 	tg_api_free(api);
 }
 
@@ -884,13 +834,13 @@ static void test_later_pages_go_ahead_concurrently_and_in_order(void **state)
 	struct tg_list l;
 
 	(void)state;
-	responder = nine_networks;
+	answer_by(nine_networks);
 	fault_at_cur5 = NULL;
 	want_inflight = 3;
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	/* Three of the four later requests were on the wire at once. */
 	assert_int_equal(max_inflight, 3);
-	assert_int_equal(nsent, 5);
+	assert_int_equal(canned.nsent, 5);
 	assert_int_equal(l.n, 9);
 	for (size_t i = 0; i < 9; i++) {
 		char want[8];
@@ -911,13 +861,14 @@ static void test_a_failure_ahead_fails_the_list_after_all_end(void **state)
 	struct tg_list l;
 
 	(void)state;
-	responder = nine_networks;
+	answer_by(nine_networks);
 	fault_at_cur5 = "401";
 	fault_given = false;
 	/* The last page is on the wire when the 401 comes, and answers
 	 * 300 ms after it was sent: the list must wait for it. */
 	last_page_ms = 300;
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_EAUTH);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l),
+			 TG_EAUTH);
 	pthread_mutex_lock(&wrap_lock);
 	call_returned = true;
 	pthread_mutex_unlock(&wrap_lock);
@@ -933,7 +884,7 @@ static void test_a_failure_ahead_fails_the_list_after_all_end(void **state)
 	tg_api_free(api);
 	assert_int_equal(ended_after_return, 0);
 	assert_int_equal(inflight, 0);
-	assert_int_equal(nsent, 5);
+	assert_int_equal(canned.nsent, 5);
 }
 
 static void test_an_unreadable_answer_ahead_is_sent_again(void **state)
@@ -943,10 +894,10 @@ static void test_an_unreadable_answer_ahead_is_sent_again(void **state)
 	struct tg_list l;
 
 	(void)state;
-	responder = nine_networks;
+	answer_by(nine_networks);
 	fault_at_cur5 = "{\"data\":{\"p0\":";
 	fault_given = false;
-	assert_int_equal(tg_api_list(api, kind("networks"), &l), TG_OK);
+	assert_int_equal(tg_api_list(api, canned_kind("networks"), &l), TG_OK);
 	assert_int_equal(l.n, 9);
 	tg_api_get_stats(api, &st);
 	assert_int_equal(st.requests, 6);
@@ -959,7 +910,7 @@ static void test_an_unreadable_answer_ahead_is_sent_again(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, canned_teardown)
 		T(test_list_batches_remaining_pages_as_aliases),
 		T(test_list_batch_size_is_bounded),
 		T(test_list_follows_opaque_cursors_one_by_one),

@@ -16,74 +16,18 @@
 
 #include <cmocka.h>
 
-#include "../../api/internal.h"
-
-static const char *replies[8];
-static size_t nreplies, next_reply;
-static char *sent[8];
-static size_t nsent;
-
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz);
-
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz)
-{
-	(void)h;
-	(void)fresh;
-	memset(out, 0, sizeof(*out));
-	out->retry_after = -1;
-	if (err && errsz)
-		err[0] = '\0';
-	assert_true(nsent < 8);
-	sent[nsent++] = strdup(body);
-	assert_true(next_reply < nreplies);
-	out->status = 200;
-	assert_true(buf_add(&out->body, replies[next_reply],
-			    strlen(replies[next_reply])));
-	next_reply++;
-	return TG_OK;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	nreplies = next_reply = nsent = 0;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < nsent; i++)
-		free(sent[i]);
-	return 0;
-}
+#include "canned.h"
 
 static struct tg_api *client(void)
 {
-	struct tg_api_config cfg = {
-		.concurrency = 1,
-		.url = "http://127.0.0.1:1/api/graphql/",
-		.token = "t",
-		.page_size = 100,
-		.batch_pages = 10,
-		.retries = 0,
-		.max_wait_s = 5,
-		.max_wait_set = true,
-	};
-	struct tg_api *api = tg_api_new(&cfg);
+	struct tg_api_config cfg = canned_config(100, 10);
+	struct tg_api *api;
 
+	cfg.concurrency = 1;
+	cfg.retries = 0;
+	api = tg_api_new(&cfg);
 	assert_non_null(api);
 	return api;
-}
-
-static const struct tg_kind *kind(const char *dir)
-{
-	const struct tg_kind *k = tg_kind_by_dir(NULL, dir);
-
-	assert_non_null(k);
-	return k;
 }
 
 /* Part @alias: a page of @n objects of @total, more pages or not. */
@@ -121,9 +65,9 @@ static const char *answer(const char *parts, const char *errors)
 
 static void the_document_asks_each_first_page_by_alias(void **state)
 {
-	const struct tg_kind *kinds[] = { kind("networks"),
-					  kind("security-policies"),
-					  kind("serial-numbers") };
+	const struct tg_kind *kinds[] = { canned_kind("networks"),
+					  canned_kind("security-policies"),
+					  canned_kind("serial-numbers") };
 	struct buf doc = { 0 };
 	int depth = 0;
 
@@ -176,9 +120,9 @@ static void extras_come_whole_or_not_at_all(void **state)
 {
 	struct tg_api *api = client();
 	struct tg_extra ex[3] = {
-		{ .kind = kind("security-policies"), .partial = true },
-		{ .kind = kind("serial-numbers"), .partial = true },
-		{ .kind = kind("devices"), .partial = true },
+		{ .kind = canned_kind("security-policies"), .partial = true },
+		{ .kind = canned_kind("serial-numbers"), .partial = true },
+		{ .kind = canned_kind("devices"), .partial = true },
 	};
 	struct tg_pending *pending = NULL;
 	struct tg_list out;
@@ -188,14 +132,15 @@ static void extras_come_whole_or_not_at_all(void **state)
 	snprintf(parts, sizeof(parts), "%s,%s,\"p2\":null,%s",
 		 page("p0", 3, 3, false), page("p1", 2, 2, false),
 		 page("p3", 4, 250, true));
-	replies[nreplies++] = answer(
-		parts, "[{\"message\":\"serial numbers are not enabled\","
-		       "\"path\":[\"p2\"]}]");
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out,
+	canned_reply(200,
+		     answer(parts,
+			    "[{\"message\":\"serial numbers are not enabled\","
+			    "\"path\":[\"p2\"]}]"));
+	assert_int_equal(tg_api_list_with(api, canned_kind("networks"), &out,
 					  &pending, ex, 3),
 			 TG_OK);
-	assert_int_equal(nsent, 1);
-	assert_non_null(strstr(sent[0], "p3: devices(first: 100)"));
+	assert_int_equal(canned.nsent, 1);
+	assert_non_null(strstr(canned.sent[0], "p3: devices(first: 100)"));
 	assert_int_equal(out.n, 3);
 	assert_true(ex[0].whole);
 	assert_int_equal(ex[0].list.n, 2);
@@ -205,9 +150,9 @@ static void extras_come_whole_or_not_at_all(void **state)
 	assert_int_equal(ex[2].list.n, 0);
 	/* Devices are known big now, networks small. */
 	for (size_t i = 0; i < tg_nkinds; i++)
-		if (tg_kinds[i] == kind("devices"))
+		if (tg_kinds[i] == canned_kind("devices"))
 			assert_true(api->big[i]);
-		else if (tg_kinds[i] == kind("networks"))
+		else if (tg_kinds[i] == canned_kind("networks"))
 			assert_false(api->big[i]);
 	tg_extras_release(ex, 3);
 	assert_int_equal(ex[0].list.n, 0);
@@ -222,7 +167,7 @@ static void the_lists_own_error_spoils_no_extra(void **state)
 {
 	struct tg_api *api = client();
 	struct tg_extra ex[1] = {
-		{ .kind = kind("security-policies"), .partial = true },
+		{ .kind = canned_kind("security-policies"), .partial = true },
 	};
 	struct tg_list out;
 	char parts[8192];
@@ -230,17 +175,16 @@ static void the_lists_own_error_spoils_no_extra(void **state)
 	(void)state;
 	snprintf(parts, sizeof(parts), "\"p0\":null,%s",
 		 page("p1", 2, 2, false));
-	replies[nreplies++] = answer(
-		parts, "[{\"message\":\"Permission denied\","
-		       "\"path\":[\"p0\"]}]");
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out, NULL,
-					  ex, 1),
-			 TG_EPERM);
+	canned_reply(200, answer(parts, "[{\"message\":\"Permission denied\","
+					"\"path\":[\"p0\"]}]"));
+	assert_int_equal(
+	    tg_api_list_with(api, canned_kind("networks"), &out, NULL, ex, 1),
+	    TG_EPERM);
 	assert_string_equal(tg_api_last_message(), "Permission denied");
 	assert_int_equal(out.n, 0);
 	assert_true(ex[0].whole);
 	assert_int_equal(ex[0].list.n, 2);
-	assert_int_equal(nsent, 1);
+	assert_int_equal(canned.nsent, 1);
 	tg_extras_release(ex, 1);
 	tg_api_free(api);
 }
@@ -250,27 +194,27 @@ static void a_request_too_big_goes_again_smaller(void **state)
 {
 	struct tg_api *api = client();
 	struct tg_extra ex[3] = {
-		{ .kind = kind("security-policies"), .partial = true },
-		{ .kind = kind("serial-numbers"), .partial = true },
-		{ .kind = kind("access-requests"), .partial = true },
+		{ .kind = canned_kind("security-policies"), .partial = true },
+		{ .kind = canned_kind("serial-numbers"), .partial = true },
+		{ .kind = canned_kind("access-requests"), .partial = true },
 	};
 	struct tg_list out;
 	char parts[8192];
 
 	(void)state;
-	replies[nreplies++] = "{\"errors\":[{\"message\":\"Query requests up "
-			      "to 4000 nodes, which exceeds the maximum of "
-			      "2000\"}]}";
+	canned_reply(200, "{\"errors\":[{\"message\":\"Query requests up "
+			  "to 4000 nodes, which exceeds the maximum of "
+			  "2000\"}]}");
 	snprintf(parts, sizeof(parts), "%s,%s", page("p0", 1, 1, false),
 		 page("p1", 1, 1, false));
-	replies[nreplies++] = answer(parts, NULL);
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out, NULL,
-					  ex, 3),
-			 TG_OK);
-	assert_int_equal(nsent, 2);
-	assert_non_null(strstr(sent[0], " p3: accessRequests("));
-	assert_non_null(strstr(sent[1], " p1: securityPolicies("));
-	assert_null(strstr(sent[1], " p2:"));
+	canned_reply(200, answer(parts, NULL));
+	assert_int_equal(
+	    tg_api_list_with(api, canned_kind("networks"), &out, NULL, ex, 3),
+	    TG_OK);
+	assert_int_equal(canned.nsent, 2);
+	assert_non_null(strstr(canned.sent[0], " p3: accessRequests("));
+	assert_non_null(strstr(canned.sent[1], " p1: securityPolicies("));
+	assert_null(strstr(canned.sent[1], " p2:"));
 	assert_int_equal(out.n, 1);
 	assert_true(ex[0].whole);
 	assert_false(ex[1].whole);
@@ -288,22 +232,23 @@ static void a_page_size_refused_is_halved_with_the_extras(void **state)
 {
 	struct tg_api *api = client();
 	struct tg_extra ex[1] = {
-		{ .kind = kind("security-policies"), .partial = true },
+		{ .kind = canned_kind("security-policies"), .partial = true },
 	};
 	struct tg_list out;
 	char parts[8192];
 
 	(void)state;
-	replies[nreplies++] = "{\"errors\":[{\"message\":\"first: 100 is "
-			      "over the limit of 50\"}]}";
+	canned_reply(200, "{\"errors\":[{\"message\":\"first: 100 is "
+			  "over the limit of 50\"}]}");
 	snprintf(parts, sizeof(parts), "%s,%s", page("p0", 1, 1, false),
 		 page("p1", 1, 1, false));
-	replies[nreplies++] = answer(parts, NULL);
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out, NULL,
-					  ex, 1),
-			 TG_OK);
-	assert_int_equal(nsent, 2);
-	assert_non_null(strstr(sent[1], " p1: securityPolicies(first: 50)"));
+	canned_reply(200, answer(parts, NULL));
+	assert_int_equal(
+	    tg_api_list_with(api, canned_kind("networks"), &out, NULL, ex, 1),
+	    TG_OK);
+	assert_int_equal(canned.nsent, 2);
+	assert_non_null(
+	    strstr(canned.sent[1], " p1: securityPolicies(first: 50)"));
 	assert_int_equal(tg_api_page_size(api), 50);
 	assert_true(ex[0].whole);
 	assert_int_equal(api->no_extras, 0);
@@ -318,32 +263,32 @@ static void a_refused_request_goes_alone_from_then_on(void **state)
 {
 	struct tg_api *api = client();
 	struct tg_extra ex[1] = {
-		{ .kind = kind("serial-numbers"), .partial = true },
+		{ .kind = canned_kind("serial-numbers"), .partial = true },
 	};
 	struct tg_list out;
 	char parts[8192];
 
 	(void)state;
-	replies[nreplies++] = "{\"errors\":[{\"message\":\"Cannot query field "
-			      "'serialNumbers' on type 'Query'.\"}]}";
+	canned_reply(200, "{\"errors\":[{\"message\":\"Cannot query field "
+			  "'serialNumbers' on type 'Query'.\"}]}");
 	snprintf(parts, sizeof(parts), "%s", page("p0", 1, 1, false));
-	replies[nreplies++] = answer(parts, NULL);
-	replies[nreplies++] = answer(parts, NULL);
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out, NULL,
-					  ex, 1),
-			 TG_OK);
-	assert_int_equal(nsent, 2);
-	assert_null(strstr(sent[1], "serialNumbers"));
+	canned_reply(200, answer(parts, NULL));
+	canned_reply(200, answer(parts, NULL));
+	assert_int_equal(
+	    tg_api_list_with(api, canned_kind("networks"), &out, NULL, ex, 1),
+	    TG_OK);
+	assert_int_equal(canned.nsent, 2);
+	assert_null(strstr(canned.sent[1], "serialNumbers"));
 	assert_int_equal(out.n, 1);
 	assert_false(ex[0].whole);
 	assert_int_equal(api->no_extras, 1);
 	tg_list_release(&out);
 	/* The next list goes alone at once. */
-	assert_int_equal(tg_api_list_with(api, kind("networks"), &out, NULL,
-					  ex, 1),
-			 TG_OK);
-	assert_int_equal(nsent, 3);
-	assert_null(strstr(sent[2], "serialNumbers"));
+	assert_int_equal(
+	    tg_api_list_with(api, canned_kind("networks"), &out, NULL, ex, 1),
+	    TG_OK);
+	assert_int_equal(canned.nsent, 3);
+	assert_null(strstr(canned.sent[2], "serialNumbers"));
 	tg_extras_release(ex, 1);
 	tg_list_release(&out);
 	tg_api_free(api);
@@ -351,21 +296,15 @@ static void a_refused_request_goes_alone_from_then_on(void **state)
 
 int main(void)
 {
+#define T(f) cmocka_unit_test_setup_teardown(f, canned_setup, canned_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_document_asks_each_first_page_by_alias),
 		cmocka_unit_test(an_error_belongs_to_its_alias),
-		cmocka_unit_test_setup_teardown(extras_come_whole_or_not_at_all,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			the_lists_own_error_spoils_no_extra, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			a_request_too_big_goes_again_smaller, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			a_page_size_refused_is_halved_with_the_extras, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			a_refused_request_goes_alone_from_then_on, setup,
-			teardown),
+		T(extras_come_whole_or_not_at_all),
+		T(the_lists_own_error_spoils_no_extra),
+		T(a_request_too_big_goes_again_smaller),
+		T(a_page_size_refused_is_halved_with_the_extras),
+		T(a_refused_request_goes_alone_from_then_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "../../api/internal.h"
+#include "canned.h"
 
 struct phrasing {
 	const char *msg;
@@ -292,71 +292,29 @@ static void test_structure_beats_words(void **state)
 
 /* ---- through tg_api_mutate, the transport canned ---- */
 
-struct canned {
-	long status;
-	long retry_after;
-	const char *body;
-};
-
-static struct canned replies[8];
-static size_t nreplies, next_reply, nsent;
-
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz);
-
-enum tg_err __wrap_http_post(struct http *h, const char *body, bool fresh,
-			     struct http_resp *out, char *err, size_t errsz)
-{
-	const struct canned *c;
-
-	(void)h;
-	(void)body;
-	(void)fresh;
-	memset(out, 0, sizeof(*out));
-	if (err && errsz)
-		err[0] = '\0';
-	nsent++;
-	assert_true(next_reply < nreplies);
-	c = &replies[next_reply++];
-	out->status = c->status;
-	out->retry_after = c->retry_after;
-	assert_true(buf_add(&out->body, c->body, strlen(c->body)));
-	return TG_OK;
-}
-
-static void reply(long status, const char *body)
-{
-	replies[nreplies++] = (struct canned){ status, -1, body };
-}
-
 /* Sends the location of a network once, after the replies set up;
  * returns its error and leaves the last message in *msg. */
 static enum tg_err send_one(const char **msg)
 {
-	struct tg_api_config cfg = {
-		.url = "http://127.0.0.1:1/api/graphql/",
-		.token = "t",
-		.retries = 2,
-		.max_wait_s = 1,
-		.max_wait_set = true,
-	};
-	struct tg_api *api = tg_api_new(&cfg);
-	const struct tg_kind *k = tg_kind_by_dir(NULL, "networks");
+	struct tg_api_config cfg = canned_config(0, 0);
+	const struct tg_kind *k = canned_kind("networks");
 	const struct tg_field *f;
 	struct tg_vars vars = { .id = "UmVtb3RlTmV0d29yazox",
 				.v_json = "\"AWS\"" };
 	struct tg_result res;
+	struct tg_api *api;
 	enum tg_err err;
 
+	cfg.max_wait_s = 1;
+	api = tg_api_new(&cfg);
 	assert_non_null(api);
-	assert_non_null(k);
 	f = &k->fields[tg_field_index(k, "location")];
 	err = tg_api_mutate(api, f->set, &vars, &res);
 	if (err == TG_OK)
 		tg_result_release(&res);
 	*msg = tg_api_last_message();
 	tg_api_free(api);
-	nreplies = next_reply = nsent = 0;
+	canned_reset();
 	return err;
 }
 
@@ -368,19 +326,21 @@ static void test_status_decides_before_the_body(void **state)
 
 	(void)state;
 	/* The token: whatever the body says. */
-	reply(401, ok_body);
+	canned_reply(401, ok_body);
 	assert_int_equal(send_one(&m), TG_EAUTH);
-	reply(403, "{\"errors\":[{\"message\":\"Resource not found\"}]}");
+	canned_reply(403,
+		     "{\"errors\":[{\"message\":\"Resource not found\"}]}");
 	assert_int_equal(send_one(&m), TG_EAUTH);
 	/* Rate: a Retry-After past the wait allowed. */
-	replies[nreplies++] = (struct canned){ 429, 3600, ok_body };
+	canned_reply_after(429, 3600, ok_body);
 	assert_int_equal(send_one(&m), TG_ERATE);
 	/* Server trouble (a mutation is not sent again). */
-	reply(503, ok_body);
+	canned_reply(503, ok_body);
 	assert_int_equal(send_one(&m), TG_ESERVER);
 	/* HTTP 400: the document refused, whatever the words. */
-	reply(400, "{\"errors\":[{\"message\":\"Cannot query field 'x' on "
-		   "type 'RemoteNetwork' (does not exist)\"}]}");
+	canned_reply(400,
+		     "{\"errors\":[{\"message\":\"Cannot query field 'x' on "
+		     "type 'RemoteNetwork' (does not exist)\"}]}");
 	assert_int_equal(send_one(&m), TG_EQUERY);
 	assert_string_equal(m, "Cannot query field 'x' on type "
 			    "'RemoteNetwork' (does not exist)");
@@ -391,30 +351,33 @@ static void test_payload_refusals_keep_the_message(void **state)
 	const char *m;
 
 	(void)state;
-	reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":\"Success\","
-		   "\"entity\":null}}}");
+	canned_reply(200,
+		     "{\"data\":{\"r\":{\"ok\":false,\"error\":\"Success\","
+		     "\"entity\":null}}}");
 	assert_int_equal(send_one(&m), TG_EINVAL);
 	assert_string_equal(m, "Success");
-	reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":\"The moon is "
-		   "in the wrong phase\",\"entity\":null}}}");
+	canned_reply(200,
+		     "{\"data\":{\"r\":{\"ok\":false,\"error\":\"The moon is "
+		     "in the wrong phase\",\"entity\":null}}}");
 	assert_int_equal(send_one(&m), TG_EINVAL);
 	assert_string_equal(m, "The moon is in the wrong phase");
-	reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":\"A Remote "
-		   "Network with this name already exists\"}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":\"A Remote "
+			  "Network with this name already exists\"}}}");
 	assert_int_equal(send_one(&m), TG_EEXIST);
 	assert_string_equal(m, "A Remote Network with this name already "
 			    "exists");
-	reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":null}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":false,\"error\":null}}}");
 	assert_int_equal(send_one(&m), TG_EINVAL);
 	assert_string_equal(m, "refused");
 	/* A resolver's error next to the nulled field. */
-	reply(200, "{\"errors\":[{\"message\":\"Permission denied: this API "
-		   "key does not have the 'read write' permission\","
-		   "\"path\":[\"r\"]}],\"data\":{\"r\":null}}");
+	canned_reply(200,
+		     "{\"errors\":[{\"message\":\"Permission denied: this API "
+		     "key does not have the 'read write' permission\","
+		     "\"path\":[\"r\"]}],\"data\":{\"r\":null}}");
 	assert_int_equal(send_one(&m), TG_EPERM);
 	assert_string_equal(m, "Permission denied: this API key does not "
 			    "have the 'read write' permission");
-	reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
+	canned_reply(200, "{\"data\":{\"r\":{\"ok\":true,\"error\":null}}}");
 	assert_int_equal(send_one(&m), TG_OK);
 	assert_string_equal(m, "");
 }
@@ -423,25 +386,24 @@ static void test_payload_refusals_keep_the_message(void **state)
  * is no such object; a permission error stays an error. */
 static void test_lookup_reads_no_such_object_from_the_words(void **state)
 {
-	struct tg_api_config cfg = {
-		.url = "http://127.0.0.1:1/api/graphql/",
-		.token = "t",
-		.max_wait_s = 1,
-		.max_wait_set = true,
-	};
-	struct tg_api *api = tg_api_new(&cfg);
-	const struct tg_kind *k = tg_kind_by_dir(NULL, "devices");
+	struct tg_api_config cfg = canned_config(0, 0);
+	const struct tg_kind *k = canned_kind("devices");
+	struct tg_api *api;
 	struct tg_list l;
 
 	(void)state;
+	cfg.retries = 0;
+	cfg.max_wait_s = 1;
+	api = tg_api_new(&cfg);
 	assert_non_null(api);
-	assert_non_null(k);
-	reply(200, "{\"errors\":[{\"message\":\"{'id': ['Unable to parse "
-		   "global ID']}\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
-	reply(200, "{\"errors\":[{\"message\":\"Device matching query does "
-		   "not exist.\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
-	reply(200, "{\"errors\":[{\"message\":\"Permission denied\","
-		   "\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	canned_reply(
+	    200, "{\"errors\":[{\"message\":\"{'id': ['Unable to parse "
+		 "global ID']}\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	canned_reply(200,
+		     "{\"errors\":[{\"message\":\"Device matching query does "
+		     "not exist.\",\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
+	canned_reply(200, "{\"errors\":[{\"message\":\"Permission denied\","
+			  "\"path\":[\"o\"]}],\"data\":{\"o\":null}}");
 	assert_int_equal(tg_api_lookup(api, k, "bad", &l), TG_OK);
 	assert_int_equal(l.n, 0);
 	assert_int_equal(tg_api_lookup(api, k, "RGV2aWNlOjk=", &l), TG_OK);
@@ -450,7 +412,7 @@ static void test_lookup_reads_no_such_object_from_the_words(void **state)
 	assert_int_equal(l.n, 0);
 	assert_string_equal(tg_api_last_message(), "Permission denied");
 	tg_api_free(api);
-	nreplies = next_reply = nsent = 0;
+	canned_reset();
 }
 
 int main(void)
