@@ -185,13 +185,6 @@ void tgfs_fill_stat(struct tgfs *fs, const struct node *n, struct stat *st)
 	st->st_atim = st->st_ctim = st->st_mtim;
 }
 
-void tgfs_at_path(struct tgfs *fs, const char *path, struct node *n,
-		  struct tgfs_at *at)
-{
-	*at = (struct tgfs_at){ .path = path, .n = n,
-				.rc = node_resolve(fs, path, n) };
-}
-
 int tgfs_getattr(struct tgfs *fs, const struct tgfs_at *at, struct stat *st,
 		 char *id, size_t idsz, struct inodes_key *key)
 {

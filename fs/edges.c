@@ -102,6 +102,7 @@ int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 	if (!strcmp(name, r->edge_target_file)) {
 		node_link_target(n->depth - 1, r->target, n->edge_name, n->target,
 			  sizeof(n->target));
+		strcpy(n->target_id, n->edge_id);
 		n->type = NODE_LINK;
 		n->edge_part = 1;
 		return 0;
@@ -116,6 +117,7 @@ int node_step_edge(struct tgfs *fs, struct node *n, const char *name)
 			return rc;
 		node_link_target(n->depth - 1, r->edge_link_target, pname, n->target,
 			  sizeof(n->target));
+		strcpy(n->target_id, pid);
 		n->type = NODE_LINK;
 		n->edge_part = 2;
 		return 0;
@@ -261,6 +263,12 @@ int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 	return edge_send(fs, path, n, r->edge_link_set, json);
 }
 
+bool edge_folder(const struct node *n)
+{
+	return n->type == NODE_RELDIR && n->rel_index >= 0 &&
+	       edge_rel(&n->kind->rels[n->rel_index]);
+}
+
 /* The node of @nm's folder, with the entry's name in @name: 0 when it
  * is an edge rel folder (@want NODE_RELDIR) or an edge folder
  * (NODE_EDGE), -ENOTSUP (nothing held) when not. */
@@ -272,30 +280,24 @@ static int parent_is(struct tgfs *fs, const struct tgfs_name *nm,
 
 	if (rc)
 		return rc == -ENOENT ? -ENOTSUP : rc;
-	if (n->type != want ||
-	    (want == NODE_RELDIR &&
-	     (n->rel_index < 0 || !edge_rel(&n->kind->rels[n->rel_index])))) {
+	if (n->type != want || (want == NODE_RELDIR && !edge_folder(n))) {
 		node_release(n);
 		return -ENOTSUP;
 	}
 	return 0;
 }
 
-int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
-	       pid_t pid)
+int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *parent,
+	       mode_t mode, pid_t pid)
 {
-	const char *path = nm->path;
-	char name[TGFS_NAME_MAX + 1];
+	const char *path = nm->path, *name = nm->name;
 	const struct tg_kind *tk;
-	struct node n;
 	bool pending;
-	int rc = parent_is(fs, nm, NODE_RELDIR, &n, name, sizeof(name));
+	int rc;
 
-	if (rc)
-		return rc;
-	rc = edge_grant(fs, path, &n, name);
-	tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
-	node_release(&n);
+	rc = edge_grant(fs, path, parent, name);
+	tk = tg_kind_by_dir(NULL, parent->kind->rels[parent->rel_index].target);
+	node_release(parent);
 	if (rc != -ENOENT)
 		return rc;
 	/* To a restore folder still waiting for its id (rsync's generator

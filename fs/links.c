@@ -227,9 +227,8 @@ out:
 int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
 		     struct node *n, pid_t pid)
 {
-	const char *path = nm->path, *base = nm->name;
+	const char *path = nm->path, *tid = n->target_id;
 	const struct tg_rel *r;
-	char tid[256] = "";
 	int rc;
 
 	if ((rc = edge_unlink(fs, nm, n, pid)) != -ENOTSUP)
@@ -240,9 +239,10 @@ int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
 		return 0; /* its object's rmdir deletes it whole */
 	r = &n->kind->rels[n->rel_index];
 	if (r->many) {
-		rc = find_target(fs, r->target, base, tid, sizeof(tid));
-		if (rc)
-			return rc;
+		/* Its target's id came with the link, from the relation's
+		 * data (node.c): no look-up by its name. */
+		if (!tid[0])
+			return -ENOENT;
 		/* A recursive remover's: held a moment (holds.h). */
 		if (lh_take(fs, path, n, tid, pid) == 0)
 			return 0;

@@ -41,14 +41,21 @@ int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	       pid_t pid)
 {
 	const char *path = nm->path;
-	struct node n;
-	int rc = edge_mkdir(fs, nm, mode, pid);
+	char name[TGFS_NAME_MAX + 1];
+	struct node parent, n;
+	bool made;
+	int rc;
 
-	if (rc != -ENOTSUP)
+	/* Its folder, once, for whichever makes it. */
+	rc = wr_resolve_parent(fs, nm, &parent, name, sizeof(name));
+	if (rc)
 		return rc;
+	if (edge_folder(&parent))
+		return edge_mkdir(fs, nm, &parent, mode, pid);
 	if (removals_in_fresh(fs->removals, path, pid) &&
 	    node_resolve_name(fs, nm, &n) == 0) {
 		/* There already: it reached us hidden, in a clone. */
+		node_release(&parent);
 		rc = n.type == NODE_RELDIR || n.type == NODE_KINDDIR ? 0
 								      : -EEXIST;
 		node_release(&n);
@@ -56,16 +63,13 @@ int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 			removals_copied(fs->removals, path);
 		return rc;
 	}
-	rc = tgfs_make_object_as(fs, nm, mode);
+	rc = tgfs_make_object_in(fs, nm, &parent, mode, &made);
 	/* A new object in a clone (a network's connector): its maker sees
 	 * it, as any object it made, also when the kernel asks again. */
 	if (!rc)
 		removals_copied(fs->removals, path);
-	if (!rc && node_resolve_name(fs, nm, &n) == 0) {
-		if (n.type == NODE_OBJECT && !n.draft)
-			removals_fresh_add(fs->removals, path, pid);
-		node_release(&n);
-	}
+	if (made)
+		removals_fresh_add(fs->removals, path, pid);
 	return rc;
 }
 

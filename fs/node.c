@@ -36,6 +36,9 @@ void node_link_target(unsigned depth, const char *dir, const char *name,
 
 struct rel_walk {
 	int (*fn)(void *arg, const char *name, const char *target);
+	/* instead of @fn: also given the id of the link's target */
+	int (*fn_id)(void *arg, const char *name, const char *target,
+		     const char *id);
 	void *arg;
 	const char *dir;
 	unsigned depth;
@@ -48,33 +51,41 @@ struct rel_walk {
 	const struct tg_kind *kind;
 };
 
-static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
+/* The link @name to object @id (its target). */
+static int rel_visit_id(struct rel_walk *w, const char *id, const char *name)
 {
-	struct rel_walk *w = arg;
 	char target[1024];
 
-	(void)obj;
 	if (w->holds &&
 	    holds_hidden(w->holds, w->kind, w->oid, w->rel, name))
 		return 0;
 	node_link_target(w->depth, w->dir, name, target, sizeof(target));
-	return w->fn(w->arg, name, target);
+	return w->fn_id ? w->fn_id(w->arg, name, target, id)
+			: w->fn(w->arg, name, target);
 }
 
-int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
-	     unsigned depth,
-	     int (*fn)(void *arg, const char *name, const char *target),
-	     void *arg)
+/* An inverse link: @obj links to the object walked, and is the target. */
+static int rel_visit(void *arg, const struct tg_object *obj, const char *name)
+{
+	return rel_visit_id(arg, obj->id, name);
+}
+
+/* rel_each, with the callbacks in @w (fn or fn_id, and arg) */
+static int rel_scan(struct tgfs *fs, const struct tg_object *obj, size_t rel,
+		    unsigned depth, struct rel_walk *w)
 {
 	const struct tg_rel *r = &obj->kind->rels[rel];
 	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
-	struct rel_walk w = { fn, arg, r->target, depth, NULL, 0,
-			      holds_any(fs->holds) ? fs->holds : NULL,
-			      obj->id, rel, obj->kind };
 	struct tg_cache_ref *ref;
 	const struct coll *c;
 	int rc;
 
+	w->dir = r->target;
+	w->depth = depth;
+	w->holds = holds_any(fs->holds) ? fs->holds : NULL;
+	w->oid = obj->id;
+	w->rel = rel;
+	w->kind = obj->kind;
 	if (!tk)
 		return -ENOENT;
 	/* Forward links need the targets' names only; inverse ones the
@@ -89,33 +100,50 @@ int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
 			const char *name;
 
 			if (coll_by_id(c, obj->links[rel].ids[i], &name))
-				rc = rel_visit(&w, NULL, name);
+				rc = rel_visit_id(w, obj->links[rel].ids[i],
+						  name);
 		}
 	} else {
 		int inv = tg_rel_index(tk, r->inverse);
 
 		rc = inv < 0 ? -ENOENT
 			     : coll_each_linked(c, (size_t)inv, obj->id,
-						rel_visit, &w);
+						rel_visit, w);
 	}
 	tg_cache_put(ref);
 	return rc;
 }
 
+int rel_each(struct tgfs *fs, const struct tg_object *obj, size_t rel,
+	     unsigned depth,
+	     int (*fn)(void *arg, const char *name, const char *target),
+	     void *arg)
+{
+	struct rel_walk w = { .fn = fn, .arg = arg };
+
+	return rel_scan(fs, obj, rel, depth, &w);
+}
+
+/* The link named @name in a rel folder: its target, and its target's id
+ * (an unlink removes the link by that id, with no look-up by name). */
 struct rel_find {
 	const char *name;
 	char *target;
 	size_t targetsz;
+	char *id;
+	size_t idsz;
 	bool found;
 };
 
-static int rel_match(void *arg, const char *name, const char *target)
+static int rel_match(void *arg, const char *name, const char *target,
+		     const char *id)
 {
 	struct rel_find *f = arg;
 
 	if (strcmp(name, f->name) != 0)
 		return 0;
 	snprintf(f->target, f->targetsz, "%s", target);
+	snprintf(f->id, f->idsz, "%s", id);
 	f->found = true;
 	return 1;
 }
@@ -257,8 +285,7 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 
 	if (i >= 0 && !n->kind->rels[i].many) {
 		/* One link: there only when set and its target is known. */
-		struct rel_find f = { NULL, n->target, sizeof(n->target),
-				      false };
+		struct rel_find f = { .found = false };
 		struct tg_cache_ref *ref;
 		const struct tg_kind *tk =
 			tg_kind_by_dir(NULL, n->kind->rels[i].target);
@@ -274,6 +301,8 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 			       &name)) {
 			node_link_target(n->depth - 1, tk->dir, name, n->target,
 				    sizeof(n->target));
+			snprintf(n->target_id, sizeof(n->target_id), "%s",
+				 n->obj->links[i].ids[0]);
 			f.found = true;
 		}
 		tg_cache_put(ref);
@@ -364,7 +393,9 @@ int node_step_object(struct tgfs *fs, struct node *n, const char *name)
 int node_step_reldir(struct tgfs *fs, struct node *n, const char *name)
 {
 	char rel[sizeof(n->rel)];
-	struct rel_find f = { name, n->target, sizeof(n->target), false };
+	struct rel_find f = { name, n->target, sizeof(n->target),
+			      n->target_id, sizeof(n->target_id), false };
+	struct rel_walk w = { .fn_id = rel_match, .arg = &f };
 	int rc;
 
 	if (n->rel_index < 0) {
@@ -385,8 +416,7 @@ int node_step_reldir(struct tgfs *fs, struct node *n, const char *name)
 		if (inv >= 0 && step_draft(fs, n, tk, name, inv, id))
 			return 0;
 	}
-	rc = rel_each(fs, n->obj, (size_t)n->rel_index, n->depth - 1,
-		      rel_match, &f);
+	rc = rel_scan(fs, n->obj, (size_t)n->rel_index, n->depth - 1, &w);
 	if (rc < 0)
 		return rc;
 	if (!f.found)

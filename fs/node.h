@@ -46,6 +46,9 @@ struct node {
 	char rel[64];               /* RELDIR: the rel dir or a prefix */
 	int rel_index;              /* RELDIR of a whole rel, LINK: the rel */
 	char target[1024];          /* LINK: where it points */
+	char target_id[256];        /* LINK: the id of what it points to,
+				     * as the relation's data holds it
+				     * ("" when not known) */
 	unsigned depth;             /* components in the path */
 	bool draft;                 /* obj is a draft: own, a copy */
 	struct tg_object own;

@@ -143,27 +143,25 @@ static bool restore_folder(const struct tg_kind *k, mode_t mode)
 	       strcmp(k->name_path, "name") == 0 && (mode & 077) == 0;
 }
 
-int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
-			mode_t mode)
+int tgfs_make_object_in(struct tgfs *fs, const struct tgfs_name *nm,
+			struct node *parent, mode_t mode, bool *made)
 {
-	const char *path = nm->path;
-	char name[TGFS_NAME_MAX + 1], raw[4 * TGFS_NAME_MAX];
-	struct node parent;
+	const char *path = nm->path, *name = nm->name;
+	char raw[4 * TGFS_NAME_MAX];
 	const struct tg_kind *k;
 	int rc;
 
-	rc = wr_resolve_parent(fs, nm, &parent, name, sizeof(name));
-	if (rc)
-		return rc;
-	if (parent.type == NODE_RELDIR && parent.rel_index >= 0) {
-		rc = make_draft_in(fs, &parent, name);
+	if (made)
+		*made = false;
+	if (parent->type == NODE_RELDIR && parent->rel_index >= 0) {
+		rc = make_draft_in(fs, parent, name);
 		goto out;
 	}
-	if (parent.type != NODE_KINDDIR) {
+	if (parent->type != NODE_KINDDIR) {
 		rc = -EPERM;
 		goto out;
 	}
-	k = parent.kind;
+	k = parent->kind;
 	if (!k->create && !(k->draft && !k->parent)) {
 		tgfs_record_error(fs, path, -EPERM,
 				  "objects of this kind cannot be made here");
@@ -180,9 +178,9 @@ int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
 	}
 	/* Names stay unique: one object or several (<name>~<id>) holding
 	 * it already, or a draft, and nothing is sent. */
-	rc = k->parent && draft_id_pending(parent.parent_id)
+	rc = k->parent && draft_id_pending(parent->parent_id)
 		     ? (restore_folder(k, mode) ? 0 : -EPERM)
-		     : wr_name_free(fs, &parent, raw, NULL);
+		     : wr_name_free(fs, parent, raw, NULL);
 	if (rc) {
 		if (rc == -EEXIST)
 			tgfs_record_error(fs, path, rc,
@@ -195,30 +193,36 @@ int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
 		 * or (a restore folder) until its id says what it is. */
 		char key[TGFS_NAME_MAX + 1];
 
-		rc = draft_key(k, parent.parent_id, name, key, sizeof(key));
+		rc = draft_key(k, parent->parent_id, name, key, sizeof(key));
 		if (rc)
 			goto out;
 		rc = k->create ? draft_new_pending(fs->drafts, k, key, raw)
 			       : draft_new(fs->drafts, k, name, raw, -1, NULL);
 		if (!rc)
 			tgfs_folders_changed(fs);
-		node_release(&parent);
+		node_release(parent);
 		/* Access edges made to that name before it are its now. */
 		if (!rc && k->create)
 			edge_sweep(fs);
 		return rc;
 	}
-	rc = create_named(fs, path, k, raw, parent.parent_id);
+	rc = create_named(fs, path, k, raw, parent->parent_id);
+	if (made)
+		*made = rc == 0;
 out:
-	node_release(&parent);
+	node_release(parent);
 	return rc;
 }
 
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
 	struct tgfs_name nm = tgfs_name_of_path(path);
+	char name[TGFS_NAME_MAX + 1];
+	struct node parent;
+	int rc;
 
-	return tgfs_make_object_as(fs, &nm, 0755);
+	rc = wr_resolve_parent(fs, &nm, &parent, name, sizeof(name));
+	return rc ? rc : tgfs_make_object_in(fs, &nm, &parent, 0755, NULL);
 }
 
 /* ---- restore folders (DESIGN.md §3, "Rewrites and restores") ---- */

@@ -51,12 +51,6 @@ struct tgfs_at {
 	const struct inodes_chain *chain;
 };
 
-/* Resolves @path from the root into @n and makes *@at of it, for an
- * operation called by a path (create's open).  Release @n after when
- * at->rc is 0.  Cannot fail otherwise. */
-void tgfs_at_path(struct tgfs *fs, const char *path, struct node *n,
-		  struct tgfs_at *at);
-
 /* Adds an entry to a listing; non-zero: it is full. */
 typedef int (*tgfs_fill_fn)(void *buf, const char *name,
 			    const struct stat *st);

@@ -65,12 +65,15 @@ struct node;
  * (no name).  By @path, from the root. */
 int tgfs_make_object(struct tgfs *fs, const char *path);
 
-/* As tgfs_make_object, for a mkdir asking for @mode: with no group or
- * other permissions (rsync, tar), a kind created from its name alone
- * makes a restore folder, which its first file written decides (its id:
- * the object it is, renamed back if need be; anything else: a create). */
-int tgfs_make_object_as(struct tgfs *fs, const struct tgfs_name *nm,
-			mode_t mode);
+/* As tgfs_make_object, for a mkdir of @nm asking for @mode, in @parent,
+ * the folder @nm is in (resolved by the caller, and released here: it is
+ * ours).  With no group or other permissions (rsync, tar), a kind
+ * created from its name alone makes a restore folder, which its first
+ * file written decides (its id: the object it is, renamed back if need
+ * be; anything else: a create).  *@made (may be NULL) says whether an
+ * object of the tenant was made (neither a draft nor a restore folder). */
+int tgfs_make_object_in(struct tgfs *fs, const struct tgfs_name *nm,
+			struct node *parent, mode_t mode, bool *made);
 
 /* rmdir of an object by @pid (@n: @nm resolved): its delete (after a
  * revoke, for active keys); a draft goes as it came; a folder inside an
@@ -212,12 +215,17 @@ int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 /* Sets the edge's policy to the folder @target names (NULL: none). */
 int edge_policy(struct tgfs *fs, const char *path, struct node *n,
 		const char *target);
-/* mkdir, rmdir, symlink, unlink in the edges' folders: -ENOTSUP when
- * @nm is not one of theirs (the caller goes on as before).  rmdir and
- * unlink take @nm resolved (@n, the caller's); rmdir of a held edge (a
- * scratch folder) is the caller's (nameops.c). */
-int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
-	       pid_t pid);
+/* Whether folder node @n is a folder of access edges (mkdir there is
+ * edge_mkdir's).  Pure. */
+bool edge_folder(const struct node *n);
+/* mkdir of @nm in @parent, the folder of edges it is in (edge_folder,
+ * resolved by the caller, and released here: it is ours).  0 or -errno. */
+int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm,
+	       struct node *parent, mode_t mode, pid_t pid);
+/* rmdir, symlink, unlink in the edges' folders: -ENOTSUP when @nm is not
+ * one of theirs (the caller goes on as before).  rmdir and unlink take
+ * @nm resolved (@n, the caller's); rmdir of a held edge (a scratch
+ * folder) is the caller's (nameops.c). */
 int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *n);
 int edge_symlink(struct tgfs *fs, const char *target,
 		 const struct tgfs_name *nm);

@@ -483,18 +483,33 @@ static void test_name_ops_resolve_once(void **state)
 	struct inodes *t = inodes_new();
 	struct inodes_chain *c, *c2;
 	struct tgfs_name nm, to;
-	uint64_t groups, eng, before;
+	uint64_t groups, eng, members, before, resolves;
 	unsigned reads_before;
 
 	groups = learn(fs, t, "/groups");
 	eng = learn(fs, t, "/groups/Engineering");
+	members = learn(fs, t, "/groups/Engineering/users");
+	learn(fs, t, "/groups/Engineering/users/ada.lovelace@example.com");
 	reads_before = reads();
 
-	/* mkdir of a name taken: its folder from its key, no step */
+	/* mkdir of a name taken: its folder from its key, once, no step */
 	nm = name_in(t, groups, "Engineering", &c);
 	before = fs->resolve_steps;
+	resolves = fs->resolves;
 	assert_int_equal(tgfs_mkdir(fs, &nm, 0755, 4242), -EEXIST);
 	assert_int_equal(fs->resolve_steps - before, 0);
+	assert_int_equal(fs->resolves - resolves, 1);
+	inodes_chain_free(c);
+
+	/* rm of a member link: the link, one step; its target's id comes
+	 * with it (none for the target, which was one more by its name in
+	 * users/).  The fixture's mutations fail: nothing is removed. */
+	nm = name_in(t, members, "ada.lovelace@example.com", &c);
+	before = fs->resolve_steps;
+	resolves = fs->resolves;
+	assert_int_equal(tgfs_unlink(fs, &nm, 4242), -EIO);
+	assert_int_equal(fs->resolve_steps - before, 1);
+	assert_int_equal(fs->resolves - resolves, 1);
 	inodes_chain_free(c);
 
 	/* rm of a field (mv from elsewhere: replaced next, nothing sent):
