@@ -19,7 +19,6 @@
 #include "holds.h"
 #include "inodes.h"
 #include "inval.h"
-#include "linkholds.h"
 #include "node.h"
 #include "write.h"
 

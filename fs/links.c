@@ -17,7 +17,6 @@
 #include "draft.h"
 #include "holds.h"
 #include "inval.h"
-#include "linkholds.h"
 #include "node.h"
 #include "removals.h"
 #include "secret.h"

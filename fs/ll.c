@@ -55,7 +55,7 @@
 #include "inodes.h"
 #include "inval.h"
 #include "kcache.h"
-#include "linkholds.h"
+#include "write.h"
 #include "ll.h"
 #include "node.h"
 #include "removals.h"

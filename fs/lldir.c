@@ -17,7 +17,7 @@
 
 #include "inodes.h"
 #include "kcache.h"
-#include "linkholds.h"
+#include "write.h"
 #include "ll.h"
 
 /* An open folder: its listing, made at the readdir of offset 0. */

@@ -13,7 +13,7 @@
 #include "node.h"
 #include "ops.h"
 #include "holds.h"
-#include "linkholds.h"
+#include "write.h"
 #include "removals.h"
 #include "scratch.h"
 #include "secret.h"
