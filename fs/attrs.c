@@ -219,8 +219,9 @@ int tgfs_getattr(struct tgfs *fs, const struct tgfs_at *at, struct stat *st,
 		*key = node_key_of(n);
 	/* The kernel will cut page-cache reads at this size. */
 	if (page_cacheable(n) &&
-	    kcache_sized(fs->kcache, path, (size_t)st->st_size))
-		inval_path(fs, path);
+	    kcache_sized(fs->kcache, path, (size_t)st->st_size) &&
+	    !node_inval(fs, n, INVAL_SELF, NULL))
+		inval_path(fs, path); /* a draft's, a status file */
 	return 0;
 }
 

@@ -292,9 +292,14 @@ int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *parent,
 {
 	const char *path = nm->path, *name = nm->name;
 	const struct tg_kind *tk;
+	struct inodes_key key = node_key_of(parent);
+	char id[256] = "";
 	bool pending;
 	int rc;
 
+	/* the folder's object, by which the kernel's entry is named */
+	if (!parent->draft && parent->obj && parent->obj->id)
+		snprintf(id, sizeof(id), "%s", parent->obj->id);
 	rc = edge_grant(fs, path, parent, name);
 	tk = tg_kind_by_dir(NULL, parent->kind->rels[parent->rel_index].target);
 	node_release(parent);
@@ -318,7 +323,10 @@ int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *parent,
 	/* No principal of that name.  The kernel keeps the name's absence
 	 * it looked up first; once the principal has that name, the edge
 	 * is there, which it would not see. */
-	inval_name(fs, path);
+	if (id[0])
+		inval_keyed(fs, id, key, INVAL_NAME_ONLY, name);
+	else
+		inval_name(fs, path);
 	return rc;
 }
 

@@ -529,6 +529,55 @@ size_t inodes_descendants(struct inodes *t, uint64_t top, uint64_t *from,
 	return top < NONE ? scan(t, from, ids, max, under, &p) : 0;
 }
 
+/* A node of key *@arg's, its object's folder itself or below it, with no other
+ * object's folder between (a nested object's files are its own). */
+struct keyed {
+	uint32_t top;
+	struct inodes_key key;
+};
+
+static bool keyed_under(struct inodes *t, uint32_t i, const void *arg)
+{
+	const struct keyed *k = arg;
+	const struct inode *n = &t->node[i];
+	uint32_t p = n->parent;
+
+	if (!n->keyed || n->type != k->key.type || n->kind != k->key.kind ||
+	    n->index != k->key.index)
+		return false;
+	if (i == k->top)
+		return true; /* the object's folder itself */
+	for (int d = 0; d < INODES_DEPTH && p != NONE && p < t->used; d++) {
+		if (p == k->top)
+			return true;
+		if (npool_id(t->node[p].name))
+			return false;
+		p = t->node[p].parent;
+	}
+	return false;
+}
+
+size_t inodes_keyed(struct inodes *t, uint64_t top, struct inodes_key key,
+		    uint64_t *from, uint64_t *ids, size_t max)
+{
+	struct keyed k = { (uint32_t)top, key };
+
+	return top < NONE && key.set
+		       ? scan(t, from, ids, max, keyed_under, &k)
+		       : 0;
+}
+
+uint64_t inodes_child(struct inodes *t, uint64_t parent, const char *name)
+{
+	uint32_t i = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (node_of(t, parent))
+		i = find_child(t, (uint32_t)parent, name);
+	pthread_mutex_unlock(&t->lock);
+	return i;
+}
+
 void inodes_mark_listed(struct inodes *t, uint64_t ino)
 {
 	struct inode *n;

@@ -98,6 +98,17 @@ struct inodes_key {
 	uint16_t index;
 };
 
+/* As inodes_descendants, for the nodes of key @key (inodes_set_key) in
+ * object folder
+ * @top or below it, down to INODES_DEPTH levels, with no other
+ * object's folder between (a network's connector's files are the connector's).
+ * A key not set: none. */
+size_t inodes_keyed(struct inodes *t, uint64_t top, struct inodes_key key,
+		    uint64_t *from, uint64_t *ids, size_t max);
+/* The id of @name in folder @parent as the kernel finds it (not an
+ * unlinked one), 0 when none. */
+uint64_t inodes_child(struct inodes *t, uint64_t parent, const char *name);
+
 /* One component of a chain: its name, its key (unset: not known), and
  * its object's id when it is an object's folder (else NULL). */
 struct inodes_hop {

@@ -16,6 +16,8 @@
 struct inval_item {
 	enum inval_kind kind;
 	uint64_t parent;
+	struct inodes_key key; /* INVAL_KEYED */
+	unsigned what;
 	char *s;    /* the path, the id, or the entry's name */
 	char *name; /* an object's name now, or NULL */
 	struct inval_item *next;
@@ -62,9 +64,14 @@ static void *inval_main(void *arg)
 			.path = it->kind == INVAL_PATH || it->kind == INVAL_NAME
 					? it->s
 					: NULL,
-			.id = it->kind == INVAL_OBJECT ? it->s : NULL,
+			.id = it->kind == INVAL_OBJECT ||
+					      it->kind == INVAL_KEYED
+				      ? it->s
+				      : NULL,
 			.name = it->kind == INVAL_ENTRY ? it->s : it->name,
 			.parent = it->parent,
+			.key = it->key,
+			.what = it->what,
 		};
 		q->inval(q->arg, &n);
 		item_free(it);
@@ -131,8 +138,9 @@ void inval_stop(struct inval_queue *q)
 }
 
 /* Queues a note with copies of @s and @name (either may be NULL). */
-static void push(struct tgfs *fs, enum inval_kind kind, uint64_t parent,
-		 const char *s, const char *name)
+static void push_keyed(struct tgfs *fs, enum inval_kind kind,
+		       uint64_t parent, const char *s, const char *name,
+		       struct inodes_key key, unsigned what)
 {
 	struct inval_queue *q = fs->inval;
 	struct inval_item *it;
@@ -144,6 +152,8 @@ static void push(struct tgfs *fs, enum inval_kind kind, uint64_t parent,
 		return;
 	it->kind = kind;
 	it->parent = parent;
+	it->key = key;
+	it->what = what;
 	if ((s && !(it->s = strdup(s))) || (name && !(it->name = strdup(name)))) {
 		item_free(it);
 		return;
@@ -157,6 +167,12 @@ static void push(struct tgfs *fs, enum inval_kind kind, uint64_t parent,
 	q->queued++;
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->lock);
+}
+
+static void push(struct tgfs *fs, enum inval_kind kind, uint64_t parent,
+		 const char *s, const char *name)
+{
+	push_keyed(fs, kind, parent, s, name, (struct inodes_key){ 0 }, 0);
 }
 
 void inval_path(struct tgfs *fs, const char *path)
@@ -178,6 +194,13 @@ void inval_entry(struct tgfs *fs, uint64_t parent, const char *name)
 void inval_name(struct tgfs *fs, const char *path)
 {
 	push(fs, INVAL_NAME, 0, path, NULL);
+}
+
+void inval_keyed(struct tgfs *fs, const char *id, struct inodes_key key,
+		 unsigned what, const char *name)
+{
+	if (id && *id && key.set)
+		push_keyed(fs, INVAL_KEYED, 0, id, name, key, what);
 }
 
 void inval_names(struct tgfs *fs)

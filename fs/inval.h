@@ -4,18 +4,36 @@
  * kernel would wait on the very request being answered (a LOOKUP or a
  * RENAME holds its folder's lock, which an entry's invalidation takes).
  *
- * What is forgotten is named by what changed: an object by its id (the
- * store says it, coll_apply.c, after each change), an entry by its
- * folder's node id and name (ll.c, after following a rename), every
- * object folder's entry (a refresh), or, for what has no id (a draft's
- * folder, a file whose size the kernel holds wrongly), a path.  The
- * FUSE face (ll.c) turns each into the node ids the kernel holds.
+ * What is forgotten is named by what changed, never by a path where the
+ * thing has an identity: an object by its id (the store says it,
+ * coll_apply.c, after each change); a node at or below an object's
+ * folder by that object's id and the node's key (inodes.h: node type,
+ * kind, field or relation), and maybe an entry of it by name (a
+ * relation's folder after a link change, a field file); an entry by its
+ * folder's node id and name (ll.c, after following a rename); every
+ * object folder's entry (a refresh).  The FUSE face (llinval.c) turns
+ * each into the node ids the kernel holds now, whatever the object has
+ * been renamed to meanwhile.
+ *
+ * Paths remain only for what has no object id (inval_path, inval_name):
+ * a draft's or a restore folder's files and the folder it is listed in
+ * (draft.h: known by kind and name until it is created, and the kernel's
+ * nodes made for it have no id even once it is: objects.c, write.c
+ * wr_draft_changed, links.c and edges.c in a draft), the scratch files
+ * and folders a restore or a held access edge leaves (scratch.h, keyed
+ * by path: edges.c's held edges, objects.c apply_held), the name an
+ * object was about to take when its create's answer was lost or a new
+ * object's name the kernel may hold as absent (no node yet: objects.c
+ * create_named), a top kind's folder (its path is its identity:
+ * write.c consumed), a status file's size (attrs.c), and the negative
+ * entries kcache.c drops at a refresh (names nothing has: status.c).
  */
 #ifndef TGFS_INVAL_H
 #define TGFS_INVAL_H
 
 #include <stdint.h>
 
+#include "inodes.h"
 #include "mount.h"
 
 enum inval_kind {
@@ -25,6 +43,16 @@ enum inval_kind {
 	INVAL_NAMES,  /* every object folder's entry (expired) */
 	INVAL_NAME,   /* path: the entry there, even one the kernel holds
 		       * as absent (a negative entry) */
+	INVAL_KEYED,  /* id, key, what: a node in that object's folders */
+};
+
+/* INVAL_KEYED: what is forgotten of each node of the key (in every
+ * folder of the object the kernel holds, by whatever name). */
+enum {
+	INVAL_SELF = 1, /* the node: its attributes, pages, listing */
+	/* @name: its entry of that name, not the node the kernel holds
+	 * there (a name it holds as absent, or that just took an object) */
+	INVAL_NAME_ONLY = 2,
 };
 
 /* One thing to forget, as the queue's thread hands it over (the strings
@@ -32,12 +60,18 @@ enum inval_kind {
 struct inval_note {
 	enum inval_kind kind;
 	const char *path;  /* INVAL_PATH, INVAL_NAME */
-	const char *id;    /* INVAL_OBJECT */
+	const char *id;    /* INVAL_OBJECT, INVAL_KEYED */
 	/* INVAL_OBJECT: the object's file name now ("" when it is gone,
 	 * NULL when unknown); its folders under another name lose that
-	 * entry.  INVAL_ENTRY: the entry's name. */
+	 * entry.  INVAL_ENTRY: the entry's name.  INVAL_KEYED: an entry
+	 * of the node, forgotten too (its node the kernel holds, else the
+	 * entry, negative or not), or NULL. */
 	const char *name;
 	uint64_t parent; /* INVAL_ENTRY: the folder's node id */
+	/* INVAL_KEYED: the node's key (node.h node_key_of; an object's
+	 * folder itself: NODE_OBJECT) and what of it (INVAL_SELF...) */
+	struct inodes_key key;
+	unsigned what;
 };
 
 /*
@@ -63,6 +97,10 @@ void inval_object(struct tgfs *fs, const char *id, const char *name);
 void inval_entry(struct tgfs *fs, uint64_t parent, const char *name);
 void inval_names(struct tgfs *fs);
 void inval_name(struct tgfs *fs, const char *path);
+/* INVAL_KEYED: node @key of object @id's folders (@what: INVAL_SELF...),
+ * and its entry @name (NULL: none).  An unset key or no id: nothing. */
+void inval_keyed(struct tgfs *fs, const char *id, struct inodes_key key,
+		 unsigned what, const char *name);
 
 /*
  * Waits until what was queued before the call has reached the kernel, at

@@ -51,7 +51,6 @@ int lh_take(struct tgfs *fs, const char *path, const struct node *n,
 {
 	const char *name = strrchr(path, '/');
 	const struct tg_rel *r;
-	char dir[4096];
 
 	if (!fs->holds || n->draft || n->type != NODE_LINK ||
 	    n->rel_index < 0 || !n->obj || !n->obj->id || !name || !tid ||
@@ -65,10 +64,9 @@ int lh_take(struct tgfs *fs, const char *path, const struct node *n,
 	    holds_take(fs->holds, n->kind, n->obj->id, (size_t)n->rel_index,
 		       name, tid, pid) != 0)
 		return -ENOTSUP;
-	/* Gone from listings now: the kernel drops what it holds of it. */
-	wr_dirname_of(path, dir, sizeof(dir));
-	inval_path(fs, dir);
-	inval_path(fs, path);
+	/* Gone from listings now: the kernel drops what it holds of it
+	 * (its folder by its object's id, whatever it is called now). */
+	node_inval(fs, n, INVAL_SELF, name);
 	return 0;
 }
 

@@ -74,6 +74,23 @@ static bool same_link(struct tgfs *fs, const struct tgfs_name *nm,
 	return same;
 }
 
+/* The kernel forgets the folder of link @path and the link (@n: the
+ * folder, or the link): by its object's id, so a shell whose cwd is that
+ * folder sees it even when the object was renamed meanwhile; a draft's,
+ * which has no id yet, by path. */
+static void inval_link(struct tgfs *fs, const struct node *n,
+		       const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char dir[4096];
+
+	if (node_inval(fs, n, INVAL_SELF, base ? base + 1 : path))
+		return;
+	wr_dirname_of(path, dir, sizeof(dir));
+	inval_path(fs, dir);
+	inval_path(fs, path);
+}
+
 /* Sends rel op @op of @obj against target @tid, and takes its result. */
 static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 		      const struct tg_rel *r, const struct tg_op *op,
@@ -87,7 +104,6 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	const struct tg_kind *holder =
 		r->path ? n->kind : tg_kind_by_dir(NULL, r->target);
 	struct tg_result res = { 0 };
-	char dir[4096];
 	enum tg_err err;
 	int fwd, rc;
 
@@ -101,9 +117,7 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 			tgfs_folders_changed(fs);
 			rc = wr_draft_changed(fs, path, n);
 		}
-		wr_dirname_of(path, dir, sizeof(dir));
-		inval_path(fs, dir);
-		inval_path(fs, path);
+		inval_link(fs, n, path);
 		return rc;
 	}
 	if (!op)
@@ -125,9 +139,7 @@ static int rel_change(struct tgfs *fs, const char *path, struct node *n,
 	else
 		cache_apply(fs, holder, NULL, NULL);
 	tg_result_release(&res);
-	wr_dirname_of(path, dir, sizeof(dir));
-	inval_path(fs, dir);
-	inval_path(fs, path);
+	inval_link(fs, n, path);
 	return 0;
 }
 
@@ -213,7 +225,8 @@ int tgfs_link_add(struct tgfs *fs, const char *target,
 		/* The kernel keeps the name's absence it looked up first;
 		 * once the target has that name (an object renamed back by
 		 * a restore), the link is there, which it would not see. */
-		inval_name(fs, path);
+		if (!node_inval(fs, &n, INVAL_NAME_ONLY, nm->name))
+			inval_name(fs, path);
 	}
 	if (rc)
 		goto out;

@@ -3,7 +3,8 @@
  * or a followed rename says changed (inval.h notes, on the queue's
  * thread), and what folders' entries are made of (folders_changed, on a
  * request's thread), turned into the node ids and entries the kernel
- * holds (inodes.h) and told to it.
+ * holds (inodes.h) and told to it: an object's and a keyed node's by the
+ * object's id (inodes_with_id, inodes_keyed), whatever it is called now.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,45 @@ static void forget_entry(struct ll *ll, const char *path)
 	free(dir);
 }
 
+/* What @n (INVAL_KEYED) says to forget of node @ino. */
+static void forget_keyed(struct ll *ll, uint64_t ino,
+			 const struct inval_note *n)
+{
+	uint64_t child;
+
+	if (n->what & INVAL_SELF)
+		fuse_lowlevel_notify_inval_inode(ll->se, ino, 0, 0);
+	if (!n->name || !*n->name)
+		return;
+	/* its entry: the node the kernel holds by that name, else the
+	 * entry (negative or not), as a path's note does */
+	child = n->what & INVAL_NAME_ONLY
+			? 0
+			: inodes_child(ll->nodes, ino, n->name);
+	if (child)
+		fuse_lowlevel_notify_inval_inode(ll->se, child, 0, 0);
+	else
+		fuse_lowlevel_notify_inval_entry(ll->se, ino, n->name,
+						 strlen(n->name));
+}
+
+/* Every node of key @n->key in the folders of object @n->id the kernel
+ * holds (one per place it is shown, whatever it is called now). */
+static void keyed(struct ll *ll, const struct inval_note *n)
+{
+	uint64_t tops[16], ids[64], tfrom = 0, from;
+	size_t t, k;
+
+	while ((t = inodes_with_id(ll->nodes, n->id, &tfrom, tops, 16)) > 0)
+		for (size_t i = 0; i < t; i++) {
+			from = 0;
+			while ((k = inodes_keyed(ll->nodes, tops[i], n->key,
+						 &from, ids, 64)) > 0)
+				for (size_t j = 0; j < k; j++)
+					forget_keyed(ll, ids[j], n);
+		}
+}
+
 /* The inval queue's way to the kernel (inval.c), on its thread: each
  * note turned into the node ids the kernel holds.  Errors (the kernel
  * has no such node or entry) mean there was nothing to forget. */
@@ -125,6 +165,9 @@ void ll_invalidate(void *arg, const struct inval_note *note)
 		break;
 	case INVAL_NAMES:
 		expire_names(ll);
+		break;
+	case INVAL_KEYED:
+		keyed(ll, note);
 		break;
 	}
 }

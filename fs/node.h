@@ -118,6 +118,19 @@ struct inodes_key;
 struct inodes_key node_key_of(const struct node *n);
 
 /*
+ * The kernel forgets node @n (resolved) by its object's id and its key,
+ * wherever it holds it and whatever the object is called now (inval.h
+ * inval_keyed: @what INVAL_SELF..., and @n's entry @name, NULL none).
+ * For a link, its folder is meant: the folder of links of its relation,
+ * or its object's folder for a one-link.  False, and nothing queued,
+ * when @n has no object's id to go by (a draft, the root, a kind's or
+ * the status folder, an access edge's folder or what is in it: a key
+ * names every edge of the relation): the caller names it by path.
+ */
+bool node_inval(struct tgfs *fs, const struct node *n, unsigned what,
+		const char *name);
+
+/*
  * Resolves the node of chain @c (inodes_chain: a node id the kernel
  * holds, or its entry) into *@n, starting from the deepest node on its
  * way that its key lets be made at once (an object's folder by its

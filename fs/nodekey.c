@@ -26,6 +26,7 @@
 
 #include "coll.h"
 #include "inodes.h"
+#include "inval.h"
 #include "node.h"
 #include "status.h"
 #include "versions.h"
@@ -63,6 +64,34 @@ struct inodes_key node_key_of(const struct node *n)
 	if (n->type == NODE_EDGEFIELD && n->field <= UINT16_MAX)
 		key.index = (uint16_t)n->field;
 	return key;
+}
+
+bool node_inval(struct tgfs *fs, const struct node *n, unsigned what,
+		const char *name)
+{
+	struct node at = *n;
+
+	if (n->draft || !n->obj || !n->obj->id || !*n->obj->id ||
+	    n->edge_part || n->type == NODE_EDGE ||
+	    n->type == NODE_EDGEFIELD)
+		return false;
+	switch (n->type) {
+	case NODE_LINK:
+		/* its folder; @at is a shallow copy, never released: only
+		 * its fields make the key */
+		at.type = n->kind->rels[n->rel_index].many ? NODE_RELDIR
+							    : NODE_OBJECT;
+		break;
+	case NODE_OBJECT:
+	case NODE_FIELD:
+	case NODE_JSON:
+	case NODE_RELDIR:
+		break;
+	default:
+		return false;
+	}
+	inval_keyed(fs, n->obj->id, node_key_of(&at), what, name);
+	return true;
 }
 
 static int jump(struct tgfs *fs, const struct inodes_chain *c, size_t k,

@@ -391,8 +391,14 @@ static int pending_is(struct tgfs *fs, const struct node *n, const char *top,
 			tgfs_folders_changed(fs);
 			return rc;
 		}
-		snprintf(npath, sizeof(npath), "%s/%s", dir, now);
-		inval_path(fs, npath);
+		/* The object's folder by the name it had: by its id. */
+		{
+			struct node o = { .type = NODE_OBJECT, .kind = k,
+					  .rel_index = -1 };
+
+			inval_keyed(fs, id, node_key_of(&o), INVAL_SELF,
+				    NULL);
+		}
 	}
 	return apply_held(fs, held, nh);
 }
@@ -602,9 +608,9 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		if (tgfs_outcome_unknown(err)) {
 			const struct tg_kind *k = n->kind;
 
+			node_inval(fs, n, INVAL_SELF, NULL);
 			node_release(n);
 			cache_expire(fs, k);
-			inval_path(fs, path);
 		}
 		goto out;
 	}
@@ -612,13 +618,16 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		char *id = strdup(n->obj->id);
 		const struct tg_kind *k = n->kind;
 
+		/* The kernel forgets its folders with its id (cache_apply,
+		 * coll_apply.c). */
+		if (!id)
+			node_inval(fs, n, INVAL_SELF, NULL);
 		node_release(n);
 		if (id)
 			cache_apply(fs, k, NULL, id);
 		free(id);
 	}
 	removals_forget(fs->removals, path);
-	inval_path(fs, path);
 out:
 	tg_result_release(&res);
 	return rc;

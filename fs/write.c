@@ -555,6 +555,12 @@ static void consumed(struct tgfs *fs, struct node *node,
 	const struct tg_kind *other = op->touches ? tg_kind_named(op->touches)
 						  : NULL;
 	char *id = strdup(node->obj->id), parent[4096];
+	/* A nested kind's folder is its parent object's (a service
+	 * account's keys): known by that object's id. */
+	struct node up = { .type = NODE_KINDDIR, .kind = k, .rel_index = -1 };
+	char *pid = k->parent && node->obj->parent_id
+			    ? strdup(node->obj->parent_id)
+			    : NULL;
 
 	node_release(node);
 	/* Which of its objects changed the API does not say: all of them
@@ -566,10 +572,19 @@ static void consumed(struct tgfs *fs, struct node *node,
 		cache_apply(fs, k, NULL, id);
 	else
 		cache_apply(fs, k, NULL, NULL);
+	/* Its folders and their files went with its id (cache_apply). */
+	if (!id)
+		wr_inval_object(fs, dir, k);
 	free(id);
-	wr_inval_object(fs, dir, k);
-	wr_dirname_of(dir, parent, sizeof(parent));
-	inval_path(fs, parent);
+	/* The folder it leaves: a top kind's has no id, and no other name
+	 * than its path. */
+	if (pid)
+		inval_keyed(fs, pid, node_key_of(&up), INVAL_SELF, NULL);
+	else {
+		wr_dirname_of(dir, parent, sizeof(parent));
+		inval_path(fs, parent);
+	}
+	free(pid);
 }
 
 int commit_field_from(struct tgfs *fs, const char *path, const char *text,

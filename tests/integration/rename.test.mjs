@@ -145,6 +145,52 @@ describe('a folder renamed under a shell or an open file', () => {
     assert.equal(st.requests, 0, `no request for missing names (${JSON.stringify(st.fields)})`);
   });
 
+  // A link change in a folder the kernel holds, under an object renamed
+  // by another process: the kernel is told to forget that folder by its
+  // object's id and the folder's key (fs/inval.h INVAL_KEYED), not by a
+  // path, so the cwd's listing shows the change at once whatever the
+  // object is called now.
+  test('cwd in a group\'s users, the group moved by another process: ln -s and rm there show at once', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const u = t.users.find((x) => !g.userIds.includes(x.id) && /^[a-z.]+@[a-z.]+$/.test(x.email));
+    assert.ok(u, 'a user not in the group');
+    const cmd = `cd ${q(`${pathOf(t, g)}/users`)} && ls > /dev/null && ` +
+      `(cd ${q(m.dir)} && mv ${q(pathOf(t, g))} groups/TgfsCwdMoved) && ` +
+      `ln -s ${q(`../../../users/${u.email}`)} . && ls && echo -- && ` +
+      `rm ${q(u.email)} && ls && echo -- && cat ../name`;
+    const { r, st } = await cost(sim, () => run(cmd, m.dir));
+    const [added, removed, name] = r.split('--\n').map((x) => x.split('\n').filter(Boolean));
+    assert.ok(added.includes(u.email), `the link is listed in the cwd (${added})`);
+    assert.ok(!removed.includes(u.email), `the link is gone from the cwd (${removed})`);
+    assert.deepEqual(name, ['TgfsCwdMoved']);
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 3 });
+    const now = (await sim.tenant()).groups.find((x) => x.id === g.id);
+    assert.equal(now.name, 'TgfsCwdMoved');
+    assert.ok(!now.userIds.includes(u.id), 'added, then removed');
+  });
+
+  test('cwd in a group\'s resources, the group renamed by its name file: ln -s there shows at once', async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const r = t.resources.find((x) => /^[^/~]+$/.test(x.name) &&
+      t.resources.filter((y) => y.name === x.name).length === 1 &&
+      !t.access.some((e) => e.principalId === g.id && e.resourceId === x.id));
+    assert.ok(r, 'a resource the group has no access to');
+    const rname = pathOf(t, r).split('/').pop();
+    const cmd = `cd ${q(`${pathOf(t, g)}/resources`)} && ls > /dev/null && ` +
+      `sh -c ${q(`echo TgfsCwdNamed > ${q(`${m.dir}/${pathOf(t, g)}/name`)}`)} && ` +
+      `ln -s ${q(`../../../resources/${rname}`)} . && ls && cat ../name`;
+    const { r: out, st } = await cost(sim, () => run(cmd, m.dir));
+    const lines = out.split('\n').filter(Boolean);
+    assert.ok(lines.includes(rname), `the link is listed in the cwd (${lines})`);
+    assert.equal(lines.at(-1), 'TgfsCwdNamed');
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'resourceAccessAdd']), { groupUpdate: 1, resourceAccessAdd: 1 });
+    const now = await sim.tenant();
+    assert.equal(now.groups.find((x) => x.id === g.id).name, 'TgfsCwdNamed');
+    assert.ok(now.access.some((e) => e.principalId === g.id && e.resourceId === r.id), 'the access is granted');
+  });
+
   // What is held under an object's folder belongs to the object, not to
   // its path: an access edge held for a restore folder (restore.test.mjs)
   // is made on its resource after the resource is renamed, and an

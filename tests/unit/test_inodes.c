@@ -395,6 +395,69 @@ static void test_by_object(void **state)
 	inodes_free(t);
 }
 
+/* A node found by its object's id and its key (inval.h INVAL_KEYED):
+ * in every folder of the object, whatever it is called, and not in a
+ * nested object's folder; where the path finds another object's node
+ * (the name taken by another), or none. */
+static void test_keyed(void **state)
+{
+	/* a group's users folder: a rel folder (type 5) of kind 3, rel 2 */
+	const struct inodes_key users_key = { true, 5, 3, 2 };
+	struct inodes *t = inodes_new();
+	uint64_t groups, eng, dup, users, dusers, other, ousers, nested,
+		nusers, ada, ids[8], from = 0;
+
+	(void)state;
+	groups = look(t, ROOT, "groups");
+	eng = look_obj(t, groups, "Eng", "R3JvdXA6MQ==");
+	users = look(t, eng, "users");
+	inodes_set_key(t, users, 5, 3, 2);
+	ada = look(t, users, "ada");
+	inodes_set_key(t, ada, 6, 3, 2); /* a link in it */
+	inodes_set_key(t, eng, 2, 3, 0);
+	/* a nested object's folder with a node of the same key: its own */
+	nested = look_obj(t, eng, "Sub", "U3ViOjE=");
+	nusers = look(t, nested, "users");
+	inodes_set_key(t, nusers, 5, 3, 2);
+	/* the same group by its new name (renamed by someone else) */
+	dup = look_obj(t, groups, "EngNew", "R3JvdXA6MQ==");
+	dusers = look(t, dup, "users");
+	inodes_set_key(t, dusers, 5, 3, 2);
+
+	assert_int_equal(inodes_keyed(t, eng, users_key, &from, ids, 8), 1);
+	assert_int_equal(ids[0], users);
+	assert_int_equal(inodes_keyed(t, eng, users_key, &from, ids, 8), 0);
+	from = 0;
+	assert_int_equal(inodes_keyed(t, dup, users_key, &from, ids, 8), 1);
+	assert_int_equal(ids[0], dusers);
+	/* the object's folder itself, by its own key */
+	from = 0;
+	assert_int_equal(inodes_keyed(t, eng,
+				      (struct inodes_key){ true, 2, 3, 0 },
+				      &from, ids, 8),
+			 1);
+	assert_int_equal(ids[0], eng);
+	/* no key: none */
+	from = 0;
+	assert_int_equal(inodes_keyed(t, eng, (struct inodes_key){ 0 },
+				      &from, ids, 8),
+			 0);
+	assert_int_equal(inodes_child(t, users, "ada"), ada);
+	assert_int_equal(inodes_child(t, users, "bob"), 0);
+
+	/* Another group takes the old name: the path finds its folder, the
+	 * key still the renamed group's. */
+	other = look_obj(t, groups, "Eng", "R3JvdXA6Mw==");
+	ousers = look(t, other, "users");
+	inodes_set_key(t, ousers, 5, 3, 2);
+	assert_int_equal(inodes_find(t, "/groups/Eng/users"), ousers);
+	from = 0;
+	assert_int_equal(inodes_keyed(t, eng, users_key, &from, ids, 8), 1);
+	assert_int_equal(ids[0], users);
+	assert_int_equal(inodes_child(t, groups, "Eng"), other);
+	inodes_free(t);
+}
+
 /* A node's key stays with it (across a rename, and in 32 bytes a node);
  * its chain gives each name on its way, with keys and object ids. */
 static void test_keys_chain(void **state)
@@ -486,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_object_rename),
 		cmocka_unit_test(test_by_object),
 		cmocka_unit_test(test_keys_chain),
+		cmocka_unit_test(test_keyed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
