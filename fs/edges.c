@@ -497,9 +497,7 @@ int edge_held_apply(struct tgfs *fs, const char *key)
 	struct node n, e;
 	int rc, first = 0;
 
-	/* Its path now (its resource may have been renamed meanwhile). */
-	if (tgfs_key_path(fs, key, path, sizeof(path)))
-		snprintf(path, sizeof(path), "%s", key);
+	snprintf(path, sizeof(path), "%s", key);
 	rc = scratch_each(fs->scratch, key, collect, &l);
 	if (rc) {
 		scratch_rmdir(fs->scratch, key, SCRATCH_TREE);
@@ -510,6 +508,10 @@ int edge_held_apply(struct tgfs *fs, const char *key)
 		free(l.v);
 		return 0;
 	}
+	/* Its path now (its resource may have been renamed meanwhile; not
+	 * found: deleted, and the edge with it). */
+	if (tgfs_key_path(fs, key, path, sizeof(path)))
+		snprintf(path, sizeof(path), "%s", key);
 	nm = tgfs_name_of_path(path);
 	nm.key = key;
 	rc = parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name));
