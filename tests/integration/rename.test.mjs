@@ -185,4 +185,21 @@ describe('a folder renamed under a shell or an open file', () => {
     assert.deepEqual(mutationFields(st, ['groupCreate']), { groupCreate: 1 });
     assert.equal(run('cat groups/TgfsSwapped/.name.swp', m.dir), 'draft\n', 'still in the renamed folder');
   });
+
+  test("an editor's swap file held open while another process renames its group: written on, it is the renamed folder's", async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const dir = pathOf(t, g);
+    // fd 3 (the editor's swap file) stays open across the rename, made by
+    // a second process through the group's name file
+    const cmd = `exec 3> ${q(`${dir}/.name.swp`)}; echo one >&3; ` +
+      `sh -c ${q(`echo TgfsOpenSwap > ${q(`${dir}/name`)}`)} 3>&-; ` +
+      'echo two >&3; exec 3>&-; cat groups/TgfsOpenSwap/.name.swp; ls -a groups/TgfsOpenSwap';
+    const { r, st } = await cost(sim, () => run(cmd, m.dir));
+    assert.deepEqual(r.split('\n').slice(0, 2), ['one', 'two']);
+    assert.ok(r.split('\n').includes('.name.swp'), `listed in the renamed folder: ${r}`);
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 1 }, 'the swap file sends nothing');
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsOpenSwap');
+    fails(`ls ${q(dir)}`, m.dir, /No such file or directory/);
+  });
 });
