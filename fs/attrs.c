@@ -197,9 +197,9 @@ int tgfs_getattr(struct tgfs *fs, const struct tgfs_at *at, struct stat *st,
 	/* A link's place may hold tar's placeholder (fileops.c), shown
 	 * instead of it. */
 	if (rc == 0 && n->type == NODE_LINK &&
-	    scratch_stat(fs->scratch, path, st) == 0)
+	    scratch_stat(fs->scratch, at->key, st) == 0)
 		rc = -ENOENT;
-	if (rc == -ENOENT && scratch_stat(fs->scratch, path, st) == 0) {
+	if (rc == -ENOENT && scratch_stat(fs->scratch, at->key, st) == 0) {
 		st->st_uid = fs->cfg->uid;
 		st->st_gid = fs->cfg->gid;
 		st->st_blksize = 4096;
@@ -237,7 +237,7 @@ int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
 	 * than the operation that failed just made. */
 	if (asprintf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", name) < 0)
 		return -ENOMEM;
-	rc = node_resolve(fs, path, &n);
+	rc = name[0] ? node_resolve(fs, path, &n) : -ENOENT;
 	free(path);
 	if (!rc) {
 		bool same = n.type == NODE_OBJECT && !n.draft &&
@@ -278,7 +278,7 @@ int tgfs_readlink(struct tgfs *fs, const struct tgfs_at *at, char *buf,
 	if (at->rc == -ENOENT) {
 		size_t len;
 		bool link = false;
-		char *t = scratch_get(fs->scratch, at->path, &len, &link);
+		char *t = scratch_get(fs->scratch, at->key, &len, &link);
 		int rc = !t ? -ENOENT : link ? 0 : -EINVAL;
 
 		if (t && link)

@@ -24,7 +24,8 @@ struct draft {
 	char *file;            /* its name in the kind's folder */
 	struct tg_object obj;  /* values as written; obj.json: .draft */
 	char **json;           /* per field: the value to send, or NULL */
-	char **held;           /* a restore folder's held links (paths) */
+	char **held;           /* a restore folder's held links and edges
+				* (scratch keys, scratch.h) */
 	size_t nheld;
 	struct draft *next;
 };
@@ -420,10 +421,10 @@ int draft_remove(struct draft_store *s, const struct tg_kind *k,
 }
 
 int draft_hold(struct draft_store *s, const struct tg_kind *k,
-	       const char *file, const char *path)
+	       const char *file, const char *key)
 {
 	struct draft *d;
-	char *copy = strdup(path);
+	char *copy = strdup(key);
 	int rc = -ENOMEM;
 
 	if (!copy)
@@ -434,7 +435,7 @@ int draft_hold(struct draft_store *s, const struct tg_kind *k,
 		rc = -ENOENT;
 	} else {
 		for (size_t i = 0; i < d->nheld && rc; i++)
-			if (strcmp(d->held[i], path) == 0)
+			if (strcmp(d->held[i], key) == 0)
 				rc = 0; /* held already */
 		if (rc && strv_push(&d->held, &d->nheld, copy)) {
 			copy = NULL;

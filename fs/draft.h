@@ -91,12 +91,13 @@ bool draft_is_pending(const struct tg_object *obj);
 
 /*
  * A link made in or to restore folder @file of @k before its id said what
- * it is (the caller keeps it as a scratch link at @path, and makes it
- * once the folder is an object).  0 (held already: 0), -ENOENT when
- * @file is no restore folder, -ENOMEM.
+ * it is (the caller keeps it as a scratch link, or a held edge's
+ * folder, of scratch key @key, node.h node_scratch_key, and makes it
+ * once the folder is an object).  @key is copied.  0 (held already: 0),
+ * -ENOENT when @file is no restore folder, -ENOMEM.
  */
 int draft_hold(struct draft_store *s, const struct tg_kind *k,
-	       const char *file, const char *path);
+	       const char *file, const char *key);
 
 /* The restore folders of nested kinds under @old_parent (a restore
  * folder's id) are under @new_parent now (the object it turned out to
@@ -113,8 +114,9 @@ void draft_rekey(struct draft_store *s, const char *old_parent,
 int draft_anew(struct draft_store *s, const char *id);
 bool draft_is_anew(struct draft_store *s, const char *id);
 
-/* The paths held for @file of @k (their number in *@n), which the caller
- * then owns (each path and the array: free); the folder holds none after.
+/* The scratch keys held for @file of @k (their number in *@n), which the
+ * caller then owns (each key and the array: free); the folder holds none
+ * after.
  * NULL with *@n 0 when none. */
 char **draft_take_held(struct draft_store *s, const struct tg_kind *k,
 		       const char *file, size_t *n);

@@ -12,7 +12,10 @@
  * An edge made to a restore folder (a principal that rsync is putting
  * back, whose id file has not arrived yet) is held: a scratch folder,
  * holding what is made in it, registered with the restore folder, and
- * made when that is an object (edge_held_apply) or dropped with it.  One
+ * made when that is an object (edge_held_apply) or dropped with it (by
+ * its scratch key, node.h node_scratch_key: an edge held in a resource
+ * renamed meanwhile is still its; the path is found again from the
+ * key, tgfs_key_path, when it is applied or swept).  One
  * made as rsync makes folders (mode 0700) to a name nothing holds yet
  * (rsync makes resources/ before service-accounts/) is held while its
  * maker runs, for a restore folder or an object that takes the name
@@ -314,10 +317,10 @@ int edge_mkdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *parent,
 	if (pending || (mode & 077) == 0) {
 		if (fs->cfg->read_only)
 			return -EROFS;
-		rc = scratch_mkdir(fs->scratch, path, mode & 07777, pid);
+		rc = scratch_mkdir(fs->scratch, nm->key, mode & 07777, pid);
 		if (!rc && pending &&
-		    (rc = draft_hold(fs->drafts, tk, name, path)))
-			scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		    (rc = draft_hold(fs->drafts, tk, name, nm->key)))
+			scratch_rmdir(fs->scratch, nm->key, SCRATCH_TREE);
 		return rc;
 	}
 	/* No principal of that name.  The kernel keeps the name's absence
@@ -335,12 +338,13 @@ int edge_rmdir(struct tgfs *fs, const struct tgfs_name *nm, struct node *n)
 	return n->type == NODE_EDGE ? edge_revoke(fs, nm->path, n) : -ENOTSUP;
 }
 
-/* Whether @path is in a held edge's folder (a scratch folder). */
-static bool in_held(struct tgfs *fs, const char *path)
+/* Whether scratch key @key is in a held edge's folder (a scratch
+ * folder). */
+static bool in_held(struct tgfs *fs, const char *key)
 {
 	char dir[4096];
 
-	wr_dirname_of(path, dir, sizeof(dir));
+	wr_dirname_of(key, dir, sizeof(dir));
 	return scratch_is_dir(fs->scratch, dir);
 }
 
@@ -354,8 +358,8 @@ int edge_symlink(struct tgfs *fs, const char *target,
 	int rc;
 
 	/* In a held edge: held with it, made with it. */
-	if (in_held(fs, path))
-		return scratch_create(fs->scratch, path, 0777, target);
+	if (in_held(fs, nm->key))
+		return scratch_create(fs->scratch, nm->key, 0777, target);
 	rc = parent_is(fs, nm, NODE_EDGE, &n, name, sizeof(name));
 	if (rc)
 		return rc;
@@ -426,14 +430,15 @@ static int collect(void *arg, const char *name, const struct stat *st)
 	return 0;
 }
 
-/* Held file @f of the edge at @dir (rel @r) applied: a link made as ln
- * -s makes it (nothing when the edge has it), a setting file written as
- * rename(2) of it onto the setting would; anything else (a temporary
- * file still being written) stays scratch in the edge's folder. */
-static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
-		      const struct held_file *f)
+/* Held file @f of the edge at @dir (scratch key @dkey; rel @r) applied:
+ * a link made as ln -s makes it (nothing when the edge has it), a
+ * setting file written as rename(2) of it onto the setting would;
+ * anything else (a temporary file still being written) stays scratch in
+ * the edge's folder. */
+static int apply_file(struct tgfs *fs, const char *dir, const char *dkey,
+		      const struct tg_rel *r, const struct held_file *f)
 {
-	char path[4096 + TGFS_NAME_MAX + 2];
+	char path[4096 + TGFS_NAME_MAX + 2], key[4096 + TGFS_NAME_MAX + 2];
 	bool setting = false, link = false;
 	size_t len;
 	char *data;
@@ -445,10 +450,11 @@ static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
 	if (!f->link && !setting)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, f->name);
-	data = scratch_get(fs->scratch, path, &len, &link);
+	snprintf(key, sizeof(key), "%s/%s", dkey, f->name);
+	data = scratch_get(fs->scratch, key, &len, &link);
 	if (!data)
 		return 0; /* gone meanwhile */
-	scratch_remove(fs->scratch, path);
+	scratch_remove(fs->scratch, key);
 	if (link) {
 		rc = node_resolve(fs, path, &n);
 		if (rc == 0) {
@@ -459,10 +465,11 @@ static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
 		if (rc) {
 			struct tgfs_name nm = tgfs_name_of_path(path);
 
+			nm.key = key;
 			rc = tgfs_link_add(fs, data, &nm, 0);
 		}
 		if (rc == -ENOTSUP) /* not the edge's: scratch, as it was */
-			rc = scratch_create(fs->scratch, path, 0777, data);
+			rc = scratch_create(fs->scratch, key, 0777, data);
 	} else {
 		rc = commit_field_from(fs, path, data, len,
 				       (int64_t)f->mtime.tv_sec * 1000000000 +
@@ -478,40 +485,46 @@ static int apply_file(struct tgfs *fs, const char *dir, const struct tg_rel *r,
 	return rc;
 }
 
-static void drop_files(struct tgfs *fs, const char *dir,
+static void drop_files(struct tgfs *fs, const char *dkey,
 		       const struct held_list *l)
 {
 	char p[4096 + TGFS_NAME_MAX + 2];
 
 	for (size_t i = 0; i < l->n; i++) {
-		snprintf(p, sizeof(p), "%s/%s", dir, l->v[i].name);
+		snprintf(p, sizeof(p), "%s/%s", dkey, l->v[i].name);
 		scratch_remove(fs->scratch, p);
 	}
 }
 
-int edge_held_apply(struct tgfs *fs, const char *path)
+int edge_held_apply(struct tgfs *fs, const char *key)
 {
 	struct held_list l = { 0 };
-	char name[TGFS_NAME_MAX + 1], dir[4096];
+	char name[TGFS_NAME_MAX + 1], dir[4096], path[4096];
 	const struct tg_rel *r;
 	struct tgfs_name nm;
 	struct node n, e;
 	int rc, first = 0;
 
-	rc = scratch_each(fs->scratch, path, collect, &l);
+	snprintf(path, sizeof(path), "%s", key);
+	rc = scratch_each(fs->scratch, key, collect, &l);
 	if (rc) {
-		scratch_rmdir(fs->scratch, path, SCRATCH_TREE);
+		scratch_rmdir(fs->scratch, key, SCRATCH_TREE);
 		goto out;
 	}
 	/* Taken by one caller (a restore folder's id, a sweep). */
-	if (scratch_rmdir(fs->scratch, path, SCRATCH_ENTRY)) {
+	if (scratch_rmdir(fs->scratch, key, SCRATCH_ENTRY)) {
 		free(l.v);
 		return 0;
 	}
+	/* Its path now (its resource may have been renamed meanwhile; not
+	 * found: deleted, and the edge with it). */
+	if (tgfs_key_path(fs, key, path, sizeof(path)))
+		snprintf(path, sizeof(path), "%s", key);
 	nm = tgfs_name_of_path(path);
+	nm.key = key;
 	rc = parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name));
 	if (rc) {
-		drop_files(fs, path, &l);
+		drop_files(fs, key, &l);
 		goto out;
 	}
 	r = &n.kind->rels[n.rel_index];
@@ -529,12 +542,12 @@ int edge_held_apply(struct tgfs *fs, const char *path)
 				  " its principal is not there; not made");
 	if (rc) {
 		/* Not made: nothing of it is sent. */
-		drop_files(fs, path, &l);
+		drop_files(fs, key, &l);
 		node_release(&n);
 		goto out;
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		int r2 = apply_file(fs, path, r, &l.v[i]);
+		int r2 = apply_file(fs, path, key, r, &l.v[i]);
 
 		if (r2 && !first)
 			first = r2;
@@ -550,7 +563,7 @@ out:
 }
 
 struct held_dirs {
-	char **paths;
+	char **paths; /* scratch keys */
 	pid_t *pids;
 	size_t n, cap;
 };
@@ -583,21 +596,30 @@ static bool ended(pid_t pid)
 	return pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH);
 }
 
-/* Held edge @path (made by @pid) looked at again (edge_sweep). */
-static void sweep_one(struct tgfs *fs, const char *path, pid_t pid)
+/* Held edge @key (made by @pid) looked at again (edge_sweep). */
+static void sweep_one(struct tgfs *fs, const char *key, pid_t pid)
 {
 	char name[TGFS_NAME_MAX + 1], tpath[TGFS_NAME_MAX * 2 + 8];
+	char path[4096];
 	const struct tg_kind *tk = NULL;
-	struct tgfs_name nm = tgfs_name_of_path(path);
+	struct tgfs_name nm;
 	struct node n;
 	bool there = false;
+	int rc = tgfs_key_path(fs, key, path, sizeof(path));
 
-	if (parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
+	/* Its resource not found (deleted since): dropped below, as one
+	 * whose folder of edges is not there. */
+	if (rc)
+		snprintf(path, sizeof(path), "%s", key);
+	nm = tgfs_name_of_path(path);
+	nm.key = key;
+	if (!rc &&
+	    parent_is(fs, &nm, NODE_RELDIR, &n, name, sizeof(name)) == 0) {
 		tk = tg_kind_by_dir(NULL, n.kind->rels[n.rel_index].target);
 		node_release(&n);
 	}
 	if (tk && wr_pending_named(fs, tk, name)) {
-		draft_hold(fs->drafts, tk, name, path); /* held: 0 */
+		draft_hold(fs->drafts, tk, name, key); /* held: 0 */
 		return;
 	}
 	if (tk && snprintf(tpath, sizeof(tpath), "/%s/%s", tk->dir, name) <
@@ -607,11 +629,11 @@ static void sweep_one(struct tgfs *fs, const char *path, pid_t pid)
 		node_release(&n);
 	}
 	if (there) {
-		edge_held_apply(fs, path);
+		edge_held_apply(fs, key);
 	} else if (!tk || ended(pid)) {
 		char dir[4096];
 
-		if (scratch_rmdir(fs->scratch, path, SCRATCH_TREE) == 0)
+		if (scratch_rmdir(fs->scratch, key, SCRATCH_TREE) == 0)
 			tgfs_record_error(fs, path, -ENOENT,
 					  "an access edge made to a name no"
 					  " object or restore folder took"

@@ -60,7 +60,10 @@ struct unread {
 /* An open file. */
 struct fh {
 	enum fh_type type;
-	char *path; /* its path at the open: its name in the errors log */
+	/* its path at the open: its name in the errors log; FH_SCRATCH:
+	 * its key in the scratch store (node_scratch_key: by its object's
+	 * id, so that a rename of its folder leaves it open) */
+	char *path;
 	/* FH_FIELD: how its file is found again at each send, whatever
 	 * its object is called by then (node_resolve_chain); NULL: by
 	 * @path (a file opened by path) */
@@ -326,20 +329,20 @@ int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
 int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 	      struct fuse_file_info *fi)
 {
-	const char *path = at->path;
+	const char *path = at->path, *key = at->key;
 	struct node *n = at->n;
 	int rc = at->rc;
 	struct fh *h;
 
 	/* tar's placeholder in a link's place (tgfs_create) */
 	if (rc == 0 && n->type == NODE_LINK &&
-	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0)
+	    scratch_stat(fs->scratch, key, &(struct stat){ 0 }) == 0)
 		rc = -ENOENT;
 	if (rc == -ENOENT &&
-	    scratch_stat(fs->scratch, path, &(struct stat){ 0 }) == 0) {
+	    scratch_stat(fs->scratch, key, &(struct stat){ 0 }) == 0) {
 		if (fi->flags & O_TRUNC)
-			scratch_truncate(fs->scratch, path, 0);
-		return hand_out(fi, fh_new(FH_SCRATCH, path, "", 0));
+			scratch_truncate(fs->scratch, key, 0);
+		return hand_out(fi, fh_new(FH_SCRATCH, key, "", 0));
 	}
 	if (rc)
 		return rc;
@@ -363,12 +366,12 @@ int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 static int in_scratch_folder(struct tgfs *fs, const struct tgfs_name *nm,
 			     bool links)
 {
-	const char *path = nm->path, *slash = strrchr(path, '/');
+	const char *key = nm->key, *slash = strrchr(key, '/');
 	char dir[4096];
 	struct node n;
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - key), key);
 	rc = node_resolve_dir(fs, nm, &n);
 	if (rc == -ENOENT && scratch_is_dir(fs->scratch, dir))
 		return 0; /* a held access edge's (edges.c) */
@@ -433,6 +436,7 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		struct tgfs_name nm = tgfs_name_of_path(path);
 
 		nm.chain = at->chain; /* the new name's, in its folder */
+		nm.key = at->key;
 		rc = in_scratch_folder(fs, &nm, placeholder(mode));
 		if (rc)
 			return rc;
@@ -442,12 +446,12 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 	/* tar's placeholder of a link it makes at the end: a scratch file
 	 * shown in the link's place until tar replaces it (attrs.c). */
 	removals_clear(fs->removals, path);
-	rc = scratch_create(fs->scratch, path, mode, NULL);
+	rc = scratch_create(fs->scratch, at->key, mode, NULL);
 	if (rc)
 		return rc;
 	/* Opened as made: the scratch file, empty (what the name would
 	 * resolve to now, shown in a link's place as tgfs_open shows it). */
-	return hand_out(fi, fh_new(FH_SCRATCH, path, "", 0));
+	return hand_out(fi, fh_new(FH_SCRATCH, at->key, "", 0));
 }
 
 int tgfs_read(struct tgfs *fs, char *buf, size_t size, off_t off,
@@ -759,7 +763,7 @@ int tgfs_truncate(struct tgfs *fs, const struct tgfs_at *at, off_t size,
 		}
 		return 0;
 	}
-	rc = scratch_truncate(fs->scratch, path, size);
+	rc = scratch_truncate(fs->scratch, at->key, size);
 	if (rc != -ENOENT)
 		return rc;
 	if (at->rc)

@@ -213,12 +213,13 @@ int tgfs_link_add(struct tgfs *fs, const char *target,
 	    wr_pending_named(fs, tg_kind_by_dir(NULL, r->target), name)) {
 		/* To a restore folder: made once it knows its object. */
 		rc = wr_pending_hold(fs, tg_kind_by_dir(NULL, r->target),
-				     name, target, path);
+				     name, target, nm->key);
 		goto out;
 	}
 	if (!rc && n.draft && draft_is_pending(n.obj)) {
 		/* In a restore folder: the same. */
-		rc = wr_pending_hold(fs, n.kind, n.draft_file, target, path);
+		rc = wr_pending_hold(fs, n.kind, n.draft_file, target,
+				     nm->key);
 		goto out;
 	}
 	if (rc == -ENOENT) {

@@ -249,11 +249,11 @@ static int skip_entry(void *buf, const char *name, const struct stat *st)
  * @path) given to @df, past "." and ".."; 0 or -errno ---- */
 
 int tgfs_list_root(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		     const char *path)
+		     const char *key)
 {
 	(void)fs;
 	(void)n;
-	(void)path;
+	(void)key;
 	for (size_t i = 0; i < tg_nkinds; i++) {
 		if (tg_kinds[i]->parent)
 			continue;
@@ -266,13 +266,13 @@ int tgfs_list_root(struct tgfs *fs, struct dir_fill *df, struct node *n,
 }
 
 int tgfs_list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-			const char *path)
+			const char *key)
 {
 	const char *parent = n->kind->parent ? n->parent_id : NULL;
 	const struct coll *c;
 	int rc;
 
-	(void)path;
+	(void)key;
 	/* Listing needs the names of the whole collection, not the nested
 	 * pages of its big objects (an embedded kind's is already held:
 	 * its parent's). */
@@ -298,7 +298,7 @@ int tgfs_list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 }
 
 int tgfs_list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		       const char *path)
+		       const char *key)
 {
 	const struct tg_kind *k = n->kind;
 	int rc = node_complete(fs, n);
@@ -308,7 +308,7 @@ int tgfs_list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	if (n->draft) {
 		rc = list_draft(fs, df, n);
 		if (!rc)
-			scratch_each(fs->scratch, path, add_scratch, df);
+			scratch_each(fs->scratch, key, add_scratch, df);
 		return rc;
 	}
 	df->child = *n;
@@ -336,7 +336,7 @@ int tgfs_list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	}
 	rc = list_rels(fs, df, n, "");
 	if (!rc)
-		scratch_each(fs->scratch, path, add_scratch, df);
+		scratch_each(fs->scratch, key, add_scratch, df);
 	return rc;
 }
 
@@ -347,7 +347,7 @@ static int add_held(void *arg, const char *name, const struct stat *st)
 }
 
 int tgfs_list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		       const char *path)
+		       const char *key)
 {
 	const struct tg_rel *r;
 	const struct tg_kind *tk;
@@ -364,7 +364,7 @@ int tgfs_list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 	if (rc)
 		return rc > 0 ? 0 : rc;
 	if (df->child.type == NODE_EDGE &&
-	    scratch_each(fs->scratch, path, add_held, df))
+	    scratch_each(fs->scratch, key, add_held, df))
 		return 0;
 	/* Drafts tied to this object, as folders. */
 	r = &n->kind->rels[n->rel_index];
@@ -378,12 +378,12 @@ int tgfs_list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
 /* An access edge's folder: its principal link, its policy link when it
  * has one, its setting files. */
 int tgfs_list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		     const char *path)
+		     const char *key)
 {
 	const struct tg_rel *r = &n->kind->rels[n->rel_index];
 	int rc;
 
-	(void)path;
+	(void)key;
 	for (int i = 0; i < 2; i++) {
 		const char *name = i ? r->edge_link_file : r->edge_target_file;
 
@@ -415,10 +415,10 @@ int tgfs_list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
 }
 
 int tgfs_list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-			const char *path)
+			const char *key)
 {
 	(void)fs;
-	(void)path;
+	(void)key;
 	df->child = *n;
 	df->child.type = NODE_STATFILE;
 	for (size_t i = 0; i < tgfs_nstatus_files; i++) {
@@ -435,11 +435,11 @@ static int list_dir(struct tgfs *fs, const struct tgfs_at *at,
 {
 	struct node *n = at->n;
 
-	if (at->rc == -ENOENT && scratch_is_dir(fs->scratch, at->path)) {
+	if (at->rc == -ENOENT && scratch_is_dir(fs->scratch, at->key)) {
 		/* A held access edge (edges.c): what was made in it. */
 		df->filler(df->buf, ".", NULL);
 		df->filler(df->buf, "..", NULL);
-		scratch_each(fs->scratch, at->path, add_scratch, df);
+		scratch_each(fs->scratch, at->key, add_scratch, df);
 		return 0;
 	}
 	if (at->rc)
@@ -449,7 +449,7 @@ static int list_dir(struct tgfs *fs, const struct tgfs_at *at,
 	dir_age(df, n->ref);
 	df->filler(df->buf, ".", NULL);
 	df->filler(df->buf, "..", NULL);
-	return tgfs_node_types[n->type].list(fs, df, n, at->path);
+	return tgfs_node_types[n->type].list(fs, df, n, at->key);
 }
 
 int tgfs_readdir(struct tgfs *fs, const struct tgfs_at *at, void *buf,

@@ -126,9 +126,11 @@ static int on_name(struct ll *ll, fuse_ino_t parent, const char *name,
 			rc = lh_request(ll->fs, c, ll_caller());
 		if (!rc) {
 			struct tgfs_name nm = { .chain = c, .path = c->path,
-						.name = c->hop[c->n].name };
+						.name = c->hop[c->n].name,
+						.key = node_scratch_key(c) };
 
-			rc = fn(ll, &nm, arg);
+			rc = nm.key ? fn(ll, &nm, arg) : -ENOMEM;
+			free((char *)nm.key);
 		}
 		inodes_chain_free(c);
 		if (!ll_gone(rc, tries))
@@ -161,8 +163,11 @@ int ll_on_node(struct ll *ll, fuse_ino_t ino, const char *child,
 		return rc;
 	}
 	at = (struct tgfs_at){ .path = c->path, .n = &n, .chain = c,
-			       .rc = node_resolve_chain(ll->fs, c, &n) };
-	rc = fn(ll, &at, arg);
+			       .key = node_scratch_key(c), .rc = -ENOMEM };
+	if (at.key)
+		at.rc = node_resolve_chain(ll->fs, c, &n);
+	rc = at.key ? fn(ll, &at, arg) : -ENOMEM;
+	free((char *)at.key);
 	if (!at.rc)
 		node_release(&n);
 	*path = c->path; /* the caller's now */
@@ -539,11 +544,17 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 			rc = lh_request(ll->fs, tc, ll_caller());
 		if (!rc) {
 			struct tgfs_name from = { fc, fc->path,
-						  fc->hop[fc->n].name },
+						  fc->hop[fc->n].name,
+						  node_scratch_key(fc) },
 					 to = { tc, tc->path,
-						tc->hop[tc->n].name };
+						tc->hop[tc->n].name,
+						node_scratch_key(tc) };
 
-			rc = tgfs_rename(ll->fs, &from, &to, flags);
+			rc = from.key && to.key
+				     ? tgfs_rename(ll->fs, &from, &to, flags)
+				     : -ENOMEM;
+			free((char *)from.key);
+			free((char *)to.key);
 		}
 		inodes_chain_free(fc);
 		inodes_chain_free(tc);

@@ -81,8 +81,8 @@ int tgfs_rmdir(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 	int rc;
 
 	/* A held edge (never sent, edges.c): it goes as it came. */
-	if (scratch_is_dir(fs->scratch, nm->path))
-		return scratch_rmdir(fs->scratch, nm->path, SCRATCH_EMPTY);
+	if (scratch_is_dir(fs->scratch, nm->key))
+		return scratch_rmdir(fs->scratch, nm->key, SCRATCH_EMPTY);
 	rc = node_resolve_name(fs, nm, &n);
 	if (rc)
 		return rc;
@@ -99,7 +99,7 @@ int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 	struct node n;
 	int rc;
 
-	if (scratch_remove(fs->scratch, path) == 0) {
+	if (scratch_remove(fs->scratch, nm->key) == 0) {
 		/* tar's placeholder in a link's place: the link is gone for
 		 * tar alone, which makes it anew next (fileops.c). */
 		if (node_resolve_name(fs, nm, &n) == 0) {
@@ -146,13 +146,15 @@ int tgfs_symlink(struct tgfs *fs, const char *target,
 		return rc;
 	/* Not a relation: a lock link or a temporary name, in memory. */
 	rc = tgfs_in_object_folder(fs, nm);
-	return rc ? rc : scratch_create(fs->scratch, path, 0777, target);
+	return rc ? rc : scratch_create(fs->scratch, nm->key, 0777, target);
 }
 
 int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 		const struct tgfs_name *tonm, unsigned int flags)
 {
-	const char *from = fromnm->path, *to = tonm->path;
+	/* paths to the tenant's files, keys to the scratch store's */
+	const char *to = tonm->path, *from_key = fromnm->key,
+		   *to_key = tonm->key;
 	struct node n;
 	size_t len;
 	bool link = false;
@@ -163,7 +165,7 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 		return -EINVAL;
 	if (fs->cfg->read_only)
 		return -EROFS;
-	data = scratch_get(fs->scratch, from, &len, &link);
+	data = scratch_get(fs->scratch, from_key, &len, &link);
 	if (data) {
 		/* A scratch file onto a field or object.json commits it; a
 		 * scratch link onto a relation sets it (ln -sfn). */
@@ -177,7 +179,7 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 			/* Its mtime says which version it is of (rsync sets
 			 * it before the rename).  The field resolved above
 			 * is the one sent to (commit_node releases it). */
-			scratch_stat(fs->scratch, from, &st);
+			scratch_stat(fs->scratch, from_key, &st);
 			rc = commit_node(fs, to, &n, data, len,
 					 (int64_t)st.st_mtim.tv_sec *
 							 1000000000 +
@@ -187,13 +189,14 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 				node_release(&n);
 			rc = tgfs_link_add(fs, data, tonm, 0);
 			if (rc == -ENOTSUP)
-				rc = scratch_rename(fs->scratch, from, to);
+				rc = scratch_rename(fs->scratch, from_key,
+						    to_key);
 			else if (rc == 0)
-				scratch_remove(fs->scratch, from);
+				scratch_remove(fs->scratch, from_key);
 			free(data);
 			return rc;
 		} else if (rc == -ENOENT) {
-			rc = scratch_rename(fs->scratch, from, to);
+			rc = scratch_rename(fs->scratch, from_key, to_key);
 			free(data);
 			return rc;
 		} else {
@@ -202,7 +205,7 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 			rc = -EPERM;
 		}
 		if (rc == 0)
-			scratch_remove(fs->scratch, from);
+			scratch_remove(fs->scratch, from_key);
 		explicit_bzero(data, len);
 		free(data);
 		return rc;
@@ -215,14 +218,14 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 		/* vim's backup: the field stays; its copy is scratch. */
 		const char *text = node_text(fs, &n);
 
-		rc = scratch_create(fs->scratch, to, 0644, NULL);
+		rc = scratch_create(fs->scratch, to_key, 0644, NULL);
 		if (rc == -EEXIST) {
-			scratch_truncate(fs->scratch, to, 0);
+			scratch_truncate(fs->scratch, to_key, 0);
 			rc = 0;
 		}
 		if (!rc && *text)
-			rc = scratch_write(fs->scratch, to, text, strlen(text),
-					   0);
+			rc = scratch_write(fs->scratch, to_key, text,
+					   strlen(text), 0);
 		rc = rc < 0 ? rc : 0;
 	} else if (n.type == NODE_OBJECT) {
 		rc = 1;
@@ -240,14 +243,14 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
  * connector's tokens generates new ones (DESIGN.md §5). */
 int tgfs_chmod(struct tgfs *fs, const struct tgfs_at *at, mode_t mode)
 {
-	if (scratch_set_mode(fs->scratch, at->path, mode, NULL) == 0)
+	if (scratch_set_mode(fs->scratch, at->key, mode, NULL) == 0)
 		return 0;
 	return at->rc;
 }
 
 int tgfs_chown(struct tgfs *fs, const struct tgfs_at *at)
 {
-	if (scratch_stat(fs->scratch, at->path, &(struct stat){ 0 }) == 0)
+	if (scratch_stat(fs->scratch, at->key, &(struct stat){ 0 }) == 0)
 		return 0;
 	return at->rc;
 }
@@ -258,7 +261,7 @@ int tgfs_utimens(struct tgfs *fs, const struct tgfs_at *at,
 	const struct node *n = at->n;
 	bool secret;
 
-	if (scratch_set_mode(fs->scratch, at->path, (mode_t)-1,
+	if (scratch_set_mode(fs->scratch, at->key, (mode_t)-1,
 			     tv ? &tv[1] : NULL) == 0)
 		return 0;
 	if (at->rc)

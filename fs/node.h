@@ -78,9 +78,10 @@ struct node_ops {
 	/* @n's st_mode (type and permissions), st_ino, st_size, and
 	 * st_mtime when the type has a time of its own (attrs.c). */
 	void (*stat)(struct tgfs *fs, const struct node *n, struct stat *st);
-	/* Gives folder @n's entries (at @path) to @df (listing.c). */
+	/* Gives folder @n's entries to @df (listing.c); @key: its scratch
+	 * key (node_scratch_key), for the scratch files in it. */
 	int (*list)(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		    const char *path);
+		    const char *key);
 	/* Opens file @n (at @path) as @fi asks (fileops.c). */
 	int (*open)(struct tgfs *fs, struct node *n, const char *path,
 		    struct fuse_file_info *fi);
@@ -147,20 +148,44 @@ int node_resolve_chain(struct tgfs *fs, const struct inodes_chain *c,
  * rename): @chain, the chain of the name's entry in its folder
  * (inodes_chain of the folder's node id and the name: its last hop is
  * the name, keyless), whose path (@path) names it to the stores kept by
- * path (scratch files, removals, the errors log, the kernel's caches).
- * Resolving it starts at the folder's key (node_resolve_chain): one
- * step, none from the root.  A name known by its path alone (a held
- * edge made later, a fuzzer's line) has no chain (tgfs_name_of_path)
- * and is resolved from the root.  The caller owns what it points to.
+ * path (removals, the errors log, the kernel's caches) and whose @key
+ * (node_scratch_key) names it in the scratch store.  Resolving it starts
+ * at the folder's key (node_resolve_chain): one step, none from the
+ * root.  A name known by its path alone (a held edge made later, a
+ * fuzzer's line) has no chain (tgfs_name_of_path) and is resolved from
+ * the root.  The caller owns what it points to.
  */
 struct tgfs_name {
 	const struct inodes_chain *chain; /* NULL: by @path */
 	const char *path;
 	const char *name; /* its last component */
+	const char *key;  /* in the scratch store */
 };
 
-/* The name of @path (kept, not copied), with no chain.  Pure. */
+/* The name of @path (kept, not copied), with no chain; its key is @path
+ * (set .key when it goes by an object's id).  Pure. */
 struct tgfs_name tgfs_name_of_path(const char *path);
+
+/*
+ * The scratch store's key (scratch.h) of the node of chain @c: at or
+ * below an object's folder, "/<kind folder>#<object id>" and the names
+ * below the deepest such folder (the id's '/' written '%'), so that it
+ * stays the same when the object is renamed; with no object's folder on
+ * the way (a restore folder: no id yet), the path.  A new string the
+ * caller frees; NULL when out of memory.  Pure (skey.c).
+ */
+char *node_scratch_key(const struct inodes_chain *c);
+/*
+ * The path now of scratch key @key, into @out (@size bytes): the key
+ * itself when it names no object's id; otherwise the object's folder
+ * found by its id, where the kernel knows it (a scan of its node table)
+ * under its name now (tgfs_object_file; the kind's listing when the
+ * kernel does not know it: top kinds only).  For callers that have the
+ * key alone (held edges and links, their sweeps); any thread.  0,
+ * -ENOENT (no such object now), -ENAMETOOLONG, -ENOMEM, or -errno of a
+ * fetch.
+ */
+int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size);
 /* Resolves name @nm (node_resolve_chain, else node_resolve): as
  * node_resolve, 0 and the caller releases @n, or -errno. */
 int node_resolve_name(struct tgfs *fs, const struct tgfs_name *nm,

@@ -430,7 +430,8 @@ struct tgfs_name tgfs_name_of_path(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return (struct tgfs_name){ .chain = NULL, .path = path,
-				   .name = slash ? slash + 1 : path };
+				   .name = slash ? slash + 1 : path,
+				   .key = path };
 }
 
 int node_resolve_name(struct tgfs *fs, const struct tgfs_name *nm,

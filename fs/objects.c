@@ -230,7 +230,8 @@ int tgfs_make_object(struct tgfs *fs, const char *path)
 /*
  * The links made in or to a restore folder before its id arrived (rsync's
  * generator makes links while its receiver still copies the files): each
- * was kept as a scratch link (its path in @held, @n of them: freed here)
+ * was kept as a scratch link (its scratch key in @held, @n of them: freed
+ * here; its path now from it, tgfs_key_path)
  * and is made now that the folder is an object, as ln -s makes it; where
  * the object has that link already, nothing is sent.  The first failure
  * is returned (each is in errors); the others are still made.
@@ -243,15 +244,18 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 		bool link = false;
 		size_t len;
 		char *target = scratch_get(fs->scratch, held[i], &len, &link);
+		char path[4096];
 		struct node ln;
 		int r = 0;
 
+		if (tgfs_key_path(fs, held[i], path, sizeof(path)))
+			snprintf(path, sizeof(path), "%s", held[i]);
 		if (scratch_is_dir(fs->scratch, held[i]))
 			r = edge_held_apply(fs, held[i]);
 		else if (target && link) {
 			/* Gone by then (rm of the held link): nothing. */
 			scratch_remove(fs->scratch, held[i]);
-			r = node_resolve(fs, held[i], &ln);
+			r = node_resolve(fs, path, &ln);
 			if (r == 0) {
 				r = ln.type == NODE_LINK &&
 						    strcmp(ln.target, target) == 0
@@ -260,12 +264,12 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 				node_release(&ln);
 			}
 			if (r) {
-				struct tgfs_name nm =
-					tgfs_name_of_path(held[i]);
+				struct tgfs_name nm = tgfs_name_of_path(path);
 
+				nm.key = held[i];
 				r = tgfs_link_add(fs, target, &nm, 0);
 			}
-			inval_path(fs, held[i]);
+			inval_path(fs, path);
 		}
 		if (r && !rc)
 			rc = r;
@@ -280,13 +284,17 @@ static int apply_held(struct tgfs *fs, char **held, size_t n)
 static void drop_held(struct tgfs *fs, char **held, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		char path[4096];
+
+		if (tgfs_key_path(fs, held[i], path, sizeof(path)))
+			snprintf(path, sizeof(path), "%s", held[i]);
 		if (scratch_rmdir(fs->scratch, held[i], SCRATCH_TREE) == 0)
-			tgfs_record_error(fs, held[i], -ENOENT,
+			tgfs_record_error(fs, path, -ENOENT,
 					  "an access edge held for a restore"
 					  " folder that was removed: not made");
 		else
 			scratch_remove(fs->scratch, held[i]);
-		inval_path(fs, held[i]);
+		inval_path(fs, path);
 		free(held[i]);
 	}
 	free(held);
@@ -462,15 +470,15 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
  * when the folder is an object (apply_held).  0 or -errno.
  */
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
-		    const char *file, const char *target, const char *path)
+		    const char *file, const char *target, const char *key)
 {
-	int rc = scratch_create(fs->scratch, path, 0777, target);
+	int rc = scratch_create(fs->scratch, key, 0777, target);
 
 	if (rc)
 		return rc;
-	rc = draft_hold(fs->drafts, k, file, path);
+	rc = draft_hold(fs->drafts, k, file, key);
 	if (rc)
-		scratch_remove(fs->scratch, path);
+		scratch_remove(fs->scratch, key);
 	return rc;
 }
 

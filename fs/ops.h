@@ -42,10 +42,12 @@ struct inodes_key;
  * the caller releases it after the operation, which may release it
  * early), or @rc, what resolving said (-ENOENT: a scratch file may be
  * there); @path, the node's path now, names it to the stores kept by
- * path (scratch files, the kernel's page cache, removals, the errors
- * log); @chain (NULL: resolved by path) is how it was found. */
+ * path (the kernel's page cache, removals, the errors log); @key, its
+ * key in the scratch store (node.h node_scratch_key: by its object's
+ * id); @chain (NULL: resolved by path) is how it was found. */
 struct tgfs_at {
 	const char *path;
+	const char *key;
 	struct node *n;
 	int rc;
 	const struct inodes_chain *chain;
@@ -73,8 +75,9 @@ int tgfs_readlink(struct tgfs *fs, const struct tgfs_at *at, char *buf,
  * @name in the kind folder @dir: @name when it still is, its new name
  * after a rename (by the kernel's path, a name file, object.json or
  * someone else), in @out (TGFS_NAME_MAX + 1 bytes).  A look by id needs
- * the whole listing of @dir, so it is made only when @name no longer
- * names the object.  0, -ENOENT (no such object now) or -errno.
+ * the whole listing of @dir, so it is made only when @name ("": not
+ * known) no longer names the object.  0, -ENOENT (no such object now)
+ * or -errno.
  */
 int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
 		     const char *id, char *out);
@@ -86,20 +89,21 @@ void tgfs_fill_stat(struct tgfs *fs, const struct node *n, struct stat *st);
 /* The inode number of single link @rel of @obj, whatever it points at. */
 ino_t tgfs_link_ino(const struct tg_object *obj, size_t rel);
 /* The listings of the table of node types, a row each (listing.c): the
- * entries of folder @n (at @path) given to @df, past "." and "..". */
+ * entries of folder @n (@key: its scratch key, for the scratch files in
+ * it) given to @df, past "." and "..". */
 struct dir_fill;
 int tgfs_list_root(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		   const char *path);
+		   const char *key);
 int tgfs_list_kinddir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		      const char *path);
+		      const char *key);
 int tgfs_list_object(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		     const char *path);
+		     const char *key);
 int tgfs_list_reldir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		     const char *path);
+		     const char *key);
 int tgfs_list_edge(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		   const char *path);
+		   const char *key);
 int tgfs_list_statdir(struct tgfs *fs, struct dir_fill *df, struct node *n,
-		      const char *path);
+		      const char *key);
 
 /* Opens the node as @fi asks; a writer's handle keeps a copy of
  * at->chain (or the path's) to send its content to. */

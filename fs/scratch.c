@@ -1,8 +1,9 @@
 /*
  * scratch.c - files that are not the tenant's: editors' swap, backup and
  * temporary files, emacs lock links, `touch notes`.  They live in memory
- * for this mount only, in the object folder they were made in, and never
- * reach the tenant unless renamed onto a field (DESIGN.md §3).
+ * for this mount only, in the folder they were made in (by its key, which
+ * names an object's folder by its id: scratch.h), and never reach the
+ * tenant unless renamed onto a field (DESIGN.md §3).
  *
  * Each file holds at most TGFS_SCRATCH_MAX bytes and all of them together
  * TGFS_SCRATCH_TOTAL, so a runaway writer gets EFBIG/ENOSPC, not our
@@ -23,7 +24,7 @@ static __thread bool hash_oom;
 #include <uthash.h>
 
 struct scratch {
-	char *path;
+	char *key;
 	bool link;
 	bool dir; /* a held access edge's folder (edges.c) */
 	pid_t pid; /* a folder's maker */
@@ -60,7 +61,7 @@ static void drop(struct scratch_store *s, struct scratch *f)
 		__atomic_fetch_sub(&s->ndirs, 1, __ATOMIC_RELEASE);
 	HASH_DEL(s->table, f);
 	s->total -= f->len;
-	free(f->path);
+	free(f->key);
 	free(f->data);
 	free(f);
 }
@@ -77,19 +78,19 @@ void scratch_free(struct scratch_store *s)
 	free(s);
 }
 
-static int make(struct scratch_store *s, const char *path, mode_t mode,
+static int make(struct scratch_store *s, const char *key, mode_t mode,
 		const char *link_target, bool dir, pid_t pid);
 
-int scratch_create(struct scratch_store *s, const char *path, mode_t mode,
+int scratch_create(struct scratch_store *s, const char *key, mode_t mode,
 		   const char *link_target)
 {
-	return make(s, path, mode, link_target, false, 0);
+	return make(s, key, mode, link_target, false, 0);
 }
 
-int scratch_mkdir(struct scratch_store *s, const char *path, mode_t mode,
+int scratch_mkdir(struct scratch_store *s, const char *key, mode_t mode,
 		  pid_t pid)
 {
-	return make(s, path, mode, NULL, true, pid);
+	return make(s, key, mode, NULL, true, pid);
 }
 
 static mode_t type_of(const struct scratch *f)
@@ -97,23 +98,23 @@ static mode_t type_of(const struct scratch *f)
 	return f->dir ? S_IFDIR : f->link ? S_IFLNK : S_IFREG;
 }
 
-static int make(struct scratch_store *s, const char *path, mode_t mode,
+static int make(struct scratch_store *s, const char *key, mode_t mode,
 		const char *link_target, bool dir, pid_t pid)
 {
 	struct scratch *f;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (f) {
 		rc = -EEXIST;
 		goto out;
 	}
 	f = calloc(1, sizeof(*f));
-	if (!f || !(f->path = strdup(path)) ||
+	if (!f || !(f->key = strdup(key)) ||
 	    (link_target && !(f->data = strdup(link_target)))) {
 		if (f)
-			free(f->path);
+			free(f->key);
 		free(f);
 		rc = -ENOMEM;
 		goto out;
@@ -127,9 +128,9 @@ static int make(struct scratch_store *s, const char *path, mode_t mode,
 	clock_gettime(CLOCK_REALTIME, &f->mtime);
 	f->ino = s->next_ino++;
 	hash_oom = false;
-	HASH_ADD_KEYPTR(hh, s->table, f->path, strlen(f->path), f);
+	HASH_ADD_KEYPTR(hh, s->table, f->key, strlen(f->key), f);
 	if (hash_oom) {
-		free(f->path);
+		free(f->key);
 		free(f->data);
 		free(f);
 		rc = -ENOMEM;
@@ -141,13 +142,13 @@ out:
 	return rc;
 }
 
-int scratch_stat(struct scratch_store *s, const char *path, struct stat *st)
+int scratch_stat(struct scratch_store *s, const char *key, struct stat *st)
 {
 	struct scratch *f;
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (f) {
 		st->st_mode = type_of(f) | f->mode;
 		st->st_nlink = f->dir ? 2 : 1;
@@ -161,14 +162,14 @@ int scratch_stat(struct scratch_store *s, const char *path, struct stat *st)
 	return rc;
 }
 
-char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
+char *scratch_get(struct scratch_store *s, const char *key, size_t *len,
 		  bool *is_link)
 {
 	struct scratch *f;
 	char *copy = NULL;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (f && !f->dir) {
 		copy = malloc(f->len + 1);
 		if (copy) {
@@ -184,7 +185,7 @@ char *scratch_get(struct scratch_store *s, const char *path, size_t *len,
 	return copy;
 }
 
-int scratch_write(struct scratch_store *s, const char *path, const char *buf,
+int scratch_write(struct scratch_store *s, const char *key, const char *buf,
 		  size_t size, off_t off)
 {
 	struct scratch *f;
@@ -195,7 +196,7 @@ int scratch_write(struct scratch_store *s, const char *path, const char *buf,
 		return -EINVAL;
 	end = (size_t)off + size;
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (!f || f->link || f->dir) {
 		rc = !f ? -ENOENT : f->dir ? -EISDIR : -EINVAL;
 	} else if (end > TGFS_SCRATCH_MAX) {
@@ -225,13 +226,13 @@ out:
 	return rc;
 }
 
-int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
+int scratch_truncate(struct scratch_store *s, const char *key, off_t size)
 {
 	struct scratch *f;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (!f || f->dir) {
 		rc = f ? -EISDIR : -ENOENT;
 	} else if (size < 0 || size > TGFS_SCRATCH_MAX) {
@@ -260,14 +261,14 @@ int scratch_truncate(struct scratch_store *s, const char *path, off_t size)
 	return rc;
 }
 
-int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
+int scratch_set_mode(struct scratch_store *s, const char *key, mode_t mode,
 		     const struct timespec *mtime)
 {
 	struct scratch *f;
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (f) {
 		if (mode != (mode_t)-1)
 			f->mode = mode & 07777;
@@ -281,13 +282,13 @@ int scratch_set_mode(struct scratch_store *s, const char *path, mode_t mode,
 	return rc;
 }
 
-int scratch_remove(struct scratch_store *s, const char *path)
+int scratch_remove(struct scratch_store *s, const char *key)
 {
 	struct scratch *f;
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (f && f->dir) {
 		rc = -EISDIR;
 	} else if (f) {
@@ -318,9 +319,9 @@ int scratch_rename(struct scratch_store *s, const char *from, const char *to)
 		if (old && old != f)
 			drop(s, old);
 		HASH_DEL(s->table, f);
-		free(f->path);
-		f->path = p;
-		HASH_ADD_KEYPTR(hh, s->table, f->path, strlen(f->path), f);
+		free(f->key);
+		f->key = p;
+		HASH_ADD_KEYPTR(hh, s->table, f->key, strlen(f->key), f);
 		rc = 0;
 	}
 out:
@@ -341,10 +342,10 @@ int scratch_each(struct scratch_store *s, const char *dir,
 		struct stat st = { 0 };
 		const char *name;
 
-		if (strncmp(f->path, dir, n) || f->path[n] != '/' ||
-		    strchr(f->path + n + 1, '/'))
+		if (strncmp(f->key, dir, n) || f->key[n] != '/' ||
+		    strchr(f->key + n + 1, '/'))
 			continue;
-		name = f->path + n + 1;
+		name = f->key + n + 1;
 		st.st_mode = type_of(f) | f->mode;
 		st.st_nlink = f->dir ? 2 : 1;
 		st.st_size = (off_t)f->len;
@@ -361,42 +362,42 @@ int scratch_each(struct scratch_store *s, const char *dir,
 /* Whether @f is below folder @dir (at any depth). */
 static bool below(const struct scratch *f, const char *dir, size_t n)
 {
-	return !strncmp(f->path, dir, n) && f->path[n] == '/';
+	return !strncmp(f->key, dir, n) && f->key[n] == '/';
 }
 
-bool scratch_is_dir(struct scratch_store *s, const char *path)
+bool scratch_is_dir(struct scratch_store *s, const char *key)
 {
 	struct scratch *f;
 	bool dir;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	dir = f && f->dir;
 	pthread_mutex_unlock(&s->lock);
 	return dir;
 }
 
-int scratch_rmdir(struct scratch_store *s, const char *path,
+int scratch_rmdir(struct scratch_store *s, const char *key,
 		  enum scratch_rmdir how)
 {
 	struct scratch *f, *c, *tmp;
-	size_t n = strlen(path);
+	size_t n = strlen(key);
 	int rc = 0;
 
 	pthread_mutex_lock(&s->lock);
-	HASH_FIND_STR(s->table, path, f);
+	HASH_FIND_STR(s->table, key, f);
 	if (!f || !f->dir) {
 		rc = f ? -ENOTDIR : -ENOENT;
 		goto out;
 	}
 	HASH_ITER(hh, s->table, c, tmp) {
-		if (how == SCRATCH_EMPTY && below(c, path, n)) {
+		if (how == SCRATCH_EMPTY && below(c, key, n)) {
 			rc = -ENOTEMPTY;
 			goto out;
 		}
 	}
 	HASH_ITER(hh, s->table, c, tmp)
-		if (how == SCRATCH_TREE && below(c, path, n))
+		if (how == SCRATCH_TREE && below(c, key, n))
 			drop(s, c);
 	drop(s, f);
 out:
@@ -405,7 +406,7 @@ out:
 }
 
 int scratch_each_dir(struct scratch_store *s,
-		     int (*fn)(void *arg, const char *path, pid_t pid),
+		     int (*fn)(void *arg, const char *key, pid_t pid),
 		     void *arg)
 {
 	struct scratch *f, *tmp;
@@ -416,7 +417,7 @@ int scratch_each_dir(struct scratch_store *s,
 		return 0;
 	pthread_mutex_lock(&s->lock);
 	HASH_ITER(hh, s->table, f, tmp) {
-		if (f->dir && (rc = fn(arg, f->path, f->pid)))
+		if (f->dir && (rc = fn(arg, f->key, f->pid)))
 			break;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -177,10 +177,10 @@ int wr_pending_commit(struct tgfs *fs, const char *path,
 			  const struct node *n, const char *text, size_t len);
 
 /* ln -s in or to restore folder @file of @k before its id arrived: held
- * as a scratch link at @path (to @target), made once the folder is an
- * object.  0 or -errno. */
+ * as a scratch link of scratch key @key (node.h node_scratch_key; to
+ * @target), made once the folder is an object.  0 or -errno. */
 int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
-		    const char *file, const char *target, const char *path);
+		    const char *file, const char *target, const char *key);
 /* Whether @name (a file name in the top folder of @k) is a restore folder
  * still waiting for its id: links to it are held until then. */
 bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
@@ -202,14 +202,16 @@ int edge_commit(struct tgfs *fs, const char *path, struct node *n,
  * rel folder @parent (mkdir at @path). */
 int edge_grant(struct tgfs *fs, const char *path, struct node *parent,
 	       const char *name);
-/* The access edge folder @path, held (a scratch folder) while its
+/* The access edge folder of scratch key @key (node.h node_scratch_key:
+ * its path now found from it, tgfs_key_path), held (a scratch folder)
+ * while its
  * principal's restore folder waited for its id, which it now has: the
  * edge is granted unless it is there (one resourceAccessAdd at most), and
  * what rsync made in it meanwhile is applied as if made now (links as ln
  * -s, setting files as written; a temporary file stays scratch in the
  * edge's folder).  0, or the first failure (each one in errors; an edge
  * not made sends nothing for its files). */
-int edge_held_apply(struct tgfs *fs, const char *path);
+int edge_held_apply(struct tgfs *fs, const char *key);
 /* Revokes the edge of folder @n (rmdir at @path). */
 int edge_revoke(struct tgfs *fs, const char *path, struct node *n);
 /* Sets the edge's policy to the folder @target names (NULL: none). */

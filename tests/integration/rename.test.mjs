@@ -194,12 +194,11 @@ describe('a folder renamed under a shell or an open file', () => {
   // What is held under an object's folder belongs to the object, not to
   // its path: an access edge held for a restore folder (restore.test.mjs)
   // is made on its resource after the resource is renamed, and an
-  // editor's swap file in a group's folder is still there after a rename.
-  // Both are kept by path today (fs/scratch.c, draft_hold, removals.c),
-  // so a rename loses them: issue 19 item 2's last part.
-  const BY_PATH = 'held state is keyed by path: a rename of its object loses it (issue 19 item 2, part 4)';
+  // editor's swap file in a group's folder is still there after a rename
+  // (and not in a new group that takes the old name).  The scratch store
+  // and the holds go by the object's id (fs/skey.c node_scratch_key).
 
-  test('an access edge held for a restore folder, its resource renamed meanwhile: granted on the renamed resource', { todo: BY_PATH }, async () => {
+  test('an access edge held for a restore folder, its resource renamed meanwhile: granted on the renamed resource', async () => {
     const t = await sim.tenant();
     const r = t.resources.find((x) => /^[A-Za-z][A-Za-z-]*$/.test(x.name) &&
       t.resources.filter((y) => y.name === x.name).length === 1);
@@ -215,10 +214,38 @@ describe('a folder renamed under a shell or an open file', () => {
     assert.ok(g && now.access.some((e) => e.principalId === g.id && e.resourceId === r.id), 'the edge is granted on the resource');
   });
 
-  test("an editor's swap file in a group's folder, the group renamed: the swap file is in the renamed folder", { todo: BY_PATH }, async () => {
+  test("an editor's swap file in a group's folder, the group renamed: the swap file is in the renamed folder, and not in a new group of the old name", async () => {
     const t = await sim.tenant();
     const g = plainGroup(t);
-    const out = run(`cd ${q(pathOf(t, g))} && echo draft > .name.swp && echo TgfsSwapped > name && cat ../TgfsSwapped/.name.swp`, m.dir);
-    assert.equal(out, 'draft\n');
+    const old = pathOf(t, g);
+    const out = run(`cd ${q(old)} && echo draft > .name.swp && echo TgfsSwapped > name && cat ../TgfsSwapped/.name.swp && ls -a ../TgfsSwapped`, m.dir);
+    assert.equal(out.split('\n')[0], 'draft');
+    assert.ok(out.split('\n').includes('.name.swp'), `listed in the renamed folder: ${out}`);
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsSwapped');
+    // A new group takes the old name: it has no swap file of the other's.
+    const { st } = await cost(sim, () => {
+      run(`mkdir ${q(old)}`, m.dir);
+      assert.ok(!run(`ls -a ${q(old)}`, m.dir).split('\n').includes('.name.swp'), 'not listed in the new group');
+      fails(`cat ${q(`${old}/.name.swp`)}`, m.dir, /No such file or directory/);
+    });
+    assert.deepEqual(mutationFields(st, ['groupCreate']), { groupCreate: 1 });
+    assert.equal(run('cat groups/TgfsSwapped/.name.swp', m.dir), 'draft\n', 'still in the renamed folder');
+  });
+
+  test("an editor's swap file held open while another process renames its group: written on, it is the renamed folder's", async () => {
+    const t = await sim.tenant();
+    const g = plainGroup(t);
+    const dir = pathOf(t, g);
+    // fd 3 (the editor's swap file) stays open across the rename, made by
+    // a second process through the group's name file
+    const cmd = `exec 3> ${q(`${dir}/.name.swp`)}; echo one >&3; ` +
+      `sh -c ${q(`echo TgfsOpenSwap > ${q(`${dir}/name`)}`)} 3>&-; ` +
+      'echo two >&3; exec 3>&-; cat groups/TgfsOpenSwap/.name.swp; ls -a groups/TgfsOpenSwap';
+    const { r, st } = await cost(sim, () => run(cmd, m.dir));
+    assert.deepEqual(r.split('\n').slice(0, 2), ['one', 'two']);
+    assert.ok(r.split('\n').includes('.name.swp'), `listed in the renamed folder: ${r}`);
+    assert.deepEqual(mutationFields(st, ['groupUpdate', 'groupCreate']), { groupUpdate: 1 }, 'the swap file sends nothing');
+    assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsOpenSwap');
+    fails(`ls ${q(dir)}`, m.dir, /No such file or directory/);
   });
 });

@@ -464,14 +464,22 @@ static void test_resolve_once_after_rename(void **state)
 	inodes_free(t);
 }
 
-/* The name @child in folder @ino of @t, with its chain, as ll.c hands it
- * to an operation on names; *@c is the caller's to free. */
+/* The name @child in folder @ino of @t, with its chain and its scratch
+ * key, as ll.c hands it to an operation on names; *@c and the key are
+ * the caller's to free (names_free). */
 static struct tgfs_name name_in(struct inodes *t, uint64_t ino,
 				const char *child, struct inodes_chain **c)
 {
 	assert_int_equal(inodes_chain(t, ino, child, c), 0);
 	return (struct tgfs_name){ .chain = *c, .path = (*c)->path,
-				   .name = (*c)->hop[(*c)->n].name };
+				   .name = (*c)->hop[(*c)->n].name,
+				   .key = node_scratch_key(*c) };
+}
+
+static void name_free(struct tgfs_name *nm, struct inodes_chain *c)
+{
+	free((char *)nm->key);
+	inodes_chain_free(c);
 }
 
 /* The operations on names resolve from their folder's key: a name costs
@@ -499,7 +507,7 @@ static void test_name_ops_resolve_once(void **state)
 	assert_int_equal(tgfs_mkdir(fs, &nm, 0755, 4242), -EEXIST);
 	assert_int_equal(fs->resolve_steps - before, 0);
 	assert_int_equal(fs->resolves - resolves, 1);
-	inodes_chain_free(c);
+	name_free(&nm, c);
 
 	/* rm of a member link: the link, one step; its target's id comes
 	 * with it (none for the target, which was one more by its name in
@@ -510,7 +518,7 @@ static void test_name_ops_resolve_once(void **state)
 	assert_int_equal(tgfs_unlink(fs, &nm, 4242), -EIO);
 	assert_int_equal(fs->resolve_steps - before, 1);
 	assert_int_equal(fs->resolves - resolves, 1);
-	inodes_chain_free(c);
+	name_free(&nm, c);
 
 	/* rm of a field (mv from elsewhere: replaced next, nothing sent):
 	 * the name, one step from its keyed folder, once for the three
@@ -519,7 +527,7 @@ static void test_name_ops_resolve_once(void **state)
 	before = fs->resolve_steps;
 	assert_int_equal(tgfs_unlink(fs, &nm, 4242), 0);
 	assert_int_equal(fs->resolve_steps - before, 1);
-	inodes_chain_free(c);
+	name_free(&nm, c);
 
 	/* rmdir of a field: the name, one step, for both that look at it
 	 * (an edge? an object?) */
@@ -527,7 +535,7 @@ static void test_name_ops_resolve_once(void **state)
 	before = fs->resolve_steps;
 	assert_int_equal(tgfs_rmdir(fs, &nm, 4242), -ENOTDIR);
 	assert_int_equal(fs->resolve_steps - before, 1);
-	inodes_chain_free(c);
+	name_free(&nm, c);
 
 	/* mv of a field onto a new name (vim's backup): the field, one
 	 * step; its copy is a scratch file */
@@ -536,8 +544,8 @@ static void test_name_ops_resolve_once(void **state)
 	before = fs->resolve_steps;
 	assert_int_equal(tgfs_rename(fs, &nm, &to, 0), 0);
 	assert_int_equal(fs->resolve_steps - before, 1);
-	inodes_chain_free(c);
-	inodes_chain_free(c2);
+	name_free(&nm, c);
+	name_free(&to, c2);
 
 	/* the same rm by its path alone: a step for each component */
 	nm = tgfs_name_of_path("/groups/Engineering/id");
@@ -546,6 +554,55 @@ static void test_name_ops_resolve_once(void **state)
 	assert_int_equal(fs->resolve_steps - before, 3);
 
 	assert_int_equal(reads(), reads_before);
+	inodes_free(t);
+}
+
+/* Scratch files go by their object's id: the key of a name in an
+ * object's folder stays when the folder is renamed, and is found again
+ * at the object's path now; a path with no object's folder is its own
+ * key. */
+static void test_scratch_key_by_id(void **state)
+{
+	struct tgfs *fs = *state;
+	struct inodes *t = inodes_new();
+	struct inodes_chain *c;
+	uint64_t groups, eng;
+	char *key, *again, path[4096];
+
+	groups = learn(fs, t, "/groups");
+	eng = learn(fs, t, "/groups/Engineering");
+	assert_int_equal(inodes_chain(t, eng, ".name.swp", &c), 0);
+	key = node_scratch_key(c);
+	inodes_chain_free(c);
+	assert_non_null(key);
+	assert_int_equal(strncmp(key, "/groups#", 8), 0);
+	assert_non_null(strstr(key, "/.name.swp"));
+	assert_null(strstr(key, "Engineering"));
+	assert_int_equal(tgfs_key_path(fs, key, path, sizeof(path)), 0);
+	assert_string_equal(path, "/groups/Engineering/.name.swp");
+
+	/* the folder renamed (as the kernel's table follows it): the same */
+	assert_int_equal(inodes_rehash(t, eng, "Eng2"), 0);
+	assert_int_equal(inodes_chain(t, eng, ".name.swp", &c), 0);
+	again = node_scratch_key(c);
+	inodes_chain_free(c);
+	assert_string_equal(again, key);
+	free(again);
+	free(key);
+
+	/* no object's folder on the way: the path */
+	assert_int_equal(inodes_chain(t, groups, "Restored", &c), 0);
+	key = node_scratch_key(c);
+	inodes_chain_free(c);
+	assert_string_equal(key, "/groups/Restored");
+	assert_int_equal(tgfs_key_path(fs, key, path, sizeof(path)), 0);
+	assert_string_equal(path, "/groups/Restored");
+	free(key);
+
+	/* an id no object has (deleted since): not found */
+	assert_int_equal(tgfs_key_path(fs, "/groups#R3JvdXA6OTk5OTk=/x", path,
+				       sizeof(path)),
+			 -ENOENT);
 	inodes_free(t);
 }
 
@@ -613,6 +670,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_once_after_rename,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_key_by_id, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_name_ops_resolve_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_applied_rename, setup,

@@ -1,0 +1,93 @@
+/*
+ * skey.c - the keys of the scratch store (scratch.h): what is at or below
+ * an object's folder goes by the object's identity, not its name, so
+ * that a rename of the object (through its name file, mv, object.json,
+ * or by someone else) keeps the scratch files in it (an editor's swap
+ * file, sed -i's and rsync's temporary files, an access edge held for a
+ * restore) in the renamed folder, and leaves none under the old name for
+ * a new object of that name to show.
+ *
+ * A key is "/<kind folder>#<object id>" (the id's '/' written '%')
+ * followed by the names below the deepest object's folder of the path;
+ * a path with no object's folder (a restore folder, a draft: no id yet)
+ * is its own key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inodes.h"
+#include "node.h"
+#include "ops.h"
+
+char *node_scratch_key(const struct inodes_chain *c)
+{
+	size_t k = c->n, len;
+	char *key, *at;
+
+	while (k > 0 && !c->hop[k].id)
+		k--;
+	if (k < 2)
+		return strdup(c->path);
+	len = strlen(c->hop[k - 1].name) + strlen(c->hop[k].id) + 3;
+	for (size_t j = k + 1; j <= c->n; j++)
+		len += strlen(c->hop[j].name) + 1;
+	if (!(key = malloc(len)))
+		return NULL;
+	at = key + sprintf(key, "/%s#", c->hop[k - 1].name);
+	for (const char *p = c->hop[k].id; *p; p++)
+		*at++ = *p == '/' ? '%' : *p;
+	*at = '\0';
+	for (size_t j = k + 1; j <= c->n; j++)
+		at += sprintf(at, "/%s", c->hop[j].name);
+	return key;
+}
+
+int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
+{
+	const char *hash = strchr(key, '#'), *rest;
+	char kind[TGFS_NAME_MAX + 1], id[256], now[TGFS_NAME_MAX + 1];
+	char *dir = NULL, *name = NULL, *kid = NULL;
+	size_t idlen;
+	int rc;
+
+	if (!hash)
+		return snprintf(out, size, "%s", key) < (int)size
+			       ? 0
+			       : -ENAMETOOLONG;
+	rest = hash + strcspn(hash, "/");
+	idlen = (size_t)(rest - hash - 1);
+	if (key[0] != '/' || (size_t)(hash - key - 1) >= sizeof(kind) ||
+	    idlen >= sizeof(id))
+		return -ENOENT;
+	snprintf(kind, sizeof(kind), "%.*s", (int)(hash - key - 1), key + 1);
+	for (size_t i = 0; i < idlen; i++)
+		id[i] = hash[1 + i] == '%' ? '/' : hash[1 + i];
+	id[idlen] = '\0';
+	/* Where the kernel knows the object's folder (a scan of its table,
+	 * made only for the holds and sweeps that go by key alone). */
+	if (fs->nodes) {
+		uint64_t from = 0, ino;
+
+		if (inodes_with_id(fs->nodes, id, &from, &ino, 1) == 1 &&
+		    inodes_object(fs->nodes, ino, &dir, &name, &kid) == -ENOMEM)
+			return -ENOMEM;
+	}
+	free(kid);
+	if (!dir) {
+		/* Not known to the kernel: a top kind's, by its listing. */
+		const struct tg_kind *k = tg_kind_by_dir(NULL, kind);
+
+		if (!k || k->parent)
+			return -ENOENT;
+		if (asprintf(&dir, "/%s", kind) < 0)
+			return -ENOMEM;
+	}
+	rc = tgfs_object_file(fs, dir, name ? name : "", id, now);
+	if (!rc && snprintf(out, size, "%s/%s%s", dir, now, rest) >= (int)size)
+		rc = -ENAMETOOLONG;
+	free(dir);
+	free(name);
+	return rc;
+}
