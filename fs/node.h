@@ -175,6 +175,18 @@ struct tgfs_name tgfs_name_of_path(const char *path);
  * caller frees; NULL when out of memory.  Pure (skey.c).
  */
 char *node_scratch_key(const struct inodes_chain *c);
+
+/*
+ * The file name now of the object @id, whose folder the kernel knows as
+ * @name in the kind folder @dir: @name when it still is, its new name
+ * after a rename (by the kernel's path, a name file, object.json or
+ * someone else), in @out (TGFS_NAME_MAX + 1 bytes).  A look by id needs
+ * the whole listing of @dir, so it is made only when @name ("": not
+ * known) no longer names the object.  0, -ENOENT (no such object now)
+ * or -errno.
+ */
+int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
+		     const char *id, char *out);
 /*
  * The path now of scratch key @key, into @out (@size bytes): the key
  * itself when it names no object's id; otherwise the object's folder

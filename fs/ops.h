@@ -70,18 +70,6 @@ int tgfs_opendir(struct tgfs *fs, const struct tgfs_at *at,
 		 struct fuse_file_info *fi);
 int tgfs_readlink(struct tgfs *fs, const struct tgfs_at *at, char *buf,
 		  size_t size);
-/*
- * The file name now of the object @id, whose folder the kernel knows as
- * @name in the kind folder @dir: @name when it still is, its new name
- * after a rename (by the kernel's path, a name file, object.json or
- * someone else), in @out (TGFS_NAME_MAX + 1 bytes).  A look by id needs
- * the whole listing of @dir, so it is made only when @name ("": not
- * known) no longer names the object.  0, -ENOENT (no such object now)
- * or -errno.
- */
-int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
-		     const char *id, char *out);
-
 /* ---- shared by attrs.c and listing.c ---- */
 
 /* The attributes of node @n into @st (zeroed first).  Cannot fail. */

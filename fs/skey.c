@@ -11,15 +11,18 @@
  * followed by the names below the deepest object's folder of the path;
  * a path with no object's folder (a restore folder, a draft: no id yet)
  * is its own key.
+ *
+ * Also here, as both go from an object's id to its name now:
+ * tgfs_object_file (node.h), which ll.c asks when it follows a rename.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "coll.h"
 #include "inodes.h"
 #include "node.h"
-#include "ops.h"
 
 char *node_scratch_key(const struct inodes_chain *c)
 {
@@ -89,5 +92,49 @@ int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
 		rc = -ENAMETOOLONG;
 	free(dir);
 	free(name);
+	return rc;
+}
+
+int tgfs_object_file(struct tgfs *fs, const char *dir, const char *name,
+		     const char *id, char *out)
+{
+	struct node n;
+	char *path = NULL;
+	const char *now = NULL;
+	int rc;
+
+	/* Still there by its name: the usual case, and no request more
+	 * than the operation that failed just made. */
+	if (asprintf(&path, "%s/%s", strcmp(dir, "/") ? dir : "", name) < 0)
+		return -ENOMEM;
+	rc = name[0] ? node_resolve(fs, path, &n) : -ENOENT;
+	free(path);
+	if (!rc) {
+		bool same = n.type == NODE_OBJECT && !n.draft &&
+			    strcmp(n.obj->id, id) == 0;
+
+		node_release(&n);
+		if (same) {
+			snprintf(out, TGFS_NAME_MAX + 1, "%s", name);
+			return 0;
+		}
+	}
+	rc = node_resolve(fs, dir, &n);
+	if (rc)
+		return rc;
+	if (n.type != NODE_KINDDIR) {
+		node_release(&n);
+		return -ENOENT;
+	}
+	/* As a listing: an embedded kind is in its parent's collection. */
+	if (!n.ref || !n.kind->parent_conn) {
+		node_release(&n);
+		rc = coll_get_names(fs, n.kind, &n.ref);
+	}
+	if (!rc && !coll_by_id(coll_of(n.ref, n.kind), id, &now))
+		rc = -ENOENT;
+	if (!rc)
+		snprintf(out, TGFS_NAME_MAX + 1, "%s", now);
+	node_release(&n);
 	return rc;
 }
