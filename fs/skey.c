@@ -49,13 +49,16 @@ char *node_scratch_key(const struct inodes_chain *c)
 
 int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
 {
+	/* A key by id has its '#' in its first name (a kind's folder,
+	 * which has none of its own); a path's names may have one. */
+	const char *slash = strchr(key + (key[0] != '\0'), '/');
 	const char *hash = strchr(key, '#'), *rest;
 	char kind[TGFS_NAME_MAX + 1], id[256], now[TGFS_NAME_MAX + 1];
 	char *dir = NULL, *name = NULL, *kid = NULL;
 	size_t idlen;
 	int rc;
 
-	if (!hash)
+	if (!hash || (slash && slash < hash))
 		return snprintf(out, size, "%s", key) < (int)size
 			       ? 0
 			       : -ENAMETOOLONG;
