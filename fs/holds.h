@@ -78,7 +78,8 @@ struct holds_ops {
 	void (*send)(void *ctx, const struct tg_kind *kind, const char *oid,
 		     struct holds_link *links, size_t n);
 	/* Folders' entries changed (a hold came, went or was sent): the
-	 * kernel lists them again.  Any thread, no lock of the store's. */
+	 * kernel lists them again.  Any thread, without the store's lock
+	 * (after a send, with its send lock: it must not wait on a send). */
 	void (*changed)(void *ctx);
 };
 

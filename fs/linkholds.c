@@ -1,6 +1,6 @@
 /*
- * linkholds.c - the write layer's side of held link removals (holds.h,
- * linkholds.h): the store (holds.c) keeps them by object and knows no
+ * linkholds.c - the write layer's side of held link removals (holds.h;
+ * declared in write.h): the store (holds.c) keeps them by object and knows no
  * path, node or mutation; here a removal is judged (a recursive
  * remover's, not of a rel the API keeps: the kinds table's `frozen`),
  * a request's node is placed (its object folder's object, by the id its

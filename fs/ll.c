@@ -608,7 +608,7 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 		tg_log(TG_LOG_ERR, "out of memory at mount");
 		abort();
 	}
-	fs->nodes = ll->nodes; /* for the stats */
+	fs->nodes = ll->nodes; /* the stats; scratch keys to paths (skey.c) */
 	tg_cache_set_alive(fs->cache, ll_reader_alive);
 	ll->fs = fs;
 	/* Kernels since 5.1 take an ENOSYS to OPENDIR as "never again"

@@ -285,7 +285,7 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 
 	if (i >= 0 && !n->kind->rels[i].many) {
 		/* One link: there only when set and its target is known. */
-		struct rel_find f = { .found = false };
+		bool found = false;
 		struct tg_cache_ref *ref;
 		const struct tg_kind *tk =
 			tg_kind_by_dir(NULL, n->kind->rels[i].target);
@@ -303,10 +303,10 @@ int node_step_rel(struct tgfs *fs, struct node *n, const char *rel)
 				    sizeof(n->target));
 			snprintf(n->target_id, sizeof(n->target_id), "%s",
 				 n->obj->links[i].ids[0]);
-			f.found = true;
+			found = true;
 		}
 		tg_cache_put(ref);
-		if (!f.found)
+		if (!found)
 			return -ENOENT;
 		n->type = NODE_LINK;
 		n->rel_index = i;

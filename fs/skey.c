@@ -55,6 +55,7 @@ int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
 	const char *hash = strchr(key, '#'), *rest;
 	char kind[TGFS_NAME_MAX + 1], id[256], now[TGFS_NAME_MAX + 1];
 	char *dir = NULL, *name = NULL, *kid = NULL;
+	const struct tg_kind *k;
 	size_t idlen;
 	int rc;
 
@@ -83,14 +84,25 @@ int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
 	free(kid);
 	if (!dir) {
 		/* Not known to the kernel: a top kind's, by its listing. */
-		const struct tg_kind *k = tg_kind_by_dir(NULL, kind);
-
+		k = tg_kind_by_dir(NULL, kind);
 		if (!k || k->parent)
 			return -ENOENT;
 		if (asprintf(&dir, "/%s", kind) < 0)
 			return -ENOMEM;
 	}
 	rc = tgfs_object_file(fs, dir, name ? name : "", id, now);
+	if (rc == -ENOENT && (k = tg_kind_by_dir(NULL, kind)) && !k->parent &&
+	    strcmp(dir + 1, kind) != 0) {
+		/* The kernel's node was a copy in a folder of links (a
+		 * network's resources/R), which lists it under no new name:
+		 * its own kind's folder does. */
+		free(dir);
+		free(name);
+		name = NULL;
+		if (asprintf(&dir, "/%s", kind) < 0)
+			return -ENOMEM;
+		rc = tgfs_object_file(fs, dir, "", id, now);
+	}
 	if (!rc && snprintf(out, size, "%s/%s%s", dir, now, rest) >= (int)size)
 		rc = -ENAMETOOLONG;
 	free(dir);
