@@ -388,7 +388,7 @@ int edge_unlink(struct tgfs *fs, const struct tgfs_name *nm, struct node *n,
 {
 	if (n->type != NODE_LINK || !n->edge_part)
 		return -ENOTSUP;
-	if (!n->draft && wr_taken_apart(fs, nm->path, pid))
+	if (!n->draft && wr_taken_apart(fs, nm, pid))
 		return 0; /* tar x replacing it, rm -r: nothing sent */
 	if (n->edge_part == 2)
 		return edge_policy(fs, nm->path, n, NULL);

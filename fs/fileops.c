@@ -209,7 +209,6 @@ static int open_for_write(struct tgfs *fs, struct node *n,
 		return refuse(fs, path, -EINVAL,
 			      "appending (>>) to a one-value file: write "
 			      "it with > instead");
-	removals_clear(fs->removals, path);
 	now = node_text(fs, n);
 	h = fh_new(FH_FIELD, path, truncated ? "" : now,
 		   truncated ? 0 : strlen(now));
@@ -326,6 +325,15 @@ int tgfs_open_link(struct tgfs *fs, struct node *n, const char *path,
 	return -ELOOP;
 }
 
+/* The file at @at was made again (opened to be written). */
+static void clear_removal(struct tgfs *fs, const struct tgfs_at *at)
+{
+	char key[REMOVALS_KEY_MAX];
+
+	node_removals_key(at->chain, at->path, key, sizeof(key));
+	removals_clear(fs->removals, key);
+}
+
 int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 	      struct fuse_file_info *fi)
 {
@@ -349,8 +357,11 @@ int tgfs_open(struct tgfs *fs, const struct tgfs_at *at,
 	rc = fs->node_types[n->type].open
 		     ? fs->node_types[n->type].open(fs, n, path, fi)
 		     : -EISDIR;
-	/* A writer's handle finds its file again by the node's chain. */
+	/* A writer's handle finds its file again by the node's chain; its
+	 * file is made again for whoever removed it (removals.h). */
 	h = rc ? NULL : fh_of(fi);
+	if (h && h->type == FH_FIELD)
+		clear_removal(fs, at);
 	if (h && h->type == FH_FIELD && at->chain &&
 	    !(h->chain = inodes_chain_dup(at->chain))) {
 		fh_free(h);
@@ -409,8 +420,10 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		struct fuse_file_info *fi)
 {
 	const char *path = at->path;
+	char key[REMOVALS_KEY_MAX];
 	int rc = at->rc;
 
+	node_removals_key(at->chain, path, key, sizeof(key));
 	/* A field the kernel believes gone (vim renamed it to its backup
 	 * name): writing it anew is writing the field. */
 	if (rc == 0) {
@@ -419,8 +432,10 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		/* (In an object cp -r made: the copy's file.) */
 		if (type == NODE_FIELD || type == NODE_JSON ||
 		    type == NODE_EDGEFIELD) {
-			removals_copied(fs->removals, path);
+			removals_copied(fs->removals, key, path);
 			rc = open_for_write(fs, at->n, path, fi, true);
+			if (!rc)
+				removals_clear(fs->removals, key);
 			if (!rc && at->chain &&
 			    !(fh_of(fi)->chain = inodes_chain_dup(at->chain))) {
 				fh_free(fh_of(fi));
@@ -445,7 +460,7 @@ int tgfs_create(struct tgfs *fs, const struct tgfs_at *at, mode_t mode,
 		return -EROFS;
 	/* tar's placeholder of a link it makes at the end: a scratch file
 	 * shown in the link's place until tar replaces it (attrs.c). */
-	removals_clear(fs->removals, path);
+	removals_clear(fs->removals, key);
 	rc = scratch_create(fs->scratch, at->key, mode, NULL);
 	if (rc)
 		return rc;

@@ -47,17 +47,20 @@ static int find_target(struct tgfs *fs, const char *dir, const char *name,
 	return rc;
 }
 
-/* Whether a link by relation @r at @path, made by @pid, is in an object
+/* Whether a link by relation @r at @nm, made by @pid, is in an object
  * @pid just made (cp -r, nameops.c) and would move its target there:
  * the target holds one such link (a resource's network). */
 static bool moves_target(struct tgfs *fs, const struct tg_rel *r,
-			 const char *path, pid_t pid)
+			 const struct tgfs_name *nm, pid_t pid)
 {
 	const struct tg_kind *tk = tg_kind_by_dir(NULL, r->target);
 	int inv = tk && !r->path ? tg_rel_index(tk, r->inverse) : -1;
+	char key[REMOVALS_KEY_MAX];
 
-	return inv >= 0 && !tk->rels[inv].many &&
-	       pid && removals_in_fresh(fs->removals, path, pid);
+	if (inv < 0 || tk->rels[inv].many || !pid)
+		return false;
+	node_removals_key(nm->chain, nm->path, key, sizeof(key));
+	return removals_in_fresh(fs->removals, key, pid);
 }
 
 /* Whether @nm is a link to @target already. */
@@ -191,7 +194,7 @@ int tgfs_link_add(struct tgfs *fs, const char *target,
 		rc = -EINVAL; /* a link is named as what it points to */
 		goto out;
 	}
-	if (moves_target(fs, r, path, pid)) {
+	if (moves_target(fs, r, nm, pid)) {
 		tgfs_record_error(fs, path, -EPERM,
 				  "a copy of an object does not take this"
 				  " link's target from the original (it has"
@@ -248,7 +251,7 @@ int tgfs_link_remove(struct tgfs *fs, const struct tgfs_name *nm,
 		return rc;
 	if (n->type != NODE_LINK)
 		return -ENOTSUP;
-	if (!n->draft && wr_taken_apart(fs, path, pid))
+	if (!n->draft && wr_taken_apart(fs, nm, pid))
 		return 0; /* its object's rmdir deletes it whole */
 	r = &n->kind->rels[n->rel_index];
 	if (r->many) {

@@ -334,7 +334,11 @@ static int call_entry(struct ll *ll, const struct tgfs_at *at, void *arg)
 	/* A field its caller removed to write anew (mv from another
 	 * filesystem): gone for it alone, and not a negative entry the
 	 * kernel would keep for everyone. */
-	if (!a->link && removals_hidden(ll->fs->removals, at->path,
+	char key[REMOVALS_KEY_MAX];
+
+	if (!a->link)
+		node_removals_key(at->chain, at->path, key, sizeof(key));
+	if (!a->link && removals_hidden(ll->fs->removals, key,
 					fuse_req_ctx(a->req)->pid)) {
 		a->hidden = true;
 		return -ENOENT;

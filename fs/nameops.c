@@ -26,6 +26,32 @@
 #include "status.h"
 #include "write.h"
 
+/* @pid made object @nm (removals key @key): what is in it is hidden from
+ * @pid a while.  A new object in a kind's folder had no key by id before
+ * it was made: what is in it has (its id, once made), so its record has. */
+static void fresh_add(struct tgfs *fs, const struct tgfs_name *nm,
+		      char *key, pid_t pid)
+{
+	const char *p = key + strspn(key, "/"), *slash = strchr(p, '/');
+	struct node n;
+
+	if (slash && !strchr(slash + 1, '/') &&
+	    (!strchr(p, '#') || strchr(p, '#') > slash) &&
+	    node_resolve_name(fs, nm, &n) == 0) {
+		if (n.type == NODE_OBJECT && !n.draft) {
+			size_t at = (size_t)(slash - key) + 1;
+
+			key[at - 1] = '#';
+			for (const char *c = n.obj->id;
+			     *c && at + 1 < REMOVALS_KEY_MAX; c++)
+				key[at++] = *c == '/' ? '%' : *c;
+			key[at] = '\0';
+		}
+		node_release(&n);
+	}
+	removals_fresh_add(fs->removals, key, pid);
+}
+
 /*
  * cp -r groups/A groups/B clones A (DESIGN.md §3): its mkdir of B creates
  * B, then it copies A's files into B, which has files of those names
@@ -40,8 +66,7 @@
 int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	       pid_t pid)
 {
-	const char *path = nm->path;
-	char name[TGFS_NAME_MAX + 1];
+	char name[TGFS_NAME_MAX + 1], key[REMOVALS_KEY_MAX];
 	struct node parent, n;
 	bool made;
 	int rc;
@@ -52,7 +77,8 @@ int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 		return rc;
 	if (edge_folder(&parent))
 		return edge_mkdir(fs, nm, &parent, mode, pid);
-	if (removals_in_fresh(fs->removals, path, pid) &&
+	node_removals_key(nm->chain, nm->path, key, sizeof(key));
+	if (removals_in_fresh(fs->removals, key, pid) &&
 	    node_resolve_name(fs, nm, &n) == 0) {
 		/* There already: it reached us hidden, in a clone. */
 		node_release(&parent);
@@ -60,16 +86,16 @@ int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 								      : -EEXIST;
 		node_release(&n);
 		if (!rc)
-			removals_copied(fs->removals, path);
+			removals_copied(fs->removals, key, nm->path);
 		return rc;
 	}
 	rc = tgfs_make_object_in(fs, nm, &parent, mode, &made);
 	/* A new object in a clone (a network's connector): its maker sees
 	 * it, as any object it made, also when the kernel asks again. */
 	if (!rc)
-		removals_copied(fs->removals, path);
+		removals_copied(fs->removals, key, nm->path);
 	if (made)
-		removals_fresh_add(fs->removals, path, pid);
+		fresh_add(fs, nm, key, pid);
 	return rc;
 }
 
@@ -95,16 +121,17 @@ int tgfs_rmdir(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 
 int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
-	const char *path = nm->path;
+	char key[REMOVALS_KEY_MAX];
 	struct node n;
 	int rc;
 
+	node_removals_key(nm->chain, nm->path, key, sizeof(key));
 	if (scratch_remove(fs->scratch, nm->key) == 0) {
 		/* tar's placeholder in a link's place: the link is gone for
 		 * tar alone, which makes it anew next (fileops.c). */
 		if (node_resolve_name(fs, nm, &n) == 0) {
 			if (n.type == NODE_LINK)
-				removals_add(fs->removals, path, pid);
+				removals_add(fs->removals, key, pid);
 			node_release(&n);
 		}
 		return 0;
@@ -121,7 +148,7 @@ int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 		 * again).  Nothing is sent; the copy that follows commits. */
 		rc = n.type == NODE_FIELD || n.type == NODE_JSON ||
 				     n.type == NODE_EDGEFIELD
-			     ? removals_add(fs->removals, path, pid)
+			     ? removals_add(fs->removals, key, pid)
 			     : -EPERM;
 	}
 	node_release(&n);
@@ -131,7 +158,7 @@ int tgfs_unlink(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 int tgfs_symlink(struct tgfs *fs, const char *target,
 		 const struct tgfs_name *nm, pid_t pid)
 {
-	const char *path = nm->path;
+	char key[REMOVALS_KEY_MAX];
 	int rc;
 
 	if (fs->cfg->read_only)
@@ -139,8 +166,9 @@ int tgfs_symlink(struct tgfs *fs, const char *target,
 	rc = tgfs_link_add(fs, target, nm, pid);
 	if (rc == 0) {
 		/* made again (by tar, by cp -r into a new object) */
-		removals_clear(fs->removals, path);
-		removals_copied(fs->removals, path);
+		node_removals_key(nm->chain, nm->path, key, sizeof(key));
+		removals_clear(fs->removals, key);
+		removals_copied(fs->removals, key, nm->path);
 	}
 	if (rc != -ENOTSUP)
 		return rc;
@@ -175,7 +203,10 @@ int tgfs_rename(struct tgfs *fs, const struct tgfs_name *fromnm,
 		     n.type == NODE_EDGEFIELD)) {
 			struct stat st = { 0 };
 
-			removals_clear(fs->removals, to);
+			char key[REMOVALS_KEY_MAX];
+
+			node_removals_key(tonm->chain, to, key, sizeof(key));
+			removals_clear(fs->removals, key);
 			/* Its mtime says which version it is of (rsync sets
 			 * it before the rename).  The field resolved above
 			 * is the one sent to (commit_node releases it). */

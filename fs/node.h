@@ -177,6 +177,18 @@ struct tgfs_name tgfs_name_of_path(const char *path);
 char *node_scratch_key(const struct inodes_chain *c);
 
 /*
+ * The key of the removals store (removals.h) of @path, found by chain @c
+ * (NULL: none), into @out (@size bytes): as node_scratch_key, but by the
+ * top object's folder ("/<kind folder>#<id>" and the path's names below
+ * it), which the store takes for the object being taken apart, so that
+ * an object's nested objects (a network's connectors) are in it.  @path
+ * itself when there is no chain, no object's folder on the way, or no
+ * room.  Pure (skey.c).
+ */
+void node_removals_key(const struct inodes_chain *c, const char *path,
+		       char *out, size_t size);
+
+/*
  * The file name now of the object @id, whose folder the kernel knows as
  * @name in the kind folder @dir: @name when it still is, its new name
  * after a rename (by the kernel's path, a name file, object.json or

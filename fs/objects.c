@@ -510,11 +510,14 @@ bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
  * (groups/G/users/, before any file), by a process that listed the
  * object, are held (holds.h), and the rmdir of the object drops them.
  */
-bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid)
+bool wr_taken_apart(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid)
 {
-	if (!removals_apart(fs->removals, path, pid))
+	char key[REMOVALS_KEY_MAX];
+
+	node_removals_key(nm->chain, nm->path, key, sizeof(key));
+	if (!removals_apart(fs->removals, key, pid))
 		return false;
-	removals_add(fs->removals, path, pid); /* no memory: still shown */
+	removals_add(fs->removals, key, pid); /* no memory: still shown */
 	return true;
 }
 
@@ -551,12 +554,15 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 		rc = -ENOTDIR;
 		goto out;
 	}
-	if (!n->draft && wr_taken_apart(fs, path, pid))
+	if (!n->draft && wr_taken_apart(fs, nm, pid))
 		goto out; /* its object's rmdir deletes it */
 	if (!n->draft && links_folder_empty(fs, n)) {
 		/* rsync --delete empties a folder's subfolders first: the
 		 * rmdir of one, emptied, starts taking the object apart. */
-		removals_add(fs->removals, path, pid);
+		char key[REMOVALS_KEY_MAX];
+
+		node_removals_key(nm->chain, path, key, sizeof(key));
+		removals_add(fs->removals, key, pid);
 		goto out;
 	}
 	if (n->type != NODE_OBJECT) {
@@ -635,7 +641,12 @@ int tgfs_remove_object(struct tgfs *fs, const struct tgfs_name *nm,
 			cache_apply(fs, k, NULL, id);
 		free(id);
 	}
-	removals_forget(fs->removals, path);
+	{
+		char key[REMOVALS_KEY_MAX];
+
+		node_removals_key(nm->chain, path, key, sizeof(key));
+		removals_forget(fs->removals, key);
+	}
 out:
 	tg_result_release(&res);
 	return rc;

@@ -1,8 +1,10 @@
 /*
  * removals.c - files of the tenant a process removed lately (removals.h):
- * a few slots of {path, pid, when}, with the time each was removed, so
+ * a few slots of {key, pid, when}, with the time each was removed, so
  * that one record answers both the remover's "is it gone" (for a few
- * seconds) and "is it taking its object apart" (for longer).
+ * seconds) and "is it taking its object apart" (for longer).  Keys are
+ * node_removals_key's (node.h): by the top object's id, so a record
+ * still holds when that object is renamed meanwhile.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,7 +15,8 @@
 #include "removals.h"
 
 struct removal {
-	char *path; /* NULL: a free slot */
+	char *path; /* its key; NULL: a free slot */
+	char *file; /* a copy's (removals_copied): its path; else NULL */
 	pid_t pid;
 	double at;  /* mono_now() of the removal */
 	bool made;  /* made again since: hidden from no one */
@@ -39,7 +42,9 @@ struct removals *removals_new(void)
 static void slot_free(struct removals *s, struct removal *r)
 {
 	free(r->path);
+	free(r->file);
 	r->path = NULL;
+	r->file = NULL;
 	__atomic_fetch_sub(&s->used, 1, __ATOMIC_RELEASE);
 }
 
@@ -47,21 +52,26 @@ void removals_free(struct removals *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < REMOVALS_MAX; i++)
+	for (size_t i = 0; i < REMOVALS_MAX; i++) {
 		free(s->r[i].path);
+		free(s->r[i].file);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-static int add(struct removals *s, const char *path, pid_t pid, bool made,
-	       bool fresh)
+static int add(struct removals *s, const char *path, const char *file,
+	       pid_t pid, bool made, bool fresh)
 {
 	double now = mono_now();
 	struct removal *slot = NULL;
-	char *copy = strdup(path);
+	char *copy = strdup(path), *fcopy = file ? strdup(file) : NULL;
 
-	if (!copy)
+	if (!copy || (file && !fcopy)) {
+		free(copy);
+		free(fcopy);
 		return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->lock);
 	/* The same path again (but a folder made in a clone is two: fresh
 	 * for what is in it, made for itself), a free or expired slot,
@@ -78,20 +88,20 @@ static int add(struct removals *s, const char *path, pid_t pid, bool made,
 	}
 	if (slot->path)
 		slot_free(s, slot);
-	*slot = (struct removal){ copy, pid, now, made, fresh };
+	*slot = (struct removal){ copy, fcopy, pid, now, made, fresh };
 	__atomic_fetch_add(&s->used, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
 
-int removals_add(struct removals *s, const char *path, pid_t pid)
+int removals_add(struct removals *s, const char *key, pid_t pid)
 {
-	return add(s, path, pid, false, false);
+	return add(s, key, NULL, pid, false, false);
 }
 
 int removals_fresh_add(struct removals *s, const char *dir, pid_t pid)
 {
-	return add(s, dir, pid, false, true);
+	return add(s, dir, NULL, pid, false, true);
 }
 
 /* Whether @path is strictly below folder @dir. */
@@ -150,7 +160,7 @@ void removals_clear(struct removals *s, const char *path)
 	pthread_mutex_unlock(&s->lock);
 }
 
-bool removals_copied(struct removals *s, const char *path)
+bool removals_copied(struct removals *s, const char *path, const char *file)
 {
 	bool copy;
 
@@ -160,10 +170,10 @@ bool removals_copied(struct removals *s, const char *path)
 	copy = fresh_of(s, path, 0, mono_now()) && !made_again(s, path);
 	pthread_mutex_unlock(&s->lock);
 	/* made (shown again), by a copy (fresh) */
-	return copy && add(s, path, 0, true, true) == 0;
+	return copy && add(s, path, file, 0, true, true) == 0;
 }
 
-bool removals_is_copy(struct removals *s, const char *path)
+bool removals_is_copy(struct removals *s, const char *file)
 {
 	double now;
 	bool yes = false;
@@ -175,7 +185,7 @@ bool removals_is_copy(struct removals *s, const char *path)
 	for (size_t i = 0; i < REMOVALS_MAX && !yes; i++)
 		yes = s->r[i].path && s->r[i].fresh && s->r[i].made &&
 		      now - s->r[i].at <= REMOVALS_HIDDEN_S &&
-		      strcmp(s->r[i].path, path) == 0;
+		      s->r[i].file && strcmp(s->r[i].file, file) == 0;
 	pthread_mutex_unlock(&s->lock);
 	return yes;
 }
@@ -211,14 +221,19 @@ static bool same(const struct removal *r, const char *path, pid_t pid)
 	       strcmp(r->path, path) == 0;
 }
 
-/* The length of the object folder at the top of @path ("/groups/G" of
- * "/groups/G/users/x"), 0 when @path is not below one. */
+/* The length of the object folder at the top of key @path: its first
+ * name when that has the object's id ("/groups#G1" of
+ * "/groups#G1/users/x"), else its first two names ("/groups/G" of a
+ * path "/groups/G/users/x"); 0 when @path is not below one. */
 static size_t top_len(const char *path)
 {
 	const char *p = path + strspn(path, "/");
 	const char *a = strchr(p, '/');
 	const char *b = a ? strchr(a + 1, '/') : NULL;
+	const char *hash = strchr(p, '#');
 
+	if (hash && (!a || hash < a))
+		return a ? (size_t)(a - path) : strlen(path);
 	return a ? (b ? (size_t)(b - path) : strlen(path)) : 0;
 }
 

@@ -47,6 +47,35 @@ char *node_scratch_key(const struct inodes_chain *c)
 	return key;
 }
 
+void node_removals_key(const struct inodes_chain *c, const char *path,
+		       char *out, size_t size)
+{
+	size_t k = 2, at;
+	const char *p;
+	int len;
+
+	while (c && k <= c->n && !c->hop[k].id)
+		k++;
+	if (!c || k > c->n ||
+	    (len = snprintf(out, size, "/%s#", c->hop[k - 1].name)) < 0 ||
+	    (size_t)len >= size)
+		goto path;
+	at = (size_t)len;
+	for (p = c->hop[k].id; *p && at + 1 < size; p++)
+		out[at++] = *p == '/' ? '%' : *p;
+	out[at] = '\0';
+	if (*p)
+		goto path;
+	for (size_t j = k + 1; j <= c->n && at < size; j++) {
+		len = snprintf(out + at, size - at, "/%s", c->hop[j].name);
+		at = len < 0 ? size : at + (size_t)len;
+	}
+	if (at < size)
+		return;
+path:
+	snprintf(out, size, "%s", path);
+}
+
 int tgfs_key_path(struct tgfs *fs, const char *key, char *out, size_t size)
 {
 	/* A key by id has its '#' in its first name (a kind's folder,

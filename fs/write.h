@@ -186,11 +186,11 @@ int wr_pending_hold(struct tgfs *fs, const struct tg_kind *k,
 bool wr_pending_named(struct tgfs *fs, const struct tg_kind *k,
 		      const char *name);
 
-/* True when @path is strictly below an object @pid is taking apart (rm
+/* True when @nm is strictly below an object @pid is taking apart (rm
  * -r, rsync --delete: it removed a file of it lately): its removal is
  * then accepted with nothing sent, gone for @pid alone, as the rmdir of
  * the object deletes it whole. */
-bool wr_taken_apart(struct tgfs *fs, const char *path, pid_t pid);
+bool wr_taken_apart(struct tgfs *fs, const struct tgfs_name *nm, pid_t pid);
 
 /* ---- access edges as folders (edges.c) ---- */
 

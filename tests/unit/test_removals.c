@@ -71,12 +71,12 @@ static void test_a_copy_into_a_new_folder(void **state)
 	assert_false(removals_apart(s, "/groups/B/users/x", 5));
 	/* written by the copy: shown again, and the copy's */
 	assert_false(removals_is_copy(s, "/groups/B/name"));
-	assert_true(removals_copied(s, "/groups/B/name"));
+	assert_true(removals_copied(s, "/groups/B/name", "/groups/B/name"));
 	assert_false(removals_hidden(s, "/groups/B/name", 5));
 	assert_true(removals_is_copy(s, "/groups/B/name"));
-	assert_false(removals_copied(s, "/groups/B/name")); /* once */
+	assert_false(removals_copied(s, "/groups/B/name", "/groups/B/name")); /* once */
 	/* outside a new folder: nothing */
-	assert_false(removals_copied(s, "/groups/A/name"));
+	assert_false(removals_copied(s, "/groups/A/name", "/groups/A/name"));
 	assert_false(removals_is_copy(s, "/groups/A/name"));
 	removals_free(s);
 }
@@ -92,12 +92,12 @@ static void test_a_new_object_in_a_copy(void **state)
 	assert_int_equal(removals_fresh_add(s, "/networks/N2", 5), 0);
 	assert_true(removals_hidden(s, "/networks/N2/connectors/c", 5));
 	/* made (mkdir: a create), then fresh itself */
-	assert_true(removals_copied(s, "/networks/N2/connectors/c"));
+	assert_true(removals_copied(s, "/networks/N2/connectors/c", "/networks/N2/connectors/c"));
 	assert_int_equal(removals_fresh_add(s, "/networks/N2/connectors/c", 5),
 			 0);
 	assert_false(removals_hidden(s, "/networks/N2/connectors/c", 5));
 	assert_true(removals_hidden(s, "/networks/N2/connectors/c/name", 5));
-	assert_true(removals_copied(s, "/networks/N2/connectors/c/name"));
+	assert_true(removals_copied(s, "/networks/N2/connectors/c/name", "/networks/N2/connectors/c/name"));
 	assert_false(removals_hidden(s, "/networks/N2/connectors/c/name", 5));
 	removals_free(s);
 }
