@@ -248,4 +248,36 @@ describe('a folder renamed under a shell or an open file', () => {
     assert.equal((await sim.tenant()).groups.find((x) => x.id === g.id).name, 'TgfsOpenSwap');
     fails(`ls ${q(dir)}`, m.dir, /No such file or directory/);
   });
+
+  // mv from another filesystem removes the field, then makes it again:
+  // between the two the field is gone for the mover alone (fs/removals.c,
+  // 5 s).  That record goes by the object's id: a rename of the object by
+  // another process meanwhile keeps the field gone for the mover under the
+  // new name (by path, the record missed and the field showed at once).
+  test('a field removed to be copied anew, its resource renamed by another process meanwhile: still gone for the remover, the copy lands on the renamed resource', async () => {
+    const t = await sim.tenant();
+    const r = t.resources.find((x) => /^[A-Za-z][A-Za-z-]*$/.test(x.name) &&
+      t.resources.filter((y) => y.name === x.name).length === 1 && x.address?.type === 'DNS' &&
+      x.address.value !== 'mvren.example.com');
+    assert.ok(r, 'a resource with a plain unique name and a DNS address');
+    const dir = pathOf(t, r);
+    // one process (as mv is): unlink, another process renames, look, copy
+    const py = [
+      'import os, subprocess, sys',
+      'd, new = sys.argv[1], sys.argv[2]',
+      'os.unlink(d + "/address")',
+      'subprocess.run(["sh", "-c", "echo " + new + " > \\"$1/name\\"", "sh", d], check=True)',
+      'nd = os.path.join(os.path.dirname(d), new)',
+      'print(os.path.isdir(nd), os.path.exists(nd + "/address"))',
+      'with open(nd + "/address", "w") as f: f.write("mvren.example.com\\n")',
+    ].join('\n');
+    const { r: out, st } = await cost(sim, () => run(`python3 -c ${q(py)} ${q(dir)} TgfsMvRen`, m.dir));
+    assert.equal(out.trim(), 'True False', 'the renamed folder is there, its field still gone for the remover');
+    assert.deepEqual(mutationFields(st, ['resourceUpdate', 'resourceCreate', 'resourceDelete']), { resourceUpdate: 2 });
+    const now = (await sim.tenant()).resources.find((x) => x.id === r.id);
+    assert.equal(now.name, 'TgfsMvRen');
+    assert.deepEqual(now.address, { type: 'DNS', value: 'mvren.example.com' }, 'the copy reached the renamed resource');
+    const renamed = `${dir.slice(0, dir.lastIndexOf('/'))}/TgfsMvRen`;
+    assert.equal(run(`cat ${q(`${renamed}/address`)}`, m.dir), 'mvren.example.com\n');
+  });
 });

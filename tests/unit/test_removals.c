@@ -8,9 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
+#include "inodes.h"
+#include "node.h"
 #include "removals.h"
 
 static void test_hidden_from_the_remover_alone(void **state)
@@ -119,6 +122,48 @@ static void test_the_oldest_goes(void **state)
 	removals_free(s);
 }
 
+/* Keys by the top object's id (node_removals_key): a record holds when
+ * the object is renamed, a nested object's files are in its top object,
+ * and a key's object folder is its first name. */
+static void test_keys_by_id(void **state)
+{
+	struct inodes_chain *c =
+		calloc(1, sizeof(*c) + 6 * sizeof(struct inodes_hop));
+	const char *names[] = { "", "networks", "N", "connectors", "C",
+				"name" };
+	const char *ids[] = { NULL, NULL, "RN/1", NULL, "CN1", NULL };
+	struct removals *s = removals_new();
+	char key[REMOVALS_KEY_MAX], small[8];
+
+	(void)state;
+	assert_non_null(c);
+	for (size_t i = 0; i < 6; i++) {
+		c->hop[i].name = names[i];
+		c->hop[i].id = ids[i];
+	}
+	c->n = 5;
+	c->path = "/networks/N/connectors/C/name";
+	node_removals_key(c, c->path, key, sizeof(key));
+	assert_string_equal(key, "/networks#RN%1/connectors/C/name");
+	node_removals_key(c, c->path, small, sizeof(small)); /* no room */
+	assert_string_equal(small, "/networ");
+	node_removals_key(NULL, "/groups/G/name", key, sizeof(key));
+	assert_string_equal(key, "/groups/G/name");
+	c->n = 1; /* no object on the way */
+	node_removals_key(c, "/networks", key, sizeof(key));
+	assert_string_equal(key, "/networks");
+
+	assert_int_equal(removals_add(s, "/networks#RN%1/name", 3), 0);
+	assert_true(removals_hidden(s, "/networks#RN%1/name", 3));
+	assert_true(removals_apart(s, "/networks#RN%1/connectors/C", 3));
+	assert_false(removals_apart(s, "/networks#RN%1", 3));
+	assert_false(removals_apart(s, "/networks#RN%2/connectors/C", 3));
+	removals_forget(s, "/networks#RN%1");
+	assert_false(removals_hidden(s, "/networks#RN%1/name", 3));
+	removals_free(s);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_a_copy_into_a_new_folder),
 		cmocka_unit_test(test_a_new_object_in_a_copy),
 		cmocka_unit_test(test_the_oldest_goes),
+		cmocka_unit_test(test_keys_by_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
