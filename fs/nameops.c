@@ -66,13 +66,13 @@ static void fresh_add(struct tgfs *fs, const struct tgfs_name *nm,
 int tgfs_mkdir(struct tgfs *fs, const struct tgfs_name *nm, mode_t mode,
 	       pid_t pid)
 {
-	char name[TGFS_NAME_MAX + 1], key[REMOVALS_KEY_MAX];
+	char key[REMOVALS_KEY_MAX];
 	struct node parent, n;
 	bool made;
 	int rc;
 
 	/* Its folder, once, for whichever makes it. */
-	rc = wr_resolve_parent(fs, nm, &parent, name, sizeof(name));
+	rc = wr_resolve_parent(fs, nm, &parent, NULL, TGFS_NAME_MAX + 1);
 	if (rc)
 		return rc;
 	if (edge_folder(&parent))

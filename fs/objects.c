@@ -31,7 +31,8 @@ int wr_resolve_parent(struct tgfs *fs, const struct tgfs_name *nm,
 {
 	if (!strchr(nm->path, '/') || strlen(nm->name) >= namesz)
 		return -ENAMETOOLONG;
-	snprintf(name, namesz, "%s", nm->name);
+	if (name)
+		snprintf(name, namesz, "%s", nm->name);
 	return node_resolve_dir(fs, nm, n);
 }
 
@@ -217,11 +218,10 @@ out:
 int tgfs_make_object(struct tgfs *fs, const char *path)
 {
 	struct tgfs_name nm = tgfs_name_of_path(path);
-	char name[TGFS_NAME_MAX + 1];
 	struct node parent;
 	int rc;
 
-	rc = wr_resolve_parent(fs, &nm, &parent, name, sizeof(name));
+	rc = wr_resolve_parent(fs, &nm, &parent, NULL, TGFS_NAME_MAX + 1);
 	return rc ? rc : tgfs_make_object_in(fs, &nm, &parent, 0755, NULL);
 }
 

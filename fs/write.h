@@ -103,7 +103,8 @@ struct tg_result;
 struct draft_values;
 
 /* The folder of name @nm, resolved into @n (release it), and its last
- * component into @name (@namesz bytes).  0 or -errno. */
+ * component into @name (@namesz bytes; NULL: only checked to fit).
+ * 0, -ENAMETOOLONG or -errno of the resolve. */
 int wr_resolve_parent(struct tgfs *fs, const struct tgfs_name *nm,
 		      struct node *n, char *name, size_t namesz);
 
